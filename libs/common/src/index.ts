@@ -1,0 +1,6 @@
+export { type Logger, type LogLevel, type ConsoleLoggerOptions, noopLogger, consoleLogger } from './logger.js'
+export { MeshError, hasCode, isCode, errorMessage } from './errors.js'
+export { type Clock, type TimerHandle, systemClock } from './clock.js'
+export { Backoff, type BackoffOptions } from './backoff.js'
+export { type Startable, startAll, stopAll } from './lifecycle.js'
+export { deepFreeze } from './freeze.js'
