@@ -1,0 +1,94 @@
+import { z } from 'zod'
+import { CidrText, MeshVersion, PublicKey, VpcId, VpcName } from './names.js'
+import { PeerStatus } from './messages.js'
+
+/** Most CIDRs (own plus routes) one VPC may carry. */
+export const MAX_PREFIXES_PER_VPC = 64
+
+/** POST /v1/vpcs body. Unknown fields are refused, so typos do not pass silently. */
+export const CreateVpcRequest = z.object({
+  name: VpcName,
+  cidrs: z.array(CidrText).min(1).max(MAX_PREFIXES_PER_VPC),
+  /** Underlay `host:port` where this VPC's agent receives tunnel traffic. */
+  endpoint: z.string().min(3).max(300),
+  /** Source-NAT mesh traffic into this VPC to the agent's address. @default true */
+  masquerade: z.boolean().default(true)
+}).strict()
+export type CreateVpcRequest = z.infer<typeof CreateVpcRequest>
+
+/** PATCH /v1/vpcs/:id body: any subset, at least one field. */
+export const PatchVpcRequest = z.object({
+  name: VpcName.optional(),
+  cidrs: z.array(CidrText).min(1).max(MAX_PREFIXES_PER_VPC).optional(),
+  endpoint: z.string().min(3).max(300).optional(),
+  masquerade: z.boolean().optional()
+}).strict().refine((v) => Object.keys(v).length > 0, { message: 'give at least one of name, cidrs, endpoint, masquerade' })
+export type PatchVpcRequest = z.infer<typeof PatchVpcRequest>
+
+/** POST /v1/vpcs/:id/routes body, and the querystring of DELETE /v1/vpcs/:id/routes. */
+export const RouteRequest = z.object({ cidr: CidrText }).strict()
+export type RouteRequest = z.infer<typeof RouteRequest>
+
+/** Path parameters of /v1/vpcs/:id routes. */
+export const VpcParams = z.object({ id: VpcId })
+
+/** A registered VPC as the API shows it. Times are ISO 8601 UTC. */
+export const Vpc = z.object({
+  id: VpcId,
+  name: VpcName,
+  cidrs: z.array(CidrText),
+  routes: z.array(CidrText),
+  endpoint: z.string(),
+  masquerade: z.boolean(),
+  publicKey: PublicKey.nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** Mesh version of the last change to this VPC. */
+  version: MeshVersion
+})
+export type Vpc = z.infer<typeof Vpc>
+
+/** POST /v1/vpcs answer: the join token is shown once and stored only hashed. */
+export const CreateVpcResponse = z.object({
+  vpc: Vpc,
+  joinToken: z.string(),
+  joinTokenExpiresAt: z.string()
+})
+export type CreateVpcResponse = z.infer<typeof CreateVpcResponse>
+
+/** POST /v1/vpcs/:id/join-token answer: a fresh single-use join token. */
+export const JoinTokenResponse = z.object({ vpcId: VpcId, joinToken: z.string(), joinTokenExpiresAt: z.string() })
+export type JoinTokenResponse = z.infer<typeof JoinTokenResponse>
+
+/** GET /v1/vpcs answer. */
+export const ListVpcsResponse = z.object({ version: MeshVersion, vpcs: z.array(Vpc) })
+export type ListVpcsResponse = z.infer<typeof ListVpcsResponse>
+
+/** GET /v1/vpcs/:id, PATCH and route calls answer. */
+export const VpcResponse = z.object({ vpc: Vpc })
+export type VpcResponse = z.infer<typeof VpcResponse>
+
+/** One agent's state in GET /v1/status. */
+export const AgentStatus = z.object({
+  id: VpcId,
+  name: VpcName,
+  enrolled: z.boolean(),
+  connected: z.boolean(),
+  appliedVersion: MeshVersion,
+  /** Mesh version minus applied version. */
+  lag: z.number().int(),
+  lastSeen: z.string().nullable(),
+  replica: z.string().nullable(),
+  observedAddress: z.string().nullable(),
+  agentVersion: z.string().nullable(),
+  peers: z.array(PeerStatus)
+})
+export type AgentStatus = z.infer<typeof AgentStatus>
+
+/** GET /v1/status answer. */
+export const StatusResponse = z.object({ version: MeshVersion, agents: z.array(AgentStatus) })
+export type StatusResponse = z.infer<typeof StatusResponse>
+
+/** GET /healthz and /readyz answers. */
+export const HealthResponse = z.object({ status: z.enum(['ok', 'ready', 'unavailable']), detail: z.string().optional() })
+export type HealthResponse = z.infer<typeof HealthResponse>

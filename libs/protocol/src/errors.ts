@@ -1,0 +1,44 @@
+import { z } from 'zod'
+
+/** Body of every error answer of the REST API. */
+export const ErrorBody = z.object({
+  /** Stable code, e.g. VPCMESH_ERR_CIDR_OVERLAP; see docs/errors.md. */
+  code: z.string(),
+  /** What went wrong and what to change, for people. */
+  message: z.string(),
+  /** True when the same request may succeed later unchanged (e.g. store unavailable). */
+  retryable: z.boolean()
+})
+export type ErrorBody = z.infer<typeof ErrorBody>
+
+/**
+ * Error codes that cross the wire (REST answers and WebSocket error frames). Codes are never
+ * reused; each is documented in docs/errors.md (checked by test/docs.test.ts).
+ */
+export const WireErrorCode = {
+  authMissing: 'VPCMESH_ERR_AUTH_MISSING',
+  authInvalid: 'VPCMESH_ERR_AUTH_INVALID',
+  validation: 'VPCMESH_ERR_VALIDATION',
+  badJson: 'VPCMESH_ERR_BAD_JSON',
+  bodyTooLarge: 'VPCMESH_ERR_BODY_TOO_LARGE',
+  unsupportedMediaType: 'VPCMESH_ERR_UNSUPPORTED_MEDIA_TYPE',
+  rateLimited: 'VPCMESH_ERR_RATE_LIMITED',
+  notFound: 'VPCMESH_ERR_NOT_FOUND',
+  cidrInvalid: 'VPCMESH_ERR_CIDR_INVALID',
+  cidrHostBits: 'VPCMESH_ERR_CIDR_HOST_BITS',
+  cidrOverlap: 'VPCMESH_ERR_CIDR_OVERLAP',
+  endpointInvalid: 'VPCMESH_ERR_ENDPOINT_INVALID',
+  vpcNameTaken: 'VPCMESH_ERR_VPC_NAME_TAKEN',
+  vpcNotFound: 'VPCMESH_ERR_VPC_NOT_FOUND',
+  routeNotFound: 'VPCMESH_ERR_ROUTE_NOT_FOUND',
+  storeUnavailable: 'VPCMESH_ERR_STORE_UNAVAILABLE',
+  storeConflict: 'VPCMESH_ERR_STORE_CONFLICT',
+  internal: 'VPCMESH_ERR_INTERNAL',
+  wsBadFrame: 'VPCMESH_ERR_WS_BAD_FRAME',
+  wsUnauthorized: 'VPCMESH_ERR_WS_UNAUTHORIZED',
+  wsProtocolVersion: 'VPCMESH_ERR_WS_PROTOCOL_VERSION',
+  wsVpcDeleted: 'VPCMESH_ERR_WS_VPC_DELETED',
+  wsReplaced: 'VPCMESH_ERR_WS_REPLACED',
+  wsHeartbeatTimeout: 'VPCMESH_ERR_WS_HEARTBEAT_TIMEOUT'
+} as const
+export type WireErrorCode = typeof WireErrorCode[keyof typeof WireErrorCode]

@@ -1,0 +1,108 @@
+import { z } from 'zod'
+import { MeshNode } from './netmap.js'
+import { MeshVersion, PublicKey, VpcId } from './names.js'
+
+/** How an agent proves who it is: a join token once, then its per-agent credential. */
+export const AgentAuth = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('join'), token: z.string().min(16).max(128) }),
+  z.object({ kind: z.literal('credential'), vpcId: VpcId, credential: z.string().min(16).max(128) })
+])
+export type AgentAuth = z.infer<typeof AgentAuth>
+
+/** Agent → controller, first frame: protocol version, auth, key, what it already has. */
+export const Hello = z.object({
+  type: z.literal('hello'),
+  protocol: z.number().int().min(1),
+  agentVersion: z.string().max(64),
+  auth: AgentAuth,
+  publicKey: PublicKey,
+  /** The mesh version the agent last applied; 0 when it has nothing. */
+  lastVersion: MeshVersion
+})
+
+/** Controller → agent after a good hello. `credential` only on enrolment: store it 0600. */
+export const Welcome = z.object({
+  type: z.literal('welcome'),
+  vpcId: VpcId,
+  credential: z.string().optional(),
+  /** Interval at which both sides send pings, ms. */
+  heartbeatMs: z.number().int().positive(),
+  replica: z.string()
+})
+
+/** Controller → agent: the whole map; replaces whatever the agent had. */
+export const Snapshot = z.object({
+  type: z.literal('snapshot'),
+  version: MeshVersion,
+  self: MeshNode,
+  peers: z.array(MeshNode)
+})
+
+/**
+ * Controller → agent: the changes between `fromVersion` (which the agent has) and `version`.
+ * `upsert` replaces peers by id, `remove` drops peers by id, `self` (if present) replaces self.
+ */
+export const Delta = z.object({
+  type: z.literal('delta'),
+  fromVersion: MeshVersion,
+  version: MeshVersion,
+  self: MeshNode.optional(),
+  upsert: z.array(MeshNode),
+  remove: z.array(VpcId)
+})
+
+/** Agent → controller: the agent has applied (programmed) this version. */
+export const Ack = z.object({ type: z.literal('ack'), version: MeshVersion })
+
+/** Either side: liveness probe; the other side answers pong with the same id. */
+export const Ping = z.object({ type: z.literal('ping'), id: z.number().int().min(0) })
+export const Pong = z.object({ type: z.literal('pong'), id: z.number().int().min(0) })
+
+/** Agent → controller: tunnel state as seen by this agent (its own status only). */
+export const PeerStatus = z.object({
+  id: VpcId,
+  up: z.boolean(),
+  rttMs: z.number().min(0).nullable(),
+  txBytes: z.number().min(0),
+  rxBytes: z.number().min(0),
+  lastHandshakeAgeS: z.number().min(0).nullable()
+})
+export type PeerStatus = z.infer<typeof PeerStatus>
+export const StatusReport = z.object({
+  type: z.literal('status'),
+  peers: z.array(PeerStatus).max(4096)
+})
+
+/** Controller → agent before it closes the connection: why. */
+export const ErrorFrame = z.object({ type: z.literal('error'), code: z.string(), message: z.string() })
+
+/** Every frame an agent may send. */
+export const AgentMessage = z.discriminatedUnion('type', [Hello, Ack, Ping, Pong, StatusReport])
+export type AgentMessage = z.infer<typeof AgentMessage>
+
+/** Every frame a controller may send. */
+export const ControllerMessage = z.discriminatedUnion('type', [Welcome, Snapshot, Delta, Ping, Pong, ErrorFrame])
+export type ControllerMessage = z.infer<typeof ControllerMessage>
+
+export type Hello = z.infer<typeof Hello>
+export type Welcome = z.infer<typeof Welcome>
+export type Snapshot = z.infer<typeof Snapshot>
+export type Delta = z.infer<typeof Delta>
+
+/** WebSocket close codes used by the controller (4000-4999 is the application range). */
+export const CloseCode = {
+  /** Frame was not JSON or did not match the schema. */
+  badFrame: 4400,
+  /** Hello missing, auth failed or token used. */
+  unauthorized: 4401,
+  /** The VPC was deleted. */
+  vpcDeleted: 4404,
+  /** Protocol version not spoken. */
+  protocolVersion: 4426,
+  /** Another connection for the same VPC took over. */
+  replaced: 4409,
+  /** No pong within the heartbeat timeout. */
+  heartbeatTimeout: 4408,
+  /** Controller shutting down; reconnect elsewhere. */
+  goingAway: 1001
+} as const
