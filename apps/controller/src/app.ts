@@ -1,0 +1,97 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import fastifySwagger from '@fastify/swagger'
+import fastifyWebsocket from '@fastify/websocket'
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import type { Clock, Logger } from '@vpcmesh/common'
+import type { Metrics } from '@vpcmesh/metrics'
+import { MAX_FRAME_BYTES, WireErrorCode } from '@vpcmesh/protocol'
+import type { ControllerConfig } from './config.js'
+import type { Store } from './state/store.js'
+import { adminGuard } from './auth.js'
+import { ApiError } from './errors.js'
+import { installErrorHandler } from './error-handler.js'
+import { RateLimiter } from './rate-limit.js'
+import { ControllerMetrics } from './controller-metrics.js'
+import { Hub } from './session/hub.js'
+import { Notifier } from './mesh/notifier.js'
+import { vpcRoutes } from './routes/vpcs.js'
+import { routeRoutes } from './routes/routes.js'
+import { statusRoutes } from './routes/status.js'
+import { healthRoutes } from './routes/health.js'
+
+/** What {@link buildApp} needs; `main.ts` builds these. */
+export interface AppDeps {
+  config: ControllerConfig
+  store: Store
+  metrics: Metrics
+  logger: Logger
+  clock: Clock
+}
+
+/** Paths open without the admin token: probes, metrics, docs, and the agent hub (which authenticates in hello). */
+const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/docs', '/docs/json', '/v1/agents/connect'])
+
+/**
+ * Builds the controller: REST API, WebSocket hub and notifier on one fastify instance. Never
+ * listens (the caller does, or uses `inject`). The notifier starts on `ready` and everything
+ * stops on `close`, which also closes agent connections with 1001.
+ */
+export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
+  const { config, store, clock } = deps
+  const log = deps.logger.child('api')
+  const app = Fastify({ bodyLimit: config.bodyLimit, logger: false, trustProxy: false, forceCloseConnections: true })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  let meshVersion = 0
+  let hub: Hub | undefined
+  const cm = new ControllerMetrics(deps.metrics, {
+    agents: () => (hub?.ready() ?? []).map((s) => ({ name: s.vpcName, appliedVersion: s.appliedVersion })),
+    connections: () => hub?.connections ?? 0,
+    meshVersion: () => meshVersion
+  })
+  const notifier = new Notifier({
+    store, clock, logger: deps.logger, targets: () => hub?.ready() ?? [],
+    onPush: (v, s) => { meshVersion = Math.max(meshVersion, v); cm.pushDuration.observe(s) }
+  })
+  hub = new Hub({ store, clock, logger: deps.logger, events: cm, kick: () => { notifier.kick() } }, { replicaId: config.replicaId, heartbeatMs: config.heartbeatMs })
+  const unsubscribe = store.onVersion((v) => { meshVersion = Math.max(meshVersion, v) })
+
+  installErrorHandler(app, log, () => { cm.storeErrors.inc() })
+  await app.register(fastifySwagger, {
+    openapi: { info: { title: 'vpcmesh controller', version: '1' }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] },
+    transform: jsonSchemaTransform
+  })
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } })
+
+  const guard = adminGuard(config.adminToken)
+  const limiter = new RateLimiter(config.rateLimitPerMin)
+  app.addHook('onRequest', async (req) => {
+    const path = req.url.split('?')[0] ?? ''
+    if (PUBLIC.has(path)) return
+    if (!limiter.allow(req.ip, clock.now())) throw new ApiError(WireErrorCode.rateLimited, `more than ${config.rateLimitPerMin} requests a minute from ${req.ip}; slow down`)
+    guard(req)
+  })
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched'
+    cm.httpRequests.inc({ route, method: req.method, status: String(reply.statusCode) })
+    cm.httpDuration.observe({ route, method: req.method }, reply.elapsedTime / 1000)
+  })
+
+  const rd = { config, store, clock, logger: log }
+  await app.register(vpcRoutes(rd))
+  await app.register(routeRoutes(rd))
+  await app.register(statusRoutes(rd))
+  await app.register(healthRoutes({ ...rd, metrics: deps.metrics }))
+  await app.register(async (scoped) => { hub?.route(scoped) })
+
+  app.addHook('onReady', async () => {
+    meshVersion = await store.currentVersion().catch(() => 0)
+    notifier.start()
+  })
+  app.addHook('preClose', async () => {
+    notifier.stop()
+    unsubscribe()
+    hub?.closeAll()
+  })
+  return app
+}

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { z } from 'zod'
+import { deepFreeze } from '@vpcmesh/common'
+
+const Listen = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:7700' })
+
+/** Controller configuration, parsed once from the environment by {@link parseConfig}. */
+export const ControllerConfig = z.object({
+  /** Address the REST API and WebSocket hub listen on. */
+  listen: Listen.default('127.0.0.1:7700'),
+  /** Admin bearer token (VPCMESH_ADMIN_TOKEN or the content of VPCMESH_ADMIN_TOKEN_FILE). */
+  adminToken: z.string({ error: 'is required: the bearer token operators and the CLI present' }).min(16, { message: 'must be at least 16 characters; generate one with `openssl rand -hex 32`' }),
+  /** Redis URL (redis://host:port/db or rediss://...); unset means an embedded redis-server. */
+  redisUrl: z.string().regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' }).optional(),
+  /** Prefix of every Redis key and channel. */
+  redisPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('vpcmesh:'),
+  /** This replica's name, shown in status. */
+  replicaId: z.string().min(1).max(64).default(`${hostname()}-${process.pid}`),
+  /** Interval of WebSocket pings to agents, ms; an agent silent for 3 intervals is dropped. */
+  heartbeatMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Lifetime of a join token, seconds. */
+  joinTokenTtlS: z.coerce.number().int().min(60).max(30 * 86400).default(86_400),
+  /** Largest accepted request body, bytes. */
+  bodyLimit: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(65_536),
+  /** Admin API requests allowed per client address per minute (0 disables). */
+  rateLimitPerMin: z.coerce.number().int().min(0).default(1200),
+  /** Change-log entries kept for delta catch-up; agents further behind get a snapshot. */
+  changeLogMax: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info')
+})
+export type ControllerConfig = Readonly<z.infer<typeof ControllerConfig>>
+
+/** The environment variables read, by config key. */
+const ENV: Record<keyof z.infer<typeof ControllerConfig>, string> = {
+  listen: 'VPCMESH_LISTEN',
+  adminToken: 'VPCMESH_ADMIN_TOKEN',
+  redisUrl: 'REDIS_URL',
+  redisPrefix: 'VPCMESH_REDIS_PREFIX',
+  replicaId: 'VPCMESH_REPLICA_ID',
+  heartbeatMs: 'VPCMESH_HEARTBEAT_MS',
+  joinTokenTtlS: 'VPCMESH_JOIN_TOKEN_TTL_S',
+  bodyLimit: 'VPCMESH_BODY_LIMIT',
+  rateLimitPerMin: 'VPCMESH_RATE_LIMIT_PER_MIN',
+  changeLogMax: 'VPCMESH_CHANGELOG_MAX',
+  logLevel: 'VPCMESH_LOG_LEVEL'
+}
+
+/** Raised by {@link parseConfig}: every problem at once, one per line, naming the variable. */
+export class ConfigError extends Error {
+  readonly code = 'VPCMESH_ERR_CONFIG_INVALID'
+  constructor (readonly problems: string[]) {
+    super(`invalid controller configuration:\n  ${problems.join('\n  ')}`)
+  }
+}
+
+/**
+ * Parses the environment into a deep-frozen config. `VPCMESH_ADMIN_TOKEN_FILE` is read here
+ * (trimmed) when `VPCMESH_ADMIN_TOKEN` is unset. Throws ConfigError listing all problems.
+ */
+export function parseConfig (env: Record<string, string | undefined>): ControllerConfig {
+  const raw: Record<string, unknown> = {}
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name]
+    if (v !== undefined && v !== '') raw[key] = v
+  }
+  const problems: string[] = []
+  const tokenFile = env.VPCMESH_ADMIN_TOKEN_FILE
+  if (raw.adminToken === undefined && tokenFile !== undefined && tokenFile !== '') {
+    try {
+      raw.adminToken = readFileSync(tokenFile, 'utf8').trim()
+    } catch (e) {
+      problems.push(`VPCMESH_ADMIN_TOKEN_FILE: cannot read ${tokenFile}: ${(e as Error).message}`)
+    }
+  }
+  const r = ControllerConfig.safeParse(raw)
+  if (!r.success) {
+    for (const issue of r.error.issues) {
+      const key = String(issue.path[0]) as keyof typeof ENV
+      const hint = key === 'adminToken' ? 'VPCMESH_ADMIN_TOKEN (or VPCMESH_ADMIN_TOKEN_FILE)' : ENV[key]
+      problems.push(`${hint}: ${issue.message}`)
+    }
+  }
+  if (problems.length > 0 || !r.success) throw new ConfigError(problems)
+  return deepFreeze(r.data)
+}

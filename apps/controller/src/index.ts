@@ -1,0 +1,6 @@
+export { buildApp, type AppDeps } from './app.js'
+export { parseConfig, ControllerConfig, ConfigError } from './config.js'
+export { createRedisStore, type RedisStoreOptions } from './state/redis-store.js'
+export type { Store } from './state/store.js'
+export { ERROR_REGISTRY } from './errors.js'
+export { main } from './main.js'

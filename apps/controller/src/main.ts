@@ -1,0 +1,56 @@
+import { consoleLogger, errorMessage, systemClock } from '@vpcmesh/common'
+import { prometheusMetrics } from '@vpcmesh/metrics'
+import { buildApp } from './app.js'
+import { ConfigError, parseConfig } from './config.js'
+import { createRedisStore } from './state/redis-store.js'
+
+/**
+ * Entry point of `vpcmesh controller`: the only place that reads process.env, wires the
+ * graph, listens, and shuts down on SIGTERM/SIGINT (closing agent sockets with 1001).
+ * Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration.
+ */
+export async function main (env: Record<string, string | undefined> = process.env): Promise<number> {
+  let config
+  try {
+    config = parseConfig(env)
+  } catch (e) {
+    process.stderr.write(`vpcmesh controller: ${e instanceof ConfigError ? e.message : errorMessage(e)}\n`)
+    return 2
+  }
+  const logger = consoleLogger({ level: config.logLevel }).child('controller')
+  if (config.redisUrl === undefined) {
+    process.stderr.write('vpcmesh controller: REDIS_URL is not set; point it at your Redis, e.g. REDIS_URL=redis://127.0.0.1:6379\n')
+    return 2
+  }
+  const metrics = prometheusMetrics({ collectDefault: true })
+  let store
+  try {
+    store = await createRedisStore({ logger }, { url: config.redisUrl, prefix: config.redisPrefix, changeLogMax: config.changeLogMax })
+  } catch (e) {
+    logger.error('cannot reach Redis', { url: redactUrl(config.redisUrl), error: errorMessage(e) })
+    return 1
+  }
+  const app = await buildApp({ config, store, metrics, logger, clock: systemClock })
+  const [host, port] = splitListen(config.listen)
+  await app.listen({ host, port })
+  logger.info('listening', { listen: config.listen, replica: config.replicaId })
+  await new Promise<void>((resolve) => {
+    const stop = (): void => { resolve() }
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+  })
+  logger.info('shutting down')
+  await app.close()
+  await store.close()
+  return 0
+}
+
+function splitListen (listen: string): [string, number] {
+  const i = listen.lastIndexOf(':')
+  return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))]
+}
+
+/** The URL without its password, for logs. */
+function redactUrl (url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')
+}

@@ -1,0 +1,90 @@
+import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
+import type { Store } from '../state/store.js'
+import { planUpdate, type Update } from './planner.js'
+
+/** A receiver of map updates: a ready agent session. */
+export interface MapTarget {
+  readonly vpcId: string | undefined
+  readonly sentVersion: number
+  sendUpdate(u: Update): void
+}
+
+/** Dependencies of the {@link Notifier}. */
+export interface NotifierComponents {
+  store: Store
+  clock: Clock
+  logger: Logger
+  /** The ready targets on this replica. */
+  targets: () => MapTarget[]
+  /** Observes each push: the version pushed and how long reading and planning took, seconds. */
+  onPush?: (version: number, seconds: number, targets: number) => void
+}
+
+/** Knobs of the {@link Notifier}. */
+export interface NotifierOptions {
+  /** Safety-net poll of the mesh version, ms, for announcements missed while Redis reconnected. @default 2000 */
+  pollMs?: number
+}
+
+/**
+ * Pushes new mesh versions to this replica's agents. Announcements (pub/sub, from any
+ * replica) and polls only "kick" it; kicks are coalesced so at most one push runs at a time
+ * and bursts of changes become one read of the registry and one update per agent.
+ */
+export class Notifier {
+  private running = false
+  private again = false
+  private unsubscribe: (() => void) | undefined
+  private timer: TimerHandle | undefined
+  private readonly log: Logger
+
+  constructor (private readonly c: NotifierComponents, private readonly o: NotifierOptions = {}) {
+    this.log = c.logger.child('notifier')
+  }
+
+  start (): void {
+    this.unsubscribe = this.c.store.onVersion(() => { this.kick() })
+    this.timer = this.c.clock.setInterval(() => { void this.poll() }, this.o.pollMs ?? 2000)
+  }
+
+  stop (): void {
+    this.unsubscribe?.()
+    this.timer?.cancel()
+  }
+
+  /** Requests a push; returns at once. */
+  kick (): void {
+    if (this.running) { this.again = true; return }
+    this.running = true
+    void this.loop()
+  }
+
+  private async loop (): Promise<void> {
+    do {
+      this.again = false
+      try { await this.push() } catch (e) { this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) }) }
+    } while (this.again)
+    this.running = false
+  }
+
+  private async poll (): Promise<void> {
+    const targets = this.c.targets()
+    if (targets.length === 0) return
+    try {
+      const v = await this.c.store.currentVersion()
+      if (targets.some((t) => t.sentVersion < v)) this.kick()
+    } catch { /* store down: the next poll retries */ }
+  }
+
+  private async push (): Promise<void> {
+    if (this.c.targets().length === 0) return
+    const t0 = this.c.clock.monotonic()
+    const snap = await this.c.store.snapshot()
+    const stale = this.c.targets().filter((t) => t.sentVersion < snap.version)
+    if (stale.length === 0) return
+    const from = Math.min(...stale.map((t) => t.sentVersion))
+    const changes = from > 0 ? (await this.c.store.changesSince(from))?.changes : undefined
+    for (const t of stale) t.sendUpdate(planUpdate(t.vpcId as string, t.sentVersion, snap, changes))
+    this.c.onPush?.(snap.version, (this.c.clock.monotonic() - t0) / 1000, stale.length)
+  }
+}

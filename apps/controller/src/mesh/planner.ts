@@ -1,0 +1,49 @@
+import type { Delta, MeshNode, Snapshot } from '@vpcmesh/protocol'
+import type { Change, RegistrySnapshot, VpcRecord } from '../state/store.js'
+
+/** What one agent should receive next: a full map, a delta, or notice that its VPC is gone. */
+export type Update = Snapshot | Delta | { type: 'removed' }
+
+/** The wire view of a stored VPC. */
+export function toMeshNode (r: VpcRecord): MeshNode {
+  return { id: r.id, name: r.name, cidrs: r.cidrs, routes: r.routes, endpoint: r.endpoint, publicKey: r.publicKey, masquerade: r.masquerade }
+}
+
+/** The full map for `selfId` at the snapshot's version, or removed when it is not registered. */
+export function planSnapshot (selfId: string, snap: RegistrySnapshot): Update {
+  const self = snap.vpcs.find((v) => v.id === selfId)
+  if (self === undefined) return { type: 'removed' }
+  return {
+    type: 'snapshot',
+    version: snap.version,
+    self: toMeshNode(self),
+    peers: snap.vpcs.filter((v) => v.id !== selfId).map(toMeshNode)
+  }
+}
+
+/**
+ * What to send to an agent that has `from` so it reaches `snap.version`. Pure.
+ * - `changes` undefined (log does not reach back), `from` 0 (agent has nothing), or `from`
+ *   ahead of the store (store was reset) → snapshot;
+ * - its own VPC removed → removed;
+ * - otherwise a delta naming each VPC changed after `from` once: upsert with its current
+ *   record, or remove when it no longer exists. Falls back to a snapshot when the delta would
+ *   touch more than half of the mesh (cheaper to send whole).
+ * `changes` may contain entries outside (from, snap.version]; they are ignored.
+ */
+export function planUpdate (selfId: string, from: number, snap: RegistrySnapshot, changes: Change[] | undefined): Update {
+  if (changes === undefined || from === 0 || from > snap.version) return planSnapshot(selfId, snap)
+  const byId = new Map(snap.vpcs.map((v) => [v.id, v]))
+  const self = byId.get(selfId)
+  if (self === undefined) return { type: 'removed' }
+  const touched = new Set(changes.filter((c) => c.version > from && c.version <= snap.version).map((c) => c.id))
+  if (touched.size > Math.max(4, snap.vpcs.length / 2)) return planSnapshot(selfId, snap)
+  const delta: Delta = { type: 'delta', fromVersion: from, version: snap.version, upsert: [], remove: [] }
+  for (const id of [...touched].sort()) {
+    const rec = byId.get(id)
+    if (id === selfId) delta.self = toMeshNode(self)
+    else if (rec === undefined) delta.remove.push(id)
+    else delta.upsert.push(toMeshNode(rec))
+  }
+  return delta
+}

@@ -1,0 +1,20 @@
+import type { Clock, Logger } from '@vpcmesh/common'
+import type { Vpc } from '@vpcmesh/protocol'
+import type { ControllerConfig } from '../config.js'
+import type { Store, VpcRecord } from '../state/store.js'
+
+/** What route plugins use. */
+export interface RouteDeps {
+  config: ControllerConfig
+  store: Store
+  clock: Clock
+  logger: Logger
+}
+
+/** The API view of a stored VPC. */
+export function toApiVpc (r: VpcRecord): Vpc {
+  return {
+    id: r.id, name: r.name, cidrs: r.cidrs, routes: r.routes, endpoint: r.endpoint, masquerade: r.masquerade,
+    publicKey: r.publicKey, createdAt: new Date(r.createdAt).toISOString(), updatedAt: new Date(r.updatedAt).toISOString(), version: r.version
+  }
+}

@@ -1,0 +1,21 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { parsePrefix } from '@vpcmesh/cidr'
+import { ErrorBody, RouteRequest, VpcParams, VpcResponse } from '@vpcmesh/protocol'
+import { type RouteDeps, toApiVpc } from './deps.js'
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody }
+
+/** /v1/vpcs/:id/routes: extra prefixes behind a VPC (pod and service CIDRs, LANs behind it). */
+export function routeRoutes (d: RouteDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post('/v1/vpcs/:id/routes', { schema: { tags: ['routes'], summary: 'Add a route behind a VPC', params: VpcParams, body: RouteRequest, response: { 201: VpcResponse, ...errors } } }, async (req, reply) => {
+      const rec = await d.store.addRoute(req.params.id, parsePrefix(req.body.cidr))
+      return await reply.status(201).send({ vpc: toApiVpc(rec) })
+    })
+
+    app.delete('/v1/vpcs/:id/routes', { schema: { tags: ['routes'], summary: 'Remove a route from a VPC (?cidr=...)', params: VpcParams, querystring: RouteRequest, response: { 200: VpcResponse, ...errors } } }, async (req) => {
+      const rec = await d.store.removeRoute(req.params.id, parsePrefix(req.query.cidr))
+      return { vpc: toApiVpc(rec) }
+    })
+  }
+}

@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto'
+import type { WebSocket, RawData } from 'ws'
+import { type Clock, type Logger, type TimerHandle, errorMessage, hasCode } from '@vpcmesh/common'
+import {
+  CloseCode, MIN_PROTOCOL_VERSION, WireErrorCode, decodeAgentMessage, encodeMessage,
+  type AgentMessage, type ControllerMessage, type Hello
+} from '@vpcmesh/protocol'
+import type { Store } from '../state/store.js'
+import { planUpdate, type Update } from '../mesh/planner.js'
+import { hashSecret, newSecret } from '../secrets.js'
+import type { SessionEvents } from './session-events.js'
+
+/** What a session needs from its hub. */
+export interface SessionHost {
+  /** Makes `s` the session of its VPC on this replica, closing any older one. */
+  register(s: AgentSession): void
+  /** Forgets `s` (it closed). */
+  unregister(s: AgentSession): void
+  /** Asks the notifier to push any newer version (after a session became ready). */
+  kick(): void
+}
+
+/** Dependencies of an {@link AgentSession}. */
+export interface AgentSessionComponents {
+  store: Store
+  host: SessionHost
+  clock: Clock
+  logger: Logger
+  events: SessionEvents
+}
+
+/** Knobs of an {@link AgentSession}. */
+export interface AgentSessionOptions {
+  replicaId: string
+  /** Ping interval, ms; a peer silent for 3 intervals is closed. */
+  heartbeatMs: number
+  /** Time allowed for the hello frame, ms. */
+  helloTimeoutMs: number
+}
+
+/**
+ * One agent's WebSocket on this replica.
+ *
+ *   awaiting-hello ──hello ok──▶ ready ──close/timeout/replaced/removed──▶ closed
+ *         │ bad frame, bad auth, timeout                                    ▲
+ *         └─────────────────────────────────────────────────────────────────┘
+ *
+ * Frames are handled one at a time in arrival order. Any bad frame closes only this
+ * connection (error frame, then close code 4400/4401/4426); nothing throws out of a handler.
+ */
+export class AgentSession {
+  /** Unique per connection; distinguishes an old and a new session of the same VPC. */
+  readonly id = randomUUID()
+  /** Authenticated VPC id; undefined until hello succeeded. */
+  vpcId: string | undefined
+  /** The VPC's name at hello (for metric labels). */
+  vpcName = ''
+  /** Mesh version of the last map sent; updates are computed from it. */
+  sentVersion = 0
+  /** Last version the agent acknowledged as applied. */
+  appliedVersion = 0
+  private state: 'awaiting-hello' | 'ready' | 'closed' = 'awaiting-hello'
+  private queue: Promise<void> = Promise.resolve()
+  private lastHeard: number
+  private timer: TimerHandle | undefined
+  private pingId = 0
+  private readonly log: Logger
+
+  constructor (private readonly c: AgentSessionComponents, private readonly o: AgentSessionOptions,
+    private readonly socket: WebSocket, readonly remoteAddress: string) {
+    this.log = c.logger
+    this.lastHeard = c.clock.now()
+    this.timer = c.clock.setTimeout(() => { this.fail(CloseCode.unauthorized, WireErrorCode.wsUnauthorized, 'no hello in time') }, o.helloTimeoutMs)
+    socket.on('message', (data: RawData) => { this.enqueue(data) })
+    socket.on('close', () => { this.closed() })
+    socket.on('error', () => { this.closed() })
+  }
+
+  /** True once the connection closed, for whatever reason. */
+  isClosed (): boolean { return this.state === 'closed' }
+
+  /** True after a successful hello and the first map. */
+  get ready (): boolean { return this.state === 'ready' }
+
+  /** Sends an update computed by the notifier; closes the session when its VPC was removed. */
+  sendUpdate (u: Update): void {
+    if (this.state === 'closed') return
+    if (u.type === 'removed') {
+      this.fail(CloseCode.vpcDeleted, WireErrorCode.wsVpcDeleted, 'VPC deleted')
+      return
+    }
+    this.send(u)
+    this.sentVersion = u.version
+    if (this.vpcId !== undefined) this.c.events.updateSent(this.vpcId, u.version)
+  }
+
+  /** Closes with a reason, after an error frame when `code` is set. */
+  fail (closeCode: number, code: string | undefined, reason: string): void {
+    if (this.state === 'closed') return
+    if (code !== undefined) this.send({ type: 'error', code, message: reason })
+    this.socket.close(closeCode, reason.slice(0, 120))
+    this.closed()
+  }
+
+  private enqueue (data: RawData): void {
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
+    this.queue = this.queue.then(async () => { await this.handle(buf) }).catch((e: unknown) => {
+      this.log.warn('session handler failed', { vpc: this.vpcId, error: errorMessage(e) })
+      const retryable = hasCode(e) && e.code === WireErrorCode.storeUnavailable
+      this.fail(1011, retryable ? WireErrorCode.storeUnavailable : WireErrorCode.internal, retryable ? 'store unavailable; retry' : 'internal error')
+    })
+  }
+
+  private async handle (buf: Buffer): Promise<void> {
+    if (this.state === 'closed') return
+    const d = decodeAgentMessage(buf)
+    if (!d.ok) {
+      this.c.events.badFrame()
+      this.fail(CloseCode.badFrame, WireErrorCode.wsBadFrame, `bad frame: ${d.error}`)
+      return
+    }
+    this.lastHeard = this.c.clock.now()
+    const m = d.message
+    if (this.state === 'awaiting-hello') {
+      if (m.type !== 'hello') this.fail(CloseCode.badFrame, WireErrorCode.wsBadFrame, `expected hello, got ${m.type}`)
+      else await this.hello(m)
+      return
+    }
+    await this.live(m)
+  }
+
+  private async live (m: AgentMessage): Promise<void> {
+    const id = this.vpcId as string
+    switch (m.type) {
+      case 'hello': this.fail(CloseCode.badFrame, WireErrorCode.wsBadFrame, 'hello sent twice'); return
+      case 'ping': this.send({ type: 'pong', id: m.id }); return
+      case 'pong': return
+      case 'ack':
+        this.appliedVersion = m.version
+        this.c.events.acked(id, m.version)
+        await this.c.store.putAgent(id, { appliedVersion: m.version, lastSeen: this.c.clock.now() })
+        return
+      case 'status':
+        await this.c.store.putAgent(id, { peers: JSON.stringify(m.peers), lastSeen: this.c.clock.now() })
+    }
+  }
+
+  private async hello (h: Hello): Promise<void> {
+    if (h.protocol < MIN_PROTOCOL_VERSION) {
+      this.fail(CloseCode.protocolVersion, WireErrorCode.wsProtocolVersion, `protocol ${h.protocol} is too old; upgrade the agent`)
+      return
+    }
+    const auth = await this.authenticate(h)
+    if (auth === undefined || this.state === 'closed') return
+    this.vpcId = auth.vpcId
+    this.timer?.cancel()
+    this.c.host.register(this)
+    this.send({ type: 'welcome', vpcId: auth.vpcId, credential: auth.credential, heartbeatMs: this.o.heartbeatMs, replica: this.o.replicaId })
+    const now = this.c.clock.now()
+    await this.c.store.putAgent(auth.vpcId, {
+      session: this.id, replica: this.o.replicaId, connected: true, lastSeen: now,
+      observedAddress: this.remoteAddress, agentVersion: h.agentVersion, appliedVersion: h.lastVersion
+    })
+    this.appliedVersion = h.lastVersion
+    this.sentVersion = h.lastVersion
+    const snap = await this.c.store.snapshot()
+    const changes = h.lastVersion > 0 ? (await this.c.store.changesSince(h.lastVersion))?.changes : undefined
+    this.sendUpdate(planUpdate(auth.vpcId, h.lastVersion, snap, changes))
+    if (this.isClosed()) return
+    this.state = 'ready'
+    this.timer = this.c.clock.setInterval(() => { this.heartbeat() }, this.o.heartbeatMs)
+    this.c.events.connected(auth.vpcId)
+    this.c.host.kick()
+  }
+
+  /** Checks the join token or credential; on failure closes and returns undefined. */
+  private async authenticate (h: Hello): Promise<{ vpcId: string, credential?: string } | undefined> {
+    if (h.auth.kind === 'join') {
+      const credential = newSecret('vmc')
+      const rec = await this.c.store.enroll(hashSecret(h.auth.token), h.publicKey, hashSecret(credential))
+      if (rec !== undefined) {
+        this.log.info('agent enrolled', { vpc: rec.id, name: rec.name })
+        this.vpcName = rec.name
+        return { vpcId: rec.id, credential }
+      }
+      this.fail(CloseCode.unauthorized, WireErrorCode.wsUnauthorized, 'join token unknown, expired or already used; issue a new one with `vpcmesh vpc join-token`')
+      return undefined
+    }
+    if (await this.c.store.checkCredential(h.auth.vpcId, hashSecret(h.auth.credential))) {
+      await this.c.store.setPublicKey(h.auth.vpcId, h.publicKey)
+      this.vpcName = (await this.c.store.getVpc(h.auth.vpcId))?.name ?? h.auth.vpcId
+      return { vpcId: h.auth.vpcId }
+    }
+    this.fail(CloseCode.unauthorized, WireErrorCode.wsUnauthorized, 'agent credential rejected; re-enrol with a new join token')
+    return undefined
+  }
+
+  private heartbeat (): void {
+    const now = this.c.clock.now()
+    if (now - this.lastHeard > 3 * this.o.heartbeatMs) {
+      this.fail(CloseCode.heartbeatTimeout, WireErrorCode.wsHeartbeatTimeout, 'heartbeat timeout')
+      return
+    }
+    this.send({ type: 'ping', id: ++this.pingId })
+    const id = this.vpcId as string
+    this.c.store.putAgent(id, { lastSeen: this.lastHeard }).catch(() => undefined)
+  }
+
+  private send (m: ControllerMessage): void {
+    if (this.socket.readyState !== this.socket.OPEN) return
+    this.socket.send(encodeMessage(m))
+    this.c.events.sent(m.type)
+  }
+
+  private closed (): void {
+    if (this.state === 'closed') return
+    const wasReady = this.state === 'ready'
+    this.state = 'closed'
+    this.timer?.cancel()
+    this.c.host.unregister(this)
+    if (this.vpcId !== undefined) {
+      if (wasReady) this.c.events.disconnected(this.vpcId)
+      this.c.store.disconnectAgent(this.vpcId, this.id).catch(() => undefined)
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * What sessions report for metrics. The hub's implementation turns these into controller
+ * metrics; tests may pass a recorder.
+ */
+export interface SessionEvents {
+  /** An agent finished hello and got its first map. */
+  connected(vpcId: string): void
+  /** A ready agent's connection closed. */
+  disconnected(vpcId: string): void
+  /** An agent acknowledged having applied `version`. */
+  acked(vpcId: string, version: number): void
+  /** A frame was refused (not JSON, wrong schema, wrong order). */
+  badFrame(): void
+  /** A map update (snapshot or delta) reaching `version` was sent to `vpcId`. */
+  updateSent(vpcId: string, version: number): void
+  /** A frame of `type` was sent to an agent. */
+  sent(type: string): void
+}
+
+/** Events that go nowhere. */
+export const noSessionEvents: SessionEvents = {
+  connected () {},
+  disconnected () {},
+  acked () {},
+  badFrame () {},
+  updateSent () {},
+  sent () {}
+}

@@ -1,0 +1,33 @@
+/**
+ * Every Redis key and channel the controller uses, built in this one place.
+ *
+ * | key                    | type   | holds                                              |
+ * |------------------------|--------|----------------------------------------------------|
+ * | version                | string | mesh version, +1 on every registry change          |
+ * | vpcs                   | set    | all VPC ids                                        |
+ * | vpc:{id}               | string | VPC record as JSON                                 |
+ * | names                  | hash   | name → id                                          |
+ * | prefixes               | hash   | canonical CIDR → id (VPC CIDRs and routes)         |
+ * | changes                | zset   | change log: score = version, member = JSON change  |
+ * | join:{sha256(token)}   | string | id; expires; single use                            |
+ * | vpcjoin:{id}           | string | sha256 of the VPC's current join token             |
+ * | cred:{id}              | string | sha256 of the agent's credential                   |
+ * | agent:{id}             | hash   | agent status (replica, versions, last seen, peers) |
+ * | events (channel)       | pubsub | {"v": version} after each change                   |
+ */
+export class Keys {
+  constructor (readonly prefix: string) {}
+
+  get version (): string { return `${this.prefix}version` }
+  get vpcs (): string { return `${this.prefix}vpcs` }
+  get vpcPrefix (): string { return `${this.prefix}vpc:` }
+  vpc (id: string): string { return `${this.prefix}vpc:${id}` }
+  get names (): string { return `${this.prefix}names` }
+  get prefixes (): string { return `${this.prefix}prefixes` }
+  get changes (): string { return `${this.prefix}changes` }
+  join (tokenHash: string): string { return `${this.prefix}join:${tokenHash}` }
+  vpcJoin (id: string): string { return `${this.prefix}vpcjoin:${id}` }
+  credential (id: string): string { return `${this.prefix}cred:${id}` }
+  agent (id: string): string { return `${this.prefix}agent:${id}` }
+  get events (): string { return `${this.prefix}events` }
+}

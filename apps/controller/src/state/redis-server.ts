@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { mkdirSync } from 'node:fs'
+import { Redis } from 'ioredis'
+
+/** A redis-server process this controller (or a test) started and owns. */
+export interface RedisServer {
+  /** redis://127.0.0.1:PORT */
+  readonly url: string
+  readonly port: number
+  readonly pid: number
+  /** Stops the process (SIGTERM, then SIGKILL after 5 s); resolves when it exited. */
+  stop(): Promise<void>
+}
+
+/** Options of {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /** Data directory for AOF and RDB files (created if missing). */
+  dir: string
+  /** TCP port on 127.0.0.1. @default a free port */
+  port?: number
+  /** Path of the binary. @default 'redis-server' */
+  binary?: string
+  /** Wait this long for the server to answer PING, ms. @default 10000 */
+  timeoutMs?: number
+}
+
+/** Finds a free TCP port on 127.0.0.1 by binding port 0. */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => { typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port')) })
+    })
+  })
+}
+
+/**
+ * Starts redis-server on 127.0.0.1 with persistence (AOF every second plus RDB snapshots) in
+ * `dir`, and resolves once it answers PING. Throws with the server's output when it exits or
+ * does not answer in time. The caller owns the process: call stop().
+ */
+export async function startRedisServer (opts: RedisServerOptions): Promise<RedisServer> {
+  mkdirSync(opts.dir, { recursive: true })
+  const port = opts.port ?? await freePort()
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', opts.dir, '--appendonly', 'yes',
+    '--appendfsync', 'everysec', '--save', '60 1', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning']
+  const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (b: Buffer) => { output += b.toString() })
+  child.stderr?.on('data', (b: Buffer) => { output += b.toString() })
+  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
+  const spawnError = new Promise<never>((_resolve, reject) => { child.once('error', reject) })
+  const url = `redis://127.0.0.1:${port}`
+  try {
+    await Promise.race([waitForPing(url, opts.timeoutMs ?? 10_000, child), spawnError])
+  } catch (e) {
+    child.kill('SIGKILL')
+    throw new Error(`redis-server did not start on port ${port}: ${(e as Error).message}; output: ${output.trim().slice(0, 500)}`)
+  }
+  return { url, port, pid: child.pid as number, stop: async () => { await stopChild(child, exited) } }
+}
+
+async function waitForPing (url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`)
+    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
+    c.on('error', () => {})
+    try {
+      await c.connect()
+      if (await c.ping() === 'PONG') { c.disconnect(); return }
+    } catch { /* not up yet */ }
+    c.disconnect()
+    if (Date.now() > deadline) throw new Error(`no answer within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+async function stopChild (child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGTERM')
+  const killer = setTimeout(() => { child.kill('SIGKILL') }, 5000)
+  await exited
+  clearTimeout(killer)
+}

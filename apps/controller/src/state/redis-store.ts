@@ -1,0 +1,246 @@
+import { timingSafeEqual } from 'node:crypto'
+import { Redis } from 'ioredis'
+import type { Prefix } from '@vpcmesh/cidr'
+import { hasCode, type Logger, noopLogger } from '@vpcmesh/common'
+import { storeUnavailable, vpcNotFound } from '../errors.js'
+import { Keys } from './keys.js'
+import { RegistryOps } from './registry-ops.js'
+import { VersionedTx, type TxOutcome } from './redis-tx.js'
+import type { AgentRecord, Change, NewVpc, RegistrySnapshot, Store, VpcPatch, VpcRecord } from './store.js'
+
+/** Dependencies of {@link RedisStore}. */
+export interface RedisStoreComponents {
+  logger?: Logger
+  now?: () => number
+}
+
+/** Knobs of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /** Redis URL, e.g. redis://127.0.0.1:6379/0. */
+  url: string
+  /** Key prefix. @default 'vpcmesh:' */
+  prefix?: string
+  /** Change-log entries kept. @default 10000 */
+  changeLogMax?: number
+  /** Per-command timeout, ms. @default 3000 */
+  commandTimeoutMs?: number
+}
+
+/** Reads the version and every VPC record in one atomic step. */
+const SNAPSHOT_LUA = `
+local out = { redis.call('GET', KEYS[1]) or '0' }
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local r = redis.call('GET', ARGV[1] .. id)
+  if r then out[#out + 1] = r end
+end
+return out`
+
+/** Marks an agent disconnected only if the closing session is the recorded one. */
+const DISCONNECT_LUA = `
+if redis.call('HGET', KEYS[1], 'session') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'connected', '0')
+end
+return 0`
+
+/**
+ * The controller's state in Redis. Three connections: commands, WATCH transactions (one at a
+ * time), and the pub/sub subscriber. Commands fail fast while Redis is unreachable (no offline
+ * queue) and surface as VPCMESH_ERR_STORE_UNAVAILABLE; ioredis reconnects by itself.
+ */
+class RedisStore implements Store {
+  private readonly keys: Keys
+  private readonly cmd: Redis
+  private readonly txConn: Redis
+  private readonly sub: Redis
+  private readonly tx: VersionedTx
+  private readonly ops: RegistryOps
+  private readonly listeners = new Set<(v: number) => void>()
+  private readonly log: Logger
+
+  constructor (components: RedisStoreComponents, options: RedisStoreOptions) {
+    this.keys = new Keys(options.prefix ?? 'vpcmesh:')
+    this.log = (components.logger ?? noopLogger).child('store')
+    const redisOpts = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 3000,
+      retryStrategy: (times: number) => Math.min(100 * times, 2000)
+    }
+    this.cmd = new Redis(options.url, redisOpts)
+    this.txConn = new Redis(options.url, redisOpts)
+    this.sub = new Redis(options.url, { ...redisOpts, enableOfflineQueue: true, commandTimeout: undefined })
+    for (const c of [this.cmd, this.txConn, this.sub]) c.on('error', (e: Error) => { this.log.debug('redis error', { error: e.message }) })
+    this.tx = new VersionedTx(this.txConn, this.keys.version)
+    this.ops = new RegistryOps(this.keys, components.now ?? Date.now, options.changeLogMax ?? 10_000)
+    this.sub.on('message', (_ch: string, msg: string) => { this.dispatch(msg) })
+  }
+
+  /** Connects all three connections and subscribes to change announcements. */
+  async connect (): Promise<void> {
+    await this.guard(async () => {
+      await Promise.all([this.cmd.connect(), this.txConn.connect(), this.sub.connect()])
+      await this.sub.subscribe(this.keys.events)
+    })
+  }
+
+  createVpc (input: NewVpc, joinHash: string, ttlS: number): Promise<VpcRecord> {
+    return this.mutate(this.ops.create(input, joinHash, ttlS))
+  }
+
+  updateVpc (id: string, patch: VpcPatch): Promise<VpcRecord> { return this.mutate(this.ops.update(id, patch)) }
+  async deleteVpc (id: string): Promise<void> { await this.mutate(this.ops.remove(id)) }
+  addRoute (id: string, route: Prefix): Promise<VpcRecord> { return this.mutate(this.ops.addRoute(id, route)) }
+  removeRoute (id: string, route: Prefix): Promise<VpcRecord> { return this.mutate(this.ops.removeRoute(id, route)) }
+  enroll (joinHash: string, publicKey: string, credHash: string): Promise<VpcRecord | undefined> {
+    return this.mutate(this.ops.enroll(joinHash, publicKey, credHash))
+  }
+
+  async setPublicKey (id: string, publicKey: string): Promise<void> { await this.mutate(this.ops.setPublicKey(id, publicKey)) }
+
+  getVpc (id: string): Promise<VpcRecord | undefined> {
+    return this.guard(async () => {
+      const raw = await this.cmd.get(this.keys.vpc(id))
+      return raw === null ? undefined : JSON.parse(raw) as VpcRecord
+    })
+  }
+
+  currentVersion (): Promise<number> {
+    return this.guard(async () => Number(await this.cmd.get(this.keys.version) ?? 0))
+  }
+
+  snapshot (): Promise<RegistrySnapshot> {
+    return this.guard(async () => {
+      const out = await this.cmd.eval(SNAPSHOT_LUA, 2, this.keys.version, this.keys.vpcs, this.keys.vpcPrefix) as string[]
+      const vpcs = out.slice(1).map((r) => JSON.parse(r) as VpcRecord).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+      return { version: Number(out[0]), vpcs }
+    })
+  }
+
+  changesSince (from: number): Promise<{ version: number, changes: Change[] } | undefined> {
+    return this.guard(async () => {
+      const version = Number(await this.cmd.get(this.keys.version) ?? 0)
+      if (from >= version) return { version, changes: [] }
+      const oldest = await this.cmd.zrange(this.keys.changes, 0, 0, 'WITHSCORES')
+      if (oldest[1] === undefined || Number(oldest[1]) > from + 1) return undefined
+      const raw = await this.cmd.zrangebyscore(this.keys.changes, `(${from}`, version)
+      const changes = raw.map((r) => { const c = JSON.parse(r) as { v: number, id: string, k: Change['kind'] }; return { version: c.v, id: c.id, kind: c.k } })
+      return { version, changes }
+    })
+  }
+
+  issueJoinToken (id: string, tokenHash: string, ttlS: number): Promise<void> {
+    return this.guard(async () => {
+      if (await this.cmd.exists(this.keys.vpc(id)) === 0) throw vpcNotFound(id)
+      const old = await this.cmd.get(this.keys.vpcJoin(id))
+      const m = this.cmd.multi()
+      if (old !== null) m.del(this.keys.join(old))
+      await m.set(this.keys.join(tokenHash), id, 'EX', ttlS).set(this.keys.vpcJoin(id), tokenHash, 'EX', ttlS).exec()
+    })
+  }
+
+  checkCredential (id: string, credHash: string): Promise<boolean> {
+    return this.guard(async () => {
+      const stored = await this.cmd.get(this.keys.credential(id))
+      if (stored === null || stored.length !== credHash.length) return false
+      return timingSafeEqual(Buffer.from(stored), Buffer.from(credHash))
+    })
+  }
+
+  putAgent (id: string, fields: Partial<AgentRecord>): Promise<void> {
+    return this.guard(async () => {
+      const flat: Record<string, string> = {}
+      for (const [k, v] of Object.entries(fields)) {
+        if (v !== undefined) flat[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v)
+      }
+      await this.cmd.hset(this.keys.agent(id), flat)
+    })
+  }
+
+  disconnectAgent (id: string, session: string): Promise<void> {
+    return this.guard(async () => { await this.cmd.eval(DISCONNECT_LUA, 1, this.keys.agent(id), session) })
+  }
+
+  agents (): Promise<AgentRecord[]> {
+    return this.guard(async () => {
+      const ids = await this.cmd.smembers(this.keys.vpcs)
+      const p = this.cmd.pipeline()
+      for (const id of ids) p.hgetall(this.keys.agent(id))
+      const res = await p.exec() ?? []
+      const out: AgentRecord[] = []
+      res.forEach(([err, h], i) => {
+        const r = h as Record<string, string> | null
+        if (err === null && r !== null && r.session !== undefined) out.push(toAgentRecord(ids[i] as string, r))
+      })
+      return out
+    })
+  }
+
+  ping (): Promise<void> { return this.guard(async () => { await this.cmd.ping() }) }
+
+  onVersion (fn: (version: number) => void): () => void {
+    this.listeners.add(fn)
+    return () => { this.listeners.delete(fn) }
+  }
+
+  async close (): Promise<void> {
+    this.listeners.clear()
+    for (const c of [this.sub, this.txConn, this.cmd]) c.disconnect()
+  }
+
+  private dispatch (msg: string): void {
+    let v: number
+    try { v = Number((JSON.parse(msg) as { v: unknown }).v) } catch { return }
+    if (!Number.isInteger(v)) return
+    for (const fn of this.listeners) fn(v)
+  }
+
+  /** Runs a registry transaction, then announces the new version to every replica. */
+  private async mutate<T> (body: (conn: Redis, version: number) => Promise<TxOutcome<T>>): Promise<T> {
+    return await this.guard(async () => {
+      const r = await this.tx.run(body)
+      if (r.committed) {
+        await this.cmd.publish(this.keys.events, JSON.stringify({ v: r.version })).catch((e: Error) => {
+          this.log.warn('change announcement failed; replicas catch up by polling', { error: e.message })
+        })
+      }
+      return r.value
+    })
+  }
+
+  /** Passes coded errors through; turns any other failure into STORE_UNAVAILABLE. */
+  private async guard<T> (fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (e) {
+      if (hasCode(e) && e.code.startsWith('VPCMESH_')) throw e
+      throw storeUnavailable(e)
+    }
+  }
+}
+
+function toAgentRecord (id: string, h: Record<string, string>): AgentRecord {
+  return {
+    id,
+    session: h.session ?? '',
+    replica: h.replica ?? '',
+    connected: h.connected === '1',
+    appliedVersion: Number(h.appliedVersion ?? 0),
+    lastSeen: Number(h.lastSeen ?? 0),
+    observedAddress: h.observedAddress ?? '',
+    agentVersion: h.agentVersion ?? '',
+    peers: h.peers ?? '[]'
+  }
+}
+
+/** A connected store: resolves once Redis answered, throws STORE_UNAVAILABLE otherwise. */
+export async function createRedisStore (components: RedisStoreComponents, options: RedisStoreOptions): Promise<Store> {
+  const s = new RedisStore(components, options)
+  try {
+    await s.connect()
+  } catch (e) {
+    await s.close()
+    throw e
+  }
+  return s
+}

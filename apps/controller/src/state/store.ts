@@ -1,0 +1,118 @@
+import type { Prefix } from '@vpcmesh/cidr'
+
+/** A VPC as stored. Times are ms since the epoch; `version` is the mesh version of its last change. */
+export interface VpcRecord {
+  id: string
+  name: string
+  cidrs: string[]
+  routes: string[]
+  endpoint: string
+  masquerade: boolean
+  publicKey: string | null
+  createdAt: number
+  updatedAt: number
+  version: number
+}
+
+/** One entry of the change log: at `version`, VPC `id` was upserted or removed. */
+export interface Change {
+  version: number
+  id: string
+  kind: 'upsert' | 'remove'
+}
+
+/** Fields to create a VPC; prefixes already parsed and canonical. */
+export interface NewVpc {
+  name: string
+  cidrs: Prefix[]
+  endpoint: string
+  masquerade: boolean
+}
+
+/** Fields to change on a VPC; absent means unchanged. */
+export interface VpcPatch {
+  name?: string
+  cidrs?: Prefix[]
+  endpoint?: string
+  masquerade?: boolean
+}
+
+/** A consistent view of the registry at one version. */
+export interface RegistrySnapshot {
+  version: number
+  vpcs: VpcRecord[]
+}
+
+/**
+ * The VPC registry. Every mutation is atomic, bumps the mesh version by exactly one, appends
+ * one change, and announces the new version to every replica. Mutations throw ApiError with
+ * a registered code for bad input (overlap, name taken, not found) and
+ * VPCMESH_ERR_STORE_UNAVAILABLE when the store cannot be reached; nothing is half-applied.
+ */
+export interface Registry {
+  /** Creates a VPC and stores `joinTokenHash` as its single-use join token for `ttlS` seconds. */
+  createVpc(input: NewVpc, joinTokenHash: string, ttlS: number): Promise<VpcRecord>
+  updateVpc(id: string, patch: VpcPatch): Promise<VpcRecord>
+  deleteVpc(id: string): Promise<void>
+  addRoute(id: string, route: Prefix): Promise<VpcRecord>
+  removeRoute(id: string, route: Prefix): Promise<VpcRecord>
+  /** The VPC, or undefined. */
+  getVpc(id: string): Promise<VpcRecord | undefined>
+  /** The current mesh version (cheap). */
+  currentVersion(): Promise<number>
+  /** All VPCs with the version they are consistent with. */
+  snapshot(): Promise<RegistrySnapshot>
+  /** Changes after `from` up to now, or undefined when the log no longer reaches back that far. */
+  changesSince(from: number): Promise<{ version: number, changes: Change[] } | undefined>
+}
+
+/** Join tokens and agent credentials, stored only as SHA-256 hashes. */
+export interface Credentials {
+  /** Replaces the VPC's join token (the previous one stops working). Throws VPC_NOT_FOUND. */
+  issueJoinToken(id: string, tokenHash: string, ttlS: number): Promise<void>
+  /**
+   * Consumes a join token: atomically deletes it, records the agent's public key and the hash
+   * of its new credential (a registry change). Returns the VPC, or undefined for an unknown,
+   * expired or used token.
+   */
+  enroll(tokenHash: string, publicKey: string, credentialHash: string): Promise<VpcRecord | undefined>
+  /** True when the credential hash matches the VPC's. */
+  checkCredential(id: string, credentialHash: string): Promise<boolean>
+  /** Records a new public key presented with a valid credential (a registry change when it differs). */
+  setPublicKey(id: string, publicKey: string): Promise<void>
+}
+
+/** What an agent last reported, as stored. `lastSeen` in ms since the epoch. */
+export interface AgentRecord {
+  id: string
+  session: string
+  replica: string
+  connected: boolean
+  appliedVersion: number
+  lastSeen: number
+  observedAddress: string
+  agentVersion: string
+  peers: string
+}
+
+/** Per-agent status shared by all replicas. */
+export interface AgentStatusStore {
+  /** Merges the given fields into the agent's record. */
+  putAgent(id: string, fields: Partial<AgentRecord>): Promise<void>
+  /** Marks the agent disconnected if `session` is still the one recorded. */
+  disconnectAgent(id: string, session: string): Promise<void>
+  /** All agent records. */
+  agents(): Promise<AgentRecord[]>
+}
+
+/** Liveness of the store and change announcements. */
+export interface StoreLink {
+  /** Resolves when the store answers; throws STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>
+  /** Calls `fn` with each announced mesh version (from any replica). Returns an unsubscribe. */
+  onVersion(fn: (version: number) => void): () => void
+  close(): Promise<void>
+}
+
+/** Everything the controller keeps in its store. */
+export type Store = Registry & Credentials & AgentStatusStore & StoreLink

@@ -1,0 +1,1 @@
+export { startRedisServer, freePort, type RedisServer, type RedisServerOptions } from '../state/redis-server.js'
