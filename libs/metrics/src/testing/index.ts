@@ -1,0 +1,1 @@
+export { MemoryMetrics, type MemoryMetricsOptions } from './memory-metrics.js'
