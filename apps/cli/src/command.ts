@@ -1,0 +1,46 @@
+import type { ArgSpec, Flags, FlagSpecs } from './args.js'
+import type { ApiClient } from './client.js'
+import type { Output } from './output.js'
+
+/** Everything a command handler gets: checked arguments, a ready client, where to print. */
+export interface CommandContext {
+  /** The command path, e.g. `vpc add`, for usage errors. */
+  readonly command: string
+  /** Positionals after the command path, already counted against the command's {@link ArgSpec}s. */
+  readonly args: readonly string[]
+  /** Checked flags (globals included). */
+  readonly flags: Flags
+  /** True with --json: print the API answer as JSON instead of tables. */
+  readonly json: boolean
+  /** Client bound to the controller URL and admin token. */
+  readonly client: ApiClient
+  /** Controller base URL, for hints such as the agent command line. */
+  readonly controllerUrl: string
+  readonly out: Output
+  /** Current time, ms since the epoch (for "12s ago"). */
+  readonly now: () => number
+}
+
+/** One runnable command such as `vpc add`, with its help. */
+export interface CommandSpec {
+  /** Words after `vpcmesh`, e.g. `vpc add` or `status`. */
+  readonly path: string
+  /** One line for the group listing. */
+  readonly summary: string
+  /** Usage line after `vpcmesh `, e.g. `vpc rm ID|NAME`. */
+  readonly synopsis: string
+  readonly args: readonly ArgSpec[]
+  /** Flags of this command, besides the global ones. */
+  readonly flags: FlagSpecs
+  /** Help text below the usage line: what it does, its flags, an example. */
+  readonly details: string
+  /** Runs the command; throws MeshErrors (usage or API) on failure. */
+  run (ctx: CommandContext): Promise<void>
+}
+
+/** A command group such as `vpc`, whose subcommands are {@link CommandSpec}s. */
+export interface CommandGroup {
+  readonly name: string
+  readonly summary: string
+  readonly commands: readonly CommandSpec[]
+}

@@ -1,0 +1,69 @@
+import { MeshError, hasCode } from '@vpcmesh/common'
+
+/**
+ * Error codes the CLI raises itself. Codes from the controller travel unchanged in
+ * {@link ApiError}; these cover what happens before or around a request.
+ */
+export const CliErrorCode = {
+  /** Bad command line: unknown command or flag, missing argument, bad flag value, no token. Exit 2. */
+  usage: 'VPCMESH_ERR_CLI_USAGE',
+  /** The controller could not be reached (refused, DNS, TLS, timeout). Exit 1. */
+  unreachable: 'VPCMESH_ERR_CLI_UNREACHABLE',
+  /** The controller answered with a body that does not match the protocol schemas. Exit 1. */
+  badResponse: 'VPCMESH_ERR_CLI_BAD_RESPONSE'
+} as const
+
+/** A usage error: the command line is wrong. `vpcmesh` exits 2 and prints the message on one line. */
+export class CliError extends MeshError {
+  constructor (message: string) {
+    super(CliErrorCode.usage, message)
+    this.name = 'CliError'
+  }
+}
+
+/** Builds a {@link CliError} that points at the help of `command` (e.g. `vpc add`; '' for the root). */
+export function usageError (what: string, command: string): CliError {
+  const see = command === '' ? 'vpcmesh --help' : `vpcmesh ${command} --help`
+  return new CliError(`${what} (see ${see})`)
+}
+
+/** An error answer of the controller, carrying its ErrorBody `code` and HTTP `status`. */
+export class ApiError extends MeshError {
+  /** HTTP status of the answer; 0 when the error was decided by the CLI without an answer. */
+  readonly status: number
+
+  constructor (code: string, message: string, opts: { status: number, retryable?: boolean }) {
+    super(code, message, { retryable: opts.retryable ?? false })
+    this.name = 'ApiError'
+    this.status = opts.status
+  }
+}
+
+/** The controller did not answer at all; `message` names the URL and the reason. */
+export class UnreachableError extends MeshError {
+  constructor (baseUrl: string, reason: string, cause?: unknown) {
+    super(CliErrorCode.unreachable, `cannot reach controller at ${baseUrl}: ${reason}`, { cause, retryable: true })
+    this.name = 'UnreachableError'
+  }
+}
+
+/** True when `e` is a usage error (by code, so it also holds across package copies). */
+export function isUsageError (e: unknown): boolean {
+  return hasCode(e) && e.code === CliErrorCode.usage
+}
+
+/**
+ * The exit status and the single stderr line (without `vpcmesh: ` and newline) for a thrown
+ * value: 2 for usage errors, 1 for everything else. Newlines inside messages are folded.
+ */
+export function describeFailure (e: unknown): { exitCode: number, line: string } {
+  if (isUsageError(e)) return { exitCode: 2, line: oneLine((e as Error).message) }
+  if (hasCode(e) && e.code === CliErrorCode.unreachable) return { exitCode: 1, line: oneLine(e.message) }
+  if (hasCode(e)) return { exitCode: 1, line: oneLine(`${e.code}: ${e.message}`) }
+  const message = e instanceof Error ? e.message : String(e)
+  return { exitCode: 1, line: oneLine(`internal error: ${message}`) }
+}
+
+function oneLine (s: string): string {
+  return s.replace(/\s*[\r\n]+\s*/g, ' ').trim()
+}

@@ -1,0 +1,1 @@
+export { FakeController, closedControllerUrl, type RecordedRequest, type CannedAnswer } from './fake-controller.js'

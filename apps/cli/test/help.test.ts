@@ -1,0 +1,48 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { CLI_COMMANDS } from '../src/main.js'
+import { run } from './harness.js'
+
+/** Each command path and the start of its usage line. */
+const COMMANDS: Array<[string[], string]> = [
+  [[], 'Usage: vpcmesh COMMAND'],
+  [['vpc'], 'Usage: vpcmesh vpc SUBCOMMAND'],
+  [['route'], 'Usage: vpcmesh route SUBCOMMAND'],
+  [['vpc', 'add'], 'Usage: vpcmesh vpc add NAME --cidr CIDR'],
+  [['vpc', 'list'], 'Usage: vpcmesh vpc list'],
+  [['vpc', 'show'], 'Usage: vpcmesh vpc show ID|NAME'],
+  [['vpc', 'rm'], 'Usage: vpcmesh vpc rm ID|NAME'],
+  [['vpc', 'set'], 'Usage: vpcmesh vpc set ID|NAME'],
+  [['vpc', 'join-token'], 'Usage: vpcmesh vpc join-token ID|NAME'],
+  [['route', 'add'], 'Usage: vpcmesh route add ID|NAME CIDR'],
+  [['route', 'rm'], 'Usage: vpcmesh route rm ID|NAME CIDR'],
+  [['route', 'list'], 'Usage: vpcmesh route list [ID|NAME]'],
+  [['status'], 'Usage: vpcmesh status']
+]
+
+test('--help and -h print usage and exit 0 for every command and group, without a token', async () => {
+  for (const [path, usage] of COMMANDS) {
+    for (const flag of ['--help', '-h']) {
+      const r = await run([...path, flag], { env: {} })
+      assert.equal(r.code, 0, `${path.join(' ')} ${flag}`)
+      assert.equal(r.stderr, '')
+      assert.ok(r.stdout.startsWith(usage), `${path.join(' ')} ${flag}: ${r.stdout.slice(0, 80)}`)
+      assert.match(r.stdout, /--controller URL/)
+    }
+  }
+})
+
+test('the root help lists every command', async () => {
+  const r = await run(['--help'])
+  for (const [path] of COMMANDS.slice(3)) assert.ok(r.stdout.includes(`  ${path.join(' ')}`), path.join(' '))
+})
+
+test('help wins over other flag problems', async () => {
+  const r = await run(['vpc', 'add', '--cdir', 'x', '--help'])
+  assert.equal(r.code, 0)
+  assert.ok(r.stdout.startsWith('Usage: vpcmesh vpc add'))
+})
+
+test('the dispatcher claims vpc, route and status, not controller, agent or demo', () => {
+  assert.deepEqual([...CLI_COMMANDS], ['vpc', 'route', 'status'])
+})

@@ -1,0 +1,80 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { assertFailure, run, TOKEN } from './harness.js'
+
+const ADD = ['vpc', 'add', 'aws-prod', '--cidr', '10.0.0.0/16', '--endpoint', '203.0.113.10:51820']
+
+/** argv → the stderr line expected (exit 2, one line, no request). */
+const USAGE_ERRORS: Array<[string[], RegExp]> = [
+  [[], /^vpcmesh: missing command \(see vpcmesh --help\)\n$/],
+  [['bogus'], /^vpcmesh: unknown command 'bogus' \(see vpcmesh --help\)\n$/],
+  [['agent', '--help'], /unknown command 'agent'/],
+  [['vpc'], /^vpcmesh: missing subcommand for 'vpc' \(see vpcmesh vpc --help\)\n$/],
+  [['route'], /missing subcommand for 'route'/],
+  [['vpc', 'bogus'], /^vpcmesh: unknown command 'vpc bogus' \(see vpcmesh vpc --help\)\n$/],
+  [['vpc', 'add', 'x', '--cdir', '10.0.0.0/8'], /^vpcmesh: unknown flag --cdir for 'vpc add' \(see vpcmesh vpc add --help\)\n$/],
+  [['-x', 'status'], /unknown flag -x for 'status'/],
+  [['status', '--endpoint', '1.2.3.4:5'], /unknown flag --endpoint for 'status'/],
+  [['vpc', 'list', '--name', 'x'], /unknown flag --name for 'vpc list'/],
+  [['vpc', 'add'], /^vpcmesh: missing argument NAME for 'vpc add' \(see vpcmesh vpc add --help\)\n$/],
+  [['vpc', 'add', 'x'], /missing flag --cidr for 'vpc add'/],
+  [['vpc', 'add', 'x', '--cidr', '10.0.0.0/8'], /missing flag --endpoint for 'vpc add'/],
+  [['vpc', 'add', 'x', '--endpoint', '1.2.3.4:5', '--cidr'], /missing value for --cidr \(see vpcmesh vpc add --help\)/],
+  [['vpc', 'add', 'x', '--cidr', '--endpoint', '1.2.3.4:5'], /missing value for --cidr/],
+  [[...ADD, '--endpoint', '203.0.113.11:51820'], /flag --endpoint given more than once/],
+  [['vpc', 'add', 'x', '--cidr', '10.0.0.0/8', '--endpoint', 'nope'], /bad value for --endpoint: endpoint "nope" must be host:port/],
+  [['vpc', 'add', 'Bad_Name', '--cidr', '10.0.0.0/8', '--endpoint', '1.2.3.4:5'], /bad value for NAME: must be 1-32 characters/],
+  [[...ADD, '--masquerade', '--no-masquerade'], /give --masquerade or --no-masquerade, not both/],
+  [['vpc', 'list', 'extra'], /unexpected argument 'extra' for 'vpc list'/],
+  [['vpc', 'show'], /missing argument ID\|NAME for 'vpc show'/],
+  [['vpc', 'rm'], /missing argument ID\|NAME for 'vpc rm'/],
+  [['vpc', 'join-token'], /missing argument ID\|NAME for 'vpc join-token'/],
+  [['vpc', 'set', 'aws-prod'], /nothing to change/],
+  [['vpc', 'set', 'aws-prod', '--name', 'Not Valid'], /bad value for --name/],
+  [['vpc', 'set', 'aws-prod', '--endpoint', 'x:0'], /bad value for --endpoint/],
+  [['route', 'add', 'aws-prod'], /missing argument CIDR for 'route add'/],
+  [['route', 'rm'], /missing argument ID\|NAME for 'route rm'/],
+  [['route', 'list', 'a', 'b'], /unexpected argument 'b' for 'route list'/],
+  [['--json=yes', 'status'], /flag --json takes no value/],
+  [['status', '--controller', 'ftp://10.0.0.1'], /bad value for --controller: .* must be an http/],
+  [['status', '--controller', 'not a url'], /bad value for --controller: .* is not a URL/]
+]
+
+test('every usage error exits 2 with one stderr line and sends nothing', async () => {
+  for (const [argv, line] of USAGE_ERRORS) {
+    const r = await run(argv)
+    assert.equal(r.code, 2, `${argv.join(' ')}: ${r.stderr}`)
+    assert.equal(r.stdout, '', argv.join(' '))
+    assert.match(r.stderr, line, argv.join(' '))
+    assert.match(r.stderr, /^vpcmesh: [^\n]+\n$/, argv.join(' '))
+  }
+})
+
+test('flags may come before the command', async () => {
+  const r = await run(['--cdir', 'vpc', 'list'])
+  assertFailure(r, 2, /unknown flag --cdir for 'vpc list'/)
+})
+
+test('a missing token is a usage error that names --token and VPCMESH_TOKEN', async () => {
+  const r = await run(['vpc', 'list'], { env: {} })
+  assertFailure(r, 2, /--token.*VPCMESH_TOKEN/)
+  assertFailure(await run(['status'], { env: { VPCMESH_TOKEN: '' } }), 2, /--token or VPCMESH_TOKEN/)
+})
+
+test('token sources: conflicts, unreadable and empty files are usage errors', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vpcmesh-cli-'))
+  const empty = join(dir, 'empty')
+  await writeFile(empty, ' \n')
+  assertFailure(await run(['status', '--token', TOKEN, '--token-file', empty]), 2, /--token or --token-file, not both/)
+  assertFailure(await run(['status', '--token-file', join(dir, 'missing')], { env: {} }), 2, /cannot read token file .*missing/)
+  assertFailure(await run(['status'], { env: { VPCMESH_TOKEN_FILE: empty } }), 2, /token file .* is empty/)
+  assertFailure(await run(['status', '--token', 'has space inside']), 2, /admin token holds spaces/)
+})
+
+test('a token typed where an argument belongs is redacted from the error', async () => {
+  const r = await run(['status', TOKEN])
+  assertFailure(r, 2, /unexpected argument '\[redacted\]'/)
+})
