@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto'
+import WebSocket from 'ws'
+import type { MeshNode } from '@vpcmesh/protocol'
+import { awaitValue } from '../lib/await.js'
+
+/** Any decoded controller frame. */
+export type Frame = Record<string, unknown> & { type: string }
+
+/**
+ * A simulated agent over a real WebSocket: sends hello, applies snapshots and deltas to an
+ * in-memory peer map, acks every version (unless `autoAck` is false), answers pings.
+ */
+export class SimAgent {
+  readonly frames: Frame[] = []
+  readonly publicKey = randomBytes(32).toString('base64')
+  vpcId: string | undefined
+  credential: string | undefined
+  version = 0
+  peers = new Map<string, MeshNode>()
+  self: MeshNode | undefined
+  closeCode: number | undefined
+  closeReason = ''
+  autoAck = true
+  private ws: WebSocket | undefined
+
+  /** Connects and sends hello with a join token (first time) or the stored credential. */
+  async connect (wsUrl: string, joinToken?: string): Promise<void> {
+    this.closeCode = undefined
+    const ws = new WebSocket(wsUrl)
+    this.ws = ws
+    ws.on('message', (d: WebSocket.RawData) => { this.onFrame(JSON.parse(d.toString()) as Frame) })
+    ws.on('close', (code: number, reason: Buffer) => { this.closeCode = code; this.closeReason = reason.toString() })
+    ws.on('error', () => {})
+    await new Promise<void>((resolve, reject) => { ws.once('open', () => { resolve() }); ws.once('error', reject) })
+    const auth = joinToken !== undefined
+      ? { kind: 'join', token: joinToken }
+      : { kind: 'credential', vpcId: this.vpcId, credential: this.credential }
+    this.send({ type: 'hello', protocol: 1, agentVersion: 'sim', auth, publicKey: this.publicKey, lastVersion: this.version })
+  }
+
+  send (m: unknown): void { this.ws?.send(JSON.stringify(m)) }
+  sendRaw (s: string | Buffer): void { this.ws?.send(s) }
+
+  /** Waits until this agent holds at least `v`. */
+  async awaitVersion (v: number, timeoutMs = 10_000): Promise<void> {
+    await awaitValue(`agent ${this.self?.name ?? '?'} at version ${v} (has ${this.version})`, () => this.version >= v, timeoutMs)
+  }
+
+  async awaitClosed (timeoutMs = 10_000): Promise<number> {
+    return await awaitValue('connection closed', () => this.closeCode, timeoutMs)
+  }
+
+  /** Frames of a type received since the start. */
+  of (type: string): Frame[] { return this.frames.filter((f) => f.type === type) }
+
+  close (): void { this.ws?.close(1000, 'bye') }
+  terminate (): void { this.ws?.terminate() }
+
+  private onFrame (f: Frame): void {
+    this.frames.push(f)
+    if (f.type === 'welcome') {
+      this.vpcId = f.vpcId as string
+      if (typeof f.credential === 'string') this.credential = f.credential
+    } else if (f.type === 'snapshot') {
+      this.self = f.self as MeshNode
+      this.peers = new Map((f.peers as MeshNode[]).map((p) => [p.id, p]))
+      this.applied(f.version as number)
+    } else if (f.type === 'delta') {
+      if (f.fromVersion !== this.version) throw new Error(`delta from ${String(f.fromVersion)} but agent has ${this.version}`)
+      if (f.self !== undefined) this.self = f.self as MeshNode
+      for (const p of f.upsert as MeshNode[]) this.peers.set(p.id, p)
+      for (const id of f.remove as string[]) this.peers.delete(id)
+      this.applied(f.version as number)
+    } else if (f.type === 'ping') {
+      this.send({ type: 'pong', id: f.id })
+    }
+  }
+
+  private applied (v: number): void {
+    this.version = v
+    if (this.autoAck) this.send({ type: 'ack', version: v })
+  }
+}
