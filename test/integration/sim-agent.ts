@@ -21,6 +21,8 @@ export class SimAgent {
   closeCode: number | undefined
   closeReason = ''
   autoAck = true
+  /** performance.now() at which each version was applied (and acked). */
+  readonly appliedAt = new Map<number, number>()
   private ws: WebSocket | undefined
 
   /** Connects and sends hello with a join token (first time) or the stored credential. */
@@ -78,6 +80,7 @@ export class SimAgent {
 
   private applied (v: number): void {
     this.version = v
+    this.appliedAt.set(v, performance.now())
     if (this.autoAck) this.send({ type: 'ack', version: v })
   }
 }

@@ -91,7 +91,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     notifier.stop()
     unsubscribe()
-    hub?.closeAll()
+    await hub?.closeAll()
   })
   return app
 }

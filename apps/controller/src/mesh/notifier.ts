@@ -1,6 +1,6 @@
 import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import type { Store } from '../state/store.js'
-import { planUpdate, type Update } from './planner.js'
+import { PlanIndex, planUpdate, type Update } from './planner.js'
 
 /** A receiver of map updates: a ready agent session. */
 export interface MapTarget {
@@ -24,6 +24,8 @@ export interface NotifierComponents {
 export interface NotifierOptions {
   /** Safety-net poll of the mesh version, ms, for announcements missed while Redis reconnected. @default 2000 */
   pollMs?: number
+  /** Changes arriving within this window after a kick are pushed together, ms. @default 20 */
+  batchMs?: number
 }
 
 /**
@@ -56,14 +58,16 @@ export class Notifier {
   kick (): void {
     if (this.running) { this.again = true; return }
     this.running = true
-    void this.loop()
+    this.c.clock.setTimeout(() => { void this.loop() }, this.o.batchMs ?? 20)
   }
 
   private async loop (): Promise<void> {
-    do {
-      this.again = false
-      try { await this.push() } catch (e) { this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) }) }
-    } while (this.again)
+    this.again = false
+    try { await this.push() } catch (e) { this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) }) }
+    if (this.again) {
+      this.c.clock.setTimeout(() => { void this.loop() }, this.o.batchMs ?? 20)
+      return
+    }
     this.running = false
   }
 
@@ -84,7 +88,8 @@ export class Notifier {
     if (stale.length === 0) return
     const from = Math.min(...stale.map((t) => t.sentVersion))
     const changes = from > 0 ? (await this.c.store.changesSince(from))?.changes : undefined
-    for (const t of stale) t.sendUpdate(planUpdate(t.vpcId as string, t.sentVersion, snap, changes))
+    const index = new PlanIndex(snap, changes)
+    for (const t of stale) t.sendUpdate(planUpdate(t.vpcId as string, t.sentVersion, snap, changes, index))
     this.c.onPush?.(snap.version, (this.c.clock.monotonic() - t0) / 1000, stale.length)
   }
 }

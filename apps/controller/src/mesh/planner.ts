@@ -31,19 +31,43 @@ export function planSnapshot (selfId: string, snap: RegistrySnapshot): Update {
  *   touch more than half of the mesh (cheaper to send whole).
  * `changes` may contain entries outside (from, snap.version]; they are ignored.
  */
-export function planUpdate (selfId: string, from: number, snap: RegistrySnapshot, changes: Change[] | undefined): Update {
+export function planUpdate (selfId: string, from: number, snap: RegistrySnapshot, changes: Change[] | undefined, index = new PlanIndex(snap, changes)): Update {
   if (changes === undefined || from === 0 || from > snap.version) return planSnapshot(selfId, snap)
-  const byId = new Map(snap.vpcs.map((v) => [v.id, v]))
+  const byId = index.byId
   const self = byId.get(selfId)
   if (self === undefined) return { type: 'removed' }
-  const touched = new Set(changes.filter((c) => c.version > from && c.version <= snap.version).map((c) => c.id))
-  if (touched.size > Math.max(4, snap.vpcs.length / 2)) return planSnapshot(selfId, snap)
+  const touched = index.touchedSince(from)
+  if (touched.length > Math.max(4, snap.vpcs.length / 2)) return planSnapshot(selfId, snap)
   const delta: Delta = { type: 'delta', fromVersion: from, version: snap.version, upsert: [], remove: [] }
-  for (const id of [...touched].sort()) {
+  for (const id of touched) {
     const rec = byId.get(id)
     if (id === selfId) delta.self = toMeshNode(self)
     else if (rec === undefined) delta.remove.push(id)
     else delta.upsert.push(toMeshNode(rec))
   }
   return delta
+}
+
+/**
+ * Per-push lookups shared by every agent's plan: VPCs by id and, per starting version, the
+ * sorted ids changed since then. Lets one push to N agents cost O(N + changes), not O(N²).
+ */
+export class PlanIndex {
+  readonly byId: Map<string, VpcRecord>
+  private readonly touched = new Map<number, string[]>()
+
+  constructor (private readonly snap: RegistrySnapshot, private readonly changes: Change[] | undefined) {
+    this.byId = new Map(snap.vpcs.map((v) => [v.id, v]))
+  }
+
+  /** Sorted ids of VPCs changed in (from, snapshot version]. */
+  touchedSince (from: number): string[] {
+    let t = this.touched.get(from)
+    if (t === undefined) {
+      const ids = new Set((this.changes ?? []).filter((c) => c.version > from && c.version <= this.snap.version).map((c) => c.id))
+      t = [...ids].sort()
+      this.touched.set(from, t)
+    }
+    return t
+  }
 }

@@ -9,6 +9,7 @@ import type { Store } from '../state/store.js'
 import { planUpdate, type Update } from '../mesh/planner.js'
 import { hashSecret, newSecret } from '../secrets.js'
 import type { SessionEvents } from './session-events.js'
+import type { StatusWriter } from './status-writer.js'
 
 /** What a session needs from its hub. */
 export interface SessionHost {
@@ -27,6 +28,8 @@ export interface AgentSessionComponents {
   clock: Clock
   logger: Logger
   events: SessionEvents
+  /** Batched writer for acks, status reports and last-seen times. */
+  status: StatusWriter
 }
 
 /** Knobs of an {@link AgentSession}. */
@@ -138,10 +141,10 @@ export class AgentSession {
       case 'ack':
         this.appliedVersion = m.version
         this.c.events.acked(id, m.version)
-        await this.c.store.putAgent(id, { appliedVersion: m.version, lastSeen: this.c.clock.now() })
+        this.c.status.put(id, { appliedVersion: m.version, lastSeen: this.c.clock.now() })
         return
       case 'status':
-        await this.c.store.putAgent(id, { peers: JSON.stringify(m.peers), lastSeen: this.c.clock.now() })
+        this.c.status.put(id, { peers: JSON.stringify(m.peers), lastSeen: this.c.clock.now() })
     }
   }
 
@@ -203,7 +206,7 @@ export class AgentSession {
     }
     this.send({ type: 'ping', id: ++this.pingId })
     const id = this.vpcId as string
-    this.c.store.putAgent(id, { lastSeen: this.lastHeard }).catch(() => undefined)
+    this.c.status.put(id, { lastSeen: this.lastHeard })
   }
 
   private send (m: ControllerMessage): void {

@@ -5,6 +5,7 @@ import { CloseCode, WireErrorCode } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
 import { AgentSession, type SessionHost } from './agent-session.js'
 import type { SessionEvents } from './session-events.js'
+import { StatusWriter } from './status-writer.js'
 
 /** Dependencies of the {@link Hub}. */
 export interface HubComponents {
@@ -33,9 +34,11 @@ export class Hub implements SessionHost {
   private readonly byVpc = new Map<string, AgentSession>()
   private readonly all = new Set<AgentSession>()
   private readonly log: Logger
+  private readonly status: StatusWriter
 
   constructor (private readonly c: HubComponents, private readonly o: HubOptions) {
     this.log = c.logger.child('hub')
+    this.status = new StatusWriter({ store: c.store, clock: c.clock, logger: this.log })
   }
 
   /** Registers the WebSocket route on `app` (which must have @fastify/websocket registered). */
@@ -48,7 +51,7 @@ export class Hub implements SessionHost {
   /** Starts a session on an upgraded socket. */
   accept (socket: WebSocket, remoteAddress: string): AgentSession {
     const s = new AgentSession(
-      { store: this.c.store, host: this, clock: this.c.clock, logger: this.log, events: this.c.events },
+      { store: this.c.store, host: this, clock: this.c.clock, logger: this.log, events: this.c.events, status: this.status },
       { replicaId: this.o.replicaId, heartbeatMs: this.o.heartbeatMs, helloTimeoutMs: this.o.helloTimeoutMs ?? 10_000 },
       socket, remoteAddress)
     this.all.add(s)
@@ -77,8 +80,9 @@ export class Hub implements SessionHost {
   /** Number of open connections, authenticated or not. */
   get connections (): number { return this.all.size }
 
-  /** Closes every connection with 1001 (going away) so agents reconnect elsewhere. */
-  closeAll (): void {
+  /** Closes every connection with 1001 (going away) so agents reconnect elsewhere, then writes pending status. */
+  async closeAll (): Promise<void> {
     for (const s of [...this.all]) s.fail(CloseCode.goingAway, undefined, 'controller shutting down')
+    await this.status.stop()
   }
 }

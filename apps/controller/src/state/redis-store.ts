@@ -35,6 +35,11 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
 end
 return out`
 
+/** HSETs field/value pairs only into an existing hash. */
+const UPDATE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
+return 0`
+
 /** Marks an agent disconnected only if the closing session is the recorded one. */
 const DISCONNECT_LUA = `
 if redis.call('HGET', KEYS[1], 'session') == ARGV[1] then
@@ -148,12 +153,15 @@ class RedisStore implements Store {
   }
 
   putAgent (id: string, fields: Partial<AgentRecord>): Promise<void> {
+    return this.guard(async () => { await this.cmd.hset(this.keys.agent(id), flatten(fields)) })
+  }
+
+  updateAgents (batch: Map<string, Partial<AgentRecord>>): Promise<void> {
     return this.guard(async () => {
-      const flat: Record<string, string> = {}
-      for (const [k, v] of Object.entries(fields)) {
-        if (v !== undefined) flat[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v)
-      }
-      await this.cmd.hset(this.keys.agent(id), flat)
+      if (batch.size === 0) return
+      const p = this.cmd.pipeline()
+      for (const [id, fields] of batch) p.eval(UPDATE_LUA, 1, this.keys.agent(id), ...Object.entries(flatten(fields)).flat())
+      await p.exec()
     })
   }
 
@@ -217,6 +225,14 @@ class RedisStore implements Store {
       throw storeUnavailable(e)
     }
   }
+}
+
+function flatten (fields: Partial<AgentRecord>): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [k, v] of Object.entries(fields)) {
+    if (v !== undefined) flat[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v)
+  }
+  return flat
 }
 
 function toAgentRecord (id: string, h: Record<string, string>): AgentRecord {

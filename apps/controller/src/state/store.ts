@@ -99,6 +99,11 @@ export interface AgentRecord {
 export interface AgentStatusStore {
   /** Merges the given fields into the agent's record. */
   putAgent(id: string, fields: Partial<AgentRecord>): Promise<void>
+  /**
+   * Merges fields into several agents' records in one round trip; records that do not exist
+   * (agent never connected, or VPC deleted) are not created.
+   */
+  updateAgents(batch: Map<string, Partial<AgentRecord>>): Promise<void>
   /** Marks the agent disconnected if `session` is still the one recorded. */
   disconnectAgent(id: string, session: string): Promise<void>
   /** All agent records. */

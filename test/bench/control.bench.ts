@@ -1,0 +1,72 @@
+/**
+ * Control-plane convergence benchmark (not a test): N simulated agents over real WebSockets
+ * (this process) against a real controller process and a real redis-server. Registers a new
+ * VPC R times and prints how long until every agent acknowledged the new version (p50, p99,
+ * max over agents, per round and over all rounds), plus the controller's RSS.
+ * Usage: node test/dist/bench/control.bench.js [agents=500] [rounds=5]
+ */
+import { readFileSync } from 'node:fs'
+import { Harness } from '../integration/harness.js'
+import { SimAgent } from '../integration/sim-agent.js'
+import { awaitValue } from '../lib/await.js'
+
+const N = Number(process.argv[2] ?? 500)
+const ROUNDS = Number(process.argv[3] ?? 5)
+
+function pct (xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN
+}
+
+function rssMiB (pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(m?.[1] ?? 0) / 1024
+}
+
+function cidrOf (i: number): string { return `10.${Math.floor(i / 256)}.${i % 256}.0/24` }
+
+async function main (): Promise<void> {
+  const h = await Harness.start(1, { VPCMESH_RATE_LIMIT_PER_MIN: '0', VPCMESH_HEARTBEAT_MS: '10000' })
+  const agents: SimAgent[] = []
+  try {
+    const ctl = h.controllers[0]!
+    const rssIdle = rssMiB(ctl.pid as number)
+    const t0 = performance.now()
+    const tokens: string[] = []
+    for (let i = 0; i < N; i++) tokens.push((await h.mustCreateVpc(`a${i}`, [cidrOf(i)])).joinToken)
+    const tReg = performance.now()
+    for (let i = 0; i < N; i += 50) {
+      await Promise.all(tokens.slice(i, i + 50).map(async (tok) => {
+        const a = new SimAgent()
+        agents.push(a)
+        await a.connect(ctl.wsUrl, tok)
+      }))
+    }
+    const v0 = (await h.api('GET', '/v1/vpcs')).body.version as number
+    await awaitValue('all agents at the registration version', () => agents.every((a) => a.version >= v0), 120_000, 50)
+    const tConn = performance.now()
+    console.log(`agents: ${N}; registered ${N} VPCs in ${((tReg - t0) / 1000).toFixed(1)} s; all enrolled and synced in ${((tConn - tReg) / 1000).toFixed(1)} s`)
+    const all: number[] = []
+    for (let r = 0; r < ROUNDS; r++) {
+      const start = performance.now()
+      const res = await h.api('POST', '/v1/vpcs', { name: `new-${r}`, cidrs: [`172.16.${r}.0/24`], endpoint: '192.0.2.1:51820' })
+      const v = res.body.vpc.version as number
+      await awaitValue(`all agents acked version ${v}`, () => agents.every((a) => a.appliedAt.has(v)), 60_000, 5)
+      const ms = agents.map((a) => (a.appliedAt.get(v) as number) - start)
+      all.push(...ms)
+      const confirmed = await awaitValue('controller status shows every agent at the new version', async () => {
+        const st = await h.api('GET', '/v1/status')
+        const mine = st.body.agents.filter((x: { enrolled: boolean }) => x.enrolled)
+        return mine.length === N && mine.every((x: { appliedVersion: number }) => x.appliedVersion >= v) ? performance.now() - start : undefined
+      }, 60_000, 10)
+      console.log(`round ${r + 1}: version ${v}: ack time p50 ${pct(ms, 50).toFixed(1)} ms, p99 ${pct(ms, 99).toFixed(1)} ms, max ${pct(ms, 100).toFixed(1)} ms; confirmed in controller status after ${confirmed.toFixed(0)} ms`)
+    }
+    console.log(`all rounds (${ROUNDS}×${N} acks): p50 ${pct(all, 50).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms, max ${pct(all, 100).toFixed(1)} ms`)
+    console.log(`controller RSS: ${rssMiB(ctl.pid as number).toFixed(1)} MiB with ${N} agents connected (idle before: ${rssIdle.toFixed(1)} MiB)`)
+  } finally {
+    for (const a of agents) a.terminate()
+    await h.stop()
+  }
+}
+
+main().catch((e: unknown) => { console.error(e); process.exitCode = 1 })
