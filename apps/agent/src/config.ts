@@ -1,0 +1,100 @@
+import { parseArgs } from 'node:util'
+import { z } from 'zod'
+import { deepFreeze } from '@vpcmesh/common'
+
+const HostPort = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port' })
+
+/** Agent configuration: flags win over environment variables; parsed once by {@link parseAgentConfig}. */
+export const AgentConfig = z.object({
+  /** Controller base URLs, tried in turn. */
+  controllers: z.array(z.string().regex(/^https?:\/\/[^\s/]+\/?$/, { message: 'must be http(s)://host:port' })).min(1, { message: 'give at least one --controller URL (or VPCMESH_CONTROLLER)' }),
+  /** Single-use token from `vpcmesh vpc add`; needed only until the agent has enrolled. */
+  joinToken: z.string().min(16).optional(),
+  /** Where the private key, credential and last applied map live. */
+  stateDir: z.string().min(1).default('/var/lib/vpcmesh'),
+  /** TUN device name. */
+  tun: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/).default('vpcmesh0'),
+  /** UDP port for tunnels; must match the port of the VPC's registered endpoint. */
+  listenPort: z.coerce.number().int().min(1).max(65535).default(51820),
+  /** Address the UDP socket binds to. */
+  bindAddress: z.string().default('0.0.0.0'),
+  /** TUN MTU: underlay MTU minus 60 (IPv4) or 80 (IPv6) bytes of tunnel overhead. */
+  mtu: z.coerce.number().int().min(576).max(9000).default(1420),
+  /** Local address of /metrics, /healthz, /status. */
+  statusListen: HostPort.default('127.0.0.1:7701'),
+  /** Tunnel keepalive interval, ms (a peer is down after 3 silent intervals). */
+  keepaliveMs: z.coerce.number().int().min(100).max(60_000).default(2000),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Remove everything vpcmesh added on this host, then exit. */
+  cleanup: z.boolean().default(false)
+})
+export type AgentConfig = Readonly<z.infer<typeof AgentConfig>>
+
+/** Raised by {@link parseAgentConfig}: all problems at once, one per line. */
+export class AgentConfigError extends Error {
+  readonly code = 'VPCMESH_ERR_AGENT_CONFIG'
+  constructor (readonly problems: string[]) { super(problems.join('; ')) }
+}
+
+/** Help text of `vpcmesh agent`. */
+export const AGENT_USAGE = `usage: vpcmesh agent --controller URL [--controller URL ...] [--join-token TOKEN] [options]
+       vpcmesh agent --cleanup [--tun NAME]
+
+Runs on the route-target VM of one VPC: enrols with the controller, builds encrypted tunnels
+to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
+
+  --controller URL      controller URL, repeatable (env VPCMESH_CONTROLLER, comma-separated)
+  --join-token TOKEN    single-use token from 'vpcmesh vpc add' (env VPCMESH_JOIN_TOKEN)
+  --state-dir DIR       key, credential, last map (env VPCMESH_STATE_DIR; default /var/lib/vpcmesh)
+  --tun NAME            TUN device (default vpcmesh0)
+  --listen-port PORT    UDP port, as in the registered endpoint (default 51820)
+  --bind ADDRESS        UDP bind address (default 0.0.0.0)
+  --mtu BYTES           TUN MTU (default 1420 for a 1500-byte underlay)
+  --status-listen H:P   /metrics /healthz /status (default 127.0.0.1:7701)
+  --keepalive-ms MS     tunnel keepalive (default 2000)
+  --log-level LEVEL     debug|info|warn|error (env VPCMESH_LOG_LEVEL)
+  --cleanup             remove routes and the nftables table vpcmesh added, then exit
+  -h, --help            this text`
+
+/** Parses argv and env into a frozen config. Throws AgentConfigError listing every problem. */
+export function parseAgentConfig (argv: string[], env: Record<string, string | undefined>): AgentConfig {
+  let values: Record<string, string | boolean | string[] | undefined>
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        controller: { type: 'string', multiple: true },
+        'join-token': { type: 'string' },
+        'state-dir': { type: 'string' },
+        tun: { type: 'string' },
+        'listen-port': { type: 'string' },
+        bind: { type: 'string' },
+        mtu: { type: 'string' },
+        'status-listen': { type: 'string' },
+        'keepalive-ms': { type: 'string' },
+        'log-level': { type: 'string' },
+        cleanup: { type: 'boolean' }
+      }
+    }).values
+  } catch (e) {
+    throw new AgentConfigError([(e as Error).message])
+  }
+  const envControllers = env.VPCMESH_CONTROLLER?.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const raw = {
+    controllers: (values.controller as string[] | undefined) ?? envControllers ?? (values.cleanup === true ? ['http://127.0.0.1:7700'] : []),
+    joinToken: values['join-token'] ?? env.VPCMESH_JOIN_TOKEN,
+    stateDir: values['state-dir'] ?? env.VPCMESH_STATE_DIR,
+    tun: values.tun,
+    listenPort: values['listen-port'],
+    bindAddress: values.bind,
+    mtu: values.mtu,
+    statusListen: values['status-listen'],
+    keepaliveMs: values['keepalive-ms'],
+    logLevel: values['log-level'] ?? env.VPCMESH_LOG_LEVEL,
+    cleanup: values.cleanup
+  }
+  const r = AgentConfig.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')))
+  if (!r.success) throw new AgentConfigError(r.error.issues.map((i) => `${String(i.path[0] ?? 'config')}: ${i.message}`))
+  return deepFreeze(r.data)
+}

@@ -1,0 +1,198 @@
+import WebSocket from 'ws'
+import { Backoff, type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
+import {
+  CloseCode, PROTOCOL_VERSION, decodeControllerMessage, encodeMessage,
+  type AgentMessage, type ControllerMessage, type NetMap, type PeerStatus
+} from '@vpcmesh/protocol'
+import { applyUpdate } from './netmap-state.js'
+
+/** The agent's credential as the controller issued it at enrolment. */
+export interface Credential { vpcId: string, credential: string }
+
+/** Where the client keeps its credential (a 0600 file in production). */
+export interface CredentialVault {
+  load(): Credential | undefined
+  save(c: Credential): void
+}
+
+/** Dependencies of the {@link ControlClient}. */
+export interface ControlClientComponents {
+  clock: Clock
+  logger: Logger
+  vault: CredentialVault
+  /** Called with every new map, in order; the owner applies it and calls `ack(version)`. */
+  onMap: (map: NetMap) => void
+  /** Called when the controller says this VPC was deleted. */
+  onRemoved?: () => void
+}
+
+/** Knobs of the {@link ControlClient}. */
+export interface ControlClientOptions {
+  /** Controller base URLs (http(s)://host:port), tried in turn. */
+  urls: readonly string[]
+  /** Used only when the vault holds no credential. */
+  joinToken?: string
+  /** base64 X25519 public key of this agent. */
+  publicKey: string
+  agentVersion: string
+  /** The map the agent already applied (from disk), so the controller can send a delta. */
+  initialMap?: NetMap
+  /** Backoff between attempts. @default 250 ms doubling to 15 s with jitter */
+  backoff?: { initialMs?: number, maxMs?: number }
+}
+
+/**
+ * The agent's side of the control protocol: connects to one of several controllers, sends
+ * hello (credential, or join token once), keeps the current map from snapshots and deltas,
+ * answers pings, sends acks and status, and reconnects with jittered exponential backoff to
+ * the next URL whenever the connection ends. It never touches the OS; losing the controller
+ * only means no new maps.
+ *
+ *   idle ─start─▶ connecting ─open+hello─▶ connected ─close/error/timeout─▶ backoff ─▶ connecting
+ *                                                                    stop() from any ─▶ stopped
+ */
+export class ControlClient {
+  /** The latest map received (applied or not). */
+  map: NetMap | undefined
+  state: 'idle' | 'connecting' | 'connected' | 'backoff' | 'stopped' = 'idle'
+  /** URL of the controller currently connected, if any. */
+  connectedUrl: string | undefined
+  /** Why the last connection ended (close code and reason), for status. */
+  lastError: string | undefined
+  private ws: WebSocket | undefined
+  private urlIndex = 0
+  private readonly backoff: Backoff
+  private timer: TimerHandle | undefined
+  private heartbeat: TimerHandle | undefined
+  private lastHeard = 0
+  private pingId = 0
+  private readonly log: Logger
+
+  constructor (private readonly c: ControlClientComponents, private readonly o: ControlClientOptions) {
+    if (o.urls.length === 0) throw new Error('ControlClient needs at least one controller URL')
+    this.map = o.initialMap
+    this.backoff = new Backoff(o.backoff)
+    this.log = c.logger.child('control')
+  }
+
+  start (): void {
+    if (this.state !== 'idle') return
+    this.connect()
+  }
+
+  /** Closes the connection and stops reconnecting. */
+  stop (): void {
+    this.state = 'stopped'
+    this.timer?.cancel()
+    this.heartbeat?.cancel()
+    this.ws?.close(1000, 'agent stopping')
+    this.ws = undefined
+  }
+
+  /** Tells the controller that `version` is applied. Dropped when not connected (sent again on reconnect via hello). */
+  ack (version: number): void { this.send({ type: 'ack', version }) }
+
+  /** Reports tunnel status to the controller. */
+  reportStatus (peers: PeerStatus[]): void { this.send({ type: 'status', peers }) }
+
+  private connect (): void {
+    if (this.state === 'stopped') return
+    const base = this.o.urls[this.urlIndex % this.o.urls.length] as string
+    this.urlIndex++
+    const url = base.replace(/^http/, 'ws').replace(/\/$/, '') + '/v1/agents/connect'
+    this.state = 'connecting'
+    const ws = new WebSocket(url, { handshakeTimeout: 10_000, maxPayload: 64 * 1024 * 1024 })
+    this.ws = ws
+    ws.on('open', () => { this.opened(ws, base) })
+    ws.on('message', (data: WebSocket.RawData) => { this.received(ws, data) })
+    ws.on('close', (code: number, reason: Buffer) => { this.closed(ws, code, reason.toString()) })
+    ws.on('error', (e: Error) => { this.lastError = e.message })
+  }
+
+  private opened (ws: WebSocket, base: string): void {
+    if (ws !== this.ws) return
+    const cred = this.c.vault.load()
+    if (cred === undefined && this.o.joinToken === undefined) {
+      this.lastError = 'no credential stored and no join token given'
+      this.log.error('cannot authenticate: no credential stored and no join token; pass --join-token from `vpcmesh vpc add`')
+      ws.close(1000)
+      return
+    }
+    const auth = cred !== undefined
+      ? { kind: 'credential' as const, vpcId: cred.vpcId, credential: cred.credential }
+      : { kind: 'join' as const, token: this.o.joinToken as string }
+    this.send({ type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: this.o.agentVersion, auth, publicKey: this.o.publicKey, lastVersion: this.map?.version ?? 0 })
+    this.connectedUrl = base
+    this.lastHeard = this.c.clock.now()
+  }
+
+  private received (ws: WebSocket, data: WebSocket.RawData): void {
+    if (ws !== this.ws) return
+    const d = decodeControllerMessage(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer))
+    if (!d.ok) {
+      this.log.warn('bad frame from controller; reconnecting', { error: d.error })
+      ws.close(CloseCode.badFrame, 'bad frame')
+      return
+    }
+    this.lastHeard = this.c.clock.now()
+    this.handle(ws, d.message)
+  }
+
+  private handle (ws: WebSocket, m: ControllerMessage): void {
+    switch (m.type) {
+      case 'welcome':
+        if (m.credential !== undefined) this.c.vault.save({ vpcId: m.vpcId, credential: m.credential })
+        this.state = 'connected'
+        this.backoff.reset()
+        this.startHeartbeat(m.heartbeatMs)
+        this.log.info('connected', { controller: this.connectedUrl, replica: m.replica, vpc: m.vpcId })
+        return
+      case 'snapshot':
+      case 'delta': {
+        const next = applyUpdate(this.map, m)
+        if (next === undefined) {
+          this.log.warn('delta does not follow the held version; reconnecting', { held: this.map?.version, from: m.type === 'delta' ? m.fromVersion : undefined })
+          ws.close(1000, 'resync')
+          return
+        }
+        this.map = next
+        this.c.onMap(next)
+        return
+      }
+      case 'ping': this.send({ type: 'pong', id: m.id }); return
+      case 'pong': return
+      case 'error': this.lastError = `${m.code}: ${m.message}`; this.log.warn('controller error', { code: m.code, message: m.message })
+    }
+  }
+
+  private startHeartbeat (ms: number): void {
+    this.heartbeat?.cancel()
+    this.heartbeat = this.c.clock.setInterval(() => {
+      if (this.c.clock.now() - this.lastHeard > 3 * ms) {
+        this.log.warn('controller silent for 3 heartbeats; reconnecting')
+        this.ws?.terminate()
+        return
+      }
+      this.send({ type: 'ping', id: ++this.pingId })
+    }, ms)
+  }
+
+  private closed (ws: WebSocket, code: number, reason: string): void {
+    if (ws !== this.ws) return
+    this.ws = undefined
+    this.heartbeat?.cancel()
+    this.connectedUrl = undefined
+    if (this.state === 'stopped') return
+    if (code !== 1000 || reason !== '') this.lastError = `closed ${code}${reason === '' ? '' : `: ${reason}`}`
+    if (code === CloseCode.vpcDeleted) this.c.onRemoved?.()
+    const delay = this.backoff.next()
+    this.state = 'backoff'
+    this.log.info('disconnected; retrying', { code, reason, inMs: delay })
+    this.timer = this.c.clock.setTimeout(() => { this.connect() }, delay)
+  }
+
+  private send (m: AgentMessage): void {
+    if (this.ws?.readyState !== WebSocket.OPEN) return
+    try { this.ws.send(encodeMessage(m)) } catch (e) { this.log.debug('send failed', { error: errorMessage(e) }) }
+  }
+}
