@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { deepFreeze } from '@vpcmesh/common'
@@ -83,4 +84,49 @@ export function parseConfig (env: Record<string, string | undefined>): Controlle
   }
   if (problems.length > 0 || !r.success) throw new ConfigError(problems)
   return deepFreeze(r.data)
+}
+
+/** Help text of `vpcmesh controller`. */
+export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--redis-url URL] [--admin-token-file PATH] [--replica-id NAME]
+
+Runs the controller: REST API under /v1 (OpenAPI at /docs), the agents' WebSocket hub, /metrics.
+Any number of replicas may share one Redis. Every flag has an environment variable:
+  --listen HOST:PORT        VPCMESH_LISTEN (default 127.0.0.1:7700)
+  --redis-url URL           REDIS_URL (required), e.g. redis://127.0.0.1:6379
+  --admin-token-file PATH   VPCMESH_ADMIN_TOKEN_FILE, or the token itself in VPCMESH_ADMIN_TOKEN
+  --replica-id NAME         VPCMESH_REPLICA_ID (default hostname-pid)
+  --log-level LEVEL         VPCMESH_LOG_LEVEL: debug|info|warn|error
+Also: VPCMESH_HEARTBEAT_MS, VPCMESH_JOIN_TOKEN_TTL_S, VPCMESH_BODY_LIMIT, VPCMESH_RATE_LIMIT_PER_MIN,
+VPCMESH_CHANGELOG_MAX, VPCMESH_REDIS_PREFIX (see docs/api.md).`
+
+/**
+ * Maps command-line flags onto the environment variables they stand for, or 'help'.
+ * Throws ConfigError for unknown flags or stray arguments.
+ */
+export function parseFlags (argv: string[]): Record<string, string> | 'help' {
+  let values: Record<string, string | boolean | undefined>
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        listen: { type: 'string' },
+        'redis-url': { type: 'string' },
+        'admin-token-file': { type: 'string' },
+        'replica-id': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' }
+      }
+    }).values
+  } catch (e) {
+    throw new ConfigError([(e as Error).message])
+  }
+  if (values.help === true) return 'help'
+  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'redis-url': 'REDIS_URL', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'log-level': 'VPCMESH_LOG_LEVEL' }
+  const out: Record<string, string> = {}
+  for (const [flag, name] of Object.entries(map)) {
+    const v = values[flag]
+    if (typeof v === 'string') out[name] = v
+  }
+  return out
 }

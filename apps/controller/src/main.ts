@@ -1,7 +1,7 @@
 import { consoleLogger, errorMessage, systemClock } from '@vpcmesh/common'
 import { prometheusMetrics } from '@vpcmesh/metrics'
 import { buildApp } from './app.js'
-import { ConfigError, parseConfig } from './config.js'
+import { CONTROLLER_USAGE, ConfigError, parseConfig, parseFlags } from './config.js'
 import { createRedisStore } from './state/redis-store.js'
 
 /**
@@ -9,10 +9,15 @@ import { createRedisStore } from './state/redis-store.js'
  * graph, listens, and shuts down on SIGTERM/SIGINT (closing agent sockets with 1001).
  * Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration.
  */
-export async function main (env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function main (env: Record<string, string | undefined> = process.env, argv: string[] = process.argv.slice(2)): Promise<number> {
   let config
   try {
-    config = parseConfig(env)
+    const flags = parseFlags(argv)
+    if (flags === 'help') {
+      process.stdout.write(CONTROLLER_USAGE + '\n')
+      return 0
+    }
+    config = parseConfig({ ...env, ...flags })
   } catch (e) {
     process.stderr.write(`vpcmesh controller: ${e instanceof ConfigError ? e.message : errorMessage(e)}\n`)
     return 2

@@ -1,0 +1,434 @@
+// Engine setup, control-plane methods and lifecycle. The per-packet paths live in
+// engine_io.cc.
+#include "engine.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "wire_format.h"
+
+namespace vpcmesh {
+
+namespace {
+
+// --- option limits ----------------------------------------------------------------
+constexpr int kMinMtu = 576;
+constexpr int kMaxBatch = 1024;
+constexpr int kMaxSlots = 65536;
+// Each buffer slot holds at least this much inner packet, so peers with a larger MTU
+// than ours (up to jumbo frames) are not truncated.
+constexpr size_t kMinPacketCapacity = 9000;
+constexpr size_t kAlign = 64;
+
+int IntOption(const Napi::Object& o, const char* key, int def, int lo, int hi) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return def;
+  if (!v.IsNumber()) ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", std::string(key) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d != double(int64_t(d)) || d < lo || d > hi)
+    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS",
+               std::string(key) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return int(d);
+}
+
+std::string StringOption(const Napi::Object& o, const char* key, const char* def) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return def;
+  if (!v.IsString()) ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", std::string(key) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+// A slot argument: an integer in [0, size). Throws otherwise (programming error).
+int SlotArg(const Napi::CallbackInfo& info, size_t i, size_t size) {
+  if (!info[i].IsNumber()) ThrowCoded(info.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "slot must be a number");
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  if (d != double(int64_t(d)) || d < 0 || d >= double(size))
+    ThrowCoded(info.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "slot out of range: " + std::to_string(d));
+  return int(d);
+}
+
+uint32_t U32Field(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (d != double(int64_t(d)) || d < 0 || d > double(UINT32_MAX))
+    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", std::string(key) + " must be a u32");
+  return uint32_t(d);
+}
+
+const uint8_t* KeyField(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+      v.As<Napi::Uint8Array>().ByteLength() != kKeySize)
+    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", std::string(key) + " must be a 32-byte Uint8Array");
+  return v.As<Napi::Uint8Array>().Data();
+}
+
+}  // namespace
+
+// Owns one uv_poll_t. `engine` is cleared when the engine lets go of the handle, so a
+// late callback can never reach a closed engine. `closer` is set only during env
+// teardown (see OnEnvTeardown).
+struct PollHandle {
+  uv_poll_t handle;
+  Engine* engine;
+  HookCloser* closer;
+};
+
+// Env teardown: counts handles still closing; the last close callback tells Node that
+// our async cleanup hook is done. Independent of Engine, which may be finalized first.
+struct HookCloser {
+  int pending;
+  napi_async_cleanup_hook_handle hook;
+};
+
+[[noreturn]] void ThrowCoded(Napi::Env env, const char* code, const std::string& message, int err) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  if (err != 0) e.Set("errno", Napi::Number::New(env, err));
+  throw e;
+}
+
+Napi::Function Engine::Define(Napi::Env env) {
+  return DefineClass(env, "Engine", {
+    InstanceMethod<&Engine::Start>("start"),
+    InstanceMethod<&Engine::Close>("close"),
+    InstanceMethod<&Engine::SetSession>("setSession"),
+    InstanceMethod<&Engine::SetEndpoint>("setEndpoint"),
+    InstanceMethod<&Engine::ClearSession>("clearSession"),
+    InstanceMethod<&Engine::SealAndSend>("sealAndSend"),
+    InstanceMethod<&Engine::SealAndSendOne>("sealAndSendOne"),
+    InstanceMethod<&Engine::WriteTun>("writeTun"),
+    InstanceMethod<&Engine::SendRaw>("sendRaw"),
+    InstanceMethod<&Engine::UdpSource>("udpSource"),
+    InstanceMethod<&Engine::GetViews>("views"),
+    InstanceMethod<&Engine::GetInfo>("info"),
+  });
+}
+
+// new Engine(options): opens the TUN and the UDP socket; nothing is polled until start().
+Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_OPTIONS", "options object required");
+  TunConfig tunCfg;
+  UdpConfig udpCfg;
+  ParseOptions(info[0].As<Napi::Object>(), &tunCfg, &udpCfg, &cipherName_);
+  SysError e = OpenTun(tunCfg, &tunFd_, &tunName_);
+  if (e.failed) ThrowCoded(env, "VPCMESH_ERR_TUN_OPEN_FAILED", e.Message(), e.err);
+  e = OpenUdp(udpCfg, &udpFd_, &udpFamily_, &udpPort_);
+  if (e.failed) {
+    close(tunFd_);
+    tunFd_ = -1;
+    ThrowCoded(env, "VPCMESH_ERR_TUN_BIND_FAILED", e.Message(), e.err);
+  }
+  AllocateShared(env);
+  PrepareMessages();
+  asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "vpcmesh_tun");
+  napi_add_async_cleanup_hook(env, &Engine::OnEnvTeardown, this, &hook_);
+  Ref();  // an open engine stays alive (like a socket) until close() or env exit
+}
+
+void Engine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig* udp, std::string* cipher) {
+  tun->name = StringOption(o, "tunName", "");
+  tun->mtu = mtu_ = IntOption(o, "mtu", 1420, kMinMtu, int(kMaxInnerPacket));
+  tun->txQueueLen = IntOption(o, "txQueueLen", 1000, 1, 1 << 20);
+  udp->host = StringOption(o, "bindHost", "0.0.0.0");
+  udp->port = IntOption(o, "bindPort", 0, 0, 65535);
+  udp->bufferBytes = IntOption(o, "socketBufferBytes", 4 << 20, 65536, 1 << 30);
+  batchCap_ = size_t(IntOption(o, "batchSize", 64, 1, kMaxBatch));
+  size_t slots = size_t(IntOption(o, "maxSlots", 1024, 1, kMaxSlots));
+  *cipher = StringOption(o, "cipher", "aes-256-gcm");
+  CipherKind kind;
+  if (!ParseCipherKind(cipher->c_str(), &kind))
+    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", "cipher must be aes-256-gcm or chacha20-poly1305");
+  sessions_ = std::make_unique<SessionTable>(slots, kind);
+  size_t capacity = std::max(size_t(mtu_), kMinPacketCapacity);
+  stride_ = (capacity + kOverhead + kAlign - 1) / kAlign * kAlign;
+}
+
+// Allocates every buffer shared with JS as an ArrayBuffer (V8 never moves their
+// backing stores) and keeps them alive through one `views` object.
+void Engine::AllocateShared(Napi::Env env) {
+  Napi::Object v = Napi::Object::New(env);
+  auto bytes = [&](const char* name, size_t n) {
+    Napi::Uint8Array a = Napi::Uint8Array::New(env, n);
+    v.Set(name, a);
+    return a.Data();
+  };
+  auto ints = [&](const char* name) {
+    Napi::Int32Array a = Napi::Int32Array::New(env, batchCap_);
+    v.Set(name, a);
+    return a.Data();
+  };
+  auto counters = [&](const char* name, size_t n) {
+    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, n * sizeof(uint64_t));
+    napi_value arr;
+    napi_create_typedarray(env, napi_biguint64_array, n, ab, 0, &arr);
+    v.Set(name, arr);
+    std::fill_n(static_cast<uint64_t*>(ab.Data()), n, 0);
+    return static_cast<uint64_t*>(ab.Data());
+  };
+  tunBuf_ = bytes("tunBuffer", batchCap_ * stride_);
+  tunOffsets_ = ints("tunOffsets");
+  tunLengths_ = ints("tunLengths");
+  tunSlots_ = ints("tunSlots");
+  udpBuf_ = bytes("udpBuffer", batchCap_ * stride_);
+  udpOffsets_ = ints("udpOffsets");
+  udpLengths_ = ints("udpLengths");
+  udpSlots_ = ints("udpSlots");
+  udpKinds_ = bytes("udpKinds", batchCap_);
+  udpFlags_ = bytes("udpFlags", batchCap_);
+  udpVerdicts_ = bytes("udpVerdicts", batchCap_);
+  slotStats_ = counters("slotStats", sessions_->size() * kSlotStatsStride);
+  globalStats_ = counters("globalStats", kGlobalStatsCount);
+  views_ = Napi::Persistent(v);
+}
+
+// Points every recvmmsg message at its buffer slot and address storage once.
+void Engine::PrepareMessages() {
+  tunLen_.assign(batchCap_, 0);
+  udpEntries_.assign(batchCap_, UdpEntry{});
+  oneBuf_.assign(stride_, 0);
+  recvMsgs_.assign(batchCap_, mmsghdr{});
+  recvIov_.assign(batchCap_, iovec{});
+  recvAddrs_.assign(batchCap_, sockaddr_storage{});
+  sendMsgs_.assign(batchCap_, mmsghdr{});
+  sendIov_.assign(batchCap_, iovec{});
+  sendSlot_.assign(batchCap_, -1);
+  for (size_t i = 0; i < batchCap_; i++) {
+    recvIov_[i] = iovec{udpBuf_ + i * stride_, stride_};
+    recvMsgs_[i].msg_hdr.msg_iov = &recvIov_[i];
+    recvMsgs_[i].msg_hdr.msg_iovlen = 1;
+    recvMsgs_[i].msg_hdr.msg_name = &recvAddrs_[i];
+    sendMsgs_[i].msg_hdr.msg_iov = &sendIov_[i];
+    sendMsgs_[i].msg_hdr.msg_iovlen = 1;
+  }
+}
+
+Engine::~Engine() {
+  // Normally close() or env teardown already ran; this only covers fds of an engine
+  // that failed half-way. Poll handles are never touched here.
+  if (hook_ != nullptr) napi_remove_async_cleanup_hook(hook_);
+  if (tunFd_ >= 0) close(tunFd_);
+  if (udpFd_ >= 0) close(udpFd_);
+}
+
+// start(onTun(count), onUdp(count), onError(code, message)): begins polling. Once only.
+Napi::Value Engine::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
+  if (started_) ThrowCoded(env, "VPCMESH_ERR_TUN_ALREADY_STARTED", "start() may be called once");
+  if (!info[0].IsFunction() || !info[1].IsFunction() || !info[2].IsFunction())
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "start(onTun, onUdp, onError) needs three functions");
+  onTun_ = Napi::Persistent(info[0].As<Napi::Function>());
+  onUdp_ = Napi::Persistent(info[1].As<Napi::Function>());
+  onError_ = Napi::Persistent(info[2].As<Napi::Function>());
+  tunPoll_ = StartPoll(tunFd_);
+  udpPoll_ = StartPoll(udpFd_);
+  started_ = true;
+  if (tunPoll_ == nullptr || udpPoll_ == nullptr)
+    ThrowCoded(env, "VPCMESH_ERR_TUN_POLL_FAILED", "uv_poll_start failed");
+  return env.Undefined();
+}
+
+PollHandle* Engine::StartPoll(int fd) {
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(Env(), &loop);
+  auto* ph = new PollHandle{uv_poll_t{}, this, nullptr};
+  if (uv_poll_init(loop, &ph->handle, fd) != 0) {
+    delete ph;
+    return nullptr;
+  }
+  ph->handle.data = ph;
+  uv_poll_start(&ph->handle, UV_READABLE, &Engine::OnPoll);
+  return ph;
+}
+
+void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
+  auto* ph = static_cast<PollHandle*>(handle->data);
+  Engine* self = ph->engine;
+  if (self == nullptr || self->closed_) return;
+  Napi::HandleScope scope(self->Env());  // every JS value of this batch lives in it
+  if (status < 0) {
+    self->ReportError("VPCMESH_ERR_TUN_POLL_FAILED", std::string("uv_poll: ") + uv_strerror(status));
+    return;
+  }
+  if (ph == self->tunPoll_) self->OnTunReadable();
+  else self->OnUdpReadable();
+}
+
+// Stops and closes a poll handle. The close callback only frees the handle (and during
+// env teardown signals the hook); it never touches the engine.
+void Engine::StopPoll(PollHandle** slot, HookCloser* closer) {
+  PollHandle* ph = *slot;
+  if (ph == nullptr) return;
+  *slot = nullptr;
+  ph->engine = nullptr;
+  ph->closer = closer;
+  if (closer != nullptr) closer->pending++;
+  uv_close(reinterpret_cast<uv_handle_t*>(&ph->handle), [](uv_handle_t* h) {
+    auto* p = static_cast<PollHandle*>(h->data);
+    HookCloser* c = p->closer;
+    delete p;
+    if (c != nullptr && --c->pending == 0) {
+      napi_remove_async_cleanup_hook(c->hook);
+      delete c;
+    }
+  });
+}
+
+// Releases OS resources. `closer` is non-null only during env teardown.
+void Engine::CloseEverything(HookCloser* closer) {
+  closed_ = true;
+  tunBatchOpen_ = udpBatchOpen_ = false;
+  StopPoll(&tunPoll_, closer);
+  StopPoll(&udpPoll_, closer);
+  if (tunFd_ >= 0) close(tunFd_);
+  if (udpFd_ >= 0) close(udpFd_);
+  tunFd_ = udpFd_ = -1;
+}
+
+// Env teardown (process exit, worker termination) without close(): close the handles
+// so the loop can close, and finish the hook once the last uv_close completed.
+void Engine::OnEnvTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
+  auto* self = static_cast<Engine*>(arg);
+  self->hook_ = nullptr;
+  auto* closer = new HookCloser{1, hook};  // 1 = guard while the handles are queued
+  self->CloseEverything(closer);
+  if (--closer->pending == 0) {
+    napi_remove_async_cleanup_hook(hook);
+    delete closer;
+  }
+}
+
+// close(): idempotent. Safe inside callbacks; the self-reference is dropped once the
+// callback returns.
+Napi::Value Engine::Close(const Napi::CallbackInfo& info) {
+  if (closed_) return info.Env().Undefined();
+  if (hook_ != nullptr) napi_remove_async_cleanup_hook(hook_);
+  hook_ = nullptr;
+  CloseEverything(nullptr);
+  onTun_.Reset();
+  onUdp_.Reset();
+  onError_.Reset();
+  if (callbackDepth_ > 0) unrefPending_ = true;
+  else Unref();
+  return info.Env().Undefined();
+}
+
+void Engine::CallJs(Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  callbackDepth_++;
+  try {
+    fn.MakeCallback(Value(), args, *asyncContext_);
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(env, e.Value());  // -> process 'uncaughtException'
+  }
+  callbackDepth_--;
+  if (unrefPending_ && callbackDepth_ == 0) {
+    unrefPending_ = false;
+    Unref();  // last use of `this` on this path: the caller returns right after
+  }
+}
+
+void Engine::ReportError(const char* code, const std::string& message) {
+  if (onError_.IsEmpty()) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  CallJs(onError_, {Napi::String::New(env, code), Napi::String::New(env, message)});
+}
+
+// setSession(slot, {sendKey, recvKey, localIndex, remoteIndex})
+Napi::Value Engine::SetSession(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
+  int slot = SlotArg(info, 0, sessions_->size());
+  if (!info[1].IsObject()) ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "session object required");
+  Napi::Object o = info[1].As<Napi::Object>();
+  SessionKeys keys{KeyField(o, "sendKey"), KeyField(o, "recvKey"), U32Field(o, "localIndex"),
+                   U32Field(o, "remoteIndex")};
+  switch (sessions_->Install(slot, keys)) {
+    case InstallResult::kOk: break;
+    case InstallResult::kIndexInUse:
+      ThrowCoded(env, "VPCMESH_ERR_TUN_INDEX_IN_USE", "localIndex already belongs to another slot");
+    case InstallResult::kBadSlot:
+      ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "slot out of range");
+    case InstallResult::kCryptoFailed:
+      ThrowCoded(env, "VPCMESH_ERR_TUN_CRYPTO_FAILED", "OpenSSL refused to key the AEAD context");
+  }
+  SlotStat(slot, kSendCounter) = 0;
+  SlotStat(slot, kRecvNewest) = 0;
+  return env.Undefined();
+}
+
+// setEndpoint(slot, ip, port)
+Napi::Value Engine::SetEndpoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
+  int slot = SlotArg(info, 0, sessions_->size());
+  Endpoint ep;
+  if (!info[1].IsString() || !info[2].IsNumber() ||
+      !ParseEndpoint(info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Number>().Int32Value(), udpFamily_, &ep))
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ADDRESS", "invalid endpoint for this socket's address family");
+  sessions_->At(slot)->endpoint = ep;
+  return env.Undefined();
+}
+
+// clearSession(slot): no-op after close or for an empty slot.
+Napi::Value Engine::ClearSession(const Napi::CallbackInfo& info) {
+  int slot = SlotArg(info, 0, sessions_->size());
+  sessions_->Clear(slot);
+  return info.Env().Undefined();
+}
+
+// udpSource(i) -> {address, port} of entry i of the current UDP batch, or undefined
+// outside the onUdp callback or out of range.
+Napi::Value Engine::UdpSource(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t i = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : UINT32_MAX;
+  if (!udpInCallback_ || i >= udpCount_) return env.Undefined();
+  std::string ip;
+  int port = 0;
+  FormatEndpoint(recvAddrs_[udpEntries_[i].recvIndex], &ip, &port);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("address", Napi::String::New(env, ip));
+  o.Set("port", Napi::Number::New(env, port));
+  return o;
+}
+
+// sendRaw(datagram, ip, port) -> boolean handed to the kernel. false after close.
+Napi::Value Engine::SendRaw(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "datagram must be a Uint8Array");
+  Endpoint ep;
+  if (!info[1].IsString() || !info[2].IsNumber() ||
+      !ParseEndpoint(info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Number>().Int32Value(),
+                     closed_ ? AF_INET6 : udpFamily_, &ep))
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ADDRESS", "invalid destination for this socket's address family");
+  if (closed_) return Napi::Boolean::New(env, false);
+  Napi::Uint8Array d = info[0].As<Napi::Uint8Array>();
+  ssize_t r = sendto(udpFd_, d.Data(), d.ByteLength(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ep.addr), ep.len);
+  Global(r >= 0 ? kRawTxDatagrams : kRawTxErrors)++;
+  return Napi::Boolean::New(env, r >= 0);
+}
+
+Napi::Value Engine::GetViews(const Napi::CallbackInfo& info) { return views_.Value(); }
+
+Napi::Value Engine::GetInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("tunName", tunName_);
+  o.Set("udpPort", udpPort_);
+  o.Set("udpFamily", udpFamily_ == AF_INET6 ? 6 : 4);
+  o.Set("mtu", mtu_);
+  o.Set("batchSize", double(batchCap_));
+  o.Set("maxSlots", double(sessions_->size()));
+  o.Set("cipher", cipherName_);
+  o.Set("closed", closed_);
+  return o;
+}
+
+}  // namespace vpcmesh

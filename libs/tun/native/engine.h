@@ -1,0 +1,160 @@
+// Engine: the JavaScript-visible packet engine object. One TUN fd and one UDP socket,
+// both polled with uv_poll on the JS thread; packets move in batches through
+// preallocated buffers shared with JavaScript; the sessions table does the crypto.
+//
+// Batch protocol (one JS call per batch, see libs/tun/src/engine.ts for the contract):
+//   TUN readable -> read <= batch packets -> onTun(count) -> JS fills slots[] ->
+//                   JS calls sealAndSend(count) (encrypt in place + sendmmsg)
+//   UDP readable -> recvmmsg <= batch -> decrypt in place -> onUdp(count) ->
+//                   JS fills verdicts[] -> JS calls writeTun(count)
+//
+// Threading: everything runs on the JS thread; there are no locks.
+#pragma once
+
+#include <napi.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "session_table.h"
+#include "stats.h"
+#include "tun_device.h"
+#include "udp_socket.h"
+
+namespace vpcmesh {
+
+// Kinds of entries in a UDP batch (udpKinds[]). 0 is never used so that a stale zero
+// cannot pass for a packet.
+enum PacketKind : uint8_t { kKindIp = 1, kKindKeepalive = 2, kKindControl = 3, kKindRaw = 4 };
+// Bits in udpFlags[].
+constexpr uint8_t kFlagNewSource = 1;  // authenticated, from an address != slot endpoint
+// Values of udpVerdicts[]: JavaScript writes kVerdictAccept to let an IP packet through.
+constexpr uint8_t kVerdictDrop = 0;
+constexpr uint8_t kVerdictAccept = 1;
+
+struct PollHandle;
+struct HookCloser;
+
+// What native code remembers about one reported UDP batch entry. JavaScript sees copies
+// in the shared arrays; these are the trusted originals (JS may scribble on its copies).
+struct UdpEntry {
+  uint32_t offset;
+  uint32_t length;
+  int32_t slot;
+  uint8_t kind;
+  uint16_t recvIndex;   // which recvmmsg message it came from (for its source address)
+};
+
+class Engine : public Napi::ObjectWrap<Engine> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Engine(const Napi::CallbackInfo& info);
+  ~Engine() override;
+
+ private:
+  // --- setup (engine.cc) ---
+  void ParseOptions(const Napi::Object& opts, TunConfig* tun, UdpConfig* udp, std::string* cipher);
+  void AllocateShared(Napi::Env env);
+  void PrepareMessages();
+  // --- JS methods, control plane (engine.cc) ---
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value SetSession(const Napi::CallbackInfo& info);
+  Napi::Value SetEndpoint(const Napi::CallbackInfo& info);
+  Napi::Value ClearSession(const Napi::CallbackInfo& info);
+  Napi::Value UdpSource(const Napi::CallbackInfo& info);
+  Napi::Value SendRaw(const Napi::CallbackInfo& info);
+  Napi::Value GetViews(const Napi::CallbackInfo& info);
+  Napi::Value GetInfo(const Napi::CallbackInfo& info);
+  // --- JS methods, data plane (engine_io.cc) ---
+  Napi::Value SealAndSend(const Napi::CallbackInfo& info);
+  Napi::Value SealAndSendOne(const Napi::CallbackInfo& info);
+  Napi::Value WriteTun(const Napi::CallbackInfo& info);
+  // --- lifecycle (engine.cc) ---
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  static void OnEnvTeardown(napi_async_cleanup_hook_handle hook, void* arg);
+  PollHandle* StartPoll(int fd);
+  void StopPoll(PollHandle** ph, HookCloser* closer);
+  void CloseEverything(HookCloser* closer);
+  void CallJs(Napi::FunctionReference& fn, std::initializer_list<napi_value> args);
+  void ReportError(const char* code, const std::string& message);
+  // --- hot paths (engine_io.cc) ---
+  void OnTunReadable();
+  void OnUdpReadable();
+  size_t ReadTunBatch();
+  size_t ReceiveUdpBatch();
+  void ProcessDatagram(size_t i);
+  void Report(uint8_t kind, int32_t slot, size_t offset, size_t length, size_t recvIndex, uint8_t flags);
+  bool SealMessage(int slot, uint8_t* msg, size_t len);
+  size_t SealTunBatch(size_t count);
+  size_t SendSealed(size_t messages);
+  uint64_t& SlotStat(int slot, SlotStat field) { return slotStats_[size_t(slot) * kSlotStatsStride + field]; }
+  uint64_t& Global(GlobalStat field) { return globalStats_[field]; }
+
+  // configuration
+  int mtu_ = 0;
+  size_t batchCap_ = 0;
+  size_t stride_ = 0;          // bytes per packet slot in the shared buffers
+  std::string cipherName_;
+  std::string tunName_;
+  int udpFamily_ = 0;
+  int udpPort_ = 0;
+
+  // OS resources
+  int tunFd_ = -1;
+  int udpFd_ = -1;
+  PollHandle* tunPoll_ = nullptr;
+  PollHandle* udpPoll_ = nullptr;
+  napi_async_cleanup_hook_handle hook_ = nullptr;
+  bool started_ = false;
+  bool closed_ = false;
+  int callbackDepth_ = 0;      // >0 while a JS callback of ours is running
+  bool unrefPending_ = false;  // close() ran inside a callback: drop self-ref after it
+
+  std::unique_ptr<SessionTable> sessions_;
+  std::unique_ptr<Napi::AsyncContext> asyncContext_;
+  Napi::FunctionReference onTun_, onUdp_, onError_;
+
+  // shared with JS (owned by ArrayBuffers kept alive by views_)
+  Napi::ObjectReference views_;
+  uint8_t* tunBuf_ = nullptr;
+  int32_t* tunOffsets_ = nullptr;
+  int32_t* tunLengths_ = nullptr;
+  int32_t* tunSlots_ = nullptr;       // written by JS
+  uint8_t* udpBuf_ = nullptr;
+  int32_t* udpOffsets_ = nullptr;
+  int32_t* udpLengths_ = nullptr;
+  int32_t* udpSlots_ = nullptr;
+  uint8_t* udpKinds_ = nullptr;
+  uint8_t* udpFlags_ = nullptr;
+  uint8_t* udpVerdicts_ = nullptr;    // written by JS
+  uint64_t* slotStats_ = nullptr;
+  uint64_t* globalStats_ = nullptr;
+
+  // native-only batch state
+  std::vector<uint32_t> tunLen_;      // trusted lengths of the current TUN batch
+  size_t tunCount_ = 0;
+  bool tunBatchOpen_ = false;         // inside onTun and sealAndSend not yet called
+  std::vector<UdpEntry> udpEntries_;
+  size_t udpCount_ = 0;
+  bool udpBatchOpen_ = false;         // inside onUdp and writeTun not yet called
+  bool udpInCallback_ = false;
+  std::vector<uint8_t> oneBuf_;       // scratch for sealAndSendOne
+
+  // recvmmsg / sendmmsg scratch, preallocated for batchCap_ messages
+  std::vector<mmsghdr> recvMsgs_;
+  std::vector<iovec> recvIov_;
+  std::vector<sockaddr_storage> recvAddrs_;
+  std::vector<mmsghdr> sendMsgs_;
+  std::vector<iovec> sendIov_;
+  std::vector<int32_t> sendSlot_;
+};
+
+// Throws a JS Error with `code` (a VPCMESH_ERR_TUN_* string) and, if nonzero, `errno`.
+[[noreturn]] void ThrowCoded(Napi::Env env, const char* code, const std::string& message, int err = 0);
+
+}  // namespace vpcmesh

@@ -1,0 +1,19 @@
+// Module-level functions for tests and benchmarks. They exercise the same C++ code the
+// engine uses (ReplayWindow, AeadContext) without any device, socket or root.
+#pragma once
+
+#include <napi.h>
+
+namespace vpcmesh {
+
+// replayWindowRun(counters: BigUint64Array) -> Uint8Array: for each counter in order,
+// 1 if a fresh window (as in a new session) accepts it (and then records it), else 0.
+Napi::Value ReplayWindowRun(const Napi::CallbackInfo& info);
+// sealForTest(cipher, key32, receiverIndex, counter: bigint, plaintext) -> Uint8Array:
+// one data message exactly as the engine would put it on the wire.
+Napi::Value SealForTest(const Napi::CallbackInfo& info);
+// aeadBench(cipher, payloadBytes, packets) -> {sealNsPerPacket, openNsPerPacket}:
+// batched in-place seal then open with one reused context each.
+Napi::Value AeadBench(const Napi::CallbackInfo& info);
+
+}  // namespace vpcmesh

@@ -1,0 +1,75 @@
+#include "tun_device.h"
+
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vpcmesh {
+
+std::string SysError::Message() const {
+  return err == 0 ? what : what + ": " + std::strerror(err);
+}
+
+namespace {
+
+void FillName(struct ifreq* ifr, const std::string& name) {
+  std::memset(ifr, 0, sizeof *ifr);
+  std::strncpy(ifr->ifr_name, name.c_str(), IFNAMSIZ - 1);
+}
+
+// Applies MTU, txqueuelen and IFF_UP through an AF_INET control socket.
+SysError ConfigureLink(const std::string& name, const TunConfig& cfg) {
+  int ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (ctl < 0) return SysError::Fail(errno, "socket(AF_INET) for ioctls");
+  struct ifreq ifr;
+  SysError result = SysError::Ok();
+  FillName(&ifr, name);
+  ifr.ifr_mtu = cfg.mtu;
+  if (ioctl(ctl, SIOCSIFMTU, &ifr) < 0) result = SysError::Fail(errno, "ioctl(SIOCSIFMTU) " + name);
+  FillName(&ifr, name);
+  ifr.ifr_qlen = cfg.txQueueLen;
+  if (!result.failed && ioctl(ctl, SIOCSIFTXQLEN, &ifr) < 0)
+    result = SysError::Fail(errno, "ioctl(SIOCSIFTXQLEN) " + name);
+  FillName(&ifr, name);
+  if (!result.failed && ioctl(ctl, SIOCGIFFLAGS, &ifr) < 0)
+    result = SysError::Fail(errno, "ioctl(SIOCGIFFLAGS) " + name);
+  ifr.ifr_flags |= IFF_UP;
+  if (!result.failed && ioctl(ctl, SIOCSIFFLAGS, &ifr) < 0)
+    result = SysError::Fail(errno, "ioctl(SIOCSIFFLAGS) " + name);
+  close(ctl);
+  return result;
+}
+
+}  // namespace
+
+SysError OpenTun(const TunConfig& cfg, int* fd, std::string* actualName) {
+  if (cfg.name.empty() || cfg.name.size() >= IFNAMSIZ)
+    return SysError::Fail(0, "invalid TUN name '" + cfg.name + "' (1-15 characters)");
+  int f = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (f < 0) return SysError::Fail(errno, "open(/dev/net/tun)");
+  struct ifreq ifr;
+  FillName(&ifr, cfg.name);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  if (ioctl(f, TUNSETIFF, &ifr) < 0) {
+    SysError e = SysError::Fail(errno, "ioctl(TUNSETIFF) " + cfg.name);
+    close(f);
+    return e;
+  }
+  std::string name(ifr.ifr_name);
+  SysError e = ConfigureLink(name, cfg);
+  if (e.failed) {
+    close(f);
+    return e;
+  }
+  *fd = f;
+  *actualName = name;
+  return SysError::Ok();
+}
+
+}  // namespace vpcmesh

@@ -1,0 +1,21 @@
+// Opening and configuring a Linux TUN device with ioctls only (no shelling out).
+#pragma once
+
+#include <string>
+
+#include "sys_error.h"
+
+namespace vpcmesh {
+
+struct TunConfig {
+  std::string name;          // requested interface name (may contain %d)
+  int mtu = 1420;            // bytes, the largest inner IP packet
+  int txQueueLen = 1000;     // packets; the kernel default 500 drops under one TCP stream
+};
+
+// Opens /dev/net/tun as IFF_TUN|IFF_NO_PI, non-blocking and close-on-exec, sets MTU and
+// txqueuelen and brings the link up. On success *fd is the open fd and *actualName the
+// kernel's name for it. Addresses and routes are the caller's business.
+SysError OpenTun(const TunConfig& cfg, int* fd, std::string* actualName);
+
+}  // namespace vpcmesh
