@@ -1,0 +1,30 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Metrics } from '@vpcmesh/metrics'
+
+/** What the status server shows; the agent's engine implements it. */
+export interface StatusSource {
+  /** The /status document (JSON-serializable). */
+  status(): unknown
+  /** Liveness for /healthz: ok unless the data plane failed or the last apply failed. */
+  health(): { ok: boolean, detail?: string }
+}
+
+/**
+ * The agent's local HTTP server: /metrics (Prometheus text), /healthz (200 or 503 with the
+ * reason), /status (peers, versions, controller connection). Meant for 127.0.0.1; it has no
+ * authentication and shows no secrets.
+ */
+export async function startStatusServer (c: { metrics: Metrics, source: StatusSource }, o: { host: string, port: number }): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  app.get('/metrics', async (_req, reply) => {
+    const e = await c.metrics.render()
+    return await reply.header('content-type', e.contentType).send(e.body)
+  })
+  app.get('/healthz', async (_req, reply) => {
+    const h = c.source.health()
+    return await reply.status(h.ok ? 200 : 503).send({ status: h.ok ? 'ok' : 'unhealthy', detail: h.detail })
+  })
+  app.get('/status', async () => c.source.status())
+  await app.listen({ host: o.host, port: o.port })
+  return app
+}
