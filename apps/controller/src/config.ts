@@ -14,6 +14,8 @@ export const ControllerConfig = z.object({
   adminToken: z.string({ error: 'is required: the bearer token operators and the CLI present' }).min(16, { message: 'must be at least 16 characters; generate one with `openssl rand -hex 32`' }),
   /** Redis URL (redis://host:port/db or rediss://...); unset means an embedded redis-server. */
   redisUrl: z.string().regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' }).optional(),
+  /** Data directory of the embedded redis-server (used only when REDIS_URL is unset). */
+  dataDir: z.string().min(1).default('/var/lib/vpcmesh-controller'),
   /** Prefix of every Redis key and channel. */
   redisPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('vpcmesh:'),
   /** This replica's name, shown in status. */
@@ -37,6 +39,7 @@ const ENV: Record<keyof z.infer<typeof ControllerConfig>, string> = {
   listen: 'VPCMESH_LISTEN',
   adminToken: 'VPCMESH_ADMIN_TOKEN',
   redisUrl: 'REDIS_URL',
+  dataDir: 'VPCMESH_DATA_DIR',
   redisPrefix: 'VPCMESH_REDIS_PREFIX',
   replicaId: 'VPCMESH_REPLICA_ID',
   heartbeatMs: 'VPCMESH_HEARTBEAT_MS',
@@ -92,7 +95,8 @@ export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] 
 Runs the controller: REST API under /v1 (OpenAPI at /docs), the agents' WebSocket hub, /metrics.
 Any number of replicas may share one Redis. Every flag has an environment variable:
   --listen HOST:PORT        VPCMESH_LISTEN (default 127.0.0.1:7700)
-  --redis-url URL           REDIS_URL (required), e.g. redis://127.0.0.1:6379
+  --redis-url URL           REDIS_URL, e.g. redis://127.0.0.1:6379; unset: run an embedded redis-server
+  --data-dir DIR            VPCMESH_DATA_DIR: the embedded redis-server's data (default /var/lib/vpcmesh-controller)
   --admin-token-file PATH   VPCMESH_ADMIN_TOKEN_FILE, or the token itself in VPCMESH_ADMIN_TOKEN
   --replica-id NAME         VPCMESH_REPLICA_ID (default hostname-pid)
   --log-level LEVEL         VPCMESH_LOG_LEVEL: debug|info|warn|error
@@ -114,6 +118,7 @@ export function parseFlags (argv: string[]): Record<string, string> | 'help' {
         'redis-url': { type: 'string' },
         'admin-token-file': { type: 'string' },
         'replica-id': { type: 'string' },
+        'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' }
       }
@@ -122,7 +127,7 @@ export function parseFlags (argv: string[]): Record<string, string> | 'help' {
     throw new ConfigError([(e as Error).message])
   }
   if (values.help === true) return 'help'
-  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'redis-url': 'REDIS_URL', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'log-level': 'VPCMESH_LOG_LEVEL' }
+  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'redis-url': 'REDIS_URL', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'data-dir': 'VPCMESH_DATA_DIR', 'log-level': 'VPCMESH_LOG_LEVEL' }
   const out: Record<string, string> = {}
   for (const [flag, name] of Object.entries(map)) {
     const v = values[flag]

@@ -3,6 +3,7 @@ import { prometheusMetrics } from '@vpcmesh/metrics'
 import { buildApp } from './app.js'
 import { CONTROLLER_USAGE, ConfigError, parseConfig, parseFlags } from './config.js'
 import { createRedisStore } from './state/redis-store.js'
+import { EmbeddedRedis, hasRedisServer } from './state/embedded-redis.js'
 
 /**
  * Entry point of `vpcmesh controller`: the only place that reads process.env, wires the
@@ -23,16 +24,29 @@ export async function main (env: Record<string, string | undefined> = process.en
     return 2
   }
   const logger = consoleLogger({ level: config.logLevel }).child('controller')
-  if (config.redisUrl === undefined) {
-    process.stderr.write('vpcmesh controller: REDIS_URL is not set; point it at your Redis, e.g. REDIS_URL=redis://127.0.0.1:6379\n')
-    return 2
+  let embedded: EmbeddedRedis | undefined
+  let redisUrl = config.redisUrl
+  if (redisUrl === undefined) {
+    if (!hasRedisServer()) {
+      process.stderr.write('vpcmesh controller: REDIS_URL is not set and redis-server is not installed; install it (apt-get install redis-server) or set REDIS_URL=redis://HOST:6379\n')
+      return 2
+    }
+    embedded = new EmbeddedRedis({ logger, clock: systemClock }, { dir: config.dataDir })
+    try {
+      await embedded.start()
+    } catch (e) {
+      logger.error('cannot start embedded redis-server', { dir: config.dataDir, error: errorMessage(e) })
+      return 1
+    }
+    redisUrl = embedded.url
   }
   const metrics = prometheusMetrics({ collectDefault: true })
   let store
   try {
-    store = await createRedisStore({ logger }, { url: config.redisUrl, prefix: config.redisPrefix, changeLogMax: config.changeLogMax })
+    store = await createRedisStore({ logger }, { url: redisUrl, prefix: config.redisPrefix, changeLogMax: config.changeLogMax })
   } catch (e) {
-    logger.error('cannot reach Redis', { url: redactUrl(config.redisUrl), error: errorMessage(e) })
+    logger.error('cannot reach Redis', { url: redactUrl(redisUrl), error: errorMessage(e) })
+    await embedded?.stop()
     return 1
   }
   const app = await buildApp({ config, store, metrics, logger, clock: systemClock })
@@ -47,6 +61,7 @@ export async function main (env: Record<string, string | undefined> = process.en
   logger.info('shutting down')
   await app.close()
   await store.close()
+  await embedded?.stop()
   return 0
 }
 

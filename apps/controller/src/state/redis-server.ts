@@ -23,6 +23,8 @@ export interface RedisServerOptions {
   binary?: string
   /** Wait this long for the server to answer PING, ms. @default 10000 */
   timeoutMs?: number
+  /** Called if the process exits without stop() having been called. */
+  onExit?: () => void
 }
 
 /** Finds a free TCP port on 127.0.0.1 by binding port 0. */
@@ -51,16 +53,18 @@ export async function startRedisServer (opts: RedisServerOptions): Promise<Redis
   let output = ''
   child.stdout?.on('data', (b: Buffer) => { output += b.toString() })
   child.stderr?.on('data', (b: Buffer) => { output += b.toString() })
-  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
+  let stopping = false
+  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); if (!stopping) opts.onExit?.() }) })
   const spawnError = new Promise<never>((_resolve, reject) => { child.once('error', reject) })
   const url = `redis://127.0.0.1:${port}`
   try {
     await Promise.race([waitForPing(url, opts.timeoutMs ?? 10_000, child), spawnError])
   } catch (e) {
+    stopping = true
     child.kill('SIGKILL')
     throw new Error(`redis-server did not start on port ${port}: ${(e as Error).message}; output: ${output.trim().slice(0, 500)}`)
   }
-  return { url, port, pid: child.pid as number, stop: async () => { await stopChild(child, exited) } }
+  return { url, port, pid: child.pid as number, stop: async () => { stopping = true; await stopChild(child, exited) } }
 }
 
 async function waitForPing (url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
