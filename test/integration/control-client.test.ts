@@ -29,7 +29,7 @@ describe('agent control client against real controllers', () => {
     const maps: NetMap[] = []
     let client: ControlClient | undefined
     const mk = (urls: string[], initialMap?: NetMap): ControlClient => new ControlClient(
-      { clock: systemClock, logger: noopLogger, vault: state, onMap: (m) => { maps.push(m); state.saveNetMap(m); client?.ack(m.version) } },
+      { clock: systemClock, logger: noopLogger, vault: state, onMap: (m) => { maps.push(m); state.saveNetMap(m); client?.ack(m) } },
       { urls, joinToken: a.joinToken, publicKey: randomBytes(32).toString('base64'), agentVersion: 'test', initialMap, backoff: { initialMs: 50, maxMs: 200 } })
     client = mk(h.controllers.map((c) => c.url))
     client.start()

@@ -135,6 +135,30 @@ describe('control plane: two replicas on one Redis, simulated agents over real W
     assert.deepEqual(after.body, before.body)
   })
 
+  test('Redis losing its data → a new epoch, and agents get a snapshot instead of a stale delta', async () => {
+    const v = await h.mustCreateVpc('lambda', ['10.110.0.0/16'])
+    const sl = agent()
+    await sl.connect(h.controllers[0]!.wsUrl, v.joinToken)
+    await awaitValue('lambda snapshot', () => sl.self !== undefined)
+    const oldEpoch = sl.epoch
+    sl.close()
+    await sl.awaitClosed()
+    const { Redis } = await import('ioredis')
+    const r = new Redis(h.redis.url)
+    await r.flushall()
+    r.disconnect()
+    // A fresh registry whose versions overlap the agent's old ones.
+    const again = await h.mustCreateVpc('lambda', ['10.110.0.0/16'])
+    const fresh = agent()
+    fresh.vpcId = again.id
+    fresh.version = sl.version
+    fresh.epoch = oldEpoch
+    await fresh.connect(h.controllers[1]!.wsUrl, again.joinToken)
+    await awaitValue('snapshot in the new epoch', () => fresh.of('snapshot').length > 0)
+    assert.notEqual(fresh.epoch, oldEpoch)
+    assert.equal(fresh.of('delta').length, 0)
+  })
+
   test('Redis down → 503 VPCMESH_ERR_STORE_UNAVAILABLE and /readyz 503; back → writes resume', async () => {
     const port = h.redis.port
     await h.redis.stop()

@@ -15,6 +15,8 @@ export class SimAgent {
   readonly publicKey = randomBytes(32).toString('base64')
   vpcId: string | undefined
   credential: string | undefined
+  /** Store epoch from the last welcome; sent back in hello. */
+  epoch: string | undefined
   version = 0
   peers = new Map<string, MeshNode>()
   self: MeshNode | undefined
@@ -37,7 +39,7 @@ export class SimAgent {
     const auth = joinToken !== undefined
       ? { kind: 'join', token: joinToken }
       : { kind: 'credential', vpcId: this.vpcId, credential: this.credential }
-    this.send({ type: 'hello', protocol: 1, agentVersion: 'sim', auth, publicKey: this.publicKey, lastVersion: this.version })
+    this.send({ type: 'hello', protocol: 1, agentVersion: 'sim', auth, publicKey: this.publicKey, lastVersion: this.version, epoch: this.epoch })
   }
 
   send (m: unknown): void { this.ws?.send(JSON.stringify(m)) }
@@ -62,6 +64,7 @@ export class SimAgent {
     this.frames.push(f)
     if (f.type === 'welcome') {
       this.vpcId = f.vpcId as string
+      this.epoch = f.epoch as string
       if (typeof f.credential === 'string') this.credential = f.credential
     } else if (f.type === 'snapshot') {
       this.self = f.self as MeshNode

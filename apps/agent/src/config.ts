@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
-import { deepFreeze } from '@vpcmesh/common'
+import { MeshError, deepFreeze } from '@vpcmesh/common'
 
 const HostPort = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port' })
 
@@ -31,9 +31,8 @@ export const AgentConfig = z.object({
 export type AgentConfig = Readonly<z.infer<typeof AgentConfig>>
 
 /** Raised by {@link parseAgentConfig}: all problems at once, one per line. */
-export class AgentConfigError extends Error {
-  readonly code = 'VPCMESH_ERR_AGENT_CONFIG'
-  constructor (readonly problems: string[]) { super(problems.join('; ')) }
+export class AgentConfigError extends MeshError {
+  constructor (readonly problems: string[]) { super('VPCMESH_ERR_CONFIG_INVALID', problems.join('; ')) }
 }
 
 /** Help text of `vpcmesh agent`. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { hostname } from 'node:os'
 import { z } from 'zod'
-import { deepFreeze } from '@vpcmesh/common'
+import { MeshError, deepFreeze } from '@vpcmesh/common'
 
 const Listen = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:7700' })
 
@@ -51,10 +51,9 @@ const ENV: Record<keyof z.infer<typeof ControllerConfig>, string> = {
 }
 
 /** Raised by {@link parseConfig}: every problem at once, one per line, naming the variable. */
-export class ConfigError extends Error {
-  readonly code = 'VPCMESH_ERR_CONFIG_INVALID'
+export class ConfigError extends MeshError {
   constructor (readonly problems: string[]) {
-    super(`invalid controller configuration:\n  ${problems.join('\n  ')}`)
+    super('VPCMESH_ERR_CONFIG_INVALID', `invalid controller configuration:\n  ${problems.join('\n  ')}`)
   }
 }
 

@@ -47,6 +47,7 @@ export class ControllerMetrics implements SessionEvents {
   badFrame (): void { this.badFrames.inc(); this.wsMessages.inc({ direction: 'in', type: 'invalid' }) }
 
   sent (type: string): void { this.wsMessages.inc({ direction: 'out', type }) }
+  received (type: string): void { this.wsMessages.inc({ direction: 'in', type }) }
 
   /** Records that `version` was sent to `vpcId` now (only the first send of a version counts). */
   updateSent (vpcId: string, version: number): void {
@@ -55,7 +56,6 @@ export class ControllerMetrics implements SessionEvents {
   }
 
   acked (vpcId: string, version: number): void {
-    this.wsMessages.inc({ direction: 'in', type: 'ack' })
     const s = this.sentAt.get(vpcId)
     if (s !== undefined && version >= s.version) {
       this.ackSeconds.observe((this.now() - s.at) / 1000)

@@ -17,7 +17,9 @@ export const Hello = z.object({
   auth: AgentAuth,
   publicKey: PublicKey,
   /** The mesh version the agent last applied; 0 when it has nothing. */
-  lastVersion: MeshVersion
+  lastVersion: MeshVersion,
+  /** The store epoch `lastVersion` belongs to (from welcome); another epoch means start over. */
+  epoch: z.string().max(64).optional()
 })
 
 /** Controller → agent after a good hello. `credential` only on enrolment: store it 0600. */
@@ -27,7 +29,9 @@ export const Welcome = z.object({
   credential: z.string().optional(),
   /** Interval at which both sides send pings, ms. */
   heartbeatMs: z.number().int().positive(),
-  replica: z.string()
+  replica: z.string(),
+  /** Identity of the store's history: versions of different epochs are unrelated. */
+  epoch: z.string()
 })
 
 /** Controller → agent: the whole map; replaces whatever the agent had. */
@@ -103,6 +107,8 @@ export const CloseCode = {
   replaced: 4409,
   /** No pong within the heartbeat timeout. */
   heartbeatTimeout: 4408,
+  /** Controller failed handling a frame (e.g. Redis unavailable); reconnect later. */
+  internalError: 1011,
   /** Controller shutting down; reconnect elsewhere. */
   goingAway: 1001
 } as const

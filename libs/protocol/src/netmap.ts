@@ -24,6 +24,8 @@ export type MeshNode = z.infer<typeof MeshNode>
 /** A full peer map for one agent at one mesh version. */
 export const NetMap = z.object({
   version: z.number().int().min(0),
+  /** Store epoch the version belongs to (see Welcome.epoch). */
+  epoch: z.string().optional(),
   self: MeshNode,
   peers: z.array(MeshNode)
 })

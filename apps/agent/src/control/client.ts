@@ -54,6 +54,9 @@ export interface ControlClientOptions {
 export class ControlClient {
   /** The latest map received (applied or not). */
   map: NetMap | undefined
+  /** The latest map the owner acknowledged as applied. */
+  applied: NetMap | undefined
+  private epoch: string | undefined
   state: 'idle' | 'connecting' | 'connected' | 'backoff' | 'stopped' = 'idle'
   /** URL of the controller currently connected, if any. */
   connectedUrl: string | undefined
@@ -71,6 +74,7 @@ export class ControlClient {
   constructor (private readonly c: ControlClientComponents, private readonly o: ControlClientOptions) {
     if (o.urls.length === 0) throw new Error('ControlClient needs at least one controller URL')
     this.map = o.initialMap
+    this.applied = o.initialMap
     this.backoff = new Backoff(o.backoff)
     this.log = c.logger.child('control')
   }
@@ -89,8 +93,14 @@ export class ControlClient {
     this.ws = undefined
   }
 
-  /** Tells the controller that `version` is applied. Dropped when not connected (sent again on reconnect via hello). */
-  ack (version: number): void { this.send({ type: 'ack', version }) }
+  /**
+   * Tells the controller that `map` is applied. Dropped when not connected: the next hello
+   * carries the applied version, and the controller continues from there.
+   */
+  ack (map: NetMap): void {
+    this.applied = map
+    this.send({ type: 'ack', version: map.version })
+  }
 
   /** Reports tunnel status to the controller. */
   reportStatus (peers: PeerStatus[]): void { this.send({ type: 'status', peers }) }
@@ -121,7 +131,9 @@ export class ControlClient {
     const auth = cred !== undefined
       ? { kind: 'credential' as const, vpcId: cred.vpcId, credential: cred.credential }
       : { kind: 'join' as const, token: this.o.joinToken as string }
-    this.send({ type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: this.o.agentVersion, auth, publicKey: this.o.publicKey, lastVersion: this.map?.version ?? 0 })
+    // Continue from what is applied; a received but unapplied map is asked for again.
+    this.map = this.applied
+    this.send({ type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: this.o.agentVersion, auth, publicKey: this.o.publicKey, lastVersion: this.applied?.version ?? 0, epoch: this.applied?.epoch })
     this.connectedUrl = base
     this.lastHeard = this.c.clock.now()
   }
@@ -142,6 +154,7 @@ export class ControlClient {
     switch (m.type) {
       case 'welcome':
         if (m.credential !== undefined) this.c.vault.save({ vpcId: m.vpcId, credential: m.credential })
+        this.epoch = m.epoch
         this.state = 'connected'
         this.backoff.reset()
         this.startHeartbeat(m.heartbeatMs)
@@ -149,7 +162,7 @@ export class ControlClient {
         return
       case 'snapshot':
       case 'delta': {
-        const next = applyUpdate(this.map, m)
+        const next = applyUpdate(this.map, m, this.epoch)
         if (next === undefined) {
           this.log.warn('delta does not follow the held version; reconnecting', { held: this.map?.version, from: m.type === 'delta' ? m.fromVersion : undefined })
           ws.close(1000, 'resync')

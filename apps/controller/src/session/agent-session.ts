@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { WebSocket, RawData } from 'ws'
 import { type Clock, type Logger, type TimerHandle, errorMessage, hasCode } from '@vpcmesh/common'
 import {
-  CloseCode, MIN_PROTOCOL_VERSION, WireErrorCode, decodeAgentMessage, encodeMessage,
+  CloseCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, WireErrorCode, decodeAgentMessage, encodeMessage,
   type AgentMessage, type ControllerMessage, type Hello
 } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
@@ -110,7 +110,7 @@ export class AgentSession {
     this.queue = this.queue.then(async () => { await this.handle(buf) }).catch((e: unknown) => {
       this.log.warn('session handler failed', { vpc: this.vpcId, error: errorMessage(e) })
       const retryable = hasCode(e) && e.code === WireErrorCode.storeUnavailable
-      this.fail(1011, retryable ? WireErrorCode.storeUnavailable : WireErrorCode.internal, retryable ? 'store unavailable; retry' : 'internal error')
+      this.fail(CloseCode.internalError, retryable ? WireErrorCode.storeUnavailable : WireErrorCode.internal, retryable ? 'store unavailable; retry' : 'internal error')
     })
   }
 
@@ -124,6 +124,7 @@ export class AgentSession {
     }
     this.lastHeard = this.c.clock.now()
     const m = d.message
+    this.c.events.received(m.type)
     if (this.state === 'awaiting-hello') {
       if (m.type !== 'hello') this.fail(CloseCode.badFrame, WireErrorCode.wsBadFrame, `expected hello, got ${m.type}`)
       else await this.hello(m)
@@ -149,8 +150,9 @@ export class AgentSession {
   }
 
   private async hello (h: Hello): Promise<void> {
-    if (h.protocol < MIN_PROTOCOL_VERSION) {
-      this.fail(CloseCode.protocolVersion, WireErrorCode.wsProtocolVersion, `protocol ${h.protocol} is too old; upgrade the agent`)
+    if (h.protocol < MIN_PROTOCOL_VERSION || h.protocol > PROTOCOL_VERSION) {
+      const fix = h.protocol < MIN_PROTOCOL_VERSION ? 'upgrade the agent' : 'upgrade the controller'
+      this.fail(CloseCode.protocolVersion, WireErrorCode.wsProtocolVersion, `agent speaks protocol ${h.protocol}, controller ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}; ${fix}`)
       return
     }
     const auth = await this.authenticate(h)
@@ -158,17 +160,19 @@ export class AgentSession {
     this.vpcId = auth.vpcId
     this.timer?.cancel()
     this.c.host.register(this)
-    this.send({ type: 'welcome', vpcId: auth.vpcId, credential: auth.credential, heartbeatMs: this.o.heartbeatMs, replica: this.o.replicaId })
+    const epoch = await this.c.store.epoch()
+    const from = h.epoch === undefined || h.epoch === epoch ? h.lastVersion : 0
+    this.send({ type: 'welcome', vpcId: auth.vpcId, credential: auth.credential, heartbeatMs: this.o.heartbeatMs, replica: this.o.replicaId, epoch })
     const now = this.c.clock.now()
     await this.c.store.putAgent(auth.vpcId, {
       session: this.id, replica: this.o.replicaId, connected: true, lastSeen: now,
       observedAddress: this.remoteAddress, agentVersion: h.agentVersion, appliedVersion: h.lastVersion
     })
-    this.appliedVersion = h.lastVersion
-    this.sentVersion = h.lastVersion
+    this.appliedVersion = from
+    this.sentVersion = from
     const snap = await this.c.store.snapshot()
-    const changes = h.lastVersion > 0 ? (await this.c.store.changesSince(h.lastVersion))?.changes : undefined
-    this.sendUpdate(planUpdate(auth.vpcId, h.lastVersion, snap, changes))
+    const changes = from > 0 ? (await this.c.store.changesSince(from))?.changes : undefined
+    this.sendUpdate(planUpdate(auth.vpcId, from, snap, changes))
     if (this.isClosed()) return
     this.state = 'ready'
     this.timer = this.c.clock.setInterval(() => { this.heartbeat() }, this.o.heartbeatMs)

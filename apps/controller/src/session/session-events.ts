@@ -9,6 +9,8 @@ export interface SessionEvents {
   disconnected(vpcId: string): void
   /** An agent acknowledged having applied `version`. */
   acked(vpcId: string, version: number): void
+  /** A valid frame of `type` arrived from an agent. */
+  received(type: string): void
   /** A frame was refused (not JSON, wrong schema, wrong order). */
   badFrame(): void
   /** A map update (snapshot or delta) reaching `version` was sent to `vpcId`. */
@@ -22,6 +24,7 @@ export const noSessionEvents: SessionEvents = {
   connected () {},
   disconnected () {},
   acked () {},
+  received () {},
   badFrame () {},
   updateSent () {},
   sent () {}

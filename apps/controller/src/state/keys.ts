@@ -4,6 +4,7 @@
  * | key                    | type   | holds                                              |
  * |------------------------|--------|----------------------------------------------------|
  * | version                | string | mesh version, +1 on every registry change          |
+ * | epoch                  | string | random id of this store's history (created once)   |
  * | vpcs                   | set    | all VPC ids                                        |
  * | vpc:{id}               | string | VPC record as JSON                                 |
  * | names                  | hash   | name → id                                          |
@@ -19,6 +20,7 @@ export class Keys {
   constructor (readonly prefix: string) {}
 
   get version (): string { return `${this.prefix}version` }
+  get epoch (): string { return `${this.prefix}epoch` }
   get vpcs (): string { return `${this.prefix}vpcs` }
   get vpcPrefix (): string { return `${this.prefix}vpc:` }
   vpc (id: string): string { return `${this.prefix}vpc:${id}` }

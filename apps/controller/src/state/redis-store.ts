@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { Redis } from 'ioredis'
 import type { Prefix } from '@vpcmesh/cidr'
 import { hasCode, type Logger, noopLogger } from '@vpcmesh/common'
@@ -107,6 +107,13 @@ class RedisStore implements Store {
     return this.guard(async () => {
       const raw = await this.cmd.get(this.keys.vpc(id))
       return raw === null ? undefined : JSON.parse(raw) as VpcRecord
+    })
+  }
+
+  epoch (): Promise<string> {
+    return this.guard(async () => {
+      await this.cmd.set(this.keys.epoch, randomBytes(8).toString('hex'), 'NX')
+      return await this.cmd.get(this.keys.epoch) ?? ''
     })
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis, ChainableCommander } from 'ioredis'
 import { parsePrefix, type Prefix } from '@vpcmesh/cidr'
-import { WireErrorCode } from '@vpcmesh/protocol'
+import { MAX_PREFIXES_PER_VPC, WireErrorCode } from '@vpcmesh/protocol'
 import { ApiError, vpcNotFound } from '../errors.js'
 import type { Keys } from './keys.js'
 import type { NewVpc, VpcPatch, VpcRecord } from './store.js'
@@ -83,6 +83,9 @@ export class RegistryOps {
       const old = await this.load(conn, id)
       const text = route.toString()
       if (old.routes.includes(text)) return { unchanged: old }
+      if (old.cidrs.length + old.routes.length >= MAX_PREFIXES_PER_VPC) {
+        throw new ApiError(WireErrorCode.validation, `VPC "${old.name}" already has ${MAX_PREFIXES_PER_VPC} prefixes (CIDRs and routes); remove one or aggregate them`)
+      }
       assertNoOverlap([route], await this.owned(conn), nameResolver(await conn.hgetall(this.keys.names)))
       const routes = prefixTexts([...old.routes.map((r) => parsePrefix(r)), route])
       return this.plan({ ...old, routes }, (m) => { m.hset(this.keys.prefixes, text, id) })

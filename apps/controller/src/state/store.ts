@@ -58,6 +58,11 @@ export interface Registry {
   removeRoute(id: string, route: Prefix): Promise<VpcRecord>
   /** The VPC, or undefined. */
   getVpc(id: string): Promise<VpcRecord | undefined>
+  /**
+   * The store's epoch: a random id created with the first use of an empty store. If Redis
+   * loses its data, a new epoch tells agents their versions no longer mean anything.
+   */
+  epoch(): Promise<string>
   /** The current mesh version (cheap). */
   currentVersion(): Promise<number>
   /** All VPCs with the version they are consistent with. */
