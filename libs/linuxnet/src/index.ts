@@ -1,0 +1,16 @@
+/**
+ * @vpcmesh/linuxnet: host network programming for the agent. A {@link Router} turns a plain
+ * {@link RouterConfig} into TUN MTU, routes, one nftables table and forwarding sysctls, all
+ * through a {@link CommandRunner}. The `FakeRunner` for tests is on the `./testing` subpath.
+ */
+export { LinuxNetError, LINUXNET_ERROR_CODES, type LinuxNetErrorCode, type CommandDetails, isLinuxNetError } from './errors.js'
+export {
+  type CommandRunner, type RunOptions, type RunResult, type ExecRunnerOptions,
+  createExecRunner, formatArgv, DEFAULT_COMMAND_PATH
+} from './runner.js'
+export { type RouterConfig, type NormalizedRouterConfig, normalizeRouterConfig, isValidLinkName } from './router-config.js'
+export { type Router, type RouterState, type ProgrammedRoute, type SetResult } from './router.js'
+export { type LinuxRouterComponents, type LinuxRouterOptions, createLinuxRouter } from './linux-router.js'
+export { type NftablesInput, NFT_TABLE, renderNftables, ruleComments, nftTransaction } from './nftables.js'
+export { type OwnedRoute, type RouteDiff, VPCMESH_ROUTE_PROTOCOL, diffRoutes, parseRouteList } from './routes.js'
+export { SYSCTL_KEYS, type SysctlPlan, planSysctls } from './sysctl.js'

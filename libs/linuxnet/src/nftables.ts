@@ -1,0 +1,128 @@
+/**
+ * The `inet vpcmesh` nftables table: rendered purely from the config, compared with what is
+ * loaded through the rule comments (which carry a fingerprint of the rendered text), and
+ * replaced in one atomic `nft -f -` transaction only when it differs.
+ */
+import { createHash } from 'node:crypto'
+import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
+import { isValidLinkName } from './router-config.js'
+import { type CommandRunner, commandError } from './runner.js'
+
+/** Family and name of the one nftables table vpcmesh owns. */
+export const NFT_TABLE = 'inet vpcmesh'
+
+/** The RouterConfig fields the ruleset depends on. */
+export interface NftablesInput {
+  /** TUN link name; must pass the RouterConfig name rule (it is quoted into the ruleset). */
+  tunName: string
+  /** TUN MTU in bytes; SYNs arriving from the mesh are clamped to it. */
+  mtu: number
+  /** Masquerade traffic from the mesh leaving towards the local network. */
+  masquerade: boolean
+  /** Clamp TCP MSS in both directions. @default true */
+  mssClamp?: boolean
+}
+
+/** Placeholder replaced by the fingerprint once the text around it is known. */
+const FP = '@FP@'
+/** TCP/IP header bytes subtracted from an MTU to get the MSS: IPv4 20+20, IPv6 40+20 (RFC 879, RFC 8200). */
+const MSS_OVERHEAD = { ipv4: 40, ipv6: 60 } as const
+
+/** The forward chain rules: MSS clamp on SYN and SYN/ACK through the TUN, both ways. */
+function clampRules (tun: string, mtu: number): string[] {
+  const clamp = (nf: 'ipv4' | 'ipv6'): string => {
+    const mss = mtu - MSS_OVERHEAD[nf]
+    return `iifname "${tun}" meta nfproto ${nf} tcp flags syn tcp option maxseg size > ${mss} ` +
+      `tcp option maxseg size set ${mss} comment "vpcmesh:mss-in-${nf.slice(2)}:${FP}"`
+  }
+  return [clamp('ipv4'), clamp('ipv6'),
+    `oifname "${tun}" tcp flags syn tcp option maxseg size set rt mtu comment "vpcmesh:mss-out:${FP}"`]
+}
+
+/** One base chain with a policy accept header. */
+function chain (name: string, header: string, rules: string[]): string[] {
+  return [`\tchain ${name} {`, `\t\t${header}; policy accept;`, ...rules.map((r) => `\t\t${r}`), '\t}']
+}
+
+/**
+ * Renders the complete `inet vpcmesh` table, or '' when the config needs no rules (no MSS
+ * clamp and no masquerade). Pure and deterministic. Every rule carries a comment
+ * `vpcmesh:<what>:<fingerprint>`, the fingerprint being 16 hex digits of SHA-256 over the
+ * text, so a changed config or renderer shows up as different comments on the host.
+ *
+ * Incoming SYNs are clamped to the TUN MTU itself: for them `rt mtu` would be the MTU of the
+ * route towards the local network, not the tunnel's. Outgoing SYNs use `rt mtu` (the TUN route).
+ * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG for a tunName unsafe to quote
+ */
+export function renderNftables (cfg: NftablesInput): string {
+  if (!isValidLinkName(cfg.tunName)) {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `invalid TUN name ${JSON.stringify(cfg.tunName)} for nftables`)
+  }
+  const lines: string[] = []
+  if (cfg.mssClamp ?? true) lines.push(...chain('forward', 'type filter hook forward priority mangle', clampRules(cfg.tunName, cfg.mtu)))
+  if (cfg.masquerade) {
+    lines.push(...chain('postrouting', 'type nat hook postrouting priority srcnat',
+      [`iifname "${cfg.tunName}" oifname != "${cfg.tunName}" masquerade comment "vpcmesh:masquerade:${FP}"`]))
+  }
+  if (lines.length === 0) return ''
+  const text = [`table ${NFT_TABLE} {`, ...lines, '}', ''].join('\n')
+  const fp = createHash('sha256').update(text).digest('hex').slice(0, 16)
+  return text.replaceAll(FP, fp)
+}
+
+/** The rule comments of rendered text, in order (what {@link readNftRules} should find). */
+export function ruleComments (text: string): string[] {
+  return [...text.matchAll(/ comment "([^"]*)"$/gm)].map((m) => m[1] ?? '')
+}
+
+/**
+ * The `nft -f -` input that replaces our table atomically: create it if missing, delete it,
+ * define it anew, all in one transaction. With `text` '' it only removes the table.
+ */
+export function nftTransaction (text: string): string {
+  return `table ${NFT_TABLE} {}\ndelete table ${NFT_TABLE}\n${text}`
+}
+
+/**
+ * Reads the rule comments of our table (rules without a comment read as '').
+ * @returns undefined when the table does not exist
+ * @throws LinuxNetError VPCMESH_ERR_LINUXNET_COMMAND or VPCMESH_ERR_LINUXNET_OUTPUT
+ */
+export async function readNftRules (runner: CommandRunner): Promise<string[] | undefined> {
+  const argv = ['nft', '-j', 'list', 'table', ...NFT_TABLE.split(' ')]
+  const res = await runner.run(argv, { allowFail: true })
+  if (res.code !== 0) {
+    if (/No such file or directory/.test(res.stderr)) return undefined
+    throw commandError(argv, res.code, res.stdout, res.stderr)
+  }
+  let doc: { nftables?: Array<{ rule?: { comment?: unknown } }> }
+  try { doc = JSON.parse(res.stdout) as typeof doc } catch (e) {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `nft -j printed invalid JSON: ${res.stdout.slice(0, 200)}`, { cause: e })
+  }
+  if (!Array.isArray(doc.nftables)) throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, 'nft -j printed no "nftables" array')
+  return doc.nftables.flatMap((o) => o.rule === undefined ? [] : [typeof o.rule.comment === 'string' ? o.rule.comment : ''])
+}
+
+/**
+ * Makes our table match `text` (from {@link renderNftables}); does nothing when the loaded
+ * rule comments already equal the rendered ones.
+ * @returns true when a transaction was applied
+ */
+export async function syncNftables (runner: CommandRunner, text: string): Promise<boolean> {
+  const loaded = await readNftRules(runner)
+  const want = ruleComments(text)
+  if (text === '' ? loaded === undefined : loaded !== undefined && sameList(loaded, want)) return false
+  await runner.run(['nft', '-f', '-'], { input: nftTransaction(text) })
+  return true
+}
+
+function sameList (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** Deletes our table; a table that does not exist is fine. */
+export async function deleteNftTable (runner: CommandRunner): Promise<void> {
+  const argv = ['nft', 'delete', 'table', ...NFT_TABLE.split(' ')]
+  const res = await runner.run(argv, { allowFail: true })
+  if (res.code !== 0 && !/No such file or directory/.test(res.stderr)) throw commandError(argv, res.code, res.stdout, res.stderr)
+}

@@ -1,0 +1,55 @@
+/**
+ * The Router seam: programs the host so that mesh traffic flows through the TUN (tailscale
+ * router.Router). `LinuxRouter` is the real implementation; tests drive it with `FakeRunner`.
+ */
+import type { RouterConfig } from './router-config.js'
+
+/** Result of {@link Router.set}: whether any host state had to change. */
+export type SetResult = 'changed' | 'unchanged'
+
+/** One route vpcmesh programmed, as read back from the host. */
+export interface ProgrammedRoute {
+  /** Canonical CIDR, e.g. `10.1.0.0/16` or `fd00:1::/64`. */
+  prefix: string
+  /** The link the route points at. */
+  dev: string
+}
+
+/** What vpcmesh has programmed on the host right now, read back from it. */
+export interface RouterState {
+  /** Our routes (marked with our route protocol), sorted by prefix. */
+  routes: ProgrammedRoute[]
+  /** Comments of the rules in the `inet vpcmesh` nftables table, in order; undefined when the table is absent. */
+  nftRules: string[] | undefined
+  /** Problems the last {@link Router.set} noticed but does not fix (e.g. strict rp_filter); empty when none. */
+  warnings: string[]
+}
+
+/**
+ * Router applies a RouterConfig to the host. Contract:
+ * - Calls are serialized: a call made while another runs starts after it.
+ * - Only what vpcmesh owns is ever changed: routes carrying its route protocol, the
+ *   `inet vpcmesh` nftables table, the TUN's MTU/up state and forwarding sysctls.
+ * - There is no close(): a Router holds no resources. set() after cleanup() programs again.
+ */
+export interface Router {
+  /**
+   * Makes the host match `cfg`. Idempotent and diff-based: it reads the host, changes only
+   * what differs, adds or replaces routes before deleting old ones, and replaces the nftables
+   * table in one atomic transaction. Repeating the same cfg issues only reads.
+   * @returns 'unchanged' when the host already matched
+   * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG for a bad cfg (nothing is changed),
+   *   VPCMESH_ERR_LINUXNET_NO_LINK when the TUN does not exist (nothing is changed),
+   *   VPCMESH_ERR_LINUXNET_COMMAND when a command fails: the host may then be partly
+   *   converged, and calling set() again continues from there
+   */
+  set(cfg: RouterConfig): Promise<SetResult>
+  /**
+   * Removes everything vpcmesh added: its routes on every link and its nftables table. Leaves
+   * sysctls and the TUN link alone. Safe when nothing exists (for `vpcmesh agent --cleanup`).
+   * @throws LinuxNetError VPCMESH_ERR_LINUXNET_COMMAND when a removal fails
+   */
+  cleanup(): Promise<void>
+  /** Reads what vpcmesh has programmed on the host now (for status and "explain" views). */
+  current?(): Promise<RouterState>
+}

@@ -1,0 +1,131 @@
+/**
+ * In-memory model of the `ip link` and `ip route` state FakeRunner serves: links with MTU and
+ * up flag, and main-table routes keyed like the kernel keys them (family, prefix, metric).
+ */
+import { parsePrefix } from '@vpcmesh/cidr'
+
+/** A link in the model. */
+export interface FakeLink {
+  mtu: number
+  up: boolean
+}
+
+/** A main-table route in the model. */
+export interface FakeRoute {
+  family: 4 | 6
+  /** Canonical CIDR. */
+  prefix: string
+  dev: string
+  /** Route protocol number (4 = static, 3 = boot). */
+  proto: number
+  metric: number
+}
+
+/** Result of a modelled command: exit code and what it prints. */
+export interface FakeOutcome {
+  code: number
+  stdout?: string
+  stderr?: string
+}
+
+/** Protocol names `ip` reads and prints (iproute2 rt_protos). */
+const PROTO_NAMES: Record<string, number> = { redirect: 1, kernel: 2, boot: 3, static: 4 }
+
+/** Parses `proto` text: a name from rt_protos or a number 0-255; undefined if neither. */
+export function parseProto (text: string): number | undefined {
+  const n = PROTO_NAMES[text] ?? (/^\d{1,3}$/.test(text) ? Number(text) : undefined)
+  return n !== undefined && n <= 255 ? n : undefined
+}
+
+/** How `ip -json` prints a protocol number. */
+function protoText (n: number): string {
+  return Object.entries(PROTO_NAMES).find(([, v]) => v === n)?.[0] ?? String(n)
+}
+
+/** How `ip` prints a route's dst: `default`, a bare address for a host route, else the CIDR. */
+function dstText (r: FakeRoute): string {
+  if (r.prefix === '0.0.0.0/0' || r.prefix === '::/0') return 'default'
+  return r.prefix.endsWith(r.family === 4 ? '/32' : '/128') ? r.prefix.slice(0, r.prefix.indexOf('/')) : r.prefix
+}
+
+/** Selectors of `ip route show` / `ip route del`. */
+export interface RouteFilter {
+  family?: 4 | 6
+  prefix?: string
+  dev?: string
+  proto?: number
+  metric?: number
+}
+
+/** The mutable model; FakeRunner parses argv and calls these. */
+export class FakeIp {
+  /** Links by name. */
+  readonly links = new Map<string, FakeLink>()
+  /** Routes in insertion order (as the kernel lists them within a prefix). */
+  routes: FakeRoute[] = []
+
+  /** Canonical family-aware route from command arguments, or an error text. */
+  route (prefixText: string, dev: string, proto: number, metric: number | undefined): FakeRoute | string {
+    let family: 4 | 6
+    let prefix: string
+    try {
+      const p = parsePrefix(prefixText === 'default' ? '0.0.0.0/0' : prefixText, { strict: false })
+      family = p.family
+      prefix = p.toString()
+    } catch { return `Error: any valid prefix is expected rather than "${prefixText}".` }
+    const link = this.links.get(dev)
+    if (link === undefined) return `Cannot find device "${dev}"`
+    if (!link.up) return family === 4 ? 'Error: Device for nexthop is not up.' : 'Error: Nexthop device is not up.'
+    return { family, prefix, dev, proto, metric: metric ?? (family === 4 ? 0 : 1024) }
+  }
+
+  /** `ip route replace` (overwrite same family+prefix+metric) or `ip route add` (fail if it exists). */
+  put (r: FakeRoute, replace: boolean): FakeOutcome {
+    const i = this.routes.findIndex((x) => x.family === r.family && x.prefix === r.prefix && x.metric === r.metric)
+    if (i >= 0 && !replace) return { code: 2, stderr: 'RTNETLINK answers: File exists' }
+    if (i >= 0) this.routes[i] = r
+    else this.routes.push(r)
+    return { code: 0 }
+  }
+
+  /** `ip route del`: removes the first route matching every given selector. */
+  del (f: RouteFilter): FakeOutcome {
+    const i = this.routes.findIndex((r) => matches(r, f))
+    if (i < 0) return { code: 2, stderr: 'RTNETLINK answers: No such process' }
+    this.routes.splice(i, 1)
+    return { code: 0 }
+  }
+
+  /** `ip [-json] route show`: fields like iproute2 prints them (dev/protocol omitted when filtered on). */
+  show (f: RouteFilter, json: boolean): string {
+    const list = this.routes.filter((r) => matches(r, f)).map((r) => {
+      const o: Record<string, unknown> = { dst: dstText(r) }
+      if (f.dev === undefined) o.dev = r.dev
+      if (f.proto === undefined) o.protocol = protoText(r.proto)
+      if (r.family === 4) o.scope = 'link'
+      if (r.family === 6 || r.metric !== 0) o.metric = r.metric
+      return o
+    })
+    if (json) return `${JSON.stringify(list)}\n`
+    return list.map((o) => Object.entries(o).map(([k, v]) => k === 'dst' ? String(v) : `${k === 'protocol' ? 'proto' : k} ${String(v)}`).join(' ') + '\n').join('')
+  }
+
+  /** Sets a link up or down; like the kernel, taking it down drops its routes. */
+  setUp (name: string, up: boolean): void {
+    const link = this.links.get(name)
+    if (link !== undefined) link.up = up
+    if (!up) this.routes = this.routes.filter((r) => r.dev !== name)
+  }
+
+  /** Deletes a link; like the kernel, its routes go with it. */
+  removeLink (name: string): void {
+    this.links.delete(name)
+    this.routes = this.routes.filter((r) => r.dev !== name)
+  }
+}
+
+function matches (r: FakeRoute, f: RouteFilter): boolean {
+  return (f.family === undefined || r.family === f.family) && (f.prefix === undefined || r.prefix === f.prefix) &&
+    (f.dev === undefined || r.dev === f.dev) && (f.proto === undefined || r.proto === f.proto) &&
+    (f.metric === undefined || r.metric === f.metric)
+}

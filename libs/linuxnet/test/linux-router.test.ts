@@ -1,0 +1,177 @@
+// LinuxRouter driven through a series of RouterConfigs against FakeRunner: golden state dumps
+// after each step and the exact commands issued (tailscale TestRouterStates).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { type RouterConfig, createLinuxRouter, LINUXNET_ERROR_CODES, isLinuxNetError } from '../src/index.js'
+import { FakeRunner, isReadCommand } from '../src/testing/index.js'
+
+/** The dump with rule fingerprints replaced by `<fp>` (nftables.test.ts pins the real ones). */
+function dump (f: FakeRunner): string {
+  return f.dump().replace(/:[0-9a-f]{16}"/g, ':<fp>"')
+}
+
+/** Write commands among `cmds`. */
+function writes (cmds: string[]): string[] {
+  return cmds.filter((c) => !isReadCommand(c.split(' ')))
+}
+
+const READS = [
+  'ip -json link show dev vmt0',
+  'sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.conf.all.rp_filter',
+  'nft -j list table inet vpcmesh',
+  'ip -4 -json route show table main proto 112',
+  'ip -6 -json route show table main proto 112'
+]
+
+const BASE: RouterConfig = {
+  tunName: 'vmt0', mtu: 1380, routes: ['10.2.0.0/16', '10.1.0.0/16', 'fd00:2::/64'], localCidrs: ['10.0.0.0/16'], masquerade: true
+}
+
+const TABLE = (masq: boolean, mss4: number, mss6: number): string => [
+  'nft table inet vpcmesh {',
+  'nft   chain forward {',
+  'nft     type filter hook forward priority mangle; policy accept;',
+  `nft     iifname "vmt0" meta nfproto ipv4 tcp flags syn tcp option maxseg size > ${mss4} tcp option maxseg size set ${mss4} comment "vpcmesh:mss-in-v4:<fp>"`,
+  `nft     iifname "vmt0" meta nfproto ipv6 tcp flags syn tcp option maxseg size > ${mss6} tcp option maxseg size set ${mss6} comment "vpcmesh:mss-in-v6:<fp>"`,
+  'nft     oifname "vmt0" tcp flags syn tcp option maxseg size set rt mtu comment "vpcmesh:mss-out:<fp>"',
+  'nft   }',
+  ...(masq
+    ? ['nft   chain postrouting {', 'nft     type nat hook postrouting priority srcnat; policy accept;',
+        'nft     iifname "vmt0" oifname != "vmt0" masquerade comment "vpcmesh:masquerade:<fp>"', 'nft   }']
+    : []),
+  'nft }'
+].join('\n')
+
+const SYSCTLS_ON = 'sysctl net.ipv4.conf.all.rp_filter = 0\nsysctl net.ipv4.ip_forward = 1\nsysctl net.ipv6.conf.all.forwarding = 1'
+
+test('LinuxRouter: a series of configs, golden state and exact commands after each step', async () => {
+  const f = new FakeRunner()
+  f.addLink('vmt0')
+  f.addLink('eth0')
+  f.setUp('eth0')
+  await f.run(['ip', 'route', 'add', '10.0.0.0/16', 'dev', 'eth0', 'proto', 'kernel'])
+  const r = createLinuxRouter({ runner: f })
+  f.takeCommands()
+
+  // 1: first set() from nothing.
+  assert.equal(await r.set(BASE), 'changed')
+  assert.deepEqual(writes(f.takeCommands()), [
+    'ip link set dev vmt0 mtu 1380 up',
+    'sysctl -w net.ipv4.ip_forward=1',
+    'sysctl -w net.ipv6.conf.all.forwarding=1',
+    'nft -f -',
+    'ip route replace 10.1.0.0/16 dev vmt0 proto 112',
+    'ip route replace 10.2.0.0/16 dev vmt0 proto 112',
+    'ip route replace fd00:2::/64 dev vmt0 proto 112'
+  ])
+  const routes1 = 'route 10.0.0.0/16 dev eth0 proto 2 metric 0\nroute 10.1.0.0/16 dev vmt0 proto 112 metric 0\n' +
+    'route 10.2.0.0/16 dev vmt0 proto 112 metric 0\nroute fd00:2::/64 dev vmt0 proto 112 metric 1024'
+  assert.equal(dump(f), `link eth0 mtu 1500 up\nlink vmt0 mtu 1380 up\n${TABLE(true, 1340, 1320)}\n${routes1}\n${SYSCTLS_ON}\n`)
+
+  // 2: the same config again: reads only.
+  const before = dump(f)
+  assert.equal(await r.set({ ...BASE, routes: ['fd00:2::/64', '10.1.0.0/16', '10.2.0.0/16', '10.1.0.0/16'] }), 'unchanged')
+  assert.deepEqual(f.takeCommands(), READS)
+  assert.equal(dump(f), before)
+
+  // 3: one more route: exactly one replace.
+  assert.equal(await r.set({ ...BASE, routes: [...BASE.routes, '10.3.0.0/16'] }), 'changed')
+  assert.deepEqual(writes(f.takeCommands()), ['ip route replace 10.3.0.0/16 dev vmt0 proto 112'])
+
+  // 4: one route fewer: exactly one del.
+  assert.equal(await r.set({ ...BASE, routes: ['10.2.0.0/16', 'fd00:2::/64', '10.3.0.0/16'] }), 'changed')
+  assert.deepEqual(writes(f.takeCommands()), ['ip route del 10.1.0.0/16 dev vmt0 proto 112'])
+
+  // 5: masquerade off: one nft transaction, routes untouched.
+  const cfg5 = { ...BASE, routes: ['10.2.0.0/16', 'fd00:2::/64', '10.3.0.0/16'], masquerade: false }
+  assert.equal(await r.set(cfg5), 'changed')
+  const cmds5 = f.commands.slice()
+  assert.deepEqual(writes(f.takeCommands()), ['nft -f -'])
+  assert.match(cmds5.find((c) => c.argv[1] === '-f')?.input ?? '', /^table inet vpcmesh \{\}\ndelete table inet vpcmesh\ntable inet vpcmesh \{\n/)
+
+  // 6: new MTU: link and the clamp values change.
+  assert.equal(await r.set({ ...cfg5, mtu: 1400 }), 'changed')
+  assert.deepEqual(writes(f.takeCommands()), ['ip link set dev vmt0 mtu 1400 up', 'nft -f -'])
+  const routes6 = 'route 10.0.0.0/16 dev eth0 proto 2 metric 0\nroute 10.2.0.0/16 dev vmt0 proto 112 metric 0\n' +
+    'route 10.3.0.0/16 dev vmt0 proto 112 metric 0\nroute fd00:2::/64 dev vmt0 proto 112 metric 1024'
+  assert.equal(dump(f), `link eth0 mtu 1500 up\nlink vmt0 mtu 1400 up\n${TABLE(false, 1360, 1340)}\n${routes6}\n${SYSCTLS_ON}\n`)
+
+  // 7: cleanup: our routes and table go; the link, sysctls and eth0's route stay.
+  await r.cleanup()
+  assert.deepEqual(writes(f.takeCommands()), [
+    'ip route del 10.2.0.0/16 dev vmt0 proto 112',
+    'ip route del 10.3.0.0/16 dev vmt0 proto 112',
+    'ip route del fd00:2::/64 dev vmt0 proto 112 metric 1024',
+    'nft delete table inet vpcmesh'
+  ])
+  assert.equal(dump(f), `link eth0 mtu 1500 up\nlink vmt0 mtu 1400 up\nroute 10.0.0.0/16 dev eth0 proto 2 metric 0\n${SYSCTLS_ON}\n`)
+})
+
+test('LinuxRouter: never deletes a prefix it then adds, across random config changes', async () => {
+  const f = new FakeRunner()
+  f.addLink('vmt0')
+  const r = createLinuxRouter({ runner: f })
+  const pool = ['10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/24', '172.16.0.0/12', 'fd00:1::/64', 'fd00:2::/48']
+  let seed = 7
+  const rand = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+  for (let i = 0; i < 50; i++) {
+    const routes = pool.filter(() => rand() < 0.5)
+    await r.set({ ...BASE, routes, tunName: 'vmt0' })
+    const cmds = f.takeCommands()
+    const deleted = new Set<string>()
+    for (const c of cmds) {
+      const [, , verb, prefix] = c.split(' ')
+      if (verb === 'del' && prefix !== undefined) deleted.add(prefix)
+      if (verb === 'replace' && prefix !== undefined) assert.ok(!deleted.has(prefix), `step ${i}: del then add of ${prefix}\n${cmds.join('\n')}`)
+    }
+    assert.equal(await r.set({ ...BASE, routes }), 'unchanged')
+    assert.ok(f.takeCommands().every((c) => isReadCommand(c.split(' '))))
+  }
+})
+
+test('LinuxRouter: a failing command surfaces argv and output; the next set() converges', async () => {
+  const f = new FakeRunner()
+  f.addLink('vmt0')
+  const r = createLinuxRouter({ runner: f })
+  f.failures.push({ match: (a) => a[2] === 'replace' && a[3] === '10.2.0.0/16', code: 2, stderr: 'RTNETLINK answers: Operation not permitted' })
+  await assert.rejects(r.set(BASE), (e) => {
+    assert.ok(isLinuxNetError(e))
+    assert.equal(e.code, LINUXNET_ERROR_CODES.COMMAND)
+    assert.equal(e.message, 'command exited with code 2: ip route replace 10.2.0.0/16 dev vmt0 proto 112: RTNETLINK answers: Operation not permitted')
+    assert.deepEqual(e.command?.argv, ['ip', 'route', 'replace', '10.2.0.0/16', 'dev', 'vmt0', 'proto', '112'])
+    return true
+  })
+  f.failures.length = 0
+  f.takeCommands()
+  assert.equal(await r.set(BASE), 'changed')
+  assert.deepEqual(writes(f.takeCommands()), ['ip route replace 10.2.0.0/16 dev vmt0 proto 112', 'ip route replace fd00:2::/64 dev vmt0 proto 112'])
+  assert.equal(await r.set(BASE), 'unchanged')
+})
+
+test('LinuxRouter: strict rp_filter is a warning, logged once, never changed', async () => {
+  const f = new FakeRunner({ sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': '1' } })
+  f.addLink('vmt0')
+  const warned: string[] = []
+  const logger = { debug () {}, info () {}, warn (m: string) { warned.push(m) }, error () {}, child () { return logger } }
+  const r = createLinuxRouter({ runner: f, logger })
+  await r.set({ ...BASE, routes: ['10.1.0.0/16'] })
+  await r.set({ ...BASE, routes: ['10.1.0.0/16'] })
+  assert.equal(warned.length, 1)
+  assert.match(warned[0] ?? '', /rp_filter=1/)
+  assert.deepEqual((await r.current()).warnings, warned)
+  assert.ok(!f.commands.some((c) => c.argv.includes('-w')))
+  assert.match(f.dump(), /rp_filter = 1/)
+})
+
+test('LinuxRouter: concurrent set() calls run one after the other', async () => {
+  const f = new FakeRunner()
+  f.addLink('vmt0')
+  const r = createLinuxRouter({ runner: f })
+  const results = await Promise.all([r.set(BASE), r.set(BASE), r.set({ ...BASE, routes: ['10.1.0.0/16'] })])
+  assert.deepEqual(results, ['changed', 'unchanged', 'changed'])
+  assert.deepEqual((await r.current()).routes, [{ prefix: '10.1.0.0/16', dev: 'vmt0' }])
+})
+
+test('createLinuxRouter: rejects a route protocol outside 5-255', () => {
+  assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { routeProtocol: 2 }), { code: LINUXNET_ERROR_CODES.CONFIG })
+})

@@ -1,0 +1,144 @@
+// Router compliance suite (style rule 12, libp2p interface-compliance-tests): the same checks
+// run against FakeRunner and against a real network namespace. The suite looks at the host
+// only through `ip`/`nft` commands on the harness's runner, so both answer the same way.
+import { describe, it, beforeEach, afterEach } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  type CommandRunner, type Router, type RouterConfig, LINUXNET_ERROR_CODES, VPCMESH_ROUTE_PROTOCOL, isLinuxNetError
+} from '../src/index.js'
+
+/** What a suite run needs: a router over a host that has the TUN `tun` and can get more links. */
+export interface RouterHarness {
+  router: Router
+  runner: CommandRunner
+  tun: string
+  addTun: (name: string) => Promise<void>
+  teardown: () => Promise<void>
+}
+
+const PROTO = String(VPCMESH_ROUTE_PROTOCOL)
+
+/** Routes on `dev` as `prefix proto`, both families, sorted (ip prints /32 and /128 bare). */
+async function routesOn (runner: CommandRunner, dev: string): Promise<string[]> {
+  const out: string[] = []
+  for (const fam of ['-4', '-6']) {
+    const res = await runner.run(['ip', fam, '-json', 'route', 'show', 'table', 'main', 'dev', dev])
+    for (const r of JSON.parse(res.stdout) as Array<{ dst: string, protocol?: string }>) out.push(`${r.dst} ${r.protocol ?? '?'}`)
+  }
+  return out.sort()
+}
+
+/** Names of tables in `nft -j list ruleset`, sorted (duplicates kept). */
+async function tables (runner: CommandRunner): Promise<string[]> {
+  const res = await runner.run(['nft', '-j', 'list', 'ruleset'])
+  const doc = JSON.parse(res.stdout) as { nftables: Array<{ table?: { family: string, name: string } }> }
+  return doc.nftables.flatMap((o) => o.table === undefined ? [] : [`${o.table.family} ${o.table.name}`]).sort()
+}
+
+/** Full observable state: routes on every TUN plus the whole ruleset text. */
+async function snapshot (h: RouterHarness, devs: string[]): Promise<string> {
+  const parts = [(await h.runner.run(['nft', 'list', 'ruleset'])).stdout]
+  for (const d of devs) parts.push((await routesOn(h.runner, d)).join('\n'))
+  return parts.join('\n--\n')
+}
+
+async function rejectsWith (p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e) => { assert.ok(isLinuxNetError(e), String(e)); assert.equal(e.code, code); return true })
+}
+
+/** Registers the suite under `name`; `setup` makes a fresh harness per test. */
+export function routerCompliance (name: string, setup: () => Promise<RouterHarness>): void {
+  describe(`Router compliance: ${name}`, () => {
+    let h: RouterHarness
+    let cfg: RouterConfig
+    beforeEach(async () => {
+      h = await setup()
+      cfg = { tunName: h.tun, mtu: 1380, routes: ['10.1.0.0/16', '10.2.0.5/32', 'fd00:1::/64', 'fd00:2::7/128'], localCidrs: ['10.0.0.0/16'], masquerade: true }
+    })
+    afterEach(async () => { await h.teardown() })
+
+    it('set() routes each prefix into the TUN exactly once and creates one table', async () => {
+      assert.equal(await h.router.set(cfg), 'changed')
+      assert.deepEqual(await routesOn(h.runner, h.tun), [`10.1.0.0/16 ${PROTO}`, `10.2.0.5 ${PROTO}`, `fd00:1::/64 ${PROTO}`, `fd00:2::7 ${PROTO}`])
+      assert.deepEqual(await tables(h.runner), ['inet vpcmesh'])
+    })
+
+    it('set() again with the same config changes nothing and says so', async () => {
+      await h.router.set(cfg)
+      const before = await snapshot(h, [h.tun])
+      assert.equal(await h.router.set({ ...cfg, routes: [...cfg.routes].reverse() }), 'unchanged')
+      assert.equal(await snapshot(h, [h.tun]), before)
+    })
+
+    it('set() adds and removes only the routes that changed', async () => {
+      await h.router.set(cfg)
+      assert.equal(await h.router.set({ ...cfg, routes: ['10.1.0.0/16', '10.3.0.0/16'] }), 'changed')
+      assert.deepEqual(await routesOn(h.runner, h.tun), [`10.1.0.0/16 ${PROTO}`, `10.3.0.0/16 ${PROTO}`])
+    })
+
+    it('set() takes over a same-prefix route on the TUN and leaves other protocols alone', async () => {
+      await h.router.set({ ...cfg, routes: [] })
+      await h.runner.run(['ip', 'route', 'add', '10.1.0.0/16', 'dev', h.tun, 'proto', 'static'])
+      await h.runner.run(['ip', 'route', 'add', '192.168.9.0/24', 'dev', h.tun, 'proto', 'static'])
+      await h.router.set({ ...cfg, routes: ['10.1.0.0/16'] })
+      assert.deepEqual(await routesOn(h.runner, h.tun), [`10.1.0.0/16 ${PROTO}`, '192.168.9.0/24 static'])
+    })
+
+    it('masquerade and the MSS clamp follow the config; off and off means no table', async () => {
+      await h.router.set(cfg)
+      assert.equal(await h.router.set({ ...cfg, masquerade: false }), 'changed')
+      assert.deepEqual(await tables(h.runner), ['inet vpcmesh'])
+      assert.equal(await h.router.set({ ...cfg, masquerade: false, mssClamp: false }), 'changed')
+      assert.deepEqual(await tables(h.runner), [])
+      assert.equal(await h.router.set({ ...cfg, masquerade: false, mssClamp: false }), 'unchanged')
+    })
+
+    it('a new tunName moves the routes to the new link', async () => {
+      await h.router.set(cfg)
+      await h.addTun('vmt1')
+      assert.equal(await h.router.set({ ...cfg, tunName: 'vmt1' }), 'changed')
+      assert.deepEqual(await routesOn(h.runner, h.tun), [])
+      assert.equal((await routesOn(h.runner, 'vmt1')).length, 4)
+    })
+
+    it('cleanup() removes our routes and table, keeps foreign routes, and is safe to repeat', async () => {
+      await h.router.set(cfg)
+      await h.runner.run(['ip', 'route', 'add', '192.168.9.0/24', 'dev', h.tun, 'proto', 'static'])
+      await h.router.cleanup()
+      assert.deepEqual(await routesOn(h.runner, h.tun), ['192.168.9.0/24 static'])
+      assert.deepEqual(await tables(h.runner), [])
+      await h.router.cleanup()
+      assert.equal(await h.router.set(cfg), 'changed')
+    })
+
+    it('cleanup() on a host without anything of ours succeeds', async () => {
+      await h.router.cleanup()
+      assert.deepEqual(await tables(h.runner), [])
+    })
+
+    it('set() with a missing TUN or an invalid config fails and changes nothing', async () => {
+      await h.router.set(cfg)
+      const before = await snapshot(h, [h.tun])
+      await rejectsWith(h.router.set({ ...cfg, tunName: 'nosuch0', routes: ['10.9.0.0/16'] }), LINUXNET_ERROR_CODES.NO_LINK)
+      await rejectsWith(h.router.set({ ...cfg, routes: ['10.9.0.0/16', '10.0.5.0/24'] }), LINUXNET_ERROR_CODES.CONFIG)
+      assert.equal(await snapshot(h, [h.tun]), before)
+    })
+
+    it('set() repairs routes the kernel dropped when the TUN went down', async () => {
+      await h.router.set(cfg)
+      await h.runner.run(['ip', 'link', 'set', 'dev', h.tun, 'down'])
+      assert.deepEqual(await routesOn(h.runner, h.tun), [])
+      assert.equal(await h.router.set(cfg), 'changed')
+      assert.equal((await routesOn(h.runner, h.tun)).length, 4)
+    })
+
+    it('current() reports our routes and rules', async () => {
+      await h.router.set(cfg)
+      const state = await h.router.current?.()
+      assert.equal(state?.routes.length, 4)
+      assert.equal(state?.nftRules?.length, 4)
+      await h.router.cleanup()
+      assert.deepEqual((await h.router.current?.())?.nftRules, undefined)
+    })
+  })
+}

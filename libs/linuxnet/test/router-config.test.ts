@@ -1,0 +1,38 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { type RouterConfig, LINUXNET_ERROR_CODES, isLinuxNetError, normalizeRouterConfig } from '../src/index.js'
+
+const OK: RouterConfig = { tunName: 'vmt0', mtu: 1380, routes: ['fd00:2::/64', '10.2.0.0/16', '10.1.0.0/16'], localCidrs: ['10.0.0.0/16'], masquerade: false }
+
+test('normalizeRouterConfig: canonical, sorted, de-duplicated, frozen, mssClamp defaults to true', () => {
+  const n = normalizeRouterConfig({ ...OK, routes: [...OK.routes, 'FD00:2:0::/64', '10.1.0.0/16'] })
+  assert.deepEqual(n, { tunName: 'vmt0', mtu: 1380, routes: ['10.1.0.0/16', '10.2.0.0/16', 'fd00:2::/64'], localCidrs: ['10.0.0.0/16'], masquerade: false, mssClamp: true })
+  assert.ok(Object.isFrozen(n) && Object.isFrozen(n.routes))
+  assert.equal(normalizeRouterConfig({ ...OK, mssClamp: false }).mssClamp, false)
+})
+
+test('normalizeRouterConfig: reports every problem at once', () => {
+  const bad = { tunName: 'a b', mtu: 1200, routes: ['10.0.0.1/16', 'fd00::/64', 'nope'], localCidrs: [7], masquerade: 'yes' } as unknown as RouterConfig
+  assert.throws(() => normalizeRouterConfig(bad), (e) => {
+    assert.ok(isLinuxNetError(e))
+    assert.equal(e.code, LINUXNET_ERROR_CODES.CONFIG)
+    assert.equal(e.retryable, false)
+    for (const part of ['routes[0]', 'did you mean 10.0.0.0/16', 'routes[2]', 'localCidrs[0]', 'tunName "a b"', 'mtu 1200 must be an integer 1280-65535', 'masquerade']) {
+      assert.ok(e.message.includes(part), `${part} missing from: ${e.message}`)
+    }
+    return true
+  })
+})
+
+test('normalizeRouterConfig: a route overlapping a local CIDR is refused, naming both', () => {
+  assert.throws(() => normalizeRouterConfig({ ...OK, routes: ['0.0.0.0/0'] }), {
+    code: LINUXNET_ERROR_CODES.CONFIG,
+    message: 'invalid router config: route 0.0.0.0/0 overlaps local CIDR 10.0.0.0/16; it must not be routed into the mesh'
+  })
+})
+
+test('normalizeRouterConfig: IPv4-only configs may use a small MTU', () => {
+  assert.equal(normalizeRouterConfig({ ...OK, routes: ['10.1.0.0/16'], mtu: 576 }).mtu, 576)
+  assert.throws(() => normalizeRouterConfig({ ...OK, routes: ['10.1.0.0/16'], mtu: 575 }), { code: LINUXNET_ERROR_CODES.CONFIG })
+  assert.throws(() => normalizeRouterConfig({ ...OK, mtu: 1380.5 }), { code: LINUXNET_ERROR_CODES.CONFIG })
+})

@@ -1,0 +1,3 @@
+export { Testbed, type TestbedOptions } from './testbed.js'
+export { planNodes, UNDERLAY, type TestbedNode, type TestbedVpc } from './topology.js'
+export { LocalMesh, type LocalMeshOptions, type CliResult, CONTROLLER_PORT, AGENT_STATUS_PORT, AGENT_UDP_PORT } from './local-mesh.js'

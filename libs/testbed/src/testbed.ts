@@ -1,0 +1,115 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { createExecRunner, type CommandRunner, type RunOptions, type RunResult } from '@vpcmesh/linuxnet'
+import { planNodes, UNDERLAY, type TestbedNode, type TestbedVpc } from './topology.js'
+
+/** Options of {@link Testbed.create}. */
+export interface TestbedOptions {
+  /** Prefix of every namespace name; must be unique per run (e.g. `vm${process.pid}`). */
+  prefix: string
+  vpcs: TestbedVpc[]
+}
+
+/**
+ * A local mesh topology in network namespaces:
+ *
+ *   host-a ─lan─ gw-a ─┐                     (each gw: eth0 on the underlay, lan0 to its host)
+ *   host-b ─lan─ gw-b ─┼─ br0 in the wan namespace (100.64.0.254: controller, Redis)
+ *   host-c ─lan─ gw-c ─┘
+ *
+ * Traffic stays inside these namespaces. `destroy()` kills the processes it spawned (by PID)
+ * and deletes its namespaces (by name); it is safe to call twice and after a failed create.
+ */
+export class Testbed {
+  readonly wanNs: string
+  readonly nodes: TestbedNode[]
+  private readonly children = new Set<ChildProcess>()
+
+  private constructor (readonly prefix: string, vpcs: TestbedVpc[], private readonly runner: CommandRunner) {
+    this.wanNs = `${prefix}-wan`
+    this.nodes = planNodes(prefix, vpcs)
+  }
+
+  /** Builds the namespaces, links and addresses. On failure, removes what it made and rethrows. */
+  static async create (opts: TestbedOptions, runner: CommandRunner = createExecRunner()): Promise<Testbed> {
+    const tb = new Testbed(opts.prefix, opts.vpcs, runner)
+    try {
+      await tb.build()
+    } catch (e) {
+      await tb.destroy()
+      throw e
+    }
+    return tb
+  }
+
+  /** The node called `name`; throws if none. */
+  node (name: string): TestbedNode {
+    const n = this.nodes.find((x) => x.name === name)
+    if (n === undefined) throw new Error(`testbed has no VPC "${name}"`)
+    return n
+  }
+
+  /** Runs a command inside namespace `ns`. */
+  async exec (ns: string, argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    return await this.runner.run(['ip', 'netns', 'exec', ns, ...argv], opts)
+  }
+
+  /** Starts a long-running process inside `ns`; it is killed by `kill` or `destroy`. */
+  spawn (ns: string, argv: readonly string[], opts: SpawnOptions = {}): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], ...opts })
+    this.children.add(child)
+    child.once('exit', () => { this.children.delete(child) })
+    return child
+  }
+
+  /** Stops a spawned process: SIGTERM, then SIGKILL after `graceMs`; resolves when it exited. */
+  async kill (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill(signal)
+    const t = setTimeout(() => { child.kill('SIGKILL') }, graceMs)
+    await exited
+    clearTimeout(t)
+  }
+
+  /** Adds plain kernel routes between the gateways (no tunnel), for baselines. */
+  async kernelRouting (on: boolean): Promise<void> {
+    for (const a of this.nodes) {
+      for (const b of this.nodes) {
+        if (a === b) continue
+        await this.exec(a.gwNs, ['ip', 'route', on ? 'replace' : 'del', b.cidr, 'via', b.underlayIp], { allowFail: !on })
+      }
+    }
+  }
+
+  /** Kills every spawned process and deletes every namespace of this testbed. */
+  async destroy (): Promise<void> {
+    await Promise.all([...this.children].map(async (c) => { await this.kill(c, 'SIGTERM', 3000) }))
+    for (const ns of [this.wanNs, ...this.nodes.flatMap((n) => [n.gwNs, n.hostNs])]) {
+      await this.runner.run(['ip', 'netns', 'del', ns], { allowFail: true })
+    }
+  }
+
+  private async build (): Promise<void> {
+    const ip = async (ns: string, ...args: string[]): Promise<void> => { await this.exec(ns, ['ip', ...args]) }
+    for (const ns of [this.wanNs, ...this.nodes.flatMap((n) => [n.gwNs, n.hostNs])]) {
+      await this.runner.run(['ip', 'netns', 'add', ns])
+      await ip(ns, 'link', 'set', 'lo', 'up')
+    }
+    await ip(this.wanNs, 'link', 'add', 'br0', 'type', 'bridge')
+    await ip(this.wanNs, 'addr', 'add', `${UNDERLAY.wanIp}/${UNDERLAY.bits}`, 'dev', 'br0')
+    await ip(this.wanNs, 'link', 'set', 'br0', 'up')
+    for (const [i, n] of this.nodes.entries()) {
+      await ip(this.wanNs, 'link', 'add', `wan${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.gwNs)
+      await ip(this.wanNs, 'link', 'set', `wan${i}`, 'master', 'br0', 'up')
+      await ip(n.gwNs, 'addr', 'add', `${n.underlayIp}/${UNDERLAY.bits}`, 'dev', 'eth0')
+      await ip(n.gwNs, 'link', 'set', 'eth0', 'up')
+      await ip(n.gwNs, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.hostNs)
+      await ip(n.gwNs, 'addr', 'add', `${n.lanIp}/24`, 'dev', 'lan0')
+      await ip(n.gwNs, 'link', 'set', 'lan0', 'up')
+      await ip(n.hostNs, 'addr', 'add', `${n.hostIp}/24`, 'dev', 'eth0')
+      await ip(n.hostNs, 'link', 'set', 'eth0', 'up')
+      await ip(n.hostNs, 'route', 'add', 'default', 'via', n.lanIp)
+      await this.exec(n.gwNs, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
+    }
+  }
+}
