@@ -41,6 +41,23 @@ export class Testbed {
     return tb
   }
 
+  /**
+   * Removes namespaces named `${prefix}-*` left by an earlier run that was killed, after
+   * stopping the processes inside them (`ip netns pids`). Returns the names removed.
+   */
+  static async removeLeftovers (prefix: string, runner: CommandRunner = createExecRunner()): Promise<string[]> {
+    const list = await runner.run(['ip', 'netns', 'list'], { allowFail: true })
+    const names = list.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(`${prefix}-`))
+    for (const ns of names) {
+      const pids = await runner.run(['ip', 'netns', 'pids', ns], { allowFail: true })
+      for (const pid of pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+        try { process.kill(Number(pid), 'SIGKILL') } catch { /* already gone */ }
+      }
+      await runner.run(['ip', 'netns', 'del', ns], { allowFail: true })
+    }
+    return names
+  }
+
   /** The node called `name`; throws if none. */
   node (name: string): TestbedNode {
     const n = this.nodes.find((x) => x.name === name)
