@@ -1,0 +1,13 @@
+/**
+ * @vpcmesh/dataplane: the tunnel data plane. Noise IK handshakes, sessions in packet-engine
+ * slots, cryptokey routing, anti-spoofing, liveness and metrics, configured by one
+ * idempotent `reconfig(DataplaneConfig)`. In-memory test meshes are on `./testing`.
+ */
+export { createDataplane, type Dataplane, type DataplaneComponents, type PeerStatus } from './dataplane.js'
+export type { DataplaneConfig, PeerConfig, EndpointConfig } from './config.js'
+export type { DataplaneOptions } from './options.js'
+export { generateKeyPair, publicKeyOf, type KeyPairText } from './keys.js'
+export { DataplaneError, DATAPLANE_ERROR_CODES, type DataplaneErrorCode, type ConfigProblem, isDataplaneErrorCode } from './errors.js'
+export { METRICS, HANDSHAKE_RESULTS, type MetricDefinition } from './dataplane-metrics.js'
+export { DROP_REASONS, type DropReason } from './drops.js'
+export { IPV4, IPV6 } from './packet.js'
