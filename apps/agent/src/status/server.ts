@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify from 'fastify'
 import type { Metrics } from '@vpcmesh/metrics'
 
 /** What the status server shows; the agent's engine implements it. */
@@ -14,7 +14,7 @@ export interface StatusSource {
  * reason), /status (peers, versions, controller connection). Meant for 127.0.0.1; it has no
  * authentication and shows no secrets.
  */
-export async function startStatusServer (c: { metrics: Metrics, source: StatusSource }, o: { host: string, port: number }): Promise<FastifyInstance> {
+export async function startStatusServer (c: { metrics: Metrics, source: StatusSource }, o: { host: string, port: number }): Promise<StatusServer> {
   const app = Fastify({ logger: false })
   app.get('/metrics', async (_req, reply) => {
     const e = await c.metrics.render()
@@ -26,5 +26,11 @@ export async function startStatusServer (c: { metrics: Metrics, source: StatusSo
   })
   app.get('/status', async () => c.source.status())
   await app.listen({ host: o.host, port: o.port })
-  return app
+  return { close: async () => { await app.close() } }
+}
+
+/** A running status server. */
+export interface StatusServer {
+  /** Stops listening; resolves when closed. */
+  close(): Promise<void>
 }

@@ -1,0 +1,143 @@
+import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
+import type { Metrics } from '@vpcmesh/metrics'
+import type { NetMap } from '@vpcmesh/protocol'
+import { openPacketEngine, type PacketEngine } from '@vpcmesh/tun'
+import { createDataplane, type Dataplane } from '@vpcmesh/dataplane'
+import { createExecRunner, createLinuxRouter, type Router } from '@vpcmesh/linuxnet'
+import type { AgentConfig } from '../config.js'
+import { ControlClient } from '../control/client.js'
+import type { StateDir } from '../state/state-dir.js'
+import { startStatusServer, type StatusServer } from '../status/server.js'
+import { AgentMetrics } from './agent-metrics.js'
+import { resolveEndpoint, type ResolvedEndpoint } from './endpoint-resolver.js'
+import { Reconciler } from './reconciler.js'
+import { translate } from './translate.js'
+
+/** Dependencies of the {@link AgentEngine}. */
+export interface AgentEngineComponents {
+  config: AgentConfig
+  state: StateDir
+  logger: Logger
+  clock: Clock
+  metrics: Metrics
+  /** base64 X25519 key pair of this agent. */
+  keys: { privateKey: string, publicKey: string }
+  agentVersion: string
+}
+
+/**
+ * Owns the agent's moving parts: the packet engine (TUN + UDP), the data plane, the host
+ * router, the control client, the reconciler and the status server. On start it applies the
+ * last saved map before contacting any controller, so a restart while the controller is down
+ * rebuilds the same forwarding state. Losing the controller never removes anything.
+ */
+export class AgentEngine {
+  private engine: PacketEngine | undefined
+  private dataplane: Dataplane | undefined
+  private router: Router | undefined
+  private client: ControlClient | undefined
+  private reconciler: Reconciler | undefined
+  private server: StatusServer | undefined
+  private statusTimer: TimerHandle | undefined
+  private engineError: string | undefined
+  private readonly log: Logger
+
+  constructor (private readonly c: AgentEngineComponents) {
+    this.log = c.logger
+  }
+
+  async start (): Promise<void> {
+    const { config } = this.c
+    const engine = openPacketEngine({ tunName: config.tun, mtu: config.mtu, bindHost: config.bindAddress, bindPort: config.listenPort })
+    this.engine = engine
+    this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics }, { keepaliveMs: config.keepaliveMs })
+    this.dataplane.start()
+    this.router = createLinuxRouter({ runner: createExecRunner(), logger: this.log })
+    const m = new AgentMetrics(this.c.metrics, () => this.client?.state === 'connected')
+    this.reconciler = new Reconciler({
+      clock: this.c.clock,
+      logger: this.log,
+      apply: async (map) => { await this.apply(map) },
+      onApplied: (map, s) => {
+        this.c.state.saveNetMap(map)
+        this.client?.ack(map)
+        m.appliedVersion.set(map.version)
+        m.reconciles.inc({ result: 'ok' })
+        m.reconcileSeconds.observe(s)
+      },
+      onError: () => { m.reconciles.inc({ result: 'error' }) }
+    })
+    const saved = this.c.state.loadNetMap()
+    if (saved !== undefined) {
+      this.log.info('applying the last saved map before contacting the controller', { version: saved.version })
+      this.reconciler.submit(saved)
+    }
+    this.client = new ControlClient(
+      { clock: this.c.clock, logger: this.log, vault: this.c.state, onMap: (map) => { this.reconciler?.submit(map) }, onRemoved: () => { this.removed() } },
+      { urls: config.controllers, joinToken: config.joinToken, publicKey: this.c.keys.publicKey, agentVersion: this.c.agentVersion, initialMap: saved })
+    this.client.start()
+    this.statusTimer = this.c.clock.setInterval(() => { this.client?.reportStatus(this.peerStatus()) }, 5000)
+    const [host, port] = splitHostPort(config.statusListen)
+    this.server = await startStatusServer({ metrics: this.c.metrics, source: this }, { host, port })
+    this.log.info('agent started', { tun: engine.info.tunName, udpPort: engine.info.udpPort, mtu: engine.info.mtu, status: config.statusListen })
+  }
+
+  /** Stops everything; the TUN device (and with it the kernel routes through it) disappears. */
+  async stop (): Promise<void> {
+    this.statusTimer?.cancel()
+    this.client?.stop()
+    this.reconciler?.stop()
+    await this.server?.close()
+    this.dataplane?.close()
+    this.engine?.close()
+  }
+
+  /** /status document. */
+  status (): unknown {
+    const applied = this.reconciler?.applied
+    return {
+      vpc: applied?.self.name ?? null,
+      vpcId: applied?.self.id ?? this.c.state.load()?.vpcId ?? null,
+      appliedVersion: applied?.version ?? 0,
+      controller: { state: this.client?.state ?? 'idle', url: this.client?.connectedUrl ?? null, lastError: this.client?.lastError ?? null },
+      tun: { name: this.c.config.tun, mtu: this.c.config.mtu },
+      lastReconcileError: this.reconciler?.lastError ?? null,
+      peers: this.dataplane?.status() ?? []
+    }
+  }
+
+  health (): { ok: boolean, detail?: string } {
+    if (this.engineError !== undefined) return { ok: false, detail: `data plane: ${this.engineError}` }
+    const err = this.reconciler?.lastError
+    return err === undefined ? { ok: true } : { ok: false, detail: `last apply failed: ${err}` }
+  }
+
+  private async apply (map: NetMap): Promise<void> {
+    const endpoints = new Map<string, ResolvedEndpoint | null>()
+    await Promise.all(map.peers.map(async (p) => { endpoints.set(p.id, await resolveEndpoint(p.endpoint)) }))
+    const cfg = translate(map, endpoints, { privateKey: this.c.keys.privateKey, tunName: this.c.config.tun, mtu: this.c.config.mtu })
+    const dp = (this.dataplane as Dataplane).reconfig(cfg.dataplane)
+    const rt = await (this.router as Router).set(cfg.router)
+    this.log.info('applied map', { version: map.version, peers: map.peers.length, dataplane: dp, router: rt })
+  }
+
+  private peerStatus (): Array<{ id: string, up: boolean, rttMs: number | null, txBytes: number, rxBytes: number, lastHandshakeAgeS: number | null }> {
+    return (this.dataplane?.status() ?? []).map((p) => ({ id: p.id, up: p.up, rttMs: p.rttMs, txBytes: p.txBytes, rxBytes: p.rxBytes, lastHandshakeAgeS: p.lastHandshakeAgeS }))
+  }
+
+  /** Our VPC was deleted: drop every peer and route, keep running (an admin may re-create it). */
+  private removed (): void {
+    const held = this.reconciler?.applied
+    if (held === undefined) return
+    this.log.warn('this VPC was deleted at the controller; removing all peers and routes')
+    this.reconciler?.submit({ ...held, peers: [] })
+  }
+
+  /** Records a data-plane failure for /healthz (errors never crash the agent). */
+  engineFailed (e: unknown): void { this.engineError = errorMessage(e) }
+}
+
+function splitHostPort (s: string): [string, number] {
+  const i = s.lastIndexOf(':')
+  return [s.slice(0, i).replace(/^\[|\]$/g, ''), Number(s.slice(i + 1))]
+}

@@ -1,0 +1,71 @@
+import { consoleLogger, errorMessage, systemClock, type Logger } from '@vpcmesh/common'
+import { prometheusMetrics } from '@vpcmesh/metrics'
+import { generateKeyPair, publicKeyOf } from '@vpcmesh/dataplane'
+import { createExecRunner, createLinuxRouter } from '@vpcmesh/linuxnet'
+import { AGENT_USAGE, AgentConfigError, parseAgentConfig, type AgentConfig } from './config.js'
+import { AgentEngine } from './engine/agent-engine.js'
+import { StateDir } from './state/state-dir.js'
+
+/** Version reported to the controller in hello. */
+export const AGENT_VERSION = '0.1.0'
+
+/**
+ * Entry point of `vpcmesh agent`: the only place that reads argv and env. Exit codes: 0 clean
+ * stop or cleanup done, 1 runtime failure, 2 bad flags.
+ */
+export async function main (argv: string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(AGENT_USAGE + '\n')
+    return 0
+  }
+  let config: AgentConfig
+  try {
+    config = parseAgentConfig(argv, env)
+  } catch (e) {
+    process.stderr.write(`vpcmesh agent: ${e instanceof AgentConfigError ? e.message : errorMessage(e)} (see vpcmesh agent --help)\n`)
+    return 2
+  }
+  const logger = consoleLogger({ level: config.logLevel }).child('agent')
+  if (config.cleanup) return await cleanup(config, logger)
+  const state = new StateDir(config.stateDir)
+  const keys = loadKeys(state, logger)
+  const engine = new AgentEngine({ config, state, logger, clock: systemClock, metrics: prometheusMetrics({ collectDefault: true }), keys, agentVersion: AGENT_VERSION })
+  try {
+    await engine.start()
+  } catch (e) {
+    logger.error('cannot start', { error: errorMessage(e) })
+    await engine.stop().catch(() => undefined)
+    return 1
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => { resolve() })
+    process.once('SIGINT', () => { resolve() })
+  })
+  logger.info('stopping')
+  await engine.stop()
+  return 0
+}
+
+/** Loads the private key from the state directory, creating it (0600) on first start. */
+function loadKeys (state: StateDir, logger: Logger): { privateKey: string, publicKey: string } {
+  const stored = state.loadPrivateKey()
+  if (stored !== undefined) return { privateKey: stored, publicKey: publicKeyOf(stored) }
+  const kp = generateKeyPair()
+  state.savePrivateKey(kp.privateKey)
+  logger.info('generated a new key pair', { path: state.privateKeyPath, publicKey: kp.publicKey })
+  return kp
+}
+
+/** `--cleanup`: removes our routes, the nftables table and the TUN device. */
+async function cleanup (config: AgentConfig, logger: Logger): Promise<number> {
+  const runner = createExecRunner()
+  try {
+    await createLinuxRouter({ runner, logger }).cleanup()
+    await runner.run(['ip', 'link', 'del', 'dev', config.tun], { allowFail: true })
+    logger.info('cleanup done', { tun: config.tun })
+    return 0
+  } catch (e) {
+    logger.error('cleanup failed', { error: errorMessage(e) })
+    return 1
+  }
+}
