@@ -143,6 +143,26 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     await mesh.awaitConverged()
   })
 
+  test('an agent restarted while the controller is down rebuilds its forwarding from the saved map', async () => {
+    await mesh.stopController('SIGKILL')
+    await mesh.stopAgent('a')
+    assert.deepEqual(await routesOn(a), [], 'routes leave with the TUN device')
+    mesh.startAgent(a)
+    await pollUntil('A → B forwarding without a controller', async () => loss(await ping(a, b.hostIp, 1)) === 0, { timeoutMs: 15_000, intervalMs: 100 })
+    assert.deepEqual(await routesOn(a), ['10.2.0.0/24', '10.3.0.0/24'])
+    await mesh.startController()
+    await mesh.awaitConverged()
+  })
+
+  test('the agent keeps its key 0600 and serves /healthz and /metrics', async () => {
+    const { statSync } = await import('node:fs')
+    assert.equal(statSync(join(work, 'a', 'private.key')).mode & 0o777, 0o600)
+    assert.equal(statSync(join(work, 'a', 'credential.json')).mode & 0o777, 0o600)
+    assert.equal(statSync(join(work, 'a')).mode & 0o777, 0o700)
+    assert.deepEqual(JSON.parse(await mesh.agentGet(a, '/healthz')), { status: 'ok' })
+    assert.match(await mesh.agentGet(a, '/metrics'), /vpcmesh_agent_peer_up\{peer="b"\} 1/)
+  })
+
   test('restarting agent A leaves routes and nftables exactly as before; traffic back within 5 s', async () => {
     const snapshot = async (): Promise<string> => {
       const r = await tb.exec(a.gwNs, ['ip', 'route', 'show', 'table', 'all'])
@@ -175,5 +195,17 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     await pollUntil('routes to C gone on A and B', async () => !(await routesOn(a)).includes('10.3.0.0/24') && !(await routesOn(b)).includes('10.3.0.0/24'), { timeoutMs: 5000, intervalMs: 50 })
     assert.ok(Date.now() - t0 < 5000)
     assert.equal(loss(await ping(a, b.hostIp)), 0)
+  })
+
+  test('agent --cleanup removes exactly what vpcmesh added', async () => {
+    await mesh.stopAgent('b')
+    const before = await tb.exec(b.gwNs, ['ip', 'route', 'show'])
+    const r = await tb.exec(b.gwNs, [node, join(root, 'bin', 'vpcmesh'), 'agent', '--cleanup'])
+    assert.equal(r.code, 0)
+    assert.equal((await tb.exec(b.gwNs, ['nft', 'list', 'tables'])).stdout.includes('vpcmesh'), false)
+    assert.equal((await tb.exec(b.gwNs, ['ip', 'link', 'show', 'vpcmesh0'], { allowFail: true })).code !== 0, true)
+    assert.match((await tb.exec(b.gwNs, ['ip', 'route', 'show'])).stdout, /10\.22\.0\.0\/24 via 10\.2\.0\.2/, 'the operator\'s own route stays')
+    assert.equal((await tb.exec(b.gwNs, ['ip', 'route', 'show', 'proto', '112'])).stdout.trim(), '')
+    assert.ok(before.stdout.length > 0)
   })
 })
