@@ -49,10 +49,7 @@ export class Testbed {
     const list = await runner.run(['ip', 'netns', 'list'], { allowFail: true })
     const names = list.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(`${prefix}-`))
     for (const ns of names) {
-      const pids = await runner.run(['ip', 'netns', 'pids', ns], { allowFail: true })
-      for (const pid of pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
-        try { process.kill(Number(pid), 'SIGKILL') } catch { /* already gone */ }
-      }
+      await killInside(runner, ns)
       await runner.run(['ip', 'netns', 'del', ns], { allowFail: true })
     }
     return names
@@ -98,10 +95,14 @@ export class Testbed {
     }
   }
 
-  /** Kills every spawned process and deletes every namespace of this testbed. */
+  /**
+   * Kills every spawned process, then any process still inside our namespaces (e.g. a
+   * grandchild orphaned by a SIGKILLed parent), and deletes every namespace of this testbed.
+   */
   async destroy (): Promise<void> {
     await Promise.all([...this.children].map(async (c) => { await this.kill(c, 'SIGTERM', 3000) }))
     for (const ns of [this.wanNs, ...this.nodes.flatMap((n) => [n.gwNs, n.hostNs])]) {
+      await killInside(this.runner, ns)
       await this.runner.run(['ip', 'netns', 'del', ns], { allowFail: true })
     }
   }
@@ -128,5 +129,13 @@ export class Testbed {
       await ip(n.hostNs, 'route', 'add', 'default', 'via', n.lanIp)
       await this.exec(n.gwNs, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
     }
+  }
+}
+
+/** SIGKILLs every process inside namespace `ns` (ours by construction: we created it). */
+async function killInside (runner: CommandRunner, ns: string): Promise<void> {
+  const pids = await runner.run(['ip', 'netns', 'pids', ns], { allowFail: true })
+  for (const pid of pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+    try { process.kill(Number(pid), 'SIGKILL') } catch { /* already gone */ }
   }
 }

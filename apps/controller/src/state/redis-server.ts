@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Redis } from 'ioredis'
+import { pollUntil } from '@vpcmesh/common'
 
 /** A redis-server process this controller (or a test) started and owns. */
 export interface RedisServer {
@@ -27,6 +29,25 @@ export interface RedisServerOptions {
   onExit?: () => void
 }
 
+/** Name of the pid file redis-server writes in its data directory. */
+const PIDFILE = 'redis-server.pid'
+
+/**
+ * Stops a redis-server left running on `dir` by an earlier owner that died without stopping
+ * it (e.g. a SIGKILLed controller), so two servers never write the same AOF. Only a process
+ * whose command line is redis-server and whose pid is in the directory's pid file is touched.
+ */
+async function stopStale (dir: string): Promise<void> {
+  let pid: number
+  try { pid = Number(readFileSync(join(dir, PIDFILE), 'utf8').trim()) } catch { return }
+  if (!Number.isInteger(pid) || pid <= 1) return
+  let cmd = ''
+  try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8') } catch { return }
+  if (!cmd.startsWith('redis-server')) return
+  try { process.kill(pid, 'SIGKILL') } catch { return }
+  await pollUntil(`stale redis-server ${pid} gone`, () => !existsSync(`/proc/${pid}`), { timeoutMs: 5000 })
+}
+
 /** Finds a free TCP port on 127.0.0.1 by binding port 0. */
 export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -47,7 +68,8 @@ export async function freePort (): Promise<number> {
 export async function startRedisServer (opts: RedisServerOptions): Promise<RedisServer> {
   mkdirSync(opts.dir, { recursive: true })
   const port = opts.port ?? await freePort()
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', opts.dir, '--appendonly', 'yes',
+  await stopStale(opts.dir)
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', opts.dir, '--pidfile', join(opts.dir, PIDFILE), '--appendonly', 'yes',
     '--appendfsync', 'everysec', '--save', '60 1', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning']
   const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
