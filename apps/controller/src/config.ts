@@ -53,7 +53,7 @@ const ENV: Record<keyof z.infer<typeof ControllerConfig>, string> = {
 /** Raised by {@link parseConfig}: every problem at once, one per line, naming the variable. */
 export class ConfigError extends MeshError {
   constructor (readonly problems: string[]) {
-    super('VPCMESH_ERR_CONFIG_INVALID', `invalid controller configuration:\n  ${problems.join('\n  ')}`)
+    super('VPCMESH_ERR_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`)
   }
 }
 

@@ -20,7 +20,7 @@ export async function main (env: Record<string, string | undefined> = process.en
     }
     config = parseConfig({ ...env, ...flags })
   } catch (e) {
-    process.stderr.write(`vpcmesh controller: ${e instanceof ConfigError ? e.message : errorMessage(e)}\n`)
+    process.stderr.write(`vpcmesh controller: ${e instanceof ConfigError ? e.message : errorMessage(e)} (see vpcmesh controller --help)\n`)
     return 2
   }
   const logger = consoleLogger({ level: config.logLevel }).child('controller')
