@@ -69,5 +69,6 @@ export class Liveness {
   /** Removes every series of `peer` (it left the configuration or was renamed). */
   forget (peer: Peer): void {
     for (const g of [this.#d.metrics.up, this.#d.metrics.rtt, this.#d.metrics.handshakeAge]) g.remove(peer.labels.peer)
+    for (const c of [this.#d.metrics.bytes, this.#d.metrics.packets]) { c.remove(peer.labels.tx); c.remove(peer.labels.rx) }
   }
 }

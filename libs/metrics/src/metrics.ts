@@ -17,6 +17,8 @@ export interface Counter {
   inc(n?: number): void
   /** Adds `n` (at least 0) to the series for `labels`. @default n = 1 */
   inc(labels: Labels, n?: number): void
+  /** Deletes the series for `labels` (its subject is gone, e.g. a removed peer); no-op if absent. */
+  remove(labels: Labels): void
 }
 
 /** A value that goes up and down (Prometheus gauge): queue depth, peers connected, bytes in use. */

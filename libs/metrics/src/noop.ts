@@ -1,7 +1,7 @@
 import { PROMETHEUS_CONTENT_TYPE, type Counter, type Gauge, type Histogram, type Metrics } from './metrics.js'
 import { describeMetric } from './registration.js'
 
-const counter: Counter = Object.freeze({ inc () {} })
+const counter: Counter = Object.freeze({ inc () {}, remove () {} })
 const gauge: Gauge = Object.freeze({ set () {}, inc () {}, dec () {}, remove () {} })
 const histogram: Histogram = Object.freeze({ observe () {}, startTimer: () => () => 0 })
 

@@ -88,7 +88,8 @@ class PrometheusMetrics implements Metrics {
       inc (a?: Labels | number, b?: number) {
         if (typeof a === 'object') c.inc(a, b ?? 1)
         else c.inc(a ?? 1)
-      }
+      },
+      remove (labels: Labels) { c.remove(labels) }
     }
   }
 

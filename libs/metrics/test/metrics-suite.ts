@@ -36,6 +36,18 @@ export function metricsSuite (impl: string, setup: MetricsSetup): void {
     assert.equal(sample(s, 'vpcmesh_test_drops_total', { reason: 'too_big', dir: 'in' }), 5)
   })
 
+  test(`${impl}: removing a counter series deletes only that series`, async () => {
+    const { m } = make()
+    const c = m.counter({ name: 'vpcmesh_test_bytes_total', help: 'Bytes.', labelNames: ['peer'] })
+    c.inc({ peer: 'a' }, 3)
+    c.inc({ peer: 'b' }, 4)
+    c.remove({ peer: 'a' })
+    c.remove({ peer: 'never' })
+    const s = parseExposition((await m.render()).body)
+    assert.equal(sample(s, 'vpcmesh_test_bytes_total', { peer: 'a' }), undefined)
+    assert.equal(sample(s, 'vpcmesh_test_bytes_total', { peer: 'b' }), 4)
+  })
+
   test(`${impl}: an unlabelled counter renders 0 before its first increment`, async () => {
     const { m } = make()
     const c = m.counter({ name: 'vpcmesh_test_events_total', help: 'Events.' })

@@ -104,7 +104,7 @@ export class MemoryMetrics implements Metrics {
       this.series(reg, store, labels).value += sign * n
     }
     const observe = (labels: Labels | undefined, v: number): void => { this.series(reg, store, labels).observations.push(v) }
-    if (reg.kind === 'counter') return { inc: add(1) }
+    if (reg.kind === 'counter') return { inc: add(1), remove: (labels: Labels) => { store.delete(this.key(reg, labels)) } }
     if (reg.kind === 'histogram') {
       return {
         observe: (a: Labels | number, b?: number) => { observe(...splitArgs(a, b, Number.NaN)) },
