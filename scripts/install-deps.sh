@@ -11,6 +11,7 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v curl >/dev/null || need+=(curl)
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v make >/dev/null || need+=(make)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)
 if [ "${#need[@]}" -gt 0 ]; then
