@@ -62,4 +62,22 @@ describe('agent control client against real controllers', () => {
     assert.ok(maps.length - before <= 2, 'resumed by delta')
     client.stop()
   })
+
+  test('a refused stored credential falls back to the join token (re-enrolment)', async () => {
+    const v = await h.mustCreateVpc('six', ['10.6.0.0/16'])
+    const state = new StateDir(join(dir, 'six'))
+    state.save({ vpcId: v.id, credential: 'vmc_this-credential-was-never-issued' })
+    const maps: NetMap[] = []
+    const client = new ControlClient(
+      { clock: systemClock, logger: noopLogger, vault: state, onMap: (m) => { maps.push(m) } },
+      { urls: [h.controllers[0]!.url], joinToken: v.joinToken, publicKey: randomBytes(32).toString('base64'), agentVersion: 'test', backoff: { initialMs: 50, maxMs: 200 } })
+    client.start()
+    try {
+      await awaitValue('enrolled with the join token', () => maps.length > 0)
+      assert.notEqual(state.load()?.credential, 'vmc_this-credential-was-never-issued')
+      assert.equal(maps[0]!.self.id, v.id)
+    } finally {
+      client.stop()
+    }
+  })
 })

@@ -7,7 +7,7 @@ const HostPort = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { 
 /** Agent configuration: flags win over environment variables; parsed once by {@link parseAgentConfig}. */
 export const AgentConfig = z.object({
   /** Controller base URLs, tried in turn. */
-  controllers: z.array(z.string().regex(/^https?:\/\/[^\s/]+\/?$/, { message: 'must be http(s)://host:port' })).min(1, { message: 'give at least one --controller URL (or VPCMESH_CONTROLLER)' }),
+  controllers: z.array(z.string().regex(/^https?:\/\/[^\s/]+(?:\/\S*)?$/, { message: 'must be http(s)://host:port[/path]' })).min(1, { message: 'give at least one --controller URL (or VPCMESH_CONTROLLER)' }),
   /** Single-use token from `vpcmesh vpc add`; needed only until the agent has enrolled. */
   joinToken: z.string().min(16).optional(),
   /** Where the private key, credential and last applied map live. */
@@ -43,7 +43,8 @@ Runs on the route-target VM of one VPC: enrols with the controller, builds encry
 to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
 
   --controller URL      controller URL, repeatable (env VPCMESH_CONTROLLER, comma-separated)
-  --join-token TOKEN    single-use token from 'vpcmesh vpc add' (env VPCMESH_JOIN_TOKEN)
+  --join-token TOKEN    single-use token from 'vpcmesh vpc add' (env VPCMESH_JOIN_TOKEN); used to
+                        enrol, and again if the controller refuses the stored credential
   --state-dir DIR       key, credential, last map (env VPCMESH_STATE_DIR; default /var/lib/vpcmesh)
   --tun NAME            TUN device (default vpcmesh0)
   --listen-port PORT    UDP port, as in the registered endpoint (default 51820)
@@ -55,8 +56,13 @@ to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
   --cleanup             remove routes and the nftables table vpcmesh added, then exit
   -h, --help            this text`
 
-/** Parses argv and env into a frozen config. Throws AgentConfigError listing every problem. */
+/**
+ * Parses argv and env into a frozen config. Throws AgentConfigError listing every problem.
+ * With `--cleanup` only `--tun` and `--log-level` matter: the environment (controller URL,
+ * join token) is ignored, so a broken setting can never stop a cleanup.
+ */
 export function parseAgentConfig (argv: string[], env: Record<string, string | undefined>): AgentConfig {
+  if (argv.includes('--cleanup')) env = { VPCMESH_LOG_LEVEL: env.VPCMESH_LOG_LEVEL }
   let values: Record<string, string | boolean | string[] | undefined>
   try {
     values = parseArgs({

@@ -89,7 +89,8 @@ export function parseConfig (env: Record<string, string | undefined>): Controlle
 }
 
 /** Help text of `vpcmesh controller`. */
-export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--redis-url URL] [--admin-token-file PATH] [--replica-id NAME]
+export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--redis-url URL | --data-dir DIR] [--admin-token-file PATH]
+                          [--replica-id NAME] [--log-level LEVEL]
 
 Runs the controller: REST API under /v1 (OpenAPI at /docs), the agents' WebSocket hub, /metrics.
 Any number of replicas may share one Redis. Every flag has an environment variable:
@@ -99,6 +100,7 @@ Any number of replicas may share one Redis. Every flag has an environment variab
   --admin-token-file PATH   VPCMESH_ADMIN_TOKEN_FILE, or the token itself in VPCMESH_ADMIN_TOKEN
   --replica-id NAME         VPCMESH_REPLICA_ID (default hostname-pid)
   --log-level LEVEL         VPCMESH_LOG_LEVEL: debug|info|warn|error
+  -h, --help                this text
 Also: VPCMESH_HEARTBEAT_MS, VPCMESH_JOIN_TOKEN_TTL_S, VPCMESH_BODY_LIMIT, VPCMESH_RATE_LIMIT_PER_MIN,
 VPCMESH_CHANGELOG_MAX, VPCMESH_REDIS_PREFIX (see docs/api.md).`
 

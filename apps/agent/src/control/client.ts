@@ -69,6 +69,8 @@ export class ControlClient {
   private heartbeat: TimerHandle | undefined
   private lastHeard = 0
   private pingId = 0
+  /** Set when the controller refused our stored credential and a join token is at hand. */
+  private useJoinToken = false
   private readonly log: Logger
 
   constructor (private readonly c: ControlClientComponents, private readonly o: ControlClientOptions) {
@@ -109,7 +111,7 @@ export class ControlClient {
     if (this.state === 'stopped') return
     const base = this.o.urls[this.urlIndex % this.o.urls.length] as string
     this.urlIndex++
-    const url = base.replace(/^http/, 'ws').replace(/\/$/, '') + '/v1/agents/connect'
+    const url = base.replace(/^http/, 'ws').replace(/\/+$/, '') + '/v1/agents/connect'
     this.state = 'connecting'
     const ws = new WebSocket(url, { handshakeTimeout: 10_000, maxPayload: 64 * 1024 * 1024 })
     this.ws = ws
@@ -121,7 +123,7 @@ export class ControlClient {
 
   private opened (ws: WebSocket, base: string): void {
     if (ws !== this.ws) return
-    const cred = this.c.vault.load()
+    const cred = this.useJoinToken ? undefined : this.c.vault.load()
     if (cred === undefined && this.o.joinToken === undefined) {
       this.lastError = 'no credential stored and no join token given'
       this.log.error('cannot authenticate: no credential stored and no join token; pass --join-token from `vpcmesh vpc add`')
@@ -154,6 +156,7 @@ export class ControlClient {
     switch (m.type) {
       case 'welcome':
         if (m.credential !== undefined) this.c.vault.save({ vpcId: m.vpcId, credential: m.credential })
+        this.useJoinToken = false
         this.epoch = m.epoch
         this.state = 'connected'
         this.backoff.reset()
@@ -174,7 +177,13 @@ export class ControlClient {
       }
       case 'ping': this.send({ type: 'pong', id: m.id }); return
       case 'pong': return
-      case 'error': this.lastError = `${m.code}: ${m.message}`; this.log.warn('controller error', { code: m.code, message: m.message })
+      case 'error':
+        this.lastError = `${m.code}: ${m.message}`
+        this.log.warn('controller error', { code: m.code, message: m.message })
+        if (m.code === 'VPCMESH_ERR_WS_UNAUTHORIZED' && !this.useJoinToken && this.o.joinToken !== undefined && this.c.vault.load() !== undefined) {
+          this.log.warn('stored credential refused; enrolling again with the join token')
+          this.useJoinToken = true
+        }
     }
   }
 

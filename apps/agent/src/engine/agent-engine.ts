@@ -39,6 +39,7 @@ export class AgentEngine {
   private reconciler: Reconciler | undefined
   private server: StatusServer | undefined
   private statusTimer: TimerHandle | undefined
+  private refreshTimer: TimerHandle | undefined
   private engineError: string | undefined
   private readonly log: Logger
 
@@ -77,6 +78,7 @@ export class AgentEngine {
       { urls: config.controllers, joinToken: config.joinToken, publicKey: this.c.keys.publicKey, agentVersion: this.c.agentVersion, initialMap: saved })
     this.client.start()
     this.statusTimer = this.c.clock.setInterval(() => { this.client?.reportStatus(this.peerStatus()) }, 5000)
+    this.refreshTimer = this.c.clock.setInterval(() => { this.reconciler?.refresh() }, REFRESH_MS)
     const [host, port] = splitHostPort(config.statusListen)
     this.server = await startStatusServer({ metrics: this.c.metrics, source: this }, { host, port })
     this.log.info('agent started', { tun: engine.info.tunName, udpPort: engine.info.udpPort, mtu: engine.info.mtu, status: config.statusListen })
@@ -85,6 +87,7 @@ export class AgentEngine {
   /** Stops everything; the TUN device (and with it the kernel routes through it) disappears. */
   async stop (): Promise<void> {
     this.statusTimer?.cancel()
+    this.refreshTimer?.cancel()
     this.client?.stop()
     this.reconciler?.stop()
     await this.server?.close()
@@ -136,6 +139,9 @@ export class AgentEngine {
   /** Records a data-plane failure for /healthz (errors never crash the agent). */
   engineFailed (e: unknown): void { this.engineError = errorMessage(e) }
 }
+
+/** How often the applied map is re-applied to repair host state changed by others, ms. */
+const REFRESH_MS = 30_000
 
 function splitHostPort (s: string): [string, number] {
   const i = s.lastIndexOf(':')

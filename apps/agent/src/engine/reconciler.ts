@@ -37,6 +37,15 @@ export class Reconciler {
     if (!this.running) void this.run()
   }
 
+  /**
+   * Applies the last applied map again (when nothing else is queued), so that host state
+   * changed behind the agent's back (a flushed ruleset, a deleted route) is repaired. Cheap:
+   * the router only reads when nothing differs.
+   */
+  refresh (): void {
+    if (!this.running && this.pending === undefined && this.applied !== undefined) this.submit(this.applied)
+  }
+
   /** Stops retries; an apply in progress finishes. */
   stop (): void { this.retry?.cancel(); this.pending = undefined }
 

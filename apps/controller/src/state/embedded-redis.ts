@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { Backoff, type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import { startRedisServer, freePort, type RedisServer } from './redis-server.js'
 
@@ -19,11 +20,13 @@ export class EmbeddedRedis {
   private stopped = false
   private timer: TimerHandle | undefined
   private readonly backoff = new Backoff({ initialMs: 200, maxMs: 10_000 })
+  /** Random per controller start; only this process knows it. */
+  private readonly password = randomBytes(24).toString('hex')
 
   constructor (private readonly c: { logger: Logger, clock: Clock }, private readonly o: { dir: string, binary?: string }) {}
 
-  /** redis://127.0.0.1:PORT once started. */
-  get url (): string { return `redis://127.0.0.1:${this.port}` }
+  /** redis://:PASSWORD@127.0.0.1:PORT once started (contains the password: never log it). */
+  get url (): string { return `redis://:${this.password}@127.0.0.1:${this.port}` }
 
   async start (): Promise<void> {
     this.port = await freePort()
@@ -37,7 +40,7 @@ export class EmbeddedRedis {
   }
 
   private async launch (): Promise<void> {
-    this.server = await startRedisServer({ dir: this.o.dir, port: this.port, binary: this.o.binary, onExit: () => { this.exited() } })
+    this.server = await startRedisServer({ dir: this.o.dir, port: this.port, binary: this.o.binary, password: this.password, onExit: () => { this.exited() } })
     this.c.logger.info('embedded redis-server started', { port: this.port, dir: this.o.dir, pid: this.server.pid })
   }
 

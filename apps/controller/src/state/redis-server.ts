@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { pollUntil } from '@vpcmesh/common'
@@ -27,6 +27,11 @@ export interface RedisServerOptions {
   timeoutMs?: number
   /** Called if the process exits without stop() having been called. */
   onExit?: () => void
+  /**
+   * Password clients must give (AUTH). Written to a 0600 config file in `dir`, never put on
+   * the command line (which every local user can read). @default none
+   */
+  password?: string
 }
 
 /** Name of the pid file redis-server writes in its data directory. */
@@ -69,7 +74,10 @@ export async function startRedisServer (opts: RedisServerOptions): Promise<Redis
   mkdirSync(opts.dir, { recursive: true })
   const port = opts.port ?? await freePort()
   await stopStale(opts.dir)
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', opts.dir, '--pidfile', join(opts.dir, PIDFILE), '--appendonly', 'yes',
+  const conf = join(opts.dir, 'redis.conf')
+  writeFileSync(conf, opts.password === undefined ? '' : `requirepass ${opts.password}\n`, { mode: 0o600 })
+  chmodSync(conf, 0o600)
+  const args = [conf, '--port', String(port), '--bind', '127.0.0.1', '--dir', opts.dir, '--pidfile', join(opts.dir, PIDFILE), '--appendonly', 'yes',
     '--appendfsync', 'everysec', '--save', '60 1', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning']
   const child = spawn(opts.binary ?? 'redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
@@ -78,7 +86,7 @@ export async function startRedisServer (opts: RedisServerOptions): Promise<Redis
   let stopping = false
   const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); if (!stopping) opts.onExit?.() }) })
   const spawnError = new Promise<never>((_resolve, reject) => { child.once('error', reject) })
-  const url = `redis://127.0.0.1:${port}`
+  const url = opts.password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}`
   try {
     await Promise.race([waitForPing(url, opts.timeoutMs ?? 10_000, child), spawnError])
   } catch (e) {
