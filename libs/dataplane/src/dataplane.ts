@@ -36,6 +36,8 @@ export interface DataplaneComponents {
   logger: Logger
   /** Absent: metrics are not recorded. */
   metrics?: Metrics
+  /** Told about asynchronous packet-engine failures (device gone, poll failed); they are also logged. */
+  onEngineError?: (err: Error & { code: string }) => void
 }
 
 /** What `status()` says about one peer. */
@@ -126,7 +128,10 @@ class DataplaneImpl implements Dataplane {
         ...deps, clock: this.#c.clock, slots: this.#slots, sessions: this.#sessions, liveness: this.#liveness,
         onRaw: (d, from, t) => { if (this.#state === 'running') this.#handshaker.onDatagram(d, from, t) }
       }),
-      onError: (err) => { this.#logger.error('packet engine error', { code: err.code, error: err.message }) }
+      onError: (err) => {
+        this.#logger.error('packet engine error', { code: err.code, error: err.message })
+        this.#c.onEngineError?.(err)
+      }
     })
     this.#timer = this.#c.clock.setInterval(() => { this.#tick() }, this.#o.tickMs)
     this.#logger.info('started', { peers: this.#peers.byId.size })

@@ -1,4 +1,4 @@
-import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
+import { type Clock, type Logger, type TimerHandle } from '@vpcmesh/common'
 import type { Metrics } from '@vpcmesh/metrics'
 import type { NetMap } from '@vpcmesh/protocol'
 import { openPacketEngine, type PacketEngine } from '@vpcmesh/tun'
@@ -51,7 +51,7 @@ export class AgentEngine {
     const { config } = this.c
     const engine = openPacketEngine({ tunName: config.tun, mtu: config.mtu, bindHost: config.bindAddress, bindPort: config.listenPort })
     this.engine = engine
-    this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics }, { keepaliveMs: config.keepaliveMs })
+    this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics, onEngineError: (e) => { this.engineError = `${e.code}: ${e.message}` } }, { keepaliveMs: config.keepaliveMs })
     this.dataplane.start()
     this.router = createLinuxRouter({ runner: createExecRunner(), logger: this.log })
     const m = new AgentMetrics(this.c.metrics, () => this.client?.state === 'connected')
@@ -135,9 +135,6 @@ export class AgentEngine {
     this.log.warn('this VPC was deleted at the controller; removing all peers and routes')
     this.reconciler?.submit({ ...held, peers: [] })
   }
-
-  /** Records a data-plane failure for /healthz (errors never crash the agent). */
-  engineFailed (e: unknown): void { this.engineError = errorMessage(e) }
 }
 
 /** How often the applied map is re-applied to repair host state changed by others, ms. */
