@@ -180,6 +180,16 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     assert.equal(await snapshot(), before)
   })
 
+  test('the TUN device vanishing makes the agent exit 1 for its supervisor; restarted, it forwards again', async () => {
+    const proc = mesh.agentProcess('a')
+    assert.ok(proc !== undefined)
+    await tb.exec(a.gwNs, ['ip', 'link', 'del', 'vpcmesh0'])
+    const code = await pollUntil('agent A exited', () => proc.exitCode ?? undefined, { timeoutMs: 10_000, intervalMs: 50 })
+    assert.equal(code, 1)
+    mesh.startAgent(a)
+    await pollUntil('A → B forwarding after the restart', async () => loss(await ping(a, b.hostIp, 1)) === 0, { timeoutMs: 15_000, intervalMs: 100 })
+  })
+
   test('adding a route behind B through the API makes it reachable from A', async () => {
     await tb.exec(b.hostNs, ['ip', 'addr', 'add', '10.22.0.2/24', 'dev', 'lo'])
     await tb.exec(b.gwNs, ['ip', 'route', 'add', '10.22.0.0/24', 'via', b.hostIp])

@@ -29,7 +29,13 @@ export async function main (argv: string[] = process.argv.slice(2), env: Record<
   if (config.cleanup) return await cleanup(config, logger)
   const state = new StateDir(config.stateDir)
   const keys = loadKeys(state, logger)
-  const engine = new AgentEngine({ config, state, logger, clock: systemClock, metrics: prometheusMetrics({ collectDefault: true }), keys, agentVersion: AGENT_VERSION })
+  let fatal: string | undefined
+  let wake: () => void = () => {}
+  const stopped = new Promise<void>((resolve) => { wake = resolve })
+  const engine = new AgentEngine({
+    config, state, logger, clock: systemClock, metrics: prometheusMetrics({ collectDefault: true }), keys, agentVersion: AGENT_VERSION,
+    onFatal: (reason) => { fatal = reason; wake() }
+  })
   try {
     await engine.start()
   } catch (e) {
@@ -37,13 +43,13 @@ export async function main (argv: string[] = process.argv.slice(2), env: Record<
     await engine.stop().catch(() => undefined)
     return 1
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => { resolve() })
-    process.once('SIGINT', () => { resolve() })
-  })
-  logger.info('stopping')
+  process.once('SIGTERM', wake)
+  process.once('SIGINT', wake)
+  await stopped
+  if (fatal !== undefined) logger.error('cannot go on; exiting for the supervisor to restart the agent', { reason: fatal })
+  else logger.info('stopping')
   await engine.stop()
-  return 0
+  return fatal === undefined ? 0 : 1
 }
 
 /** Loads the private key from the state directory, creating it (0600) on first start. */

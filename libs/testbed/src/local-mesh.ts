@@ -86,6 +86,9 @@ export class LocalMesh {
     this.agents.delete(name)
   }
 
+  /** The running agent process of `name`, if any (e.g. to watch it exit). */
+  agentProcess (name: string): ChildProcess | undefined { return this.agents.get(name) }
+
   /** GET a path of an agent's status server (from the wan namespace). */
   async agentGet (n: TestbedNode, path: string): Promise<string> {
     const r = await this.tb.exec(this.tb.wanNs, ['curl', '-sf', '--max-time', '5', `http://${n.underlayIp}:${AGENT_STATUS_PORT}${path}`])

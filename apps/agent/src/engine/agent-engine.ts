@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { type Clock, type Logger, type TimerHandle } from '@vpcmesh/common'
 import type { Metrics } from '@vpcmesh/metrics'
 import type { NetMap } from '@vpcmesh/protocol'
@@ -23,6 +24,12 @@ export interface AgentEngineComponents {
   /** base64 X25519 key pair of this agent. */
   keys: { privateKey: string, publicKey: string }
   agentVersion: string
+  /**
+   * Called when the agent cannot go on (its TUN device disappeared): the owner should exit
+   * non-zero so the supervisor (systemd Restart=on-failure, Kubernetes) starts it again, and the
+   * new process rebuilds everything from the saved map.
+   */
+  onFatal?: (reason: string) => void
 }
 
 /**
@@ -40,6 +47,7 @@ export class AgentEngine {
   private server: StatusServer | undefined
   private statusTimer: TimerHandle | undefined
   private refreshTimer: TimerHandle | undefined
+  private linkTimer: TimerHandle | undefined
   private engineError: string | undefined
   private readonly log: Logger
 
@@ -51,7 +59,7 @@ export class AgentEngine {
     const { config } = this.c
     const engine = openPacketEngine({ tunName: config.tun, mtu: config.mtu, bindHost: config.bindAddress, bindPort: config.listenPort })
     this.engine = engine
-    this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics, onEngineError: (e) => { this.engineError = `${e.code}: ${e.message}` } }, { keepaliveMs: config.keepaliveMs })
+    this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics, onEngineError: (e) => { this.engineFailed(e) } }, { keepaliveMs: config.keepaliveMs })
     this.dataplane.start()
     this.router = createLinuxRouter({ runner: createExecRunner(), logger: this.log })
     const m = new AgentMetrics(this.c.metrics, () => this.client?.state === 'connected')
@@ -79,6 +87,7 @@ export class AgentEngine {
     this.client.start()
     this.statusTimer = this.c.clock.setInterval(() => { this.client?.reportStatus(this.peerStatus()) }, 5000)
     this.refreshTimer = this.c.clock.setInterval(() => { this.reconciler?.refresh() }, REFRESH_MS)
+    this.linkTimer = this.c.clock.setInterval(() => { this.checkLink() }, LINK_CHECK_MS)
     const [host, port] = splitHostPort(config.statusListen)
     this.server = await startStatusServer({ metrics: this.c.metrics, source: this }, { host, port })
     this.log.info('agent started', { tun: engine.info.tunName, udpPort: engine.info.udpPort, mtu: engine.info.mtu, status: config.statusListen })
@@ -88,6 +97,7 @@ export class AgentEngine {
   async stop (): Promise<void> {
     this.statusTimer?.cancel()
     this.refreshTimer?.cancel()
+    this.linkTimer?.cancel()
     this.client?.stop()
     this.reconciler?.stop()
     await this.server?.close()
@@ -115,6 +125,19 @@ export class AgentEngine {
     return err === undefined ? { ok: true } : { ok: false, detail: `last apply failed: ${err}` }
   }
 
+  /** Notices the TUN device being deleted under us (poll does not always report it). */
+  private checkLink (): void {
+    const name = this.engine?.info.tunName
+    if (name === undefined || tunExists(name)) return
+    this.linkTimer?.cancel()
+    this.engineFailed(Object.assign(new Error(`TUN device ${name} disappeared`), { code: 'VPCMESH_ERR_TUN_DEVICE_GONE' }))
+  }
+
+  private engineFailed (e: Error & { code: string }): void {
+    this.engineError = `${e.code}: ${e.message}`
+    if (FATAL_ENGINE_CODES.has(e.code)) this.c.onFatal?.(this.engineError)
+  }
+
   private async apply (map: NetMap): Promise<void> {
     const endpoints = new Map<string, ResolvedEndpoint | null>()
     await Promise.all(map.peers.map(async (p) => { endpoints.set(p.id, await resolveEndpoint(p.endpoint)) }))
@@ -139,6 +162,21 @@ export class AgentEngine {
 
 /** How often the applied map is re-applied to repair host state changed by others, ms. */
 const REFRESH_MS = 30_000
+
+/** How often the TUN device's presence is checked, ms. */
+const LINK_CHECK_MS = 2000
+
+/** True when this network namespace has an interface `name` (/proc/net/dev is per namespace). */
+function tunExists (name: string): boolean {
+  try {
+    return readFileSync('/proc/net/dev', 'utf8').split('\n').some((l) => l.trimStart().startsWith(`${name}:`))
+  } catch {
+    return true
+  }
+}
+
+/** Engine failures after which the agent restarts rather than limp on. */
+const FATAL_ENGINE_CODES = new Set(['VPCMESH_ERR_TUN_DEVICE_GONE'])
 
 function splitHostPort (s: string): [string, number] {
   const i = s.lastIndexOf(':')
