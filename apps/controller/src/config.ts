@@ -4,6 +4,24 @@ import { hostname } from 'node:os'
 import { z } from 'zod'
 import { MeshError, deepFreeze } from '@vpcmesh/common'
 
+/** `host:port` with a port in 1-65535; an IPv6 host in brackets. */
+const HOST_PORT = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s,[\]]+)):(\d{1,5})$/
+
+/** A comma-separated `host:port` list, parsed into addresses. */
+const Sentinels = z.string().transform((list, ctx) => {
+  const out: Array<{ host: string, port: number }> = []
+  for (const item of list.split(',').map((x) => x.trim())) {
+    const m = HOST_PORT.exec(item)
+    const port = Number(m?.[3])
+    if (m === null || port < 1 || port > 65535) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port; give a comma-separated list, e.g. 10.0.0.5:26379,10.0.0.6:26379` })
+      return z.NEVER
+    }
+    out.push({ host: m[1] ?? m[2] as string, port })
+  }
+  return out
+})
+
 const Listen = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:7700' })
 
 /** Controller configuration, parsed once from the environment by {@link parseConfig}. */
@@ -14,7 +32,15 @@ export const ControllerConfig = z.object({
   adminToken: z.string({ error: 'is required: the bearer token operators and the CLI present' }).min(16, { message: 'must be at least 16 characters; generate one with `openssl rand -hex 32`' }),
   /** Redis URL (redis://host:port/db or rediss://...); unset means an embedded redis-server. */
   redisUrl: z.string().regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' }).optional(),
-  /** Data directory of the embedded redis-server (used only when REDIS_URL is unset). */
+  /** Sentinels to ask for the Redis primary; exclusive with redisUrl. Unset: no Sentinel. */
+  redisSentinels: Sentinels.optional(),
+  /** Master group name the sentinels monitor (used only with redisSentinels). @default 'mymaster' */
+  redisSentinelName: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 _ . : -' }).optional(),
+  /** AUTH password of the Redis primary and replicas (used only with redisSentinels). */
+  redisPassword: z.string().min(1).optional(),
+  /** AUTH password of the sentinels (used only with redisSentinels). */
+  redisSentinelPassword: z.string().min(1).optional(),
+  /** Data directory of the embedded redis-server (used only when neither REDIS_URL nor sentinels are set). */
   dataDir: z.string().min(1).default('/var/lib/vpcmesh-controller'),
   /** Prefix of every Redis key and channel. */
   redisPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('vpcmesh:'),
@@ -31,14 +57,28 @@ export const ControllerConfig = z.object({
   /** Change-log entries kept for delta catch-up; agents further behind get a snapshot. */
   changeLogMax: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info')
-})
+}).superRefine((c, ctx) => {
+  if (c.redisUrl !== undefined && c.redisSentinels !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['redisSentinels'], message: 'cannot be combined with REDIS_URL: set REDIS_URL for one Redis, or the sentinels for a Sentinel group, not both' })
+  }
+  if (c.redisSentinels === undefined) {
+    const urlHint = ' (with REDIS_URL, put the password in the URL: redis://:PASSWORD@host:port)'
+    for (const key of ['redisSentinelName', 'redisPassword', 'redisSentinelPassword'] as const) {
+      if (c[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is used only with VPCMESH_REDIS_SENTINELS${key === 'redisPassword' ? urlHint : ''}` })
+    }
+  }
+}).transform((c) => ({ ...c, redisSentinelName: c.redisSentinelName ?? 'mymaster' }))
 export type ControllerConfig = Readonly<z.infer<typeof ControllerConfig>>
 
 /** The environment variables read, by config key. */
-const ENV: Record<keyof z.infer<typeof ControllerConfig>, string> = {
+const ENV: Record<keyof z.input<typeof ControllerConfig>, string> = {
   listen: 'VPCMESH_LISTEN',
   adminToken: 'VPCMESH_ADMIN_TOKEN',
   redisUrl: 'REDIS_URL',
+  redisSentinels: 'VPCMESH_REDIS_SENTINELS',
+  redisSentinelName: 'VPCMESH_REDIS_SENTINEL_NAME',
+  redisPassword: 'VPCMESH_REDIS_PASSWORD',
+  redisSentinelPassword: 'VPCMESH_REDIS_SENTINEL_PASSWORD',
   dataDir: 'VPCMESH_DATA_DIR',
   redisPrefix: 'VPCMESH_REDIS_PREFIX',
   replicaId: 'VPCMESH_REPLICA_ID',
@@ -89,20 +129,22 @@ export function parseConfig (env: Record<string, string | undefined>): Controlle
 }
 
 /** Help text of `vpcmesh controller`. */
-export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--redis-url URL | --data-dir DIR] [--admin-token-file PATH]
-                          [--replica-id NAME] [--log-level LEVEL]
+export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
+                          [--admin-token-file PATH] [--replica-id NAME] [--log-level LEVEL]
 
 Runs the controller: REST API under /v1 (OpenAPI at /docs), the agents' WebSocket hub, /metrics.
 Any number of replicas may share one Redis. Every flag has an environment variable:
-  --listen HOST:PORT        VPCMESH_LISTEN (default 127.0.0.1:7700)
-  --redis-url URL           REDIS_URL, e.g. redis://127.0.0.1:6379; unset: run an embedded redis-server
-  --data-dir DIR            VPCMESH_DATA_DIR: the embedded redis-server's data (default /var/lib/vpcmesh-controller)
-  --admin-token-file PATH   VPCMESH_ADMIN_TOKEN_FILE, or the token itself in VPCMESH_ADMIN_TOKEN
-  --replica-id NAME         VPCMESH_REPLICA_ID (default hostname-pid)
-  --log-level LEVEL         VPCMESH_LOG_LEVEL: debug|info|warn|error
-  -h, --help                this text
+  --listen HOST:PORT          VPCMESH_LISTEN (default 127.0.0.1:7700)
+  --redis-url URL             REDIS_URL, e.g. redis://127.0.0.1:6379; neither this nor sentinels: an embedded redis-server
+  --redis-sentinels LIST      VPCMESH_REDIS_SENTINELS: find the primary through Sentinel, e.g. 10.0.0.5:26379,10.0.0.6:26379
+  --redis-sentinel-name NAME  VPCMESH_REDIS_SENTINEL_NAME: the monitored master's name (default mymaster)
+  --data-dir DIR              VPCMESH_DATA_DIR: the embedded redis-server's data (default /var/lib/vpcmesh-controller)
+  --admin-token-file PATH     VPCMESH_ADMIN_TOKEN_FILE, or the token itself in VPCMESH_ADMIN_TOKEN
+  --replica-id NAME           VPCMESH_REPLICA_ID (default hostname-pid)
+  --log-level LEVEL           VPCMESH_LOG_LEVEL: debug|info|warn|error
+  -h, --help                  this text
 Also: VPCMESH_HEARTBEAT_MS, VPCMESH_JOIN_TOKEN_TTL_S, VPCMESH_BODY_LIMIT, VPCMESH_RATE_LIMIT_PER_MIN,
-VPCMESH_CHANGELOG_MAX, VPCMESH_REDIS_PREFIX (see docs/api.md).`
+VPCMESH_CHANGELOG_MAX, VPCMESH_REDIS_PREFIX, VPCMESH_REDIS_PASSWORD, VPCMESH_REDIS_SENTINEL_PASSWORD (see docs/api.md).`
 
 /**
  * Maps command-line flags onto the environment variables they stand for, or 'help'.
@@ -117,6 +159,8 @@ export function parseFlags (argv: string[]): Record<string, string> | 'help' {
       options: {
         listen: { type: 'string' },
         'redis-url': { type: 'string' },
+        'redis-sentinels': { type: 'string' },
+        'redis-sentinel-name': { type: 'string' },
         'admin-token-file': { type: 'string' },
         'replica-id': { type: 'string' },
         'data-dir': { type: 'string' },
@@ -128,7 +172,7 @@ export function parseFlags (argv: string[]): Record<string, string> | 'help' {
     throw new ConfigError([(e as Error).message])
   }
   if (values.help === true) return 'help'
-  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'redis-url': 'REDIS_URL', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'data-dir': 'VPCMESH_DATA_DIR', 'log-level': 'VPCMESH_LOG_LEVEL' }
+  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'redis-url': 'REDIS_URL', 'redis-sentinels': 'VPCMESH_REDIS_SENTINELS', 'redis-sentinel-name': 'VPCMESH_REDIS_SENTINEL_NAME', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'data-dir': 'VPCMESH_DATA_DIR', 'log-level': 'VPCMESH_LOG_LEVEL' }
   const out: Record<string, string> = {}
   for (const [flag, name] of Object.entries(map)) {
     const v = values[flag]

@@ -3,6 +3,7 @@ import { prometheusMetrics } from '@vpcmesh/metrics'
 import { buildApp } from './app.js'
 import { CONTROLLER_USAGE, ConfigError, parseConfig, parseFlags } from './config.js'
 import { createRedisStore } from './state/redis-store.js'
+import { describeTarget, type RedisTarget } from './state/redis-target.js'
 import { EmbeddedRedis, hasRedisServer } from './state/embedded-redis.js'
 
 /**
@@ -25,10 +26,14 @@ export async function main (env: Record<string, string | undefined> = process.en
   }
   const logger = consoleLogger({ level: config.logLevel }).child('controller')
   let embedded: EmbeddedRedis | undefined
-  let redisUrl = config.redisUrl
-  if (redisUrl === undefined) {
+  let target: RedisTarget
+  if (config.redisSentinels !== undefined) {
+    target = { sentinels: config.redisSentinels, name: config.redisSentinelName, password: config.redisPassword, sentinelPassword: config.redisSentinelPassword }
+  } else if (config.redisUrl !== undefined) {
+    target = { url: config.redisUrl }
+  } else {
     if (!hasRedisServer()) {
-      process.stderr.write('vpcmesh controller: REDIS_URL is not set and redis-server is not installed; install it (apt-get install redis-server) or set REDIS_URL=redis://HOST:6379\n')
+      process.stderr.write('vpcmesh controller: REDIS_URL is not set and redis-server is not installed; install it (apt-get install redis-server), set REDIS_URL=redis://HOST:6379 or VPCMESH_REDIS_SENTINELS=HOST:26379\n')
       return 2
     }
     embedded = new EmbeddedRedis({ logger, clock: systemClock }, { dir: config.dataDir })
@@ -38,21 +43,21 @@ export async function main (env: Record<string, string | undefined> = process.en
       logger.error('cannot start embedded redis-server', { dir: config.dataDir, error: errorMessage(e) })
       return 1
     }
-    redisUrl = embedded.url
+    target = { url: embedded.url }
   }
   const metrics = prometheusMetrics({ collectDefault: true })
   let store
   try {
-    store = await createRedisStore({ logger }, { url: redisUrl, prefix: config.redisPrefix, changeLogMax: config.changeLogMax })
+    store = await createRedisStore({ logger }, { target, prefix: config.redisPrefix, changeLogMax: config.changeLogMax })
   } catch (e) {
-    logger.error('cannot reach Redis', { url: redactUrl(redisUrl), error: errorMessage(e) })
+    logger.error('cannot reach Redis', { redis: describeTarget(target), error: errorMessage(e) })
     await embedded?.stop()
     return 1
   }
   const app = await buildApp({ config, store, metrics, logger, clock: systemClock })
   const [host, port] = splitListen(config.listen)
   await app.listen({ host, port })
-  logger.info('listening', { listen: config.listen, replica: config.replicaId })
+  logger.info('listening', { listen: config.listen, replica: config.replicaId, redis: describeTarget(target) })
   await new Promise<void>((resolve) => {
     const stop = (): void => { resolve() }
     process.once('SIGTERM', stop)
@@ -68,9 +73,4 @@ export async function main (env: Record<string, string | undefined> = process.en
 function splitListen (listen: string): [string, number] {
   const i = listen.lastIndexOf(':')
   return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))]
-}
-
-/** The URL without its password, for logs. */
-function redactUrl (url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')
 }

@@ -1,10 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { Prefix } from '@vpcmesh/cidr'
 import { hasCode, type Logger, noopLogger } from '@vpcmesh/common'
 import { storeUnavailable, vpcNotFound } from '../errors.js'
 import { Keys } from './keys.js'
 import { RegistryOps } from './registry-ops.js'
+import { createRedisClient, type RedisTarget } from './redis-target.js'
 import { VersionedTx, type TxOutcome } from './redis-tx.js'
 import type { AgentRecord, Change, NewVpc, RegistrySnapshot, Store, VpcPatch, VpcRecord } from './store.js'
 
@@ -14,16 +15,19 @@ export interface RedisStoreComponents {
   now?: () => number
 }
 
-/** Knobs of {@link RedisStore}. */
-export interface RedisStoreOptions {
-  /** Redis URL, e.g. redis://127.0.0.1:6379/0. */
-  url: string
+/** Knobs of {@link RedisStore}, and where Redis is: `url` (one server) or `target`. */
+export type RedisStoreOptions = RedisStoreKnobs & ({ url: string } | { target: RedisTarget })
+
+/** Knobs of {@link RedisStore} other than where Redis is. */
+export interface RedisStoreKnobs {
   /** Key prefix. @default 'vpcmesh:' */
   prefix?: string
   /** Change-log entries kept. @default 10000 */
   changeLogMax?: number
   /** Per-command timeout, ms. @default 3000 */
   commandTimeoutMs?: number
+  /** How long {@link createRedisStore} waits for all connections to be ready, ms. @default 10000 */
+  connectTimeoutMs?: number
 }
 
 /** Reads the version and every VPC record in one atomic step. */
@@ -50,7 +54,12 @@ return 0`
 /**
  * The controller's state in Redis. Three connections: commands, WATCH transactions (one at a
  * time), and the pub/sub subscriber. Commands fail fast while Redis is unreachable (no offline
- * queue) and surface as VPCMESH_ERR_STORE_UNAVAILABLE; ioredis reconnects by itself.
+ * queue) and surface as VPCMESH_ERR_STORE_UNAVAILABLE; ioredis reconnects by itself. With a
+ * Sentinel target every connection (re)connects to the current primary: after a failover the
+ * command and WATCH connections work again (a transaction whose connection dropped fails as a
+ * whole: its commands are never resent on the new connection, where the WATCH is gone), and
+ * the subscriber subscribes again on the new primary (ioredis autoResubscribe); announcements
+ * missed meanwhile are caught by the notifier's version poll.
  */
 class RedisStore implements Store {
   private readonly keys: Keys
@@ -61,10 +70,15 @@ class RedisStore implements Store {
   private readonly ops: RegistryOps
   private readonly listeners = new Set<(v: number) => void>()
   private readonly log: Logger
+  private readonly connectTimeoutMs: number
+  /** Message of the last connection error, for the connect timeout's message. */
+  private lastError: string | undefined
 
   constructor (components: RedisStoreComponents, options: RedisStoreOptions) {
     this.keys = new Keys(options.prefix ?? 'vpcmesh:')
     this.log = (components.logger ?? noopLogger).child('store')
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+    const target: RedisTarget = 'target' in options ? options.target : { url: options.url }
     const redisOpts = {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -72,20 +86,42 @@ class RedisStore implements Store {
       commandTimeout: options.commandTimeoutMs ?? 3000,
       retryStrategy: (times: number) => Math.min(100 * times, 2000)
     }
-    this.cmd = new Redis(options.url, redisOpts)
-    this.txConn = new Redis(options.url, redisOpts)
-    this.sub = new Redis(options.url, { ...redisOpts, enableOfflineQueue: true, commandTimeout: undefined })
-    for (const c of [this.cmd, this.txConn, this.sub]) c.on('error', (e: Error) => { this.log.debug('redis error', { error: e.message }) })
+    this.cmd = createRedisClient(target, redisOpts)
+    // A command in flight when the connection drops must not be resent on the next
+    // connection: WATCH state does not survive a reconnect, so an EXEC after resent reads
+    // would run unwatched. A dropped command fails by commandTimeout instead: that request
+    // answers 503 with nothing committed, and the next transaction WATCHes afresh.
+    this.txConn = createRedisClient(target, { ...redisOpts, autoResendUnfulfilledCommands: false })
+    this.sub = createRedisClient(target, { ...redisOpts, enableOfflineQueue: true, commandTimeout: undefined })
+    for (const c of [this.cmd, this.txConn, this.sub]) {
+      c.on('error', (e: Error) => { this.lastError = e.message; this.log.debug('redis error', { error: e.message }) })
+    }
     this.tx = new VersionedTx(this.txConn, this.keys.version)
     this.ops = new RegistryOps(this.keys, components.now ?? Date.now, options.changeLogMax ?? 10_000)
     this.sub.on('message', (_ch: string, msg: string) => { this.dispatch(msg) })
   }
 
-  /** Connects all three connections and subscribes to change announcements. */
+  /**
+   * Connects all three connections and subscribes to change announcements. Fails after
+   * connectTimeoutMs (in Sentinel mode ioredis would otherwise keep asking unreachable
+   * sentinels for ever); the caller then close()s.
+   */
   async connect (): Promise<void> {
     await this.guard(async () => {
-      await Promise.all([this.cmd.connect(), this.txConn.connect(), this.sub.connect()])
-      await this.sub.subscribe(this.keys.events)
+      const ready = Promise.all([this.cmd.connect(), this.txConn.connect(), this.sub.connect()])
+        .then(async () => { await this.sub.subscribe(this.keys.events) })
+      ready.catch(() => undefined)
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`no ready Redis primary within ${this.connectTimeoutMs} ms${this.lastError === undefined ? '' : ` (last error: ${this.lastError})`}`))
+        }, this.connectTimeoutMs)
+      })
+      try {
+        await Promise.race([ready, timeout])
+      } finally {
+        clearTimeout(timer)
+      }
     })
   }
 

@@ -1,1 +1,1 @@
-export { startRedisServer, freePort, type RedisServer, type RedisServerOptions } from '../state/redis-server.js'
+export { startRedisServer, startRedisSentinel, freePort, type RedisServer, type RedisServerOptions, type RedisSentinelOptions } from '../state/redis-server.js'
