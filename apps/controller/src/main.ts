@@ -1,4 +1,5 @@
 import { consoleLogger, errorMessage, systemClock } from '@vpcmesh/common'
+import { parseEndpoint } from '@vpcmesh/protocol'
 import { prometheusMetrics } from '@vpcmesh/metrics'
 import { buildApp } from './app.js'
 import { CONTROLLER_USAGE, ConfigError, parseConfig, parseFlags } from './config.js'
@@ -55,8 +56,9 @@ export async function main (env: Record<string, string | undefined> = process.en
     return 1
   }
   const app = await buildApp({ config, store, metrics, logger, clock: systemClock })
-  const [host, port] = splitListen(config.listen)
-  await app.listen({ host, port })
+  const listen = parseEndpoint(config.listen)
+  if (typeof listen === 'string') throw new Error(listen)
+  await app.listen({ host: listen.host, port: listen.port })
   logger.info('listening', { listen: config.listen, replica: config.replicaId, redis: describeTarget(target) })
   await new Promise<void>((resolve) => {
     const stop = (): void => { resolve() }
@@ -70,7 +72,3 @@ export async function main (env: Record<string, string | undefined> = process.en
   return 0
 }
 
-function splitListen (listen: string): [string, number] {
-  const i = listen.lastIndexOf(':')
-  return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))]
-}

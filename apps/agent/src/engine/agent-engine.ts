@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { type Clock, type Logger, type TimerHandle } from '@vpcmesh/common'
 import type { Metrics } from '@vpcmesh/metrics'
-import type { NetMap } from '@vpcmesh/protocol'
+import { parseEndpoint, type Endpoint, type NetMap } from '@vpcmesh/protocol'
 import { openPacketEngine, type PacketEngine } from '@vpcmesh/tun'
 import { createDataplane, type Dataplane } from '@vpcmesh/dataplane'
 import { createExecRunner, createLinuxRouter, type Router } from '@vpcmesh/linuxnet'
@@ -88,8 +88,7 @@ export class AgentEngine {
     this.statusTimer = this.c.clock.setInterval(() => { this.client?.reportStatus(this.peerStatus()) }, 5000)
     this.refreshTimer = this.c.clock.setInterval(() => { this.reconciler?.refresh() }, REFRESH_MS)
     this.linkTimer = this.c.clock.setInterval(() => { this.checkLink() }, LINK_CHECK_MS)
-    const [host, port] = splitHostPort(config.statusListen)
-    this.server = await startStatusServer({ metrics: this.c.metrics, source: this }, { host, port })
+    this.server = await startStatusServer({ metrics: this.c.metrics, source: this }, listenAddress(config.statusListen))
     this.log.info('agent started', { tun: engine.info.tunName, udpPort: engine.info.udpPort, mtu: engine.info.mtu, status: config.statusListen })
   }
 
@@ -178,7 +177,10 @@ function tunExists (name: string): boolean {
 /** Engine failures after which the agent restarts rather than limp on. */
 const FATAL_ENGINE_CODES = new Set(['VPCMESH_ERR_TUN_DEVICE_GONE'])
 
-function splitHostPort (s: string): [string, number] {
-  const i = s.lastIndexOf(':')
-  return [s.slice(0, i).replace(/^\[|\]$/g, ''), Number(s.slice(i + 1))]
+
+/** host and port of a validated `host:port` setting. */
+function listenAddress (text: string): Endpoint {
+  const e = parseEndpoint(text)
+  if (typeof e === 'string') throw new Error(e)
+  return e
 }
