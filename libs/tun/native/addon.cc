@@ -14,6 +14,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("replayWindowRun", Napi::Function::New(env, ReplayWindowRun));
   exports.Set("sealForTest", Napi::Function::New(env, SealForTest));
   exports.Set("aeadBench", Napi::Function::New(env, AeadBench));
+  exports.Set("tcpSegment", Napi::Function::New(env, TcpSegment));
+  exports.Set("tcpCoalesce", Napi::Function::New(env, TcpCoalesce));
+  exports.Set("completeChecksum", Napi::Function::New(env, CompleteChecksumHook));
   Napi::Object c = Napi::Object::New(env);
   c.Set("headerSize", double(kHeaderSize));
   c.Set("overhead", double(kOverhead));

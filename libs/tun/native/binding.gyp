@@ -10,8 +10,10 @@
         "aead.cc",
         "engine.cc",
         "engine_io.cc",
+        "engine_offload.cc",
         "replay_window.cc",
         "session_table.cc",
+        "tcp_offload.cc",
         "test_hooks.cc",
         "tun_device.cc",
         "udp_socket.cc"

@@ -31,9 +31,9 @@ enum SlotStat : size_t {
 
 // Engine-wide: globalStats[field].
 enum GlobalStat : size_t {
-  kTunReadPackets = 0,  // packets read from the TUN
+  kTunReadPackets = 0,  // packets read from the TUN (a TCP super-packet counts once)
   kTunReadBytes,
-  kTunWritePackets,     // packets written to the TUN
+  kTunWritePackets,     // packets written to the TUN (a coalesced super-packet counts once)
   kTunWriteBytes,
   kTunDropUnrouted,     // TUN packets JavaScript gave no valid slot (or never sealed)
   kTunWriteErrors,      // write() to the TUN failed (packet dropped)
@@ -48,6 +48,12 @@ enum GlobalStat : size_t {
   kRawTxErrors,         // sendRaw refused by the kernel
   kTunBatches,          // JavaScript callbacks for TUN batches
   kUdpBatches,          // JavaScript callbacks for UDP batches
+  // offload (all zero without it)
+  kTunGsoPackets,       // TCP super-packets read from the TUN and segmented
+  kTunGsoSegments,      // segments made from them
+  kTunDropBadOffload,   // TUN packets with an unusable virtio header or GSO layout
+  kUdpGsoFallbacks,     // the kernel refused UDP GSO: switched to one datagram per message
+  kUdpCoalesced,        // received TCP segments appended to the previous entry (not separate writes)
   kGlobalStatsCount
 };
 

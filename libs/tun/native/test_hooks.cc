@@ -6,6 +6,7 @@
 #include "aead.h"
 #include "engine.h"
 #include "replay_window.h"
+#include "tcp_offload.h"
 #include "wire_format.h"
 
 namespace vpcmesh {
@@ -23,7 +24,93 @@ double ElapsedNs(std::chrono::steady_clock::time_point since) {
   return double(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since).count());
 }
 
+Napi::Uint8Array BytesArg(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    ThrowCoded(v.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", std::string(what) + " must be a Uint8Array");
+  return v.As<Napi::Uint8Array>();
+}
+
+uint16_t U16Field(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? uint16_t(v.As<Napi::Number>().Uint32Value()) : 0;
+}
+
+Napi::Object VnetObject(Napi::Env env, const VnetHeader& h) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("flags", h.flags);
+  o.Set("gsoType", h.gsoType);
+  o.Set("hdrLen", h.hdrLen);
+  o.Set("gsoSize", h.gsoSize);
+  o.Set("csumStart", h.csumStart);
+  o.Set("csumOffset", h.csumOffset);
+  return o;
+}
+
 }  // namespace
+
+Napi::Value TcpSegment(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Uint8Array pkt = BytesArg(info[0], "packet");
+  if (!info[1].IsObject() || !info[2].IsNumber())
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "tcpSegment(packet, {gsoType, gsoSize}, mtu)");
+  VnetHeader h;
+  h.gsoType = uint8_t(U16Field(info[1].As<Napi::Object>(), "gsoType"));
+  h.gsoSize = U16Field(info[1].As<Napi::Object>(), "gsoSize");
+  size_t mtu = info[2].As<Napi::Number>().Uint32Value();
+  constexpr size_t kMaxSegments = 1024;
+  size_t stride = mtu + 64;
+  std::vector<uint8_t> out(kMaxSegments * stride);
+  std::vector<uint32_t> lens(kMaxSegments);
+  int n = SegmentTcp(pkt.Data(), pkt.ByteLength(), h, mtu, out.data(), stride, kMaxSegments, lens.data());
+  if (n < 0) return Napi::Number::New(env, n);
+  Napi::Array segs = Napi::Array::New(env, size_t(n));
+  for (int k = 0; k < n; k++) segs.Set(uint32_t(k), Napi::Buffer<uint8_t>::Copy(env, out.data() + size_t(k) * stride, lens[k]));
+  return segs;
+}
+
+Napi::Value TcpCoalesce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "tcpCoalesce(packets: Uint8Array[])");
+  Napi::Array in = info[0].As<Napi::Array>();
+  Napi::Array out = Napi::Array::New(env);
+  std::vector<uint8_t> group(kMaxIpPacket), seg;
+  size_t groupLen = 0;
+  TcpCoalescer c;
+  auto emit = [&]() {
+    if (groupLen == 0) return;
+    Napi::Object o = Napi::Object::New(env);
+    VnetHeader h;
+    o.Set("segments", double(c.open() ? c.segments() : 1));
+    size_t len = c.open() ? c.Finish(&h) : groupLen;
+    o.Set("packet", Napi::Buffer<uint8_t>::Copy(env, group.data(), len));
+    o.Set("vnet", VnetObject(env, h));
+    out.Set(out.Length(), o);
+    groupLen = 0;
+  };
+  for (uint32_t i = 0; i < in.Length(); i++) {
+    Napi::Uint8Array p = BytesArg(in.Get(i), "packet");
+    if (p.ByteLength() > kMaxIpPacket) ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "packet too large");
+    seg.assign(p.Data(), p.Data() + p.ByteLength());
+    if (c.open() && c.Append(seg.data(), seg.size())) continue;
+    emit();
+    std::memcpy(group.data(), seg.data(), seg.size());
+    groupLen = seg.size();
+    c.Start(group.data(), groupLen, group.size());
+  }
+  emit();
+  return out;
+}
+
+Napi::Value CompleteChecksumHook(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Uint8Array pkt = BytesArg(info[0], "packet");
+  if (!info[1].IsNumber() || !info[2].IsNumber())
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "completeChecksum(packet, csumStart, csumOffset)");
+  Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::Copy(env, pkt.Data(), pkt.ByteLength());
+  bool ok = CompleteChecksum(copy.Data(), copy.Length(), info[1].As<Napi::Number>().Uint32Value(),
+                             info[2].As<Napi::Number>().Uint32Value());
+  return ok ? Napi::Value(copy) : env.Null();
+}
 
 Napi::Value ReplayWindowRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -16,4 +16,14 @@ Napi::Value SealForTest(const Napi::CallbackInfo& info);
 // batched in-place seal then open with one reused context each.
 Napi::Value AeadBench(const Napi::CallbackInfo& info);
 
+// tcpSegment(packet, vnet {gsoType, gsoSize}, mtu) -> Uint8Array[] | number: SegmentTcp
+// on a hand-made super-packet: the segments, or the negative kSegment* error.
+Napi::Value TcpSegment(const Napi::CallbackInfo& info);
+// tcpCoalesce(packets: Uint8Array[]) -> [{packet, segments, vnet}]: runs the engine's
+// coalescing over consecutive packets (as if opened in this order from one peer).
+Napi::Value TcpCoalesce(const Napi::CallbackInfo& info);
+// completeChecksum(packet, csumStart, csumOffset) -> Uint8Array | null: a copy with a
+// NEEDS_CSUM partial checksum completed, null if the offsets are out of bounds.
+Napi::Value CompleteChecksumHook(const Napi::CallbackInfo& info);
+
 }  // namespace vpcmesh

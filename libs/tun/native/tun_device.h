@@ -11,11 +11,15 @@ struct TunConfig {
   std::string name;          // requested interface name (may contain %d)
   int mtu = 1420;            // bytes, the largest inner IP packet
   int txQueueLen = 1000;     // packets; the kernel default 500 drops under one TCP stream
+  bool offload = false;      // IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO4/6, ECN)
 };
 
 // Opens /dev/net/tun as IFF_TUN|IFF_NO_PI, non-blocking and close-on-exec, sets MTU and
 // txqueuelen and brings the link up. On success *fd is the open fd and *actualName the
-// kernel's name for it. Addresses and routes are the caller's business.
+// kernel's name for it. Addresses and routes are the caller's business. With `offload`
+// every read and write carries a 10-byte virtio_net_hdr and the kernel may hand over
+// partially checksummed packets and TCP super-packets (TSO); if it refuses TSO the
+// device still has the header (and at least checksum offload, or none).
 SysError OpenTun(const TunConfig& cfg, int* fd, std::string* actualName);
 
 }  // namespace vpcmesh

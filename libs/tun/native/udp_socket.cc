@@ -1,6 +1,7 @@
 #include "udp_socket.h"
 
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -40,6 +41,10 @@ SysError OpenUdp(const UdpConfig& cfg, int* fd, int* family, int* boundPort) {
   }
   SetBuffer(f, SO_RCVBUFFORCE, SO_RCVBUF, cfg.bufferBytes);
   SetBuffer(f, SO_SNDBUFFORCE, SO_SNDBUF, cfg.bufferBytes);
+  if (cfg.gro) {
+    int on = 1;  // without it (old kernels) every datagram arrives alone: still correct
+    setsockopt(f, SOL_UDP, UDP_GRO, &on, sizeof on);
+  }
   if (bind(f, reinterpret_cast<sockaddr*>(&bindAddr.addr), bindAddr.len) != 0) {
     SysError e = SysError::Fail(errno, "bind " + cfg.host + ":" + std::to_string(cfg.port));
     close(f);

@@ -17,6 +17,7 @@ struct UdpConfig {
   std::string host = "0.0.0.0";  // IPv4 or IPv6 literal to bind
   int port = 0;                  // 0 = kernel picks
   int bufferBytes = 4 << 20;     // SO_RCVBUF and SO_SNDBUF request
+  bool gro = false;              // UDP_GRO: receive runs of datagrams as one buffer (best effort)
 };
 
 // A socket address sized for either family; `len` 0 means "unset".

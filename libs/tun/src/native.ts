@@ -33,7 +33,7 @@ interface NativeEngine {
   sendRaw(datagram: Uint8Array, ip: string, port: number): boolean
   udpSource(i: number): UdpEndpoint | undefined
   views(): NativeViews
-  info(): EngineInfo & { closed: boolean }
+  info(): EngineInfo & { closed: boolean, offload: boolean }
 }
 
 /** Test and benchmark hooks of the addon (native/test_hooks.h). */
@@ -44,9 +44,18 @@ export interface NativeTestHooks {
   sealForTest(cipher: CipherName, key: Uint8Array, receiverIndex: number, counter: bigint, plaintext: Uint8Array): Uint8Array
   /** Batched in-place AEAD timing with reused contexts. */
   aeadBench(cipher: CipherName, payloadBytes: number, packets: number): { sealNsPerPacket: number, openNsPerPacket: number, openOk: number }
+  /** The engine's TSO segmentation on one super-packet: the segments, or a negative error (-1 malformed, -2 too big, -3 too many). */
+  tcpSegment(packet: Uint8Array, vnet: { gsoType: number, gsoSize: number }, mtu: number): Uint8Array[] | number
+  /** The engine's receive-side coalescing over consecutive packets: one result per TUN write. */
+  tcpCoalesce(packets: Uint8Array[]): Array<{ packet: Uint8Array, segments: number, vnet: VnetHeaderFields }>
+  /** A copy of `packet` with a NEEDS_CSUM partial checksum completed; null if out of bounds. */
+  completeChecksum(packet: Uint8Array, csumStart: number, csumOffset: number): Uint8Array | null
   /** Wire and layout constants compiled into the addon. */
   constants: { headerSize: number, overhead: number, replayWindowSize: number, slotStatsStride: number, globalStatsCount: number }
 }
+
+/** A virtio_net_hdr as the test hooks report it (host-order numbers). */
+export interface VnetHeaderFields { flags: number, gsoType: number, hdrLen: number, gsoSize: number, csumStart: number, csumOffset: number }
 
 interface Addon extends NativeTestHooks {
   Engine: new (options: PacketEngineOptions) => NativeEngine
@@ -122,7 +131,7 @@ class NativePacketEngine implements PacketEngine {
 
   constructor (native: NativeEngine) {
     this.#native = native
-    const { closed: _closed, ...info } = native.info()
+    const { closed: _closed, offload: _offload, ...info } = native.info()
     this.info = Object.freeze(info)
     const v = native.views()
     this.#tunBatch = { count: 0, buffer: v.tunBuffer, offsets: v.tunOffsets, lengths: v.tunLengths, slots: v.tunSlots }

@@ -17,7 +17,8 @@ export const GLOBAL_STAT_FIELDS = [
   'tunReadPackets', 'tunReadBytes', 'tunWritePackets', 'tunWriteBytes',
   'tunDropUnrouted', 'tunWriteErrors', 'tunReadErrors',
   'udpRxDatagrams', 'udpRxRaw', 'udpDropUnknownIndex', 'udpDropTooShort', 'udpDropTruncated', 'udpRecvErrors',
-  'rawTxDatagrams', 'rawTxErrors', 'tunBatches', 'udpBatches'
+  'rawTxDatagrams', 'rawTxErrors', 'tunBatches', 'udpBatches',
+  'tunGsoPackets', 'tunGsoSegments', 'tunDropBadOffload', 'udpGsoFallbacks', 'udpCoalesced'
 ] as const
 
 /**
@@ -37,7 +38,12 @@ export type SlotStats = Record<(typeof SLOT_STAT_FIELDS)[number], number>
  * Engine-wide counters: TUN reads/writes, TUN packets no slot took (`tunDropUnrouted`),
  * datagrams received, raw (non-data) datagrams handed over, datagrams dropped before a
  * slot is known (unknown receiver index, too short, truncated), socket errors, sendRaw
- * results, and the number of batch callbacks.
+ * results, and the number of batch callbacks. With `offload`: TCP super-packets read from
+ * the TUN and the segments made of them (`tunGsoPackets`, `tunGsoSegments`), TUN packets
+ * with an unusable virtio header (`tunDropBadOffload`), fallbacks from UDP GSO to one
+ * datagram per message (`udpGsoFallbacks`) and received segments coalesced into the
+ * previous entry (`udpCoalesced`); a super-packet counts once in `tunReadPackets` and
+ * `tunWritePackets`.
  */
 export type GlobalStats = Record<(typeof GLOBAL_STAT_FIELDS)[number], number>
 
