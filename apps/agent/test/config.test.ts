@@ -9,6 +9,8 @@ test('flags win over the environment; defaults fill the rest; the result is froz
   assert.equal(c.mtu, 1380)
   assert.equal(c.tun, 'vpcmesh0')
   assert.equal(c.listenPort, 51820)
+  assert.equal(c.offload, true)
+  assert.equal(parseAgentConfig(['--no-offload'], { VPCMESH_CONTROLLER: 'http://a:1' }).offload, false)
   assert.ok(Object.isFrozen(c))
   assert.deepEqual(parseAgentConfig([], { VPCMESH_CONTROLLER: 'http://a:1, http://b:2' }).controllers, ['http://a:1', 'http://b:2'])
 })

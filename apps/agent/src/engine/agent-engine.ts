@@ -57,7 +57,7 @@ export class AgentEngine {
 
   async start (): Promise<void> {
     const { config } = this.c
-    const engine = openPacketEngine({ tunName: config.tun, mtu: config.mtu, bindHost: config.bindAddress, bindPort: config.listenPort })
+    const engine = openPacketEngine({ tunName: config.tun, mtu: config.mtu, bindHost: config.bindAddress, bindPort: config.listenPort, offload: config.offload })
     this.engine = engine
     this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics, onEngineError: (e) => { this.engineFailed(e) } }, { keepaliveMs: config.keepaliveMs })
     this.dataplane.start()
