@@ -13,7 +13,8 @@ import type { Counter } from '@vpcmesh/metrics'
  */
 export const DROP_REASONS = [
   'no_route', 'no_session', 'no_endpoint', 'malformed', 'spoofed_source', 'auth_failure', 'replay', 'unknown_index',
-  'oversize', 'send_error', 'recv_error', 'tun_write_error', 'handshake_invalid', 'handshake_replay', 'unknown_peer'
+  'oversize', 'send_error', 'recv_error', 'tun_write_error', 'handshake_invalid', 'handshake_replay', 'unknown_peer',
+  'handshake_rate_limited'
 ] as const
 
 /** One of {@link DROP_REASONS}. */

@@ -14,6 +14,7 @@ import { encodeKey } from './keys.js'
 import { consumeInitiation, consumeResponse, createInitiation, createResponse, responseReceiver, type LocalStatic } from './noise/handshake.js'
 import { MESSAGE_INITIATION, MESSAGE_RESPONSE, messageType } from './noise/messages.js'
 import { compareTimestamps, TimestampSource } from './noise/timestamp.js'
+import { HandshakeLimiter } from './handshake-limiter.js'
 import type { ResolvedOptions } from './options.js'
 import type { Peer } from './peer.js'
 import type { SessionStore } from './sessions.js'
@@ -40,6 +41,8 @@ export class Handshaker {
   /** Our static identity; undefined until the first reconfig. */
   local: LocalStatic | undefined
   readonly #d: HandshakerDeps
+  /** Initiations cost a DH each: limit them per source and overall before doing any. */
+  readonly #limiter = new HandshakeLimiter()
   readonly #timestamps = new TimestampSource()
 
   constructor (deps: HandshakerDeps) {
@@ -76,7 +79,8 @@ export class Handshaker {
   /** Handles one raw (non-data) datagram, already copied out of the batch. Never throws. */
   onDatagram (datagram: Uint8Array, from: UdpEndpoint, now: number): void {
     const type = messageType(datagram)
-    if (type === MESSAGE_INITIATION) this.#onInitiation(datagram, from, now)
+    if (type === MESSAGE_INITIATION && !this.#limiter.allow(from.address, now)) this.#reject(Drop.handshake_rate_limited)
+    else if (type === MESSAGE_INITIATION) this.#onInitiation(datagram, from, now)
     else if (type === MESSAGE_RESPONSE) this.#onResponse(datagram, from, now)
     else this.#d.drops.add(Drop.handshake_invalid)
   }
