@@ -67,6 +67,23 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     }
   })
 
+  test('IPv6: ping between every pair of hosts, and a 10 MB TCP transfer C→A intact', async () => {
+    for (const from of [a, b, c]) {
+      for (const to of [a, b, c]) {
+        if (from === to) continue
+        const r = await tb.exec(from.hostNs, ['ping', '-6', '-c', '2', '-i', '0.2', '-W', '1', to.hostIp6], { allowFail: true })
+        assert.equal(loss(r.stdout), 0, `${from.name} → ${to.name}: ${r.stdout}`)
+      }
+    }
+    const sink = tb.spawn(a.hostNs, [node, fixture('tcp-sink'), '9006'])
+    let out = ''
+    sink.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+    await pollUntil('sink listening', () => out.includes('listening'))
+    const src = await tb.exec(c.hostNs, [node, fixture('tcp-source'), a.hostIp6, '9006', String(10 * 1024 * 1024)])
+    await pollUntil('sink done', () => out.split('\n').length > 2, { timeoutMs: 30_000 })
+    assert.equal(out.split('\n')[1], src.stdout.trim())
+  })
+
   test('a 10 MB TCP transfer A→B arrives intact (sha256)', async () => {
     const sink = tb.spawn(b.hostNs, [node, fixture('tcp-sink'), '9000'])
     let out = ''
@@ -216,6 +233,7 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     assert.equal((await tb.exec(b.gwNs, ['ip', 'link', 'show', 'vpcmesh0'], { allowFail: true })).code !== 0, true)
     assert.match((await tb.exec(b.gwNs, ['ip', 'route', 'show'])).stdout, /10\.22\.0\.0\/24 via 10\.2\.0\.2/, 'the operator\'s own route stays')
     assert.equal((await tb.exec(b.gwNs, ['ip', 'route', 'show', 'proto', '112'])).stdout.trim(), '')
+    assert.equal((await tb.exec(b.gwNs, ['ip', '-6', 'route', 'show', 'proto', '112'])).stdout.trim(), '')
     assert.ok(before.stdout.length > 0)
   })
 })

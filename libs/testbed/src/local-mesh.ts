@@ -65,9 +65,9 @@ export class LocalMesh {
     return JSON.parse(r.stdout) as T
   }
 
-  /** Registers a testbed VPC (its /24, endpoint on the underlay); returns id and join token. */
+  /** Registers a testbed VPC (its /24 and /64, endpoint on the underlay); returns id and join token. */
   async addVpc (n: TestbedNode): Promise<{ id: string, joinToken: string }> {
-    const r = await this.mustCli<{ vpc: { id: string }, joinToken: string }>(['vpc', 'add', n.name, '--cidr', n.cidr, '--endpoint', `${n.underlayIp}:${AGENT_UDP_PORT}`])
+    const r = await this.mustCli<{ vpc: { id: string }, joinToken: string }>(['vpc', 'add', n.name, '--cidr', n.cidr, '--cidr', n.cidr6, '--endpoint', `${n.underlayIp}:${AGENT_UDP_PORT}`])
     return { id: r.vpc.id, joinToken: r.joinToken }
   }
 

@@ -127,6 +127,9 @@ export class Testbed {
       await ip(n.hostNs, 'addr', 'add', `${n.hostIp}/24`, 'dev', 'eth0')
       await ip(n.hostNs, 'link', 'set', 'eth0', 'up')
       await ip(n.hostNs, 'route', 'add', 'default', 'via', n.lanIp)
+      await ip(n.gwNs, '-6', 'addr', 'add', `${n.lanIp6}/64`, 'dev', 'lan0', 'nodad')
+      await ip(n.hostNs, '-6', 'addr', 'add', `${n.hostIp6}/64`, 'dev', 'eth0', 'nodad')
+      await ip(n.hostNs, '-6', 'route', 'add', 'default', 'via', n.lanIp6)
       await this.exec(n.gwNs, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
     }
   }

@@ -20,6 +20,10 @@ export interface TestbedNode {
   lanIp: string
   /** The host's address (interface `eth0` in hostNs, default route via lanIp). */
   hostIp: string
+  /** The VPC's IPv6 /64 (fd00:N::/64, N = position + 1): the gateway has ::1, the host ::2. */
+  cidr6: string
+  lanIp6: string
+  hostIp6: string
 }
 
 /** Underlay (the "internet" between VPCs): a bridge in its own namespace. */
@@ -45,7 +49,10 @@ export function planNodes (prefix: string, vpcs: TestbedVpc[]): TestbedNode[] {
       hostNs: `${prefix}-${v.name}-h`,
       underlayIp: `${UNDERLAY.net}.${i + 1}`,
       lanIp: `${net}.1`,
-      hostIp: `${net}.2`
+      hostIp: `${net}.2`,
+      cidr6: `fd00:${i + 1}::/64`,
+      lanIp6: `fd00:${i + 1}::1`,
+      hostIp6: `fd00:${i + 1}::2`
     }
   })
 }
