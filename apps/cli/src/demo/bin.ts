@@ -6,8 +6,8 @@ import { runDemo } from './demo.js'
 const USAGE = `usage: vpcmesh demo [--once]
 
 Runs a local mesh as root: a private controller (with its own redis-server) and three VPCs
-(10.1.0.0/24, 10.2.0.0/24, 10.3.0.0/24) in network namespaces vmdemo-*, each with an agent and
-a host, registered through the CLI. Shows a live table of tunnels until Ctrl-C, then removes
+(10.1.0.0/24 + fd00:1::/64, 10.2.0.0/24 + fd00:2::/64, 10.3.0.0/24 + fd00:3::/64) in network
+namespaces vmdemo-*, each with an agent and a host, registered through the CLI. Shows a live table of tunnels until Ctrl-C, then removes
 everything it created.
 
   --once      check ping between every pair and an HTTP request, clean up, exit 0 (ok) or 1

@@ -82,6 +82,7 @@ function tryThis (tb: Testbed): string {
   const [a, b, c] = tb.nodes as [TestbedNode, TestbedNode, TestbedNode]
   return ['Try, in another terminal:',
     `  ip netns exec ${a.hostNs} ping ${b.hostIp}`,
+    `  ip netns exec ${a.hostNs} ping -6 ${c.hostIp6}`,
     `  ip netns exec ${b.hostNs} curl http://${c.hostIp}/`,
     `  ip netns exec ${a.gwNs} ip route show dev vpcmesh0`,
     `  ip netns exec ${a.gwNs} nft list table inet vpcmesh`,
