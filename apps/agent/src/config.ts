@@ -10,6 +10,8 @@ export const AgentConfig = z.object({
   controllers: z.array(z.string().regex(/^https?:\/\/[^\s/]+(?:\/\S*)?$/, { message: 'must be http(s)://host:port[/path]' })).min(1, { message: 'give at least one --controller URL (or VPCMESH_CONTROLLER)' }),
   /** Single-use token from `vpcmesh vpc add`; needed only until the agent has enrolled. */
   joinToken: z.string().min(16).optional(),
+  /** PEM CA certificate(s) to trust for https:// controllers, besides the system's. */
+  caFile: z.string().min(1).optional(),
   /** Where the private key, credential and last applied map live. */
   stateDir: z.string().min(1).default('/var/lib/vpcmesh'),
   /** TUN device name. */
@@ -47,6 +49,7 @@ to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
   --controller URL      controller URL, repeatable (env VPCMESH_CONTROLLER, comma-separated)
   --join-token TOKEN    single-use token from 'vpcmesh vpc add' (env VPCMESH_JOIN_TOKEN); used to
                         enrol, and again if the controller refuses the stored credential
+  --ca-file PATH        PEM CA to trust for https:// controllers (env VPCMESH_CA_FILE)
   --state-dir DIR       key, credential, last map (env VPCMESH_STATE_DIR; default /var/lib/vpcmesh)
   --tun NAME            TUN device (default vpcmesh0)
   --listen-port PORT    UDP port, as in the registered endpoint (default 51820)
@@ -75,6 +78,7 @@ export function parseAgentConfig (argv: string[], env: Record<string, string | u
         controller: { type: 'string', multiple: true },
         'join-token': { type: 'string' },
         'state-dir': { type: 'string' },
+        'ca-file': { type: 'string' },
         tun: { type: 'string' },
         'listen-port': { type: 'string' },
         bind: { type: 'string' },
@@ -94,6 +98,7 @@ export function parseAgentConfig (argv: string[], env: Record<string, string | u
     controllers: (values.controller as string[] | undefined) ?? envControllers ?? (values.cleanup === true ? ['http://127.0.0.1:7700'] : []),
     joinToken: values['join-token'] ?? env.VPCMESH_JOIN_TOKEN,
     stateDir: values['state-dir'] ?? env.VPCMESH_STATE_DIR,
+    caFile: values['ca-file'] ?? env.VPCMESH_CA_FILE,
     tun: values.tun,
     listenPort: values['listen-port'],
     bindAddress: values.bind,

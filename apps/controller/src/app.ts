@@ -26,6 +26,8 @@ export interface AppDeps {
   metrics: Metrics
   logger: Logger
   clock: Clock
+  /** PEM certificate and key: serve HTTPS (and WSS). Absent: plain HTTP. */
+  tls?: { cert: Buffer, key: Buffer }
 }
 
 /** Paths open without the admin token: probes, metrics, docs, and the agent hub (which authenticates in hello). */
@@ -39,7 +41,8 @@ const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/docs', '/docs/json'
 export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, clock } = deps
   const log = deps.logger.child('api')
-  const app = Fastify({ bodyLimit: config.bodyLimit, logger: false, trustProxy: false, forceCloseConnections: true })
+  const base = { bodyLimit: config.bodyLimit, logger: false, trustProxy: false, forceCloseConnections: true }
+  const app = (deps.tls === undefined ? Fastify(base) : Fastify({ ...base, https: deps.tls })) as unknown as FastifyInstance
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   let meshVersion = 0

@@ -56,8 +56,15 @@ export const ControllerConfig = z.object({
   rateLimitPerMin: z.coerce.number().int().min(0).default(1200),
   /** Change-log entries kept for delta catch-up; agents further behind get a snapshot. */
   changeLogMax: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info')
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** PEM certificate (chain) for HTTPS/WSS; with tlsKeyFile. Unset: plain HTTP (put a TLS proxy in front). */
+  tlsCertFile: z.string().min(1).optional(),
+  /** PEM private key of tlsCertFile. */
+  tlsKeyFile: z.string().min(1).optional()
 }).superRefine((c, ctx) => {
+  if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [c.tlsCertFile === undefined ? 'tlsCertFile' : 'tlsKeyFile'], message: 'give both VPCMESH_TLS_CERT_FILE and VPCMESH_TLS_KEY_FILE, or neither' })
+  }
   if (c.redisUrl !== undefined && c.redisSentinels !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['redisSentinels'], message: 'cannot be combined with REDIS_URL: set REDIS_URL for one Redis, or the sentinels for a Sentinel group, not both' })
   }
@@ -87,7 +94,9 @@ const ENV: Record<keyof z.input<typeof ControllerConfig>, string> = {
   bodyLimit: 'VPCMESH_BODY_LIMIT',
   rateLimitPerMin: 'VPCMESH_RATE_LIMIT_PER_MIN',
   changeLogMax: 'VPCMESH_CHANGELOG_MAX',
-  logLevel: 'VPCMESH_LOG_LEVEL'
+  logLevel: 'VPCMESH_LOG_LEVEL',
+  tlsCertFile: 'VPCMESH_TLS_CERT_FILE',
+  tlsKeyFile: 'VPCMESH_TLS_KEY_FILE'
 }
 
 /** Raised by {@link parseConfig}: every problem at once, one per line, naming the variable. */
@@ -130,7 +139,7 @@ export function parseConfig (env: Record<string, string | undefined>): Controlle
 
 /** Help text of `vpcmesh controller`. */
 export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
-                          [--admin-token-file PATH] [--replica-id NAME] [--log-level LEVEL]
+                          [--admin-token-file PATH] [--tls-cert PATH --tls-key PATH] [--replica-id NAME] [--log-level LEVEL]
 
 Runs the controller: REST API under /v1 (OpenAPI at /docs), the agents' WebSocket hub, /metrics.
 Any number of replicas may share one Redis. Every flag has an environment variable:
@@ -140,6 +149,8 @@ Any number of replicas may share one Redis. Every flag has an environment variab
   --redis-sentinel-name NAME  VPCMESH_REDIS_SENTINEL_NAME: the monitored master's name (default mymaster)
   --data-dir DIR              VPCMESH_DATA_DIR: the embedded redis-server's data (default /var/lib/vpcmesh-controller)
   --admin-token-file PATH     VPCMESH_ADMIN_TOKEN_FILE, or the token itself in VPCMESH_ADMIN_TOKEN
+  --tls-cert PATH             VPCMESH_TLS_CERT_FILE: serve HTTPS and WSS with this PEM certificate (chain)
+  --tls-key PATH              VPCMESH_TLS_KEY_FILE: its PEM private key
   --replica-id NAME           VPCMESH_REPLICA_ID (default hostname-pid)
   --log-level LEVEL           VPCMESH_LOG_LEVEL: debug|info|warn|error
   -h, --help                  this text
@@ -164,6 +175,8 @@ export function parseFlags (argv: string[]): Record<string, string> | 'help' {
         'admin-token-file': { type: 'string' },
         'replica-id': { type: 'string' },
         'data-dir': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' }
       }
@@ -172,7 +185,7 @@ export function parseFlags (argv: string[]): Record<string, string> | 'help' {
     throw new ConfigError([(e as Error).message])
   }
   if (values.help === true) return 'help'
-  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'redis-url': 'REDIS_URL', 'redis-sentinels': 'VPCMESH_REDIS_SENTINELS', 'redis-sentinel-name': 'VPCMESH_REDIS_SENTINEL_NAME', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'data-dir': 'VPCMESH_DATA_DIR', 'log-level': 'VPCMESH_LOG_LEVEL' }
+  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'redis-url': 'REDIS_URL', 'redis-sentinels': 'VPCMESH_REDIS_SENTINELS', 'redis-sentinel-name': 'VPCMESH_REDIS_SENTINEL_NAME', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'data-dir': 'VPCMESH_DATA_DIR', 'tls-cert': 'VPCMESH_TLS_CERT_FILE', 'tls-key': 'VPCMESH_TLS_KEY_FILE', 'log-level': 'VPCMESH_LOG_LEVEL' }
   const out: Record<string, string> = {}
   for (const [flag, name] of Object.entries(map)) {
     const v = values[flag]

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { consoleLogger, errorMessage, systemClock } from '@vpcmesh/common'
 import { parseEndpoint } from '@vpcmesh/protocol'
 import { prometheusMetrics } from '@vpcmesh/metrics'
@@ -55,7 +56,18 @@ export async function main (env: Record<string, string | undefined> = process.en
     await embedded?.stop()
     return 1
   }
-  const app = await buildApp({ config, store, metrics, logger, clock: systemClock })
+  let tls: { cert: Buffer, key: Buffer } | undefined
+  if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) {
+    try {
+      tls = { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
+    } catch (e) {
+      process.stderr.write(`vpcmesh controller: cannot read the TLS certificate or key: ${errorMessage(e)}\n`)
+      await store.close()
+      await embedded?.stop()
+      return 2
+    }
+  }
+  const app = await buildApp({ config, store, metrics, logger, clock: systemClock, tls })
   const listen = parseEndpoint(config.listen)
   if (typeof listen === 'string') throw new Error(listen)
   await app.listen({ host: listen.host, port: listen.port })

@@ -37,6 +37,8 @@ export interface ControlClientOptions {
   agentVersion: string
   /** The map the agent already applied (from disk), so the controller can send a delta. */
   initialMap?: NetMap
+  /** PEM CA certificate(s) trusted for wss:// besides the system's. */
+  ca?: Buffer
   /** Backoff between attempts. @default 250 ms doubling to 15 s with jitter */
   backoff?: { initialMs?: number, maxMs?: number }
 }
@@ -113,12 +115,13 @@ export class ControlClient {
     this.urlIndex++
     const url = base.replace(/^http/, 'ws').replace(/\/+$/, '') + '/v1/agents/connect'
     this.state = 'connecting'
-    const ws = new WebSocket(url, { handshakeTimeout: 10_000, maxPayload: 64 * 1024 * 1024 })
+    const ws = new WebSocket(url, { handshakeTimeout: 10_000, maxPayload: 64 * 1024 * 1024, ...(this.o.ca === undefined ? {} : { ca: this.o.ca }) })
     this.ws = ws
     ws.on('open', () => { this.opened(ws, base) })
     ws.on('message', (data: WebSocket.RawData) => { this.received(ws, data) })
-    ws.on('close', (code: number, reason: Buffer) => { this.closed(ws, code, reason.toString()) })
-    ws.on('error', (e: Error) => { this.lastError = e.message })
+    let failure: string | undefined
+    ws.on('close', (code: number, reason: Buffer) => { this.closed(ws, code, failure ?? reason.toString()) })
+    ws.on('error', (e: Error) => { failure = e.message })
   }
 
   private opened (ws: WebSocket, base: string): void {

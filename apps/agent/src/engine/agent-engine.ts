@@ -83,7 +83,7 @@ export class AgentEngine {
     }
     this.client = new ControlClient(
       { clock: this.c.clock, logger: this.log, vault: this.c.state, onMap: (map) => { this.reconciler?.submit(map) }, onRemoved: () => { this.removed() } },
-      { urls: config.controllers, joinToken: config.joinToken, publicKey: this.c.keys.publicKey, agentVersion: this.c.agentVersion, initialMap: saved })
+      { urls: config.controllers, joinToken: config.joinToken, publicKey: this.c.keys.publicKey, agentVersion: this.c.agentVersion, initialMap: saved, ca: config.caFile === undefined ? undefined : readFileSync(config.caFile) })
     this.client.start()
     this.statusTimer = this.c.clock.setInterval(() => { this.client?.reportStatus(this.peerStatus()) }, 5000)
     this.refreshTimer = this.c.clock.setInterval(() => { this.reconciler?.refresh() }, REFRESH_MS)
