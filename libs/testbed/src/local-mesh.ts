@@ -13,6 +13,8 @@ export interface LocalMeshOptions {
   adminToken: string
   /** Agents' tunnel keepalive, ms. @default 1000 */
   keepaliveMs?: number
+  /** Tunnels over the IPv6 underlay: endpoints `[fd64::N]:51820`, agents bound to `::`. @default false */
+  ipv6Underlay?: boolean
 }
 
 /** Answer of a CLI call. */
@@ -67,7 +69,8 @@ export class LocalMesh {
 
   /** Registers a testbed VPC (its /24 and /64, endpoint on the underlay); returns id and join token. */
   async addVpc (n: TestbedNode): Promise<{ id: string, joinToken: string }> {
-    const r = await this.mustCli<{ vpc: { id: string }, joinToken: string }>(['vpc', 'add', n.name, '--cidr', n.cidr, '--cidr', n.cidr6, '--endpoint', `${n.underlayIp}:${AGENT_UDP_PORT}`])
+    const endpoint = this.o.ipv6Underlay === true ? `[${n.underlayIp6}]:${AGENT_UDP_PORT}` : `${n.underlayIp}:${AGENT_UDP_PORT}`
+    const r = await this.mustCli<{ vpc: { id: string }, joinToken: string }>(['vpc', 'add', n.name, '--cidr', n.cidr, '--cidr', n.cidr6, '--endpoint', endpoint])
     return { id: r.vpc.id, joinToken: r.joinToken }
   }
 
@@ -76,6 +79,7 @@ export class LocalMesh {
     const args = ['agent', '--controller', this.controllerUrl, '--state-dir', join(this.o.workDir, n.name), '--listen-port', String(AGENT_UDP_PORT),
       '--status-listen', `${n.underlayIp}:${AGENT_STATUS_PORT}`, '--keepalive-ms', String(this.o.keepaliveMs ?? 1000), '--log-level', 'warn']
     if (joinToken !== undefined) args.push('--join-token', joinToken)
+    if (this.o.ipv6Underlay === true) args.push('--bind', '::')
     this.agents.set(n.name, this.run(`agent-${n.name}`, n.gwNs, args))
   }
 

@@ -115,11 +115,13 @@ export class Testbed {
     }
     await ip(this.wanNs, 'link', 'add', 'br0', 'type', 'bridge')
     await ip(this.wanNs, 'addr', 'add', `${UNDERLAY.wanIp}/${UNDERLAY.bits}`, 'dev', 'br0')
+    await ip(this.wanNs, '-6', 'addr', 'add', `${UNDERLAY.wanIp6}/64`, 'dev', 'br0', 'nodad')
     await ip(this.wanNs, 'link', 'set', 'br0', 'up')
     for (const [i, n] of this.nodes.entries()) {
       await ip(this.wanNs, 'link', 'add', `wan${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.gwNs)
       await ip(this.wanNs, 'link', 'set', `wan${i}`, 'master', 'br0', 'up')
       await ip(n.gwNs, 'addr', 'add', `${n.underlayIp}/${UNDERLAY.bits}`, 'dev', 'eth0')
+      await ip(n.gwNs, '-6', 'addr', 'add', `${n.underlayIp6}/64`, 'dev', 'eth0', 'nodad')
       await ip(n.gwNs, 'link', 'set', 'eth0', 'up')
       await ip(n.gwNs, 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.hostNs)
       await ip(n.gwNs, 'addr', 'add', `${n.lanIp}/24`, 'dev', 'lan0')

@@ -16,6 +16,8 @@ export interface TestbedNode {
   hostNs: string
   /** The gateway's underlay address (interface `eth0` in gwNs). */
   underlayIp: string
+  /** The gateway's IPv6 underlay address (same interface): fd64::N. */
+  underlayIp6: string
   /** The gateway's address inside the VPC (interface `lan0`). */
   lanIp: string
   /** The host's address (interface `eth0` in hostNs, default route via lanIp). */
@@ -32,7 +34,10 @@ export const UNDERLAY = {
   net: '100.64.0',
   /** Address of the bridge in the wan namespace: where the controller listens. */
   wanIp: '100.64.0.254',
-  bits: 24
+  bits: 24,
+  /** IPv6 underlay /64 prefix text (addresses are this + N); the bridge has ::fe. */
+  net6: 'fd64::',
+  wanIp6: 'fd64::fe'
 } as const
 
 /** Plans the addresses of each VPC; pure. Throws for a CIDR that is not a /24 or a bad name. */
@@ -48,6 +53,7 @@ export function planNodes (prefix: string, vpcs: TestbedVpc[]): TestbedNode[] {
       gwNs: `${prefix}-${v.name}-gw`,
       hostNs: `${prefix}-${v.name}-h`,
       underlayIp: `${UNDERLAY.net}.${i + 1}`,
+      underlayIp6: `${UNDERLAY.net6}${i + 1}`,
       lanIp: `${net}.1`,
       hostIp: `${net}.2`,
       cidr6: `fd00:${i + 1}::/64`,
