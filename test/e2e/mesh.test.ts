@@ -113,6 +113,7 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     await pollUntil('echo up', async () => (await tb.exec(a.hostNs, [node, fixture('udp-echo'), 'client', c.hostIp, '9002', '1'])).stdout.trim() === '1', { timeoutMs: 10_000 })
     const r = await tb.exec(a.hostNs, [node, fixture('udp-echo'), 'client', c.hostIp, '9002', '10'])
     assert.equal(r.stdout.trim(), '10')
+    await pollUntil('the capture has the tunnel traffic', () => readFileSync(cap).length > 1000, { timeoutMs: 10_000 })
     await tb.kill(dump, 'SIGINT')
     await tb.kill(srv)
     const bytes = readFileSync(cap)

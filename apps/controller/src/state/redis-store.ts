@@ -73,6 +73,7 @@ class RedisStore implements Store {
   private readonly connectTimeoutMs: number
   /** Message of the last connection error, for the connect timeout's message. */
   private lastError: string | undefined
+  private closing = false
 
   constructor (components: RedisStoreComponents, options: RedisStoreOptions) {
     this.keys = new Keys(options.prefix ?? 'vpcmesh:')
@@ -95,7 +96,12 @@ class RedisStore implements Store {
     this.sub = createRedisClient(target, { ...redisOpts, enableOfflineQueue: true, commandTimeout: undefined })
     for (const c of [this.cmd, this.txConn, this.sub]) {
       c.on('error', (e: Error) => { this.lastError = e.message; this.log.debug('redis error', { error: e.message }) })
+      // ioredis gives a connection up for good ('end') when a reconnect races a disconnect
+      // (seen during Sentinel failovers); we never want that: start it again until close().
+      c.on('end', () => { if (!this.closing) setTimeout(() => { if (!this.closing) c.connect().catch(() => undefined) }, 500).unref() })
     }
+    // Re-subscribe on every new connection, also after an 'end'; SUBSCRIBE is idempotent.
+    this.sub.on('ready', () => { this.sub.subscribe(this.keys.events).catch(() => undefined) })
     this.tx = new VersionedTx(this.txConn, this.keys.version)
     this.ops = new RegistryOps(this.keys, components.now ?? Date.now, options.changeLogMax ?? 10_000)
     this.sub.on('message', (_ch: string, msg: string) => { this.dispatch(msg) })
@@ -235,6 +241,7 @@ class RedisStore implements Store {
   }
 
   async close (): Promise<void> {
+    this.closing = true
     this.listeners.clear()
     for (const c of [this.sub, this.txConn, this.cmd]) c.disconnect()
   }

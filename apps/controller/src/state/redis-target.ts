@@ -53,7 +53,6 @@ export function createRedisClient (target: RedisTarget, opts: ConnectionOptions)
     password: target.password,
     sentinelPassword: target.sentinelPassword,
     sentinelRetryStrategy: sentinelRetry,
-    failoverDetector: true,
     reconnectOnError: (e: Error) => e.message.startsWith('READONLY')
   })
 }
