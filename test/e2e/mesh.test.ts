@@ -179,6 +179,9 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     assert.equal(statSync(join(work, 'a')).mode & 0o777, 0o700)
     assert.deepEqual(JSON.parse(await mesh.agentGet(a, '/healthz')), { status: 'ok' })
     assert.match(await mesh.agentGet(a, '/metrics'), /vpcmesh_agent_peer_up\{peer="b"\} 1/)
+    const st = JSON.parse(await mesh.agentGet(a, '/status')) as { host: { routes: Array<{ prefix: string, dev: string }>, nftables: boolean } }
+    assert.deepEqual(st.host.routes.map((r) => `${r.prefix} ${r.dev}`).sort(), ['10.2.0.0/24 vpcmesh0', '10.3.0.0/24 vpcmesh0', 'fd00:2::/64 vpcmesh0', 'fd00:3::/64 vpcmesh0'])
+    assert.equal(st.host.nftables, true)
   })
 
   test('restarting agent A leaves routes and nftables exactly as before; traffic back within 5 s', async () => {

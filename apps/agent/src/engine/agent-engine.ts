@@ -4,7 +4,7 @@ import type { Metrics } from '@vpcmesh/metrics'
 import { parseEndpoint, type Endpoint, type NetMap } from '@vpcmesh/protocol'
 import { openPacketEngine, type PacketEngine } from '@vpcmesh/tun'
 import { createDataplane, type Dataplane } from '@vpcmesh/dataplane'
-import { createExecRunner, createLinuxRouter, type Router } from '@vpcmesh/linuxnet'
+import { createExecRunner, createLinuxRouter, type Router, type RouterState } from '@vpcmesh/linuxnet'
 import type { AgentConfig } from '../config.js'
 import { ControlClient } from '../control/client.js'
 import type { StateDir } from '../state/state-dir.js'
@@ -41,7 +41,9 @@ export interface AgentEngineComponents {
 export class AgentEngine {
   private engine: PacketEngine | undefined
   private dataplane: Dataplane | undefined
-  private router: Router | undefined
+  private router: (Router & { current(): Promise<RouterState> }) | undefined
+  /** What the host has programmed, read back after each apply (for /status). */
+  private host: RouterState | undefined
   private client: ControlClient | undefined
   private reconciler: Reconciler | undefined
   private server: StatusServer | undefined
@@ -114,6 +116,7 @@ export class AgentEngine {
       controller: { state: this.client?.state ?? 'idle', url: this.client?.connectedUrl ?? null, lastError: this.client?.lastError ?? null },
       tun: { name: this.c.config.tun, mtu: this.c.config.mtu },
       lastReconcileError: this.reconciler?.lastError ?? null,
+      host: this.host === undefined ? null : { routes: this.host.routes, nftables: this.host.nftRules !== undefined, warnings: this.host.warnings },
       peers: this.dataplane?.status() ?? []
     }
   }
@@ -142,7 +145,9 @@ export class AgentEngine {
     await Promise.all(map.peers.map(async (p) => { endpoints.set(p.id, await resolveEndpoint(p.endpoint)) }))
     const cfg = translate(map, endpoints, { privateKey: this.c.keys.privateKey, tunName: this.c.config.tun, mtu: this.c.config.mtu })
     const dp = (this.dataplane as Dataplane).reconfig(cfg.dataplane)
-    const rt = await (this.router as Router).set(cfg.router)
+    const router = this.router as Router & { current(): Promise<RouterState> }
+    const rt = await router.set(cfg.router)
+    this.host = await router.current()
     this.log.info('applied map', { version: map.version, peers: map.peers.length, dataplane: dp, router: rt })
   }
 
