@@ -65,13 +65,18 @@ export class AgentEngine {
     this.dataplane.start()
     this.router = createLinuxRouter({ runner: createExecRunner(), logger: this.log })
     const m = new AgentMetrics(this.c.metrics, () => this.client?.state === 'connected')
+    let persisted: NetMap | undefined
     this.reconciler = new Reconciler({
       clock: this.c.clock,
       logger: this.log,
       apply: async (map) => { await this.apply(map) },
       onApplied: (map, s) => {
-        this.c.state.saveNetMap(map)
-        this.client?.ack(map)
+        // A refresh re-applies the same map to repair the host: nothing new to persist or ack.
+        if (map !== persisted) {
+          this.c.state.saveNetMap(map)
+          this.client?.ack(map)
+          persisted = map
+        }
         m.appliedVersion.set(map.version)
         m.reconciles.inc({ result: 'ok' })
         m.reconcileSeconds.observe(s)
