@@ -49,7 +49,7 @@ async function main (): Promise<void> {
     const all: number[] = []
     for (let r = 0; r < ROUNDS; r++) {
       const start = performance.now()
-      const res = await h.api('POST', '/v1/vpcs', { name: `new-${r}`, cidrs: [`172.16.${r}.0/24`], endpoint: '192.0.2.1:51820' })
+      const res = await h.api('POST', '/v1/vpcs', { name: `new-${r}`, cidrs: [`172.16.${r}.0/24`], endpoint: `192.0.2.250:${51820 + r}` })
       const v = res.body.vpc.version as number
       await awaitValue(`all agents acked version ${v}`, () => agents.every((a) => a.appliedAt.has(v)), 60_000, 5)
       const ms = agents.map((a) => (a.appliedAt.get(v) as number) - start)

@@ -116,7 +116,7 @@ describe('control plane: two replicas on one Redis, simulated agents over real W
 
   test('20 concurrent overlapping registrations across both replicas → exactly one 201', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, async (_, i) =>
-      await h.api('POST', '/v1/vpcs', { name: `race-${i}`, cidrs: [`172.16.${i}.0/24`, '172.31.0.0/16'], endpoint: '192.0.2.1:51820' }, i % 2)))
+      await h.api('POST', '/v1/vpcs', { name: `race-${i}`, cidrs: [`172.16.${i}.0/24`, '172.31.0.0/16'], endpoint: `192.0.2.1:${51820 + i}` }, i % 2)))
     const statuses = results.map((r) => r.status)
     assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(statuses))
     assert.equal(statuses.filter((s) => s === 409).length, 19, JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)))

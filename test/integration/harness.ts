@@ -52,9 +52,13 @@ export class Harness {
     return { status: r.status, body: text === '' ? undefined : JSON.parse(text) }
   }
 
+  /** VPCs registered through {@link Harness.mustCreateVpc} so far. */
+  private created = 0
+
   /** Registers a VPC; fails the test unless 201. Returns id and join token. */
   async mustCreateVpc (name: string, cidrs: string[], i = 0): Promise<{ id: string, joinToken: string }> {
-    const r = await this.api('POST', '/v1/vpcs', { name, cidrs, endpoint: `192.0.2.${cidrs.length}:51820` }, i)
+    // Endpoints are unique per mesh: each VPC gets its own port.
+    const r = await this.api('POST', '/v1/vpcs', { name, cidrs, endpoint: `192.0.2.${cidrs.length}:${10_000 + this.created++}` }, i)
     if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${JSON.stringify(r.body)}`)
     return { id: r.body.vpc.id, joinToken: r.body.joinToken }
   }

@@ -131,7 +131,7 @@ describe('Redis Sentinel: the controller follows a failover to the replica', () 
     const others: Array<[string, number]> = []
     const created = await awaitValue('a registration succeeds on the promoted replica', async () => {
       const i = attempts.length
-      const body = { name: `failover-${i}`, cidrs: [`10.200.${i}.0/24`], endpoint: '192.0.2.9:51820' }
+      const body = { name: `failover-${i}`, cidrs: [`10.200.${i}.0/24`], endpoint: `192.0.2.9:${51820 + i}` }
       const answer = await h.api('POST', '/v1/vpcs', body)
       attempts.push({ body, answer })
       others.push(['GET /v1/vpcs', (await h.api('GET', '/v1/vpcs')).status])

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { MeshError, deepFreeze } from '@vpcmesh/common'
+import { formatAddress, isCidrError, parseAddress } from '@vpcmesh/cidr'
 
 /** `host:port` with a port in 1-65535; an IPv6 host in brackets. */
 const HOST_PORT = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s,[\]]+)):(\d{1,5})$/
@@ -22,12 +23,32 @@ const Sentinels = z.string().transform((list, ctx) => {
   return out
 })
 
+/** A comma-separated list of IP addresses, canonicalized. */
+const AddressList = z.string().transform((list, ctx) => {
+  const out: string[] = []
+  for (const item of list.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    try {
+      out.push(formatAddress(parseAddress(item.replace(/^\[(.*)\]$/, '$1'))))
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not an IP address (${isCidrError(e) ? e.message : 'unparsable'}); give a comma-separated list, e.g. 203.0.113.7,10.0.0.7` })
+      return z.NEVER
+    }
+  }
+  return out
+})
+
 const Listen = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:7700' })
 
 /** Controller configuration, parsed once from the environment by {@link parseConfig}. */
 export const ControllerConfig = z.object({
   /** Address the REST API and WebSocket hub listen on. */
   listen: Listen.default('127.0.0.1:7700'),
+  /**
+   * Addresses agents use to reach the controller (a load balancer's, a NAT's), besides the
+   * listen address. Prefixes containing any of them are refused at registration, so a
+   * registration can never route the agents' control connection into the mesh.
+   */
+  advertiseAddresses: AddressList.default([]),
   /** Admin bearer token (VPCMESH_ADMIN_TOKEN or the content of VPCMESH_ADMIN_TOKEN_FILE). */
   adminToken: z.string({ error: 'is required: the bearer token operators and the CLI present' }).min(16, { message: 'must be at least 16 characters; generate one with `openssl rand -hex 32`' }),
   /** Redis URL (redis://host:port/db or rediss://...); unset means an embedded redis-server. */
@@ -80,6 +101,7 @@ export type ControllerConfig = Readonly<z.infer<typeof ControllerConfig>>
 /** The environment variables read, by config key. */
 const ENV: Record<keyof z.input<typeof ControllerConfig>, string> = {
   listen: 'VPCMESH_LISTEN',
+  advertiseAddresses: 'VPCMESH_ADVERTISE_ADDRESSES',
   adminToken: 'VPCMESH_ADMIN_TOKEN',
   redisUrl: 'REDIS_URL',
   redisSentinels: 'VPCMESH_REDIS_SENTINELS',
@@ -138,12 +160,13 @@ export function parseConfig (env: Record<string, string | undefined>): Controlle
 }
 
 /** Help text of `vpcmesh controller`. */
-export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
+export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--advertise-addresses LIST] [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
                           [--admin-token-file PATH] [--tls-cert PATH --tls-key PATH] [--replica-id NAME] [--log-level LEVEL]
 
 Runs the controller: REST API under /v1 (OpenAPI at /docs), the agents' WebSocket hub, /metrics.
 Any number of replicas may share one Redis. Every flag has an environment variable:
   --listen HOST:PORT          VPCMESH_LISTEN (default 127.0.0.1:7700)
+  --advertise-addresses LIST  VPCMESH_ADVERTISE_ADDRESSES: IPs agents reach the controller at, e.g. 203.0.113.7
   --redis-url URL             REDIS_URL, e.g. redis://127.0.0.1:6379; neither this nor sentinels: an embedded redis-server
   --redis-sentinels LIST      VPCMESH_REDIS_SENTINELS: find the primary through Sentinel, e.g. 10.0.0.5:26379,10.0.0.6:26379
   --redis-sentinel-name NAME  VPCMESH_REDIS_SENTINEL_NAME: the monitored master's name (default mymaster)
@@ -169,6 +192,7 @@ export function parseFlags (argv: string[]): Record<string, string> | 'help' {
       strict: true,
       options: {
         listen: { type: 'string' },
+        'advertise-addresses': { type: 'string' },
         'redis-url': { type: 'string' },
         'redis-sentinels': { type: 'string' },
         'redis-sentinel-name': { type: 'string' },
@@ -185,7 +209,7 @@ export function parseFlags (argv: string[]): Record<string, string> | 'help' {
     throw new ConfigError([(e as Error).message])
   }
   if (values.help === true) return 'help'
-  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'redis-url': 'REDIS_URL', 'redis-sentinels': 'VPCMESH_REDIS_SENTINELS', 'redis-sentinel-name': 'VPCMESH_REDIS_SENTINEL_NAME', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'data-dir': 'VPCMESH_DATA_DIR', 'tls-cert': 'VPCMESH_TLS_CERT_FILE', 'tls-key': 'VPCMESH_TLS_KEY_FILE', 'log-level': 'VPCMESH_LOG_LEVEL' }
+  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'advertise-addresses': 'VPCMESH_ADVERTISE_ADDRESSES', 'redis-url': 'REDIS_URL', 'redis-sentinels': 'VPCMESH_REDIS_SENTINELS', 'redis-sentinel-name': 'VPCMESH_REDIS_SENTINEL_NAME', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'data-dir': 'VPCMESH_DATA_DIR', 'tls-cert': 'VPCMESH_TLS_CERT_FILE', 'tls-key': 'VPCMESH_TLS_KEY_FILE', 'log-level': 'VPCMESH_LOG_LEVEL' }
   const out: Record<string, string> = {}
   for (const [flag, name] of Object.entries(map)) {
     const v = values[flag]

@@ -22,7 +22,9 @@ async function post (url: string, payload: unknown, headers: Record<string, stri
   return { status: r.statusCode, body: r.body === '' ? undefined : r.json() }
 }
 
-async function create (name: string, cidrs: string[], endpoint = '198.51.100.1:51820') {
+/** Each VPC gets its own endpoint unless the test gives one: endpoints are unique per mesh. */
+let nextPort = 51820
+async function create (name: string, cidrs: string[], endpoint = `198.51.100.1:${nextPort++}`) {
   return await post('/v1/vpcs', { name, cidrs, endpoint })
 }
 

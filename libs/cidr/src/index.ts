@@ -6,3 +6,4 @@ export {
 export { type Prefix, type PrefixOptions, parsePrefix, prefixFrom, comparePrefixes } from './prefix.js'
 export { RouteTable, type RouteEntry } from './table.js'
 export { findOverlaps, type Overlap, type OwnedPrefix } from './overlap.js'
+export { SPECIAL_RANGES, type SpecialRange, specialRangeProblem } from './special.js'

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { parsePrefix } from '@vpcmesh/cidr'
+import { type Prefix, parsePrefix } from '@vpcmesh/cidr'
 import { ErrorBody, RouteRequest, VpcParams, VpcResponse } from '@vpcmesh/protocol'
 import { type RouteDeps, toApiVpc } from './deps.js'
+import { parseRoutable } from './vpcs.js'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody }
 
@@ -9,7 +10,8 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody,
 export function routeRoutes (d: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.post('/v1/vpcs/:id/routes', { schema: { tags: ['routes'], summary: 'Add a route behind a VPC', params: VpcParams, body: RouteRequest, response: { 201: VpcResponse, ...errors } } }, async (req, reply) => {
-      const rec = await d.store.addRoute(req.params.id, parsePrefix(req.body.cidr))
+      const [route] = parseRoutable([req.body.cidr], d) as [Prefix]
+      const rec = await d.store.addRoute(req.params.id, route)
       return await reply.status(201).send({ vpc: toApiVpc(rec) })
     })
 

@@ -7,6 +7,7 @@ import {
 } from '@vpcmesh/protocol'
 import { ApiError, vpcNotFound } from '../errors.js'
 import { hashSecret, newSecret } from '../secrets.js'
+import { assertRoutable, controllerAddresses } from '../state/rules.js'
 import { type RouteDeps, toApiVpc } from './deps.js'
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody }
@@ -14,6 +15,16 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody,
 /** Parses CIDR texts strictly (host bits refused); errors carry the cidr lib's codes. */
 export function parsePrefixes (texts: string[]): Prefix[] {
   return texts.map((t) => parsePrefix(t))
+}
+
+/**
+ * Parses CIDR texts and refuses those that may never be routed into the mesh (special
+ * ranges, the controller's own addresses); see {@link assertRoutable}.
+ */
+export function parseRoutable (texts: string[], d: RouteDeps): Prefix[] {
+  const prefixes = parsePrefixes(texts)
+  assertRoutable(prefixes, controllerAddresses(d.config.listen, d.config.advertiseAddresses))
+  return prefixes
 }
 
 /** Refuses an endpoint that is not host:port. */
@@ -28,7 +39,7 @@ export function vpcRoutes (d: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.post('/v1/vpcs', { schema: { tags: ['vpcs'], summary: 'Register a VPC', body: CreateVpcRequest, response: { 201: CreateVpcResponse, ...errors } } }, async (req, reply) => {
       const b = req.body
-      const cidrs = parsePrefixes(b.cidrs)
+      const cidrs = parseRoutable(b.cidrs, d)
       const token = newSecret('vmj')
       const rec = await d.store.createVpc({ name: b.name, cidrs, endpoint: checkEndpoint(b.endpoint), masquerade: b.masquerade }, hashSecret(token), d.config.joinTokenTtlS)
       d.logger.info('vpc created', { id: rec.id, name: rec.name, cidrs: rec.cidrs })
@@ -50,7 +61,7 @@ export function vpcRoutes (d: RouteDeps): FastifyPluginAsyncZod {
       const b = req.body
       const rec = await d.store.updateVpc(req.params.id, {
         name: b.name,
-        cidrs: b.cidrs === undefined ? undefined : parsePrefixes(b.cidrs),
+        cidrs: b.cidrs === undefined ? undefined : parseRoutable(b.cidrs, d),
         endpoint: b.endpoint === undefined ? undefined : checkEndpoint(b.endpoint),
         masquerade: b.masquerade
       })

@@ -9,6 +9,7 @@
  * | vpc:{id}               | string | VPC record as JSON                                 |
  * | names                  | hash   | name → id                                          |
  * | prefixes               | hash   | canonical CIDR → id (VPC CIDRs and routes)         |
+ * | endpoints              | hash   | canonical tunnel endpoint host:port → id           |
  * | changes                | zset   | change log: score = version, member = JSON change  |
  * | join:{sha256(token)}   | string | id; expires; single use                            |
  * | vpcjoin:{id}           | string | sha256 of the VPC's current join token             |
@@ -26,6 +27,7 @@ export class Keys {
   vpc (id: string): string { return `${this.prefix}vpc:${id}` }
   get names (): string { return `${this.prefix}names` }
   get prefixes (): string { return `${this.prefix}prefixes` }
+  get endpoints (): string { return `${this.prefix}endpoints` }
   get changes (): string { return `${this.prefix}changes` }
   join (tokenHash: string): string { return `${this.prefix}join:${tokenHash}` }
   vpcJoin (id: string): string { return `${this.prefix}vpcjoin:${id}` }

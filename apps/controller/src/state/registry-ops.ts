@@ -6,7 +6,12 @@ import { ApiError, vpcNotFound } from '../errors.js'
 import type { Keys } from './keys.js'
 import type { NewVpc, VpcPatch, VpcRecord } from './store.js'
 import type { TxOutcome } from './redis-tx.js'
-import { assertNoOverlap, prefixTexts, type OwnedPrefix } from './rules.js'
+import {
+  type OwnedEndpoint, type OwnedPrefix, assertClearOfEndpoints, assertEndpointUsable, assertNoOverlap, canonicalEndpoint, prefixTexts
+} from './rules.js'
+
+/** Registered endpoints, and whether they had to be read from the VPC records (index missing). */
+interface EndpointIndex { list: OwnedEndpoint[], rebuilt: boolean }
 
 /**
  * Transaction bodies for registry mutations. Each reads what it needs on the WATCHed
@@ -21,8 +26,15 @@ export class RegistryOps {
     return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
       const names = await conn.hgetall(this.keys.names)
       if (names[input.name] !== undefined) throw nameTaken(input.name, names[input.name] as string)
-      assertNoOverlap(input.cidrs, await this.owned(conn), nameResolver(names))
+      const owned = await this.owned(conn)
+      const nameOf = nameResolver({ ...names, [input.name]: '' })
+      assertNoOverlap(input.cidrs, owned, nameOf)
       const id = `vpc_${randomBytes(6).toString('hex')}`
+      const eps = await this.endpoints(conn)
+      const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(input.endpoint) }
+      const nameOfNew = (x: string): string => x === id ? input.name : nameOf(x)
+      assertClearOfEndpoints(input.cidrs, [...eps.list, mine], nameOfNew)
+      assertEndpointUsable(mine, eps.list, owned, nameOfNew)
       const t = this.now()
       const rec: VpcRecord = {
         id, name: input.name, cidrs: prefixTexts(input.cidrs), routes: [], endpoint: input.endpoint,
@@ -31,6 +43,7 @@ export class RegistryOps {
       return this.plan(rec, (m) => {
         m.sadd(this.keys.vpcs, id).hset(this.keys.names, input.name, id)
         for (const c of rec.cidrs) m.hset(this.keys.prefixes, c, id)
+        this.indexEndpoints(m, eps, mine)
         m.set(this.keys.join(joinHash), id, 'EX', ttlS).set(this.keys.vpcJoin(id), joinHash, 'EX', ttlS)
       })
     }
@@ -45,12 +58,18 @@ export class RegistryOps {
       const names = await conn.hgetall(this.keys.names)
       const holder = names[rec.name]
       if (holder !== undefined && holder !== id) throw nameTaken(rec.name, holder)
-      if (patch.cidrs !== undefined) {
-        const others = (await this.owned(conn)).filter((o) => !(o.ownerId === id && old.cidrs.includes(o.prefix.toString())))
-        assertNoOverlap(patch.cidrs, others, nameResolver(names))
-      }
+      const owned = (await this.owned(conn)).filter((o) => !(o.ownerId === id && patch.cidrs !== undefined && old.cidrs.includes(o.prefix.toString())))
+      const nameOf = nameResolver(names)
+      if (patch.cidrs !== undefined) assertNoOverlap(patch.cidrs, owned, nameOf)
+      const eps = await this.endpoints(conn)
+      const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(rec.endpoint) }
+      const others = eps.list.filter((e) => e.ownerId !== id)
+      if (patch.cidrs !== undefined) assertClearOfEndpoints(patch.cidrs, [...others, mine], nameOf)
+      if (rec.endpoint !== old.endpoint) assertEndpointUsable(mine, others, [...owned, ...this.ownPrefixes(rec, patch.cidrs)], nameOf)
       return this.plan(rec, (m) => {
         if (rec.name !== old.name) m.hdel(this.keys.names, old.name).hset(this.keys.names, rec.name, id)
+        if (rec.endpoint !== old.endpoint) m.hdel(this.keys.endpoints, canonicalEndpoint(old.endpoint).endpoint)
+        this.indexEndpoints(m, eps, mine)
         if (patch.cidrs !== undefined) {
           for (const c of old.cidrs) m.hdel(this.keys.prefixes, c)
           for (const c of rec.cidrs) m.hset(this.keys.prefixes, c, id)
@@ -68,7 +87,7 @@ export class RegistryOps {
         write: (m, v) => {
           m.del(this.keys.vpc(id), this.keys.credential(id), this.keys.agent(id), this.keys.vpcJoin(id))
           if (joinHash !== null) m.del(this.keys.join(joinHash))
-          m.srem(this.keys.vpcs, id).hdel(this.keys.names, old.name)
+          m.srem(this.keys.vpcs, id).hdel(this.keys.names, old.name).hdel(this.keys.endpoints, canonicalEndpoint(old.endpoint).endpoint)
           for (const c of [...old.cidrs, ...old.routes]) m.hdel(this.keys.prefixes, c)
           this.logChange(m, v, id, 'remove')
         },
@@ -86,7 +105,9 @@ export class RegistryOps {
       if (old.cidrs.length + old.routes.length >= MAX_PREFIXES_PER_VPC) {
         throw new ApiError(WireErrorCode.validation, `VPC "${old.name}" already has ${MAX_PREFIXES_PER_VPC} prefixes (CIDRs and routes); remove one or aggregate them`)
       }
-      assertNoOverlap([route], await this.owned(conn), nameResolver(await conn.hgetall(this.keys.names)))
+      const nameOf = nameResolver(await conn.hgetall(this.keys.names))
+      assertNoOverlap([route], await this.owned(conn), nameOf)
+      assertClearOfEndpoints([route], (await this.endpoints(conn)).list, nameOf)
       const routes = prefixTexts([...old.routes.map((r) => parsePrefix(r)), route])
       return this.plan({ ...old, routes }, (m) => { m.hset(this.keys.prefixes, text, id) })
     }
@@ -138,6 +159,38 @@ export class RegistryOps {
   private async owned (conn: Redis): Promise<OwnedPrefix[]> {
     const all = await conn.hgetall(this.keys.prefixes)
     return Object.entries(all).map(([text, ownerId]) => ({ prefix: parsePrefix(text), ownerId }))
+  }
+
+  /**
+   * Every registered endpoint. Read from the endpoint index; a store written before the index
+   * existed has none, and then the endpoints are read from the VPC records (and the plan that
+   * uses them writes the index, see {@link RegistryOps.indexEndpoints}).
+   */
+  private async endpoints (conn: Redis): Promise<EndpointIndex> {
+    const index = await conn.hgetall(this.keys.endpoints)
+    const fromIndex = Object.entries(index).map(([text, ownerId]) => ({ ownerId, ...canonicalEndpoint(text) }))
+    if (fromIndex.length > 0) return { list: fromIndex, rebuilt: false }
+    const ids = await conn.smembers(this.keys.vpcs)
+    if (ids.length === 0) return { list: [], rebuilt: false }
+    const raws = await conn.mget(ids.map((i) => this.keys.vpc(i)))
+    const list = raws.flatMap((raw) => {
+      if (raw === null) return []
+      const r = JSON.parse(raw) as VpcRecord
+      return [{ ownerId: r.id, ...canonicalEndpoint(r.endpoint) }]
+    })
+    return { list, rebuilt: true }
+  }
+
+  /** Adds `mine` to the endpoint index, and the whole index when it was rebuilt from records. */
+  private indexEndpoints (m: ChainableCommander, eps: EndpointIndex, mine: OwnedEndpoint): void {
+    if (eps.rebuilt) for (const e of eps.list) if (e.ownerId !== mine.ownerId) m.hset(this.keys.endpoints, e.endpoint, e.ownerId)
+    m.hset(this.keys.endpoints, mine.endpoint, mine.ownerId)
+  }
+
+  /** The prefixes `rec` will own after a change to `cidrs` (its routes included). */
+  private ownPrefixes (rec: VpcRecord, cidrs: Prefix[] | undefined): OwnedPrefix[] {
+    const texts = cidrs === undefined ? [] : cidrs.map(String)
+    return texts.map((t) => ({ prefix: parsePrefix(t), ownerId: rec.id }))
   }
 
   /** The standard plan: stamp the record, store it, add extra writes and one upsert change. */
