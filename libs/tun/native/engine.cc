@@ -148,6 +148,7 @@ void Engine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig* udp,
   udp->host = StringOption(o, "bindHost", "0.0.0.0");
   udp->port = IntOption(o, "bindPort", 0, 0, 65535);
   udp->bufferBytes = IntOption(o, "socketBufferBytes", 4 << 20, 65536, 1 << 30);
+  udp->fwmark = IntOption(o, "fwmark", 0, 0, 0x7fffffff);
   tun->offload = udp->gro = offload_ = udpGso_ = BoolOption(o, "offload", kDefaultOffload);
   batchCap_ = size_t(IntOption(o, "batchSize", 64, 1, kMaxBatch));
   size_t slots = size_t(IntOption(o, "maxSlots", 1024, 1, kMaxSlots));

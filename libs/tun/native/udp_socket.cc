@@ -45,6 +45,11 @@ SysError OpenUdp(const UdpConfig& cfg, int* fd, int* family, int* boundPort) {
     int on = 1;  // without it (old kernels) every datagram arrives alone: still correct
     setsockopt(f, SOL_UDP, UDP_GRO, &on, sizeof on);
   }
+  if (cfg.fwmark != 0 && setsockopt(f, SOL_SOCKET, SO_MARK, &cfg.fwmark, sizeof cfg.fwmark) != 0) {
+    SysError e = SysError::Fail(errno, "setsockopt(SO_MARK " + std::to_string(cfg.fwmark) + ") (needs CAP_NET_ADMIN)");
+    close(f);
+    return e;
+  }
   if (bind(f, reinterpret_cast<sockaddr*>(&bindAddr.addr), bindAddr.len) != 0) {
     SysError e = SysError::Fail(errno, "bind " + cfg.host + ":" + std::to_string(cfg.port));
     close(f);

@@ -18,6 +18,7 @@ struct UdpConfig {
   int port = 0;                  // 0 = kernel picks
   int bufferBytes = 4 << 20;     // SO_RCVBUF and SO_SNDBUF request
   bool gro = false;              // UDP_GRO: receive runs of datagrams as one buffer (best effort)
+  int fwmark = 0;                // SO_MARK on every datagram sent (policy routing); 0 = none
 };
 
 // A socket address sized for either family; `len` 0 means "unset".

@@ -46,6 +46,12 @@ export interface PacketEngineOptions {
   bindHost?: string
   /** UDP port; 0 lets the kernel choose (see `info.udpPort`). @default 0 */
   bindPort?: number
+  /**
+   * Firewall mark (SO_MARK) put on every tunnel datagram the engine sends, 1..2^31-1, so that
+   * policy routing keeps them out of the routes that lead into the TUN. Needs CAP_NET_ADMIN.
+   * @default 0 (no mark)
+   */
+  fwmark?: number
   /** SO_RCVBUF/SO_SNDBUF request in bytes. @default 4194304 */
   socketBufferBytes?: number
   /** Number of session slots, 1..65536; slots are 0..maxSlots-1. @default 1024 */
