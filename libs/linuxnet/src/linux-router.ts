@@ -5,11 +5,16 @@
 import { type Logger, noopLogger } from '@vpcmesh/common'
 import { cleanupHost } from './cleanup.js'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
+import { readHostAddresses } from './host-addresses.js'
 import { ensureLink } from './link.js'
 import { readNftRules, renderNftables, syncNftables } from './nftables.js'
+import { DEFAULT_FWMARK, DEFAULT_RULE_PRIORITY, type PolicyRule, removePolicyRules, syncPolicyRule } from './policy-rule.js'
 import type { Router, RouterState, SetResult } from './router.js'
 import { type NormalizedRouterConfig, type RouterConfig, normalizeRouterConfig } from './router-config.js'
-import { VPCMESH_ROUTE_PROTOCOL, applyRouteDiff, diffRoutes, readOwnedRoutes } from './routes.js'
+import { type SkippedRoute, planTable } from './route-plan.js'
+import {
+  VPCMESH_ROUTE_PROTOCOL, applyRouteDiff, deleteRoute, diffRoutes, readLegacyRoutes, readMainRoutes, readTable, routeTableFor
+} from './routes.js'
 import type { CommandRunner } from './runner.js'
 import { syncSysctls } from './sysctl.js'
 
@@ -28,6 +33,22 @@ export interface LinuxRouterOptions {
    * @default VPCMESH_ROUTE_PROTOCOL (112)
    */
   routeProtocol?: number
+  /**
+   * Routing table for the TUN's routes, 1-2^31-1 except 253-255.
+   * @default routeTableFor(tunName): 30208-34303, different for each TUN name
+   */
+  routeTable?: number
+  /** Firewall mark the packet engine puts on tunnel datagrams; they skip our table. @default DEFAULT_FWMARK (0x766d) */
+  fwmark?: number
+  /** Priority of the policy rule that puts our table before main. @default DEFAULT_RULE_PRIORITY (5300) */
+  rulePriority?: number
+}
+
+/** Checks a numeric option; throws VPCMESH_ERR_LINUXNET_CONFIG. */
+function checkRange (name: string, v: number | undefined, lo: number, hi: number, not: number[] = []): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < lo || v > hi || not.includes(v))) {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `${name} ${v} must be an integer ${lo}-${hi}${not.length > 0 ? ` other than ${not.join(', ')}` : ''}`)
+  }
 }
 
 /** Router over `ip`, `nft` and `sysctl`; see {@link Router} for the contract. */
@@ -35,16 +56,22 @@ class LinuxRouter implements Router {
   readonly #runner: CommandRunner
   readonly #log: Logger
   readonly #proto: number
+  readonly #options: LinuxRouterOptions
   #queue: Promise<unknown> = Promise.resolve()
   #warnings: string[] = []
+  #skipped: SkippedRoute[] = []
+  /** Table and TUN of the last successful set(), to move away from when either changes. */
+  #last: { table: number, tunName: string } | undefined
 
   constructor (components: LinuxRouterComponents, options: LinuxRouterOptions) {
     this.#runner = components.runner
     this.#log = (components.logger ?? noopLogger).child('router')
     this.#proto = options.routeProtocol ?? VPCMESH_ROUTE_PROTOCOL
-    if (!Number.isInteger(this.#proto) || this.#proto < 5 || this.#proto > 255) {
-      throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `routeProtocol ${this.#proto} must be an integer 5-255`)
-    }
+    checkRange('routeProtocol', this.#proto, 5, 255)
+    checkRange('routeTable', options.routeTable, 1, 0x7fffffff, [253, 254, 255])
+    checkRange('fwmark', options.fwmark, 1, 0x7fffffff)
+    checkRange('rulePriority', options.rulePriority, 1, 32765)
+    this.#options = options
   }
 
   async set (cfg: RouterConfig): Promise<SetResult> {
@@ -52,22 +79,38 @@ class LinuxRouter implements Router {
     return await this.#serial(async () => await this.#apply(n))
   }
 
-  async cleanup (): Promise<void> {
+  async cleanup (tunName: string): Promise<void> {
     await this.#serial(async () => {
-      const routes = await cleanupHost(this.#runner, this.#proto)
+      const routes = await cleanupHost(this.#runner, { tunName, table: this.#tableFor(tunName), proto: this.#proto })
       this.#warnings = []
-      this.#log.info('removed our routes and nftables table', { routes })
+      this.#skipped = []
+      this.#last = undefined
+      this.#log.info('removed our routes, policy rule and nftables table', { tun: tunName, routes })
     })
   }
 
   async current (): Promise<RouterState> {
     return await this.#serial(async () => {
-      const routes = (await readOwnedRoutes(this.#runner, this.#proto)).map((r) => ({ prefix: r.prefix, dev: r.dev }))
-      return { routes, nftRules: await readNftRules(this.#runner), warnings: [...this.#warnings] }
+      const table = this.#last?.table
+      const entries = table === undefined ? [] : await readTable(this.#runner, table)
+      const routes = entries.filter((r) => r.type === undefined).map((r) => ({ prefix: r.prefix, dev: r.dev }))
+      const throws = entries.filter((r) => r.type === 'throw').map((r) => r.prefix)
+      return { table, routes, throws, skipped: [...this.#skipped], nftRules: await readNftRules(this.#runner), warnings: [...this.#warnings] }
     })
   }
 
-  /** Order of changes: link (fails early when missing), sysctls, nftables, then routes. */
+  #tableFor (tunName: string): number {
+    return this.#options.routeTable ?? routeTableFor(tunName)
+  }
+
+  #rule (table: number): PolicyRule {
+    return { table, fwmark: this.#options.fwmark ?? DEFAULT_FWMARK, priority: this.#options.rulePriority ?? DEFAULT_RULE_PRIORITY, proto: this.#proto }
+  }
+
+  /**
+   * Order of changes: link (fails early when missing), sysctls, nftables, the policy rule
+   * (harmless while our table is empty), then the table itself.
+   */
   async #apply (cfg: NormalizedRouterConfig): Promise<SetResult> {
     let changed = await ensureLink(this.#runner, cfg.tunName, cfg.mtu)
     const sys = await syncSysctls(this.#runner, cfg.routes.some((p) => p.includes(':')))
@@ -77,12 +120,52 @@ class LinuxRouter implements Router {
       changed = true
       this.#log.info('nftables table replaced', { masquerade: cfg.masquerade, mssClamp: cfg.mssClamp })
     }
-    const diff = diffRoutes(await readOwnedRoutes(this.#runner, this.#proto), cfg.routes, cfg.tunName)
-    if (await applyRouteDiff(this.#runner, diff, cfg.tunName, this.#proto)) {
-      changed = true
-      this.#log.info('routes changed', { replaced: diff.replace, deleted: diff.del.map((r) => `${r.prefix} dev ${r.dev}`) })
-    }
+    const table = this.#tableFor(cfg.tunName)
+    changed = await syncPolicyRule(this.#runner, this.#rule(table)) || changed
+    changed = await this.#syncTable(cfg, table) || changed
+    changed = await this.#dropOld(cfg.tunName, table) || changed
+    this.#last = { table, tunName: cfg.tunName }
     return changed ? 'changed' : 'unchanged'
+  }
+
+  /** Plans our table from the host's addresses and main routes, and applies the difference. */
+  async #syncTable (cfg: NormalizedRouterConfig, table: number): Promise<boolean> {
+    const host = {
+      addresses: await readHostAddresses(this.#runner, cfg.tunName),
+      mainRoutes: await readMainRoutes(this.#runner, this.#proto, cfg.tunName)
+    }
+    const plan = planTable(cfg, host)
+    this.#setSkipped(plan.skipped)
+    const diff = diffRoutes(await readTable(this.#runner, table), plan.routes, cfg.tunName, plan.throws)
+    if (!await applyRouteDiff(this.#runner, diff, cfg.tunName, { table, proto: this.#proto })) return false
+    this.#log.info('routes changed', { table, replaced: diff.replace, throws: diff.replaceThrow, deleted: diff.del.map((r) => r.type === 'throw' ? `throw ${r.prefix}` : `${r.prefix} dev ${r.dev}`) })
+    return true
+  }
+
+  /**
+   * Removes what an earlier set() left elsewhere: the previous table and its rule when the
+   * table changed, and routes of ours in the main table (where versions before 0.2 put them).
+   */
+  async #dropOld (tunName: string, table: number): Promise<boolean> {
+    let changed = false
+    const last = this.#last
+    if (last !== undefined && last.table !== table) {
+      await removePolicyRules(this.#runner, last.table)
+      for (const r of await readTable(this.#runner, last.table)) await deleteRoute(this.#runner, r, last.table)
+      changed = true
+    }
+    for (const r of await readLegacyRoutes(this.#runner, this.#proto, tunName)) {
+      await deleteRoute(this.#runner, r, 'main')
+      changed = true
+    }
+    return changed
+  }
+
+  /** Logs skipped routes that were not skipped (for the same reason) on the previous set(). */
+  #setSkipped (skipped: SkippedRoute[]): void {
+    const before = new Set(this.#skipped.map((s) => `${s.prefix} ${s.reason}`))
+    for (const s of skipped) if (!before.has(`${s.prefix} ${s.reason}`)) this.#log.warn(`route ${s.prefix} not installed (${s.reason}): ${s.detail}`)
+    this.#skipped = skipped
   }
 
   /** Logs warnings that were not there on the previous set(). */

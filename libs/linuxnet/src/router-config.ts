@@ -2,7 +2,7 @@
  * RouterConfig: the whole desired host state for one TUN, as plain data (tailscale
  * router.Config). The agent builds it purely from the network map; the router applies it.
  */
-import { type Prefix, comparePrefixes, isCidrError, parsePrefix } from '@vpcmesh/cidr'
+import { type Prefix, comparePrefixes, formatAddress, isCidrError, parseAddress, parsePrefix, prefixFrom } from '@vpcmesh/cidr'
 import { errorMessage } from '@vpcmesh/common'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
 
@@ -14,8 +14,15 @@ export interface RouterConfig {
   mtu: number
   /** Canonical CIDRs (IPv4 and IPv6) routed into the TUN: the remote VPCs' CIDRs and routes. */
   routes: string[]
-  /** This VPC's own CIDRs and routes. Never routed into the TUN; a route overlapping one is refused. */
+  /** This VPC's own CIDRs and routes. Never routed into the TUN; a route overlapping one is skipped and reported. */
   localCidrs: string[]
+  /**
+   * IP literals of the controller(s) this agent talks to. A route containing one is skipped,
+   * and each gets a `throw` entry, so the control connection never enters the TUN. @default []
+   */
+  controllerAddresses?: string[]
+  /** IP literals of the peers' tunnel endpoints; a route containing one is skipped. @default [] */
+  peerEndpoints?: string[]
   /**
    * true: SNAT (masquerade) traffic that arrives from the mesh through the TUN and leaves
    * towards the local network, so local hosts need no return routes. false: preserve source
@@ -32,6 +39,10 @@ export interface NormalizedRouterConfig {
   readonly mtu: number
   readonly routes: readonly string[]
   readonly localCidrs: readonly string[]
+  /** Canonical IP texts, sorted, without duplicates. */
+  readonly controllerAddresses: readonly string[]
+  /** Canonical IP texts, sorted, without duplicates. */
+  readonly peerEndpoints: readonly string[]
   readonly masquerade: boolean
   readonly mssClamp: boolean
 }
@@ -60,6 +71,23 @@ function prefixes (field: string, list: unknown, problems: string[]): Prefix[] {
   return [...out.values()].sort(comparePrefixes)
 }
 
+/** Parses, canonicalizes, sorts and de-duplicates IP literals; collects one problem per bad entry. */
+function addresses (field: string, list: unknown, problems: string[]): string[] {
+  if (list === undefined) return []
+  if (!Array.isArray(list)) { problems.push(`${field} must be an array of IP address strings`); return [] }
+  const out = new Map<string, Prefix>()
+  for (const [i, text] of list.entries()) {
+    try {
+      if (typeof text !== 'string') throw new Error('not a string')
+      const a = parseAddress(text)
+      out.set(formatAddress(a), prefixFrom(a, a.length * 8))
+    } catch (e) {
+      problems.push(`${field}[${i}]: ${isCidrError(e) ? e.message : `${JSON.stringify(text)} ${errorMessage(e)}`}`)
+    }
+  }
+  return [...out.entries()].sort((a, b) => comparePrefixes(a[1], b[1])).map(([t]) => t)
+}
+
 /** Checks the scalar fields, pushing one problem per bad field. */
 function checkScalars (cfg: RouterConfig, hasV6: boolean, problems: string[]): void {
   if (!isValidLinkName(cfg.tunName)) {
@@ -75,20 +103,18 @@ function checkScalars (cfg: RouterConfig, hasV6: boolean, problems: string[]): v
 
 /**
  * Validates a RouterConfig and returns its normalized, frozen form. Reports every problem at
- * once. Pure: touches nothing on the host.
- * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG listing each problem, e.g. a route that
- *   overlaps a local CIDR (routing our own network into the TUN would cut this VM off from it)
+ * once. Pure: touches nothing on the host. Routes that may not be installed (they overlap a
+ * local CIDR, cover the underlay, …) are not errors here: the router skips and reports them.
+ * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG listing each problem (unparsable prefixes
+ *   or addresses, a bad link name or MTU)
  */
 export function normalizeRouterConfig (cfg: RouterConfig): NormalizedRouterConfig {
   const problems: string[] = []
   const routes = prefixes('routes', cfg.routes, problems)
   const locals = prefixes('localCidrs', cfg.localCidrs, problems)
+  const controllerAddresses = addresses('controllerAddresses', cfg.controllerAddresses, problems)
+  const peerEndpoints = addresses('peerEndpoints', cfg.peerEndpoints, problems)
   checkScalars(cfg, routes.some((p) => p.family === 6), problems)
-  for (const r of routes) {
-    for (const l of locals) {
-      if (r.overlaps(l)) problems.push(`route ${r.toString()} overlaps local CIDR ${l.toString()}; it must not be routed into the mesh`)
-    }
-  }
   if (problems.length > 0) {
     throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `invalid router config: ${problems.join('; ')}`)
   }
@@ -97,6 +123,8 @@ export function normalizeRouterConfig (cfg: RouterConfig): NormalizedRouterConfi
     mtu: cfg.mtu,
     routes: Object.freeze(routes.map(String)),
     localCidrs: Object.freeze(locals.map(String)),
+    controllerAddresses: Object.freeze(controllerAddresses),
+    peerEndpoints: Object.freeze(peerEndpoints),
     masquerade: cfg.masquerade,
     mssClamp: cfg.mssClamp ?? true
   })

@@ -3,6 +3,7 @@
  * router.Router). `LinuxRouter` is the real implementation; tests drive it with `FakeRunner`.
  */
 import type { RouterConfig } from './router-config.js'
+import type { SkippedRoute } from './route-plan.js'
 
 /** Result of {@link Router.set}: whether any host state had to change. */
 export type SetResult = 'changed' | 'unchanged'
@@ -17,8 +18,14 @@ export interface ProgrammedRoute {
 
 /** What vpcmesh has programmed on the host right now, read back from it. */
 export interface RouterState {
-  /** Our routes (marked with our route protocol), sorted by prefix. */
+  /** Our routing table; undefined before the first successful set(). */
+  table: number | undefined
+  /** The routes into the TUN in our table, sorted by prefix. */
   routes: ProgrammedRoute[]
+  /** Prefixes with a `throw` entry in our table (looked up in main instead), sorted. */
+  throws: string[]
+  /** Mesh prefixes the last set() did not install, and why (see route-plan.ts). */
+  skipped: SkippedRoute[]
   /** Comments of the rules in the `inet vpcmesh` nftables table, in order; undefined when the table is absent. */
   nftRules: string[] | undefined
   /** Problems the last {@link Router.set} noticed but does not fix (e.g. strict rp_filter); empty when none. */
@@ -28,8 +35,11 @@ export interface RouterState {
 /**
  * Router applies a RouterConfig to the host. Contract:
  * - Calls are serialized: a call made while another runs starts after it.
- * - Only what vpcmesh owns is ever changed: routes carrying its route protocol, the
- *   `inet vpcmesh` nftables table, the TUN's MTU/up state and forwarding sysctls.
+ * - Only what vpcmesh owns is ever changed: the TUN's own routing table and the policy rule
+ *   that looks it up, the `inet vpcmesh` nftables table, the TUN's MTU/up state and
+ *   forwarding sysctls (and routes of its protocol on the TUN that older versions left in
+ *   main). A route the operator put into main is never replaced: a mesh prefix equal to one
+ *   is skipped and reported instead.
  * - There is no close(): a Router holds no resources. set() after cleanup() programs again.
  */
 export interface Router {
@@ -45,11 +55,13 @@ export interface Router {
    */
   set(cfg: RouterConfig): Promise<SetResult>
   /**
-   * Removes everything vpcmesh added: its routes on every link and its nftables table. Leaves
-   * sysctls and the TUN link alone. Safe when nothing exists (for `vpcmesh agent --cleanup`).
+   * Removes everything vpcmesh added for the TUN `tunName`: its routing table, policy rule,
+   * routes an earlier version left in main, and the nftables table. Another TUN's routes are
+   * never touched. Leaves sysctls and the TUN link alone. Safe when nothing exists (for
+   * `vpcmesh agent --cleanup`).
    * @throws LinuxNetError VPCMESH_ERR_LINUXNET_COMMAND when a removal fails
    */
-  cleanup(): Promise<void>
+  cleanup(tunName: string): Promise<void>
   /** Reads what vpcmesh has programmed on the host now (for status and "explain" views). */
   current?(): Promise<RouterState>
 }

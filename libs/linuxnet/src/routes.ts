@@ -1,7 +1,10 @@
 /**
- * Routes into the TUN: read ours back with `ip -json route`, diff against the desired set,
- * then `ip route replace` what is missing before `ip route del` of what is no longer wanted.
- * Ours are the routes in the main table carrying our route protocol number.
+ * vpcmesh's routing table: one table per TUN (see {@link routeTableFor}) holding the routes
+ * into the TUN and `throw` entries (see route-plan.ts). Read back with `ip -json route`,
+ * diffed against the plan, then `ip route replace` what is missing before `ip route del` of
+ * what is no longer wanted. Everything in the table is ours; routes are also marked with our
+ * route protocol number. Earlier versions put routes into the main table: those (our
+ * protocol, our TUN) are removed.
  */
 import { type IpFamily, parsePrefix } from '@vpcmesh/cidr'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
@@ -13,22 +16,46 @@ import { type CommandRunner, commandError } from './runner.js'
  */
 export const VPCMESH_ROUTE_PROTOCOL = 112
 
-/** One route carrying our protocol, as read from `ip -json route show proto N`. */
+/** One route as read from `ip -json route show`: through a link, or a `throw` entry. */
 export interface OwnedRoute {
   /** Canonical CIDR. */
   prefix: string
-  /** The link the route points at. */
+  /** The link the route points at; '' for a throw entry. */
   dev: string
   /** Route metric when `ip` printed one (IPv6 always does); undefined means the default. */
   metric?: number | undefined
+  /** 'throw' for a throw entry; undefined for a route through `dev`. */
+  type?: 'throw' | undefined
+  /** Route protocol when `ip` printed it as a number (it prints names for the well-known ones). */
+  proto?: number | undefined
 }
 
 /** The commands a route change needs, in order: all replaces, then all deletions. */
 export interface RouteDiff {
-  /** Prefixes to `ip route replace PREFIX dev TUN proto N`, in the order they were desired. */
+  /** Prefixes to `ip route replace PREFIX dev TUN`, in the order they were desired. */
   replace: string[]
-  /** Routes of ours to delete, sorted by prefix. */
+  /** Prefixes to `ip route replace throw PREFIX`, in the order they were desired. */
+  replaceThrow: string[]
+  /** Routes to delete, sorted by prefix. */
   del: OwnedRoute[]
+}
+
+/** Where our routes live: table number and route protocol. */
+export interface RouteTarget {
+  /** Routing table id, 1-2^31-1 except 253-255 (default, main, local). */
+  table: number
+  /** Route protocol number. */
+  proto: number
+}
+
+/**
+ * The routing table of a TUN when the operator names none: 0x7600 plus 12 bits of a hash of
+ * its name (30208-34303), so that agents with different TUNs on one host never share a table.
+ */
+export function routeTableFor (tunName: string): number {
+  let h = 0x811c9dc5
+  for (const ch of Buffer.from(tunName, 'utf8')) h = Math.imul(h ^ ch, 0x01000193) >>> 0
+  return 0x7600 + (h & 0xfff)
 }
 
 /** The metric `ip route replace` uses when none is given: 0 for IPv4, 1024 for IPv6. */
@@ -48,11 +75,12 @@ function canonicalDst (dst: string, family: IpFamily): string {
 }
 
 /**
- * Parses the JSON array printed by `ip -json route show … proto N` (without a `dev` filter).
- * Entries without a dev (blackhole, unreachable) are skipped: we never add those.
+ * Parses the JSON array printed by `ip -json route show …` (without a `dev` filter). Throw
+ * entries come back with type 'throw' and dev ''; other entries without a dev (blackhole,
+ * unreachable) are skipped unless `allTypes` (then their dev is '').
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_OUTPUT when the text is not such an array
  */
-export function parseRouteList (json: string, family: IpFamily): OwnedRoute[] {
+export function parseRouteList (json: string, family: IpFamily, allTypes = false): OwnedRoute[] {
   let raw: unknown
   try { raw = JSON.parse(json.trim() === '' ? '[]' : json) } catch (e) {
     throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json route printed invalid JSON: ${json.slice(0, 200)}`, { cause: e })
@@ -60,16 +88,24 @@ export function parseRouteList (json: string, family: IpFamily): OwnedRoute[] {
   if (!Array.isArray(raw)) throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json route printed no array: ${json.slice(0, 200)}`)
   const out: OwnedRoute[] = []
   for (const r of raw as Array<Record<string, unknown>>) {
-    if (typeof r.dst !== 'string' || typeof r.dev !== 'string') continue
+    if (typeof r.dst !== 'string') continue
     const metric = typeof r.metric === 'number' ? r.metric : undefined
-    out.push({ prefix: canonicalDst(r.dst, family), dev: r.dev, metric })
+    const proto = typeof r.protocol === 'string' && /^\d+$/.test(r.protocol) ? Number(r.protocol) : undefined
+    const extra = proto === undefined ? {} : { proto }
+    if (r.type === 'throw') out.push({ prefix: canonicalDst(r.dst, family), dev: '', metric, type: 'throw', ...extra })
+    else if (typeof r.dev === 'string' || allTypes) out.push({ prefix: canonicalDst(r.dst, family), dev: typeof r.dev === 'string' ? r.dev : '', metric, ...extra })
   }
   return out
 }
 
-/** True when `r` is exactly what `ip route replace r.prefix dev tun` creates. */
-function isKeeper (r: OwnedRoute, tun: string): boolean {
-  return r.dev === tun && (r.metric === undefined || r.metric === defaultMetric(familyOfText(r.prefix)))
+/** True when `r` has the metric `ip route replace` gives when none is named. */
+function atDefaultMetric (r: OwnedRoute): boolean {
+  return r.metric === undefined || r.metric === defaultMetric(familyOfText(r.prefix))
+}
+
+/** True when `r` is exactly what `ip route replace r.prefix dev tun` (or `throw r.prefix`) creates. */
+function isKeeper (r: OwnedRoute, tun: string, asThrow: boolean): boolean {
+  return (asThrow ? r.type === 'throw' : r.type === undefined && r.dev === tun) && atDefaultMetric(r)
 }
 
 /** Orders routes by prefix (IPv4 first, then address, then length), then link name. */
@@ -78,49 +114,72 @@ function compareRoutes (a: OwnedRoute, b: OwnedRoute): number {
 }
 
 /**
- * Pure diff of our current routes against the desired prefixes on `tun`. A desired prefix
- * already routed by us to `tun` at the default metric is left alone (its keeper); otherwise
- * it is replaced, which also moves a same-prefix route of ours off another link
- * (make-before-break). Every other route of ours is deleted, except one that the replace
- * overwrites anyway (same prefix at the default metric).
- * @param desired - canonical prefixes; `replace` keeps their order
+ * Pure diff of our table against the desired routes on `tun` and throw entries. A desired
+ * entry already present exactly (same type, link, default metric) is left alone (its keeper);
+ * otherwise it is replaced, which also overwrites a same-prefix entry at the default metric
+ * (make-before-break). Every other entry is deleted.
+ * @param desired - canonical prefixes into the TUN; `replace` keeps their order
+ * @param throws - canonical prefixes to give throw entries; none may also be in `desired`
  */
-export function diffRoutes (current: readonly OwnedRoute[], desired: readonly string[], tun: string): RouteDiff {
-  const want = new Set(desired)
+export function diffRoutes (current: readonly OwnedRoute[], desired: readonly string[], tun: string, throws: readonly string[] = []): RouteDiff {
+  const want = new Map<string, boolean>([...desired.map((p) => [p, false] as const), ...throws.map((p) => [p, true] as const)])
   const keepers = new Set<OwnedRoute>()
   const kept = new Set<string>()
   for (const r of current) {
-    if (want.has(r.prefix) && isKeeper(r, tun) && !kept.has(r.prefix)) { keepers.add(r); kept.add(r.prefix) }
+    const asThrow = want.get(r.prefix)
+    if (asThrow !== undefined && isKeeper(r, tun, asThrow) && !kept.has(r.prefix)) { keepers.add(r); kept.add(r.prefix) }
   }
-  const replace = [...want].filter((p) => !kept.has(p))
-  const replaced = new Set(replace)
-  const overwritten = (r: OwnedRoute): boolean =>
-    replaced.has(r.prefix) && (r.metric ?? defaultMetric(familyOfText(r.prefix))) === defaultMetric(familyOfText(r.prefix))
+  const replace = desired.filter((p) => !kept.has(p))
+  const replaceThrow = throws.filter((p) => !kept.has(p))
+  const replaced = new Set([...replace, ...replaceThrow])
+  const overwritten = (r: OwnedRoute): boolean => replaced.has(r.prefix) && atDefaultMetric(r)
   const del = current.filter((r) => !keepers.has(r) && !overwritten(r)).sort(compareRoutes)
-  return { replace, del }
+  return { replace, replaceThrow, del }
 }
 
-/** Reads every route of ours in the main table, IPv4 then IPv6 (none on a kernel without IPv6). */
-export async function readOwnedRoutes (runner: CommandRunner, proto: number): Promise<OwnedRoute[]> {
+/** Reads every entry of our table `table`, IPv4 then IPv6 (none on a kernel without IPv6). */
+export async function readTable (runner: CommandRunner, table: number): Promise<OwnedRoute[]> {
+  return await readRoutes(runner, ['table', String(table)], false)
+}
+
+/**
+ * Reads the main table's routes that are not ours (ours: our protocol on `tun`), every type
+ * (a blackhole has dev ''), for planning around the operator's routes.
+ */
+export async function readMainRoutes (runner: CommandRunner, proto: number, tun: string): Promise<OwnedRoute[]> {
+  const all = await readRoutes(runner, ['table', 'main'], true)
+  return all.filter((r) => !(r.dev === tun && r.proto === proto))
+}
+
+/** Reads routes of ours an earlier version left in the main table on `tun` (our protocol). */
+export async function readLegacyRoutes (runner: CommandRunner, proto: number, tun: string): Promise<OwnedRoute[]> {
+  return (await readRoutes(runner, ['table', 'main', 'proto', String(proto)], false)).filter((r) => r.dev === tun)
+}
+
+/** `ip -json route show SELECTORS` for both families. */
+async function readRoutes (runner: CommandRunner, selectors: string[], allTypes: boolean): Promise<OwnedRoute[]> {
   const out: OwnedRoute[] = []
   for (const family of [4, 6] as const) {
-    const argv = ['ip', `-${family}`, '-json', 'route', 'show', 'table', 'main', 'proto', String(proto)]
+    const argv = ['ip', `-${family}`, '-json', 'route', 'show', ...selectors]
     const r = await runner.run(argv, { allowFail: true })
-    if (r.code === 0) out.push(...parseRouteList(r.stdout, family))
+    if (r.code === 0) out.push(...parseRouteList(r.stdout, family, allTypes))
+    else if (/FIB table does not exist/.test(r.stderr)) continue // a table with no entry yet
     else if (family === 4 || !/Address family not supported/.test(r.stderr)) throw commandError(argv, r.code, r.stdout, r.stderr)
   }
   return out
 }
 
-/** argv deleting one route of ours exactly (metric included when known). */
-export function routeDelArgv (r: OwnedRoute, proto: number): string[] {
-  const argv = ['ip', 'route', 'del', r.prefix, 'dev', r.dev, 'proto', String(proto)]
+/** argv deleting one route exactly (metric included when known) from `table`. */
+export function routeDelArgv (r: OwnedRoute, table: number | 'main'): string[] {
+  const argv = r.type === 'throw'
+    ? ['ip', 'route', 'del', 'throw', r.prefix, 'table', String(table)]
+    : ['ip', 'route', 'del', r.prefix, 'dev', r.dev, 'table', String(table)]
   return r.metric === undefined ? argv : [...argv, 'metric', String(r.metric)]
 }
 
 /** Deletes one route; one that is already gone ("No such process") counts as deleted. */
-export async function deleteRoute (runner: CommandRunner, r: OwnedRoute, proto: number): Promise<void> {
-  const argv = routeDelArgv(r, proto)
+export async function deleteRoute (runner: CommandRunner, r: OwnedRoute, table: number | 'main'): Promise<void> {
+  const argv = routeDelArgv(r, table)
   const res = await runner.run(argv, { allowFail: true })
   if (res.code !== 0 && !/No such process/.test(res.stderr)) {
     throw commandError(argv, res.code, res.stdout, res.stderr)
@@ -128,12 +187,15 @@ export async function deleteRoute (runner: CommandRunner, r: OwnedRoute, proto: 
 }
 
 /**
- * Applies a diff: every replace first (the new path exists before the old one goes), then
- * every deletion.
+ * Applies a diff to table `t.table`: every replace first (the new path exists before the old
+ * one goes; throw entries before routes, so a more specific main-table route is never
+ * shadowed, not even for a moment), then every deletion.
  * @returns true when any command was issued
  */
-export async function applyRouteDiff (runner: CommandRunner, diff: RouteDiff, tun: string, proto: number): Promise<boolean> {
-  for (const p of diff.replace) await runner.run(['ip', 'route', 'replace', p, 'dev', tun, 'proto', String(proto)])
-  for (const r of diff.del) await deleteRoute(runner, r, proto)
-  return diff.replace.length + diff.del.length > 0
+export async function applyRouteDiff (runner: CommandRunner, diff: RouteDiff, tun: string, t: RouteTarget): Promise<boolean> {
+  const where = ['table', String(t.table), 'proto', String(t.proto)]
+  for (const p of diff.replaceThrow) await runner.run(['ip', 'route', 'replace', 'throw', p, ...where])
+  for (const p of diff.replace) await runner.run(['ip', 'route', 'replace', p, 'dev', tun, ...where])
+  for (const r of diff.del) await deleteRoute(runner, r, t.table)
+  return diff.replace.length + diff.replaceThrow.length + diff.del.length > 0
 }

@@ -4,7 +4,7 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { type CommandRunner, type RouterConfig, type RunOptions, type RunResult, createLinuxRouter } from '../src/index.js'
+import { type CommandRunner, type RouterConfig, type RunOptions, type RunResult, createLinuxRouter, routeTableFor } from '../src/index.js'
 import { FakeRunner, isReadCommand } from '../src/testing/index.js'
 import { mustCreateNetns } from './netns.js'
 
@@ -23,15 +23,16 @@ function recording (inner: CommandRunner): CommandRunner & { writes: string[] } 
   }
 }
 
-/** Everything observable in the namespace: all routes of every table and the whole ruleset. */
+/** Everything observable in the namespace: all routes of every table, the rules and the whole ruleset. */
 function fullDump (): string {
   return [ns.exec(['ip', '-4', 'route', 'show', 'table', 'all']), ns.exec(['ip', '-6', 'route', 'show', 'table', 'all']),
+    ns.exec(['ip', '-4', 'rule', 'show']), ns.exec(['ip', '-6', 'rule', 'show']),
     ns.exec(['nft', 'list', 'ruleset']), ns.exec(['ip', '-o', 'link', 'show'])].join('\n--\n')
 }
 
-/** Routes on vmt0 as `dst protocol`, sorted. */
-function tunRoutes (): string[] {
-  return ['-4', '-6'].flatMap((f) => (JSON.parse(ns.exec(['ip', f, '-json', 'route', 'show', 'dev', 'vmt0'])) as Array<{ dst: string, protocol: string }>)
+/** Routes on vmt0 as `dst protocol`, sorted, in `table` (default: vmt0's own table). */
+function tunRoutes (table = String(routeTableFor('vmt0'))): string[] {
+  return ['-4', '-6'].flatMap((f) => (JSON.parse(ns.exec(['ip', f, '-json', 'route', 'show', 'table', table, 'dev', 'vmt0'])) as Array<{ dst: string, protocol: string }>)
     .map((r) => `${r.dst} ${r.protocol}`)).sort()
 }
 
@@ -105,13 +106,15 @@ test('netns: cleanup removes exactly our routes and table; foreign routes and ta
   ns.exec(['ip', 'route', 'add', '192.168.7.0/24', 'dev', 'vmt0', 'proto', 'static'])
   ns.exec(['ip', 'route', 'add', '192.168.8.0/24', 'dev', 'eth0', 'proto', String(113)])
   ns.exec(['nft', 'add', 'table', 'inet', 'operator'])
-  await router.cleanup()
-  assert.deepEqual(tunRoutes(), ['192.168.7.0/24 static'])
+  await router.cleanup('vmt0')
+  assert.deepEqual(tunRoutes(), [])
+  assert.deepEqual(tunRoutes('main'), ['192.168.7.0/24 static'])
+  assert.doesNotMatch(ns.exec(['ip', 'rule', 'show']), /lookup 3\d{4}/, 'our rule is gone')
   assert.equal(tableCount(), 0)
   assert.match(ns.exec(['ip', 'route', 'show', 'dev', 'eth0']), /192\.168\.8\.0\/24 proto 113/)
   assert.match(ns.exec(['nft', 'list', 'tables']), /table inet operator/)
   const before = fullDump()
-  await router.cleanup()
+  await router.cleanup('vmt0')
   assert.equal(fullDump(), before, 'a second cleanup changes nothing')
   assert.equal(ns.exec(['sysctl', '-n', 'net.ipv4.ip_forward']).trim(), '1', 'sysctls are left alone')
 })

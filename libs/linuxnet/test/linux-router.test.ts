@@ -19,9 +19,19 @@ const READS = [
   'ip -json link show dev vmt0',
   'sysctl -e net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.conf.all.rp_filter',
   'nft -j list table inet vpcmesh',
+  'ip -4 -json rule show',
+  'ip -6 -json rule show',
+  'ip -json addr show',
+  'ip -4 -json route show table main',
+  'ip -6 -json route show table main',
+  'ip -4 -json route show table 30317',
+  'ip -6 -json route show table 30317',
   'ip -4 -json route show table main proto 112',
   'ip -6 -json route show table main proto 112'
 ]
+
+/** Our table in these tests (the default would be derived from the TUN name). */
+const OPTS = { routeTable: 30317 }
 
 const BASE: RouterConfig = {
   tunName: 'vmt0', mtu: 1380, routes: ['10.2.0.0/16', '10.1.0.0/16', 'fd00:2::/64'], localCidrs: ['10.0.0.0/16'], masquerade: true
@@ -50,23 +60,29 @@ test('LinuxRouter: a series of configs, golden state and exact commands after ea
   f.addLink('eth0')
   f.setUp('eth0')
   await f.run(['ip', 'route', 'add', '10.0.0.0/16', 'dev', 'eth0', 'proto', 'kernel'])
-  const r = createLinuxRouter({ runner: f })
+  await f.run(['ip', 'route', 'add', '10.2.7.0/24', 'dev', 'eth0', 'proto', 'static'])
+  const r = createLinuxRouter({ runner: f }, OPTS)
   f.takeCommands()
 
-  // 1: first set() from nothing.
+  // 1: first set() from nothing: the rule, then throw entries, then routes.
   assert.equal(await r.set(BASE), 'changed')
   assert.deepEqual(writes(f.takeCommands()), [
     'ip link set dev vmt0 mtu 1380 up',
     'sysctl -w net.ipv4.ip_forward=1',
     'sysctl -w net.ipv6.conf.all.forwarding=1',
     'nft -f -',
-    'ip route replace 10.1.0.0/16 dev vmt0 proto 112',
-    'ip route replace 10.2.0.0/16 dev vmt0 proto 112',
-    'ip route replace fd00:2::/64 dev vmt0 proto 112'
+    'ip -4 rule add not fwmark 0x766d table 30317 pref 5300 proto 112',
+    'ip -6 rule add not fwmark 0x766d table 30317 pref 5300 proto 112',
+    'ip route replace throw 10.2.7.0/24 table 30317 proto 112',
+    'ip route replace 10.1.0.0/16 dev vmt0 table 30317 proto 112',
+    'ip route replace 10.2.0.0/16 dev vmt0 table 30317 proto 112',
+    'ip route replace fd00:2::/64 dev vmt0 table 30317 proto 112'
   ])
-  const routes1 = 'route 10.0.0.0/16 dev eth0 proto 2 metric 0\nroute 10.1.0.0/16 dev vmt0 proto 112 metric 0\n' +
-    'route 10.2.0.0/16 dev vmt0 proto 112 metric 0\nroute fd00:2::/64 dev vmt0 proto 112 metric 1024'
-  assert.equal(dump(f), `link eth0 mtu 1500 up\nlink vmt0 mtu 1380 up\n${TABLE(true, 1340, 1320)}\n${routes1}\n${SYSCTLS_ON}\n`)
+  const main = 'route table main 10.0.0.0/16 dev eth0 proto 2 metric 0\nroute table main 10.2.7.0/24 dev eth0 proto 4 metric 0'
+  const rules = 'rule -4 pref 5300 not fwmark 0x766d table 30317 proto 112\nrule -6 pref 5300 not fwmark 0x766d table 30317 proto 112'
+  const routes1 = `route table 30317 10.1.0.0/16 dev vmt0 proto 112 metric 0\nroute table 30317 10.2.0.0/16 dev vmt0 proto 112 metric 0\n` +
+    `route table 30317 fd00:2::/64 dev vmt0 proto 112 metric 1024\nroute table 30317 throw 10.2.7.0/24 proto 112 metric 0\n${main}`
+  assert.equal(dump(f), `link eth0 mtu 1500 up\nlink vmt0 mtu 1380 up\n${TABLE(true, 1340, 1320)}\n${rules}\n${routes1}\n${SYSCTLS_ON}\n`)
 
   // 2: the same config again: reads only.
   const before = dump(f)
@@ -76,11 +92,11 @@ test('LinuxRouter: a series of configs, golden state and exact commands after ea
 
   // 3: one more route: exactly one replace.
   assert.equal(await r.set({ ...BASE, routes: [...BASE.routes, '10.3.0.0/16'] }), 'changed')
-  assert.deepEqual(writes(f.takeCommands()), ['ip route replace 10.3.0.0/16 dev vmt0 proto 112'])
+  assert.deepEqual(writes(f.takeCommands()), ['ip route replace 10.3.0.0/16 dev vmt0 table 30317 proto 112'])
 
   // 4: one route fewer: exactly one del.
   assert.equal(await r.set({ ...BASE, routes: ['10.2.0.0/16', 'fd00:2::/64', '10.3.0.0/16'] }), 'changed')
-  assert.deepEqual(writes(f.takeCommands()), ['ip route del 10.1.0.0/16 dev vmt0 proto 112'])
+  assert.deepEqual(writes(f.takeCommands()), ['ip route del 10.1.0.0/16 dev vmt0 table 30317'])
 
   // 5: masquerade off: one nft transaction, routes untouched.
   const cfg5 = { ...BASE, routes: ['10.2.0.0/16', 'fd00:2::/64', '10.3.0.0/16'], masquerade: false }
@@ -92,25 +108,28 @@ test('LinuxRouter: a series of configs, golden state and exact commands after ea
   // 6: new MTU: link and the clamp values change.
   assert.equal(await r.set({ ...cfg5, mtu: 1400 }), 'changed')
   assert.deepEqual(writes(f.takeCommands()), ['ip link set dev vmt0 mtu 1400 up', 'nft -f -'])
-  const routes6 = 'route 10.0.0.0/16 dev eth0 proto 2 metric 0\nroute 10.2.0.0/16 dev vmt0 proto 112 metric 0\n' +
-    'route 10.3.0.0/16 dev vmt0 proto 112 metric 0\nroute fd00:2::/64 dev vmt0 proto 112 metric 1024'
-  assert.equal(dump(f), `link eth0 mtu 1500 up\nlink vmt0 mtu 1400 up\n${TABLE(false, 1360, 1340)}\n${routes6}\n${SYSCTLS_ON}\n`)
+  const routes6 = `route table 30317 10.2.0.0/16 dev vmt0 proto 112 metric 0\nroute table 30317 10.3.0.0/16 dev vmt0 proto 112 metric 0\n` +
+    `route table 30317 fd00:2::/64 dev vmt0 proto 112 metric 1024\nroute table 30317 throw 10.2.7.0/24 proto 112 metric 0\n${main}`
+  assert.equal(dump(f), `link eth0 mtu 1500 up\nlink vmt0 mtu 1400 up\n${TABLE(false, 1360, 1340)}\n${rules}\n${routes6}\n${SYSCTLS_ON}\n`)
 
-  // 7: cleanup: our routes and table go; the link, sysctls and eth0's route stay.
-  await r.cleanup()
+  // 7: cleanup: our rule, table and nftables table go; the link, sysctls and main's routes stay.
+  await r.cleanup('vmt0')
   assert.deepEqual(writes(f.takeCommands()), [
-    'ip route del 10.2.0.0/16 dev vmt0 proto 112',
-    'ip route del 10.3.0.0/16 dev vmt0 proto 112',
-    'ip route del fd00:2::/64 dev vmt0 proto 112 metric 1024',
+    'ip -4 rule del table 30317 pref 5300',
+    'ip -6 rule del table 30317 pref 5300',
+    'ip route del throw 10.2.7.0/24 table 30317',
+    'ip route del 10.2.0.0/16 dev vmt0 table 30317',
+    'ip route del 10.3.0.0/16 dev vmt0 table 30317',
+    'ip route del fd00:2::/64 dev vmt0 table 30317 metric 1024',
     'nft delete table inet vpcmesh'
   ])
-  assert.equal(dump(f), `link eth0 mtu 1500 up\nlink vmt0 mtu 1400 up\nroute 10.0.0.0/16 dev eth0 proto 2 metric 0\n${SYSCTLS_ON}\n`)
+  assert.equal(dump(f), `link eth0 mtu 1500 up\nlink vmt0 mtu 1400 up\n${main}\n${SYSCTLS_ON}\n`)
 })
 
 test('LinuxRouter: never deletes a prefix it then adds, across random config changes', async () => {
   const f = new FakeRunner()
   f.addLink('vmt0')
-  const r = createLinuxRouter({ runner: f })
+  const r = createLinuxRouter({ runner: f }, OPTS)
   const pool = ['10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/24', '172.16.0.0/12', 'fd00:1::/64', 'fd00:2::/48']
   let seed = 7
   const rand = (): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
@@ -132,19 +151,19 @@ test('LinuxRouter: never deletes a prefix it then adds, across random config cha
 test('LinuxRouter: a failing command surfaces argv and output; the next set() converges', async () => {
   const f = new FakeRunner()
   f.addLink('vmt0')
-  const r = createLinuxRouter({ runner: f })
+  const r = createLinuxRouter({ runner: f }, OPTS)
   f.failures.push({ match: (a) => a[2] === 'replace' && a[3] === '10.2.0.0/16', code: 2, stderr: 'RTNETLINK answers: Operation not permitted' })
   await assert.rejects(r.set(BASE), (e) => {
     assert.ok(isLinuxNetError(e))
     assert.equal(e.code, LINUXNET_ERROR_CODES.COMMAND)
-    assert.equal(e.message, 'command exited with code 2: ip route replace 10.2.0.0/16 dev vmt0 proto 112: RTNETLINK answers: Operation not permitted')
-    assert.deepEqual(e.command?.argv, ['ip', 'route', 'replace', '10.2.0.0/16', 'dev', 'vmt0', 'proto', '112'])
+    assert.equal(e.message, 'command exited with code 2: ip route replace 10.2.0.0/16 dev vmt0 table 30317 proto 112: RTNETLINK answers: Operation not permitted')
+    assert.deepEqual(e.command?.argv, ['ip', 'route', 'replace', '10.2.0.0/16', 'dev', 'vmt0', 'table', '30317', 'proto', '112'])
     return true
   })
   f.failures.length = 0
   f.takeCommands()
   assert.equal(await r.set(BASE), 'changed')
-  assert.deepEqual(writes(f.takeCommands()), ['ip route replace 10.2.0.0/16 dev vmt0 proto 112', 'ip route replace fd00:2::/64 dev vmt0 proto 112'])
+  assert.deepEqual(writes(f.takeCommands()), ['ip route replace 10.2.0.0/16 dev vmt0 table 30317 proto 112', 'ip route replace fd00:2::/64 dev vmt0 table 30317 proto 112'])
   assert.equal(await r.set(BASE), 'unchanged')
 })
 
@@ -172,6 +191,11 @@ test('LinuxRouter: concurrent set() calls run one after the other', async () => 
   assert.deepEqual((await r.current()).routes, [{ prefix: '10.1.0.0/16', dev: 'vmt0' }])
 })
 
-test('createLinuxRouter: rejects a route protocol outside 5-255', () => {
+test('createLinuxRouter: rejects a route protocol outside 5-255, reserved tables, bad marks and priorities', () => {
   assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { routeProtocol: 2 }), { code: LINUXNET_ERROR_CODES.CONFIG })
+  for (const routeTable of [0, 254, 255, 253, 2 ** 31]) {
+    assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { routeTable }), { code: LINUXNET_ERROR_CODES.CONFIG }, String(routeTable))
+  }
+  assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { fwmark: 0 }), { code: LINUXNET_ERROR_CODES.CONFIG })
+  assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { rulePriority: 32766 }), { code: LINUXNET_ERROR_CODES.CONFIG })
 })

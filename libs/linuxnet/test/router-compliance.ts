@@ -4,7 +4,7 @@
 import { describe, it, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  type CommandRunner, type Router, type RouterConfig, LINUXNET_ERROR_CODES, VPCMESH_ROUTE_PROTOCOL, isLinuxNetError
+  type CommandRunner, type Router, type RouterConfig, LINUXNET_ERROR_CODES, VPCMESH_ROUTE_PROTOCOL, createLinuxRouter, isLinuxNetError, routeTableFor
 } from '../src/index.js'
 
 /** What a suite run needs: a router over a host that has the TUN `tun` and can get more links. */
@@ -18,12 +18,27 @@ export interface RouterHarness {
 
 const PROTO = String(VPCMESH_ROUTE_PROTOCOL)
 
-/** Routes on `dev` as `prefix proto`, both families, sorted (ip prints /32 and /128 bare). */
-async function routesOn (runner: CommandRunner, dev: string): Promise<string[]> {
+/**
+ * Routes on `dev` as `prefix proto`, both families, sorted (ip prints /32 and /128 bare), in
+ * `table` (default: the TUN's own table).
+ */
+async function routesOn (runner: CommandRunner, dev: string, table: string = String(routeTableFor(dev))): Promise<string[]> {
   const out: string[] = []
   for (const fam of ['-4', '-6']) {
-    const res = await runner.run(['ip', fam, '-json', 'route', 'show', 'table', 'main', 'dev', dev])
+    const res = await runner.run(['ip', fam, '-json', 'route', 'show', 'table', table, 'dev', dev])
     for (const r of JSON.parse(res.stdout) as Array<{ dst: string, protocol?: string }>) out.push(`${r.dst} ${r.protocol ?? '?'}`)
+  }
+  return out.sort()
+}
+
+/** Policy rules looking up `table`, IPv4 and IPv6, as `family pref not? fwmark table`. */
+async function rulesFor (runner: CommandRunner, table: number): Promise<string[]> {
+  const out: string[] = []
+  for (const fam of ['-4', '-6']) {
+    const res = await runner.run(['ip', fam, '-json', 'rule', 'show'])
+    for (const r of JSON.parse(res.stdout) as Array<{ priority: number, not?: null, fwmark?: string, table: string }>) {
+      if (r.table === String(table)) out.push(`${fam} ${r.priority}${'not' in r ? ' not' : ''} ${r.fwmark ?? ''} ${r.table}`)
+    }
   }
   return out.sort()
 }
@@ -76,12 +91,44 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
       assert.deepEqual(await routesOn(h.runner, h.tun), [`10.1.0.0/16 ${PROTO}`, `10.3.0.0/16 ${PROTO}`])
     })
 
-    it('set() takes over a same-prefix route on the TUN and leaves other protocols alone', async () => {
+    it('set() puts its table before main with a rule that tunnel datagrams (fwmark) skip', async () => {
+      await h.router.set(cfg)
+      const t = routeTableFor(h.tun)
+      assert.deepEqual(await rulesFor(h.runner, t), [`-4 5300 not 0x766d ${t}`, `-6 5300 not 0x766d ${t}`])
+      assert.deepEqual(await routesOn(h.runner, h.tun, 'main'), [], 'nothing of ours in main')
+    })
+
+    it("set() never takes over the operator's main-table route for the same prefix: it skips and reports it", async () => {
       await h.router.set({ ...cfg, routes: [] })
       await h.runner.run(['ip', 'route', 'add', '10.1.0.0/16', 'dev', h.tun, 'proto', 'static'])
       await h.runner.run(['ip', 'route', 'add', '192.168.9.0/24', 'dev', h.tun, 'proto', 'static'])
-      await h.router.set({ ...cfg, routes: ['10.1.0.0/16'] })
-      assert.deepEqual(await routesOn(h.runner, h.tun), [`10.1.0.0/16 ${PROTO}`, '192.168.9.0/24 static'])
+      await h.router.set({ ...cfg, routes: ['10.1.0.0/16', '10.2.0.0/16'] })
+      assert.deepEqual(await routesOn(h.runner, h.tun, 'main'), ['10.1.0.0/16 static', '192.168.9.0/24 static'])
+      assert.deepEqual(await routesOn(h.runner, h.tun), [`10.2.0.0/16 ${PROTO}`])
+      const state = await h.router.current?.()
+      assert.deepEqual(state?.skipped.map((x) => [x.prefix, x.reason]), [['10.1.0.0/16', 'operator']])
+    })
+
+    it('set() skips a route that covers an address of this host, a peer endpoint or the controller; the rest applies', async () => {
+      await h.router.set({ ...cfg, routes: ['10.1.0.0/16', '192.0.2.0/24', '198.51.100.0/24'], controllerAddresses: ['192.0.2.7'], peerEndpoints: ['198.51.100.9'] })
+      assert.deepEqual(await routesOn(h.runner, h.tun), [`10.1.0.0/16 ${PROTO}`])
+      const state = await h.router.current?.()
+      assert.deepEqual(state?.skipped.map((x) => [x.prefix, x.reason]), [['192.0.2.0/24', 'underlay'], ['198.51.100.0/24', 'underlay']])
+      assert.deepEqual(state?.throws, ['192.0.2.7/32'], 'the controller is looked up in main')
+    })
+
+    it('two TUNs on one host have their own tables; cleanup of one never removes the other\'s routes', async () => {
+      await h.addTun('vmt2')
+      const second = createLinuxRouter({ runner: h.runner }) // a second agent on the same host
+      await h.router.set(cfg)
+      await second.set({ ...cfg, tunName: 'vmt2', routes: ['10.7.0.0/16'] })
+      await h.router.set(cfg)
+      assert.equal((await routesOn(h.runner, h.tun)).length, 4, 'the first TUN kept its routes')
+      assert.deepEqual(await routesOn(h.runner, 'vmt2'), [`10.7.0.0/16 ${PROTO}`])
+      await second.cleanup('vmt2')
+      assert.deepEqual(await routesOn(h.runner, 'vmt2'), [])
+      assert.equal((await routesOn(h.runner, h.tun)).length, 4, 'cleanup of vmt2 left vmt0 alone')
+      assert.equal((await rulesFor(h.runner, routeTableFor(h.tun))).length, 2)
     })
 
     it('masquerade and the MSS clamp follow the config; off and off means no table', async () => {
@@ -93,26 +140,44 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
       assert.equal(await h.router.set({ ...cfg, masquerade: false, mssClamp: false }), 'unchanged')
     })
 
-    it('a new tunName moves the routes to the new link', async () => {
+    it('a new tunName moves the routes to the new link (and its table)', async () => {
       await h.router.set(cfg)
       await h.addTun('vmt1')
       assert.equal(await h.router.set({ ...cfg, tunName: 'vmt1' }), 'changed')
       assert.deepEqual(await routesOn(h.runner, h.tun), [])
+      assert.deepEqual(await rulesFor(h.runner, routeTableFor(h.tun)), [])
       assert.equal((await routesOn(h.runner, 'vmt1')).length, 4)
     })
 
-    it('cleanup() removes our routes and table, keeps foreign routes, and is safe to repeat', async () => {
+    it('cleanup() removes our routes, rule and nftables table, keeps foreign routes, and is safe to repeat', async () => {
       await h.router.set(cfg)
       await h.runner.run(['ip', 'route', 'add', '192.168.9.0/24', 'dev', h.tun, 'proto', 'static'])
-      await h.router.cleanup()
-      assert.deepEqual(await routesOn(h.runner, h.tun), ['192.168.9.0/24 static'])
+      await h.router.cleanup(h.tun)
+      assert.deepEqual(await routesOn(h.runner, h.tun), [])
+      assert.deepEqual(await routesOn(h.runner, h.tun, 'main'), ['192.168.9.0/24 static'])
+      assert.deepEqual(await rulesFor(h.runner, routeTableFor(h.tun)), [])
       assert.deepEqual(await tables(h.runner), [])
-      await h.router.cleanup()
+      await h.router.cleanup(h.tun)
       assert.equal(await h.router.set(cfg), 'changed')
     })
 
+    it('set() and cleanup() remove routes of ours that an earlier version left in main, on this TUN only', async () => {
+      await h.addTun('vmt3')
+      await h.router.set(cfg)
+      await h.runner.run(['ip', 'link', 'set', 'dev', 'vmt3', 'up'])
+      await h.runner.run(['ip', 'route', 'add', '10.5.0.0/16', 'dev', h.tun, 'proto', PROTO])
+      await h.runner.run(['ip', 'route', 'add', '10.6.0.0/16', 'dev', 'vmt3', 'proto', PROTO])
+      assert.equal(await h.router.set(cfg), 'changed')
+      assert.deepEqual(await routesOn(h.runner, h.tun, 'main'), [])
+      assert.deepEqual(await routesOn(h.runner, 'vmt3', 'main'), [`10.6.0.0/16 ${PROTO}`], "another TUN's routes stay")
+      await h.runner.run(['ip', 'route', 'add', '10.5.0.0/16', 'dev', h.tun, 'proto', PROTO])
+      await h.router.cleanup(h.tun)
+      assert.deepEqual(await routesOn(h.runner, h.tun, 'main'), [])
+      assert.deepEqual(await routesOn(h.runner, 'vmt3', 'main'), [`10.6.0.0/16 ${PROTO}`])
+    })
+
     it('cleanup() on a host without anything of ours succeeds', async () => {
-      await h.router.cleanup()
+      await h.router.cleanup(h.tun)
       assert.deepEqual(await tables(h.runner), [])
     })
 
@@ -120,7 +185,7 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
       await h.router.set(cfg)
       const before = await snapshot(h, [h.tun])
       await rejectsWith(h.router.set({ ...cfg, tunName: 'nosuch0', routes: ['10.9.0.0/16'] }), LINUXNET_ERROR_CODES.NO_LINK)
-      await rejectsWith(h.router.set({ ...cfg, routes: ['10.9.0.0/16', '10.0.5.0/24'] }), LINUXNET_ERROR_CODES.CONFIG)
+      await rejectsWith(h.router.set({ ...cfg, routes: ['10.9.0.0/16', '10.0.5.0/33'] }), LINUXNET_ERROR_CODES.CONFIG)
       assert.equal(await snapshot(h, [h.tun]), before)
     })
 
@@ -132,12 +197,19 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
       assert.equal((await routesOn(h.runner, h.tun)).length, 4)
     })
 
+    it('a route overlapping this VPC is skipped and reported, not an error', async () => {
+      assert.equal(await h.router.set({ ...cfg, routes: ['10.9.0.0/16', '10.0.5.0/24'] }), 'changed')
+      assert.deepEqual(await routesOn(h.runner, h.tun), [`10.9.0.0/16 ${PROTO}`])
+      assert.deepEqual((await h.router.current?.())?.skipped.map((x) => [x.prefix, x.reason]), [['10.0.5.0/24', 'local']])
+    })
+
     it('current() reports our routes and rules', async () => {
       await h.router.set(cfg)
       const state = await h.router.current?.()
       assert.equal(state?.routes.length, 4)
+      assert.equal(state?.table, routeTableFor(h.tun))
       assert.equal(state?.nftRules?.length, 4)
-      await h.router.cleanup()
+      await h.router.cleanup(h.tun)
       assert.deepEqual((await h.router.current?.())?.nftRules, undefined)
     })
   })

@@ -6,7 +6,7 @@ const OK: RouterConfig = { tunName: 'vmt0', mtu: 1380, routes: ['fd00:2::/64', '
 
 test('normalizeRouterConfig: canonical, sorted, de-duplicated, frozen, mssClamp defaults to true', () => {
   const n = normalizeRouterConfig({ ...OK, routes: [...OK.routes, 'FD00:2:0::/64', '10.1.0.0/16'] })
-  assert.deepEqual(n, { tunName: 'vmt0', mtu: 1380, routes: ['10.1.0.0/16', '10.2.0.0/16', 'fd00:2::/64'], localCidrs: ['10.0.0.0/16'], masquerade: false, mssClamp: true })
+  assert.deepEqual(n, { tunName: 'vmt0', mtu: 1380, routes: ['10.1.0.0/16', '10.2.0.0/16', 'fd00:2::/64'], localCidrs: ['10.0.0.0/16'], controllerAddresses: [], peerEndpoints: [], masquerade: false, mssClamp: true })
   assert.ok(Object.isFrozen(n) && Object.isFrozen(n.routes))
   assert.equal(normalizeRouterConfig({ ...OK, mssClamp: false }).mssClamp, false)
 })
@@ -24,11 +24,14 @@ test('normalizeRouterConfig: reports every problem at once', () => {
   })
 })
 
-test('normalizeRouterConfig: a route overlapping a local CIDR is refused, naming both', () => {
-  assert.throws(() => normalizeRouterConfig({ ...OK, routes: ['0.0.0.0/0'] }), {
-    code: LINUXNET_ERROR_CODES.CONFIG,
-    message: 'invalid router config: route 0.0.0.0/0 overlaps local CIDR 10.0.0.0/16; it must not be routed into the mesh'
-  })
+test('normalizeRouterConfig: a route overlapping a local CIDR is not a config error (the router skips it)', () => {
+  assert.deepEqual(normalizeRouterConfig({ ...OK, routes: ['0.0.0.0/0'] }).routes, ['0.0.0.0/0'])
+})
+
+test('normalizeRouterConfig: controller and endpoint addresses are canonical, sorted, de-duplicated; bad ones reported', () => {
+  const n = normalizeRouterConfig({ ...OK, controllerAddresses: ['FD64::FE', '100.64.0.254', '100.64.0.254'], peerEndpoints: ['100.64.0.3', '100.64.0.2'] })
+  assert.deepEqual([n.controllerAddresses, n.peerEndpoints], [['100.64.0.254', 'fd64::fe'], ['100.64.0.2', '100.64.0.3']])
+  assert.throws(() => normalizeRouterConfig({ ...OK, peerEndpoints: ['100.64.0.300'] }), (e) => isLinuxNetError(e) && e.message.includes('peerEndpoints[0]'))
 })
 
 test('normalizeRouterConfig: IPv4-only configs may use a small MTU', () => {

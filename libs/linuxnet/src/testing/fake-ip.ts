@@ -1,6 +1,7 @@
 /**
- * In-memory model of the `ip link` and `ip route` state FakeRunner serves: links with MTU and
- * up flag, and main-table routes keyed like the kernel keys them (family, prefix, metric).
+ * In-memory model of the `ip link`, `ip addr`, `ip route` and `ip rule` state FakeRunner
+ * serves: links with MTU, up flag and addresses; routes in any table keyed like the kernel
+ * keys them (table, family, prefix, metric), through a link or `throw`; policy rules.
  */
 import { parsePrefix } from '@vpcmesh/cidr'
 
@@ -8,14 +9,20 @@ import { parsePrefix } from '@vpcmesh/cidr'
 export interface FakeLink {
   mtu: number
   up: boolean
+  /** Canonical addresses (scope global). */
+  addresses: string[]
 }
 
-/** A main-table route in the model. */
+/** A route in the model. */
 export interface FakeRoute {
+  /** 'main' or a table number as text. */
+  table: string
   family: 4 | 6
   /** Canonical CIDR. */
   prefix: string
+  /** '' for a throw entry. */
   dev: string
+  type: 'unicast' | 'throw'
   /** Route protocol number (4 = static, 3 = boot). */
   proto: number
   metric: number
@@ -48,8 +55,22 @@ function dstText (r: FakeRoute): string {
   return r.prefix.endsWith(r.family === 4 ? '/32' : '/128') ? r.prefix.slice(0, r.prefix.indexOf('/')) : r.prefix
 }
 
+/** A policy rule in the model (`ip rule`). */
+export interface FakeRule {
+  family: 4 | 6
+  priority: number
+  /** `not fwmark …` when true. */
+  not: boolean
+  /** Mark as `ip` prints it (`0x766d`), or undefined for no fwmark selector. */
+  fwmark: string | undefined
+  table: string
+  proto: number | undefined
+}
+
 /** Selectors of `ip route show` / `ip route del`. */
 export interface RouteFilter {
+  table?: string
+  type?: 'unicast' | 'throw'
   family?: 4 | 6
   prefix?: string
   dev?: string
@@ -63,9 +84,11 @@ export class FakeIp {
   readonly links = new Map<string, FakeLink>()
   /** Routes in insertion order (as the kernel lists them within a prefix). */
   routes: FakeRoute[] = []
+  /** Policy rules (the kernel's default ones are implied and never listed). */
+  rules: FakeRule[] = []
 
   /** Canonical family-aware route from command arguments, or an error text. */
-  route (prefixText: string, dev: string, proto: number, metric: number | undefined): FakeRoute | string {
+  route (prefixText: string, dev: string, proto: number, metric: number | undefined, table = 'main', type: 'unicast' | 'throw' = 'unicast'): FakeRoute | string {
     let family: 4 | 6
     let prefix: string
     try {
@@ -73,15 +96,16 @@ export class FakeIp {
       family = p.family
       prefix = p.toString()
     } catch { return `Error: any valid prefix is expected rather than "${prefixText}".` }
+    if (type === 'throw') return { table, family, prefix, dev: '', type, proto, metric: metric ?? (family === 4 ? 0 : 1024) }
     const link = this.links.get(dev)
     if (link === undefined) return `Cannot find device "${dev}"`
     if (!link.up) return family === 4 ? 'Error: Device for nexthop is not up.' : 'Error: Nexthop device is not up.'
-    return { family, prefix, dev, proto, metric: metric ?? (family === 4 ? 0 : 1024) }
+    return { table, family, prefix, dev, type, proto, metric: metric ?? (family === 4 ? 0 : 1024) }
   }
 
   /** `ip route replace` (overwrite same family+prefix+metric) or `ip route add` (fail if it exists). */
   put (r: FakeRoute, replace: boolean): FakeOutcome {
-    const i = this.routes.findIndex((x) => x.family === r.family && x.prefix === r.prefix && x.metric === r.metric)
+    const i = this.routes.findIndex((x) => x.table === r.table && x.family === r.family && x.prefix === r.prefix && x.metric === r.metric)
     if (i >= 0 && !replace) return { code: 2, stderr: 'RTNETLINK answers: File exists' }
     if (i >= 0) this.routes[i] = r
     else this.routes.push(r)
@@ -99,10 +123,10 @@ export class FakeIp {
   /** `ip [-json] route show`: fields like iproute2 prints them (dev/protocol omitted when filtered on). */
   show (f: RouteFilter, json: boolean): string {
     const list = this.routes.filter((r) => matches(r, f)).map((r) => {
-      const o: Record<string, unknown> = { dst: dstText(r) }
-      if (f.dev === undefined) o.dev = r.dev
+      const o: Record<string, unknown> = r.type === 'throw' ? { type: 'throw', dst: dstText(r) } : { dst: dstText(r) }
+      if (f.dev === undefined && r.type !== 'throw') o.dev = r.dev
       if (f.proto === undefined) o.protocol = protoText(r.proto)
-      if (r.family === 4) o.scope = 'link'
+      if (r.family === 4 && r.type !== 'throw') o.scope = 'link'
       if (r.family === 6 || r.metric !== 0) o.metric = r.metric
       return o
     })
@@ -125,7 +149,25 @@ export class FakeIp {
 }
 
 function matches (r: FakeRoute, f: RouteFilter): boolean {
-  return (f.family === undefined || r.family === f.family) && (f.prefix === undefined || r.prefix === f.prefix) &&
+  return (f.table === undefined || r.table === f.table) && (f.type === undefined || r.type === f.type) &&
+    (f.family === undefined || r.family === f.family) && (f.prefix === undefined || r.prefix === f.prefix) &&
     (f.dev === undefined || r.dev === f.dev) && (f.proto === undefined || r.proto === f.proto) &&
     (f.metric === undefined || r.metric === f.metric)
+}
+
+/** `ip -json rule show` for one family: the kernel's default rules plus ours, by priority. */
+export function showRules (rules: readonly FakeRule[], family: 4 | 6): string {
+  const defaults: Array<Record<string, unknown>> = [{ priority: 0, src: 'all', table: 'local' }, { priority: 32766, src: 'all', table: 'main' }]
+  if (family === 4) defaults.push({ priority: 32767, src: 'all', table: 'default' })
+  const ours = rules.filter((r) => r.family === family).map((r) => {
+    const o: Record<string, unknown> = { priority: r.priority }
+    if (r.not) o.not = null
+    o.src = 'all'
+    if (r.fwmark !== undefined) o.fwmark = r.fwmark
+    o.table = r.table
+    if (r.proto !== undefined) o.protocol = String(r.proto)
+    return o
+  })
+  const all = [...defaults, ...ours].sort((a, b) => (a.priority as number) - (b.priority as number))
+  return `${JSON.stringify(all)}\n`
 }

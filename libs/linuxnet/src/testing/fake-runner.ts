@@ -6,7 +6,7 @@
  */
 import { parsePrefix } from '@vpcmesh/cidr'
 import { type CommandRunner, type RunOptions, type RunResult, commandError, formatArgv } from '../runner.js'
-import { type FakeOutcome, FakeIp, type RouteFilter, parseProto } from './fake-ip.js'
+import { type FakeOutcome, FakeIp, type RouteFilter, parseProto, showRules } from './fake-ip.js'
 import { FakeNft } from './fake-nft.js'
 
 /** One recorded command. */
@@ -54,7 +54,12 @@ export class FakeRunner implements CommandRunner {
 
   /** Creates a link (as the packet engine would), down with the given MTU. */
   addLink (name: string, mtu = 1500): void {
-    this.#ip.links.set(name, { mtu, up: false })
+    this.#ip.links.set(name, { mtu, up: false, addresses: [] })
+  }
+
+  /** Adds an address (scope global) to a link, as `ip addr add` would. */
+  addAddress (link: string, address: string): void {
+    this.#ip.links.get(link)?.addresses.push(address)
   }
 
   /** Sets a link up (or down, which drops its routes like the kernel does). */
@@ -87,10 +92,13 @@ export class FakeRunner implements CommandRunner {
    */
   dump (): string {
     const links = [...this.#ip.links].map(([n, l]) => `link ${n} mtu ${l.mtu} ${l.up ? 'up' : 'down'}`).sort()
-    const routes = this.#ip.routes.map((r) => `route ${r.prefix} dev ${r.dev} proto ${r.proto} metric ${r.metric}`).sort()
+    const routes = this.#ip.routes.map((r) => r.type === 'throw'
+      ? `route table ${r.table} throw ${r.prefix} proto ${r.proto} metric ${r.metric}`
+      : `route table ${r.table} ${r.prefix} dev ${r.dev} proto ${r.proto} metric ${r.metric}`).sort()
+    const rules = this.#ip.rules.map((r) => `rule -${r.family} pref ${r.priority}${r.not ? ' not' : ''} fwmark ${r.fwmark ?? '-'} table ${r.table} proto ${r.proto ?? '-'}`).sort()
     const sysctls = [...this.#sysctl].map(([k, v]) => `sysctl ${k} = ${v}`).sort()
     const nft = (this.#nft.listText().stdout ?? '').split('\n').filter((l) => l !== '').map((l) => `nft ${l.replaceAll('\t', '  ')}`)
-    return [...links, ...nft, ...routes, ...sysctls].join('\n') + '\n'
+    return [...links, ...nft, ...rules, ...routes, ...sysctls].join('\n') + '\n'
   }
 
   #dispatch (argv: readonly string[], input: string | undefined): FakeOutcome {
@@ -110,24 +118,54 @@ export class FakeRunner implements CommandRunner {
     const kv = pairs(tail)
     if (obj === 'link' && verb === 'show') return this.#linkShow(kv.get('dev') ?? tail[0] ?? '')
     if (obj === 'link' && verb === 'set') return this.#linkSet(tail)
+    if (obj === 'addr' && verb === 'show' && json) return this.#addrShow()
+    if (obj === 'rule') return this.#ruleCommand(family ?? 4, verb, tail, json)
     if (obj !== 'route') return unmodelled(['ip', ...args])
     if (verb === 'show' || verb === 'list') return this.#routeShow(family, kv, json)
+    const type = tail[0] === 'throw' ? 'throw' : 'unicast'
+    const dst = tail[0] === 'throw' ? tail[1] ?? '' : tail[0] ?? ''
     const proto = parseProto(kv.get('proto') ?? 'boot')
     const metric = kv.has('metric') ? Number(kv.get('metric')) : undefined
+    const table = kv.get('table') ?? 'main'
     if (verb === 'del') {
-      return this.#ip.del({ prefix: canonical(tail[0] ?? ''), dev: kv.get('dev'), proto: kv.has('proto') ? proto : undefined, metric })
+      return this.#ip.del({ table, type: tail[0] === 'throw' ? 'throw' : undefined, prefix: canonical(dst), dev: kv.get('dev'), proto: kv.has('proto') ? proto : undefined, metric })
     }
     if (verb !== 'replace' && verb !== 'add') return unmodelled(['ip', ...args])
-    const route = this.#ip.route(tail[0] ?? '', kv.get('dev') ?? '', proto ?? 3, metric)
+    const route = this.#ip.route(dst, kv.get('dev') ?? '', proto ?? 3, metric, table, type)
     if (typeof route === 'string') return { code: route.startsWith('Cannot') ? 1 : 2, stderr: route }
     return this.#ip.put(route, verb === 'replace')
   }
 
   #routeShow (family: 4 | 6 | undefined, kv: Map<string, string>, json: boolean): FakeOutcome {
     const table = kv.get('table') ?? 'main'
-    if (table !== 'main') return { code: 0, stdout: json ? '[]\n' : '' }
-    const f: RouteFilter = { family: family ?? 4, dev: kv.get('dev'), proto: kv.has('proto') ? parseProto(kv.get('proto') ?? '') : undefined }
+    const f: RouteFilter = { table, family: family ?? 4, dev: kv.get('dev'), proto: kv.has('proto') ? parseProto(kv.get('proto') ?? '') : undefined }
     return { code: 0, stdout: this.#ip.show(f, json) }
+  }
+
+  #addrShow (): FakeOutcome {
+    const lo = { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }] }
+    const links = [...this.#ip.links].map(([ifname, l]) => ({
+      ifname, addr_info: l.addresses.map((a) => ({ family: a.includes(':') ? 'inet6' : 'inet', local: a, scope: 'global' }))
+    }))
+    return { code: 0, stdout: `${JSON.stringify([lo, ...links])}\n` }
+  }
+
+  /** `ip rule add|del|show` over the rule model (selectors: not, fwmark, table, pref, proto). */
+  #ruleCommand (family: 4 | 6, verb: string | undefined, tail: readonly string[], json: boolean): FakeOutcome {
+    if (verb === 'show' && json) return { code: 0, stdout: showRules(this.#ip.rules, family) }
+    const kv = pairs(tail)
+    const fwmark = kv.has('fwmark') ? `0x${Number(kv.get('fwmark')).toString(16)}` : undefined
+    const priority = kv.has('pref') ? Number(kv.get('pref')) : undefined
+    if (verb === 'add') {
+      this.#ip.rules.push({ family, priority: priority ?? 32765, not: tail.includes('not'), fwmark, table: kv.get('table') ?? 'main', proto: kv.has('proto') ? Number(kv.get('proto')) : undefined })
+      return { code: 0 }
+    }
+    if (verb !== 'del') return unmodelled(['ip', `-${family}`, 'rule', verb ?? '', ...tail])
+    const i = this.#ip.rules.findIndex((r) => r.family === family && (priority === undefined || r.priority === priority) &&
+      (!kv.has('table') || r.table === kv.get('table')))
+    if (i < 0) return { code: 2, stderr: 'RTNETLINK answers: No such file or directory' }
+    this.#ip.rules.splice(i, 1)
+    return { code: 0 }
   }
 
   #linkShow (name: string): FakeOutcome {
@@ -176,7 +214,7 @@ function pairs (words: readonly string[]): Map<string, string> {
   for (let i = 0; i < words.length; i++) {
     const w = words[i] ?? ''
     const v = words[i + 1]
-    if (['dev', 'proto', 'metric', 'table', 'mtu'].includes(w) && v !== undefined) { out.set(w, v); i++ }
+    if (['dev', 'proto', 'metric', 'table', 'mtu', 'fwmark', 'pref'].includes(w) && v !== undefined) { out.set(w, v); i++ }
   }
   return out
 }
