@@ -32,7 +32,7 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     return text.split('\n').filter((l) => re.test(l)).reduce((s, l) => s + Number(l.split(' ').at(-1)), 0)
   }
   const routesOn = async (n: TestbedNode): Promise<string[]> => {
-    const r = await tb.exec(n.gwNs, ['ip', '-json', 'route', 'show', 'dev', 'vpcmesh0'], { allowFail: true })
+    const r = await tb.exec(n.gwNs, ['ip', '-json', 'route', 'show', 'table', 'all', 'dev', 'vpcmesh0', 'proto', '112'], { allowFail: true })
     return r.code === 0 && r.stdout.trim() !== '' ? (JSON.parse(r.stdout) as Array<{ dst: string }>).map((x) => x.dst).sort() : []
   }
 
@@ -167,7 +167,7 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     assert.deepEqual(await routesOn(a), [], 'routes leave with the TUN device')
     mesh.startAgent(a)
     await pollUntil('A → B forwarding without a controller', async () => loss(await ping(a, b.hostIp, 1)) === 0, { timeoutMs: 15_000, intervalMs: 100 })
-    assert.deepEqual(await routesOn(a), ['10.2.0.0/24', '10.3.0.0/24'])
+    assert.deepEqual(await routesOn(a), ['10.2.0.0/24', '10.3.0.0/24', 'fd00:2::/64', 'fd00:3::/64'])
     await mesh.startController()
     await mesh.awaitConverged()
   })
@@ -236,8 +236,9 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     assert.equal((await tb.exec(b.gwNs, ['nft', 'list', 'tables'])).stdout.includes('vpcmesh'), false)
     assert.equal((await tb.exec(b.gwNs, ['ip', 'link', 'show', 'vpcmesh0'], { allowFail: true })).code !== 0, true)
     assert.match((await tb.exec(b.gwNs, ['ip', 'route', 'show'])).stdout, /10\.22\.0\.0\/24 via 10\.2\.0\.2/, 'the operator\'s own route stays')
-    assert.equal((await tb.exec(b.gwNs, ['ip', 'route', 'show', 'proto', '112'])).stdout.trim(), '')
-    assert.equal((await tb.exec(b.gwNs, ['ip', '-6', 'route', 'show', 'proto', '112'])).stdout.trim(), '')
+    assert.equal((await tb.exec(b.gwNs, ['ip', 'route', 'show', 'table', 'all', 'proto', '112'])).stdout.trim(), '')
+    assert.equal((await tb.exec(b.gwNs, ['ip', '-6', 'route', 'show', 'table', 'all', 'proto', '112'])).stdout.trim(), '')
+    assert.doesNotMatch((await tb.exec(b.gwNs, ['ip', 'rule', 'show'])).stdout, /fwmark/, 'the policy rule is gone')
     assert.ok(before.stdout.length > 0)
   })
 })

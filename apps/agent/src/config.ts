@@ -30,7 +30,19 @@ export const AgentConfig = z.object({
   keepaliveMs: z.coerce.number().int().min(100).max(60_000).default(2000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Remove everything vpcmesh added on this host, then exit. */
-  cleanup: z.boolean().default(false)
+  cleanup: z.boolean().default(false),
+  /** Routing table of the TUN's routes; undefined: derived from the TUN name (30208-34303). */
+  routeTable: z.coerce.number().int().min(1).max(0x7fffffff).refine((t) => t < 253 || t > 255, { message: 'must not be 253-255 (the default, main and local tables)' }).optional(),
+  /** Firewall mark on tunnel datagrams (they skip the TUN's table); decimal or 0x hex. */
+  fwmark: z.string().regex(/^(?:0x[0-9a-fA-F]{1,8}|\d{1,10})$/, { message: 'must be a number, e.g. 0x766d' })
+    .transform((t) => Number(t)).refine((n) => n >= 1 && n <= 0x7fffffff, { message: 'must be 1-0x7fffffff' }).default(0x766d),
+  /** Refuse plain http:// controller URLs. */
+  requireTls: z.boolean().default(false)
+}).superRefine((c, ctx) => {
+  if (!c.requireTls || c.cleanup) return
+  for (const u of c.controllers.filter((x) => x.startsWith('http://'))) {
+    ctx.addIssue({ code: 'custom', path: ['controllers'], message: `${u} is plain HTTP; with --require-tls use https:// (the join token and credential would cross the network in clear)` })
+  }
 })
 export type AgentConfig = Readonly<z.infer<typeof AgentConfig>>
 
@@ -41,7 +53,7 @@ export class AgentConfigError extends MeshError {
 
 /** Help text of `vpcmesh agent`. */
 export const AGENT_USAGE = `usage: vpcmesh agent --controller URL [--controller URL ...] [--join-token TOKEN] [options]
-       vpcmesh agent --cleanup [--tun NAME]
+       vpcmesh agent --cleanup [--tun NAME] [--route-table N]
 
 Runs on the route-target VM of one VPC: enrols with the controller, builds encrypted tunnels
 to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
@@ -58,13 +70,16 @@ to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
   --status-listen H:P   /metrics /healthz /status (default 127.0.0.1:7701)
   --keepalive-ms MS     tunnel keepalive (default 2000)
   --no-offload          disable TUN TSO and UDP GSO/GRO offloads (default: on)
+  --route-table N       routing table of the TUN's routes (default: derived from --tun, 30208-34303)
+  --fwmark N            firewall mark of tunnel datagrams, which skip that table (default 0x766d)
+  --require-tls         refuse http:// controller URLs (env VPCMESH_REQUIRE_TLS=1)
   --log-level LEVEL     debug|info|warn|error (env VPCMESH_LOG_LEVEL)
-  --cleanup             remove routes and the nftables table vpcmesh added, then exit
+  --cleanup             remove routes, rule and nftables table vpcmesh added for --tun, then exit
   -h, --help            this text`
 
 /**
  * Parses argv and env into a frozen config. Throws AgentConfigError listing every problem.
- * With `--cleanup` only `--tun` and `--log-level` matter: the environment (controller URL,
+ * With `--cleanup` only `--tun`, `--route-table` and `--log-level` matter: the environment (controller URL,
  * join token) is ignored, so a broken setting can never stop a cleanup.
  */
 export function parseAgentConfig (argv: string[], env: Record<string, string | undefined>): AgentConfig {
@@ -87,6 +102,9 @@ export function parseAgentConfig (argv: string[], env: Record<string, string | u
         'keepalive-ms': { type: 'string' },
         'no-offload': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'route-table': { type: 'string' },
+        fwmark: { type: 'string' },
+        'require-tls': { type: 'boolean' },
         cleanup: { type: 'boolean' }
       }
     }).values
@@ -107,9 +125,24 @@ export function parseAgentConfig (argv: string[], env: Record<string, string | u
     keepaliveMs: values['keepalive-ms'],
     offload: values['no-offload'] === true ? false : undefined,
     logLevel: values['log-level'] ?? env.VPCMESH_LOG_LEVEL,
-    cleanup: values.cleanup
+    cleanup: values.cleanup,
+    routeTable: values['route-table'],
+    fwmark: values.fwmark,
+    requireTls: values['require-tls'] === true || env.VPCMESH_REQUIRE_TLS === '1' ? true : undefined
   }
   const r = AgentConfig.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')))
   if (!r.success) throw new AgentConfigError(r.error.issues.map((i) => `${String(i.path[0] ?? 'config')}: ${i.message}`))
   return deepFreeze(r.data)
+}
+
+/**
+ * Controller URLs that send the join token and the agent's credential in clear over a
+ * network: `http://` to anything but a loopback address or `localhost`.
+ */
+export function plaintextControllers (urls: readonly string[]): string[] {
+  return urls.filter((u) => {
+    if (!u.startsWith('http://')) return false
+    const host = new URL(u).hostname.replace(/^\[(.*)\]$/, '$1')
+    return !(host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host))
+  })
 }

@@ -2,7 +2,7 @@ import { consoleLogger, errorMessage, systemClock, type Logger } from '@vpcmesh/
 import { prometheusMetrics } from '@vpcmesh/metrics'
 import { generateKeyPair, publicKeyOf } from '@vpcmesh/dataplane'
 import { createExecRunner, createLinuxRouter } from '@vpcmesh/linuxnet'
-import { AGENT_USAGE, AgentConfigError, parseAgentConfig, type AgentConfig } from './config.js'
+import { AGENT_USAGE, AgentConfigError, parseAgentConfig, plaintextControllers, type AgentConfig } from './config.js'
 import { AgentEngine } from './engine/agent-engine.js'
 import { StateDir } from './state/state-dir.js'
 
@@ -27,6 +27,9 @@ export async function main (argv: string[] = process.argv.slice(2), env: Record<
   }
   const logger = consoleLogger({ level: config.logLevel }).child('agent')
   if (config.cleanup) return await cleanup(config, logger)
+  for (const url of plaintextControllers(config.controllers)) {
+    logger.warn('controller URL is plain HTTP to a non-loopback address: the join token and the agent credential cross the network in clear; use https:// (--require-tls refuses such URLs)', { url })
+  }
   const state = new StateDir(config.stateDir)
   const keys = loadKeys(state, logger)
   let fatal: string | undefined
@@ -66,7 +69,7 @@ function loadKeys (state: StateDir, logger: Logger): { privateKey: string, publi
 async function cleanup (config: AgentConfig, logger: Logger): Promise<number> {
   const runner = createExecRunner()
   try {
-    await createLinuxRouter({ runner, logger }).cleanup()
+    await createLinuxRouter({ runner, logger }, { routeTable: config.routeTable }).cleanup(config.tun)
     await runner.run(['ip', 'link', 'del', 'dev', config.tun], { allowFail: true })
     logger.info('cleanup done', { tun: config.tun })
     return 0

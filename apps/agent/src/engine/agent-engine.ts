@@ -10,7 +10,7 @@ import { ControlClient } from '../control/client.js'
 import type { StateDir } from '../state/state-dir.js'
 import { startStatusServer, type StatusServer } from '../status/server.js'
 import { AgentMetrics } from './agent-metrics.js'
-import { resolveEndpoint, type ResolvedEndpoint } from './endpoint-resolver.js'
+import { resolveControllerAddresses, resolveEndpoint, type ResolvedEndpoint } from './endpoint-resolver.js'
 import { Reconciler } from './reconciler.js'
 import { translate } from './translate.js'
 
@@ -59,12 +59,12 @@ export class AgentEngine {
 
   async start (): Promise<void> {
     const { config } = this.c
-    const engine = openPacketEngine({ tunName: config.tun, mtu: config.mtu, bindHost: config.bindAddress, bindPort: config.listenPort, offload: config.offload })
+    const engine = openPacketEngine({ tunName: config.tun, mtu: config.mtu, bindHost: config.bindAddress, bindPort: config.listenPort, offload: config.offload, fwmark: config.fwmark })
     this.engine = engine
     this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics, onEngineError: (e) => { this.engineFailed(e) } }, { keepaliveMs: config.keepaliveMs })
     this.dataplane.start()
-    this.router = createLinuxRouter({ runner: createExecRunner(), logger: this.log })
-    const m = new AgentMetrics(this.c.metrics, () => this.client?.state === 'connected')
+    this.router = createLinuxRouter({ runner: createExecRunner(), logger: this.log }, { routeTable: config.routeTable, fwmark: config.fwmark })
+    const m = new AgentMetrics(this.c.metrics, () => this.client?.state === 'connected', () => this.host?.skipped ?? [])
     let persisted: NetMap | undefined
     this.reconciler = new Reconciler({
       clock: this.c.clock,
@@ -121,7 +121,9 @@ export class AgentEngine {
       controller: { state: this.client?.state ?? 'idle', url: this.client?.connectedUrl ?? null, lastError: this.client?.lastError ?? null },
       tun: { name: this.c.config.tun, mtu: this.c.config.mtu },
       lastReconcileError: this.reconciler?.lastError ?? null,
-      host: this.host === undefined ? null : { routes: this.host.routes, nftables: this.host.nftRules !== undefined, warnings: this.host.warnings },
+      host: this.host === undefined
+        ? null
+        : { table: this.host.table ?? null, routes: this.host.routes, throws: this.host.throws, skippedRoutes: this.host.skipped, nftables: this.host.nftRules !== undefined, warnings: this.host.warnings },
       peers: this.dataplane?.status() ?? []
     }
   }
@@ -148,7 +150,8 @@ export class AgentEngine {
   private async apply (map: NetMap): Promise<void> {
     const endpoints = new Map<string, ResolvedEndpoint | null>()
     await Promise.all(map.peers.map(async (p) => { endpoints.set(p.id, await resolveEndpoint(p.endpoint)) }))
-    const cfg = translate(map, endpoints, { privateKey: this.c.keys.privateKey, tunName: this.c.config.tun, mtu: this.c.config.mtu })
+    const controllerAddresses = await resolveControllerAddresses(this.c.config.controllers)
+    const cfg = translate(map, endpoints, { privateKey: this.c.keys.privateKey, tunName: this.c.config.tun, mtu: this.c.config.mtu, controllerAddresses })
     const dp = (this.dataplane as Dataplane).reconfig(cfg.dataplane)
     const router = this.router as Router & { current(): Promise<RouterState> }
     const rt = await router.set(cfg.router)

@@ -10,6 +10,11 @@ export type Lookup = (host: string) => Promise<string>
 
 const systemLookup: Lookup = async (host) => (await lookup(host)).address
 
+/** Resolves a name to all its addresses; injectable for tests. */
+export type LookupAll = (host: string) => Promise<string[]>
+
+const systemLookupAll: LookupAll = async (host) => (await lookup(host, { all: true })).map((a) => a.address)
+
 /**
  * Turns registered endpoints (`host:port`, host an IP or DNS name) into IP literals. A name
  * that does not resolve gives null: the peer can still reach us, and its first authenticated
@@ -24,4 +29,20 @@ export async function resolveEndpoint (text: string, lookupFn: Lookup = systemLo
   } catch {
     return null
   }
+}
+
+/**
+ * The IP addresses of the controllers behind `urls` (`http(s)://host[:port]/…`): literals as
+ * they are, names resolved to every address. A name that does not resolve contributes
+ * nothing. Never throws. The router keeps routes of ours off these addresses.
+ */
+export async function resolveControllerAddresses (urls: readonly string[], lookupFn: LookupAll = systemLookupAll): Promise<string[]> {
+  const out = new Set<string>()
+  for (const u of urls) {
+    let host: string
+    try { host = new URL(u).hostname.replace(/^\[(.*)\]$/, '$1') } catch { continue }
+    if (isIP(host) !== 0) { out.add(host); continue }
+    try { for (const a of await lookupFn(host)) out.add(a) } catch { /* unresolvable now: nothing to protect */ }
+  }
+  return [...out]
 }

@@ -9,6 +9,8 @@ export interface TranslateOptions {
   privateKey: string
   tunName: string
   mtu: number
+  /** IP addresses of the controllers: routes containing one are not installed. @default [] */
+  controllerAddresses?: string[]
 }
 
 /** What one map means for this host: the data plane's peers and the router's state. */
@@ -21,6 +23,8 @@ export interface HostConfig {
  * Turns a map into plain configs. Pure. Every peer's CIDRs and routes are routed into the
  * TUN even before the peer enrolled (no key yet): such traffic is dropped and counted by the
  * data plane instead of leaking onto the underlay. Only peers with a key become tunnel peers.
+ * The router gets the controllers' and the peers' underlay addresses too: it never installs
+ * a route that would draw the agent's own control or tunnel traffic into the TUN.
  */
 export function translate (map: NetMap, endpoints: ReadonlyMap<string, ResolvedEndpoint | null>, o: TranslateOptions): HostConfig {
   const peers = map.peers.filter((p) => p.publicKey !== null).map((p) => ({
@@ -37,6 +41,8 @@ export function translate (map: NetMap, endpoints: ReadonlyMap<string, ResolvedE
       mtu: o.mtu,
       routes: map.peers.flatMap((p) => [...p.cidrs, ...p.routes]),
       localCidrs: [...map.self.cidrs, ...map.self.routes],
+      controllerAddresses: [...o.controllerAddresses ?? []],
+      peerEndpoints: [...new Set(peers.flatMap((p) => p.endpoint === null ? [] : [p.endpoint.address]))],
       masquerade: map.self.masquerade,
       mssClamp: true
     }

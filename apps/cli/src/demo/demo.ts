@@ -84,7 +84,7 @@ function tryThis (tb: Testbed): string {
     `  ip netns exec ${a.hostNs} ping ${b.hostIp}`,
     `  ip netns exec ${a.hostNs} ping -6 ${c.hostIp6}`,
     `  ip netns exec ${b.hostNs} curl http://${c.hostIp}/`,
-    `  ip netns exec ${a.gwNs} ip route show dev vpcmesh0`,
+    `  ip netns exec ${a.gwNs} ip route show table all dev vpcmesh0 proto 112`,
     `  ip netns exec ${a.gwNs} nft list table inet vpcmesh`,
     `  ip netns exec ${tb.wanNs} curl -s http://${a.underlayIp}:7701/metrics | grep vpcmesh_agent`,
     'Ctrl-C stops the demo and removes everything it created.', ''].join('\n')
