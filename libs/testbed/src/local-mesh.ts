@@ -15,6 +15,11 @@ export interface LocalMeshOptions {
   keepaliveMs?: number
   /** Tunnels over the IPv6 underlay: endpoints `[fd64::N]:51820`, agents bound to `::`. @default false */
   ipv6Underlay?: boolean
+  /**
+   * Redis URL for the controller (reachable from the wan namespace). Absent: the controller's
+   * embedded redis-server in `workDir`.
+   */
+  redisUrl?: string
 }
 
 /** Answer of a CLI call. */
@@ -43,7 +48,8 @@ export class LocalMesh {
 
   /** Starts the controller and waits until the CLI can talk to it. */
   async startController (): Promise<void> {
-    this.controller = this.run('controller', this.tb.wanNs, ['controller', '--listen', `${UNDERLAY.wanIp}:${CONTROLLER_PORT}`, '--data-dir', join(this.o.workDir, 'controller')],
+    const store = this.o.redisUrl === undefined ? ['--data-dir', join(this.o.workDir, 'controller')] : ['--redis-url', this.o.redisUrl]
+    this.controller = this.run('controller', this.tb.wanNs, ['controller', '--listen', `${UNDERLAY.wanIp}:${CONTROLLER_PORT}`, ...store],
       { VPCMESH_ADMIN_TOKEN: this.o.adminToken, VPCMESH_HEARTBEAT_MS: '2000', VPCMESH_LOG_LEVEL: 'warn' })
     await pollUntil('controller answering', async () => (await this.cli(['vpc', 'list'])).code === 0, { timeoutMs: 20_000, intervalMs: 100 })
   }
