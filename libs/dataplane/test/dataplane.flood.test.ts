@@ -54,6 +54,7 @@ test('mesh: during a junk and initiation flood at every node, a restarted node r
   for (; step < 2000 / STEP_MS; step++) { sent += floodStep(mesh, pools, step); await mesh.step(STEP_MS) }
   // The flood is queued before anything the restarted node sends, as in a continuous flood.
   sent += floodStep(mesh, pools, step++)
+  const dhAtRestart = new Map(['a', 'c'].map((n) => [n, mesh.node(n).dataplane.drops().unknown_peer]))
   const b = mesh.restart('b')
   const restartedAt = mesh.clock.monotonic()
   const maxSteps = step + 12_000 / STEP_MS
@@ -75,6 +76,12 @@ test('mesh: during a junk and initiation flood at every node, a restarted node r
       await mesh.step(STEP_MS)
     }
     assert.ok(mesh.node(peer).engine.tunWrites.length > writes, `traffic b → ${peer} after the restart`)
+  }
+  for (const n of ['a', 'c']) {
+    // Strangers cost a DH (es, then unknown) only until the meter is below half; none since.
+    const drops = mesh.node(n).dataplane.drops()
+    assert.equal(drops.unknown_peer, dhAtRestart.get(n), `${n}: strangers reached a DH under load`)
+    console.log(`# ${n}: ${drops.unknown_peer} stranger initiations reached a DH (all before the load mark), ${drops.handshake_cookie_required} got a cookie reply`)
   }
   assert.ok(sent < 100_000, `bounded flood (${sent} datagrams)`)
   mesh.close()
