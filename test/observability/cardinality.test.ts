@@ -20,7 +20,7 @@ const K = METRICS.filter((m) => m.labels.includes('peer'))
 
 /** Upper bound of the data plane's series without a `peer` label: one per label value of each. */
 const C_MAX = METRICS.filter((m) => !m.labels.includes('peer'))
-  .reduce((sum, m) => sum + (m.labels.length === 0 ? 1 : m.labels[0] === 'reason' ? DROP_REASONS.length : m.labels[0] === 'result' ? HANDSHAKE_RESULTS.length : Number.NaN), 0)
+  .reduce((sum, m) => sum + (m.labels.length === 0 ? 1 : m.labels[0] === 'reason' ? DROP_REASONS.length : m.labels[0] === 'result' ? HANDSHAKE_RESULTS.length : m.labels[0] === 'direction' ? DIRECTIONS.length : Number.NaN), 0)
 
 interface Node { name: string, keys: KeyPairText, engine: ChannelEngine, dataplane: Dataplane, endpoint: { address: string, port: number }, prefix: string }
 
@@ -33,8 +33,8 @@ function count (text: string): { all: number, perPeer: number, peers: Set<string
 
 test('cardinality: k is 7 (bytes and packets by direction; up, handshake age, RTT) and C is bounded by the label sets', () => {
   assert.equal(K, 7)
-  assert.equal(C_MAX, 1 + DROP_REASONS.length + HANDSHAKE_RESULTS.length)
-  assert.equal(C_MAX, 21)
+  assert.equal(C_MAX, 1 + DROP_REASONS.length + HANDSHAKE_RESULTS.length + DIRECTIONS.length)
+  assert.equal(C_MAX, 25)
 })
 
 test('cardinality: a data plane exports C + k·N series; 6 peers add exactly 3·k over 3 peers, as 3 peers do over 0', async () => {

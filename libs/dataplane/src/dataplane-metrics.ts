@@ -25,7 +25,8 @@ export const METRICS: readonly MetricDefinition[] = Object.freeze([
   { name: 'vpcmesh_agent_peer_rtt_seconds', type: 'gauge', labels: ['peer'], help: 'Smoothed in-tunnel round-trip time to the peer (RFC 6298 weights), seconds; absent before the first pong.' },
   { name: 'vpcmesh_agent_handshakes_total', type: 'counter', labels: ['result'], help: 'Handshake messages by result: initiated (initiation sent), completed (session established, either role), timeout (no response before retry), rejected (a handshake message dropped).' },
   { name: 'vpcmesh_agent_drops_total', type: 'counter', labels: ['reason'], help: 'Packets and datagrams dropped by the data plane and the packet engine, by reason.' },
-  { name: 'vpcmesh_agent_rekeys_total', type: 'counter', labels: [], help: 'Handshakes completed with a peer that had completed one before: rekeys on time, message count or lost liveness, and repeats of a simultaneous initiation.' }
+  { name: 'vpcmesh_agent_rekeys_total', type: 'counter', labels: [], help: 'Handshakes completed with a peer that had completed one before: rekeys on time, message count or lost liveness, and repeats of a simultaneous initiation.' },
+  { name: 'vpcmesh_agent_handshake_cookie_replies_total', type: 'counter', labels: ['direction'], help: 'Cookie replies sent under load instead of processing an initiation (tx), and valid ones received for our pending initiation (rx).' }
 ])
 
 /** The registered metric objects. */
@@ -38,6 +39,7 @@ export interface DataplaneMetrics {
   readonly handshakes: Counter
   readonly drops: Counter
   readonly rekeys: Counter
+  readonly cookieReplies: Counter
 }
 
 /** Registers {@link METRICS} (call once per data plane, in its constructor). */
@@ -50,7 +52,8 @@ export function registerMetrics (m: Metrics): DataplaneMetrics {
     rtt: m.gauge({ name: 'vpcmesh_agent_peer_rtt_seconds', help: help(4), labelNames: ['peer'] }),
     handshakes: m.counter({ name: 'vpcmesh_agent_handshakes_total', help: help(5), labelNames: ['result'] }),
     drops: m.counter({ name: 'vpcmesh_agent_drops_total', help: help(6), labelNames: ['reason'] }),
-    rekeys: m.counter({ name: 'vpcmesh_agent_rekeys_total', help: help(7) })
+    rekeys: m.counter({ name: 'vpcmesh_agent_rekeys_total', help: help(7) }),
+    cookieReplies: m.counter({ name: 'vpcmesh_agent_handshake_cookie_replies_total', help: help(8), labelNames: ['direction'] })
   }
 }
 

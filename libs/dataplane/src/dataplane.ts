@@ -27,6 +27,7 @@ import { MAX_SESSIONS } from './session.js'
 import { SessionStore } from './sessions.js'
 import { SlotTable } from './slots.js'
 import { Ticker } from './timers.js'
+import type { TimestampStore } from './timestamp-store.js'
 
 /** Dependencies of a data plane. */
 export interface DataplaneComponents {
@@ -38,6 +39,8 @@ export interface DataplaneComponents {
   metrics?: Metrics
   /** Told about asynchronous packet-engine failures (device gone, poll failed); they are also logged. */
   onEngineError?: (err: Error & { code: string }) => void
+  /** Keeps each peer's greatest initiation timestamp across restarts. Absent: in memory only. */
+  timestamps?: TimestampStore
 }
 
 /** What `status()` says about one peer. */
@@ -111,7 +114,7 @@ class DataplaneImpl implements Dataplane {
     this.#sessions = new SessionStore({ ...base, slots: this.#slots, indices: this.#indices })
     this.#liveness = new Liveness({ ...base, options: o })
     const byKey = new Map<string, Peer>()
-    this.#handshaker = new Handshaker({ ...base, clock: c.clock, options: o, sessions: this.#sessions, indices: this.#indices, peersByKey: byKey })
+    this.#handshaker = new Handshaker({ ...base, clock: c.clock, options: o, sessions: this.#sessions, indices: this.#indices, peersByKey: byKey, timestamps: c.timestamps })
     this.#peers = new PeerSet({ tieWindowMs: o.handshakeRetryMs, routes: this.#routes, sessions: this.#sessions, handshaker: this.#handshaker, liveness: this.#liveness }, byKey)
     this.#ticker = new Ticker({ ...base, options: o, slots: this.#slots, sessions: this.#sessions, handshaker: this.#handshaker, liveness: this.#liveness })
   }

@@ -1,8 +1,12 @@
 /**
  * Handshake policy around the pure Noise IK steps (noise/handshake.ts): who may initiate,
- * replay protection by timestamp, index reservation, endpoint learning, and installing the
- * resulting sessions. Runs on the JS thread outside the packet loops (raw datagrams are
- * copied by the inbound loop and handed here after the batch).
+ * replay protection by timestamp, index reservation, endpoint learning, cookies, and
+ * installing the resulting sessions. Runs on the JS thread outside the packet loops (raw
+ * datagrams are copied by the inbound loop and handed here after the batch).
+ *
+ * An initiation passes, cheapest first: length → mac1 → load meter; under load, mac2 (else
+ * a cookie reply and nothing more) → per-source bucket → es DH → peer lookup → ss DH →
+ * timestamp (replay) → response. Nothing before the per-source bucket costs a DH.
  */
 import type { Clock, Logger } from '@vpcmesh/common'
 import type { PacketEngine, UdpEndpoint } from '@vpcmesh/tun'
@@ -11,10 +15,13 @@ import type { DataplaneMetrics } from './dataplane-metrics.js'
 import { Drop, type DropCounter } from './drops.js'
 import type { IndexTable } from './indices.js'
 import { encodeKey } from './keys.js'
+import { COOKIE_SECRET_MS, CookieChecker } from './cookie-checker.js'
+import { consumeCookieReply, cookieReplyReceiver } from './noise/cookie.js'
 import { consumeInitiation, consumeResponse, createInitiation, createResponse, responseReceiver, type LocalStatic } from './noise/handshake.js'
-import { MESSAGE_INITIATION, MESSAGE_RESPONSE, messageType } from './noise/messages.js'
+import { checkMac1, INITIATION, MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, messageType, writeMac } from './noise/messages.js'
 import { compareTimestamps, TimestampSource } from './noise/timestamp.js'
-import { HandshakeLimiter } from './handshake-limiter.js'
+import { GLOBAL_LIMIT, HandshakeLimiter, PER_SOURCE_LIMIT } from './handshake-limiter.js'
+import type { TimestampStore } from './timestamp-store.js'
 import type { ResolvedOptions } from './options.js'
 import type { Peer } from './peer.js'
 import type { SessionStore } from './sessions.js'
@@ -31,22 +38,35 @@ export interface HandshakerDeps {
   metrics: DataplaneMetrics
   /** Configured peers by canonical base64 public key. */
   peersByKey: ReadonlyMap<string, Peer>
+  /** Absent: greatest timestamps are kept in memory only (lost on restart). */
+  timestamps?: TimestampStore
 }
 
 const RESULT = { initiated: { result: 'initiated' }, completed: { result: 'completed' }, timeout: { result: 'timeout' }, rejected: { result: 'rejected' } } as const
+const COOKIE = { tx: { direction: 'tx' }, rx: { direction: 'rx' } } as const
 const EMPTY = new Uint8Array(0)
 
 /** Sends initiations and answers handshake datagrams. */
 export class Handshaker {
-  /** Our static identity; undefined until the first reconfig. */
-  local: LocalStatic | undefined
+  #local: LocalStatic | undefined
   readonly #d: HandshakerDeps
-  /** Initiations cost a DH each: limit them per source and overall before doing any. */
-  readonly #limiter = new HandshakeLimiter()
+  /** Initiations cost DHs: meter them overall and limit them per source before doing any. */
+  readonly #limiter: HandshakeLimiter
+  readonly #cookies: CookieChecker
   readonly #timestamps = new TimestampSource()
 
   constructor (deps: HandshakerDeps) {
     this.#d = deps
+    const limits = deps.options.handshakeLimits
+    this.#limiter = new HandshakeLimiter(limits.perSource ?? PER_SOURCE_LIMIT, limits.global ?? GLOBAL_LIMIT)
+    this.#cookies = new CookieChecker({ clock: deps.clock })
+  }
+
+  /** Our static identity; undefined until the first reconfig. */
+  get local (): LocalStatic | undefined { return this.#local }
+  set local (l: LocalStatic | undefined) {
+    this.#local = l
+    if (l !== undefined) this.#cookies.setLocal(l.keyPair.publicKey)
   }
 
   /** A retry delay: `handshakeRetryMs` ±20 %. */
@@ -60,6 +80,7 @@ export class Handshaker {
     if (local === undefined || peer.endpoint === null) return
     if (peer.pending !== undefined) {
       this.#d.indices.release(peer.pending.handshake.localIndex)
+      peer.pending.handshake.state.wipe()
       this.#d.metrics.handshakes.inc(RESULT.timeout)
       peer.pending = undefined
     }
@@ -71,7 +92,8 @@ export class Handshaker {
       this.#d.logger.warn('cannot initiate handshake', { peer: peer.config.name, reason: r.reason })
       return
     }
-    peer.pending = { handshake: r.value.handshake, sentAt: now }
+    if (peer.cookie !== undefined && now - peer.cookieAt < COOKIE_SECRET_MS) writeMac(peer.cookie, r.value.message, INITIATION.offsetMac2)
+    peer.pending = { handshake: r.value.handshake, message: r.value.message, sentAt: now }
     this.#send(r.value.message, peer.endpoint)
     this.#d.metrics.handshakes.inc(RESULT.initiated)
   }
@@ -79,21 +101,43 @@ export class Handshaker {
   /** Handles one raw (non-data) datagram, already copied out of the batch. Never throws. */
   onDatagram (datagram: Uint8Array, from: UdpEndpoint, now: number): void {
     const type = messageType(datagram)
-    if (type === MESSAGE_INITIATION && !this.#limiter.allow(from.address, now)) this.#reject(Drop.handshake_rate_limited)
-    else if (type === MESSAGE_INITIATION) this.#onInitiation(datagram, from, now)
+    if (type === MESSAGE_INITIATION) this.#onInitiation(datagram, from, now)
     else if (type === MESSAGE_RESPONSE) this.#onResponse(datagram, from, now)
+    else if (type === MESSAGE_COOKIE_REPLY) this.#onCookieReply(datagram, now)
     else this.#d.drops.add(Drop.handshake_invalid)
   }
 
+  /** The cheap gates, in order; true when the initiation may cost DH work. */
+  #admit (msg: Uint8Array, local: LocalStatic, from: UdpEndpoint, now: number): boolean {
+    if (msg.length !== INITIATION.size) { this.#reject(Drop.handshake_invalid); return false }
+    if (!checkMac1(local.mac1Key, msg, INITIATION.offsetMac1)) { this.#reject(Drop.handshake_bad_mac1); return false }
+    if (this.#limiter.meter(now) && !this.#cookies.checkMac2(msg, from)) {
+      const reply = this.#cookies.reply(msg, from)
+      if (reply !== undefined) { this.#send(reply, from); this.#d.metrics.cookieReplies.inc(COOKIE.tx) }
+      this.#reject(Drop.handshake_cookie_required)
+      return false
+    }
+    if (!this.#limiter.allow(from.address, now)) { this.#reject(Drop.handshake_rate_limited); return false }
+    return true
+  }
+
   #onInitiation (msg: Uint8Array, from: UdpEndpoint, now: number): void {
-    if (this.local === undefined) return this.#reject(Drop.unknown_peer)
-    const r = consumeInitiation(this.local, msg)
-    if (!r.ok) return this.#reject(Drop.handshake_invalid)
+    const local = this.#local
+    if (local === undefined) return this.#reject(Drop.unknown_peer)
+    if (!this.#admit(msg, local, from, now)) return
+    const r = consumeInitiation(local, msg, (rs) => this.#d.peersByKey.has(encodeKey(rs)))
+    if (!r.ok) return this.#reject(r.reason === 'unknown_peer' ? Drop.unknown_peer : Drop.handshake_invalid)
     const init = r.value
     const peer = this.#d.peersByKey.get(encodeKey(init.remoteStatic))
-    if (peer === undefined) return this.#reject(Drop.unknown_peer)
-    if (peer.greatestTimestamp !== undefined && compareTimestamps(init.timestamp, peer.greatestTimestamp) <= 0) return this.#reject(Drop.handshake_replay)
+    if (peer === undefined) { init.state.wipe(); return this.#reject(Drop.unknown_peer) }
+    const greatest = peer.greatestTimestamp ?? this.#d.timestamps?.load(peer.config.publicKey)
+    if (greatest !== undefined && compareTimestamps(init.timestamp, greatest) <= 0) {
+      peer.greatestTimestamp = greatest
+      init.state.wipe()
+      return this.#reject(Drop.handshake_replay)
+    }
     peer.greatestTimestamp = init.timestamp
+    this.#d.timestamps?.save(peer.config.publicKey, init.timestamp)
     const index = this.#d.indices.allocate(peer)
     const resp = createResponse(init, index)
     if (!resp.ok) { this.#d.indices.release(index); return this.#reject(Drop.handshake_invalid) }
@@ -111,12 +155,28 @@ export class Handshaker {
     if (this.local === undefined) return this.#reject(Drop.handshake_invalid)
     const r = consumeResponse(this.local, pending.handshake, msg)
     if (!r.ok) return this.#reject(Drop.handshake_invalid)
+    pending.handshake.state.wipe()
     peer.pending = undefined
     this.#learnEndpoint(peer, from)
     const session = this.#d.sessions.install(peer, r.value.keys, receiver, r.value.remoteIndex, true, now)
     // The first message on a new session confirms it to the responder (session.ts).
     if (session !== undefined) this.#d.engine.sealAndSendOne(session.slot, EMPTY)
     this.#established(peer, session !== undefined, now)
+  }
+
+  /** Stores the cookie of a reply to our pending initiation; the next retry carries its mac2 (no resend now, as in WireGuard). */
+  #onCookieReply (msg: Uint8Array, now: number): void {
+    const receiver = cookieReplyReceiver(msg)
+    if (receiver < 0) return this.#reject(Drop.handshake_invalid)
+    const peer = this.#d.indices.get(receiver)
+    const pending = peer?.pending
+    if (peer === undefined || pending === undefined || pending.handshake.localIndex !== receiver) return this.#reject(Drop.unknown_index)
+    const cookie = consumeCookieReply(peer.cookieKeyIn, pending.message, msg)
+    if (cookie === undefined) return this.#reject(Drop.handshake_invalid)
+    peer.cookie?.fill(0)
+    peer.cookie = cookie
+    peer.cookieAt = now
+    this.#d.metrics.cookieReplies.inc(COOKIE.rx)
   }
 
   #established (peer: Peer, ok: boolean, now: number): void {

@@ -5,7 +5,9 @@
  */
 export { createDataplane, type Dataplane, type DataplaneComponents, type PeerStatus } from './dataplane.js'
 export type { DataplaneConfig, PeerConfig, EndpointConfig } from './config.js'
-export type { DataplaneOptions } from './options.js'
+export type { DataplaneOptions, HandshakeLimits } from './options.js'
+export type { RateShape } from './handshake-limiter.js'
+export type { TimestampStore } from './timestamp-store.js'
 export { generateKeyPair, publicKeyOf, type KeyPairText } from './keys.js'
 export { DataplaneError, DATAPLANE_ERROR_CODES, type DataplaneErrorCode, type ConfigProblem, isDataplaneErrorCode } from './errors.js'
 export { METRICS, HANDSHAKE_RESULTS, type MetricDefinition } from './dataplane-metrics.js'

@@ -1,5 +1,14 @@
 /** Knobs of the data plane, with WireGuard-derived defaults (wireguard-go device/constants.go). */
 import { DataplaneError } from './errors.js'
+import type { RateShape } from './handshake-limiter.js'
+
+/** Token-bucket shapes of incoming initiations (handshake-limiter.ts). */
+export interface HandshakeLimits {
+  /** Per source (IPv4 address or IPv6 /64). @default { rate: 10, burst: 20 } */
+  perSource?: RateShape
+  /** Load meter over every mac1-valid initiation; under load (below half the burst) mac2 is required. @default { rate: 500, burst: 1000 } */
+  global?: RateShape
+}
 
 /** Options of {@link createDataplane}. Every field is optional; times are milliseconds. */
 export interface DataplaneOptions {
@@ -21,6 +30,8 @@ export interface DataplaneOptions {
   tickMs?: number
   /** Randomness in [0,1) for jitter only (never for keys or indices). @default Math.random */
   random?: () => number
+  /** Limits of incoming initiations. @default {} (the defaults of each field) */
+  handshakeLimits?: HandshakeLimits
 }
 
 /** Options with every default filled in. */
@@ -40,11 +51,16 @@ export function resolveOptions (o: DataplaneOptions = {}): ResolvedOptions {
     handshakeRetryMs: o.handshakeRetryMs ?? 5000,
     handshakeOnConfigure: o.handshakeOnConfigure ?? true,
     tickMs: o.tickMs ?? 250,
-    random: o.random ?? Math.random
+    random: o.random ?? Math.random,
+    handshakeLimits: { ...o.handshakeLimits }
   }
   const positive = ['keepaliveMs', 'downAfterKeepalives', 'rekeyAfterMs', 'rejectAfterMs', 'rekeyAfterMessages', 'handshakeRetryMs', 'tickMs'] as const
-  const bad = positive.filter((k) => !(Number.isFinite(r[k]) && r[k] > 0))
+  const bad: string[] = positive.filter((k) => !(Number.isFinite(r[k]) && r[k] > 0))
   if (r.rejectAfterMs <= r.rekeyAfterMs) bad.push('rejectAfterMs')
+  for (const k of ['perSource', 'global'] as const) {
+    const shape = r.handshakeLimits[k]
+    if (shape !== undefined && !(shape.rate > 0 && shape.burst >= 1 && Number.isFinite(shape.rate + shape.burst))) bad.push(`handshakeLimits.${k}`)
+  }
   if (bad.length > 0) {
     throw new DataplaneError('VPCMESH_ERR_DATAPLANE_INVALID_CONFIG', `data plane options out of range: ${bad.join(', ')} (positive numbers; rejectAfterMs > rekeyAfterMs)`)
   }

@@ -7,12 +7,15 @@ import type { Labels } from '@vpcmesh/metrics'
 import type { UdpEndpoint } from '@vpcmesh/tun'
 import type { ParsedPeer } from './config.js'
 import type { InitiatorHandshake } from './noise/handshake.js'
+import { cookieKey } from './noise/cookie.js'
 import { mac1Key } from './noise/messages.js'
 import { pickSendSession, type Session } from './session.js'
 
 /** An initiation we sent and wait an answer for. */
 export interface PendingHandshake {
   readonly handshake: InitiatorHandshake
+  /** The initiation as sent (a cookie reply to it is sealed with its mac1 as AD). */
+  readonly message: Uint8Array
   /** Monotonic ms when sent. */
   readonly sentAt: number
 }
@@ -40,6 +43,12 @@ export class Peer {
   endpoint: UdpEndpoint | null
   /** mac1 key of messages we send to it. */
   mac1Out: Uint8Array
+  /** Key that opens cookie replies from it. */
+  cookieKeyIn: Uint8Array
+  /** The last cookie it sent us (mac2 of our initiations), or undefined. */
+  cookie: Uint8Array | undefined
+  /** Monotonic ms when {@link cookie} arrived. */
+  cookieAt = 0
   /** Sessions, at most MAX_SESSIONS. */
   readonly sessions: Session[] = []
   /** The session we send with (see session.ts) and its slot, or -1: read by the outbound hot loop. */
@@ -73,6 +82,7 @@ export class Peer {
     this.config = config
     this.endpoint = config.endpoint
     this.mac1Out = mac1Key(config.publicKey)
+    this.cookieKeyIn = cookieKey(config.publicKey)
     this.labels = labelsOf(config.name)
   }
 
@@ -92,6 +102,8 @@ export class Peer {
   resetIdentity (config: ParsedPeer): void {
     this.config = config
     this.mac1Out = mac1Key(config.publicKey)
+    this.cookieKeyIn = cookieKey(config.publicKey)
+    this.cookie = undefined
     this.greatestTimestamp = undefined
     this.lastHandshakeAt = undefined
     this.srttMs = undefined

@@ -91,7 +91,10 @@ export class SessionStore {
   /** Removes every session and the pending handshake of `peer`. */
   clearPeer (peer: Peer): void {
     for (const s of [...peer.sessions]) this.remove(peer, s)
-    if (peer.pending !== undefined) this.#d.indices.release(peer.pending.handshake.localIndex)
+    if (peer.pending !== undefined) {
+      this.#d.indices.release(peer.pending.handshake.localIndex)
+      peer.pending.handshake.state.wipe()
+    }
     peer.pending = undefined
   }
 

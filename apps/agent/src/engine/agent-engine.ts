@@ -61,7 +61,7 @@ export class AgentEngine {
     const { config } = this.c
     const engine = openPacketEngine({ tunName: config.tun, mtu: config.mtu, bindHost: config.bindAddress, bindPort: config.listenPort, offload: config.offload, fwmark: config.fwmark })
     this.engine = engine
-    this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics, onEngineError: (e) => { this.engineFailed(e) } }, { keepaliveMs: config.keepaliveMs })
+    this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics, onEngineError: (e) => { this.engineFailed(e) }, timestamps: this.c.state.handshakeTimestamps((e) => { this.log.warn('cannot save handshake timestamps', { error: e instanceof Error ? e.message : String(e) }) }) }, { keepaliveMs: config.keepaliveMs })
     this.dataplane.start()
     this.router = createLinuxRouter({ runner: createExecRunner(), logger: this.log }, { routeTable: config.routeTable, fwmark: config.fwmark })
     const m = new AgentMetrics(this.c.metrics, () => this.client?.state === 'connected', () => this.host?.skipped ?? [])

@@ -1,11 +1,18 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { TimestampStore } from '@vpcmesh/dataplane'
 import { NetMap } from '@vpcmesh/protocol'
 import type { Credential, CredentialVault } from '../control/client.js'
 
+/** Most peers whose handshake timestamp is kept; past it the least recently saved is dropped. */
+export const MAX_TIMESTAMP_PEERS = 4096
+/** A timestamp file larger than this is ignored (it cannot have been written by us). */
+const MAX_TIMESTAMP_FILE_BYTES = 1 << 20
+const TIMESTAMP_HEX = /^[0-9a-f]{24}$/
+
 /**
- * The agent's state directory (default /var/lib/vpcmesh): private key, controller credential
- * and the last applied map. Secrets are written 0600 into a 0700 directory; every write is
+ * The agent's state directory (default /var/lib/vpcmesh): private key, controller credential,
+ * the last applied map and the greatest handshake timestamp of each peer. Secrets are written 0600 into a 0700 directory; every write is
  * atomic (temp file + rename), so a crash never leaves half a file.
  */
 export class StateDir implements CredentialVault {
@@ -17,6 +24,7 @@ export class StateDir implements CredentialVault {
   get privateKeyPath (): string { return join(this.dir, 'private.key') }
   get credentialPath (): string { return join(this.dir, 'credential.json') }
   get netmapPath (): string { return join(this.dir, 'netmap.json') }
+  get timestampsPath (): string { return join(this.dir, 'handshake-timestamps.json') }
 
   /** The stored private key (base64), or undefined. */
   loadPrivateKey (): string | undefined {
@@ -43,6 +51,42 @@ export class StateDir implements CredentialVault {
   }
 
   saveNetMap (m: NetMap): void { this.write(this.netmapPath, JSON.stringify(m) + '\n') }
+
+  /**
+   * The data plane's {@link TimestampStore} over `handshake-timestamps.json` (base64 key →
+   * hex TAI64N): read once here, rewritten atomically on each save (one per accepted
+   * initiation), at most {@link MAX_TIMESTAMP_PEERS} entries. An unreadable file counts as
+   * empty; a failed write is reported to `onError` and the value stays in memory.
+   */
+  handshakeTimestamps (onError: (e: unknown) => void = () => {}): TimestampStore {
+    const map = this.loadTimestamps()
+    return {
+      load: (key) => {
+        const hex = map.get(Buffer.from(key).toString('base64'))
+        return hex === undefined ? undefined : new Uint8Array(Buffer.from(hex, 'hex'))
+      },
+      save: (key, timestamp) => {
+        const k = Buffer.from(key).toString('base64')
+        map.delete(k)
+        map.set(k, Buffer.from(timestamp).toString('hex'))
+        for (const oldest of map.keys()) { if (map.size <= MAX_TIMESTAMP_PEERS) break; map.delete(oldest) }
+        try { this.write(this.timestampsPath, JSON.stringify(Object.fromEntries(map)) + '\n') } catch (e) { onError(e) }
+      }
+    }
+  }
+
+  private loadTimestamps (): Map<string, string> {
+    const map = new Map<string, string>()
+    try {
+      if (!existsSync(this.timestampsPath) || statSync(this.timestampsPath).size > MAX_TIMESTAMP_FILE_BYTES) return map
+      const parsed: unknown = JSON.parse(readFileSync(this.timestampsPath, 'utf8'))
+      if (typeof parsed !== 'object' || parsed === null) return map
+      for (const [k, v] of Object.entries(parsed)) {
+        if (typeof v === 'string' && TIMESTAMP_HEX.test(v) && map.size < MAX_TIMESTAMP_PEERS) map.set(k, v)
+      }
+    } catch { map.clear() }
+    return map
+  }
 
   private write (path: string, text: string): void {
     const tmp = `${path}.tmp`

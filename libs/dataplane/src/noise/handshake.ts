@@ -15,11 +15,11 @@ import { SymmetricState } from './symmetric-state.js'
 import { TIMESTAMP_BYTES } from './timestamp.js'
 import { dh, generateX25519, KEY_BYTES, keyPairFromRaw, type X25519KeyPair } from './x25519.js'
 
-/** Mixed into h before the first message: both ends must agree on it. */
-export const PROLOGUE = new TextEncoder().encode('vpcmesh tunnel v1')
+/** Mixed into h before the first message: both ends must agree on it. v2: initiations carry mac2 (148 bytes). */
+export const PROLOGUE = new TextEncoder().encode('vpcmesh tunnel v2')
 
 /** Why a handshake message was refused. */
-export type HandshakeFailure = 'length' | 'type' | 'mac1' | 'dh' | 'decrypt'
+export type HandshakeFailure = 'length' | 'type' | 'mac1' | 'dh' | 'decrypt' | 'unknown_peer'
 
 /** A value, or why there is none. */
 export type HandshakeResult<T> = { ok: true, value: T } | { ok: false, reason: HandshakeFailure }
@@ -68,12 +68,19 @@ export function localStatic (rawPrivate: Uint8Array): LocalStatic {
   return { keyPair, mac1Key: mac1Key(keyPair.publicKey) }
 }
 
-/** Mixes DH(priv, pub) into `state`; false when the DH fails (bad or low-order public key). */
+/** Mixes DH(priv, pub) into `state` and wipes the DH output; false when the DH fails (bad or low-order public key). */
 function mixDh (state: SymmetricState, kp: X25519KeyPair, pub: Uint8Array): boolean {
   const shared = dh(kp.privateKey, pub)
   if (shared === undefined) return false
   state.mixKey(shared)
+  shared.fill(0)
   return true
+}
+
+/** Wipes `state` and fails with `reason`. */
+function abandon<T> (state: SymmetricState, reason: HandshakeFailure): HandshakeResult<T> {
+  state.wipe()
+  return fail(reason)
 }
 
 /**
@@ -89,16 +96,22 @@ export function createInitiation (local: LocalStatic, remoteStatic: Uint8Array, 
   writeU32(msg, INITIATION.offsetSender, senderIndex)
   msg.set(ephemeral.publicKey, INITIATION.offsetEphemeral)
   state.mixHash(ephemeral.publicKey)
-  if (!mixDh(state, ephemeral, remoteStatic)) return fail('dh')
+  if (!mixDh(state, ephemeral, remoteStatic)) return abandon(state, 'dh')
   msg.set(state.encryptAndHash(local.keyPair.publicKey), INITIATION.offsetStatic)
-  if (!mixDh(state, local.keyPair, remoteStatic)) return fail('dh')
+  if (!mixDh(state, local.keyPair, remoteStatic)) return abandon(state, 'dh')
   msg.set(state.encryptAndHash(timestamp), INITIATION.offsetTimestamp)
   writeMac1(mac1Key(remoteStatic), msg, INITIATION.offsetMac1)
   return { ok: true, value: { message: msg, handshake: { localIndex: senderIndex, remoteStatic, state, ephemeral } } }
 }
 
-/** Reads an initiation sent to us: checks mac1 first (cheap), then runs the DHs. */
-export function consumeInitiation (local: LocalStatic, msg: Uint8Array): HandshakeResult<ReceivedInitiation> {
+/**
+ * Reads an initiation sent to us: checks mac1 first (cheap), then the es DH to decrypt the
+ * initiator's static key, then asks `isKnown` about that key, and only for a known key runs
+ * the static-static DH: an unknown sender costs one DH, not two. mac2 is not checked here
+ * (cookie-checker.ts does, under load). Fails with 'unknown_peer' when `isKnown` says no.
+ */
+export function consumeInitiation (local: LocalStatic, msg: Uint8Array,
+  isKnown: (remoteStatic: Uint8Array) => boolean = () => true): HandshakeResult<ReceivedInitiation> {
   if (msg.length !== INITIATION.size) return fail('length')
   if (messageType(msg) !== MESSAGE_INITIATION) return fail('type')
   if (!checkMac1(local.mac1Key, msg, INITIATION.offsetMac1)) return fail('mac1')
@@ -106,12 +119,13 @@ export function consumeInitiation (local: LocalStatic, msg: Uint8Array): Handsha
   state.mixHash(local.keyPair.publicKey)
   const re = msg.slice(INITIATION.offsetEphemeral, INITIATION.offsetEphemeral + KEY_BYTES)
   state.mixHash(re)
-  if (!mixDh(state, local.keyPair, re)) return fail('dh')
+  if (!mixDh(state, local.keyPair, re)) return abandon(state, 'dh')
   const rs = state.decryptAndHash(msg.subarray(INITIATION.offsetStatic, INITIATION.offsetTimestamp))
-  if (rs === undefined) return fail('decrypt')
-  if (!mixDh(state, local.keyPair, rs)) return fail('dh')
+  if (rs === undefined) return abandon(state, 'decrypt')
+  if (!isKnown(rs)) return abandon(state, 'unknown_peer')
+  if (!mixDh(state, local.keyPair, rs)) return abandon(state, 'dh')
   const timestamp = state.decryptAndHash(msg.subarray(INITIATION.offsetTimestamp, INITIATION.offsetMac1))
-  if (timestamp === undefined || timestamp.length !== TIMESTAMP_BYTES) return fail('decrypt')
+  if (timestamp === undefined || timestamp.length !== TIMESTAMP_BYTES) return abandon(state, 'decrypt')
   return { ok: true, value: { remoteStatic: rs, remoteIndex: readU32(msg, INITIATION.offsetSender), timestamp, remoteEphemeral: re, state } }
 }
 
@@ -125,8 +139,8 @@ export function createResponse (init: ReceivedInitiation, senderIndex: number,
   writeU32(msg, RESPONSE.offsetReceiver, init.remoteIndex)
   msg.set(ephemeral.publicKey, RESPONSE.offsetEphemeral)
   state.mixHash(ephemeral.publicKey)
-  if (!mixDh(state, ephemeral, init.remoteEphemeral)) return fail('dh')
-  if (!mixDh(state, ephemeral, init.remoteStatic)) return fail('dh')
+  if (!mixDh(state, ephemeral, init.remoteEphemeral)) return abandon(state, 'dh')
+  if (!mixDh(state, ephemeral, init.remoteStatic)) return abandon(state, 'dh')
   msg.set(state.encryptAndHash(new Uint8Array(0)), RESPONSE.offsetEmpty)
   writeMac1(mac1Key(init.remoteStatic), msg, RESPONSE.offsetMac1)
   const { k1, k2 } = state.split()
@@ -151,9 +165,9 @@ export function consumeResponse (local: LocalStatic, hs: InitiatorHandshake, msg
   const re = msg.slice(RESPONSE.offsetEphemeral, RESPONSE.offsetEphemeral + KEY_BYTES)
   const state = hs.state.clone()
   state.mixHash(re)
-  if (!mixDh(state, hs.ephemeral, re)) return fail('dh')
-  if (!mixDh(state, local.keyPair, re)) return fail('dh')
-  if (state.decryptAndHash(msg.subarray(RESPONSE.offsetEmpty, RESPONSE.offsetMac1)) === undefined) return fail('decrypt')
+  if (!mixDh(state, hs.ephemeral, re)) return abandon(state, 'dh')
+  if (!mixDh(state, local.keyPair, re)) return abandon(state, 'dh')
+  if (state.decryptAndHash(msg.subarray(RESPONSE.offsetEmpty, RESPONSE.offsetMac1)) === undefined) return abandon(state, 'decrypt')
   const { k1, k2 } = state.split()
   return { ok: true, value: { remoteIndex: readU32(msg, RESPONSE.offsetSender), keys: { sendKey: k1, recvKey: k2 } } }
 }

@@ -3,11 +3,13 @@
  * and mac1. Data messages (type 4) belong to the packet engine (libs/tun wire format).
  *
  * ```
- * initiation (132 B): type=1 u32 | sender u32 | ephemeral 32 | static 32+16 | timestamp 12+16 | mac1 16
+ * initiation (148 B): type=1 u32 | sender u32 | ephemeral 32 | static 32+16 | timestamp 12+16 | mac1 16 | mac2 16
  * response    (76 B): type=2 u32 | sender u32 | receiver u32 | ephemeral 32 | empty 0+16 | mac1 16
+ * cookie reply (52 B): type=3 u32 | receiver u32 | nonce 12 | cookie 16+16      (noise/cookie.ts)
  * ```
  * mac1 = HMAC-SHA256(SHA256("mac1----" || receiver's static public key), bytes before mac1)
- * truncated to 16 bytes: junk is rejected before any DH.
+ * truncated to 16 bytes: junk is rejected before any DH. mac2 (initiations only) proves the
+ * source address under load (noise/cookie.ts); zero when the initiator holds no cookie.
  */
 import { bytesEqual, hash, hmac, TAG_BYTES } from './primitives.js'
 import { TIMESTAMP_BYTES } from './timestamp.js'
@@ -17,7 +19,9 @@ import { KEY_BYTES } from './x25519.js'
 export const MESSAGE_INITIATION = 1
 /** Message type of a response. */
 export const MESSAGE_RESPONSE = 2
-/** Bytes of mac1. */
+/** Message type of a cookie reply (noise/cookie.ts). */
+export const MESSAGE_COOKIE_REPLY = 3
+/** Bytes of mac1 and of mac2. */
 export const MAC_BYTES = 16
 
 /** Byte offsets and sizes of an initiation. */
@@ -27,7 +31,8 @@ export const INITIATION = {
   offsetStatic: 40,
   offsetTimestamp: 40 + KEY_BYTES + TAG_BYTES,
   offsetMac1: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES,
-  size: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + MAC_BYTES
+  offsetMac2: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + MAC_BYTES,
+  size: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + 2 * MAC_BYTES
 } as const
 
 /** Byte offsets and sizes of a response. */
@@ -47,15 +52,30 @@ export function mac1Key (staticPublic: Uint8Array): Uint8Array {
   return hash(MAC1_LABEL, staticPublic)
 }
 
-/** Computes mac1 over `msg[0, macOffset)` and writes it at `macOffset`. */
-export function writeMac1 (key: Uint8Array, msg: Uint8Array, macOffset: number): void {
+/** Computes a MAC (mac1 or mac2) over `msg[0, macOffset)` and writes it at `macOffset`. */
+export function writeMac (key: Uint8Array, msg: Uint8Array, macOffset: number): void {
   msg.set(hmac(key, msg.subarray(0, macOffset)).subarray(0, MAC_BYTES), macOffset)
 }
 
-/** True when mac1 at `macOffset` is right (constant-time compare). */
-export function checkMac1 (key: Uint8Array, msg: Uint8Array, macOffset: number): boolean {
+/** Computes mac1 over `msg[0, macOffset)` and writes it at `macOffset`. */
+export function writeMac1 (key: Uint8Array, msg: Uint8Array, macOffset: number): void {
+  writeMac(key, msg, macOffset)
+}
+
+/**
+ * True when the MAC at `macOffset` is the first 16 bytes of HMAC-SHA256(key, bytes before it)
+ * (constant-time compare). Checks mac1 (key: {@link mac1Key}) and mac2 (key: the cookie).
+ * False when `msg` is too short.
+ */
+export function checkMac (key: Uint8Array, msg: Uint8Array, macOffset: number): boolean {
+  if (msg.length < macOffset + MAC_BYTES) return false
   const want = hmac(key, msg.subarray(0, macOffset)).subarray(0, MAC_BYTES)
   return bytesEqual(want, msg.subarray(macOffset, macOffset + MAC_BYTES))
+}
+
+/** True when mac1 at `macOffset` is right (see {@link checkMac}). */
+export function checkMac1 (key: Uint8Array, msg: Uint8Array, macOffset: number): boolean {
+  return checkMac(key, msg, macOffset)
 }
 
 /** The message type of a raw datagram: its first u32 LE, or -1 when shorter than 4 bytes. */

@@ -32,6 +32,7 @@ export function hkdf2 (chainingKey: Uint8Array, ikm: Uint8Array): [Uint8Array, U
   const temp = hmac(chainingKey, ikm)
   const out1 = hmac(temp, Uint8Array.of(1))
   const out2 = hmac(temp, out1, Uint8Array.of(2))
+  temp.fill(0)
   return [out1, out2]
 }
 
@@ -44,16 +45,26 @@ function nonceOf (n: number): Buffer {
 
 /** ENCRYPT(k, n, ad, plaintext): ciphertext followed by the 16-byte tag. */
 export function aeadSeal (key: Uint8Array, n: number, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const c = createCipheriv('chacha20-poly1305', key, nonceOf(n), { authTagLength: TAG_BYTES })
-  c.setAAD(ad, { plaintextLength: plaintext.length })
-  return new Uint8Array(Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]))
+  return sealWithNonce(key, nonceOf(n), ad, plaintext)
 }
 
 /** DECRYPT(k, n, ad, ciphertext||tag): the plaintext, or `undefined` if authentication fails. Never throws. */
 export function aeadOpen (key: Uint8Array, n: number, ad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+  return openWithNonce(key, nonceOf(n), ad, sealed)
+}
+
+/** ChaCha20-Poly1305 with an explicit 12-byte `nonce`: ciphertext followed by the 16-byte tag. */
+export function sealWithNonce (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES })
+  c.setAAD(ad, { plaintextLength: plaintext.length })
+  return new Uint8Array(Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]))
+}
+
+/** The inverse of {@link sealWithNonce}: the plaintext, or `undefined` (bad tag, bad nonce length). Never throws. */
+export function openWithNonce (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
   if (sealed.length < TAG_BYTES) return undefined
   try {
-    const d = createDecipheriv('chacha20-poly1305', key, nonceOf(n), { authTagLength: TAG_BYTES })
+    const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES })
     d.setAAD(ad, { plaintextLength: sealed.length - TAG_BYTES })
     d.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
     return new Uint8Array(Buffer.concat([d.update(sealed.subarray(0, sealed.length - TAG_BYTES)), d.final()]))

@@ -53,9 +53,11 @@ export class SymmetricState {
     this.#h = hash(this.#h, data)
   }
 
-  /** ck, k = HKDF(ck, ikm); n = 0. */
+  /** ck, k = HKDF(ck, ikm); n = 0. The previous ck and k are wiped. */
   mixKey (ikm: Uint8Array): void {
     const [ck, k] = hkdf2(this.#ck, ikm)
+    this.#ck.fill(0)
+    this.#k?.fill(0)
     this.#ck = ck
     this.#k = k
     this.#n = 0
@@ -75,11 +77,17 @@ export class SymmetricState {
     return out
   }
 
-  /** Split(): the two transport keys. Wipes ck afterwards; the state must not be used again. */
+  /** Split(): the two transport keys. Wipes ck and k afterwards; the state must not be used again. */
   split (): SplitKeys {
     const [k1, k2] = hkdf2(this.#ck, new Uint8Array(0))
+    this.wipe()
+    return { k1, k2 }
+  }
+
+  /** Zeroes ck, k and h (an abandoned or finished handshake); the state must not be used again. Idempotent. */
+  wipe (): void {
     this.#ck.fill(0)
     this.#k?.fill(0)
-    return { k1, k2 }
+    this.#h.fill(0)
   }
 }

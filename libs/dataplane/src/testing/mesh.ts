@@ -13,6 +13,7 @@ import type { DataplaneConfig, PeerConfig } from '../config.js'
 import { createDataplane, type Dataplane } from '../dataplane.js'
 import { generateKeyPair, type KeyPairText } from '../keys.js'
 import type { DataplaneOptions } from '../options.js'
+import type { TimestampStore } from '../timestamp-store.js'
 
 /** One node of a {@link TestMesh}. */
 export interface MeshNode {
@@ -34,6 +35,8 @@ export interface TestMeshOptions {
   /** Start every node. @default true */
   start?: boolean
   logger?: Logger
+  /** The timestamp store of the node called `name` (kept across {@link TestMesh.restart}). Absent: none. */
+  timestamps?: (name: string) => TimestampStore | undefined
 }
 
 /** Nodes on one network and one clock. */
@@ -51,6 +54,11 @@ export interface TestMesh {
   flush(): Promise<void>
   /** Moves the clock by `ms` in steps of `stepMs`, flushing after each. @default stepMs 50 */
   step(ms: number, stepMs?: number): Promise<void>
+  /**
+   * Closes the data plane of `name` and starts a new one with the same keys, endpoint and
+   * timestamp store on a new engine, configured with all others (an agent restart). Returns the new node.
+   */
+  restart(name: string): MeshNode
   /** Closes every data plane. */
   close(): void
 }
@@ -59,13 +67,14 @@ export interface TestMesh {
 export function createTestMesh (specs: ReadonlyArray<{ name: string, prefixes: string[] }>, opts: TestMeshOptions = {}): TestMesh {
   const network = new ChannelNetwork()
   const clock = new FakeClock()
-  const nodes: MeshNode[] = specs.map((s, i) => {
-    const endpoint = { address: `192.0.2.${i + 1}`, port: 51820 }
-    const engine = new ChannelEngine(network, { endpoint, tunName: `chan-${s.name}`, maxSlots: 64 })
+  const build = (name: string, endpoint: UdpEndpoint, keys: KeyPairText, prefixes: string[]): MeshNode => {
+    const engine = new ChannelEngine(network, { endpoint, tunName: `chan-${name}`, maxSlots: 64 })
     const metrics = new MemoryMetrics({ clock })
-    const dataplane = createDataplane({ engine, clock, logger: opts.logger ?? noopLogger, metrics }, opts.dataplane)
-    return { name: s.name, keys: generateKeyPair(), endpoint, prefixes: [...s.prefixes], engine, metrics, dataplane }
-  })
+    const timestamps = opts.timestamps?.(name)
+    const dataplane = createDataplane({ engine, clock, logger: opts.logger ?? noopLogger, metrics, ...(timestamps === undefined ? {} : { timestamps }) }, opts.dataplane)
+    return { name, keys, endpoint, prefixes: [...prefixes], engine, metrics, dataplane }
+  }
+  const nodes: MeshNode[] = specs.map((s, i) => build(s.name, { address: `192.0.2.${i + 1}`, port: 51820 }, generateKeyPair(), s.prefixes))
   const node = (name: string): MeshNode => {
     const n = nodes.find((x) => x.name === name)
     if (n === undefined) throw new Error(`no node ${name}`)
@@ -89,6 +98,15 @@ export function createTestMesh (specs: ReadonlyArray<{ name: string, prefixes: s
         clock.advance(Math.min(stepMs, ms - t))
         await flush()
       }
+    },
+    restart (name) {
+      const old = node(name)
+      old.dataplane.close()
+      const fresh = build(old.name, old.endpoint, old.keys, old.prefixes)
+      nodes[nodes.indexOf(old)] = fresh
+      fresh.dataplane.reconfig(configFor(name))
+      fresh.dataplane.start()
+      return fresh
     },
     close () { for (const n of nodes) n.dataplane.close() }
   }
