@@ -13,6 +13,8 @@ export const ERROR_REGISTRY: Readonly<Record<string, { status: number, retryable
   [WireErrorCode.bodyTooLarge]: { status: 413, retryable: false },
   [WireErrorCode.unsupportedMediaType]: { status: 415, retryable: false },
   [WireErrorCode.rateLimited]: { status: 429, retryable: true },
+  [WireErrorCode.connectLimited]: { status: 429, retryable: true },
+  [WireErrorCode.connectBusy]: { status: 503, retryable: true },
   [WireErrorCode.notFound]: { status: 404, retryable: false },
   [WireErrorCode.cidrInvalid]: { status: 400, retryable: false },
   [WireErrorCode.cidrHostBits]: { status: 400, retryable: false },

@@ -9,6 +9,7 @@
  * | vpc:{id}               | string | VPC record as JSON                                 |
  * | names                  | hash   | name → id                                          |
  * | prefixes               | hash   | canonical CIDR → id (VPC CIDRs and routes)         |
+ * | pubkeys                | hash   | agent public key (base64) → id; keys are unique    |
  * | changes                | zset   | change log: score = version, member = JSON change  |
  * | join:{sha256(token)}   | string | id; expires; single use                            |
  * | vpcjoin:{id}           | string | sha256 of the VPC's current join token             |
@@ -27,6 +28,7 @@ export class Keys {
   get names (): string { return `${this.prefix}names` }
   get prefixes (): string { return `${this.prefix}prefixes` }
   get changes (): string { return `${this.prefix}changes` }
+  get publicKeys (): string { return `${this.prefix}pubkeys` }
   join (tokenHash: string): string { return `${this.prefix}join:${tokenHash}` }
   vpcJoin (id: string): string { return `${this.prefix}vpcjoin:${id}` }
   credential (id: string): string { return `${this.prefix}cred:${id}` }

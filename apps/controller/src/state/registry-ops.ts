@@ -7,6 +7,7 @@ import type { Keys } from './keys.js'
 import type { NewVpc, VpcPatch, VpcRecord } from './store.js'
 import type { TxOutcome } from './redis-tx.js'
 import { assertNoOverlap, prefixTexts, type OwnedPrefix } from './rules.js'
+import { assertKeyFree, moveKey } from './key-index.js'
 
 /**
  * Transaction bodies for registry mutations. Each reads what it needs on the WATCHed
@@ -70,6 +71,7 @@ export class RegistryOps {
           if (joinHash !== null) m.del(this.keys.join(joinHash))
           m.srem(this.keys.vpcs, id).hdel(this.keys.names, old.name)
           for (const c of [...old.cidrs, ...old.routes]) m.hdel(this.keys.prefixes, c)
+          moveKey(m, this.keys, old.publicKey, null, id)
           this.logChange(m, v, id, 'remove')
         },
         result: () => old
@@ -111,9 +113,12 @@ export class RegistryOps {
       const id = await conn.get(this.keys.join(joinHash))
       const old = id === null ? null : await conn.get(this.keys.vpc(id))
       if (id === null || old === null) return { unchanged: undefined }
-      const rec: VpcRecord = { ...JSON.parse(old) as VpcRecord, publicKey }
+      const prev = JSON.parse(old) as VpcRecord
+      await assertKeyFree(conn, this.keys, id, publicKey)
+      const rec: VpcRecord = { ...prev, publicKey }
       return this.plan(rec, (m) => {
         m.del(this.keys.join(joinHash), this.keys.vpcJoin(id)).set(this.keys.credential(id), credentialHash)
+        moveKey(m, this.keys, prev.publicKey, publicKey, id)
       })
     }
   }
@@ -123,7 +128,8 @@ export class RegistryOps {
     return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
       const old = await this.load(conn, id)
       if (old.publicKey === publicKey) return { unchanged: old }
-      return this.plan({ ...old, publicKey }, () => {})
+      await assertKeyFree(conn, this.keys, id, publicKey)
+      return this.plan({ ...old, publicKey }, (m) => { moveKey(m, this.keys, old.publicKey, publicKey, id) })
     }
   }
 
