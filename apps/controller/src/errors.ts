@@ -36,10 +36,20 @@ export class ApiError extends MeshError {
   }
 }
 
-/** The store could not be reached or answered with an error. */
+/**
+ * The store could not be reached or answered with an error. The message is the same for
+ * every cause: the client's driver's wording (connection states, option names) is no part of
+ * the API. The cause stays on the error for the controller's log.
+ */
 export function storeUnavailable (cause: unknown): ApiError {
-  const why = cause instanceof Error ? cause.message : String(cause)
-  return new ApiError(WireErrorCode.storeUnavailable, `state store (Redis) unavailable: ${why}; retry when it is back`, cause)
+  return new ApiError(WireErrorCode.storeUnavailable, 'state store (Redis) unavailable; nothing was changed; retry when it is back', cause)
+}
+
+/** The detail of an error's cause, for logs only (never for answers). Undefined without a cause. */
+export function causeDetail (e: unknown): string | undefined {
+  const cause = e instanceof Error ? e.cause : undefined
+  if (cause === undefined) return undefined
+  return cause instanceof Error ? cause.message : String(cause)
 }
 
 /** True when `e` carries a code from the registry. */
