@@ -110,6 +110,29 @@ describe('agent keys: refused when unusable or already another VPC\'s, at enrolm
     await awaitValue('eta enrolled with the deleted VPC\'s key', () => sd.self !== undefined)
   })
 
+  test('keys stored before the key index existed are indexed by the next enrolment, which refuses a duplicate of them', async () => {
+    const a = await h.mustCreateVpc('k-old', ['10.8.0.0/16'])
+    const sa = agent()
+    await sa.connect(h.controllers[0]!.wsUrl, a.joinToken)
+    await awaitValue('old enrolled', () => sa.self !== undefined)
+    const { Redis } = await import('ioredis')
+    const r = new Redis(h.redis.url)
+    try {
+      await r.del('vpcmesh:pubkeys', 'vpcmesh:pubkeys:indexed')
+      const b = await h.mustCreateVpc('k-new', ['10.9.0.0/16'])
+      const copy = agent(sa.publicKey)
+      await copy.connect(h.controllers[1]!.wsUrl, b.joinToken)
+      assert.equal(await copy.awaitClosed(), 4423)
+      const sb = agent()
+      await sb.connect(h.controllers[1]!.wsUrl, b.joinToken)
+      await awaitValue('new enrolled with its own key', () => sb.self !== undefined)
+      assert.equal(await r.hget('vpcmesh:pubkeys', sa.publicKey), a.id, 'the old key is in the index now')
+      assert.equal(await r.hget('vpcmesh:pubkeys', sb.publicKey), b.id)
+    } finally {
+      r.disconnect()
+    }
+  })
+
   test('two VPCs enrolling with one key at the same time through two replicas: exactly one wins', async () => {
     const key = cleanKey()
     const vs = await Promise.all(['k-r1', 'k-r2', 'k-r3', 'k-r4'].map(async (n, i) => await h.mustCreateVpc(n, [`10.${20 + i}.0.0/16`])))

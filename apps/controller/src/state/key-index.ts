@@ -7,6 +7,8 @@ import type { Keys } from './keys.js'
  * The public-key index: hash `pubkeys`, agent public key → VPC id. Read inside a registry
  * transaction (after WATCH of the version key) and written in the same MULTI as the VPC
  * record, so two VPCs can never commit the same key, even through different replicas.
+ * Keys stored before the index existed are added by the first claim (once per store,
+ * marked by `pubkeys:indexed`), in that claim's transaction.
  */
 
 /** Raised when `publicKey` already belongs to another VPC. Not retryable. */
@@ -17,10 +19,42 @@ export class KeyInUseError extends MeshError {
   }
 }
 
-/** Throws {@link KeyInUseError} when another VPC than `id` holds `publicKey`. */
-export async function assertKeyFree (conn: Redis, keys: Keys, id: string, publicKey: string): Promise<void> {
-  const owner = await conn.hget(keys.publicKeys, publicKey)
+/** A checked claim of a key by a VPC: queues the index writes that go with the VPC's new key. */
+export interface KeyClaim {
+  /** Queues the index update for the VPC moving from key `from` (null: none) to the claimed key. */
+  write(m: ChainableCommander, from: string | null): void
+}
+
+/**
+ * Checks on the transaction connection that no VPC other than `id` holds `publicKey`
+ * (throws {@link KeyInUseError}), and returns the writes that record the claim.
+ */
+export async function claimKey (conn: Redis, keys: Keys, id: string, publicKey: string): Promise<KeyClaim> {
+  const backfill = await conn.exists(keys.publicKeysIndexed) === 1 ? undefined : await storedKeys(conn, keys)
+  const owner = await conn.hget(keys.publicKeys, publicKey) ?? backfill?.find(([k, o]) => k === publicKey && o !== id)?.[1] ?? null
   if (owner !== null && owner !== id) throw new KeyInUseError(owner)
+  return {
+    write: (m, from) => {
+      if (backfill !== undefined) {
+        for (const [k, o] of backfill) m.hsetnx(keys.publicKeys, k, o)
+        m.set(keys.publicKeysIndexed, '1')
+      }
+      moveKey(m, keys, from, publicKey, id)
+    }
+  }
+}
+
+/** Every key held by a stored VPC record, with its VPC id. */
+async function storedKeys (conn: Redis, keys: Keys): Promise<Array<[string, string]>> {
+  const ids = await conn.smembers(keys.vpcs)
+  if (ids.length === 0) return []
+  const raws = await conn.mget(ids.map((i) => keys.vpc(i)))
+  const out: Array<[string, string]> = []
+  for (const raw of raws) {
+    const r = raw === null ? null : JSON.parse(raw) as { id: string, publicKey: string | null }
+    if (r?.publicKey != null) out.push([r.publicKey, r.id])
+  }
+  return out
 }
 
 /** Deletes an index entry only if it still names the given VPC. */
@@ -30,7 +64,7 @@ return 0`
 
 /**
  * Queues the index update for VPC `id` moving from key `from` to key `to` (either may be
- * null: enrolment of a new VPC, or deletion). The old entry is removed only while it names `id`.
+ * null; null `to`: the VPC is deleted). The old entry is removed only while it names `id`.
  */
 export function moveKey (m: ChainableCommander, keys: Keys, from: string | null, to: string | null, id: string): void {
   if (from !== null && from !== to) m.eval(RELEASE_LUA, 1, keys.publicKeys, from, id)

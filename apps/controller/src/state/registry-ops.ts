@@ -7,7 +7,7 @@ import type { Keys } from './keys.js'
 import type { NewVpc, VpcPatch, VpcRecord } from './store.js'
 import type { TxOutcome } from './redis-tx.js'
 import { assertNoOverlap, prefixTexts, type OwnedPrefix } from './rules.js'
-import { assertKeyFree, moveKey } from './key-index.js'
+import { claimKey, moveKey } from './key-index.js'
 
 /**
  * Transaction bodies for registry mutations. Each reads what it needs on the WATCHed
@@ -114,11 +114,11 @@ export class RegistryOps {
       const old = id === null ? null : await conn.get(this.keys.vpc(id))
       if (id === null || old === null) return { unchanged: undefined }
       const prev = JSON.parse(old) as VpcRecord
-      await assertKeyFree(conn, this.keys, id, publicKey)
+      const claim = await claimKey(conn, this.keys, id, publicKey)
       const rec: VpcRecord = { ...prev, publicKey }
       return this.plan(rec, (m) => {
         m.del(this.keys.join(joinHash), this.keys.vpcJoin(id)).set(this.keys.credential(id), credentialHash)
-        moveKey(m, this.keys, prev.publicKey, publicKey, id)
+        claim.write(m, prev.publicKey)
       })
     }
   }
@@ -128,8 +128,8 @@ export class RegistryOps {
     return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
       const old = await this.load(conn, id)
       if (old.publicKey === publicKey) return { unchanged: old }
-      await assertKeyFree(conn, this.keys, id, publicKey)
-      return this.plan({ ...old, publicKey }, (m) => { moveKey(m, this.keys, old.publicKey, publicKey, id) })
+      const claim = await claimKey(conn, this.keys, id, publicKey)
+      return this.plan({ ...old, publicKey }, (m) => { claim.write(m, old.publicKey) })
     }
   }
 
