@@ -10,7 +10,7 @@ import { awaitValue } from '../lib/await.js'
 const HELLO_TIMEOUT_MS = 1500
 const PER_ADDRESS = 8
 const TOTAL = 48
-const BURST = 10
+const BURST = 20
 /** The bound this test holds admin writes and enrolments to while the hub is flooded, ms. */
 const BOUND_MS = 2000
 /** The flood runs at most this long and opens at most this many connections. */
@@ -101,11 +101,11 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
 
   test('hello rate: after the burst, hellos from one address are closed with 4429 before they are looked at', async () => {
     const codes: number[] = []
-    for (let i = 0; i < BURST + 4; i++) {
+    for (let i = 0; i < BURST + 20 && !codes.includes(4429); i++) {
       const c = await open('127.0.0.40')
       c.send(badHello())
       codes.push(await c.closed())
-      if (i === BURST + 3) assert.equal(c.frames[0]?.code, 'VPCMESH_ERR_WS_RATE_LIMITED')
+      if (codes.at(-1) === 4429) assert.equal(c.frames[0]?.code, 'VPCMESH_ERR_WS_RATE_LIMITED')
     }
     assert.deepEqual(codes.slice(0, BURST), Array(BURST).fill(4401), 'the burst is served (and refused as unknown tokens)')
     assert.equal(codes.at(-1), 4429, codes.join(','))
@@ -161,7 +161,7 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
         const r = await h.api('POST', '/v1/vpcs', { name: `flood-${i}`, cidrs: [`10.201.${i}.0/24`], endpoint: '192.0.2.1:51820' })
         writes.push(performance.now() - t)
         assert.equal(r.status, 201, JSON.stringify(r.body))
-        if (i % 4 === 0) {
+        if (i % 4 === 0 && enrolments.length < 6) {
           const a = new SimAgent()
           agents.push(a)
           const te = performance.now()
