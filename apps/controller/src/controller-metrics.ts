@@ -1,5 +1,5 @@
 import type { Counter, Gauge, Histogram, Metrics } from '@vpcmesh/metrics'
-import type { RefusalReason, SessionEvents } from './session/session-events.js'
+import { REFUSAL_REASONS, type RefusalReason, type SessionEvents } from './session/session-events.js'
 
 /** A source of per-agent facts for scrape-time gauges. */
 export interface AgentView {
@@ -42,6 +42,7 @@ export class ControllerMetrics implements SessionEvents {
     metrics.gauge({ name: 'vpcmesh_controller_agents_connected', help: 'Agents with a ready session on this replica', collect: (g) => { g.set(view.agents().length) } })
     metrics.gauge({ name: 'vpcmesh_controller_ws_connections', help: 'Open agent WebSocket connections on this replica, authenticated or not', collect: (g) => { g.set(view.connections()) } })
     this.refusals = metrics.counter({ name: 'vpcmesh_controller_ws_refused_total', help: 'Agent connections refused or closed before they authenticated, by reason', labelNames: ['reason'] })
+    for (const reason of REFUSAL_REASONS) this.refusals.inc({ reason }, 0)
     metrics.gauge({ name: 'vpcmesh_controller_ws_unauthenticated_connections', help: 'Open agent WebSocket connections on this replica that have not completed hello', collect: (g) => { g.set(view.unauthenticated()) } })
     metrics.gauge({ name: 'vpcmesh_controller_mesh_version', help: 'Latest mesh version seen by this replica', collect: (g) => { g.set(view.meshVersion()) } })
     metrics.gauge({ name: 'vpcmesh_controller_agent_version_lag', help: 'Mesh version minus the version each connected agent acknowledged, by VPC name', labelNames: ['vpc'], collect: (g) => { this.collectLag(g) } })
