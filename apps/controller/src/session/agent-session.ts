@@ -6,6 +6,7 @@ import {
   type AgentMessage, type ControllerMessage, type Hello
 } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
+import { causeDetail } from '../errors.js'
 import { planUpdate, type Update } from '../mesh/planner.js'
 import { hashSecret, isSecretShape, newSecret } from '../secrets.js'
 import type { RefusalReason, SessionEvents } from './session-events.js'
@@ -115,7 +116,7 @@ export class AgentSession {
   private enqueue (data: RawData): void {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
     this.queue = this.queue.then(async () => { await this.handle(buf) }).catch((e: unknown) => {
-      this.log.warn('session handler failed', { vpc: this.vpcId, error: errorMessage(e) })
+      this.log.warn('session handler failed', { vpc: this.vpcId, error: errorMessage(e), cause: causeDetail(e) })
       const retryable = hasCode(e) && e.code === WireErrorCode.storeUnavailable
       this.fail(CloseCode.internalError, retryable ? WireErrorCode.storeUnavailable : WireErrorCode.internal, retryable ? 'store unavailable; retry' : 'internal error')
     })
