@@ -26,7 +26,8 @@ function rssMiB (pid: number): number {
 function cidrOf (i: number): string { return `10.${Math.floor(i / 256)}.${i % 256}.0/24` }
 
 async function main (): Promise<void> {
-  const h = await Harness.start(1, { VPCMESH_RATE_LIMIT_PER_MIN: '0', VPCMESH_HEARTBEAT_MS: '10000' })
+  // All simulated agents connect from 127.0.0.1, 50 at a time: lift the per-address hub limits.
+  const h = await Harness.start(1, { VPCMESH_RATE_LIMIT_PER_MIN: '0', VPCMESH_HEARTBEAT_MS: '10000', VPCMESH_UNAUTH_PER_ADDRESS: '0', VPCMESH_HELLO_RATE_PER_S: '0' })
   const agents: SimAgent[] = []
   try {
     const ctl = h.controllers[0]!

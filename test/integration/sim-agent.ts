@@ -12,7 +12,8 @@ export type Frame = Record<string, unknown> & { type: string }
  */
 export class SimAgent {
   readonly frames: Frame[] = []
-  readonly publicKey = randomBytes(32).toString('base64')
+  /** The key sent in hello; random unless given (tests of refused keys set it). */
+  publicKey: string
   vpcId: string | undefined
   credential: string | undefined
   /** Store epoch from the last welcome; sent back in hello. */
@@ -26,6 +27,8 @@ export class SimAgent {
   /** performance.now() at which each version was applied (and acked). */
   readonly appliedAt = new Map<number, number>()
   private ws: WebSocket | undefined
+
+  constructor (publicKey = randomBytes(32).toString('base64')) { this.publicKey = publicKey }
 
   /** Connects and sends hello with a join token (first time) or the stored credential. */
   async connect (wsUrl: string, joinToken?: string): Promise<void> {

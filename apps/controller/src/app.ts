@@ -50,13 +50,17 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const cm = new ControllerMetrics(deps.metrics, {
     agents: () => (hub?.ready() ?? []).map((s) => ({ name: s.vpcName, appliedVersion: s.appliedVersion })),
     connections: () => hub?.connections ?? 0,
+    unauthenticated: () => hub?.unauthenticated ?? 0,
     meshVersion: () => meshVersion
   })
   const notifier = new Notifier({
     store, clock, logger: deps.logger, targets: () => hub?.ready() ?? [],
     onPush: (v, s) => { meshVersion = Math.max(meshVersion, v); cm.pushDuration.observe(s) }
   })
-  hub = new Hub({ store, clock, logger: deps.logger, events: cm, kick: () => { notifier.kick() } }, { replicaId: config.replicaId, heartbeatMs: config.heartbeatMs })
+  hub = new Hub({ store, clock, logger: deps.logger, events: cm, kick: () => { notifier.kick() } }, {
+    replicaId: config.replicaId, heartbeatMs: config.heartbeatMs, helloTimeoutMs: config.helloTimeoutMs,
+    unauthPerAddress: config.unauthPerAddress, unauthTotal: config.unauthMax, helloRatePerS: config.helloRatePerS, helloBurst: config.helloBurst
+  })
   const unsubscribe = store.onVersion((v) => { meshVersion = Math.max(meshVersion, v) })
 
   installErrorHandler(app, log, () => { cm.storeErrors.inc() })

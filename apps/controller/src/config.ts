@@ -75,6 +75,16 @@ export const ControllerConfig = z.object({
   bodyLimit: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(65_536),
   /** Admin API requests allowed per client address per minute (0 disables). */
   rateLimitPerMin: z.coerce.number().int().min(0).default(1200),
+  /** Time from the WebSocket upgrade until an agent's hello must arrive, ms; then closed with 4407. */
+  helloTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Agent connections without a completed hello per client address (0 disables); more: 429 at the upgrade. */
+  unauthPerAddress: z.coerce.number().int().min(0).max(1_000_000).default(16),
+  /** Agent connections without a completed hello on this replica (0 disables); more: 503 at the upgrade. */
+  unauthMax: z.coerce.number().int().min(0).max(1_000_000).default(1024),
+  /** Hellos per second per client address, token bucket refill (0 disables); more: closed with 4429. */
+  helloRatePerS: z.coerce.number().min(0).max(100_000).default(5),
+  /** Hellos a client address may send at once (token bucket size). */
+  helloBurst: z.coerce.number().int().min(1).max(1_000_000).default(20),
   /** Change-log entries kept for delta catch-up; agents further behind get a snapshot. */
   changeLogMax: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -115,6 +125,11 @@ const ENV: Record<keyof z.input<typeof ControllerConfig>, string> = {
   joinTokenTtlS: 'VPCMESH_JOIN_TOKEN_TTL_S',
   bodyLimit: 'VPCMESH_BODY_LIMIT',
   rateLimitPerMin: 'VPCMESH_RATE_LIMIT_PER_MIN',
+  helloTimeoutMs: 'VPCMESH_HELLO_TIMEOUT_MS',
+  unauthPerAddress: 'VPCMESH_UNAUTH_PER_ADDRESS',
+  unauthMax: 'VPCMESH_UNAUTH_MAX',
+  helloRatePerS: 'VPCMESH_HELLO_RATE_PER_S',
+  helloBurst: 'VPCMESH_HELLO_BURST',
   changeLogMax: 'VPCMESH_CHANGELOG_MAX',
   logLevel: 'VPCMESH_LOG_LEVEL',
   tlsCertFile: 'VPCMESH_TLS_CERT_FILE',
@@ -178,6 +193,7 @@ Any number of replicas may share one Redis. Every flag has an environment variab
   --log-level LEVEL           VPCMESH_LOG_LEVEL: debug|info|warn|error
   -h, --help                  this text
 Also: VPCMESH_HEARTBEAT_MS, VPCMESH_JOIN_TOKEN_TTL_S, VPCMESH_BODY_LIMIT, VPCMESH_RATE_LIMIT_PER_MIN,
+VPCMESH_HELLO_TIMEOUT_MS, VPCMESH_UNAUTH_PER_ADDRESS, VPCMESH_UNAUTH_MAX, VPCMESH_HELLO_RATE_PER_S, VPCMESH_HELLO_BURST,
 VPCMESH_CHANGELOG_MAX, VPCMESH_REDIS_PREFIX, VPCMESH_REDIS_PASSWORD, VPCMESH_REDIS_SENTINEL_PASSWORD (see docs/api.md).`
 
 /**

@@ -1,5 +1,5 @@
 import type { Counter, Gauge, Histogram, Metrics } from '@vpcmesh/metrics'
-import type { SessionEvents } from './session/session-events.js'
+import { REFUSAL_REASONS, type RefusalReason, type SessionEvents } from './session/session-events.js'
 
 /** A source of per-agent facts for scrape-time gauges. */
 export interface AgentView {
@@ -7,6 +7,8 @@ export interface AgentView {
   agents(): Array<{ name: string, appliedVersion: number }>
   /** Open WebSocket connections, authenticated or not. */
   connections(): number
+  /** Open WebSocket connections that have not completed hello. */
+  unauthenticated(): number
   /** Latest mesh version this replica has seen. */
   meshVersion(): number
 }
@@ -24,6 +26,7 @@ export class ControllerMetrics implements SessionEvents {
   private readonly badFrames: Counter
   private readonly ackSeconds: Histogram
   private readonly connects: Counter
+  private readonly refusals: Counter
   private readonly sentAt = new Map<string, { version: number, at: number }>()
   private lagLabels = new Set<string>()
 
@@ -38,6 +41,9 @@ export class ControllerMetrics implements SessionEvents {
     this.connects = metrics.counter({ name: 'vpcmesh_controller_agent_connects_total', help: 'Agent sessions that completed hello on this replica' })
     metrics.gauge({ name: 'vpcmesh_controller_agents_connected', help: 'Agents with a ready session on this replica', collect: (g) => { g.set(view.agents().length) } })
     metrics.gauge({ name: 'vpcmesh_controller_ws_connections', help: 'Open agent WebSocket connections on this replica, authenticated or not', collect: (g) => { g.set(view.connections()) } })
+    this.refusals = metrics.counter({ name: 'vpcmesh_controller_ws_refused_total', help: 'Agent connections refused or closed before they authenticated, by reason', labelNames: ['reason'] })
+    for (const reason of REFUSAL_REASONS) this.refusals.inc({ reason }, 0)
+    metrics.gauge({ name: 'vpcmesh_controller_ws_unauthenticated_connections', help: 'Open agent WebSocket connections on this replica that have not completed hello', collect: (g) => { g.set(view.unauthenticated()) } })
     metrics.gauge({ name: 'vpcmesh_controller_mesh_version', help: 'Latest mesh version seen by this replica', collect: (g) => { g.set(view.meshVersion()) } })
     metrics.gauge({ name: 'vpcmesh_controller_agent_version_lag', help: 'Mesh version minus the version each connected agent acknowledged, by VPC name', labelNames: ['vpc'], collect: (g) => { this.collectLag(g) } })
   }
@@ -47,6 +53,7 @@ export class ControllerMetrics implements SessionEvents {
   badFrame (): void { this.badFrames.inc(); this.wsMessages.inc({ direction: 'in', type: 'invalid' }) }
 
   sent (type: string): void { this.wsMessages.inc({ direction: 'out', type }) }
+  refused (reason: RefusalReason): void { this.refusals.inc({ reason }) }
   received (type: string): void { this.wsMessages.inc({ direction: 'in', type }) }
 
   /** Records that `version` was sent to `vpcId` now (only the first send of a version counts). */

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { type Logger, errorMessage } from '@vpcmesh/common'
 import { WireErrorCode, type ErrorBody } from '@vpcmesh/protocol'
-import { ERROR_REGISTRY, isRegistered } from './errors.js'
+import { ERROR_REGISTRY, causeDetail, isRegistered } from './errors.js'
 
 /** Fastify's own error codes that mean the request, not the server, is at fault. */
 const FASTIFY_CODES: Record<string, { code: WireErrorCode, message: string }> = {
@@ -38,7 +38,7 @@ function answer (code: WireErrorCode, message: string): { status: number, body: 
 export function installErrorHandler (app: FastifyInstance, log: Logger, onStoreError: () => void): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toErrorBody(err)
-    if (status >= 500) log.error('request failed', { method: req.method, url: req.routeOptions.url, code: body.code, error: errorMessage(err) })
+    if (status >= 500) log.error('request failed', { method: req.method, url: req.routeOptions.url, code: body.code, error: errorMessage(err), cause: causeDetail(err) })
     if (body.code === WireErrorCode.storeUnavailable) onStoreError()
     void reply.status(status).send(body)
   })

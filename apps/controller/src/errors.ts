@@ -13,6 +13,8 @@ export const ERROR_REGISTRY: Readonly<Record<string, { status: number, retryable
   [WireErrorCode.bodyTooLarge]: { status: 413, retryable: false },
   [WireErrorCode.unsupportedMediaType]: { status: 415, retryable: false },
   [WireErrorCode.rateLimited]: { status: 429, retryable: true },
+  [WireErrorCode.connectLimited]: { status: 429, retryable: true },
+  [WireErrorCode.connectBusy]: { status: 503, retryable: true },
   [WireErrorCode.notFound]: { status: 404, retryable: false },
   [WireErrorCode.cidrInvalid]: { status: 400, retryable: false },
   [WireErrorCode.cidrHostBits]: { status: 400, retryable: false },
@@ -37,10 +39,20 @@ export class ApiError extends MeshError {
   }
 }
 
-/** The store could not be reached or answered with an error. */
+/**
+ * The store could not be reached or answered with an error. The message is the same for
+ * every cause: the client's driver's wording (connection states, option names) is no part of
+ * the API. The cause stays on the error for the controller's log.
+ */
 export function storeUnavailable (cause: unknown): ApiError {
-  const why = cause instanceof Error ? cause.message : String(cause)
-  return new ApiError(WireErrorCode.storeUnavailable, `state store (Redis) unavailable: ${why}; retry when it is back`, cause)
+  return new ApiError(WireErrorCode.storeUnavailable, 'state store (Redis) unavailable; nothing was changed; retry when it is back', cause)
+}
+
+/** The detail of an error's cause, for logs only (never for answers). Undefined without a cause. */
+export function causeDetail (e: unknown): string | undefined {
+  const cause = e instanceof Error ? e.cause : undefined
+  if (cause === undefined) return undefined
+  return cause instanceof Error ? cause.message : String(cause)
 }
 
 /** True when `e` carries a code from the registry. */

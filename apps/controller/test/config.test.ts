@@ -44,3 +44,12 @@ test('flags map onto their variables; unknown flags and stray arguments are refu
   assert.throws(() => parseFlags(['--bogus']), ConfigError)
   assert.throws(() => parseFlags(['stray']), ConfigError)
 })
+
+test('agent hub limits: defaults, 0 disables, out-of-range values are refused', () => {
+  const c = parseConfig({ ...TOKEN })
+  assert.deepEqual([c.helloTimeoutMs, c.unauthPerAddress, c.unauthMax, c.helloRatePerS, c.helloBurst], [10_000, 16, 1024, 5, 20])
+  const off = parseConfig({ ...TOKEN, VPCMESH_UNAUTH_PER_ADDRESS: '0', VPCMESH_UNAUTH_MAX: '0', VPCMESH_HELLO_RATE_PER_S: '0.5' })
+  assert.deepEqual([off.unauthPerAddress, off.unauthMax, off.helloRatePerS], [0, 0, 0.5])
+  const p = problems({ ...TOKEN, VPCMESH_HELLO_TIMEOUT_MS: '10', VPCMESH_HELLO_BURST: '0', VPCMESH_UNAUTH_MAX: '-1' })
+  for (const v of ['VPCMESH_HELLO_TIMEOUT_MS:', 'VPCMESH_HELLO_BURST:', 'VPCMESH_UNAUTH_MAX:']) assert.ok(p.some((x) => x.startsWith(v)), p.join('\n'))
+})

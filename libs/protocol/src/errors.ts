@@ -42,6 +42,12 @@ export const WireErrorCode = {
   wsProtocolVersion: 'VPCMESH_ERR_WS_PROTOCOL_VERSION',
   wsVpcDeleted: 'VPCMESH_ERR_WS_VPC_DELETED',
   wsReplaced: 'VPCMESH_ERR_WS_REPLACED',
-  wsHeartbeatTimeout: 'VPCMESH_ERR_WS_HEARTBEAT_TIMEOUT'
+  wsHeartbeatTimeout: 'VPCMESH_ERR_WS_HEARTBEAT_TIMEOUT',
+  wsKeyInvalid: 'VPCMESH_ERR_WS_KEY_INVALID',
+  wsKeyInUse: 'VPCMESH_ERR_WS_KEY_IN_USE',
+  wsHelloTimeout: 'VPCMESH_ERR_WS_HELLO_TIMEOUT',
+  wsRateLimited: 'VPCMESH_ERR_WS_RATE_LIMITED',
+  connectLimited: 'VPCMESH_ERR_CONNECT_LIMITED',
+  connectBusy: 'VPCMESH_ERR_CONNECT_BUSY'
 } as const
 export type WireErrorCode = typeof WireErrorCode[keyof typeof WireErrorCode]

@@ -12,3 +12,4 @@ export {
   MAX_PREFIXES_PER_VPC, CreateVpcRequest, PatchVpcRequest, RouteRequest, VpcParams, Vpc, CreateVpcResponse,
   JoinTokenResponse, ListVpcsResponse, VpcResponse, AgentStatus, StatusResponse, HealthResponse
 } from './api.js'
+export { LOW_ORDER_POINTS, PUBLIC_KEY_BYTES, checkPublicKey, isValidPublicKey } from './public-key.js'

@@ -107,6 +107,16 @@ export const CloseCode = {
   replaced: 4409,
   /** No pong within the heartbeat timeout. */
   heartbeatTimeout: 4408,
+  /** No hello within the pre-hello timeout; reconnect. */
+  helloTimeout: 4407,
+  /** The hello's public key is not a usable X25519 key (bad encoding or a low-order point). */
+  keyInvalid: 4422,
+  /** The hello's public key is already the key of another VPC. */
+  keyInUse: 4423,
+  /** Too many hellos from this address; reconnect later (with backoff). */
+  rateLimited: 4429,
+  /** Too many connections without hello (from this address or in total); reconnect later. */
+  tryAgainLater: 1013,
   /** Controller failed handling a frame (e.g. Redis unavailable); reconnect later. */
   internalError: 1011,
   /** Controller shutting down; reconnect elsewhere. */

@@ -1,12 +1,16 @@
-import type { Delta, MeshNode, Snapshot } from '@vpcmesh/protocol'
+import { isValidPublicKey, type Delta, type MeshNode, type Snapshot } from '@vpcmesh/protocol'
 import type { Change, RegistrySnapshot, VpcRecord } from '../state/store.js'
 
 /** What one agent should receive next: a full map, a delta, or notice that its VPC is gone. */
 export type Update = Snapshot | Delta | { type: 'removed' }
 
-/** The wire view of a stored VPC. */
+/**
+ * The wire view of a stored VPC. A stored key that is not a usable X25519 key (written before
+ * keys were checked) goes out as null, like a VPC whose agent has not enrolled yet.
+ */
 export function toMeshNode (r: VpcRecord): MeshNode {
-  return { id: r.id, name: r.name, cidrs: r.cidrs, routes: r.routes, endpoint: r.endpoint, publicKey: r.publicKey, masquerade: r.masquerade }
+  const publicKey = r.publicKey !== null && isValidPublicKey(r.publicKey) ? r.publicKey : null
+  return { id: r.id, name: r.name, cidrs: r.cidrs, routes: r.routes, endpoint: r.endpoint, publicKey, masquerade: r.masquerade }
 }
 
 /** The full map for `selfId` at the snapshot's version, or removed when it is not registered. */

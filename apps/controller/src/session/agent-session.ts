@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto'
 import type { WebSocket, RawData } from 'ws'
-import { type Clock, type Logger, type TimerHandle, errorMessage, hasCode } from '@vpcmesh/common'
+import { type Clock, type Logger, type TimerHandle, errorMessage, hasCode, isCode } from '@vpcmesh/common'
 import {
-  CloseCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, WireErrorCode, decodeAgentMessage, encodeMessage,
+  CloseCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, WireErrorCode, checkPublicKey, decodeAgentMessage, encodeMessage,
   type AgentMessage, type ControllerMessage, type Hello
 } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
+import { causeDetail } from '../errors.js'
 import { planUpdate, type Update } from '../mesh/planner.js'
-import { hashSecret, newSecret } from '../secrets.js'
-import type { SessionEvents } from './session-events.js'
+import { hashSecret, isSecretShape, newSecret } from '../secrets.js'
+import type { RefusalReason, SessionEvents } from './session-events.js'
 import type { StatusWriter } from './status-writer.js'
 
 /** What a session needs from its hub. */
 export interface SessionHost {
   /** Makes `s` the session of its VPC on this replica, closing any older one. */
   register(s: AgentSession): void
+  /** Takes one hello from `s`'s address out of the hello rate limit; false when none is left. */
+  allowHello(s: AgentSession): boolean
   /** Forgets `s` (it closed). */
   unregister(s: AgentSession): void
   /** Asks the notifier to push any newer version (after a session became ready). */
@@ -37,7 +40,7 @@ export interface AgentSessionOptions {
   replicaId: string
   /** Ping interval, ms; a peer silent for 3 intervals is closed. */
   heartbeatMs: number
-  /** Time allowed for the hello frame, ms. */
+  /** Time allowed from the upgrade until the hello frame arrives, ms. */
   helloTimeoutMs: number
 }
 
@@ -49,7 +52,10 @@ export interface AgentSessionOptions {
  *         └─────────────────────────────────────────────────────────────────┘
  *
  * Frames are handled one at a time in arrival order. Any bad frame closes only this
- * connection (error frame, then close code 4400/4401/4426); nothing throws out of a handler.
+ * connection (error frame, then close code 4400/4401/4407/4422/4423/4426/4429); nothing
+ * throws out of a handler. Before hello, a frame first takes a token of the hello rate limit;
+ * a hello is checked without the store (protocol, token or credential shape, key) before
+ * the store is asked.
  */
 export class AgentSession {
   /** Unique per connection; distinguishes an old and a new session of the same VPC. */
@@ -73,7 +79,9 @@ export class AgentSession {
     private readonly socket: WebSocket, readonly remoteAddress: string) {
     this.log = c.logger
     this.lastHeard = c.clock.now()
-    this.timer = c.clock.setTimeout(() => { this.fail(CloseCode.unauthorized, WireErrorCode.wsUnauthorized, 'no hello in time') }, o.helloTimeoutMs)
+    this.timer = c.clock.setTimeout(() => {
+      this.refuse('hello_timeout', CloseCode.helloTimeout, WireErrorCode.wsHelloTimeout, `no hello within ${o.helloTimeoutMs} ms`)
+    }, o.helloTimeoutMs)
     socket.on('message', (data: RawData) => { this.enqueue(data) })
     socket.on('close', () => { this.closed() })
     socket.on('error', () => { this.closed() })
@@ -108,7 +116,7 @@ export class AgentSession {
   private enqueue (data: RawData): void {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
     this.queue = this.queue.then(async () => { await this.handle(buf) }).catch((e: unknown) => {
-      this.log.warn('session handler failed', { vpc: this.vpcId, error: errorMessage(e) })
+      this.log.warn('session handler failed', { vpc: this.vpcId, error: errorMessage(e), cause: causeDetail(e) })
       const retryable = hasCode(e) && e.code === WireErrorCode.storeUnavailable
       this.fail(CloseCode.internalError, retryable ? WireErrorCode.storeUnavailable : WireErrorCode.internal, retryable ? 'store unavailable; retry' : 'internal error')
     })
@@ -116,6 +124,10 @@ export class AgentSession {
 
   private async handle (buf: Buffer): Promise<void> {
     if (this.state === 'closed') return
+    if (this.state === 'awaiting-hello' && !this.c.host.allowHello(this)) {
+      this.refuse('hello_rate', CloseCode.rateLimited, WireErrorCode.wsRateLimited, 'too many hellos from this address; retry later with backoff')
+      return
+    }
     const d = decodeAgentMessage(buf)
     if (!d.ok) {
       this.c.events.badFrame()
@@ -150,6 +162,7 @@ export class AgentSession {
   }
 
   private async hello (h: Hello): Promise<void> {
+    this.timer?.cancel()
     if (h.protocol < MIN_PROTOCOL_VERSION || h.protocol > PROTOCOL_VERSION) {
       const fix = h.protocol < MIN_PROTOCOL_VERSION ? 'upgrade the agent' : 'upgrade the controller'
       this.fail(CloseCode.protocolVersion, WireErrorCode.wsProtocolVersion, `agent speaks protocol ${h.protocol}, controller ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}; ${fix}`)
@@ -158,7 +171,6 @@ export class AgentSession {
     const auth = await this.authenticate(h)
     if (auth === undefined || this.state === 'closed') return
     this.vpcId = auth.vpcId
-    this.timer?.cancel()
     this.c.host.register(this)
     const epoch = await this.c.store.epoch()
     const from = h.epoch === undefined || h.epoch === epoch ? h.lastVersion : 0
@@ -180,25 +192,53 @@ export class AgentSession {
     this.c.host.kick()
   }
 
-  /** Checks the join token or credential; on failure closes and returns undefined. */
+  /**
+   * Checks what needs no store first (the token's or credential's shape, the key), then the
+   * join token or credential; on failure closes and returns undefined. A key that another VPC
+   * holds is refused with 4423 at enrolment and at every later hello.
+   */
   private async authenticate (h: Hello): Promise<{ vpcId: string, credential?: string } | undefined> {
-    if (h.auth.kind === 'join') {
-      const credential = newSecret('vmc')
-      const rec = await this.c.store.enroll(hashSecret(h.auth.token), h.publicKey, hashSecret(credential))
-      if (rec !== undefined) {
-        this.log.info('agent enrolled', { vpc: rec.id, name: rec.name })
-        this.vpcName = rec.name
-        return { vpcId: rec.id, credential }
-      }
-      this.fail(CloseCode.unauthorized, WireErrorCode.wsUnauthorized, 'join token unknown, expired or already used; issue a new one with `vpcmesh vpc join-token`')
-      return undefined
+    const a = h.auth
+    if (a.kind === 'join' ? !isSecretShape('vmj', a.token) : !isSecretShape('vmc', a.credential)) return this.unauthorized(a.kind)
+    const keyProblem = checkPublicKey(h.publicKey)
+    if (keyProblem !== undefined) return this.refuse('key_invalid', CloseCode.keyInvalid, WireErrorCode.wsKeyInvalid, keyProblem)
+    try {
+      return a.kind === 'join' ? await this.enrol(a.token, h.publicKey) : await this.resume(a.vpcId, a.credential, h.publicKey)
+    } catch (e) {
+      if (!isCode(e, WireErrorCode.wsKeyInUse)) throw e
+      this.log.warn('agent key already used by another VPC; refused', { vpc: a.kind === 'credential' ? a.vpcId : undefined, owner: (e as { ownerId?: string }).ownerId, address: this.remoteAddress })
+      return this.refuse('key_in_use', CloseCode.keyInUse, WireErrorCode.wsKeyInUse, errorMessage(e))
     }
-    if (await this.c.store.checkCredential(h.auth.vpcId, hashSecret(h.auth.credential))) {
-      await this.c.store.setPublicKey(h.auth.vpcId, h.publicKey)
-      this.vpcName = (await this.c.store.getVpc(h.auth.vpcId))?.name ?? h.auth.vpcId
-      return { vpcId: h.auth.vpcId }
-    }
-    this.fail(CloseCode.unauthorized, WireErrorCode.wsUnauthorized, 'agent credential rejected; re-enrol with a new join token')
+  }
+
+  private async enrol (token: string, publicKey: string): Promise<{ vpcId: string, credential: string } | undefined> {
+    const credential = newSecret('vmc')
+    const rec = await this.c.store.enroll(hashSecret(token), publicKey, hashSecret(credential))
+    if (rec === undefined) return this.unauthorized('join')
+    this.log.info('agent enrolled', { vpc: rec.id, name: rec.name })
+    this.vpcName = rec.name
+    return { vpcId: rec.id, credential }
+  }
+
+  private async resume (vpcId: string, credential: string, publicKey: string): Promise<{ vpcId: string } | undefined> {
+    if (!await this.c.store.checkCredential(vpcId, hashSecret(credential))) return this.unauthorized('credential')
+    const rec = await this.c.store.getVpc(vpcId)
+    if (rec === undefined) return this.unauthorized('credential')
+    if (rec.publicKey !== publicKey) await this.c.store.setPublicKey(vpcId, publicKey)
+    this.vpcName = rec.name
+    return { vpcId }
+  }
+
+  private unauthorized (kind: 'join' | 'credential'): undefined {
+    return this.refuse('unauthorized', CloseCode.unauthorized, WireErrorCode.wsUnauthorized, kind === 'join'
+      ? 'join token unknown, expired or already used; issue a new one with `vpcmesh vpc join-token`'
+      : 'agent credential rejected; re-enrol with a new join token')
+  }
+
+  /** Counts a refusal before authentication, then closes with an error frame. */
+  private refuse (reason: RefusalReason, closeCode: number, code: string, message: string): undefined {
+    this.c.events.refused(reason)
+    this.fail(closeCode, code, message)
     return undefined
   }
 

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
 import { type Clock, type Logger } from '@vpcmesh/common'
-import { CloseCode, WireErrorCode } from '@vpcmesh/protocol'
+import { CloseCode, WireErrorCode, encodeMessage } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
+import { ApiError } from '../errors.js'
+import { ConnectionGate, type GateRefusal } from './connection-gate.js'
+import { HelloRate } from './hello-rate.js'
 import { AgentSession, type SessionHost } from './agent-session.js'
 import type { SessionEvents } from './session-events.js'
 import { StatusWriter } from './status-writer.js'
@@ -17,12 +20,26 @@ export interface HubComponents {
   kick: () => void
 }
 
-/** Knobs of the {@link Hub}. */
+/** Knobs of the {@link Hub}. Limits of 0 are off. */
 export interface HubOptions {
   replicaId: string
   heartbeatMs: number
-  /** @default 10000 */
+  /** Time from the upgrade until the hello frame must arrive, ms. @default 10000 */
   helloTimeoutMs?: number
+  /** Connections without a completed hello per client address. @default 16 */
+  unauthPerAddress?: number
+  /** Connections without a completed hello on this replica. @default 1024 */
+  unauthTotal?: number
+  /** Hellos per second per client address (token bucket refill). @default 5 */
+  helloRatePerS?: number
+  /** Hellos a client address may send at once (token bucket size). @default 20 */
+  helloBurst?: number
+}
+
+/** What a refused upgrade answers, by the limit that was full. */
+const REFUSED: Record<GateRefusal, { code: WireErrorCode, message: string }> = {
+  address_limit: { code: WireErrorCode.connectLimited, message: 'too many agent connections without hello from this address; finish hello on the open ones or retry later' },
+  total_limit: { code: WireErrorCode.connectBusy, message: 'too many agent connections without hello on this controller; retry later' }
 }
 
 /**
@@ -33,32 +50,71 @@ export interface HubOptions {
 export class Hub implements SessionHost {
   private readonly byVpc = new Map<string, AgentSession>()
   private readonly all = new Set<AgentSession>()
+  /** Sessions that hold a slot of the gate (no hello completed yet). */
+  private readonly pending = new Set<AgentSession>()
   private readonly log: Logger
   private readonly status: StatusWriter
+  private readonly gate: ConnectionGate
+  private readonly helloRate: HelloRate
 
   constructor (private readonly c: HubComponents, private readonly o: HubOptions) {
     this.log = c.logger.child('hub')
     this.status = new StatusWriter({ store: c.store, clock: c.clock, logger: this.log })
+    this.gate = new ConnectionGate({ perAddress: o.unauthPerAddress ?? 16, total: o.unauthTotal ?? 1024 })
+    this.helloRate = new HelloRate({ perSecond: o.helloRatePerS ?? 5, burst: o.helloBurst ?? 20 })
   }
 
-  /** Registers the WebSocket route on `app` (which must have @fastify/websocket registered). */
+  /**
+   * Registers the WebSocket route on `app` (which must have @fastify/websocket registered).
+   * An upgrade over a connection limit is answered 429 (this address) or 503 (this replica)
+   * before the WebSocket exists.
+   */
   route (app: FastifyInstance): void {
-    app.get('/v1/agents/connect', { websocket: true, schema: { hide: true } }, (socket: WebSocket, req) => {
+    app.get('/v1/agents/connect', {
+      websocket: true,
+      schema: { hide: true },
+      onRequest: async (req) => {
+        const full = this.gate.check(req.ip)
+        if (full === undefined) return
+        this.c.events.refused(full)
+        throw new ApiError(REFUSED[full].code, REFUSED[full].message)
+      }
+    }, (socket: WebSocket, req) => {
       this.accept(socket, req.ip)
     })
   }
 
-  /** Starts a session on an upgraded socket. */
-  accept (socket: WebSocket, remoteAddress: string): AgentSession {
+  /**
+   * Starts a session on an upgraded socket, or closes it with 1013 when a connection limit
+   * filled up since the upgrade was checked (concurrent upgrades).
+   */
+  accept (socket: WebSocket, remoteAddress: string): AgentSession | undefined {
+    const full = this.gate.admit(remoteAddress)
+    if (full !== undefined) {
+      this.c.events.refused(full)
+      socket.send(encodeMessage({ type: 'error', code: REFUSED[full].code, message: REFUSED[full].message }))
+      socket.close(CloseCode.tryAgainLater, 'connection limit')
+      return undefined
+    }
     const s = new AgentSession(
       { store: this.c.store, host: this, clock: this.c.clock, logger: this.log, events: this.c.events, status: this.status },
       { replicaId: this.o.replicaId, heartbeatMs: this.o.heartbeatMs, helloTimeoutMs: this.o.helloTimeoutMs ?? 10_000 },
       socket, remoteAddress)
+    if (s.isClosed()) {
+      this.gate.release(remoteAddress)
+      return s
+    }
+    this.pending.add(s)
     this.all.add(s)
     return s
   }
 
+  allowHello (s: AgentSession): boolean {
+    return this.helloRate.take(s.remoteAddress, this.c.clock.now())
+  }
+
   register (s: AgentSession): void {
+    this.settle(s)
     const id = s.vpcId as string
     const old = this.byVpc.get(id)
     this.byVpc.set(id, s)
@@ -66,6 +122,7 @@ export class Hub implements SessionHost {
   }
 
   unregister (s: AgentSession): void {
+    this.settle(s)
     this.all.delete(s)
     if (s.vpcId !== undefined && this.byVpc.get(s.vpcId) === s) this.byVpc.delete(s.vpcId)
   }
@@ -79,6 +136,14 @@ export class Hub implements SessionHost {
 
   /** Number of open connections, authenticated or not. */
   get connections (): number { return this.all.size }
+
+  /** Number of open connections that have not completed hello. */
+  get unauthenticated (): number { return this.gate.pending }
+
+  /** Gives back the gate slot of `s` if it still holds one. */
+  private settle (s: AgentSession): void {
+    if (this.pending.delete(s)) this.gate.release(s.remoteAddress)
+  }
 
   /** Closes every connection with 1001 (going away) so agents reconnect elsewhere, then writes pending status. */
   async closeAll (): Promise<void> {

@@ -17,7 +17,18 @@ export interface SessionEvents {
   updateSent(vpcId: string, version: number): void
   /** A frame of `type` was sent to an agent. */
   sent(type: string): void
+  /** A connection was refused or closed before it authenticated, for `reason`. */
+  refused(reason: RefusalReason): void
 }
+
+/**
+ * Why an agent connection was refused before it authenticated: a connection limit (at the
+ * upgrade), the hello rate limit, the pre-hello timeout, or an unusable or duplicate key.
+ */
+export type RefusalReason = typeof REFUSAL_REASONS[number]
+
+/** Every {@link RefusalReason}: the bounded label set of the refusal metric. */
+export const REFUSAL_REASONS = ['address_limit', 'total_limit', 'hello_rate', 'hello_timeout', 'key_invalid', 'key_in_use', 'unauthorized'] as const
 
 /** Events that go nowhere. */
 export const noSessionEvents: SessionEvents = {
@@ -27,5 +38,6 @@ export const noSessionEvents: SessionEvents = {
   received () {},
   badFrame () {},
   updateSent () {},
-  sent () {}
+  sent () {},
+  refused () {}
 }

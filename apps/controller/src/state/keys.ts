@@ -10,6 +10,8 @@
  * | names                  | hash   | name → id                                          |
  * | prefixes               | hash   | canonical CIDR → id (VPC CIDRs and routes)         |
  * | endpoints              | hash   | canonical tunnel endpoint host:port → id           |
+ * | pubkeys                | hash   | agent public key (base64) → id; keys are unique    |
+ * | pubkeys:indexed        | string | set once keys stored before the index are in it    |
  * | changes                | zset   | change log: score = version, member = JSON change  |
  * | join:{sha256(token)}   | string | id; expires; single use                            |
  * | vpcjoin:{id}           | string | sha256 of the VPC's current join token             |
@@ -29,6 +31,8 @@ export class Keys {
   get prefixes (): string { return `${this.prefix}prefixes` }
   get endpoints (): string { return `${this.prefix}endpoints` }
   get changes (): string { return `${this.prefix}changes` }
+  get publicKeys (): string { return `${this.prefix}pubkeys` }
+  get publicKeysIndexed (): string { return `${this.prefix}pubkeys:indexed` }
   join (tokenHash: string): string { return `${this.prefix}join:${tokenHash}` }
   vpcJoin (id: string): string { return `${this.prefix}vpcjoin:${id}` }
   credential (id: string): string { return `${this.prefix}cred:${id}` }

@@ -139,8 +139,14 @@ class RedisStore implements Store {
   async deleteVpc (id: string): Promise<void> { await this.mutate(this.ops.remove(id)) }
   addRoute (id: string, route: Prefix): Promise<VpcRecord> { return this.mutate(this.ops.addRoute(id, route)) }
   removeRoute (id: string, route: Prefix): Promise<VpcRecord> { return this.mutate(this.ops.removeRoute(id, route)) }
-  enroll (joinHash: string, publicKey: string, credHash: string): Promise<VpcRecord | undefined> {
-    return this.mutate(this.ops.enroll(joinHash, publicKey, credHash))
+  /**
+   * Looks the token up with one read on the command connection first, so unknown tokens (a
+   * flood of made-up hellos) never wait in, or hold up, the serialized write queue.
+   */
+  async enroll (joinHash: string, publicKey: string, credHash: string): Promise<VpcRecord | undefined> {
+    const known = await this.guard(async () => await this.cmd.exists(this.keys.join(joinHash)) === 1)
+    if (!known) return undefined
+    return await this.mutate(this.ops.enroll(joinHash, publicKey, credHash))
   }
 
   async setPublicKey (id: string, publicKey: string): Promise<void> { await this.mutate(this.ops.setPublicKey(id, publicKey)) }

@@ -12,6 +12,7 @@ import {
 
 /** Registered endpoints, and whether they had to be read from the VPC records (index missing). */
 interface EndpointIndex { list: OwnedEndpoint[], rebuilt: boolean }
+import { claimKey, moveKey } from './key-index.js'
 
 /**
  * Transaction bodies for registry mutations. Each reads what it needs on the WATCHed
@@ -89,6 +90,7 @@ export class RegistryOps {
           if (joinHash !== null) m.del(this.keys.join(joinHash))
           m.srem(this.keys.vpcs, id).hdel(this.keys.names, old.name).hdel(this.keys.endpoints, canonicalEndpoint(old.endpoint).endpoint)
           for (const c of [...old.cidrs, ...old.routes]) m.hdel(this.keys.prefixes, c)
+          moveKey(m, this.keys, old.publicKey, null, id)
           this.logChange(m, v, id, 'remove')
         },
         result: () => old
@@ -132,9 +134,12 @@ export class RegistryOps {
       const id = await conn.get(this.keys.join(joinHash))
       const old = id === null ? null : await conn.get(this.keys.vpc(id))
       if (id === null || old === null) return { unchanged: undefined }
-      const rec: VpcRecord = { ...JSON.parse(old) as VpcRecord, publicKey }
+      const prev = JSON.parse(old) as VpcRecord
+      const claim = await claimKey(conn, this.keys, id, publicKey)
+      const rec: VpcRecord = { ...prev, publicKey }
       return this.plan(rec, (m) => {
         m.del(this.keys.join(joinHash), this.keys.vpcJoin(id)).set(this.keys.credential(id), credentialHash)
+        claim.write(m, prev.publicKey)
       })
     }
   }
@@ -144,7 +149,8 @@ export class RegistryOps {
     return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
       const old = await this.load(conn, id)
       if (old.publicKey === publicKey) return { unchanged: old }
-      return this.plan({ ...old, publicKey }, () => {})
+      const claim = await claimKey(conn, this.keys, id, publicKey)
+      return this.plan({ ...old, publicKey }, (m) => { claim.write(m, old.publicKey) })
     }
   }
 

@@ -78,12 +78,16 @@ export interface Credentials {
   /**
    * Consumes a join token: atomically deletes it, records the agent's public key and the hash
    * of its new credential (a registry change). Returns the VPC, or undefined for an unknown,
-   * expired or used token.
+   * expired or used token. Throws VPCMESH_ERR_WS_KEY_IN_USE (nothing written) when another
+   * VPC already has `publicKey`: keys are unique across VPCs, checked in the same transaction.
    */
   enroll(tokenHash: string, publicKey: string, credentialHash: string): Promise<VpcRecord | undefined>
   /** True when the credential hash matches the VPC's. */
   checkCredential(id: string, credentialHash: string): Promise<boolean>
-  /** Records a new public key presented with a valid credential (a registry change when it differs). */
+  /**
+   * Records a new public key presented with a valid credential (a registry change when it
+   * differs). Throws VPCMESH_ERR_WS_KEY_IN_USE when another VPC already has it.
+   */
   setPublicKey(id: string, publicKey: string): Promise<void>
 }
 

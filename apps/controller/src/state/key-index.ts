@@ -1,0 +1,72 @@
+import type { Redis, ChainableCommander } from 'ioredis'
+import { MeshError } from '@vpcmesh/common'
+import { WireErrorCode } from '@vpcmesh/protocol'
+import type { Keys } from './keys.js'
+
+/**
+ * The public-key index: hash `pubkeys`, agent public key → VPC id. Read inside a registry
+ * transaction (after WATCH of the version key) and written in the same MULTI as the VPC
+ * record, so two VPCs can never commit the same key, even through different replicas.
+ * Keys stored before the index existed are added by the first claim (once per store,
+ * marked by `pubkeys:indexed`), in that claim's transaction.
+ */
+
+/** Raised when `publicKey` already belongs to another VPC. Not retryable. */
+export class KeyInUseError extends MeshError {
+  constructor (readonly ownerId: string) {
+    super(WireErrorCode.wsKeyInUse, 'this public key is already the key of another VPC; every agent needs its own key pair (remove the agent\'s key file and restart it)')
+    this.name = 'KeyInUseError'
+  }
+}
+
+/** A checked claim of a key by a VPC: queues the index writes that go with the VPC's new key. */
+export interface KeyClaim {
+  /** Queues the index update for the VPC moving from key `from` (null: none) to the claimed key. */
+  write(m: ChainableCommander, from: string | null): void
+}
+
+/**
+ * Checks on the transaction connection that no VPC other than `id` holds `publicKey`
+ * (throws {@link KeyInUseError}), and returns the writes that record the claim.
+ */
+export async function claimKey (conn: Redis, keys: Keys, id: string, publicKey: string): Promise<KeyClaim> {
+  const backfill = await conn.exists(keys.publicKeysIndexed) === 1 ? undefined : await storedKeys(conn, keys)
+  const owner = await conn.hget(keys.publicKeys, publicKey) ?? backfill?.find(([k, o]) => k === publicKey && o !== id)?.[1] ?? null
+  if (owner !== null && owner !== id) throw new KeyInUseError(owner)
+  return {
+    write: (m, from) => {
+      if (backfill !== undefined) {
+        for (const [k, o] of backfill) m.hsetnx(keys.publicKeys, k, o)
+        m.set(keys.publicKeysIndexed, '1')
+      }
+      moveKey(m, keys, from, publicKey, id)
+    }
+  }
+}
+
+/** Every key held by a stored VPC record, with its VPC id. */
+async function storedKeys (conn: Redis, keys: Keys): Promise<Array<[string, string]>> {
+  const ids = await conn.smembers(keys.vpcs)
+  if (ids.length === 0) return []
+  const raws = await conn.mget(ids.map((i) => keys.vpc(i)))
+  const out: Array<[string, string]> = []
+  for (const raw of raws) {
+    const r = raw === null ? null : JSON.parse(raw) as { id: string, publicKey: string | null }
+    if (r?.publicKey != null) out.push([r.publicKey, r.id])
+  }
+  return out
+}
+
+/** Deletes an index entry only if it still names the given VPC. */
+const RELEASE_LUA = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`
+
+/**
+ * Queues the index update for VPC `id` moving from key `from` to key `to` (either may be
+ * null; null `to`: the VPC is deleted). The old entry is removed only while it names `id`.
+ */
+export function moveKey (m: ChainableCommander, keys: Keys, from: string | null, to: string | null, id: string): void {
+  if (from !== null && from !== to) m.eval(RELEASE_LUA, 1, keys.publicKeys, from, id)
+  if (to !== null) m.hset(keys.publicKeys, to, id)
+}

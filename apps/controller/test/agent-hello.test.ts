@@ -1,0 +1,67 @@
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { WebSocket } from 'ws'
+import { auth, mustApp, mustRedis } from './helpers.js'
+
+/** What the controller sent on one injected agent connection, and how it closed. */
+interface Outcome { code: number, frames: Array<{ type: string, code?: string }> }
+
+/** Opens an agent connection through app.injectWS (no socket), sends `hello` (if given), and waits for the close. */
+async function hello (app: FastifyInstance, frame?: unknown): Promise<Outcome> {
+  const ws = await (app as unknown as { injectWS: (path: string) => Promise<WebSocket> }).injectWS('/v1/agents/connect')
+  const frames: Outcome['frames'] = []
+  ws.on('message', (d) => { frames.push(JSON.parse(d.toString()) as Outcome['frames'][number]) })
+  const closed = new Promise<number>((resolve) => { ws.once('close', (code: number) => { resolve(code) }) })
+  if (frame !== undefined) ws.send(JSON.stringify(frame))
+  const code = await closed
+  return { code, frames }
+}
+
+function helloFrame (token: string, publicKey = randomBytes(32).toString('base64')): unknown {
+  return { type: 'hello', protocol: 1, agentVersion: 'test', auth: { kind: 'join', token }, publicKey, lastVersion: 0 }
+}
+
+const LOW_ORDER = Buffer.alloc(32).toString('base64')
+const WELL_FORMED = `vmj_${randomBytes(32).toString('base64url')}`
+
+describe('agent hello through buildApp (injected WebSocket)', () => {
+  let redis: Awaited<ReturnType<typeof mustRedis>>
+  let ctl: Awaited<ReturnType<typeof mustApp>>
+
+  before(async () => {
+    redis = await mustRedis()
+    ctl = await mustApp(redis.url, { VPCMESH_HELLO_TIMEOUT_MS: '300' })
+  })
+  after(async () => {
+    await ctl.close()
+    await redis.stop()
+  })
+
+  test('a low-order key → 4422 VPCMESH_ERR_WS_KEY_INVALID, and the join token stays usable', async () => {
+    const r = await ctl.app.inject({ method: 'POST', url: '/v1/vpcs', headers: auth, payload: { name: 'svc-a', cidrs: ['10.1.0.0/16'], endpoint: '192.0.2.1:1' } })
+    const token = r.json().joinToken as string
+    const bad = await hello(ctl.app, helloFrame(token, LOW_ORDER))
+    assert.equal(bad.code, 4422)
+    assert.equal(bad.frames[0]?.code, 'VPCMESH_ERR_WS_KEY_INVALID')
+    const ws = await (ctl.app as unknown as { injectWS: (path: string) => Promise<WebSocket> }).injectWS('/v1/agents/connect')
+    const welcome = new Promise<{ type: string }>((resolve) => { ws.once('message', (d) => { resolve(JSON.parse(d.toString()) as { type: string }) }) })
+    ws.send(JSON.stringify(helloFrame(token)))
+    assert.equal((await welcome).type, 'welcome')
+    ws.terminate()
+  })
+
+  test('no hello → 4407 VPCMESH_ERR_WS_HELLO_TIMEOUT after VPCMESH_HELLO_TIMEOUT_MS', async () => {
+    const o = await hello(ctl.app)
+    assert.deepEqual([o.code, o.frames[0]?.code], [4407, 'VPCMESH_ERR_WS_HELLO_TIMEOUT'])
+  })
+
+  test('with Redis stopped: a malformed token (4401) and an unusable key (4422) are refused without the store; a well-formed token needs it (1011)', async () => {
+    await redis.stop()
+    assert.deepEqual((await hello(ctl.app, helloFrame('vmj_made-up-token-000000'))).code, 4401)
+    assert.deepEqual((await hello(ctl.app, helloFrame(WELL_FORMED, LOW_ORDER))).code, 4422)
+    const o = await hello(ctl.app, helloFrame(WELL_FORMED))
+    assert.deepEqual([o.code, o.frames[0]?.code], [1011, 'VPCMESH_ERR_STORE_UNAVAILABLE'])
+  })
+})
