@@ -116,7 +116,7 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
     const baseline: number[] = []
     for (let i = 0; i < 10; i++) {
       const t = performance.now()
-      assert.equal((await h.api('POST', '/v1/vpcs', { name: `base-${i}`, cidrs: [`10.200.${i}.0/24`], endpoint: '192.0.2.1:51820' })).status, 201)
+      assert.equal((await h.api('POST', '/v1/vpcs', { name: `base-${i}`, cidrs: [`10.200.${i}.0/24`], endpoint: `192.0.2.1:${51820 + i}` })).status, 201)
       baseline.push(performance.now() - t)
     }
     const deadline = performance.now() + FLOOD_MS
@@ -158,7 +158,7 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
       let i = 0
       while (performance.now() < deadline - 200) {
         const t = performance.now()
-        const r = await h.api('POST', '/v1/vpcs', { name: `flood-${i}`, cidrs: [`10.201.${i}.0/24`], endpoint: '192.0.2.1:51820' })
+        const r = await h.api('POST', '/v1/vpcs', { name: `flood-${i}`, cidrs: [`10.201.${i}.0/24`], endpoint: `192.0.2.2:${51820 + i}` })
         writes.push(performance.now() - t)
         assert.equal(r.status, 201, JSON.stringify(r.body))
         if (i % 4 === 0 && enrolments.length < 6) {

@@ -44,7 +44,7 @@ export interface DataplaneMetrics {
 
 /** Registers {@link METRICS} (call once per data plane, in its constructor). */
 export function registerMetrics (m: Metrics): DataplaneMetrics {
-  return {
+  const out: DataplaneMetrics = {
     bytes: m.counter({ name: 'vpcmesh_agent_peer_bytes_total', help: help(0), labelNames: ['peer', 'direction'] }),
     packets: m.counter({ name: 'vpcmesh_agent_peer_packets_total', help: help(1), labelNames: ['peer', 'direction'] }),
     up: m.gauge({ name: 'vpcmesh_agent_peer_up', help: help(2), labelNames: ['peer'] }),
@@ -55,6 +55,9 @@ export function registerMetrics (m: Metrics): DataplaneMetrics {
     rekeys: m.counter({ name: 'vpcmesh_agent_rekeys_total', help: help(7) }),
     cookieReplies: m.counter({ name: 'vpcmesh_agent_handshake_cookie_replies_total', help: help(8), labelNames: ['direction'] })
   }
+  // Both series exist from the start: "no cookie reply yet" reads as 0, not as no data.
+  for (const direction of ['tx', 'rx']) out.cookieReplies.inc({ direction }, 0)
+  return out
 }
 
 function help (i: number): string {
