@@ -4,7 +4,7 @@
  * idempotent `reconfig(DataplaneConfig)`. In-memory test meshes are on `./testing`.
  */
 export { createDataplane, type Dataplane, type DataplaneComponents, type PeerStatus } from './dataplane.js'
-export type { DataplaneConfig, PeerConfig, EndpointConfig } from './config.js'
+export type { DataplaneConfig, PeerConfig, EndpointConfig, SkippedPeer } from './config.js'
 export type { DataplaneOptions } from './options.js'
 export { generateKeyPair, publicKeyOf, type KeyPairText } from './keys.js'
 export { DataplaneError, DATAPLANE_ERROR_CODES, type DataplaneErrorCode, type ConfigProblem, isDataplaneErrorCode } from './errors.js'
