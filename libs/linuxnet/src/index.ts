@@ -11,6 +11,6 @@ export {
 export { type RouterConfig, type NormalizedRouterConfig, normalizeRouterConfig, isValidLinkName } from './router-config.js'
 export { type Router, type RouterState, type ProgrammedRoute, type SetResult } from './router.js'
 export { type LinuxRouterComponents, type LinuxRouterOptions, createLinuxRouter } from './linux-router.js'
-export { type NftablesInput, NFT_TABLE, renderNftables, ruleComments, nftTransaction } from './nftables.js'
+export { type NftablesInput, type NftCounter, NFT_TABLE, NFT_COUNTERS, renderNftables, ruleComments, nftTransaction } from './nftables.js'
 export { type OwnedRoute, type RouteDiff, VPCMESH_ROUTE_PROTOCOL, diffRoutes, parseRouteList } from './routes.js'
 export { SYSCTL_KEYS, type SysctlPlan, planSysctls } from './sysctl.js'

@@ -6,7 +6,7 @@ import { type Logger, noopLogger } from '@vpcmesh/common'
 import { cleanupHost } from './cleanup.js'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
 import { ensureLink } from './link.js'
-import { readNftRules, renderNftables, syncNftables } from './nftables.js'
+import { NFT_COUNTERS, readNftTable, renderNftables, syncNftables } from './nftables.js'
 import type { Router, RouterState, SetResult } from './router.js'
 import { type NormalizedRouterConfig, type RouterConfig, normalizeRouterConfig } from './router-config.js'
 import { VPCMESH_ROUTE_PROTOCOL, applyRouteDiff, diffRoutes, readOwnedRoutes } from './routes.js'
@@ -63,7 +63,14 @@ class LinuxRouter implements Router {
   async current (): Promise<RouterState> {
     return await this.#serial(async () => {
       const routes = (await readOwnedRoutes(this.#runner, this.#proto)).map((r) => ({ prefix: r.prefix, dev: r.dev }))
-      return { routes, nftRules: await readNftRules(this.#runner), warnings: [...this.#warnings] }
+      const nft = await readNftTable(this.#runner)
+      return {
+        routes,
+        nftRules: nft?.rules,
+        forwardDenied: nft?.counters[NFT_COUNTERS.forwardDenied],
+        inputDenied: nft?.counters[NFT_COUNTERS.inputDenied],
+        warnings: [...this.#warnings]
+      }
     })
   }
 
