@@ -180,15 +180,27 @@ export async function readNftRules (runner: CommandRunner): Promise<string[] | u
 }
 
 /**
+ * `text` with the named counters starting at the values in `counters` (those not listed start
+ * at 0), so replacing the table does not reset what was counted.
+ */
+export function withCounterValues (text: string, counters: Readonly<Record<string, NftCounter>>): string {
+  return text.replace(/^\tcounter (\w+) \{\n\t\}$/gm, (all, name: string) => {
+    const c = counters[name]
+    return c === undefined || !Number.isSafeInteger(c.packets) || !Number.isSafeInteger(c.bytes) ? all : `\tcounter ${name} {\n\t\tpackets ${c.packets} bytes ${c.bytes}\n\t}`
+  })
+}
+
+/**
  * Makes our table match `text` (from {@link renderNftables}); does nothing when the loaded
- * rule comments already equal the rendered ones.
+ * rule comments already equal the rendered ones. A replaced table keeps the values of its
+ * named counters (packets counted between the read and the replacement are lost).
  * @returns true when a transaction was applied
  */
 export async function syncNftables (runner: CommandRunner, text: string): Promise<boolean> {
-  const loaded = await readNftRules(runner)
+  const loaded = await readNftTable(runner)
   const want = ruleComments(text)
-  if (text === '' ? loaded === undefined : loaded !== undefined && sameList(loaded, want)) return false
-  await runner.run(['nft', '-f', '-'], { input: nftTransaction(text) })
+  if (text === '' ? loaded === undefined : loaded !== undefined && sameList(loaded.rules, want)) return false
+  await runner.run(['nft', '-f', '-'], { input: nftTransaction(withCounterValues(text, loaded?.counters ?? {})) })
   return true
 }
 

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { LINUXNET_ERROR_CODES, NFT_COUNTERS, createLinuxRouter, nftTransaction, renderNftables, ruleComments } from '../src/index.js'
 import { FakeRunner } from '../src/testing/index.js'
+import { withCounterValues } from '../src/nftables.js'
 
 const LOCAL = ['10.0.0.0/16', '192.168.5.0/24', 'fd00:1::/64']
 
@@ -144,4 +145,25 @@ test('FakeNft: like nft, a rule naming an undeclared set or counter fails the wh
   assert.equal(await run('table inet t {\n\tchain c {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tip daddr != @nope drop\n\t}\n}\n'), 1)
   assert.equal(await run('table inet t {\n\tchain c {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tcounter name "nope" drop\n\t}\n}\n'), 1)
   assert.equal((await f.run(['nft', 'list', 'ruleset'])).stdout, '')
+})
+
+test('syncNftables: a replaced table keeps the values its counters had', async () => {
+  const f = new FakeRunner()
+  f.addLink('vmt0')
+  const r = createLinuxRouter({ runner: f })
+  const cfg = { tunName: 'vmt0', mtu: 1380, routes: ['10.2.0.0/16'], localCidrs: ['10.1.0.0/16'], masquerade: true }
+  await r.set(cfg)
+  f.countNft(NFT_COUNTERS.forwardDenied, 5, 420)
+  f.countNft(NFT_COUNTERS.inputDenied, 1, 84)
+  f.takeCommands()
+  assert.equal(await r.set({ ...cfg, localCidrs: ['10.1.0.0/16', '10.9.0.0/16'] }), 'changed')
+  assert.match(f.commands.find((c) => c.argv[1] === '-f')?.input ?? '', /\tcounter mesh_forward_denied \{\n\t\tpackets 5 bytes 420\n\t\}/)
+  const st = await r.current()
+  assert.deepEqual([st.forwardDenied, st.inputDenied], [{ packets: 5, bytes: 420 }, { packets: 1, bytes: 84 }])
+})
+
+test('withCounterValues: fills only declared counters with safe integer values', () => {
+  const text = '\tcounter a {\n\t}\n\tcounter b {\n\t}\n'
+  assert.equal(withCounterValues(text, { a: { packets: 2, bytes: 3 }, b: { packets: Number.NaN, bytes: 1 }, c: { packets: 1, bytes: 1 } }),
+    '\tcounter a {\n\t\tpackets 2 bytes 3\n\t}\n\tcounter b {\n\t}\n')
 })

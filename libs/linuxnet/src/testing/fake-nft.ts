@@ -49,16 +49,18 @@ function statements (input: string): string[] {
 /** Parses a table body into chains, sets and counters; other lines (table comments) are ignored. */
 function parseBody (body: string[]): FakeTable {
   const t: FakeTable = { chains: [], sets: [], counters: new Map() }
-  let cur: { kind: 'chain', c: FakeChain } | { kind: 'set', s: FakeSet } | { kind: 'counter' } | undefined
+  let cur: { kind: 'chain', c: FakeChain } | { kind: 'set', s: FakeSet } | { kind: 'counter', c: { packets: number, bytes: number } } | undefined
   for (const line of body) {
     const m = /^(chain|set|counter) (\S+) \{$/.exec(line)
     if (m?.[2] !== undefined) {
       if (m[1] === 'chain') { const c = { name: m[2], header: '', rules: [] }; t.chains.push(c); cur = { kind: 'chain', c } }
       if (m[1] === 'set') { const s = { name: m[2], lines: [] }; t.sets.push(s); cur = { kind: 'set', s } }
-      if (m[1] === 'counter') { t.counters.set(m[2], { packets: 0, bytes: 0 }); cur = { kind: 'counter' } }
+      if (m[1] === 'counter') { const c = { packets: 0, bytes: 0 }; t.counters.set(m[2], c); cur = { kind: 'counter', c } }
       continue
     }
     if (line === '}') { cur = undefined; continue }
+    const v = /^packets (\d+) bytes (\d+)$/.exec(line)
+    if (cur?.kind === 'counter' && v !== null) { cur.c.packets = Number(v[1]); cur.c.bytes = Number(v[2]) }
     if (cur?.kind === 'set') cur.s.lines.push(...line.split(';').map((x) => x.trim()).filter((x) => x !== ''))
     if (cur?.kind !== 'chain') continue
     if (line.startsWith('type ')) cur.c.header = line
