@@ -3,7 +3,8 @@
 // behind gateway A) and the metadata address (169.254.169.254, on gateway A's loopback)
 // into the tunnel to A, as a misbehaving or compromised peer would: B runs on a saved map that
 // gives those prefixes to A, and is cut off from the controller so it keeps that map. A must
-// refuse both, count the drops, and keep forwarding B's traffic to its own hosts.
+// refuse both, count the drops, and keep forwarding B's traffic to its own hosts. B's map also
+// holds a poisoned peer entry (issue 8 item 2), which B must skip and report, applying the rest.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, UNDERLAY, type TestbedNode } from '@vpcmesh/testbed'
+import { AGENT_STATUS_PORT, LocalMesh, Testbed, UNDERLAY, type TestbedNode } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -86,10 +87,12 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
   async function misrouteB (aId: string): Promise<void> {
     await mesh.stopAgent('b')
     const path = join(work, 'b', 'netmap.json')
-    const map = JSON.parse(readFileSync(path, 'utf8')) as { peers: Array<{ id: string, routes: string[] }> }
+    const map = JSON.parse(readFileSync(path, 'utf8')) as { self: { publicKey: string | null }, peers: Array<Record<string, unknown> & { id: string, routes: string[] }> }
     const peerA = map.peers.find((p) => p.id === aId)
-    assert.ok(peerA !== undefined, 'B\'s saved map has A')
+    assert.ok(peerA !== undefined && map.self.publicKey !== null, 'B\'s saved map has A and B\'s key')
     peerA.routes.push(OUTSIDE.net, `${METADATA}/32`)
+    // A poisoned entry no wire schema can refuse: B's own key under another network's name.
+    map.peers.push({ ...peerA, id: 'vpc_0000000000ee', name: 'evil', cidrs: ['10.66.0.0/24'], routes: [], endpoint: '100.64.0.66:51820', publicKey: map.self.publicKey })
     writeFileSync(path, JSON.stringify(map) + '\n', { mode: 0o600 })
     await tb.exec(b.gwNs, ['ip', 'route', 'add', 'blackhole', `${UNDERLAY.wanIp}/32`])
     mesh.startAgent(b)
@@ -106,6 +109,16 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
     try { execFileSync('ip', ['netns', 'del', outsideNs], { stdio: 'ignore' }) } catch { /* never created */ }
     await tb?.destroy()
     rmSync(work, { recursive: true, force: true })
+  })
+
+  test('agent B skips and reports the poisoned peer entry once, applies the rest and stays healthy', async () => {
+    const get = async (path: string): Promise<string> => (await tb.exec(b.gwNs, ['curl', '-s', '--max-time', '5', `http://${b.underlayIp}:${AGENT_STATUS_PORT}${path}`])).stdout
+    const st = JSON.parse(await get('/status')) as { peers: Array<{ name: string }>, skippedPeers: Array<{ id: string, name: string, code: string }> }
+    assert.deepEqual(st.peers.map((p) => p.name), ['a'])
+    assert.deepEqual(st.skippedPeers.map((p) => [p.id, p.name, p.code]), [['vpc_0000000000ee', 'evil', 'VPCMESH_ERR_DATAPLANE_INVALID_KEY']])
+    assert.match(await get('/metrics'), /^vpcmesh_agent_peers_skipped\{reason="invalid_key"\} 1$/m)
+    assert.deepEqual(JSON.parse(await get('/healthz')), { status: 'ok' })
+    assert.equal((mesh.logs.get('agent-b') ?? '').split('peer skipped').length - 1, 1, 'one warning line for the entry')
   })
 
   test('host B reaches host A (ping and TCP) while the mesh policy is in place', async () => {
