@@ -1,5 +1,5 @@
 // An agent forwards (and delivers to itself) from the mesh only towards its own VPC's prefixes
-// (issue 8 item 4). Peer B is made to route an outside network (192.0.2.0/24, in a namespace
+// (issue 8 item 4). Peer B is made to route an outside network (198.51.100.0/24, in a namespace
 // behind gateway A) and the metadata address (169.254.169.254, on gateway A's loopback)
 // into the tunnel to A, as a misbehaving or compromised peer would: B runs on a saved map that
 // gives those prefixes to A, and is cut off from the controller so it keeps that map. A must
@@ -21,7 +21,7 @@ const fixture = (name: string): string => join(here, 'fixtures', `${name}.js`)
 const node = process.execPath
 
 /** The outside network behind gateway A: a namespace on a veth, never one of A's prefixes. */
-const OUTSIDE = { net: '192.0.2.0/24', gw: '192.0.2.254', host: '192.0.2.1' } as const
+const OUTSIDE = { net: '198.51.100.0/24', gw: '198.51.100.254', host: '198.51.100.1' } as const
 const METADATA = '169.254.169.254'
 
 if (process.getuid?.() !== 0) throw new Error('the end-to-end tests need root (network namespaces, TUN, nftables); run as root')
@@ -97,7 +97,7 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
     await tb.exec(b.gwNs, ['ip', 'route', 'add', 'blackhole', `${UNDERLAY.wanIp}/32`])
     mesh.startAgent(b)
     await pollUntil('B routes the outside network into its TUN', async () => {
-      const r = await tb.exec(b.gwNs, ['ip', 'route', 'show', OUTSIDE.net], { allowFail: true })
+      const r = await tb.exec(b.gwNs, ['ip', 'route', 'show', 'table', 'all', OUTSIDE.net], { allowFail: true })
       return r.stdout.includes('vpcmesh0')
     }, { timeoutMs: 10_000, intervalMs: 100 })
     await pollUntil('host B → host A through the new agent B', async () => await ping(b.hostNs, a.hostIp, 1) === 0, { timeoutMs: 10_000, intervalMs: 100 })
