@@ -1,13 +1,15 @@
 /**
  * DataplaneConfig: the data plane's only input (tailscale wgcfg.Config), and its parser.
- * Parsing checks everything at once and returns canonical values; nothing is applied
- * unless the whole configuration is valid.
+ * Parsing checks everything at once and returns canonical values. A bad peer entry is left
+ * out and reported with its reason, so one poisoned entry never blocks the rest of the map;
+ * only a problem with the configuration as a whole (our private key, its shape) rejects it.
  */
 import { detectFamily, findOverlaps, formatAddress, parseAddress, parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import type { UdpEndpoint } from '@vpcmesh/tun'
-import { DataplaneError, type ConfigProblem } from './errors.js'
+import { DataplaneError, type DataplaneErrorCode } from './errors.js'
 import { decodeKey, encodeKey } from './keys.js'
 import { keyPairFromRaw } from './noise/x25519.js'
+import { weakPublicKeyReason } from './weak-keys.js'
 
 /** A UDP endpoint of a peer: an IP literal (the caller resolves DNS) and a port. */
 export interface EndpointConfig {
@@ -52,8 +54,22 @@ export interface ParsedPeer {
 export interface ParsedConfig {
   readonly privateKey: Uint8Array
   readonly privateKeyText: string
-  /** By id, in input order. */
+  /** The usable peers by id, in input order. */
   readonly peers: ReadonlyMap<string, ParsedPeer>
+  /** The entries left out, in input order; empty when every peer is usable. */
+  readonly skipped: readonly SkippedPeer[]
+}
+
+/** A peer entry left out of the applied configuration, and why. */
+export interface SkippedPeer {
+  /** The entry's id as given ('' when it had none). */
+  readonly peerId: string
+  /** The entry's name as given ('' when it had none). */
+  readonly name: string
+  /** The first problem found with the entry. */
+  readonly code: DataplaneErrorCode
+  /** What is wrong, naming the peer and field. */
+  readonly message: string
 }
 
 /** What parsing needs to know about the engine. */
@@ -77,78 +93,115 @@ function parseEndpoint (ep: unknown, family: 4 | 6): UdpEndpoint | null | string
   return { address: formatAddress(bytes), port: e.port ?? 0 }
 }
 
-/** Parses one peer, pushing problems. */
-function parsePeer (p: PeerConfig, family: 4 | 6, problems: ConfigProblem[]): ParsedPeer | undefined {
-  const where = `peer ${JSON.stringify(p?.id ?? '?')}`
+/** Collects skipped entries, one (the first problem) per entry. */
+class Skips {
+  readonly #byEntry = new Map<unknown, SkippedPeer>()
+
+  /** Records that `entry` is skipped for `code`; later problems of the same entry are ignored. */
+  add (entry: unknown, code: DataplaneErrorCode, message: string): void {
+    if (this.#byEntry.has(entry)) return
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as { id?: unknown, name?: unknown }
+    const text = (v: unknown): string => typeof v === 'string' ? v : ''
+    this.#byEntry.set(entry, { peerId: text(e.id), name: text(e.name), code, message: `peer ${JSON.stringify(text(e.id))}: ${message}` })
+  }
+
+  has (entry: unknown): boolean { return this.#byEntry.has(entry) }
+
+  /** The skipped entries in the order of `entries`. */
+  inOrder (entries: readonly unknown[]): SkippedPeer[] {
+    return [...new Set(entries)].flatMap((e) => { const s = this.#byEntry.get(e); return s === undefined ? [] : [s] })
+  }
+}
+
+/** Why a peer's public key is unusable, or undefined. */
+function keyProblem (text: unknown, raw: Uint8Array | undefined, ownPublicKey: string): string | undefined {
+  if (raw === undefined) return 'publicKey must be canonical base64 of 32 bytes'
+  const weak = weakPublicKeyReason(raw)
+  if (weak !== undefined) return `publicKey is ${weak}`
+  return text === ownPublicKey ? 'publicKey is our own public key' : undefined
+}
+
+/** Parses one peer entry; any problem skips it. */
+function parsePeer (p: PeerConfig, family: 4 | 6, ownPublicKey: string, skips: Skips): ParsedPeer | undefined {
   if (typeof p !== 'object' || p === null || typeof p.id !== 'string' || p.id === '' || typeof p.name !== 'string' || p.name === '' || !Array.isArray(p.allowedPrefixes)) {
-    problems.push({ code: 'VPCMESH_ERR_DATAPLANE_INVALID_CONFIG', message: `${where}: needs a non-empty id and name and an allowedPrefixes array` })
+    skips.add(p, 'VPCMESH_ERR_DATAPLANE_INVALID_CONFIG', 'needs a non-empty id and name and an allowedPrefixes array')
     return undefined
   }
   const publicKey = decodeKey(p.publicKey)
-  if (publicKey === undefined) problems.push({ code: 'VPCMESH_ERR_DATAPLANE_INVALID_KEY', message: `${where}: publicKey must be base64 of 32 bytes` })
+  const bad = keyProblem(p.publicKey, publicKey, ownPublicKey)
+  if (bad !== undefined) skips.add(p, 'VPCMESH_ERR_DATAPLANE_INVALID_KEY', bad)
   const endpoint = parseEndpoint(p.endpoint, family)
-  if (typeof endpoint === 'string') problems.push({ code: 'VPCMESH_ERR_DATAPLANE_INVALID_ENDPOINT', message: `${where}: ${endpoint}` })
+  if (typeof endpoint === 'string') skips.add(p, 'VPCMESH_ERR_DATAPLANE_INVALID_ENDPOINT', endpoint)
   const prefixes = new Map<string, Prefix>()
   for (const text of p.allowedPrefixes) {
     try {
       const prefix = parsePrefix(String(text))
       prefixes.set(prefix.toString(), prefix)
     } catch (e) {
-      problems.push({ code: 'VPCMESH_ERR_DATAPLANE_INVALID_PREFIX', message: `${where}: ${e instanceof Error ? e.message : String(e)}` })
+      skips.add(p, 'VPCMESH_ERR_DATAPLANE_INVALID_PREFIX', e instanceof Error ? e.message : String(e))
     }
   }
-  if (publicKey === undefined || typeof endpoint === 'string') return undefined
+  if (publicKey === undefined || typeof endpoint === 'string' || skips.has(p)) return undefined
   const sorted = [...prefixes.values()].sort((a, b) => a.compare(b))
   return { id: p.id, name: p.name, publicKey, publicKeyText: encodeKey(publicKey), endpoint, prefixes: sorted }
 }
 
-/** Pushes duplicate ids, names and keys. */
-function checkUnique (peers: readonly ParsedPeer[], ownPublicKey: string | undefined, problems: ConfigProblem[]): void {
+/**
+ * Skips every peer sharing an id, a name or a public key with another: nothing tells which
+ * entry is genuine (a copied key would otherwise hijack the other peer's traffic).
+ */
+function skipDuplicates (peers: readonly ParsedPeer[], entries: ReadonlyMap<ParsedPeer, unknown>, skips: Skips): void {
   for (const field of ['id', 'name', 'publicKeyText'] as const) {
-    const seen = new Set<string>()
+    const count = new Map<string, number>()
+    for (const p of peers) count.set(p[field], (count.get(p[field]) ?? 0) + 1)
+    const what = field === 'publicKeyText' ? 'public key' : field
     for (const p of peers) {
-      if (seen.has(p[field])) problems.push({ code: 'VPCMESH_ERR_DATAPLANE_DUPLICATE_PEER', message: `two peers have the same ${field === 'publicKeyText' ? 'public key' : field} ${JSON.stringify(p[field])}` })
-      seen.add(p[field])
+      if ((count.get(p[field]) ?? 0) > 1) skips.add(entries.get(p), 'VPCMESH_ERR_DATAPLANE_DUPLICATE_PEER', `another peer has the same ${what} ${JSON.stringify(p[field])}`)
     }
-  }
-  for (const p of peers) {
-    if (p.publicKeyText === ownPublicKey) problems.push({ code: 'VPCMESH_ERR_DATAPLANE_INVALID_KEY', message: `peer ${JSON.stringify(p.id)} has our own public key` })
   }
 }
 
-/** Pushes prefix overlaps between different peers. */
-function checkOverlaps (peers: readonly ParsedPeer[], problems: ConfigProblem[]): void {
+/** Skips both peers of every prefix overlap between different peers (routing would be ambiguous). */
+function skipOverlaps (peers: readonly ParsedPeer[], entries: ReadonlyMap<ParsedPeer, unknown>, skips: Skips): void {
   const owned = peers.flatMap((p) => p.prefixes.map((prefix) => ({ prefix, owner: p.id })))
   for (const p of peers) {
     const others = owned.filter((o) => o.owner !== p.id)
-    for (const o of findOverlaps(p.prefixes, others)) {
-      if (p.id < (o.owner ?? '')) {
-        problems.push({ code: 'VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP', message: `peer ${JSON.stringify(p.id)} ${o.candidate.toString()} overlaps peer ${JSON.stringify(o.owner)} ${o.existing.toString()}` })
-      }
+    const o = findOverlaps(p.prefixes, others).find((x) => x.owner !== undefined)
+    if (o !== undefined) {
+      skips.add(entries.get(p), 'VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP', `${o.candidate.toString()} overlaps peer ${JSON.stringify(o.owner)} ${o.existing.toString()}`)
     }
   }
 }
 
 /**
- * Parses and checks a whole configuration.
- * @throws DataplaneError listing every problem (code of the first): VPCMESH_ERR_DATAPLANE_INVALID_CONFIG,
- *   _INVALID_KEY, _INVALID_ENDPOINT, _INVALID_PREFIX, _DUPLICATE_PEER, _PREFIX_OVERLAP, _TOO_MANY_PEERS
+ * Parses and checks a whole configuration. Each bad peer entry is left out and listed in
+ * `skipped` (VPCMESH_ERR_DATAPLANE_INVALID_CONFIG, _INVALID_KEY, _INVALID_ENDPOINT,
+ * _INVALID_PREFIX, _DUPLICATE_PEER, _PREFIX_OVERLAP, and _TOO_MANY_PEERS for usable entries
+ * past the engine's limit); the other peers are returned as usable.
+ * @throws DataplaneError VPCMESH_ERR_DATAPLANE_INVALID_CONFIG when `cfg` is not
+ *   `{privateKey, peers: []}`, VPCMESH_ERR_DATAPLANE_INVALID_KEY for a bad private key
  */
 export function parseConfig (cfg: DataplaneConfig, limits: ParseLimits): ParsedConfig {
-  const problems: ConfigProblem[] = []
   if (typeof cfg !== 'object' || cfg === null || !Array.isArray(cfg.peers)) {
     throw DataplaneError.fromProblems([{ code: 'VPCMESH_ERR_DATAPLANE_INVALID_CONFIG', message: 'config must be {privateKey, peers: []}' }])
   }
   const privateKey = decodeKey(cfg.privateKey)
-  if (privateKey === undefined) problems.push({ code: 'VPCMESH_ERR_DATAPLANE_INVALID_KEY', message: 'privateKey must be base64 of 32 bytes' })
-  const peers = cfg.peers.map((p) => parsePeer(p, limits.udpFamily, problems)).filter((p): p is ParsedPeer => p !== undefined)
-  checkUnique(peers, privateKey === undefined ? undefined : encodeKey(keyPairFromRaw(privateKey).publicKey), problems)
-  checkOverlaps(peers, problems)
-  if (cfg.peers.length > limits.maxPeers) {
-    problems.push({ code: 'VPCMESH_ERR_DATAPLANE_TOO_MANY_PEERS', message: `${cfg.peers.length} peers, but the engine's slots allow ${limits.maxPeers}` })
+  if (privateKey === undefined) throw DataplaneError.fromProblems([{ code: 'VPCMESH_ERR_DATAPLANE_INVALID_KEY', message: 'privateKey must be base64 of 32 bytes' }])
+  const skips = new Skips()
+  const own = encodeKey(keyPairFromRaw(privateKey).publicKey)
+  const entries = new Map<ParsedPeer, unknown>()
+  for (const entry of cfg.peers) {
+    const p = parsePeer(entry, limits.udpFamily, own, skips)
+    if (p !== undefined) entries.set(p, entry)
   }
-  if (problems.length > 0 || privateKey === undefined) throw DataplaneError.fromProblems(problems)
-  return { privateKey, privateKeyText: encodeKey(privateKey), peers: new Map(peers.map((p) => [p.id, p])) }
+  skipDuplicates([...entries.keys()], entries, skips)
+  skipOverlaps([...entries.keys()].filter((p) => !skips.has(entries.get(p))), entries, skips)
+  const usable = [...entries].filter(([, entry]) => !skips.has(entry)).map(([p]) => p)
+  for (const p of usable.slice(limits.maxPeers)) {
+    skips.add(entries.get(p), 'VPCMESH_ERR_DATAPLANE_TOO_MANY_PEERS', `the engine's session slots allow ${limits.maxPeers} peers`)
+  }
+  const peers = usable.slice(0, limits.maxPeers)
+  return { privateKey, privateKeyText: encodeKey(privateKey), peers: new Map(peers.map((p) => [p.id, p])), skipped: skips.inOrder(cfg.peers) }
 }
 
 /** True when two parsed peers have the same endpoint. */

@@ -11,7 +11,7 @@ import type { Clock, Logger, TimerHandle } from '@vpcmesh/common'
 import { RouteTable } from '@vpcmesh/cidr'
 import { noopMetrics, type Metrics } from '@vpcmesh/metrics'
 import type { PacketEngine, UdpEndpoint } from '@vpcmesh/tun'
-import { parseConfig, type DataplaneConfig, type ParsedConfig } from './config.js'
+import { parseConfig, type DataplaneConfig, type ParsedConfig, type SkippedPeer } from './config.js'
 import { registerMetrics, type DataplaneMetrics } from './dataplane-metrics.js'
 import { DropCounter, type DropReason } from './drops.js'
 import { DataplaneError } from './errors.js'
@@ -68,10 +68,14 @@ export interface Dataplane {
   start(): void
   /**
    * Applies a whole configuration, diff-based and idempotent: only changed peers are touched;
-   * an identical configuration returns 'unchanged' and does nothing. Invalid configurations
-   * throw a DataplaneError listing every problem, and nothing is applied.
+   * an identical configuration returns 'unchanged' and does nothing. A bad peer entry is left
+   * out (as if absent) and listed by {@link skippedPeers}; the other peers are applied. Only a
+   * bad configuration as a whole (shape, private key) throws a DataplaneError, and then
+   * nothing is applied.
    */
   reconfig(cfg: DataplaneConfig): 'changed' | 'unchanged'
+  /** The peer entries the last successful reconfig left out, with their reasons, in configuration order. */
+  skippedPeers(): readonly SkippedPeer[]
   /** One entry per configured peer, in configuration order. */
   status(): PeerStatus[]
   /** Drops since creation by reason (the same numbers as `vpcmesh_agent_drops_total`). */
@@ -100,6 +104,7 @@ class DataplaneImpl implements Dataplane {
   readonly #routes = new RouteTable<Peer>()
   readonly #indices = new IndexTable<Peer>()
   #config: ParsedConfig | undefined
+  #skipped: readonly SkippedPeer[] = []
   #timer: TimerHandle | undefined
   #state: 'created' | 'running' | 'closed' = 'created'
 
@@ -145,12 +150,17 @@ class DataplaneImpl implements Dataplane {
     if (this.#state === 'closed') throw new DataplaneError('VPCMESH_ERR_DATAPLANE_CLOSED', 'reconfig() after close()')
     const info = this.#c.engine.info
     const next = parseConfig(cfg, { udpFamily: info.udpFamily, maxPeers: Math.floor(info.maxSlots / MAX_SESSIONS) })
+    this.#skipped = next.skipped
     if (sameConfig(this.#config, next)) return 'unchanged'
     this.#peers.apply(this.#config, next, this.#c.clock.monotonic())
     this.#config = next
-    this.#logger.info('reconfigured', { peers: next.peers.size })
+    this.#logger.info('reconfigured', { peers: next.peers.size, skipped: next.skipped.length })
     if (this.#state === 'running') this.#tick()
     return 'changed'
+  }
+
+  skippedPeers (): readonly SkippedPeer[] {
+    return this.#skipped
   }
 
   status (): PeerStatus[] {

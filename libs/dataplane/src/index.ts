@@ -4,7 +4,7 @@
  * idempotent `reconfig(DataplaneConfig)`. In-memory test meshes are on `./testing`.
  */
 export { createDataplane, type Dataplane, type DataplaneComponents, type PeerStatus } from './dataplane.js'
-export type { DataplaneConfig, PeerConfig, EndpointConfig } from './config.js'
+export type { DataplaneConfig, PeerConfig, EndpointConfig, SkippedPeer } from './config.js'
 export type { DataplaneOptions, HandshakeLimits } from './options.js'
 export type { RateShape } from './handshake-limiter.js'
 export type { TimestampStore } from './timestamp-store.js'

@@ -12,17 +12,16 @@ const peer = (id: string, prefixes: string[], extra: Partial<PeerConfig> = {}): 
 })
 const cfg = (peers: PeerConfig[]): DataplaneConfig => ({ privateKey: me.privateKey, peers })
 
-/** The problem codes of a rejected config. */
+/** The codes of the skipped peers of a config, or of the error when the whole config is rejected. */
 function codes (c: DataplaneConfig, l = limits): string[] {
   try {
-    parseConfig(c, l)
+    return parseConfig(c, l).skipped.map((s) => s.code)
   } catch (e) {
     assert.ok(e instanceof DataplaneError)
     assert.equal(e.retryable, false)
     assert.equal(e.code, e.problems[0]?.code)
     return e.problems.map((p) => p.code)
   }
-  return []
 }
 
 test('keys: generateKeyPair gives base64 32-byte keys and publicKeyOf matches', () => {
@@ -47,7 +46,7 @@ test('config: a valid config parses to canonical values', () => {
   assert.equal(a?.publicKeyText, p.publicKey)
 })
 
-test('config: every problem is reported at once, with the first code on the error', () => {
+test('config: every bad peer is skipped with its first problem; the good ones are kept', () => {
   const dup = peer('b', ['10.2.0.0/16'])
   const found = codes(cfg([
     peer('a', ['10.1.0.0/16'], { publicKey: 'nope' }),
@@ -58,16 +57,17 @@ test('config: every problem is reported at once, with the first code on the erro
     peer('e', ['10.5.0.0/16'], { endpoint: { address: 'vpn.example.com', port: 51820 } }),
     peer('f', ['10.6.0.0/16'], { endpoint: { address: '192.0.2.1', port: 0 } })
   ]))
-  assert.deepEqual([...new Set(found)].sort(), [
-    'VPCMESH_ERR_DATAPLANE_DUPLICATE_PEER', 'VPCMESH_ERR_DATAPLANE_INVALID_ENDPOINT', 'VPCMESH_ERR_DATAPLANE_INVALID_KEY',
-    'VPCMESH_ERR_DATAPLANE_INVALID_PREFIX', 'VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP'
+  assert.deepEqual(found, [
+    'VPCMESH_ERR_DATAPLANE_INVALID_KEY', 'VPCMESH_ERR_DATAPLANE_DUPLICATE_PEER', 'VPCMESH_ERR_DATAPLANE_DUPLICATE_PEER',
+    'VPCMESH_ERR_DATAPLANE_INVALID_PREFIX', 'VPCMESH_ERR_DATAPLANE_INVALID_ENDPOINT', 'VPCMESH_ERR_DATAPLANE_INVALID_ENDPOINT'
   ])
-  assert.equal(found.filter((c) => c === 'VPCMESH_ERR_DATAPLANE_INVALID_ENDPOINT').length, 2)
+  assert.deepEqual([...parseConfig(cfg([peer('c', ['10.2.5.0/24']), peer('a', [], { publicKey: 'nope' })]), limits).peers.keys()], ['c'])
   assert.ok(found.every(isDataplaneErrorCode))
 })
 
-test('config: overlapping prefixes of two peers are refused once; within one peer they are allowed', () => {
-  assert.deepEqual(codes(cfg([peer('a', ['10.0.0.0/8']), peer('b', ['10.9.0.0/16'])])), ['VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP'])
+test('config: peers with overlapping prefixes are both skipped; within one peer overlaps are allowed', () => {
+  assert.deepEqual(codes(cfg([peer('a', ['10.0.0.0/8']), peer('b', ['10.9.0.0/16']), peer('c', ['10.99.0.0/16'])])), ['VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP', 'VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP', 'VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP'])
+  assert.deepEqual([...parseConfig(cfg([peer('a', ['10.0.0.0/16']), peer('b', ['10.0.9.0/24']), peer('c', ['10.3.0.0/16'])]), limits).peers.keys()], ['c'])
   assert.deepEqual(codes(cfg([peer('a', ['10.0.0.0/8', '10.9.0.0/16'])])), [])
 })
 
@@ -81,8 +81,9 @@ test('config: IPv6 endpoints need a dual-stack engine; v4-mapped and DNS names a
 
 test('config: our own key as a peer, a bad private key, too many peers, and junk shapes', () => {
   assert.deepEqual(codes(cfg([peer('a', [], { publicKey: me.publicKey })])), ['VPCMESH_ERR_DATAPLANE_INVALID_KEY'])
-  assert.deepEqual(codes({ privateKey: 'x', peers: [] }), ['VPCMESH_ERR_DATAPLANE_INVALID_KEY'])
+  assert.throws(() => parseConfig({ privateKey: 'x', peers: [peer('a', [])] }, limits), (e) => isCode(e, 'VPCMESH_ERR_DATAPLANE_INVALID_KEY'))
   assert.deepEqual(codes(cfg([peer('a', []), peer('b', [])]), { udpFamily: 4, maxPeers: 1 }), ['VPCMESH_ERR_DATAPLANE_TOO_MANY_PEERS'])
+  assert.deepEqual([...parseConfig(cfg([peer('a', []), peer('b', [])]), { udpFamily: 4, maxPeers: 1 }).peers.keys()], ['a'])
   assert.deepEqual(codes({ privateKey: me.privateKey } as unknown as DataplaneConfig), ['VPCMESH_ERR_DATAPLANE_INVALID_CONFIG'])
   assert.deepEqual(codes(cfg([{ id: '', name: 'x' } as unknown as PeerConfig])), ['VPCMESH_ERR_DATAPLANE_INVALID_CONFIG'])
 })

@@ -84,13 +84,16 @@ test('reconfig: moving a prefix and changing a key or endpoint touch only that p
   mesh.close()
 })
 
-test('reconfig: an invalid config throws with every problem and applies nothing', async () => {
+test('reconfig: a bad private key throws and applies nothing; bad peers are skipped, not fatal', async () => {
   const mesh = threeNodes()
   await mesh.step(1000)
   const a = mesh.node('a')
   const cfg = mesh.configFor('a')
+  assert.throws(() => a.dataplane.reconfig({ ...cfg, privateKey: 'bad', peers: [] }), (e) => isCode(e, 'VPCMESH_ERR_DATAPLANE_INVALID_KEY'))
+  assert.deepEqual(a.dataplane.status().map((s) => s.name), ['b', 'c'])
   const bad = { ...cfg, peers: [...cfg.peers, { id: 'x', name: 'x', publicKey: 'bad', endpoint: null, allowedPrefixes: ['10.2.1.0/24', 'nope'] }] }
-  assert.throws(() => a.dataplane.reconfig(bad), (e) => isCode(e, 'VPCMESH_ERR_DATAPLANE_INVALID_KEY') && (e as { problems: unknown[] }).problems.length === 2)
+  assert.equal(a.dataplane.reconfig(bad), 'unchanged')
+  assert.deepEqual(a.dataplane.skippedPeers().map((s) => s.code), ['VPCMESH_ERR_DATAPLANE_INVALID_KEY'])
   assert.deepEqual(a.dataplane.status().map((s) => s.name), ['b', 'c'])
   mesh.close()
   assert.throws(() => a.dataplane.reconfig(cfg), (e) => isCode(e, 'VPCMESH_ERR_DATAPLANE_CLOSED'))

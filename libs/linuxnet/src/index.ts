@@ -11,7 +11,7 @@ export {
 export { type RouterConfig, type NormalizedRouterConfig, normalizeRouterConfig, isValidLinkName } from './router-config.js'
 export { type Router, type RouterState, type ProgrammedRoute, type SetResult } from './router.js'
 export { type LinuxRouterComponents, type LinuxRouterOptions, createLinuxRouter } from './linux-router.js'
-export { type NftablesInput, NFT_TABLE, renderNftables, ruleComments, nftTransaction } from './nftables.js'
+export { type NftablesInput, type NftCounter, NFT_TABLE, NFT_COUNTERS, renderNftables, ruleComments, nftTransaction } from './nftables.js'
 export { type OwnedRoute, type RouteDiff, type RouteTarget, VPCMESH_ROUTE_PROTOCOL, diffRoutes, parseRouteList, routeTableFor } from './routes.js'
 export { type PolicyRule, DEFAULT_FWMARK, DEFAULT_RULE_PRIORITY, ruleArgv } from './policy-rule.js'
 export { type HostFacts, type MainRoute, type SkipReason, type SkippedRoute, type TablePlan, SKIP_REASONS, planTable } from './route-plan.js'

@@ -7,7 +7,7 @@ import { cleanupHost } from './cleanup.js'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
 import { readHostAddresses } from './host-addresses.js'
 import { ensureLink } from './link.js'
-import { readNftRules, renderNftables, syncNftables } from './nftables.js'
+import { NFT_COUNTERS, readNftTable, renderNftables, syncNftables } from './nftables.js'
 import { DEFAULT_FWMARK, DEFAULT_RULE_PRIORITY, type PolicyRule, removePolicyRules, syncPolicyRule } from './policy-rule.js'
 import type { Router, RouterState, SetResult } from './router.js'
 import { type NormalizedRouterConfig, type RouterConfig, normalizeRouterConfig } from './router-config.js'
@@ -95,7 +95,17 @@ class LinuxRouter implements Router {
       const entries = table === undefined ? [] : await readTable(this.#runner, table)
       const routes = entries.filter((r) => r.type === undefined).map((r) => ({ prefix: r.prefix, dev: r.dev }))
       const throws = entries.filter((r) => r.type === 'throw').map((r) => r.prefix)
-      return { table, routes, throws, skipped: [...this.#skipped], nftRules: await readNftRules(this.#runner), warnings: [...this.#warnings] }
+      const nft = await readNftTable(this.#runner)
+      return {
+        table,
+        routes,
+        throws,
+        skipped: [...this.#skipped],
+        nftRules: nft?.rules,
+        forwardDenied: nft?.counters[NFT_COUNTERS.forwardDenied],
+        inputDenied: nft?.counters[NFT_COUNTERS.inputDenied],
+        warnings: [...this.#warnings]
+      }
     })
   }
 

@@ -2,6 +2,13 @@
  * The `inet vpcmesh` nftables table: rendered purely from the config, compared with what is
  * loaded through the rule comments (which carry a fingerprint of the rendered text), and
  * replaced in one atomic `nft -f -` transaction only when it differs.
+ *
+ * Besides the MSS clamp and masquerade, the table holds the mesh policy: a packet arriving
+ * from the TUN is forwarded (and delivered to this host) only when its destination is one of
+ * this VPC's prefixes (sets `local4`/`local6`), never to link-local or cloud-metadata
+ * addresses and never back into the TUN. Denied packets are dropped and counted in the named
+ * counters `mesh_forward_denied` and `mesh_input_denied`. Packets that did not arrive
+ * from the TUN are not matched by any of our rules (the chains' policy stays accept).
  */
 import { createHash } from 'node:crypto'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
@@ -21,6 +28,20 @@ export interface NftablesInput {
   masquerade: boolean
   /** Clamp TCP MSS in both directions. @default true */
   mssClamp?: boolean
+  /**
+   * This VPC's own CIDRs and routes, canonical (IPv4 and IPv6): the only destinations packets
+   * from the TUN may reach. Empty: nothing from the mesh is forwarded.
+   */
+  localCidrs: readonly string[]
+}
+
+/** Names of the named counters of denied mesh packets (`nft list counter inet vpcmesh <name>`). */
+export const NFT_COUNTERS = { forwardDenied: 'mesh_forward_denied', inputDenied: 'mesh_input_denied' } as const
+
+/** Packets and bytes of one nftables counter. */
+export interface NftCounter {
+  packets: number
+  bytes: number
 }
 
 /** Placeholder replaced by the fingerprint once the text around it is known. */
@@ -45,26 +66,58 @@ function chain (name: string, header: string, rules: string[]): string[] {
 }
 
 /**
- * Renders the complete `inet vpcmesh` table, or '' when the config needs no rules (no MSS
- * clamp and no masquerade). Pure and deterministic. Every rule carries a comment
- * `vpcmesh:<what>:<fingerprint>`, the fingerprint being 16 hex digits of SHA-256 over the
- * text, so a changed config or renderer shows up as different comments on the host.
+ * Destinations never reachable from the mesh, even inside the local prefixes: IPv4 link-local
+ * (with the cloud metadata service 169.254.169.254), IPv6 link-local and AWS's IPv6 metadata
+ * address (RFC 3927, RFC 4291 §2.5.6).
+ */
+const NEVER = { v4: '169.254.0.0/16', v6: '{ fd00:ec2::254, fe80::/10 }' } as const
+
+/** The named sets of local prefixes, one per family (an empty set has no elements line). */
+function localSets (cidrs: readonly string[]): string[] {
+  const set = (name: string, type: string, elems: readonly string[]): string[] => [`\tset ${name} {`, `\t\ttype ${type}; flags interval;`,
+    ...(elems.length === 0 ? [] : [`\t\telements = { ${elems.join(', ')} }`]), '\t}']
+  return [...set('local4', 'ipv4_addr', cidrs.filter((c) => !c.includes(':'))), ...set('local6', 'ipv6_addr', cidrs.filter((c) => c.includes(':')))]
+}
+
+/**
+ * Drop rules for packets from the TUN towards anything but the local prefixes, counted in
+ * `counter`; `what` is `forward` or `input` (comment prefix).
+ */
+function denyRules (tun: string, what: 'forward' | 'input', counter: string): string[] {
+  const drop = (match: string, tag: string): string => `iifname "${tun}" ${match} counter name "${counter}" drop comment "vpcmesh:${what}-deny-${tag}:${FP}"`
+  return [
+    ...(what === 'forward' ? [drop(`oifname "${tun}"`, 'hairpin')] : []),
+    drop(`ip daddr ${NEVER.v4}`, 'link-local-v4'), drop(`ip6 daddr ${NEVER.v6}`, 'link-local-v6'),
+    drop('ip daddr != @local4', 'v4'), drop('ip6 daddr != @local6', 'v6')
+  ]
+}
+
+/**
+ * Renders the complete `inet vpcmesh` table. Pure and deterministic. Every rule carries a
+ * comment `vpcmesh:<what>:<fingerprint>`, the fingerprint being 16 hex digits of SHA-256 over
+ * the text, so a changed config or renderer shows up as different comments on the host.
  *
  * Incoming SYNs are clamped to the TUN MTU itself: for them `rt mtu` would be the MTU of the
  * route towards the local network, not the tunnel's. Outgoing SYNs use `rt mtu` (the TUN route).
+ * The mesh policy chains (`mesh_forward`, `mesh_input`, priority filter) are always present;
+ * masquerade applies only to mesh traffic towards the local prefixes.
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG for a tunName unsafe to quote
  */
 export function renderNftables (cfg: NftablesInput): string {
   if (!isValidLinkName(cfg.tunName)) {
     throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `invalid TUN name ${JSON.stringify(cfg.tunName)} for nftables`)
   }
-  const lines: string[] = []
-  if (cfg.mssClamp ?? true) lines.push(...chain('forward', 'type filter hook forward priority mangle', clampRules(cfg.tunName, cfg.mtu)))
+  const tun = cfg.tunName
+  const lines = [...localSets(cfg.localCidrs),
+    `\tcounter ${NFT_COUNTERS.forwardDenied} {`, '\t}', `\tcounter ${NFT_COUNTERS.inputDenied} {`, '\t}']
+  if (cfg.mssClamp ?? true) lines.push(...chain('forward', 'type filter hook forward priority mangle', clampRules(tun, cfg.mtu)))
+  lines.push(...chain('mesh_forward', 'type filter hook forward priority filter', denyRules(tun, 'forward', NFT_COUNTERS.forwardDenied)))
+  lines.push(...chain('mesh_input', 'type filter hook input priority filter', denyRules(tun, 'input', NFT_COUNTERS.inputDenied)))
   if (cfg.masquerade) {
-    lines.push(...chain('postrouting', 'type nat hook postrouting priority srcnat',
-      [`iifname "${cfg.tunName}" oifname != "${cfg.tunName}" masquerade comment "vpcmesh:masquerade:${FP}"`]))
+    lines.push(...chain('postrouting', 'type nat hook postrouting priority srcnat', [
+      `iifname "${tun}" oifname != "${tun}" ip daddr @local4 masquerade comment "vpcmesh:masquerade-v4:${FP}"`,
+      `iifname "${tun}" oifname != "${tun}" ip6 daddr @local6 masquerade comment "vpcmesh:masquerade-v6:${FP}"`]))
   }
-  if (lines.length === 0) return ''
   const text = [`table ${NFT_TABLE} {`, ...lines, '}', ''].join('\n')
   const fp = createHash('sha256').update(text).digest('hex').slice(0, 16)
   return text.replaceAll(FP, fp)
@@ -83,36 +136,71 @@ export function nftTransaction (text: string): string {
   return `table ${NFT_TABLE} {}\ndelete table ${NFT_TABLE}\n${text}`
 }
 
+/** What {@link readNftTable} finds in our table. */
+export interface NftTableState {
+  /** Rule comments in order (rules without a comment read as ''). */
+  rules: string[]
+  /** Named counters by name (absent ones are missing). */
+  counters: Record<string, NftCounter>
+}
+
 /**
- * Reads the rule comments of our table (rules without a comment read as '').
+ * Reads our table's rule comments and named counters with one `nft -j list table`.
  * @returns undefined when the table does not exist
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_COMMAND or VPCMESH_ERR_LINUXNET_OUTPUT
  */
-export async function readNftRules (runner: CommandRunner): Promise<string[] | undefined> {
+export async function readNftTable (runner: CommandRunner): Promise<NftTableState | undefined> {
   const argv = ['nft', '-j', 'list', 'table', ...NFT_TABLE.split(' ')]
   const res = await runner.run(argv, { allowFail: true })
   if (res.code !== 0) {
     if (/No such file or directory/.test(res.stderr)) return undefined
     throw commandError(argv, res.code, res.stdout, res.stderr)
   }
-  let doc: { nftables?: Array<{ rule?: { comment?: unknown } }> }
+  let doc: { nftables?: Array<{ rule?: { comment?: unknown }, counter?: { name?: unknown, packets?: unknown, bytes?: unknown } }> }
   try { doc = JSON.parse(res.stdout) as typeof doc } catch (e) {
     throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `nft -j printed invalid JSON: ${res.stdout.slice(0, 200)}`, { cause: e })
   }
   if (!Array.isArray(doc.nftables)) throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, 'nft -j printed no "nftables" array')
-  return doc.nftables.flatMap((o) => o.rule === undefined ? [] : [typeof o.rule.comment === 'string' ? o.rule.comment : ''])
+  const counters: Record<string, NftCounter> = {}
+  for (const o of doc.nftables) {
+    const c = o.counter
+    if (c !== undefined && typeof c.name === 'string') counters[c.name] = { packets: Number(c.packets ?? 0), bytes: Number(c.bytes ?? 0) }
+  }
+  const rules = doc.nftables.flatMap((o) => o.rule === undefined ? [] : [typeof o.rule.comment === 'string' ? o.rule.comment : ''])
+  return { rules, counters }
+}
+
+/**
+ * Reads the rule comments of our table (rules without a comment read as '').
+ * @returns undefined when the table does not exist
+ * @throws LinuxNetError VPCMESH_ERR_LINUXNET_COMMAND or VPCMESH_ERR_LINUXNET_OUTPUT
+ */
+export async function readNftRules (runner: CommandRunner): Promise<string[] | undefined> {
+  return (await readNftTable(runner))?.rules
+}
+
+/**
+ * `text` with the named counters starting at the values in `counters` (those not listed start
+ * at 0), so replacing the table does not reset what was counted.
+ */
+export function withCounterValues (text: string, counters: Readonly<Record<string, NftCounter>>): string {
+  return text.replace(/^\tcounter (\w+) \{\n\t\}$/gm, (all, name: string) => {
+    const c = counters[name]
+    return c === undefined || !Number.isSafeInteger(c.packets) || !Number.isSafeInteger(c.bytes) ? all : `\tcounter ${name} {\n\t\tpackets ${c.packets} bytes ${c.bytes}\n\t}`
+  })
 }
 
 /**
  * Makes our table match `text` (from {@link renderNftables}); does nothing when the loaded
- * rule comments already equal the rendered ones.
+ * rule comments already equal the rendered ones. A replaced table keeps the values of its
+ * named counters (packets counted between the read and the replacement are lost).
  * @returns true when a transaction was applied
  */
 export async function syncNftables (runner: CommandRunner, text: string): Promise<boolean> {
-  const loaded = await readNftRules(runner)
+  const loaded = await readNftTable(runner)
   const want = ruleComments(text)
-  if (text === '' ? loaded === undefined : loaded !== undefined && sameList(loaded, want)) return false
-  await runner.run(['nft', '-f', '-'], { input: nftTransaction(text) })
+  if (text === '' ? loaded === undefined : loaded !== undefined && sameList(loaded.rules, want)) return false
+  await runner.run(['nft', '-f', '-'], { input: nftTransaction(withCounterValues(text, loaded?.counters ?? {})) })
   return true
 }
 

@@ -28,6 +28,13 @@ export interface RouterState {
   skipped: SkippedRoute[]
   /** Comments of the rules in the `inet vpcmesh` nftables table, in order; undefined when the table is absent. */
   nftRules: string[] | undefined
+  /**
+   * Packets (and bytes) from the TUN that the mesh policy refused to forward, since the table
+   * was last replaced (a replaced table starts again at 0); undefined when the table is absent.
+   */
+  forwardDenied: { packets: number, bytes: number } | undefined
+  /** Likewise for packets from the TUN refused delivery to this host. */
+  inputDenied: { packets: number, bytes: number } | undefined
   /** Problems the last {@link Router.set} noticed but does not fix (e.g. strict rp_filter); empty when none. */
   warnings: string[]
 }

@@ -82,14 +82,17 @@ test('netns: the config series programs exactly the wanted state, like FakeRunne
   assert.match(ns.exec(['ip', '-o', 'link', 'show', 'dev', 'vmt0']), /mtu 1400/)
 })
 
-test('netns: the loaded ruleset holds the clamp in both directions (and masquerade when on)', async () => {
+test('netns: the loaded ruleset holds the clamp in both directions, the mesh policy and masquerade towards local prefixes', async () => {
   const router = createLinuxRouter({ runner: ns.runner })
   await router.set(BASE)
   const text = ns.exec(['nft', 'list', 'table', 'inet', 'vpcmesh'])
   assert.match(text, /iifname "vmt0" meta nfproto ipv4 tcp flags syn tcp option maxseg size > 1340 tcp option maxseg size set 1340/)
   assert.match(text, /iifname "vmt0" meta nfproto ipv6 tcp flags syn tcp option maxseg size > 1320 tcp option maxseg size set 1320/)
   assert.match(text, /oifname "vmt0" tcp flags syn tcp option maxseg size set rt mtu/)
-  assert.match(text, /type nat hook postrouting priority srcnat; policy accept;\n\t\tiifname "vmt0" oifname != "vmt0" masquerade/)
+  assert.match(text, /type nat hook postrouting priority srcnat; policy accept;\n\t\tiifname "vmt0" oifname != "vmt0" ip daddr @local4 masquerade/)
+  assert.match(text, /type filter hook forward priority filter; policy accept;\n\t\tiifname "vmt0" oifname "vmt0" counter name "mesh_forward_denied" drop/)
+  assert.match(text, /iifname "vmt0" ip daddr != @local4 counter name "mesh_forward_denied" drop/)
+  assert.match(text, /type filter hook input priority filter; policy accept;/)
   assert.match(text, /type filter hook forward priority mangle; policy accept;/)
 })
 

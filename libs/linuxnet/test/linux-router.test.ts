@@ -37,17 +37,33 @@ const BASE: RouterConfig = {
   tunName: 'vmt0', mtu: 1380, routes: ['10.2.0.0/16', '10.1.0.0/16', 'fd00:2::/64'], localCidrs: ['10.0.0.0/16'], masquerade: true
 }
 
+/** The mesh policy chains for TUN vmt0 (identical in every step). */
+const POLICY = (what: 'forward' | 'input'): string[] => [
+  ...(what === 'forward' ? [`nft     iifname "vmt0" oifname "vmt0" counter name "mesh_forward_denied" drop comment "vpcmesh:forward-deny-hairpin:<fp>"`] : []),
+  `nft     iifname "vmt0" ip daddr 169.254.0.0/16 counter name "mesh_${what}_denied" drop comment "vpcmesh:${what}-deny-link-local-v4:<fp>"`,
+  `nft     iifname "vmt0" ip6 daddr { fd00:ec2::254, fe80::/10 } counter name "mesh_${what}_denied" drop comment "vpcmesh:${what}-deny-link-local-v6:<fp>"`,
+  `nft     iifname "vmt0" ip daddr != @local4 counter name "mesh_${what}_denied" drop comment "vpcmesh:${what}-deny-v4:<fp>"`,
+  `nft     iifname "vmt0" ip6 daddr != @local6 counter name "mesh_${what}_denied" drop comment "vpcmesh:${what}-deny-v6:<fp>"`
+]
+
 const TABLE = (masq: boolean, mss4: number, mss6: number): string => [
   'nft table inet vpcmesh {',
+  'nft   counter mesh_forward_denied {', 'nft     packets 0 bytes 0', 'nft   }',
+  'nft   counter mesh_input_denied {', 'nft     packets 0 bytes 0', 'nft   }',
+  'nft   set local4 {', 'nft     type ipv4_addr', 'nft     flags interval', 'nft     elements = { 10.0.0.0/16 }', 'nft   }',
+  'nft   set local6 {', 'nft     type ipv6_addr', 'nft     flags interval', 'nft   }',
   'nft   chain forward {',
   'nft     type filter hook forward priority mangle; policy accept;',
   `nft     iifname "vmt0" meta nfproto ipv4 tcp flags syn tcp option maxseg size > ${mss4} tcp option maxseg size set ${mss4} comment "vpcmesh:mss-in-v4:<fp>"`,
   `nft     iifname "vmt0" meta nfproto ipv6 tcp flags syn tcp option maxseg size > ${mss6} tcp option maxseg size set ${mss6} comment "vpcmesh:mss-in-v6:<fp>"`,
   'nft     oifname "vmt0" tcp flags syn tcp option maxseg size set rt mtu comment "vpcmesh:mss-out:<fp>"',
   'nft   }',
+  'nft   chain mesh_forward {', 'nft     type filter hook forward priority filter; policy accept;', ...POLICY('forward'), 'nft   }',
+  'nft   chain mesh_input {', 'nft     type filter hook input priority filter; policy accept;', ...POLICY('input'), 'nft   }',
   ...(masq
     ? ['nft   chain postrouting {', 'nft     type nat hook postrouting priority srcnat; policy accept;',
-        'nft     iifname "vmt0" oifname != "vmt0" masquerade comment "vpcmesh:masquerade:<fp>"', 'nft   }']
+        'nft     iifname "vmt0" oifname != "vmt0" ip daddr @local4 masquerade comment "vpcmesh:masquerade-v4:<fp>"',
+        'nft     iifname "vmt0" oifname != "vmt0" ip6 daddr @local6 masquerade comment "vpcmesh:masquerade-v6:<fp>"', 'nft   }']
     : []),
   'nft }'
 ].join('\n')

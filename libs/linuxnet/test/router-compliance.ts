@@ -131,13 +131,24 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
       assert.equal((await rulesFor(h.runner, routeTableFor(h.tun))).length, 2)
     })
 
-    it('masquerade and the MSS clamp follow the config; off and off means no table', async () => {
+    it('masquerade and the MSS clamp follow the config; the mesh policy stays with both off', async () => {
       await h.router.set(cfg)
       assert.equal(await h.router.set({ ...cfg, masquerade: false }), 'changed')
       assert.deepEqual(await tables(h.runner), ['inet vpcmesh'])
       assert.equal(await h.router.set({ ...cfg, masquerade: false, mssClamp: false }), 'changed')
-      assert.deepEqual(await tables(h.runner), [])
+      assert.deepEqual(await tables(h.runner), ['inet vpcmesh'])
+      assert.deepEqual((await h.router.current?.())?.nftRules?.map((c) => c.split(':')[1]), [
+        'forward-deny-hairpin', 'forward-deny-link-local-v4', 'forward-deny-link-local-v6', 'forward-deny-v4', 'forward-deny-v6',
+        'input-deny-link-local-v4', 'input-deny-link-local-v6', 'input-deny-v4', 'input-deny-v6'
+      ])
       assert.equal(await h.router.set({ ...cfg, masquerade: false, mssClamp: false }), 'unchanged')
+    })
+
+    it('a change of the local prefixes replaces the table; the same ones again change nothing', async () => {
+      await h.router.set(cfg)
+      assert.equal(await h.router.set({ ...cfg, localCidrs: ['10.0.0.0/16', 'fd00:9::/64'] }), 'changed')
+      assert.match((await h.runner.run(['nft', 'list', 'table', 'inet', 'vpcmesh'])).stdout, /elements = \{ fd00:9::\/64 \}/)
+      assert.equal(await h.router.set({ ...cfg, localCidrs: ['fd00:9::/64', '10.0.0.0/16'] }), 'unchanged')
     })
 
     it('a new tunName moves the routes to the new link (and its table)', async () => {
@@ -208,9 +219,11 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
       const state = await h.router.current?.()
       assert.equal(state?.routes.length, 4)
       assert.equal(state?.table, routeTableFor(h.tun))
-      assert.equal(state?.nftRules?.length, 4)
+      assert.equal(state?.nftRules?.length, 14)
+      assert.deepEqual([state?.forwardDenied, state?.inputDenied], [{ packets: 0, bytes: 0 }, { packets: 0, bytes: 0 }])
       await h.router.cleanup(h.tun)
-      assert.deepEqual((await h.router.current?.())?.nftRules, undefined)
+      const gone = await h.router.current?.()
+      assert.deepEqual([gone?.nftRules, gone?.forwardDenied, gone?.inputDenied], [undefined, undefined, undefined])
     })
   })
 }

@@ -51,6 +51,8 @@ export class AgentEngine {
   private refreshTimer: TimerHandle | undefined
   private linkTimer: TimerHandle | undefined
   private engineError: string | undefined
+  /** `peerId\0code` of the skipped peer entries already logged. */
+  private reportedSkips = new Set<string>()
   private readonly log: Logger
 
   constructor (private readonly c: AgentEngineComponents) {
@@ -78,6 +80,7 @@ export class AgentEngine {
           persisted = map
         }
         m.appliedVersion.set(map.version)
+        this.reportApplied(m)
         m.reconciles.inc({ result: 'ok' })
         m.reconcileSeconds.observe(s)
       },
@@ -123,9 +126,28 @@ export class AgentEngine {
       lastReconcileError: this.reconciler?.lastError ?? null,
       host: this.host === undefined
         ? null
-        : { table: this.host.table ?? null, routes: this.host.routes, throws: this.host.throws, skippedRoutes: this.host.skipped, nftables: this.host.nftRules !== undefined, warnings: this.host.warnings },
-      peers: this.dataplane?.status() ?? []
+        : { table: this.host.table ?? null, routes: this.host.routes, throws: this.host.throws, skippedRoutes: this.host.skipped, nftables: this.host.nftRules !== undefined, warnings: this.host.warnings, forwardDenied: this.host.forwardDenied ?? null, inputDenied: this.host.inputDenied ?? null },
+      peers: this.dataplane?.status() ?? [],
+      skippedPeers: (this.dataplane?.skippedPeers() ?? []).map((s) => ({ id: s.peerId, name: s.name, code: s.code, message: s.message }))
     }
+  }
+
+  /**
+   * After each successful apply (refreshes included): the skipped-peer gauge, one warning per
+   * newly skipped peer entry (not repeated while it stays skipped), and the deny counters read
+   * back from the host.
+   */
+  private reportApplied (m: AgentMetrics): void {
+    const skipped = this.dataplane?.skippedPeers() ?? []
+    m.setSkipped(skipped.map((s) => s.code))
+    const now = new Set(skipped.map((s) => `${s.peerId}\0${s.code}`))
+    for (const s of skipped) {
+      if (!this.reportedSkips.has(`${s.peerId}\0${s.code}`)) this.log.warn('peer skipped: its map entry is invalid; the rest of the map is applied', { peer: s.peerId, name: s.name, code: s.code, error: s.message })
+    }
+    for (const k of this.reportedSkips) if (!now.has(k)) this.log.info('peer no longer skipped', { peer: k.split('\0')[0] })
+    this.reportedSkips = now
+    m.forwardDenied.observe(this.host?.forwardDenied?.packets)
+    m.inputDenied.observe(this.host?.inputDenied?.packets)
   }
 
   health (): { ok: boolean, detail?: string } {

@@ -1,11 +1,45 @@
 import type { Counter, Gauge, Histogram, Metrics } from '@vpcmesh/metrics'
-import { SKIP_REASONS, type SkippedRoute } from '@vpcmesh/linuxnet'
+import { SKIP_REASONS as ROUTE_SKIP_REASONS, type SkippedRoute } from '@vpcmesh/linuxnet'
+
+/**
+ * Reasons a peer entry of the map is skipped: the data plane's per-peer problem codes,
+ * lower-case without the `VPCMESH_ERR_DATAPLANE_` prefix (a fixed, bounded set).
+ */
+export const SKIP_REASONS = ['invalid_config', 'invalid_key', 'invalid_endpoint', 'invalid_prefix', 'duplicate_peer', 'prefix_overlap', 'too_many_peers'] as const
+
+/** The `reason` label of a data plane error code. */
+export function skipReason (code: string): string {
+  const r = code.replace(/^VPCMESH_ERR_DATAPLANE_/, '').toLowerCase()
+  return (SKIP_REASONS as readonly string[]).includes(r) ? r : 'invalid_config'
+}
+
+/**
+ * A counter fed from readings of a kernel counter that starts again at 0 when our nftables
+ * table is replaced: each reading adds what is new since the previous one.
+ */
+class KernelCounter {
+  #last = 0
+  constructor (private readonly counter: Counter) {}
+
+  /** Feeds one reading (undefined: the table is absent, the next reading starts from 0). */
+  observe (total: number | undefined): void {
+    if (total === undefined) { this.#last = 0; return }
+    this.counter.inc(total >= this.#last ? total - this.#last : total)
+    this.#last = total
+  }
+}
 
 /** The agent's own metrics (the data plane registers its per-peer metrics itself). See docs/metrics.md. */
 export class AgentMetrics {
   readonly appliedVersion: Gauge
   readonly reconciles: Counter
   readonly reconcileSeconds: Histogram
+  /** Peer entries of the applied map left out, by reason; every reason is always exported. */
+  readonly peersSkipped: Gauge
+  /** Fed from the nftables counter `mesh_forward_denied` at each read-back of the host. */
+  readonly forwardDenied: KernelCounter
+  /** Fed from the nftables counter `mesh_input_denied` at each read-back of the host. */
+  readonly inputDenied: KernelCounter
 
   /**
    * @param skippedRoutes - mesh prefixes the last apply left out of the TUN's table (reported
@@ -22,8 +56,17 @@ export class AgentMetrics {
       labelNames: ['reason'],
       collect: (g) => {
         const list = skippedRoutes()
-        for (const reason of SKIP_REASONS) g.set({ reason }, list.filter((s) => s.reason === reason).length)
+        for (const reason of ROUTE_SKIP_REASONS) g.set({ reason }, list.filter((s) => s.reason === reason).length)
       }
     })
+    this.peersSkipped = metrics.gauge({ name: 'vpcmesh_agent_peers_skipped', help: 'Peer entries of the applied map left out because they are invalid, by reason', labelNames: ['reason'] })
+    this.forwardDenied = new KernelCounter(metrics.counter({ name: 'vpcmesh_agent_forward_denied_packets_total', help: 'Packets from the mesh the forward policy dropped (not towards this VPC\'s prefixes), packets' }))
+    this.inputDenied = new KernelCounter(metrics.counter({ name: 'vpcmesh_agent_input_denied_packets_total', help: 'Packets from the mesh to this host itself the policy dropped (not to this VPC\'s prefixes), packets' }))
+    this.setSkipped([])
+  }
+
+  /** Sets the skipped-peer gauge from the data plane's list (every reason, 0 when none). */
+  setSkipped (codes: readonly string[]): void {
+    for (const r of SKIP_REASONS) this.peersSkipped.set({ reason: r }, codes.filter((c) => skipReason(c) === r).length)
   }
 }

@@ -72,6 +72,11 @@ export class FakeRunner implements CommandRunner {
     this.#ip.removeLink(name)
   }
 
+  /** Adds to a named counter of the `inet vpcmesh` table, as matching packets would; false when it does not exist. */
+  countNft (name: string, packets: number, bytes: number): boolean {
+    return this.#nft.count('inet vpcmesh', name, packets, bytes)
+  }
+
   /** Commands recorded so far as shell-like lines (for assertions), then forgets them. */
   takeCommands (): string[] {
     return this.commands.splice(0).map((c) => formatArgv(c.argv))
