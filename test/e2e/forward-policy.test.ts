@@ -83,6 +83,8 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
   /**
    * Restarts agent B on a saved map that gives A the outside network and the metadata address,
    * with the controller unreachable from B (a blackhole route), so B keeps routing them to A.
+   * B's data plane sends the metadata address to A (the map lists it as A's); B's router does
+   * not install it, so the test routes it into B's TUN by hand.
    */
   async function misrouteB (aId: string): Promise<void> {
     await mesh.stopAgent('b')
@@ -100,6 +102,9 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
       const r = await tb.exec(b.gwNs, ['ip', 'route', 'show', 'table', 'all', OUTSIDE.net], { allowFail: true })
       return r.stdout.includes('vpcmesh0')
     }, { timeoutMs: 10_000, intervalMs: 100 })
+    // Agent B itself never routes a link-local prefix into its TUN (it skips it as reserved);
+    // a hostile host B does it by hand, in the main table, where B's agent leaves it alone.
+    await tb.exec(b.gwNs, ['ip', 'route', 'add', `${METADATA}/32`, 'dev', 'vpcmesh0'])
     await pollUntil('host B → host A through the new agent B', async () => await ping(b.hostNs, a.hostIp, 1) === 0, { timeoutMs: 10_000, intervalMs: 100 })
   }
 
