@@ -158,7 +158,7 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
       let i = 0
       while (performance.now() < deadline - 200) {
         const t = performance.now()
-        const r = await h.api('POST', '/v1/vpcs', { name: `flood-${i}`, cidrs: [`10.201.${i}.0/24`], endpoint: `192.0.2.2:${51820 + i}` })
+        const r = await h.api('POST', '/v1/vpcs', { name: `flood-${i}`, cidrs: [`10.${201 + (i >> 8)}.${i & 255}.0/24`], endpoint: `192.0.2.2:${51820 + i}` })
         writes.push(performance.now() - t)
         assert.equal(r.status, 201, JSON.stringify(r.body))
         if (i % 4 === 0 && enrolments.length < 6) {
