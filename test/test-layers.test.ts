@@ -38,7 +38,7 @@ function sourceTests (): string[] {
 /** What a unit test must not do (each needs root or a daemon). */
 const NEEDS_MORE: Array<[RegExp, string]> = [
   [/getuid\s*\?*\.?\(/, 'checks for root'],
-  [/@vpcmesh\/testbed/, 'uses the namespace testbed'],
+  [/Testbed\.(?:create|removeLeftovers)\(|new LocalMesh\(/, 'uses the namespace testbed'],
   [/from '\.\/netns\.js'|engineSuite\(|mustCreateNetns\(/, 'uses network namespaces'],
   [/'netns',\s*'(?:add|exec)'|ip netns (?:add|exec)/, 'runs ip netns'],
   [/startRedisServer\(|mustRedis\(|spawn\w*\(\s*'redis-server'/, 'starts a redis-server'],
