@@ -21,7 +21,8 @@ export class ControllerProc {
   /** Starts the process and waits until /readyz answers 200. */
   async start (): Promise<void> {
     const child = spawn(process.execPath, [CONTROLLER_BIN], {
-      env: { PATH: process.env.PATH ?? '', ...this.env, VPCMESH_LISTEN: `127.0.0.1:${this.port}` },
+      // VPCMESH_TEST_RUN: the run's marker (scripts/test.mjs), so the leftover check finds the embedded redis-server too
+      env: { PATH: process.env.PATH ?? '', VPCMESH_TEST_RUN: process.env.VPCMESH_TEST_RUN ?? '', ...this.env, VPCMESH_LISTEN: `127.0.0.1:${this.port}` },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     this.child = child

@@ -44,7 +44,7 @@ describe('controller over TLS (HTTPS and WSS)', () => {
     const port = await freePort()
     url = `https://127.0.0.1:${port}`
     ctl = spawn(process.execPath, [CONTROLLER_BIN, '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')], {
-      env: { PATH: process.env.PATH ?? '', VPCMESH_ADMIN_TOKEN: ADMIN_TOKEN, REDIS_URL: redis.url, VPCMESH_LISTEN: `127.0.0.1:${port}`, VPCMESH_LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH ?? '', VPCMESH_TEST_RUN: process.env.VPCMESH_TEST_RUN ?? '', VPCMESH_ADMIN_TOKEN: ADMIN_TOKEN, REDIS_URL: redis.url, VPCMESH_LISTEN: `127.0.0.1:${port}`, VPCMESH_LOG_LEVEL: 'warn' },
       stdio: 'ignore'
     })
     await awaitValue('controller answering over HTTPS', async () => (await https(`${url}/readyz`, ca)).status === 200, 15_000, 50)
