@@ -2,7 +2,9 @@
 // whatever the others did, a hanging step is cut off at its deadline, failures are listed.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { teardown } from '@vpcmesh/testbed'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { stopProcess, teardown } from '@vpcmesh/testbed'
 
 test('a failing step is logged and the later steps still run; the error lists every failure', async () => {
   const ran: string[] = []
@@ -37,4 +39,14 @@ test('all steps passing resolve quietly', async () => {
   const logged: string[] = []
   await teardown([['a', () => {}], ['b', async () => {}]], { log: (l) => { logged.push(l) } })
   assert.deepEqual(logged, [])
+})
+
+test('stopProcess: SIGKILL after the grace period for a child that ignores SIGTERM; at once for one that already exited', async () => {
+  const stubborn = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'ignore'] })
+  await once(stubborn.stdout, 'data')
+  await stopProcess(stubborn, 'SIGTERM', 200)
+  assert.equal(stubborn.signalCode, 'SIGKILL')
+  const quick = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
+  await once(quick, 'exit')
+  await stopProcess(quick, 'SIGTERM', 200)
 })

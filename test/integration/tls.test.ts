@@ -10,6 +10,7 @@ import { noopLogger, systemClock } from '@vpcmesh/common'
 import { ControlClient, StateDir } from '@vpcmesh/agent'
 import { freePort, startRedisServer, type RedisServer } from '@vpcmesh/controller/testing'
 import type { NetMap } from '@vpcmesh/protocol'
+import { stopProcess, teardown } from '@vpcmesh/testbed'
 import { CONTROLLER_BIN } from './controller-proc.js'
 import { ADMIN_TOKEN } from './harness.js'
 import { awaitValue } from '../lib/await.js'
@@ -50,10 +51,11 @@ describe('controller over TLS (HTTPS and WSS)', () => {
     await awaitValue('controller answering over HTTPS', async () => (await https(`${url}/readyz`, ca)).status === 200, 15_000, 50)
   })
   after(async () => {
-    ctl.kill('SIGTERM')
-    await new Promise((resolve) => ctl.once('exit', resolve))
-    await redis.stop()
-    rmSync(dir, { recursive: true, force: true })
+    await teardown([
+      ['stopping the controller', async () => { if (ctl !== undefined) await stopProcess(ctl, 'SIGTERM', 5000) }],
+      ['stopping redis-server', async () => { await redis?.stop() }],
+      ['removing the work dir', () => { rmSync(dir, { recursive: true, force: true }) }]
+    ])
   })
 
   test('the API answers over HTTPS and refuses plain HTTP', async () => {

@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process'
+
 /** One cleanup step: what it does (for the log) and the work. */
 export type TeardownStep = readonly [what: string, fn: () => unknown]
 
@@ -36,4 +38,27 @@ export async function teardown (steps: readonly TeardownStep[], opts: TeardownOp
     }
   }
   if (failures.length > 0) throw new AggregateError(failures, `teardown: ${failures.length} of ${steps.length} steps failed: ${failures.map((f) => f.message).join('; ')}`)
+}
+
+/**
+ * Stops `child` by PID: `signal`, SIGKILL after `graceMs`. Resolves when it exited (at once if
+ * it already had); throws if it still runs 5 s after the SIGKILL: never waits forever.
+ */
+export async function stopProcess (child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  const done = (): boolean => child.exitCode !== null || child.signalCode !== null
+  if (done() || child.pid === undefined) return
+  let onExit = (): void => {}
+  const exited = new Promise<void>((resolve) => { onExit = resolve; child.once('exit', onExit) })
+  const timers: NodeJS.Timeout[] = []
+  try {
+    child.kill(signal)
+    timers.push(setTimeout(() => { if (!done()) child.kill('SIGKILL') }, graceMs))
+    const gaveUp = new Promise<never>((_resolve, reject) => {
+      timers.push(setTimeout(() => { reject(new Error(`pid ${child.pid ?? '?'} still runs 5 s after SIGKILL`)) }, graceMs + 5000))
+    })
+    if (!done()) await Promise.race([exited, gaveUp])
+  } finally {
+    for (const t of timers) clearTimeout(t)
+    child.off('exit', onExit)
+  }
 }

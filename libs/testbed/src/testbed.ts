@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { createExecRunner, type CommandRunner, type RunOptions, type RunResult } from '@vpcmesh/linuxnet'
-import { teardown, type TeardownStep } from './teardown.js'
+import { stopProcess, teardown, type TeardownStep } from './teardown.js'
 import { planNodes, UNDERLAY, type TestbedNode, type TestbedVpc } from './topology.js'
 
 /** Options of {@link Testbed.create}. */
@@ -79,7 +79,7 @@ export class Testbed {
    * exited. @throws if it has not exited 5 s after the SIGKILL (never waits forever)
    */
   async kill (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
-    await stopChild(child, signal, graceMs)
+    await stopProcess(child, signal, graceMs)
   }
 
   /** Adds plain kernel routes between the gateways (no tunnel), for baselines. */
@@ -101,7 +101,11 @@ export class Testbed {
   async destroy (): Promise<void> {
     const children = [...this.children]
     await teardown([
-      ...children.map((c) => [`stopping pid ${c.pid ?? '?'} (${c.spawnargs.slice(3, 5).join(' ')})`, async () => { await stopChild(c, 'SIGTERM', 3000) }] as const),
+      [`stopping ${children.length} spawned processes`, async () => {
+        const results = await Promise.allSettled(children.map(async (c) => { await stopProcess(c, 'SIGTERM', 3000) }))
+        const failed = results.flatMap((r, i) => r.status === 'rejected' ? [`${children[i]?.spawnargs.slice(3, 5).join(' ') ?? '?'}: ${String(r.reason)}`] : [])
+        if (failed.length > 0) throw new Error(failed.join('; '))
+      }],
       ...this.namespaces().flatMap((ns) => removeSteps(this.runner, ns))
     ])
   }
@@ -138,29 +142,6 @@ export class Testbed {
       await ip(n.hostNs, '-6', 'route', 'add', 'default', 'via', n.lanIp6)
       await this.exec(n.gwNs, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
     }
-  }
-}
-
-/**
- * Stops `child` by PID: `signal`, SIGKILL after `graceMs`. Resolves when it exited; throws if
- * it still runs 5 s after the SIGKILL.
- */
-async function stopChild (child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  const done = (): boolean => child.exitCode !== null || child.signalCode !== null
-  if (done() || child.pid === undefined) return
-  let onExit = (): void => {}
-  const exited = new Promise<void>((resolve) => { onExit = resolve; child.once('exit', onExit) })
-  const timers: NodeJS.Timeout[] = []
-  try {
-    child.kill(signal)
-    timers.push(setTimeout(() => { if (!done()) child.kill('SIGKILL') }, graceMs))
-    const gaveUp = new Promise<never>((_resolve, reject) => {
-      timers.push(setTimeout(() => { reject(new Error(`pid ${child.pid ?? '?'} still runs 5 s after SIGKILL`)) }, graceMs + 5000))
-    })
-    if (!done()) await Promise.race([exited, gaveUp])
-  } finally {
-    for (const t of timers) clearTimeout(t)
-    child.off('exit', onExit)
   }
 }
 
