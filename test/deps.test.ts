@@ -30,8 +30,7 @@ const CONFINED: Policy['confined'] = {
   },
   zod: {
     only: [
-      'libs/protocol', 'apps/*/src/config.ts', 'apps/controller/src/zod-compilers.ts',
-      'apps/controller/src/routes/', 'apps/controller/src/app.ts'
+      'libs/protocol', 'apps/*/src/config.ts', 'apps/controller/src/routes/', 'apps/controller/src/app.ts'
     ],
     reason: 'schemas are the wire contract (libs/protocol), config parsed at the edge, or route typing'
   },
