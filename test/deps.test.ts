@@ -1,4 +1,5 @@
-// Import-direction and declared-dependency check (tailscale tstest/deptest), style.md rule 13.
+// Import-direction and declared-dependency check (tailscale tstest/deptest); the rules are
+// described in CONTRIBUTING.md, Layers and import rules.
 // The policy is data below; the parser and checker are in ./lib/imports.ts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,7 +15,7 @@ const FASTIFY_ONLY = ['apps/controller', 'apps/agent/src/status/']
 const FASTIFY_WHY = 'HTTP serving lives in the controller and the agent status server'
 const ADDON_WHY = 'the native addon is loaded in exactly one place'
 
-/** Where third-party packages may be imported (the style.md table). */
+/** Where third-party packages may be imported (the table in CONTRIBUTING.md). */
 const CONFINED: Policy['confined'] = {
   fastify: { only: FASTIFY_ONLY, reason: FASTIFY_WHY },
   '@fastify/*': { only: FASTIFY_ONLY, reason: FASTIFY_WHY },
@@ -40,7 +41,7 @@ const CONFINED: Policy['confined'] = {
 
 const NO_PACKETS = 'it never touches packets or the host network'
 
-/** Per-workspace forbidden imports with reasons (style.md layout, "Never:" lists). */
+/** Per-workspace forbidden imports, each with its reason. */
 const FORBIDDEN: Policy['forbidden'] = {
   'libs/*': {
     fastify: 'libraries run without the HTTP stack and Redis',
