@@ -114,6 +114,17 @@ test('policy: every entry has a reason and names folders under libs/ or apps/', 
   }
 })
 
+test('policy: every path an entry allows names existing sources (a stale entry hides nothing)', () => {
+  const files = realTree().workspaces.flatMap((w) => w.files.map((f) => f.path))
+  const stale = Object.entries(CONFINED).flatMap(([pkg, rule]) =>
+    rule.only.filter((p) => !files.some((f) => matchesPath(p, f))).map((p) => `${pkg}: ${p} matches no source file`))
+  const workspaces = realTree().workspaces.map((w) => w.dir)
+  for (const ws of Object.keys(FORBIDDEN)) {
+    if (!workspaces.some((d) => matchesPath(ws, d))) stale.push(`FORBIDDEN: ${ws} matches no workspace`)
+  }
+  assert.deepEqual(stale, [], `\n${stale.join('\n')}\nremove or fix the entry in test/deps.test.ts\n`)
+})
+
 test('parser: finds every import form and ignores comments and strings', () => {
   const src = [
     "import a from 'pkg-a'",
