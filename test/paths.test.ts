@@ -1,9 +1,10 @@
 // Every repository path named in a comment or a doc exists: `libs/…`, `apps/…`, `test/…`,
 // `docs/…`, `deploy/…`, `scripts/…` (globs must match something; `dist/` and native `build/`
-// outputs are checked by their sources) and bare source names like `peer-set.ts`.
+// outputs are checked by their sources) and bare source names like `peer-set.ts`; and every
+// `exports` target of a workspace package.json has its source.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { exists, findMentions, readTree, type RepoTree } from './lib/repo-paths.js'
 
@@ -23,6 +24,29 @@ test('every path named in a comment or a doc exists', () => {
   assert.ok(checked > 100, `only ${checked} path mentions found: is the scanner broken?`)
   assert.deepEqual(missing, [], `\n${missing.join('\n')}\nfix the path, or the comment that names it\n`)
 })
+
+test('every package.json export of a workspace points at a source that exists', () => {
+  const missing: string[] = []
+  for (const group of ['libs', 'apps']) {
+    for (const name of readdirSync(`${ROOT}/${group}`).sort()) {
+      const dir = `${group}/${name}`
+      if (!existsSync(`${ROOT}/${dir}/package.json`)) continue
+      const pkg = JSON.parse(readFileSync(`${ROOT}/${dir}/package.json`, 'utf8')) as { exports?: unknown }
+      for (const [entry, target] of exportTargets(pkg.exports)) {
+        const source = target.replace(/^\.\/dist\//, './').replace(/\.d\.ts$|\.js$/, '.ts')
+        if (!existsSync(`${ROOT}/${dir}/${source}`)) missing.push(`${dir}/package.json: export '${entry}' → ${target}, but ${dir}/${source.slice(2)} does not exist`)
+      }
+    }
+  }
+  assert.deepEqual(missing, [], `\n${missing.join('\n')}\n`)
+})
+
+/** [subpath, target] of every string target in a package.json `exports` value (conditions flattened). */
+function exportTargets (exports: unknown, entry = '.'): Array<[string, string]> {
+  if (typeof exports === 'string') return [[entry, exports]]
+  if (typeof exports !== 'object' || exports === null) return []
+  return Object.entries(exports).flatMap(([k, v]) => exportTargets(v, k.startsWith('.') ? k : entry))
+}
 
 test('self-check: mentions in comments and docs are found, strings and upstream paths are not', () => {
   const tree: RepoTree = {
