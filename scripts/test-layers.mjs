@@ -51,8 +51,9 @@ function patternRe (pattern) {
 const COMPILED = RULES.map(([layer, pattern]) => [layer, patternRe(pattern)])
 
 /**
- * The source path (`libs/x/test/a.test.ts`) of a compiled test file path relative to the
- * root (`libs/x/dist/test/a.test.js`, `test/dist/e2e/b.test.js`); source paths pass unchanged.
+ * The source path of a compiled test file, both relative to the root: the `.ts` file where
+ * the workspace's `dist/` is dropped (`libs/tun/test/netns.test.ts`, `test/e2e/mesh.test.ts`);
+ * source paths pass unchanged.
  */
 export function sourcePathOf (rel) {
   const p = rel.split('\\').join('/')

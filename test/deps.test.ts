@@ -1,4 +1,5 @@
-// Import-direction and declared-dependency check (tailscale tstest/deptest), style.md rule 13.
+// Import-direction and declared-dependency check (tailscale tstest/deptest); the rules are
+// described in CONTRIBUTING.md, Layers and import rules.
 // The policy is data below; the parser and checker are in ./lib/imports.ts.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,7 +15,7 @@ const FASTIFY_ONLY = ['apps/controller', 'apps/agent/src/status/']
 const FASTIFY_WHY = 'HTTP serving lives in the controller and the agent status server'
 const ADDON_WHY = 'the native addon is loaded in exactly one place'
 
-/** Where third-party packages may be imported (the style.md table). */
+/** Where third-party packages may be imported (the table in CONTRIBUTING.md). */
 const CONFINED: Policy['confined'] = {
   fastify: { only: FASTIFY_ONLY, reason: FASTIFY_WHY },
   '@fastify/*': { only: FASTIFY_ONLY, reason: FASTIFY_WHY },
@@ -30,8 +31,7 @@ const CONFINED: Policy['confined'] = {
   },
   zod: {
     only: [
-      'libs/protocol', 'apps/*/src/config.ts', 'apps/controller/src/zod-compilers.ts',
-      'apps/controller/src/routes/', 'apps/controller/src/app.ts'
+      'libs/protocol', 'apps/*/src/config.ts', 'apps/controller/src/routes/', 'apps/controller/src/app.ts'
     ],
     reason: 'schemas are the wire contract (libs/protocol), config parsed at the edge, or route typing'
   },
@@ -41,7 +41,7 @@ const CONFINED: Policy['confined'] = {
 
 const NO_PACKETS = 'it never touches packets or the host network'
 
-/** Per-workspace forbidden imports with reasons (style.md layout, "Never:" lists). */
+/** Per-workspace forbidden imports, each with its reason. */
 const FORBIDDEN: Policy['forbidden'] = {
   'libs/*': {
     fastify: 'libraries run without the HTTP stack and Redis',
@@ -112,6 +112,17 @@ test('policy: every entry has a reason and names folders under libs/ or apps/', 
     assert.match(ws, /^(libs|apps)\//)
     for (const [pkg, reason] of Object.entries(packages)) assert.ok(reason.trim() !== '', `${ws}: ${pkg}`)
   }
+})
+
+test('policy: every path an entry allows names existing sources (a stale entry hides nothing)', () => {
+  const files = realTree().workspaces.flatMap((w) => w.files.map((f) => f.path))
+  const stale = Object.entries(CONFINED).flatMap(([pkg, rule]) =>
+    rule.only.filter((p) => !files.some((f) => matchesPath(p, f))).map((p) => `${pkg}: ${p} matches no source file`))
+  const workspaces = realTree().workspaces.map((w) => w.dir)
+  for (const ws of Object.keys(FORBIDDEN)) {
+    if (!workspaces.some((d) => matchesPath(ws, d))) stale.push(`FORBIDDEN: ${ws} matches no workspace`)
+  }
+  assert.deepEqual(stale, [], `\n${stale.join('\n')}\nremove or fix the entry in test/deps.test.ts\n`)
 })
 
 test('parser: finds every import form and ignores comments and strings', () => {

@@ -1,4 +1,4 @@
-// docs/*.md ↔ code (style.md rules 7 and 14; fastify test/internals/errors.test.js):
+// docs/*.md ↔ code (see CONTRIBUTING.md, Errors and Add a metric; fastify test/internals/errors.test.js):
 // - errors.md lists exactly the VPCMESH_ERR_* codes the sources define, with the HTTP status and
 //   retryable flag of the controller's ERROR_REGISTRY;
 // - metrics.md lists exactly the metrics the code registers, with type and labels. The

@@ -103,7 +103,7 @@ export interface MetricScan {
 /**
  * Finds calls `x.counter({ name: '…', labelNames: [...] })` (and `gauge`, `histogram`) whose
  * first argument is an object literal with a `name` property: the way components register
- * metrics through the injected Metrics (style.md rule 14). A name or label list that is not
+ * metrics through the injected Metrics (see CONTRIBUTING.md, Add a metric). A name or label list that is not
  * written as literals is reported in `problems`, because the docs cannot be checked against it.
  */
 export function findMetricRegistrations (files: readonly SourceText[]): MetricScan {

@@ -158,7 +158,7 @@ export const RULES = {
   testing: 'fakes (…/testing entry points, src/testing/, test/) are imported only from test code',
   reference: 'every workspace import has a matching tsconfig.json "references" entry, so tsc -b builds in order',
   escape: 'a relative import stays inside its own workspace; other workspaces are imported by package name',
-  confined: 'third-party packages stay in the files named in style.md',
+  confined: 'third-party packages stay in the files named in CONFINED (test/deps.test.ts)',
   forbidden: 'per-workspace forbidden imports'
 } as const
 

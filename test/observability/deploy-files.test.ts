@@ -1,4 +1,4 @@
-// The observability files under deploy/ without a running mesh (design.md §7, style.md rule 14):
+// The observability files under deploy/ without a running mesh (see CONTRIBUTING.md, Add a metric):
 // dashboards and alert rules name only metrics the code registers and docs/metrics.md documents;
 // the Prometheus config and rules pass promtool; dashboards are well-formed for provisioning.
 // The live half (every query returns data from a real mesh) is prometheus.test.ts.

@@ -1,5 +1,5 @@
-// design.md §7: "a test proves each dashboard query returns data from a real Prometheus scraping
-// a real mesh". Builds a 3-VPC mesh in network namespaces (Testbed + LocalMesh, the real
+// Every dashboard query and alert rule returns data from a real Prometheus scraping a real
+// mesh (see CONTRIBUTING.md, Add a metric). Builds a 3-VPC mesh in network namespaces (Testbed + LocalMesh, the real
 // controller and agents), runs Debian's prometheus in the wan namespace with a copy of
 // deploy/prometheus/prometheus.yml whose targets are the mesh's (1 s intervals) and a copy of
 // the rules with short `for:`, then evaluates every dashboard query and every rule expression

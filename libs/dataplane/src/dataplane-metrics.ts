@@ -1,5 +1,5 @@
 /**
- * The data plane's metrics (design.md §7), registered through the injected Metrics. Each
+ * The data plane's metrics (docs/metrics.md), registered through the injected Metrics. Each
  * registration is written out as a literal so test/docs.test.ts can read it; `METRICS` lists
  * the same definitions for docs and for a test that compares the two.
  */

@@ -8,8 +8,10 @@ import type { Counter } from '@vpcmesh/metrics'
 /**
  * Every drop reason. TypeScript decides: no_route, no_session (also the engine's slot
  * without a session), malformed, spoofed_source, handshake_invalid, handshake_replay,
- * unknown_peer, handshake_rate_limited, handshake_bad_mac1, handshake_cookie_required. Engine counters mapped here: no_endpoint, auth_failure, replay,
- * unknown_index, oversize, send_error, recv_error, tun_write_error (see stats-sync.ts).
+ * unknown_peer, handshake_rate_limited, handshake_bad_mac1, handshake_cookie_required.
+ * Engine counters mapped to a reason: no_endpoint, auth_failure, replay, unknown_index,
+ * oversize, send_error, recv_error, tun_write_error (per-slot counters in slots.ts, the
+ * engine-wide ones in timers.ts).
  */
 export const DROP_REASONS = [
   'no_route', 'no_session', 'no_endpoint', 'malformed', 'spoofed_source', 'auth_failure', 'replay', 'unknown_index',

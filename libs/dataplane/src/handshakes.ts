@@ -18,7 +18,7 @@ import { encodeKey } from './keys.js'
 import { COOKIE_SECRET_MS, CookieChecker } from './cookie-checker.js'
 import { consumeCookieReply, cookieReplyReceiver } from './noise/cookie.js'
 import { consumeInitiation, consumeResponse, createInitiation, createResponse, responseReceiver, type LocalStatic } from './noise/handshake.js'
-import { checkMac1, INITIATION, MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, messageType, writeMac } from './noise/messages.js'
+import { checkMac1, INITIATION, isInitiationLength, MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, messageType, withMac2 } from './noise/messages.js'
 import { compareTimestamps, TimestampSource } from './noise/timestamp.js'
 import { GLOBAL_LIMIT, HandshakeLimiter, PER_SOURCE_LIMIT } from './handshake-limiter.js'
 import type { TimestampStore } from './timestamp-store.js'
@@ -92,9 +92,10 @@ export class Handshaker {
       this.#d.logger.warn('cannot initiate handshake', { peer: peer.config.name, reason: r.reason })
       return
     }
-    if (peer.cookie !== undefined && now - peer.cookieAt < COOKIE_SECRET_MS) writeMac(peer.cookie, r.value.message, INITIATION.offsetMac2)
-    peer.pending = { handshake: r.value.handshake, message: r.value.message, sentAt: now }
-    this.#send(r.value.message, peer.endpoint)
+    // Without a cookie the initiation has no mac2: byte for byte what agents of 0.1 send and take.
+    const message = peer.cookie !== undefined && now - peer.cookieAt < COOKIE_SECRET_MS ? withMac2(r.value.message, peer.cookie) : r.value.message
+    peer.pending = { handshake: r.value.handshake, message, sentAt: now }
+    this.#send(message, peer.endpoint)
     this.#d.metrics.handshakes.inc(RESULT.initiated)
   }
 
@@ -109,7 +110,7 @@ export class Handshaker {
 
   /** The cheap gates, in order; true when the initiation may cost DH work. */
   #admit (msg: Uint8Array, local: LocalStatic, from: UdpEndpoint, now: number): boolean {
-    if (msg.length !== INITIATION.size) { this.#reject(Drop.handshake_invalid); return false }
+    if (!isInitiationLength(msg.length)) { this.#reject(Drop.handshake_invalid); return false }
     if (!checkMac1(local.mac1Key, msg, INITIATION.offsetMac1)) { this.#reject(Drop.handshake_bad_mac1); return false }
     if (this.#limiter.meter(now) && !this.#cookies.checkMac2(msg, from)) {
       const reply = this.#cookies.reply(msg, from)

@@ -41,7 +41,7 @@ export function sourcePeer (routes: RouteTable<Peer>, buf: Uint8Array, offset: n
 /** Builds the `onUdpBatch` handler. */
 export function createInbound (d: InboundDeps): (batch: UdpBatch) => void {
   const raw: Array<{ datagram: Uint8Array, from: UdpEndpoint }> = []
-  // Hot loop: kept in one function on purpose (style rule 2 exception).
+  // Hot loop: kept in one function on purpose (see CONTRIBUTING.md, Hot paths).
   return (batch: UdpBatch): void => {
     const now = d.clock.monotonic()
     try {

@@ -40,7 +40,7 @@ export function routePacket (routes: RouteTable<Peer>, buf: Uint8Array, offset: 
 /** Builds the `onTunBatch` handler. */
 export function createOutbound (d: OutboundDeps): (batch: TunBatch) => void {
   const demanded: Peer[] = []
-  // Hot loop: kept in one function on purpose (style rule 2 exception).
+  // Hot loop: kept in one function on purpose (see CONTRIBUTING.md, Hot paths).
   return (batch: TunBatch): void => {
     try {
       const { buffer, offsets, lengths, slots } = batch

@@ -1,7 +1,7 @@
 /**
  * The configured peers and everything keyed by them (route table, key index), changed only
  * by `apply`: a diff between the last and the new parsed configuration that touches only
- * the peers that changed (tailscale Engine.Reconfig; style rule 9).
+ * the peers that changed (tailscale Engine.Reconfig; see CONTRIBUTING.md, Code shape).
  */
 import type { RouteTable } from '@vpcmesh/cidr'
 import { samePrefixes, sameEndpoint, type ParsedConfig, type ParsedPeer } from './config.js'

@@ -1,7 +1,7 @@
 /**
  * Per-peer state: identity, endpoint, sessions, the pending handshake, liveness and traffic
  * counters. Plain state with small queries; the components that change it (sessions.ts,
- * handshakes.ts, liveness.ts, reconfig.ts) keep engine calls out of here.
+ * handshakes.ts, liveness.ts, peer-set.ts) keep engine calls out of here.
  */
 import type { Labels } from '@vpcmesh/metrics'
 import type { UdpEndpoint } from '@vpcmesh/tun'

@@ -72,7 +72,7 @@ test('mesh: garbage, unknown keys, bad mac1 and unknown indices are dropped and 
   const b = mesh.node('b')
   const send = (d: Uint8Array): void => { mesh.network.send(d, STRANGER, b.endpoint) }
   send(Uint8Array.of(7, 0, 0, 0, 1, 2, 3, 4, 5))
-  send(new Uint8Array(132).fill(1, 0, 1))
+  send(new Uint8Array(140).fill(1, 0, 1))
   const bKey = decodeKey(b.keys.publicKey) ?? new Uint8Array(32)
   const stranger = createInitiation(localStatic(rawPrivateKey(generateX25519().privateKey)), bKey, 9, tai64n(Date.now()))
   assert.ok(stranger.ok)

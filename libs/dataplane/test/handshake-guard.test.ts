@@ -7,7 +7,7 @@ import { COOKIE_SECRET_MS, CookieChecker } from '../src/cookie-checker.js'
 import { decodeKey } from '../src/keys.js'
 import {
   checkMac, consumeCookieReply, consumeInitiation, cookieKey, createInitiation, generateX25519, hash, INITIATION, localStatic,
-  mac1Key, MESSAGE_INITIATION, PROLOGUE, rawPrivateKey, SymmetricState, tai64n, writeMac, writeMac1, writeU32, dh, type LocalStatic
+  mac1Key, MESSAGE_INITIATION, PROLOGUE, rawPrivateKey, SymmetricState, tai64n, writeMac, writeMac1, writeU32, dh, withMac2, type LocalStatic
 } from '../src/noise/index.js'
 import { ipv4Packet, MemoryTimestampStore } from '../src/testing/index.js'
 import { metric, statusOf, threeNodes, typeOf } from './mesh-helpers.js'
@@ -37,9 +37,13 @@ test('cookie: a reply opens only with the initiation it answers; the cookie auth
   assert.ok(cookie !== undefined)
   assert.equal(consumeCookieReply(key, strangerInitiation(responder.keyPair.publicKey), reply), undefined, 'AD is the mac1 of the initiation answered')
   assert.equal(consumeCookieReply(cookieKey(newLocal().keyPair.publicKey), init, reply), undefined, 'sealed under the responder key')
-  const retry = strangerInitiation(responder.keyPair.publicKey)
-  assert.equal(checker.checkMac2(retry, from), false, 'mac2 absent (zeros)')
-  writeMac(cookie, retry, INITIATION.offsetMac2)
+  const bare = strangerInitiation(responder.keyPair.publicKey)
+  assert.equal(bare.length, INITIATION.sizeWithoutMac2)
+  assert.equal(checker.checkMac2(bare, from), false, 'mac2 absent')
+  const zeros = new Uint8Array(INITIATION.size)
+  zeros.set(bare)
+  assert.equal(checker.checkMac2(zeros, from), false, 'mac2 of zeros')
+  const retry = withMac2(bare, cookie)
   assert.equal(checker.checkMac2(retry, from), true)
   assert.equal(checker.checkMac2(retry, { ...from, port: 40001 }), false, 'the cookie is bound to address and port')
   assert.equal(checker.checkMac2(retry, { ...from, address: '203.0.113.6' }), false)

@@ -1,4 +1,4 @@
-// Router compliance suite (style rule 12, libp2p interface-compliance-tests): the same checks
+// Router compliance suite (see CONTRIBUTING.md, Tests; libp2p interface-compliance-tests): the same checks
 // run against FakeRunner and against a real network namespace. The suite looks at the host
 // only through `ip`/`nft` commands on the harness's runner, so both answer the same way.
 import { describe, it, beforeEach, afterEach } from 'node:test'

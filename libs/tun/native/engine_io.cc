@@ -1,6 +1,6 @@
 // The per-packet paths: TUN and UDP batches, sealing, opening, sending and writing.
-// These hot loops are the sanctioned exception to the function-size budget: they stay
-// in one piece so the per-packet work is visible at a glance. None of them throws or
+// These hot loops are the sanctioned exception to the size guideline (see CONTRIBUTING.md,
+// Hot paths): they stay in one piece so the per-packet work is visible at a glance. None of them throws or
 // allocates per packet; every dropped packet increments exactly one counter.
 #include <netinet/udp.h>
 #include <unistd.h>

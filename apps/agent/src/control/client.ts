@@ -20,7 +20,7 @@ export interface ControlClientComponents {
   clock: Clock
   logger: Logger
   vault: CredentialVault
-  /** Called with every new map, in order; the owner applies it and calls `ack(version)`. */
+  /** Called with every new map, in order; once the owner has applied a map it passes that map to {@link ControlClient.ack}. */
   onMap: (map: NetMap) => void
   /** Called when the controller says this VPC was deleted. */
   onRemoved?: () => void

@@ -39,6 +39,18 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
 end
 return out`
 
+/**
+ * Swaps a VPC's join token atomically. KEYS: vpc record, vpcjoin:{id}. ARGV: join-key
+ * prefix, new token hash, VPC id, TTL in seconds. Returns 0 when the VPC does not exist.
+ */
+const ISSUE_JOIN_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local old = redis.call('GET', KEYS[2])
+if old then redis.call('DEL', ARGV[1] .. old) end
+redis.call('SET', ARGV[1] .. ARGV[2], ARGV[3], 'EX', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
+return 1`
+
 /** HSETs field/value pairs only into an existing hash. */
 const UPDATE_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], unpack(ARGV)) end
@@ -189,13 +201,16 @@ class RedisStore implements Store {
     })
   }
 
+  /**
+   * Replaces the VPC's join token in one Lua script (read the current hash, delete its key,
+   * store the new one), so any number of concurrent issues, on any replica, leave exactly one
+   * valid token. No version bump: agents' maps do not change.
+   */
   issueJoinToken (id: string, tokenHash: string, ttlS: number): Promise<void> {
     return this.guard(async () => {
-      if (await this.cmd.exists(this.keys.vpc(id)) === 0) throw vpcNotFound(id)
-      const old = await this.cmd.get(this.keys.vpcJoin(id))
-      const m = this.cmd.multi()
-      if (old !== null) m.del(this.keys.join(old))
-      await m.set(this.keys.join(tokenHash), id, 'EX', ttlS).set(this.keys.vpcJoin(id), tokenHash, 'EX', ttlS).exec()
+      const found = await this.cmd.eval(ISSUE_JOIN_LUA, 2, this.keys.vpc(id), this.keys.vpcJoin(id),
+        this.keys.join(''), tokenHash, id, ttlS)
+      if (found === 0) throw vpcNotFound(id)
     })
   }
 

@@ -82,6 +82,9 @@ export class RegistryOps {
   /** Body for deleting a VPC and everything keyed by it. */
   remove (id: string) {
     return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
+      // A join token issued meanwhile (issueJoinToken runs outside the versioned transaction)
+      // changes vpcjoin:{id} and so aborts this EXEC; the retry deletes the new token too.
+      await conn.watch(this.keys.vpcJoin(id))
       const old = await this.load(conn, id)
       const joinHash = await conn.get(this.keys.vpcJoin(id))
       return {

@@ -14,7 +14,7 @@
  * only after about 2^48 replies under one key). Pure functions; nothing throws on bad input.
  */
 import { hash, hmac, openWithNonce, sealWithNonce, TAG_BYTES } from './primitives.js'
-import { INITIATION, MAC_BYTES, MESSAGE_COOKIE_REPLY, messageType, readU32, writeU32 } from './messages.js'
+import { INITIATION, MAC_BYTES, MESSAGE_COOKIE_REPLY, isInitiationLength, messageType, readU32, writeU32 } from './messages.js'
 
 /** Bytes of a cookie. */
 export const COOKIE_BYTES = 16
@@ -59,7 +59,7 @@ export function sourceBytes (address: Uint8Array, port: number): Uint8Array {
  * Undefined when `initiation` is not initiation-sized.
  */
 export function createCookieReply (key: Uint8Array, initiation: Uint8Array, cookie: Uint8Array, nonce: Uint8Array): Uint8Array | undefined {
-  if (initiation.length !== INITIATION.size || nonce.length !== COOKIE_NONCE_BYTES) return undefined
+  if (!isInitiationLength(initiation.length) || nonce.length !== COOKIE_NONCE_BYTES) return undefined
   const msg = new Uint8Array(COOKIE_REPLY.size)
   writeU32(msg, 0, MESSAGE_COOKIE_REPLY)
   writeU32(msg, COOKIE_REPLY.offsetReceiver, readU32(initiation, INITIATION.offsetSender))
@@ -79,7 +79,7 @@ export function cookieReplyReceiver (msg: Uint8Array): number {
  * {@link cookieKey}), or undefined when the reply is malformed or not for `sent`.
  */
 export function consumeCookieReply (key: Uint8Array, sent: Uint8Array, msg: Uint8Array): Uint8Array | undefined {
-  if (cookieReplyReceiver(msg) < 0 || sent.length !== INITIATION.size) return undefined
+  if (cookieReplyReceiver(msg) < 0 || !isInitiationLength(sent.length)) return undefined
   const nonce = msg.subarray(COOKIE_REPLY.offsetNonce, COOKIE_REPLY.offsetCookie)
   const cookie = openWithNonce(key, nonce, mac1Of(sent), msg.subarray(COOKIE_REPLY.offsetCookie))
   return cookie?.length === COOKIE_BYTES ? cookie : undefined

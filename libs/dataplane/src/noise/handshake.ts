@@ -10,13 +10,19 @@
  * bad input. State that must survive between calls (the initiator's) is returned to the
  * caller, who owns it. Policy (who may initiate, replayed timestamps, indices) is the caller's.
  */
-import { INITIATION, MESSAGE_INITIATION, MESSAGE_RESPONSE, RESPONSE, checkMac1, mac1Key, messageType, readU32, writeMac1, writeU32 } from './messages.js'
+import {
+  INITIATION, MESSAGE_INITIATION, MESSAGE_RESPONSE, RESPONSE, checkMac1, isInitiationLength, mac1Key, messageType, readU32, writeMac1, writeU32
+} from './messages.js'
 import { SymmetricState } from './symmetric-state.js'
 import { TIMESTAMP_BYTES } from './timestamp.js'
 import { dh, generateX25519, KEY_BYTES, keyPairFromRaw, type X25519KeyPair } from './x25519.js'
 
-/** Mixed into h before the first message: both ends must agree on it. v2: initiations carry mac2 (148 bytes). */
-export const PROLOGUE = new TextEncoder().encode('vpcmesh tunnel v2')
+/**
+ * Mixed into h before the first message: both ends must agree on it. Still v1: cookies and
+ * mac2 (added 2026-12-01) sit outside the transcript, and an initiation without mac2 is
+ * byte-for-byte a v1 one (messages.ts).
+ */
+export const PROLOGUE = new TextEncoder().encode('vpcmesh tunnel v1')
 
 /** Why a handshake message was refused. */
 export type HandshakeFailure = 'length' | 'type' | 'mac1' | 'dh' | 'decrypt' | 'unknown_peer'
@@ -84,14 +90,15 @@ function abandon<T> (state: SymmetricState, reason: HandshakeFailure): Handshake
 }
 
 /**
- * Writes an initiation to `remoteStatic`. `ephemeral` is fresh unless a test passes one.
+ * Writes an initiation to `remoteStatic`, without mac2 (see messages.ts; `withMac2` adds it
+ * for an initiator that holds a cookie). `ephemeral` is fresh unless a test passes one.
  * Fails with 'dh' only when `remoteStatic` is not a usable X25519 key.
  */
 export function createInitiation (local: LocalStatic, remoteStatic: Uint8Array, senderIndex: number, timestamp: Uint8Array,
   ephemeral: X25519KeyPair = generateX25519()): HandshakeResult<{ message: Uint8Array, handshake: InitiatorHandshake }> {
   const state = new SymmetricState(PROLOGUE)
   state.mixHash(remoteStatic)
-  const msg = new Uint8Array(INITIATION.size)
+  const msg = new Uint8Array(INITIATION.sizeWithoutMac2)
   writeU32(msg, 0, MESSAGE_INITIATION)
   writeU32(msg, INITIATION.offsetSender, senderIndex)
   msg.set(ephemeral.publicKey, INITIATION.offsetEphemeral)
@@ -112,7 +119,7 @@ export function createInitiation (local: LocalStatic, remoteStatic: Uint8Array, 
  */
 export function consumeInitiation (local: LocalStatic, msg: Uint8Array,
   isKnown: (remoteStatic: Uint8Array) => boolean = () => true): HandshakeResult<ReceivedInitiation> {
-  if (msg.length !== INITIATION.size) return fail('length')
+  if (!isInitiationLength(msg.length)) return fail('length')
   if (messageType(msg) !== MESSAGE_INITIATION) return fail('type')
   if (!checkMac1(local.mac1Key, msg, INITIATION.offsetMac1)) return fail('mac1')
   const state = new SymmetricState(PROLOGUE)

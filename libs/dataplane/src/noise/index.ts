@@ -5,7 +5,7 @@ export { PROTOCOL_NAME, SymmetricState, type SplitKeys } from './symmetric-state
 export { TIMESTAMP_BYTES, tai64n, compareTimestamps, nextTimestamp, TimestampSource } from './timestamp.js'
 export {
   MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_COOKIE_REPLY, MAC_BYTES, INITIATION, RESPONSE, mac1Key, writeMac, writeMac1, checkMac, checkMac1,
-  messageType, readU32, writeU32
+  messageType, readU32, writeU32, isInitiationLength, withMac2
 } from './messages.js'
 export {
   COOKIE_BYTES, COOKIE_NONCE_BYTES, COOKIE_REPLY, cookieKey, makeCookie, sourceBytes, createCookieReply, cookieReplyReceiver, consumeCookieReply

@@ -3,13 +3,17 @@
  * and mac1. Data messages (type 4) belong to the packet engine (libs/tun wire format).
  *
  * ```
- * initiation (148 B): type=1 u32 | sender u32 | ephemeral 32 | static 32+16 | timestamp 12+16 | mac1 16 | mac2 16
+ * initiation (132 B): type=1 u32 | sender u32 | ephemeral 32 | static 32+16 | timestamp 12+16 | mac1 16
+ *   with a cookie (148 B): the same, then mac2 16
  * response    (76 B): type=2 u32 | sender u32 | receiver u32 | ephemeral 32 | empty 0+16 | mac1 16
  * cookie reply (52 B): type=3 u32 | receiver u32 | nonce 12 | cookie 16+16      (noise/cookie.ts)
  * ```
  * mac1 = HMAC-SHA256(SHA256("mac1----" || receiver's static public key), bytes before mac1)
  * truncated to 16 bytes: junk is rejected before any DH. mac2 (initiations only) proves the
- * source address under load (noise/cookie.ts); zero when the initiator holds no cookie.
+ * source address under load (noise/cookie.ts). It is sent only by an initiator that holds a
+ * cookie: without one the initiation is the 132 bytes of tunnel protocol v1, byte for byte, so
+ * agents of 0.1 and later keep handshaking with each other across a rolling upgrade. mac2 lies
+ * outside the Noise transcript, so both lengths carry the same handshake.
  */
 import { bytesEqual, hash, hmac, TAG_BYTES } from './primitives.js'
 import { TIMESTAMP_BYTES } from './timestamp.js'
@@ -32,8 +36,16 @@ export const INITIATION = {
   offsetTimestamp: 40 + KEY_BYTES + TAG_BYTES,
   offsetMac1: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES,
   offsetMac2: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + MAC_BYTES,
-  size: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + 2 * MAC_BYTES
+  /** With mac2 (the initiator holds a cookie). */
+  size: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + 2 * MAC_BYTES,
+  /** Without mac2: tunnel protocol v1's initiation, and ours when we hold no cookie. */
+  sizeWithoutMac2: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + MAC_BYTES
 } as const
+
+/** True when `length` is that of an initiation, with or without mac2. */
+export function isInitiationLength (length: number): boolean {
+  return length === INITIATION.size || length === INITIATION.sizeWithoutMac2
+}
 
 /** Byte offsets and sizes of a response. */
 export const RESPONSE = {
@@ -55,6 +67,17 @@ export function mac1Key (staticPublic: Uint8Array): Uint8Array {
 /** Computes a MAC (mac1 or mac2) over `msg[0, macOffset)` and writes it at `macOffset`. */
 export function writeMac (key: Uint8Array, msg: Uint8Array, macOffset: number): void {
   msg.set(hmac(key, msg.subarray(0, macOffset)).subarray(0, MAC_BYTES), macOffset)
+}
+
+/**
+ * The initiation `initiation` (without mac2) extended by the mac2 of `cookie`: a new
+ * {@link INITIATION.size}-byte array; `initiation` is not changed.
+ */
+export function withMac2 (initiation: Uint8Array, cookie: Uint8Array): Uint8Array {
+  const out = new Uint8Array(INITIATION.size)
+  out.set(initiation.subarray(0, INITIATION.offsetMac2))
+  writeMac(cookie, out, INITIATION.offsetMac2)
+  return out
 }
 
 /** Computes mac1 over `msg[0, macOffset)` and writes it at `macOffset`. */
