@@ -9,7 +9,7 @@
 //   --only   exactly these files (paths relative to the repository root), whatever their layer
 import { readdirSync, statSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { randomBytes } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { LAYERS, layerOf, parseLayers } from './test-layers.mjs'
@@ -87,8 +87,14 @@ if (snap.status !== 0) {
   console.error('test: could not take the snapshot for the leftover check')
   process.exit(1)
 }
+// Unit files share nothing (temp dirs, free loopback ports): run them two at a time at least
+// (node's default is one fewer than the cores: one at a time on 2 cores). Other layers keep
+// node's default.
+const unitOnly = ranLayers.length === 1 && ranLayers[0] === 'unit'
+const concurrency = unitOnly ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : []
+if (unitOnly) console.log(`test: ${concurrency[0] ?? ''}`)
 const started = Date.now()
-const main = spawnSync(process.execPath, ['--test', '--test-timeout=300000', ...files], { stdio: 'inherit', cwd: root, env })
+const main = spawnSync(process.execPath, ['--test', '--test-timeout=300000', ...concurrency, ...files], { stdio: 'inherit', cwd: root, env })
 console.log(`test: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${main.status ?? main.signal}); leftover check:`)
 const check = spawnSync(process.execPath, ['--test', LEFTOVERS], { stdio: 'inherit', cwd: root, env })
 rmSync(work, { recursive: true, force: true })
