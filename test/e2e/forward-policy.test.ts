@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { AGENT_STATUS_PORT, LocalMesh, Testbed, UNDERLAY, type TestbedNode } from '@vpcmesh/testbed'
+import { AGENT_STATUS_PORT, LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardown } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -110,10 +110,13 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
 
   after(async () => {
     if (process.exitCode !== undefined && process.exitCode !== 0) for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
-    await mesh?.stop().catch(() => undefined)
-    try { execFileSync('ip', ['netns', 'del', outsideNs], { stdio: 'ignore' }) } catch { /* never created */ }
-    await tb?.destroy()
-    rmSync(work, { recursive: true, force: true })
+    await teardown([
+      ['stopping the mesh', async () => { await mesh?.stop() }],
+      ['destroying the testbed', async () => { await tb?.destroy() }],
+      // the outside namespace (its processes were spawned by tb, so they are stopped by now)
+      [`deleting ${outsideNs}`, async () => { await Testbed.removeLeftovers(prefix) }],
+      ['removing the work dir', () => { rmSync(work, { recursive: true, force: true }) }]
+    ], { timeoutMs: 60_000 })
   })
 
   test('agent B skips and reports the poisoned peer entry once, applies the rest and stays healthy', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, AGENT_UDP_PORT, type TestbedNode } from '@vpcmesh/testbed'
+import { LocalMesh, Testbed, AGENT_UDP_PORT, type TestbedNode, teardown } from '@vpcmesh/testbed'
 import { firstUdpPayload } from './pcap.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -52,9 +52,11 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
 
   after(async () => {
     if (process.exitCode !== undefined && process.exitCode !== 0) for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
-    await mesh?.stop().catch(() => undefined)
-    await tb?.destroy()
-    rmSync(work, { recursive: true, force: true })
+    await teardown([
+      ['stopping the mesh', async () => { await mesh?.stop() }],
+      ['destroying the testbed', async () => { await tb?.destroy() }],
+      ['removing the work dir', () => { rmSync(work, { recursive: true, force: true }) }]
+    ], { timeoutMs: 60_000 })
   })
 
   test('ping between every pair of hosts, both directions', async () => {

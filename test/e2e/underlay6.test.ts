@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed } from '@vpcmesh/testbed'
+import { LocalMesh, Testbed, teardown } from '@vpcmesh/testbed'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 let tb: Testbed
@@ -22,9 +22,11 @@ before(async () => {
 })
 
 after(async () => {
-  await mesh?.stop().catch(() => undefined)
-  await tb?.destroy()
-  rmSync(work, { recursive: true, force: true })
+  await teardown([
+    ['stopping the mesh', async () => { await mesh?.stop() }],
+    ['destroying the testbed', async () => { await tb?.destroy() }],
+    ['removing the work dir', () => { rmSync(work, { recursive: true, force: true }) }]
+  ], { timeoutMs: 60_000 })
 })
 
 test('tunnels over an IPv6 underlay carry IPv4 and IPv6 both ways, as UDP over IPv6', async () => {

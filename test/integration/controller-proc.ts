@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { stopProcess } from '@vpcmesh/testbed'
 import { awaitValue } from '../lib/await.js'
 
 const require = createRequire(import.meta.url)
@@ -21,7 +22,8 @@ export class ControllerProc {
   /** Starts the process and waits until /readyz answers 200. */
   async start (): Promise<void> {
     const child = spawn(process.execPath, [CONTROLLER_BIN], {
-      env: { PATH: process.env.PATH ?? '', ...this.env, VPCMESH_LISTEN: `127.0.0.1:${this.port}` },
+      // VPCMESH_TEST_RUN: the run's marker (scripts/test.mjs), so the leftover check finds the embedded redis-server too
+      env: { PATH: process.env.PATH ?? '', VPCMESH_TEST_RUN: process.env.VPCMESH_TEST_RUN ?? '', ...this.env, VPCMESH_LISTEN: `127.0.0.1:${this.port}` },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     this.child = child
@@ -36,12 +38,6 @@ export class ControllerProc {
 
   /** SIGTERM, wait for exit (SIGKILL after 5 s). */
   async stop (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const c = this.child
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return
-    const exited = new Promise((resolve) => c.once('exit', resolve))
-    c.kill(signal)
-    const t = setTimeout(() => { c.kill('SIGKILL') }, 5000)
-    await exited
-    clearTimeout(t)
+    if (this.child !== undefined) await stopProcess(this.child, signal, 5000)
   }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, startRedisServer, type RedisServer } from '@vpcmesh/controller/testing'
+import { teardown } from '@vpcmesh/testbed'
 import { ControllerProc } from './controller-proc.js'
 
 export const ADMIN_TOKEN = 'integration-admin-token-0123456789'
@@ -63,9 +64,12 @@ export class Harness {
     return { id: r.body.vpc.id, joinToken: r.body.joinToken }
   }
 
+  /** Stops every controller and Redis and removes the work dir, each even when another failed. */
   async stop (): Promise<void> {
-    for (const c of this.controllers) await c.stop()
-    await this.redis.stop()
-    rmSync(this.dir, { recursive: true, force: true })
+    await teardown([
+      ...this.controllers.map((c) => [`stopping the controller on ${c.port}`, async () => { await c.stop() }] as const),
+      ['stopping redis-server', async () => { await this.redis.stop() }],
+      ['removing the work dir', () => { rmSync(this.dir, { recursive: true, force: true }) }]
+    ])
   }
 }

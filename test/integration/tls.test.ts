@@ -10,6 +10,7 @@ import { noopLogger, systemClock } from '@vpcmesh/common'
 import { ControlClient, StateDir } from '@vpcmesh/agent'
 import { freePort, startRedisServer, type RedisServer } from '@vpcmesh/controller/testing'
 import type { NetMap } from '@vpcmesh/protocol'
+import { stopProcess, teardown } from '@vpcmesh/testbed'
 import { CONTROLLER_BIN } from './controller-proc.js'
 import { ADMIN_TOKEN } from './harness.js'
 import { awaitValue } from '../lib/await.js'
@@ -44,16 +45,17 @@ describe('controller over TLS (HTTPS and WSS)', () => {
     const port = await freePort()
     url = `https://127.0.0.1:${port}`
     ctl = spawn(process.execPath, [CONTROLLER_BIN, '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')], {
-      env: { PATH: process.env.PATH ?? '', VPCMESH_ADMIN_TOKEN: ADMIN_TOKEN, REDIS_URL: redis.url, VPCMESH_LISTEN: `127.0.0.1:${port}`, VPCMESH_LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH ?? '', VPCMESH_TEST_RUN: process.env.VPCMESH_TEST_RUN ?? '', VPCMESH_ADMIN_TOKEN: ADMIN_TOKEN, REDIS_URL: redis.url, VPCMESH_LISTEN: `127.0.0.1:${port}`, VPCMESH_LOG_LEVEL: 'warn' },
       stdio: 'ignore'
     })
     await awaitValue('controller answering over HTTPS', async () => (await https(`${url}/readyz`, ca)).status === 200, 15_000, 50)
   })
   after(async () => {
-    ctl.kill('SIGTERM')
-    await new Promise((resolve) => ctl.once('exit', resolve))
-    await redis.stop()
-    rmSync(dir, { recursive: true, force: true })
+    await teardown([
+      ['stopping the controller', async () => { if (ctl !== undefined) await stopProcess(ctl, 'SIGTERM', 5000) }],
+      ['stopping redis-server', async () => { await redis?.stop() }],
+      ['removing the work dir', () => { rmSync(dir, { recursive: true, force: true }) }]
+    ])
   })
 
   test('the API answers over HTTPS and refuses plain HTTP', async () => {

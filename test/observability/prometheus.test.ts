@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse, stringify } from 'yaml'
 import { pollUntil } from '@vpcmesh/common'
-import { AGENT_STATUS_PORT, AGENT_UDP_PORT, CONTROLLER_PORT, LocalMesh, Testbed, UNDERLAY, type TestbedNode } from '@vpcmesh/testbed'
+import { AGENT_STATUS_PORT, AGENT_UDP_PORT, CONTROLLER_PORT, LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardown } from '@vpcmesh/testbed'
 import { dashboardQueries, loadDashboards, loadRules, PROMETHEUS_CONFIG, ruleQueries, RULES_FILE, substituteVariables, type DeployQuery, type RuleFile } from './deploy-files.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -102,10 +102,12 @@ describe('Prometheus scrapes a real 3-VPC mesh: every dashboard query has data, 
       for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
       process.stderr.write(`--- prometheus\n${promLog.slice(-3000)}\n`)
     }
-    if (prom !== undefined) await tb.kill(prom)
-    await mesh?.stop().catch(() => undefined)
-    await tb?.destroy()
-    rmSync(work, { recursive: true, force: true })
+    await teardown([
+      ['stopping prometheus', async () => { if (prom !== undefined) await tb.kill(prom) }],
+      ['stopping the mesh', async () => { await mesh?.stop() }],
+      ['destroying the testbed', async () => { await tb?.destroy() }],
+      ['removing the work dir', () => { rmSync(work, { recursive: true, force: true }) }]
+    ], { timeoutMs: 60_000 })
   })
 
   test('prometheus scrapes the controller and the three agents, each agent with its vpc label', async () => {

@@ -35,8 +35,7 @@ describe('agent hello through buildApp (injected WebSocket)', () => {
     ctl = await mustApp(redis.url, { VPCMESH_HELLO_TIMEOUT_MS: '300' })
   })
   after(async () => {
-    await ctl.close()
-    await redis.stop()
+    try { await ctl?.close() } finally { await redis?.stop() }
   })
 
   test('a low-order key → 4422 VPCMESH_ERR_WS_KEY_INVALID, and the join token stays usable', async () => {

@@ -13,8 +13,7 @@ before(async () => {
   app = ctl.app
 })
 after(async () => {
-  await ctl.close()
-  await redis.stop()
+  try { await ctl?.close() } finally { await redis?.stop() }
 })
 
 async function post (url: string, payload: unknown, headers: Record<string, string> = auth) {

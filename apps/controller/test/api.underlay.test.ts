@@ -14,8 +14,7 @@ before(async () => {
   app = ctl.app
 })
 after(async () => {
-  await ctl.close()
-  await redis.stop()
+  try { await ctl?.close() } finally { await redis?.stop() }
 })
 
 type Answer = { status: number, body: { code?: string, message?: string, vpc?: { id: string, routes: string[] } } }

@@ -6,8 +6,25 @@ let seq = 0
 /** Namespaces created and not yet destroyed; removed by name at exit if a test forgot one. */
 const live = new Set<string>()
 process.on('exit', () => {
-  for (const name of live) execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' })
+  for (const name of live) {
+    try { remove(name) } catch (e) { process.stderr.write(`teardown: deleting ${name} failed: ${e instanceof Error ? e.message : String(e)}\n`) }
+  }
 })
+
+/** SIGKILLs what runs inside `name` (`ip netns pids`), then deletes it; throws only if it remains. */
+function remove (name: string): void {
+  try {
+    for (const pid of execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8', stdio: 'pipe' }).split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+      try { process.kill(Number(pid), 'SIGKILL') } catch { /* already gone */ }
+    }
+  } catch { /* no such namespace: nothing runs inside */ }
+  try {
+    execFileSync('ip', ['netns', 'del', name], { stdio: 'pipe' })
+  } catch (e) {
+    const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: 'pipe' })
+    if (list.split('\n').some((l) => l.split(' ')[0] === name)) throw e
+  }
+}
 
 /** A namespace this test process created; `destroy()` deletes exactly it. */
 export interface TestNetns {
@@ -34,8 +51,9 @@ export function mustCreateNetns (tag: string): TestNetns {
     exec,
     addTun: (tun) => { exec(['ip', 'tuntap', 'add', 'dev', tun, 'mode', 'tun']) },
     destroy: () => {
-      if (!live.delete(name)) return
-      execFileSync('ip', ['netns', 'del', name], { stdio: 'pipe' })
+      if (!live.has(name)) return
+      remove(name)
+      live.delete(name)
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { pollUntil } from '@vpcmesh/common'
+import { teardown } from './teardown.js'
 import type { Testbed } from './testbed.js'
 import { UNDERLAY, type TestbedNode } from './topology.js'
 
@@ -56,8 +57,9 @@ export class LocalMesh {
 
   /** Stops the controller (SIGTERM, or SIGKILL to simulate a crash). */
   async stopController (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (this.controller !== undefined) await this.tb.kill(this.controller, signal)
+    const c = this.controller
     this.controller = undefined
+    if (c !== undefined) await this.tb.kill(c, signal)
   }
 
   /** Runs `vpcmesh ARGS --json` in the wan namespace with the admin token. */
@@ -92,8 +94,8 @@ export class LocalMesh {
   /** Stops the agent of `name` and waits for it to exit. */
   async stopAgent (name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const c = this.agents.get(name)
-    if (c !== undefined) await this.tb.kill(c, signal)
     this.agents.delete(name)
+    if (c !== undefined) await this.tb.kill(c, signal)
   }
 
   /** The running agent process of `name`, if any (e.g. to watch it exit). */
@@ -119,10 +121,15 @@ export class LocalMesh {
     }, { timeoutMs, intervalMs: 250 })
   }
 
-  /** Stops every agent and the controller. */
+  /**
+   * Stops every agent and the controller (SIGTERM, SIGKILL after 5 s, by PID), each even
+   * when stopping another failed. @throws after all of them, if any failed
+   */
   async stop (): Promise<void> {
-    for (const name of [...this.agents.keys()]) await this.stopAgent(name)
-    await this.stopController()
+    await teardown([
+      ...[...this.agents.keys()].map((name) => [`stopping agent ${name}`, async () => { await this.stopAgent(name) }] as const),
+      ['stopping the controller', async () => { await this.stopController() }]
+    ])
   }
 
   private run (label: string, ns: string, args: string[], env: Record<string, string> = {}): ChildProcess {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { createExecRunner, type CommandRunner, type RunOptions, type RunResult } from '@vpcmesh/linuxnet'
+import { stopProcess, teardown, type TeardownStep } from './teardown.js'
 import { planNodes, UNDERLAY, type TestbedNode, type TestbedVpc } from './topology.js'
 
 /** Options of {@link Testbed.create}. */
@@ -35,7 +36,8 @@ export class Testbed {
     try {
       await tb.build()
     } catch (e) {
-      await tb.destroy()
+      // destroy logs its own failures; the build error is the one to report
+      await tb.destroy().catch(() => undefined)
       throw e
     }
     return tb
@@ -48,10 +50,7 @@ export class Testbed {
   static async removeLeftovers (prefix: string, runner: CommandRunner = createExecRunner()): Promise<string[]> {
     const list = await runner.run(['ip', 'netns', 'list'], { allowFail: true })
     const names = list.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(`${prefix}-`))
-    for (const ns of names) {
-      await killInside(runner, ns)
-      await runner.run(['ip', 'netns', 'del', ns], { allowFail: true })
-    }
+    await teardown(names.flatMap((ns) => removeSteps(runner, ns)))
     return names
   }
 
@@ -75,14 +74,12 @@ export class Testbed {
     return child
   }
 
-  /** Stops a spawned process: SIGTERM, then SIGKILL after `graceMs`; resolves when it exited. */
+  /**
+   * Stops a spawned process by PID: `signal`, then SIGKILL after `graceMs`; resolves when it
+   * exited. @throws if it has not exited 5 s after the SIGKILL (never waits forever)
+   */
   async kill (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill(signal)
-    const t = setTimeout(() => { child.kill('SIGKILL') }, graceMs)
-    await exited
-    clearTimeout(t)
+    await stopProcess(child, signal, graceMs)
   }
 
   /** Adds plain kernel routes between the gateways (no tunnel), for baselines. */
@@ -96,20 +93,31 @@ export class Testbed {
   }
 
   /**
-   * Kills every spawned process, then any process still inside our namespaces (e.g. a
-   * grandchild orphaned by a SIGKILLed parent), and deletes every namespace of this testbed.
+   * Kills every spawned process by PID (SIGTERM, SIGKILL after 3 s), then any process still
+   * inside our namespaces (e.g. a grandchild orphaned by a SIGKILLed parent), and deletes
+   * every namespace of this testbed. Each step runs whatever the previous ones did; failures
+   * are logged to stderr. @throws after all steps, if any failed (e.g. a namespace remains)
    */
   async destroy (): Promise<void> {
-    await Promise.all([...this.children].map(async (c) => { await this.kill(c, 'SIGTERM', 3000) }))
-    for (const ns of [this.wanNs, ...this.nodes.flatMap((n) => [n.gwNs, n.hostNs])]) {
-      await killInside(this.runner, ns)
-      await this.runner.run(['ip', 'netns', 'del', ns], { allowFail: true })
-    }
+    const children = [...this.children]
+    await teardown([
+      [`stopping ${children.length} spawned processes`, async () => {
+        const results = await Promise.allSettled(children.map(async (c) => { await stopProcess(c, 'SIGTERM', 3000) }))
+        const failed = results.flatMap((r, i) => r.status === 'rejected' ? [`${children[i]?.spawnargs.slice(3, 5).join(' ') ?? '?'}: ${String(r.reason)}`] : [])
+        if (failed.length > 0) throw new Error(failed.join('; '))
+      }],
+      ...this.namespaces().flatMap((ns) => removeSteps(this.runner, ns))
+    ])
+  }
+
+  /** Names of every namespace of this testbed. */
+  namespaces (): string[] {
+    return [this.wanNs, ...this.nodes.flatMap((n) => [n.gwNs, n.hostNs])]
   }
 
   private async build (): Promise<void> {
     const ip = async (ns: string, ...args: string[]): Promise<void> => { await this.exec(ns, ['ip', ...args]) }
-    for (const ns of [this.wanNs, ...this.nodes.flatMap((n) => [n.gwNs, n.hostNs])]) {
+    for (const ns of this.namespaces()) {
       await this.runner.run(['ip', 'netns', 'add', ns])
       await ip(ns, 'link', 'set', 'lo', 'up')
     }
@@ -137,10 +145,37 @@ export class Testbed {
   }
 }
 
-/** SIGKILLs every process inside namespace `ns` (ours by construction: we created it). */
+/** The steps that empty and delete namespace `ns`: kill what runs inside, then `ip netns del`. */
+function removeSteps (runner: CommandRunner, ns: string): TeardownStep[] {
+  return [
+    [`killing the processes in ${ns}`, async () => { await killInside(runner, ns) }],
+    [`deleting namespace ${ns}`, async () => {
+      const r = await runner.run(['ip', 'netns', 'del', ns], { allowFail: true })
+      if (r.code !== 0 && (await namespaceExists(runner, ns))) throw new Error(`ip netns del ${ns}: ${r.stderr.trim()}`)
+    }]
+  ]
+}
+
+async function namespaceExists (runner: CommandRunner, ns: string): Promise<boolean> {
+  const list = await runner.run(['ip', 'netns', 'list'], { allowFail: true })
+  return list.stdout.split('\n').some((l) => l.split(' ')[0] === ns)
+}
+
+/**
+ * SIGKILLs every process inside namespace `ns` (ours by construction: we created it) and
+ * waits, up to 5 s, until `ip netns pids` lists none. A namespace that does not exist has none.
+ */
 async function killInside (runner: CommandRunner, ns: string): Promise<void> {
-  const pids = await runner.run(['ip', 'netns', 'pids', ns], { allowFail: true })
-  for (const pid of pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
-    try { process.kill(Number(pid), 'SIGKILL') } catch { /* already gone */ }
+  const pidsOf = async (): Promise<number[]> => {
+    const r = await runner.run(['ip', 'netns', 'pids', ns], { allowFail: true })
+    return r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number)
+  }
+  const deadline = Date.now() + 5000
+  for (let pids = await pidsOf(); pids.length > 0; pids = await pidsOf()) {
+    if (Date.now() > deadline) throw new Error(`pids ${pids.join(' ')} still run in ${ns} 5 s after SIGKILL`)
+    for (const pid of pids) {
+      try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }

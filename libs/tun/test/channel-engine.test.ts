@@ -138,3 +138,124 @@ test('fake: after close, state changes throw and I/O is a harmless no-op', () =>
   assert.equal(a.sendRaw(IPV4, { address: '192.0.2.2', port: 1 }), false)
   assert.equal(a.stats.slot(0).txPackets, 0)
 })
+
+// ─── engineSuite's packet cases, in memory ─────────────────────────────────────────────
+// engine-suite.ts drives the native engine between two namespaces. Each of its cases about
+// the engine's own packet handling runs here against ChannelEngine under the same name (the
+// first case, replay, unknown index and keepalive/control are above). The others test the
+// kernel side (TUN device, TCP and offloads, addon lifecycle), which the fake does not have;
+// docs/testing.md lists them.
+
+interface EdgeEvent { kind: number, hex: string, source: string }
+
+/**
+ * A pair in slot 0 (indices 0x1111/0x2222) where B's handlers act like static-edge.ts: every
+ * entry is recorded with its source, Ip is accepted only from 10.202.1.0/24 (anti-spoofing).
+ */
+function edgePair (): { a: ChannelEngine, b: ChannelEngine, network: ReturnType<typeof createChannelEnginePair>['network'], events: EdgeEvent[] } {
+  const { network, a, b } = createChannelEnginePair({ maxSlots: 8 })
+  const k1 = randomBytes(32)
+  const k2 = randomBytes(32)
+  a.sessions.set(0, { sendKey: k1, recvKey: k2, localIndex: 0x1111, remoteIndex: 0x2222 })
+  b.sessions.set(0, { sendKey: k2, recvKey: k1, localIndex: 0x2222, remoteIndex: 0x1111 })
+  a.sessions.setEndpoint(0, { address: '192.0.2.2', port: 51820 })
+  b.sessions.setEndpoint(0, { address: '192.0.2.1', port: 51820 })
+  const events: EdgeEvent[] = []
+  a.start({ onTunBatch: (t) => { t.slots.fill(0, 0, t.count); a.sealAndSend() }, onUdpBatch: () => {}, onError: (e) => { throw e } })
+  b.start({
+    onTunBatch: () => {},
+    onUdpBatch: (u) => {
+      for (let i = 0; i < u.count; i++) {
+        const off = u.offsets[i] ?? 0
+        const src = u.source(i)
+        events.push({ kind: u.kinds[i] ?? -1, hex: Buffer.from(u.buffer.subarray(off, off + (u.lengths[i] ?? 0))).toString('hex'), source: `${src.address}:${src.port}` })
+        if (u.kinds[i] === PacketKind.Ip) {
+          const inPrefix = u.buffer[off + 12] === 10 && u.buffer[off + 13] === 202 && u.buffer[off + 14] === 1
+          u.verdicts[i] = inPrefix ? Verdict.Accept : Verdict.Drop
+        }
+      }
+      b.writeTun()
+    },
+    onError: (e) => { throw e }
+  })
+  return { a, b, network, events }
+}
+
+/** An IPv4 packet (the header of IPV4) from `src` to 10.202.2.1. */
+function ipFrom (src: string): Buffer {
+  const p = Buffer.from(IPV4)
+  Buffer.from(src.split('.').map(Number)).copy(p, 12)
+  Buffer.from([10, 202, 2, 1]).copy(p, 16)
+  return p
+}
+
+/** A data message A seals for B that B never receives (the network drops it; native: an nft drop rule). */
+async function freshMessage (a: ChannelEngine, network: ReturnType<typeof createChannelEnginePair>['network'], payload: Buffer): Promise<Buffer> {
+  let fresh: Buffer | undefined
+  network.dropIf = (d) => { fresh = Buffer.from(d); return true }
+  assert.equal(a.sealAndSendOne(0, payload), true)
+  network.dropIf = undefined
+  assert.ok(fresh !== undefined)
+  return fresh
+}
+
+const FROM_A = { address: '192.0.2.1', port: 51820 }
+
+test('fake (engineSuite): a garbage datagram with a valid receiver index is counted as an authentication failure', async () => {
+  const { b, events } = edgePair()
+  const garbage = Buffer.concat([Buffer.from([4, 0, 0, 0]), Buffer.alloc(4), Buffer.alloc(8), randomBytes(100)])
+  garbage.writeUInt32LE(0x2222, 4)
+  garbage.writeBigUInt64LE(1n << 40n, 8)
+  b.receive(garbage, FROM_A)
+  await settle()
+  assert.equal(b.stats.slot(0).rxDropAuth, 1)
+  assert.deepEqual([events, b.tunWrites], [[], []])
+})
+
+test('fake (engineSuite): a tampered ciphertext is dropped; the untampered original is then accepted', async () => {
+  const { a, b, network, events } = edgePair()
+  const fresh = await freshMessage(a, network, Buffer.from('00c0ffee', 'hex'))
+  const tampered = Buffer.from(fresh)
+  tampered[20] = (tampered[20] ?? 0) ^ 0x01
+  b.receive(tampered, FROM_A)
+  await settle()
+  assert.equal(b.stats.slot(0).rxDropAuth, 1)
+  assert.equal(events.length, 0)
+  b.receive(fresh, FROM_A)
+  await settle()
+  assert.deepEqual(events.map((e) => [e.kind, e.hex]), [[PacketKind.Control, '00c0ffee']])
+})
+
+test('fake (engineSuite): a header moved to a far-future counter fails authentication and does not advance the window', async () => {
+  const { a, b, network } = edgePair()
+  const captured = await freshMessage(a, network, ipFrom('10.202.1.1'))
+  b.receive(captured, FROM_A)
+  await settle()
+  const newest = b.stats.slot(0).recvNewest
+  const forged = Buffer.from(captured)
+  forged.writeBigUInt64LE(1n << 41n, 8)
+  b.receive(forged, FROM_A)
+  await settle()
+  assert.equal(b.stats.slot(0).rxDropAuth, 1)
+  assert.equal(b.stats.slot(0).recvNewest, newest)
+  a.injectTun(ipFrom('10.202.1.1'))
+  await settle()
+  assert.equal(b.tunWrites.length, 2, 'traffic still flows after the forged counter')
+})
+
+test('fake (engineSuite): non-data datagrams are handed to JS raw with their source', async () => {
+  const { b, events } = edgePair()
+  const handshake = Buffer.concat([Buffer.from([1, 0, 0, 0]), randomBytes(144)])
+  b.receive(handshake, FROM_A)
+  await settle()
+  assert.deepEqual(events, [{ kind: PacketKind.Raw, hex: handshake.toString('hex'), source: '192.0.2.1:51820' }])
+})
+
+test('fake (engineSuite): anti-spoofing: an inner source outside the peer prefix is rejected by the verdict', async () => {
+  const { a, b } = edgePair()
+  a.injectTun(ipFrom('10.99.99.99'))
+  a.injectTun(ipFrom('10.202.1.1'))
+  await settle()
+  assert.equal(b.stats.slot(0).rxDropRejected, 1)
+  assert.deepEqual(b.tunWrites.map((p) => Buffer.from(p)), [ipFrom('10.202.1.1')])
+})

@@ -59,10 +59,11 @@ export function engineSuite (opts: { offload: boolean, tag: string }): void {
   })
 
   after(async () => {
+    // each step runs whatever the others did: quit() SIGKILLs an edge that does not exit
+    await Promise.allSettled([edgeA?.quit(), edgeB?.quit()])
     try {
-      await Promise.allSettled([edgeA?.quit(), edgeB?.quit()])
-    } finally {
       topo.destroy()
+    } finally {
       rmSync(pcapDir, { recursive: true, force: true })
     }
   })

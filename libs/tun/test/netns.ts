@@ -76,13 +76,29 @@ export class Topology {
     return child
   }
 
-  /** Kills our children (by PID) and deletes our namespaces (veths go with them). */
+  /**
+   * Kills our children (by PID), then whatever still runs inside our namespaces (`ip netns
+   * pids`), and deletes our namespaces (veths go with them). Every step runs whatever the
+   * others did; failures are logged to stderr. @throws at the end if a namespace remains
+   */
   destroy (): void {
-    for (const c of this.#children) if (c.exitCode === null && c.pid !== undefined) c.kill('SIGKILL')
+    const log = (what: string, e: unknown): void => { process.stderr.write(`teardown: ${what} failed: ${e instanceof Error ? e.message : String(e)}\n`) }
+    for (const c of this.#children) {
+      try { if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) c.kill('SIGKILL') } catch (e) { log(`killing pid ${c.pid ?? '?'}`, e) }
+    }
+    const remaining: string[] = []
     for (const ns of this.namespaces) {
-      try { mustRun(['ip', 'netns', 'del', ns]) } catch { /* already gone */ }
+      try {
+        for (const pid of mustRun(['ip', 'netns', 'pids', ns]).split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+          try { process.kill(Number(pid), 'SIGKILL') } catch { /* already gone */ }
+        }
+      } catch (e) { log(`listing the processes in ${ns}`, e) }
+      try { mustRun(['ip', 'netns', 'del', ns]) } catch (e) {
+        if (mustRun(['ip', 'netns', 'list']).split('\n').some((l) => l.split(' ')[0] === ns)) { log(`deleting ${ns}`, e); remaining.push(ns) }
+      }
     }
     this.namespaces.length = 0
+    if (remaining.length > 0) throw new Error(`namespaces left: ${remaining.join(' ')}`)
   }
 }
 
@@ -162,7 +178,7 @@ export class Capture {
   }
 
   async stop (): Promise<void> {
-    if (this.#child.exitCode !== null) return
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
     const exited = new Promise((resolve) => this.#child.once('exit', resolve))
     this.#child.kill('SIGINT')
     await exited

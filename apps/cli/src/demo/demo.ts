@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { LocalMesh, Testbed, type TestbedNode } from '@vpcmesh/testbed'
+import { LocalMesh, Testbed, teardown, type TestbedNode } from '@vpcmesh/testbed'
 import { renderDemoTable, type PeerSample } from './demo-table.js'
 
 /** Options of {@link runDemo}. */
@@ -54,9 +54,12 @@ export async function runDemo (o: DemoOptions): Promise<boolean> {
     return true
   } finally {
     o.print('cleaning up ...')
-    await mesh.stop().catch(() => undefined)
-    await tb.destroy()
-    rmSync(work, { recursive: true, force: true })
+    // every step runs whatever the others did; a failure is printed on stderr and fails the demo
+    await teardown([
+      ['stopping the agents and the controller', async () => { await mesh.stop() }],
+      ['removing the namespaces', async () => { await tb.destroy() }],
+      ['removing the work dir', () => { rmSync(work, { recursive: true, force: true }) }]
+    ], { timeoutMs: 60_000 })
   }
 }
 
