@@ -7,7 +7,7 @@
 //   --layer  repeatable or a comma list; none: every layer (docs/testing.md, "Layers";
 //            the rules are in scripts/test-layers.mjs)
 //   --only   exactly these files (paths relative to the repository root), whatever their layer
-import { readdirSync, statSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { availableParallelism, tmpdir } from 'node:os'
 import { randomBytes } from 'node:crypto'
@@ -93,9 +93,26 @@ if (snap.status !== 0) {
 const unitOnly = ranLayers.length === 1 && ranLayers[0] === 'unit'
 const concurrency = unitOnly ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : []
 if (unitOnly) console.log(`test: ${concurrency[0] ?? ''}`)
+/** TAP to the terminal and a copy to `file`, whose summary lines {@link summary} reads. */
+const reporters = (file) => ['--test-reporter=tap', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${file}`]
+
+/** The run's top-level `# pass N` / `# fail N` (the last ones in the TAP copy); zeros when absent. */
+function summary (file) {
+  let text = ''
+  try { text = readFileSync(file, 'utf8') } catch { /* the run died before writing */ }
+  const last = (key) => Number([...text.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0)
+  return { pass: last('pass'), fail: last('fail') + last('cancelled') }
+}
+
 const started = Date.now()
-const main = spawnSync(process.execPath, ['--test', '--test-timeout=300000', ...concurrency, ...files], { stdio: 'inherit', cwd: root, env })
+const mainTap = join(work, 'main.tap')
+const checkTap = join(work, 'check.tap')
+const main = spawnSync(process.execPath, ['--test', '--test-timeout=300000', ...concurrency, ...reporters(mainTap), ...files], { stdio: 'inherit', cwd: root, env })
 console.log(`test: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${main.status ?? main.signal}); leftover check:`)
-const check = spawnSync(process.execPath, ['--test', LEFTOVERS], { stdio: 'inherit', cwd: root, env })
+const check = spawnSync(process.execPath, ['--test', ...reporters(checkTap), LEFTOVERS], { stdio: 'inherit', cwd: root, env })
+const a = summary(mainTap)
+const b = summary(checkTap)
+// One closing line for the whole run (the suite and the leftover check), read by CI.
+console.log(`total: ${a.pass + b.pass} passed, ${a.fail + b.fail} failed`)
 rmSync(work, { recursive: true, force: true })
 process.exit(main.status !== 0 ? (main.status ?? 1) : (check.status ?? 1))
