@@ -23,11 +23,26 @@ function rssMiB (pid: number): number {
   return Number(m?.[1] ?? 0) / 1024
 }
 
+/** Frames sent by type, pushes and acks, from the controller's /metrics. */
+async function counters (url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const out: Record<string, number> = {}
+  for (const m of text.matchAll(/^vpcmesh_controller_ws_messages_total\{direction="(in|out)",type="(\w+)"\} (\d+)/gm)) out[`${m[1]}:${m[2]}`] = Number(m[3])
+  out.pushes = Number(/^vpcmesh_controller_push_duration_seconds_count (\d+)/m.exec(text)?.[1] ?? 0)
+  return out
+}
+
+function counted (c: Record<string, number>): string {
+  return ['out:snapshot', 'out:delta', 'in:ack', 'pushes'].map((k) => `${k.replace('out:', '').replace('in:', '')} ${c[k] ?? 0}`).join(', ')
+}
+
 function cidrOf (i: number): string { return `10.${Math.floor(i / 256)}.${i % 256}.0/24` }
 
 async function main (): Promise<void> {
   // All simulated agents connect from 127.0.0.1, 50 at a time: lift the per-address hub limits.
-  const h = await Harness.start(1, { VPCMESH_RATE_LIMIT_PER_MIN: '0', VPCMESH_HEARTBEAT_MS: '10000', VPCMESH_UNAUTH_PER_ADDRESS: '0', VPCMESH_HELLO_RATE_PER_S: '0' })
+  // BENCH_CONTROLLER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the controller's node only.
+  const nodeArgs = (process.env.BENCH_CONTROLLER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')
+  const h = await Harness.start(1, { VPCMESH_RATE_LIMIT_PER_MIN: '0', VPCMESH_HEARTBEAT_MS: '10000', VPCMESH_UNAUTH_PER_ADDRESS: '0', VPCMESH_HELLO_RATE_PER_S: '0' }, nodeArgs)
   const agents: SimAgent[] = []
   try {
     const ctl = h.controllers[0]!
@@ -47,6 +62,8 @@ async function main (): Promise<void> {
     await awaitValue('all agents at the registration version', () => agents.every((a) => a.version >= v0), 120_000, 50)
     const tConn = performance.now()
     console.log(`agents: ${N}; registered ${N} VPCs in ${((tReg - t0) / 1000).toFixed(1)} s; all enrolled and synced in ${((tConn - tReg) / 1000).toFixed(1)} s`)
+    const cConn = await counters(ctl.url)
+    console.log(`  controller sent while syncing: ${counted(cConn)}`)
     const all: number[] = []
     for (let r = 0; r < ROUNDS; r++) {
       const start = performance.now()
@@ -62,6 +79,9 @@ async function main (): Promise<void> {
       }, 60_000, 10)
       console.log(`round ${r + 1}: version ${v}: ack time p50 ${pct(ms, 50).toFixed(1)} ms, p99 ${pct(ms, 99).toFixed(1)} ms, max ${pct(ms, 100).toFixed(1)} ms; confirmed in controller status after ${confirmed.toFixed(0)} ms`)
     }
+    const cEnd = await counters(ctl.url)
+    const per = (k: string): string => (((cEnd[k] ?? 0) - (cConn[k] ?? 0)) / (ROUNDS * N)).toFixed(2)
+    console.log(`  per agent per new VPC: ${per('out:snapshot')} snapshots, ${per('out:delta')} deltas`)
     console.log(`all rounds (${ROUNDS}×${N} acks): p50 ${pct(all, 50).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms, max ${pct(all, 100).toFixed(1)} ms`)
     console.log(`controller RSS: ${rssMiB(ctl.pid as number).toFixed(1)} MiB with ${N} agents connected (idle before: ${rssIdle.toFixed(1)} MiB)`)
   } finally {
