@@ -1,17 +1,21 @@
 import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import type { Store } from '../state/store.js'
+import type { MapCache } from './map-cache.js'
 import { PlanIndex, planUpdate, type Update } from './planner.js'
 
 /** A receiver of map updates: a ready agent session. */
 export interface MapTarget {
   readonly vpcId: string | undefined
   readonly sentVersion: number
-  sendUpdate(u: Update): void
+  /** Sends `u`; `frame`, when given, is its encoding (shared with other targets). */
+  sendUpdate(u: Update, frame?: string): void
 }
 
 /** Dependencies of the {@link Notifier}. */
 export interface NotifierComponents {
   store: Store
+  /** Shared registry reads and per-version map views (the hub's sessions use the same one). */
+  maps: MapCache
   clock: Clock
   logger: Logger
   /** The ready targets on this replica. */
@@ -26,6 +30,13 @@ export interface NotifierOptions {
   pollMs?: number
   /** Changes arriving within this window after a kick are pushed together, ms. @default 20 */
   batchMs?: number
+  /**
+   * After a push that took d ms (reading, planning and sending), the next push starts no
+   * sooner than `busyFactor` × d ms after it ended, so a burst of changes (an enrolment storm)
+   * spends at most 1/(1 + busyFactor) of the event loop on pushes and becomes a few large
+   * deltas per agent instead of one delta per change. @default 3
+   */
+  busyFactor?: number
 }
 
 /**
@@ -38,6 +49,8 @@ export class Notifier {
   private again = false
   private unsubscribe: (() => void) | undefined
   private timer: TimerHandle | undefined
+  /** Monotonic ms before which the next push may not start (see busyFactor). */
+  private notBefore = 0
   private readonly log: Logger
 
   constructor (private readonly c: NotifierComponents, private readonly o: NotifierOptions = {}) {
@@ -58,14 +71,23 @@ export class Notifier {
   kick (): void {
     if (this.running) { this.again = true; return }
     this.running = true
-    this.c.clock.setTimeout(() => { void this.loop() }, this.o.batchMs ?? 20)
+    this.schedule()
+  }
+
+  /** Runs the loop after the batch window, or later while the last push's busy gap lasts. */
+  private schedule (): void {
+    const delay = Math.max(this.o.batchMs ?? 20, this.notBefore - this.c.clock.monotonic())
+    this.c.clock.setTimeout(() => { void this.loop() }, delay)
   }
 
   private async loop (): Promise<void> {
     this.again = false
+    const t0 = this.c.clock.monotonic()
     try { await this.push() } catch (e) { this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) }) }
+    const end = this.c.clock.monotonic()
+    this.notBefore = end + (end - t0) * (this.o.busyFactor ?? 3)
     if (this.again) {
-      this.c.clock.setTimeout(() => { void this.loop() }, this.o.batchMs ?? 20)
+      this.schedule()
       return
     }
     this.running = false
@@ -83,13 +105,17 @@ export class Notifier {
   private async push (): Promise<void> {
     if (this.c.targets().length === 0) return
     const t0 = this.c.clock.monotonic()
-    const snap = await this.c.store.snapshot()
+    const view = await this.c.maps.latest()
+    const snap = view.snap
     const stale = this.c.targets().filter((t) => t.sentVersion < snap.version)
     if (stale.length === 0) return
     const from = Math.min(...stale.map((t) => t.sentVersion))
     const changes = from > 0 ? (await this.c.store.changesSince(from))?.changes : undefined
-    const index = new PlanIndex(snap, changes)
-    for (const t of stale) t.sendUpdate(planUpdate(t.vpcId as string, t.sentVersion, snap, changes, index))
+    const index = new PlanIndex(snap, changes, view)
+    for (const t of stale) {
+      const u = planUpdate(t.vpcId as string, t.sentVersion, snap, changes, index)
+      t.sendUpdate(u, u.type === 'removed' ? undefined : index.frame(t.vpcId as string, u))
+    }
     this.c.onPush?.(snap.version, (this.c.clock.monotonic() - t0) / 1000, stale.length)
   }
 }
