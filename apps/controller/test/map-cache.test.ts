@@ -83,3 +83,19 @@ test('shared frames are the same text as encoding each agent\'s planned update',
   const u = planUpdate(vpc(1).id, 0, one, undefined)
   if (u.type !== 'removed') assert.equal(new PlanIndex(one, undefined).frame(vpc(1).id, u), encodeMessage(u))
 })
+
+test('a new version reuses the nodes of unchanged VPCs and rebuilds changed ones', async () => {
+  let snap: RegistrySnapshot = { version: 3, vpcs: [1, 2, 3].map(vpc) }
+  const cache = new MapCache({ store: { snapshot: async () => snap } })
+  const v3 = await cache.latest()
+  const before = [1, 2, 3].map((n) => v3.node(vpc(n).id))
+  const frame = v3.snapshotFrame(vpc(1).id)
+  const changed = { ...vpc(2), name: 'renamed', version: 4, updatedAt: 4 }
+  snap = { version: 4, vpcs: [vpc(1), changed, vpc(3)] }
+  const v4 = await cache.latest()
+  assert.equal(v4.node(vpc(1).id), before[0])
+  assert.equal(v4.node(vpc(3).id), before[2])
+  assert.notEqual(v4.node(vpc(2).id), before[1])
+  assert.equal(v4.node(vpc(2).id)?.name, 'renamed')
+  assert.equal(v4.snapshotFrame(vpc(1).id), (frame as string).replace('"version":3', '"version":4').replace('"name":"v2"', '"name":"renamed"'))
+})

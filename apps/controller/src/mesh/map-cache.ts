@@ -6,7 +6,8 @@ import { MapView } from './map-view.js'
  * answers with a snapshot read that started after the call (so it includes every change
  * committed before it), but callers arriving while a read is in flight share the one read
  * queued behind it: a burst of hellos costs a few registry reads, not one each. A read at the
- * version already held returns the held view, built once per version.
+ * version already held returns the held view, built once per version; a newer one reuses the
+ * held view's unchanged nodes.
  */
 export class MapCache {
   private current: MapView | undefined
@@ -37,7 +38,7 @@ export class MapCache {
 
   private async read (): Promise<MapView> {
     const snap = await this.c.store.snapshot()
-    if (this.current === undefined || this.current.version !== snap.version) this.current = new MapView(snap)
+    if (this.current === undefined || this.current.version !== snap.version) this.current = new MapView(snap, this.current)
     return this.current
   }
 }

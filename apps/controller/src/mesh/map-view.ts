@@ -14,18 +14,22 @@ export function toMeshNode (r: VpcRecord): MeshNode {
  * One registry version prepared for every agent: VPCs by id, each VPC's wire node built once,
  * and snapshot frames cut from one shared encoding of all nodes. Shared by every hello and
  * push at that version, so N agents asking for the full map cost O(N) node encodings and
- * O(1) string work each, not O(N²) encodings. Immutable once built; the snapshot must not be
- * changed by the caller.
+ * O(1) string work each, not O(N²) encodings. Built from the `previous` view, it keeps the
+ * nodes and encodings of records that did not change (same id, record version and update
+ * time), so a new version costs O(changed) node work. Immutable once built; the snapshot must
+ * not be changed by the caller.
  */
 export class MapView {
   readonly byId: Map<string, VpcRecord>
   private readonly nodes = new Map<string, MeshNode>()
+  private readonly texts = new Map<string, string>()
   private readonly index = new Map<string, number>()
   private encoded: { joined: string, json: string[], starts: number[] } | undefined
 
-  constructor (readonly snap: RegistrySnapshot) {
+  constructor (readonly snap: RegistrySnapshot, previous?: MapView) {
     this.byId = new Map(snap.vpcs.map((v) => [v.id, v]))
     snap.vpcs.forEach((v, i) => { this.index.set(v.id, i) })
+    if (previous !== undefined) this.inherit(previous)
   }
 
   /** The mesh version this view shows. */
@@ -58,9 +62,31 @@ export class MapView {
     return `{"type":"snapshot","version":${this.snap.version},"self":${json[i] as string},"peers":[${peers}]}`
   }
 
+  /** Takes over the nodes and texts of `previous` whose records are unchanged here. */
+  private inherit (previous: MapView): void {
+    for (const [id, rec] of this.byId) {
+      const old = previous.byId.get(id)
+      if (old === undefined || old.version !== rec.version || old.updatedAt !== rec.updatedAt) continue
+      const node = previous.nodes.get(id)
+      if (node !== undefined) this.nodes.set(id, node)
+      const text = previous.texts.get(id)
+      if (text !== undefined) this.texts.set(id, text)
+    }
+  }
+
+  /** The JSON text of VPC `id`'s node, encoded once. */
+  private text (id: string): string {
+    let t = this.texts.get(id)
+    if (t === undefined) {
+      t = encodeNode(this.node(id) as MeshNode)
+      this.texts.set(id, t)
+    }
+    return t
+  }
+
   private encode (): { joined: string, json: string[], starts: number[] } {
     if (this.encoded === undefined) {
-      const json = this.snap.vpcs.map((v) => encodeNode(this.node(v.id) as MeshNode))
+      const json = this.snap.vpcs.map((v) => this.text(v.id))
       const starts: number[] = []
       let at = 0
       for (const j of json) { starts.push(at); at += j.length + 1 }
