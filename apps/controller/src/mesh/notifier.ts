@@ -31,10 +31,12 @@ export interface NotifierOptions {
   /** Changes arriving within this window after a kick are pushed together, ms. @default 20 */
   batchMs?: number
   /**
-   * After a push that took d ms (reading, planning and sending), the next push starts no
-   * sooner than `busyFactor` × d ms after it ended, so a burst of changes (an enrolment storm)
-   * spends at most 1/(1 + busyFactor) of the event loop on pushes and becomes a few large
-   * deltas per agent instead of one delta per change. @default 3
+   * While changes keep arriving (a kick came during a push or its wait), the next push starts
+   * no sooner than `busyFactor` × d ms after the last one ended, d being how long that push
+   * took (reading, planning and sending). A burst of changes (an enrolment storm) so spends at
+   * most 1/(1 + busyFactor) of the event loop on pushes, and leaves room for the acks they
+   * cause, and becomes a few larger deltas per agent instead of one per change. A change after
+   * a quiet period is pushed after `batchMs`. @default 10
    */
   busyFactor?: number
 }
@@ -85,11 +87,12 @@ export class Notifier {
     const t0 = this.c.clock.monotonic()
     try { await this.push() } catch (e) { this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) }) }
     const end = this.c.clock.monotonic()
-    this.notBefore = end + (end - t0) * (this.o.busyFactor ?? 3)
     if (this.again) {
+      this.notBefore = end + (end - t0) * (this.o.busyFactor ?? 10)
       this.schedule()
       return
     }
+    this.notBefore = 0
     this.running = false
   }
 
