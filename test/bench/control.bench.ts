@@ -55,6 +55,7 @@ async function main (): Promise<void> {
     for (let i = 0; i < N; i += 50) {
       await Promise.all(tokens.slice(i, i + 50).map(async (tok) => {
         const a = new SimAgent()
+        a.keepFrames = false
         agents.push(a)
         await a.connect(ctl.wsUrl, tok)
       }))
