@@ -88,6 +88,15 @@ async function main (): Promise<void> {
     console.log(`  per agent per new VPC: ${per('out:snapshot')} snapshots, ${per('out:delta')} deltas`)
     console.log(`all rounds (${ROUNDS}×${N} acks): p50 ${pct(all, 50).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms, max ${pct(all, 100).toFixed(1)} ms`)
     console.log(`controller RSS: ${rssMiB(ctl.pid as number).toFixed(1)} MiB with ${N} agents connected (idle before: ${rssIdle.toFixed(1)} MiB)`)
+    // Reconnect storm: restart the controller; every agent comes back with its credential and version.
+    const vEnd = Math.max(...agents.map((a) => a.version))
+    await ctl.stop()
+    for (const a of agents) a.appliedAt.clear()
+    await ctl.start()
+    const tRe = performance.now()
+    for (let i = 0; i < N; i += 50) await Promise.all(agents.slice(i, i + 50).map(async (a) => { await a.connect(ctl.wsUrl) }))
+    await awaitValue('all agents synced again after the restart', () => agents.every((a) => a.appliedAt.has(vEnd)), 120_000, 50)
+    console.log(`controller restart: all ${N} agents reconnected and synced in ${((performance.now() - tRe) / 1000).toFixed(1)} s (${counted(await counters(ctl.url))}); RSS ${rssMiB(ctl.pid as number).toFixed(1)} MiB`)
   } finally {
     for (const a of agents) a.terminate()
     await h.stop()
