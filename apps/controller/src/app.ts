@@ -59,7 +59,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     store, maps, clock, logger: deps.logger, targets: () => hub?.ready() ?? [],
     onPush: (v, s) => { meshVersion = Math.max(meshVersion, v); cm.pushDuration.observe(s) }
   })
-  hub = new Hub({ store, maps, clock, logger: deps.logger, events: cm, kick: () => { notifier.kick() } }, {
+  hub = new Hub({ store, maps, clock, logger: deps.logger, events: cm, kick: () => { notifier.nudge() } }, {
     replicaId: config.replicaId, heartbeatMs: config.heartbeatMs, helloTimeoutMs: config.helloTimeoutMs,
     unauthPerAddress: config.unauthPerAddress, unauthTotal: config.unauthMax, helloRatePerS: config.helloRatePerS, helloBurst: config.helloBurst
   })

@@ -39,6 +39,8 @@ export interface NotifierOptions {
    * a quiet period is pushed after `batchMs`. @default 10
    */
   busyFactor?: number
+  /** Longest busy gap, ms: bounds the wait of the first change after a burst. @default 1000 */
+  maxBusyGapMs?: number
 }
 
 /**
@@ -49,6 +51,8 @@ export interface NotifierOptions {
 export class Notifier {
   private running = false
   private again = false
+  /** A nudge came during a push: push once more, without the busy gap. */
+  private nudged = false
   private unsubscribe: (() => void) | undefined
   private timer: TimerHandle | undefined
   /** Monotonic ms before which the next push may not start (see busyFactor). */
@@ -69,9 +73,19 @@ export class Notifier {
     this.timer?.cancel()
   }
 
-  /** Requests a push; returns at once. */
+  /** Requests a push because a new version was announced; returns at once. */
   kick (): void {
     if (this.running) { this.again = true; return }
+    this.running = true
+    this.schedule()
+  }
+
+  /**
+   * Requests a push without announcing a change (a session became ready and may have missed
+   * one): it runs after `batchMs`, never waits for the busy gap, and does not extend a burst.
+   */
+  nudge (): void {
+    if (this.running) { this.nudged = true; return }
     this.running = true
     this.schedule()
   }
@@ -84,15 +98,20 @@ export class Notifier {
 
   private async loop (): Promise<void> {
     this.again = false
+    this.nudged = false
     const t0 = this.c.clock.monotonic()
     try { await this.push() } catch (e) { this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) }) }
     const end = this.c.clock.monotonic()
     if (this.again) {
-      this.notBefore = end + (end - t0) * (this.o.busyFactor ?? 10)
+      this.notBefore = end + Math.min((end - t0) * (this.o.busyFactor ?? 10), this.o.maxBusyGapMs ?? 1000)
       this.schedule()
       return
     }
     this.notBefore = 0
+    if (this.nudged) {
+      this.schedule()
+      return
+    }
     this.running = false
   }
 
