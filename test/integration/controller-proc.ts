@@ -13,7 +13,8 @@ export class ControllerProc {
   private child: ChildProcess | undefined
   output = ''
 
-  constructor (readonly port: number, private readonly env: Record<string, string>) {}
+  /** `nodeArgs` go to node before the entry script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  constructor (readonly port: number, private readonly env: Record<string, string>, private readonly nodeArgs: string[] = []) {}
 
   get url (): string { return `http://127.0.0.1:${this.port}` }
   get wsUrl (): string { return `ws://127.0.0.1:${this.port}/v1/agents/connect` }
@@ -21,7 +22,7 @@ export class ControllerProc {
 
   /** Starts the process and waits until /readyz answers 200. */
   async start (): Promise<void> {
-    const child = spawn(process.execPath, [CONTROLLER_BIN], {
+    const child = spawn(process.execPath, [...this.nodeArgs, CONTROLLER_BIN], {
       // VPCMESH_TEST_RUN: the run's marker (scripts/test.mjs), so the leftover check finds the embedded redis-server too
       env: { PATH: process.env.PATH ?? '', VPCMESH_TEST_RUN: process.env.VPCMESH_TEST_RUN ?? '', ...this.env, VPCMESH_LISTEN: `127.0.0.1:${this.port}` },
       stdio: ['ignore', 'pipe', 'pipe']

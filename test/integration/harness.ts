@@ -19,7 +19,8 @@ export class Harness {
   readonly controllers: ControllerProc[] = []
   private dir = ''
 
-  static async start (replicas = 1, env: Record<string, string> = {}): Promise<Harness> {
+  /** Starts redis-server and `replicas` controllers with extra `env`; `nodeArgs` go to each controller's node. */
+  static async start (replicas = 1, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Harness> {
     const h = new Harness()
     h.dir = mkdtempSync(join(tmpdir(), 'vpcmesh-it-'))
     h.redis = await startRedisServer({ dir: join(h.dir, 'redis') })
@@ -27,7 +28,7 @@ export class Harness {
       const c = new ControllerProc(await freePort(), {
         VPCMESH_ADMIN_TOKEN: ADMIN_TOKEN, REDIS_URL: h.redis.url, VPCMESH_REPLICA_ID: `replica-${i + 1}`,
         VPCMESH_HEARTBEAT_MS: '1000', VPCMESH_LOG_LEVEL: 'warn', ...env
-      })
+      }, nodeArgs)
       await c.start()
       h.controllers.push(c)
     }

@@ -24,6 +24,8 @@ export class SimAgent {
   closeCode: number | undefined
   closeReason = ''
   autoAck = true
+  /** Whether `frames` keeps every frame; benchmarks with thousands of agents turn it off. */
+  keepFrames = true
   /** performance.now() at which each version was applied (and acked). */
   readonly appliedAt = new Map<number, number>()
   private ws: WebSocket | undefined
@@ -64,7 +66,7 @@ export class SimAgent {
   terminate (): void { this.ws?.terminate() }
 
   private onFrame (f: Frame): void {
-    this.frames.push(f)
+    if (this.keepFrames) this.frames.push(f)
     if (f.type === 'welcome') {
       this.vpcId = f.vpcId as string
       this.epoch = f.epoch as string

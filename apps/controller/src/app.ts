@@ -13,6 +13,7 @@ import { installErrorHandler } from './error-handler.js'
 import { RateLimiter } from './rate-limit.js'
 import { ControllerMetrics } from './controller-metrics.js'
 import { Hub } from './session/hub.js'
+import { MapCache } from './mesh/map-cache.js'
 import { Notifier } from './mesh/notifier.js'
 import { vpcRoutes } from './routes/vpcs.js'
 import { routeRoutes } from './routes/routes.js'
@@ -53,11 +54,12 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     unauthenticated: () => hub?.unauthenticated ?? 0,
     meshVersion: () => meshVersion
   })
+  const maps = new MapCache({ store })
   const notifier = new Notifier({
-    store, clock, logger: deps.logger, targets: () => hub?.ready() ?? [],
+    store, maps, clock, logger: deps.logger, targets: () => hub?.ready() ?? [],
     onPush: (v, s) => { meshVersion = Math.max(meshVersion, v); cm.pushDuration.observe(s) }
   })
-  hub = new Hub({ store, clock, logger: deps.logger, events: cm, kick: () => { notifier.kick() } }, {
+  hub = new Hub({ store, maps, clock, logger: deps.logger, events: cm, kick: () => { notifier.nudge() } }, {
     replicaId: config.replicaId, heartbeatMs: config.heartbeatMs, helloTimeoutMs: config.helloTimeoutMs,
     unauthPerAddress: config.unauthPerAddress, unauthTotal: config.unauthMax, helloRatePerS: config.helloRatePerS, helloBurst: config.helloBurst
   })

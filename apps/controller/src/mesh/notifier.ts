@@ -1,17 +1,21 @@
 import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import type { Store } from '../state/store.js'
+import type { MapCache } from './map-cache.js'
 import { PlanIndex, planUpdate, type Update } from './planner.js'
 
 /** A receiver of map updates: a ready agent session. */
 export interface MapTarget {
   readonly vpcId: string | undefined
   readonly sentVersion: number
-  sendUpdate(u: Update): void
+  /** Sends `u`; `frame`, when given, is its encoding (shared with other targets). */
+  sendUpdate(u: Update, frame?: string): void
 }
 
 /** Dependencies of the {@link Notifier}. */
 export interface NotifierComponents {
   store: Store
+  /** Shared registry reads and per-version map views (the hub's sessions use the same one). */
+  maps: MapCache
   clock: Clock
   logger: Logger
   /** The ready targets on this replica. */
@@ -26,6 +30,17 @@ export interface NotifierOptions {
   pollMs?: number
   /** Changes arriving within this window after a kick are pushed together, ms. @default 20 */
   batchMs?: number
+  /**
+   * While changes keep arriving (a kick came during a push or its wait), the next push starts
+   * no sooner than `busyFactor` × d ms after the last one ended, d being how long that push
+   * took (reading, planning and sending). A burst of changes (an enrolment storm) so spends at
+   * most 1/(1 + busyFactor) of the event loop on pushes, and leaves room for the acks they
+   * cause, and becomes a few larger deltas per agent instead of one per change. A change after
+   * a quiet period is pushed after `batchMs`. @default 10
+   */
+  busyFactor?: number
+  /** Longest busy gap, ms: bounds the wait of the first change after a burst. @default 1000 */
+  maxBusyGapMs?: number
 }
 
 /**
@@ -36,8 +51,12 @@ export interface NotifierOptions {
 export class Notifier {
   private running = false
   private again = false
+  /** A nudge came during a push: push once more, without the busy gap. */
+  private nudged = false
   private unsubscribe: (() => void) | undefined
   private timer: TimerHandle | undefined
+  /** Monotonic ms before which the next push may not start (see busyFactor). */
+  private notBefore = 0
   private readonly log: Logger
 
   constructor (private readonly c: NotifierComponents, private readonly o: NotifierOptions = {}) {
@@ -54,18 +73,43 @@ export class Notifier {
     this.timer?.cancel()
   }
 
-  /** Requests a push; returns at once. */
+  /** Requests a push because a new version was announced; returns at once. */
   kick (): void {
     if (this.running) { this.again = true; return }
     this.running = true
-    this.c.clock.setTimeout(() => { void this.loop() }, this.o.batchMs ?? 20)
+    this.schedule()
+  }
+
+  /**
+   * Requests a push without announcing a change (a session became ready and may have missed
+   * one): it runs after `batchMs`, never waits for the busy gap, and does not extend a burst.
+   */
+  nudge (): void {
+    if (this.running) { this.nudged = true; return }
+    this.running = true
+    this.schedule()
+  }
+
+  /** Runs the loop after the batch window, or later while the last push's busy gap lasts. */
+  private schedule (): void {
+    const delay = Math.max(this.o.batchMs ?? 20, this.notBefore - this.c.clock.monotonic())
+    this.c.clock.setTimeout(() => { void this.loop() }, delay)
   }
 
   private async loop (): Promise<void> {
     this.again = false
+    this.nudged = false
+    const t0 = this.c.clock.monotonic()
     try { await this.push() } catch (e) { this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) }) }
+    const end = this.c.clock.monotonic()
     if (this.again) {
-      this.c.clock.setTimeout(() => { void this.loop() }, this.o.batchMs ?? 20)
+      this.notBefore = end + Math.min((end - t0) * (this.o.busyFactor ?? 10), this.o.maxBusyGapMs ?? 1000)
+      this.schedule()
+      return
+    }
+    this.notBefore = 0
+    if (this.nudged) {
+      this.schedule()
       return
     }
     this.running = false
@@ -83,13 +127,17 @@ export class Notifier {
   private async push (): Promise<void> {
     if (this.c.targets().length === 0) return
     const t0 = this.c.clock.monotonic()
-    const snap = await this.c.store.snapshot()
+    const view = await this.c.maps.latest()
+    const snap = view.snap
     const stale = this.c.targets().filter((t) => t.sentVersion < snap.version)
     if (stale.length === 0) return
     const from = Math.min(...stale.map((t) => t.sentVersion))
     const changes = from > 0 ? (await this.c.store.changesSince(from))?.changes : undefined
-    const index = new PlanIndex(snap, changes)
-    for (const t of stale) t.sendUpdate(planUpdate(t.vpcId as string, t.sentVersion, snap, changes, index))
+    const index = new PlanIndex(snap, changes, view)
+    for (const t of stale) {
+      const u = planUpdate(t.vpcId as string, t.sentVersion, snap, changes, index)
+      t.sendUpdate(u, u.type === 'removed' ? undefined : index.frame(t.vpcId as string, u))
+    }
     this.c.onPush?.(snap.version, (this.c.clock.monotonic() - t0) / 1000, stale.length)
   }
 }

@@ -1,27 +1,21 @@
-import { isValidPublicKey, type Delta, type MeshNode, type Snapshot } from '@vpcmesh/protocol'
-import type { Change, RegistrySnapshot, VpcRecord } from '../state/store.js'
+import { encodeMessage, type Delta, type MeshNode, type Snapshot } from '@vpcmesh/protocol'
+import type { Change, RegistrySnapshot } from '../state/store.js'
+import { MapView, toMeshNode } from './map-view.js'
+
+export { toMeshNode }
 
 /** What one agent should receive next: a full map, a delta, or notice that its VPC is gone. */
 export type Update = Snapshot | Delta | { type: 'removed' }
 
-/**
- * The wire view of a stored VPC. A stored key that is not a usable X25519 key (written before
- * keys were checked) goes out as null, like a VPC whose agent has not enrolled yet.
- */
-export function toMeshNode (r: VpcRecord): MeshNode {
-  const publicKey = r.publicKey !== null && isValidPublicKey(r.publicKey) ? r.publicKey : null
-  return { id: r.id, name: r.name, cidrs: r.cidrs, routes: r.routes, endpoint: r.endpoint, publicKey, masquerade: r.masquerade }
-}
-
 /** The full map for `selfId` at the snapshot's version, or removed when it is not registered. */
-export function planSnapshot (selfId: string, snap: RegistrySnapshot): Update {
-  const self = snap.vpcs.find((v) => v.id === selfId)
+export function planSnapshot (selfId: string, snap: RegistrySnapshot, view = new MapView(snap)): Update {
+  const self = view.node(selfId)
   if (self === undefined) return { type: 'removed' }
   return {
     type: 'snapshot',
     version: snap.version,
-    self: toMeshNode(self),
-    peers: snap.vpcs.filter((v) => v.id !== selfId).map(toMeshNode)
+    self,
+    peers: snap.vpcs.filter((v) => v.id !== selfId).map((v) => view.node(v.id) as MeshNode)
   }
 }
 
@@ -36,32 +30,50 @@ export function planSnapshot (selfId: string, snap: RegistrySnapshot): Update {
  * `changes` may contain entries outside (from, snap.version]; they are ignored.
  */
 export function planUpdate (selfId: string, from: number, snap: RegistrySnapshot, changes: Change[] | undefined, index = new PlanIndex(snap, changes)): Update {
-  if (changes === undefined || from === 0 || from > snap.version) return planSnapshot(selfId, snap)
-  const byId = index.byId
-  const self = byId.get(selfId)
+  const view = index.view
+  if (changes === undefined || from === 0 || from > snap.version) return planSnapshot(selfId, snap, view)
+  const self = view.node(selfId)
   if (self === undefined) return { type: 'removed' }
   const touched = index.touchedSince(from)
-  if (touched.length > Math.max(4, snap.vpcs.length / 2)) return planSnapshot(selfId, snap)
+  if (touched.length > Math.max(4, snap.vpcs.length / 2)) return planSnapshot(selfId, snap, view)
   const delta: Delta = { type: 'delta', fromVersion: from, version: snap.version, upsert: [], remove: [] }
   for (const id of touched) {
-    const rec = byId.get(id)
-    if (id === selfId) delta.self = toMeshNode(self)
-    else if (rec === undefined) delta.remove.push(id)
-    else delta.upsert.push(toMeshNode(rec))
+    const node = view.node(id)
+    if (id === selfId) delta.self = self
+    else if (node === undefined) delta.remove.push(id)
+    else delta.upsert.push(node)
   }
   return delta
 }
 
 /**
- * Per-push lookups shared by every agent's plan: VPCs by id and, per starting version, the
- * sorted ids changed since then. Lets one push to N agents cost O(N + changes), not O(N²).
+ * Per-push lookups shared by every agent's plan: the version's {@link MapView} (VPCs by id,
+ * wire nodes built once), per starting version the sorted ids changed since then, and the
+ * encoded frames agents share. Lets one push to N agents cost O(N + changes), not O(N²).
+ * `view` must show `snap` (pass a shared one to reuse its nodes and encodings).
  */
 export class PlanIndex {
-  readonly byId: Map<string, VpcRecord>
   private readonly touched = new Map<number, string[]>()
+  /** Encoded deltas that leave self alone, by starting version: the same for every agent. */
+  private readonly deltas = new Map<number, string>()
 
-  constructor (private readonly snap: RegistrySnapshot, private readonly changes: Change[] | undefined) {
-    this.byId = new Map(snap.vpcs.map((v) => [v.id, v]))
+  constructor (private readonly snap: RegistrySnapshot, private readonly changes: Change[] | undefined,
+    readonly view = new MapView(snap)) {}
+
+  /**
+   * The frame to send for `u`, which planUpdate planned for `selfId` with this index: a
+   * snapshot cut from the view's shared encoding, or a delta encoded once per starting
+   * version when it does not touch self. Same text as encodeMessage(u).
+   */
+  frame (selfId: string, u: Snapshot | Delta): string {
+    if (u.type === 'snapshot') return this.view.snapshotFrame(selfId) ?? encodeMessage(u)
+    if (u.self !== undefined) return encodeMessage(u)
+    let f = this.deltas.get(u.fromVersion)
+    if (f === undefined) {
+      f = encodeMessage(u)
+      this.deltas.set(u.fromVersion, f)
+    }
+    return f
   }
 
   /** Sorted ids of VPCs changed in (from, snapshot version]. */

@@ -7,7 +7,8 @@ import {
 } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
 import { causeDetail } from '../errors.js'
-import { planUpdate, type Update } from '../mesh/planner.js'
+import type { MapCache } from '../mesh/map-cache.js'
+import { PlanIndex, planUpdate, type Update } from '../mesh/planner.js'
 import { hashSecret, isSecretShape, newSecret } from '../secrets.js'
 import type { RefusalReason, SessionEvents } from './session-events.js'
 import type { StatusWriter } from './status-writer.js'
@@ -27,6 +28,8 @@ export interface SessionHost {
 /** Dependencies of an {@link AgentSession}. */
 export interface AgentSessionComponents {
   store: Store
+  /** Shared registry reads and per-version map views for the first map. */
+  maps: MapCache
   host: SessionHost
   clock: Clock
   logger: Logger
@@ -93,14 +96,17 @@ export class AgentSession {
   /** True after a successful hello and the first map. */
   get ready (): boolean { return this.state === 'ready' }
 
-  /** Sends an update computed by the notifier; closes the session when its VPC was removed. */
-  sendUpdate (u: Update): void {
+  /**
+   * Sends an update computed by the notifier (`frame`, when given, is its encoding, shared
+   * with other sessions); closes the session when its VPC was removed.
+   */
+  sendUpdate (u: Update, frame?: string): void {
     if (this.state === 'closed') return
     if (u.type === 'removed') {
       this.fail(CloseCode.vpcDeleted, WireErrorCode.wsVpcDeleted, 'VPC deleted')
       return
     }
-    this.send(u)
+    this.sendText(frame ?? encodeMessage(u), u.type)
     this.sentVersion = u.version
     if (this.vpcId !== undefined) this.c.events.updateSent(this.vpcId, u.version)
   }
@@ -182,9 +188,11 @@ export class AgentSession {
     })
     this.appliedVersion = from
     this.sentVersion = from
-    const snap = await this.c.store.snapshot()
+    const view = await this.c.maps.latest()
     const changes = from > 0 ? (await this.c.store.changesSince(from))?.changes : undefined
-    this.sendUpdate(planUpdate(auth.vpcId, from, snap, changes))
+    const index = new PlanIndex(view.snap, changes, view)
+    const u = planUpdate(auth.vpcId, from, view.snap, changes, index)
+    this.sendUpdate(u, u.type === 'removed' ? undefined : index.frame(auth.vpcId, u))
     if (this.isClosed()) return
     this.state = 'ready'
     this.timer = this.c.clock.setInterval(() => { this.heartbeat() }, this.o.heartbeatMs)
@@ -254,9 +262,14 @@ export class AgentSession {
   }
 
   private send (m: ControllerMessage): void {
+    this.sendText(encodeMessage(m), m.type)
+  }
+
+  /** Sends an encoded frame of message `type`. */
+  private sendText (frame: string, type: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return
-    this.socket.send(encodeMessage(m))
-    this.c.events.sent(m.type)
+    this.socket.send(frame)
+    this.c.events.sent(type)
   }
 
   private closed (): void {

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws'
 import { type Clock, type Logger } from '@vpcmesh/common'
 import { CloseCode, WireErrorCode, encodeMessage } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
+import type { MapCache } from '../mesh/map-cache.js'
 import { ApiError } from '../errors.js'
 import { ConnectionGate, type GateRefusal } from './connection-gate.js'
 import { HelloRate } from './hello-rate.js'
@@ -13,6 +14,8 @@ import { StatusWriter } from './status-writer.js'
 /** Dependencies of the {@link Hub}. */
 export interface HubComponents {
   store: Store
+  /** Shared registry reads and per-version map views (the notifier uses the same one). */
+  maps: MapCache
   clock: Clock
   logger: Logger
   events: SessionEvents
@@ -97,7 +100,7 @@ export class Hub implements SessionHost {
       return undefined
     }
     const s = new AgentSession(
-      { store: this.c.store, host: this, clock: this.c.clock, logger: this.log, events: this.c.events, status: this.status },
+      { store: this.c.store, maps: this.c.maps, host: this, clock: this.c.clock, logger: this.log, events: this.c.events, status: this.status },
       { replicaId: this.o.replicaId, heartbeatMs: this.o.heartbeatMs, helloTimeoutMs: this.o.helloTimeoutMs ?? 10_000 },
       socket, remoteAddress)
     if (s.isClosed()) {
