@@ -12,7 +12,7 @@
  */
 import { deleteNftTable } from './nftables.js'
 import { removePolicyRules } from './policy-rule.js'
-import { deleteRoute, readLegacyRoutes, readTable } from './routes.js'
+import { deleteRoute, readMainTable, readTable } from './routes.js'
 import type { CommandRunner } from './runner.js'
 
 /** Which TUN's state to remove. */
@@ -31,11 +31,21 @@ export interface CleanupTarget {
  * @returns the number of routes deleted
  */
 export async function cleanupHost (runner: CommandRunner, t: CleanupTarget): Promise<number> {
-  const table = await readTable(runner, t.table)
-  await removePolicyRules(runner, t.table)
-  for (const r of table) await deleteRoute(runner, r, t.table)
-  const legacy = await readLegacyRoutes(runner, t.proto, t.tunName)
+  const removed = await removeTable(runner, t.table)
+  const legacy = (await readMainTable(runner, t.proto, t.tunName)).ours
   for (const r of legacy) await deleteRoute(runner, r, 'main')
   await deleteNftTable(runner)
-  return table.length + legacy.length
+  return removed + legacy.length
+}
+
+/**
+ * Removes routing table `table`: first the rules that look it up (so nothing consults it any
+ * more), then every entry. Safe when neither exists.
+ * @returns the number of entries deleted
+ */
+export async function removeTable (runner: CommandRunner, table: number): Promise<number> {
+  const entries = await readTable(runner, table)
+  await removePolicyRules(runner, table)
+  for (const r of entries) await deleteRoute(runner, r, table)
+  return entries.length
 }

@@ -3,17 +3,17 @@
  * through a CommandRunner (tailscale osrouter router_linux.go, without iptables).
  */
 import { type Logger, noopLogger } from '@vpcmesh/common'
-import { cleanupHost } from './cleanup.js'
+import { cleanupHost, removeTable } from './cleanup.js'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
 import { readHostAddresses } from './host-addresses.js'
 import { ensureLink } from './link.js'
 import { NFT_COUNTERS, readNftTable, renderNftables, syncNftables } from './nftables.js'
-import { DEFAULT_FWMARK, DEFAULT_RULE_PRIORITY, type PolicyRule, removePolicyRules, syncPolicyRule } from './policy-rule.js'
+import { DEFAULT_FWMARK, DEFAULT_RULE_PRIORITY, type PolicyRule, syncPolicyRule } from './policy-rule.js'
 import type { Router, RouterState, SetResult } from './router.js'
 import { type NormalizedRouterConfig, type RouterConfig, normalizeRouterConfig } from './router-config.js'
 import { type SkippedRoute, planTable } from './route-plan.js'
 import {
-  VPCMESH_ROUTE_PROTOCOL, applyRouteDiff, deleteRoute, diffRoutes, readLegacyRoutes, readMainRoutes, readTable, routeTableFor
+  type OwnedRoute, VPCMESH_ROUTE_PROTOCOL, applyRouteDiff, deleteRoute, diffRoutes, readMainTable, readTable, routeTableFor
 } from './routes.js'
 import type { CommandRunner } from './runner.js'
 import { syncSysctls } from './sysctl.js'
@@ -60,8 +60,8 @@ class LinuxRouter implements Router {
   #queue: Promise<unknown> = Promise.resolve()
   #warnings: string[] = []
   #skipped: SkippedRoute[] = []
-  /** Table and TUN of the last successful set(), to move away from when either changes. */
-  #last: { table: number, tunName: string } | undefined
+  /** Table of the last successful set(), to move away from when it changes (a new TUN name). */
+  #lastTable: number | undefined
 
   constructor (components: LinuxRouterComponents, options: LinuxRouterOptions) {
     this.#runner = components.runner
@@ -84,14 +84,14 @@ class LinuxRouter implements Router {
       const routes = await cleanupHost(this.#runner, { tunName, table: this.#tableFor(tunName), proto: this.#proto })
       this.#warnings = []
       this.#skipped = []
-      this.#last = undefined
+      this.#lastTable = undefined
       this.#log.info('removed our routes, policy rule and nftables table', { tun: tunName, routes })
     })
   }
 
   async current (): Promise<RouterState> {
     return await this.#serial(async () => {
-      const table = this.#last?.table
+      const table = this.#lastTable
       const entries = table === undefined ? [] : await readTable(this.#runner, table)
       const routes = entries.filter((r) => r.type === undefined).map((r) => ({ prefix: r.prefix, dev: r.dev }))
       const throws = entries.filter((r) => r.type === 'throw').map((r) => r.prefix)
@@ -132,19 +132,16 @@ class LinuxRouter implements Router {
     }
     const table = this.#tableFor(cfg.tunName)
     changed = await syncPolicyRule(this.#runner, this.#rule(table)) || changed
-    changed = await this.#syncTable(cfg, table) || changed
-    changed = await this.#dropOld(cfg.tunName, table) || changed
-    this.#last = { table, tunName: cfg.tunName }
+    const main = await readMainTable(this.#runner, this.#proto, cfg.tunName)
+    changed = await this.#syncTable(cfg, table, main.others) || changed
+    changed = await this.#dropOld(table, main.ours) || changed
+    this.#lastTable = table
     return changed ? 'changed' : 'unchanged'
   }
 
-  /** Plans our table from the host's addresses and main routes, and applies the difference. */
-  async #syncTable (cfg: NormalizedRouterConfig, table: number): Promise<boolean> {
-    const host = {
-      addresses: await readHostAddresses(this.#runner, cfg.tunName),
-      mainRoutes: await readMainRoutes(this.#runner, this.#proto, cfg.tunName)
-    }
-    const plan = planTable(cfg, host)
+  /** Plans our table from the host's addresses and the others' main routes, and applies the difference. */
+  async #syncTable (cfg: NormalizedRouterConfig, table: number, mainRoutes: readonly OwnedRoute[]): Promise<boolean> {
+    const plan = planTable(cfg, { addresses: await readHostAddresses(this.#runner, cfg.tunName), mainRoutes })
     this.#setSkipped(plan.skipped)
     const diff = diffRoutes(await readTable(this.#runner, table), plan.routes, cfg.tunName, plan.throws)
     if (!await applyRouteDiff(this.#runner, diff, cfg.tunName, { table, proto: this.#proto })) return false
@@ -156,19 +153,12 @@ class LinuxRouter implements Router {
    * Removes what an earlier set() left elsewhere: the previous table and its rule when the
    * table changed, and routes of ours in the main table (where versions before 0.2 put them).
    */
-  async #dropOld (tunName: string, table: number): Promise<boolean> {
-    let changed = false
-    const last = this.#last
-    if (last !== undefined && last.table !== table) {
-      await removePolicyRules(this.#runner, last.table)
-      for (const r of await readTable(this.#runner, last.table)) await deleteRoute(this.#runner, r, last.table)
-      changed = true
-    }
-    for (const r of await readLegacyRoutes(this.#runner, this.#proto, tunName)) {
-      await deleteRoute(this.#runner, r, 'main')
-      changed = true
-    }
-    return changed
+  async #dropOld (table: number, legacy: readonly OwnedRoute[]): Promise<boolean> {
+    const last = this.#lastTable
+    const moved = last !== undefined && last !== table
+    if (moved) await removeTable(this.#runner, last)
+    for (const r of legacy) await deleteRoute(this.#runner, r, 'main')
+    return moved || legacy.length > 0
   }
 
   /** Logs skipped routes that were not skipped (for the same reason) on the previous set(). */

@@ -142,18 +142,19 @@ export async function readTable (runner: CommandRunner, table: number): Promise<
   return await readRoutes(runner, ['table', String(table)], false)
 }
 
-/**
- * Reads the main table's routes that are not ours (ours: our protocol on `tun`), every type
- * (a blackhole has dev ''), for planning around the operator's routes.
- */
-export async function readMainRoutes (runner: CommandRunner, proto: number, tun: string): Promise<OwnedRoute[]> {
-  const all = await readRoutes(runner, ['table', 'main'], true)
-  return all.filter((r) => !(r.dev === tun && r.proto === proto))
+/** The main table, split into routes of ours that versions before 0.2 left there and the rest. */
+export interface MainTable {
+  /** Routes with our protocol on our TUN (removed: our routes live in our own table now). */
+  ours: OwnedRoute[]
+  /** Everyone else's routes, every type (a blackhole has dev ''): the operator's and the kernel's. */
+  others: OwnedRoute[]
 }
 
-/** Reads routes of ours an earlier version left in the main table on `tun` (our protocol). */
-export async function readLegacyRoutes (runner: CommandRunner, proto: number, tun: string): Promise<OwnedRoute[]> {
-  return (await readRoutes(runner, ['table', 'main', 'proto', String(proto)], false)).filter((r) => r.dev === tun)
+/** Reads the main table once (both families) and splits it; see {@link MainTable}. */
+export async function readMainTable (runner: CommandRunner, proto: number, tun: string): Promise<MainTable> {
+  const all = await readRoutes(runner, ['table', 'main'], true)
+  const isOurs = (r: OwnedRoute): boolean => r.dev === tun && r.proto === proto
+  return { ours: all.filter(isOurs), others: all.filter((r) => !isOurs(r)) }
 }
 
 /** `ip -json route show SELECTORS` for both families. */
