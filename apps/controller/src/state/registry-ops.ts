@@ -9,10 +9,10 @@ import type { TxOutcome } from './redis-tx.js'
 import {
   type OwnedEndpoint, type OwnedPrefix, assertClearOfEndpoints, assertEndpointUsable, assertNoOverlap, canonicalEndpoint, prefixTexts
 } from './rules.js'
+import { claimKey, moveKey } from './key-index.js'
 
 /** Registered endpoints, and whether they had to be read from the VPC records (index missing). */
 interface EndpointIndex { list: OwnedEndpoint[], rebuilt: boolean }
-import { claimKey, moveKey } from './key-index.js'
 
 /**
  * Transaction bodies for registry mutations. Each reads what it needs on the WATCHed
@@ -28,14 +28,13 @@ export class RegistryOps {
       const names = await conn.hgetall(this.keys.names)
       if (names[input.name] !== undefined) throw nameTaken(input.name, names[input.name] as string)
       const owned = await this.owned(conn)
-      const nameOf = nameResolver({ ...names, [input.name]: '' })
-      assertNoOverlap(input.cidrs, owned, nameOf)
       const id = `vpc_${randomBytes(6).toString('hex')}`
+      const nameOf = nameResolver({ ...names, [input.name]: id })
+      assertNoOverlap(input.cidrs, owned, nameOf)
       const eps = await this.endpoints(conn)
       const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(input.endpoint) }
-      const nameOfNew = (x: string): string => x === id ? input.name : nameOf(x)
-      assertClearOfEndpoints(input.cidrs, [...eps.list, mine], nameOfNew)
-      assertEndpointUsable(mine, eps.list, owned, nameOfNew)
+      assertClearOfEndpoints(input.cidrs, [...eps.list, mine], nameOf)
+      assertEndpointUsable(mine, eps.list, owned, nameOf)
       const t = this.now()
       const rec: VpcRecord = {
         id, name: input.name, cidrs: prefixTexts(input.cidrs), routes: [], endpoint: input.endpoint,
@@ -66,7 +65,8 @@ export class RegistryOps {
       const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(rec.endpoint) }
       const others = eps.list.filter((e) => e.ownerId !== id)
       if (patch.cidrs !== undefined) assertClearOfEndpoints(patch.cidrs, [...others, mine], nameOf)
-      if (rec.endpoint !== old.endpoint) assertEndpointUsable(mine, others, [...owned, ...this.ownPrefixes(rec, patch.cidrs)], nameOf)
+      const mineAfter = (patch.cidrs ?? []).map((prefix) => ({ prefix, ownerId: id }))
+      if (rec.endpoint !== old.endpoint) assertEndpointUsable(mine, others, [...owned, ...mineAfter], nameOf)
       return this.plan(rec, (m) => {
         if (rec.name !== old.name) m.hdel(this.keys.names, old.name).hset(this.keys.names, rec.name, id)
         if (rec.endpoint !== old.endpoint) m.hdel(this.keys.endpoints, canonicalEndpoint(old.endpoint).endpoint)
@@ -194,12 +194,6 @@ export class RegistryOps {
   private indexEndpoints (m: ChainableCommander, eps: EndpointIndex, mine: OwnedEndpoint): void {
     if (eps.rebuilt) for (const e of eps.list) if (e.ownerId !== mine.ownerId) m.hset(this.keys.endpoints, e.endpoint, e.ownerId)
     m.hset(this.keys.endpoints, mine.endpoint, mine.ownerId)
-  }
-
-  /** The prefixes `rec` will own after a change to `cidrs` (its routes included). */
-  private ownPrefixes (rec: VpcRecord, cidrs: Prefix[] | undefined): OwnedPrefix[] {
-    const texts = cidrs === undefined ? [] : cidrs.map(String)
-    return texts.map((t) => ({ prefix: parsePrefix(t), ownerId: rec.id }))
   }
 
   /** The standard plan: stamp the record, store it, add extra writes and one upsert change. */
