@@ -142,7 +142,12 @@ export function parseAgentConfig (argv: string[], env: Record<string, string | u
 export function plaintextControllers (urls: readonly string[]): string[] {
   return urls.filter((u) => {
     if (!u.startsWith('http://')) return false
-    const host = new URL(u).hostname.replace(/^\[(.*)\]$/, '$1')
+    const host = controllerHost(u)
     return !(host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host))
   })
+}
+
+/** The host of a controller URL, IPv6 without brackets; throws for a URL `new URL` refuses. */
+export function controllerHost (url: string): string {
+  return new URL(url).hostname.replace(/^\[(.*)\]$/, '$1')
 }

@@ -1,4 +1,4 @@
-import { MeshError, hasCode } from '@vpcmesh/common'
+import { MeshError, errorMessage, hasCode } from '@vpcmesh/common'
 import { WireErrorCode } from '@vpcmesh/protocol'
 
 /**
@@ -52,7 +52,7 @@ export function storeUnavailable (cause: unknown): ApiError {
 export function causeDetail (e: unknown): string | undefined {
   const cause = e instanceof Error ? e.cause : undefined
   if (cause === undefined) return undefined
-  return cause instanceof Error ? cause.message : String(cause)
+  return errorMessage(cause)
 }
 
 /** True when `e` carries a code from the registry. */

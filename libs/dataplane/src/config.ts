@@ -4,6 +4,7 @@
  * out and reported with its reason, so one poisoned entry never blocks the rest of the map;
  * only a problem with the configuration as a whole (our private key, its shape) rejects it.
  */
+import { errorMessage } from '@vpcmesh/common'
 import { detectFamily, findOverlaps, formatAddress, parseAddress, parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import type { UdpEndpoint } from '@vpcmesh/tun'
 import { DataplaneError, type DataplaneErrorCode } from './errors.js'
@@ -138,7 +139,7 @@ function parsePeer (p: PeerConfig, family: 4 | 6, ownPublicKey: string, skips: S
       const prefix = parsePrefix(String(text))
       prefixes.set(prefix.toString(), prefix)
     } catch (e) {
-      skips.add(p, 'VPCMESH_ERR_DATAPLANE_INVALID_PREFIX', e instanceof Error ? e.message : String(e))
+      skips.add(p, 'VPCMESH_ERR_DATAPLANE_INVALID_PREFIX', errorMessage(e))
     }
   }
   if (publicKey === undefined || typeof endpoint === 'string' || skips.has(p)) return undefined

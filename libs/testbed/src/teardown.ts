@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
+import { errorMessage } from '@vpcmesh/common'
 
 /** One cleanup step: what it does (for the log) and the work. */
 export type TeardownStep = readonly [what: string, fn: () => unknown]
@@ -30,7 +31,7 @@ export async function teardown (steps: readonly TeardownStep[], opts: TeardownOp
         new Promise((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`did not finish within ${timeoutMs} ms`)) }, timeoutMs) })
       ])
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e)
+      const msg = errorMessage(e)
       log(`teardown: ${what} failed: ${msg}`)
       failures.push(new Error(`${what}: ${msg}`))
     } finally {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { type Clock, type Logger, type TimerHandle } from '@vpcmesh/common'
+import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import type { Metrics } from '@vpcmesh/metrics'
 import { parseEndpoint, type Endpoint, type NetMap } from '@vpcmesh/protocol'
 import { openPacketEngine, type PacketEngine } from '@vpcmesh/tun'
@@ -63,7 +63,7 @@ export class AgentEngine {
     const { config } = this.c
     const engine = openPacketEngine({ tunName: config.tun, mtu: config.mtu, bindHost: config.bindAddress, bindPort: config.listenPort, offload: config.offload, fwmark: config.fwmark })
     this.engine = engine
-    this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics, onEngineError: (e) => { this.engineFailed(e) }, timestamps: this.c.state.handshakeTimestamps((e) => { this.log.warn('cannot save handshake timestamps', { error: e instanceof Error ? e.message : String(e) }) }) }, { keepaliveMs: config.keepaliveMs })
+    this.dataplane = createDataplane({ engine, clock: this.c.clock, logger: this.log, metrics: this.c.metrics, onEngineError: (e) => { this.engineFailed(e) }, timestamps: this.c.state.handshakeTimestamps((e) => { this.log.warn('cannot save handshake timestamps', { error: errorMessage(e) }) }) }, { keepaliveMs: config.keepaliveMs })
     this.dataplane.start()
     this.router = createLinuxRouter({ runner: createExecRunner(), logger: this.log }, { routeTable: config.routeTable, fwmark: config.fwmark })
     const m = new AgentMetrics(this.c.metrics, () => this.client?.state === 'connected', () => this.host?.skipped ?? [])

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { parseEndpoint } from '@vpcmesh/protocol'
+import { controllerHost } from '../config.js'
 
 /** An underlay address the data plane can send to: an IP literal and a port. */
 export interface ResolvedEndpoint { address: string, port: number }
@@ -40,7 +41,7 @@ export async function resolveControllerAddresses (urls: readonly string[], looku
   const out = new Set<string>()
   for (const u of urls) {
     let host: string
-    try { host = new URL(u).hostname.replace(/^\[(.*)\]$/, '$1') } catch { continue }
+    try { host = controllerHost(u) } catch { continue }
     if (isIP(host) !== 0) { out.add(host); continue }
     try { for (const a of await lookupFn(host)) out.add(a) } catch { /* unresolvable now: nothing to protect */ }
   }
