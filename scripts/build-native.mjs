@@ -10,9 +10,15 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const prefix = dirname(dirname(process.execPath))
 if (!existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
-  console.error(`build-native: no Node headers in ${join(prefix, 'include', 'node')}; install Node with its headers (Debian: nodejs, or libnode-dev)`)
+  console.error(
+    `build-native: no Node headers in ${join(prefix, 'include', 'node')}; install Node with its headers (Debian: nodejs, or libnode-dev)`,
+  )
   process.exit(2)
 }
 const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')
-const r = spawnSync(process.execPath, [gyp, 'rebuild', '--directory', join(root, 'libs', 'tun', 'native'), `--nodedir=${prefix}`], { stdio: 'inherit' })
+const r = spawnSync(
+  process.execPath,
+  [gyp, 'rebuild', '--directory', join(root, 'libs', 'tun', 'native'), `--nodedir=${prefix}`],
+  { stdio: 'inherit' },
+)
 process.exit(r.status ?? 1)

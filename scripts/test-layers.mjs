@@ -30,11 +30,11 @@ export const RULES = [
   ['service', 'apps/controller/test/api.test.ts'],
   ['service', 'apps/controller/test/api.*.test.ts'],
   ['service', 'apps/controller/test/store-errors.test.ts'],
-  ['service', '**/*.service.test.ts']
+  ['service', '**/*.service.test.ts'],
 ]
 
 /** A RegExp for a rule pattern. */
-function patternRe (pattern) {
+function patternRe(pattern) {
   let re = ''
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]
@@ -55,7 +55,7 @@ const COMPILED = RULES.map(([layer, pattern]) => [layer, patternRe(pattern)])
  * the workspace's `dist/` is dropped (`libs/tun/test/netns.test.ts`, `test/e2e/mesh.test.ts`);
  * source paths pass unchanged.
  */
-export function sourcePathOf (rel) {
+export function sourcePathOf(rel) {
   const p = rel.split('\\').join('/')
   const ts = p.replace(/\.js$/, '.ts')
   const m = /^(libs|apps)\/([^/]+)\/dist\/(.*)$/.exec(ts)
@@ -65,7 +65,7 @@ export function sourcePathOf (rel) {
 }
 
 /** The layer of a test file (compiled or source path, relative to the repository root). */
-export function layerOf (rel) {
+export function layerOf(rel) {
   const src = sourcePathOf(rel)
   for (const [layer, re] of COMPILED) if (re.test(src)) return layer
   return 'unit'
@@ -75,10 +75,13 @@ export function layerOf (rel) {
  * Parses `--layer` values (repeatable, comma lists). Throws on an unknown layer.
  * @returns the selected layers in LAYERS order; all of them when none was given
  */
-export function parseLayers (values) {
+export function parseLayers(values) {
   const picked = new Set()
   for (const v of values) {
-    for (const l of v.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    for (const l of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')) {
       if (!LAYERS.includes(l)) throw new Error(`unknown layer "${l}" (layers: ${LAYERS.join(', ')})`)
       picked.add(l)
     }

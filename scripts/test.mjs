@@ -18,7 +18,7 @@ const root = new URL('..', import.meta.url).pathname
 const LEFTOVERS = join(root, 'test', 'dist', 'teardown', 'leftovers.js')
 
 /** Lists *.test.js files below dir, sorted, skipping node_modules. */
-function findTests (dir) {
+function findTests(dir) {
   if (!existsSync(dir)) return []
   const out = []
   for (const name of readdirSync(dir).sort()) {
@@ -34,10 +34,21 @@ const args = process.argv.slice(2)
 const layerArgs = []
 let only
 for (let i = 0; i < args.length; i++) {
-  if (args[i] === '--only') { only = args.slice(i + 1); break }
-  if (args[i] === '--layer') { layerArgs.push(args[++i] ?? ''); continue }
-  if (args[i].startsWith('--layer=')) { layerArgs.push(args[i].slice('--layer='.length)); continue }
-  console.error(`test: unknown argument "${args[i]}"; usage: node scripts/test.mjs [--layer ${LAYERS.join('|')}]... [--only file...]`)
+  if (args[i] === '--only') {
+    only = args.slice(i + 1)
+    break
+  }
+  if (args[i] === '--layer') {
+    layerArgs.push(args[++i] ?? '')
+    continue
+  }
+  if (args[i].startsWith('--layer=')) {
+    layerArgs.push(args[i].slice('--layer='.length))
+    continue
+  }
+  console.error(
+    `test: unknown argument "${args[i]}"; usage: node scripts/test.mjs [--layer ${LAYERS.join('|')}]... [--only file...]`,
+  )
   process.exit(2)
 }
 let layers
@@ -67,7 +78,9 @@ if (only !== undefined) {
 }
 const count = (l) => files.filter((f) => layerOf(relative(root, f)) === l).length
 const ranLayers = only === undefined ? layers : LAYERS.filter((l) => count(l) > 0)
-console.log(`test: ${only === undefined ? 'layers' : '--only, layers'} ${ranLayers.map((l) => `${l} (${count(l)} files)`).join(', ')}; then the leftover check`)
+console.log(
+  `test: ${only === undefined ? 'layers' : '--only, layers'} ${ranLayers.map((l) => `${l} (${count(l)} files)`).join(', ')}; then the leftover check`,
+)
 if (files.length === 0) {
   console.error('test: no test file selected')
   process.exit(1)
@@ -81,7 +94,12 @@ if (!existsSync(LEFTOVERS)) {
 // tell this run's namespaces and processes from what was there before.
 const work = mkdtempSync(join(tmpdir(), 'vpcmesh-testrun-'))
 const baseline = join(work, 'baseline.json')
-const env = { ...process.env, VPCMESH_TEST_RUN: randomBytes(8).toString('hex'), VPCMESH_TEST_BASELINE: baseline, VPCMESH_TEST_LAYERS: ranLayers.join(',') }
+const env = {
+  ...process.env,
+  VPCMESH_TEST_RUN: randomBytes(8).toString('hex'),
+  VPCMESH_TEST_BASELINE: baseline,
+  VPCMESH_TEST_LAYERS: ranLayers.join(','),
+}
 const snap = spawnSync(process.execPath, [LEFTOVERS, '--snapshot', baseline], { stdio: 'inherit', cwd: root, env })
 if (snap.status !== 0) {
   console.error('test: could not take the snapshot for the leftover check')
@@ -94,12 +112,21 @@ const unitOnly = ranLayers.length === 1 && ranLayers[0] === 'unit'
 const concurrency = unitOnly ? [`--test-concurrency=${Math.max(2, availableParallelism())}`] : []
 if (unitOnly) console.log(`test: ${concurrency[0] ?? ''}`)
 /** TAP to the terminal and a copy to `file`, whose summary lines {@link summary} reads. */
-const reporters = (file) => ['--test-reporter=tap', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${file}`]
+const reporters = (file) => [
+  '--test-reporter=tap',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=tap',
+  `--test-reporter-destination=${file}`,
+]
 
 /** The run's top-level `# pass N` / `# fail N` (the last ones in the TAP copy); zeros when absent. */
-function summary (file) {
+function summary(file) {
   let text = ''
-  try { text = readFileSync(file, 'utf8') } catch { /* the run died before writing */ }
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    /* the run died before writing */
+  }
   const last = (key) => Number([...text.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0)
   return { pass: last('pass'), fail: last('fail') + last('cancelled') }
 }
@@ -107,9 +134,19 @@ function summary (file) {
 const started = Date.now()
 const mainTap = join(work, 'main.tap')
 const checkTap = join(work, 'check.tap')
-const main = spawnSync(process.execPath, ['--test', '--test-timeout=300000', ...concurrency, ...reporters(mainTap), ...files], { stdio: 'inherit', cwd: root, env })
-console.log(`test: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${main.status ?? main.signal}); leftover check:`)
-const check = spawnSync(process.execPath, ['--test', ...reporters(checkTap), LEFTOVERS], { stdio: 'inherit', cwd: root, env })
+const main = spawnSync(
+  process.execPath,
+  ['--test', '--test-timeout=300000', ...concurrency, ...reporters(mainTap), ...files],
+  { stdio: 'inherit', cwd: root, env },
+)
+console.log(
+  `test: ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${main.status ?? main.signal}); leftover check:`,
+)
+const check = spawnSync(process.execPath, ['--test', ...reporters(checkTap), LEFTOVERS], {
+  stdio: 'inherit',
+  cwd: root,
+  env,
+})
 const a = summary(mainTap)
 const b = summary(checkTap)
 // One closing line for the whole run (the suite and the leftover check), read by CI.

@@ -15,10 +15,10 @@ interface LayersModule {
   sourcePathOf: (rel: string) => string
   parseLayers: (values: string[]) => string[]
 }
-const layers = await import(pathToFileURL(join(ROOT, 'scripts', 'test-layers.mjs')).href) as LayersModule
+const layers = (await import(pathToFileURL(join(ROOT, 'scripts', 'test-layers.mjs')).href)) as LayersModule
 
 /** Source test files (`*.test.ts`) below the test directories, relative to the root. */
-function sourceTests (): string[] {
+function sourceTests(): string[] {
   const out: string[] = []
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
@@ -29,7 +29,8 @@ function sourceTests (): string[] {
     }
   }
   for (const group of ['libs', 'apps']) {
-    for (const ws of readdirSync(join(ROOT, group))) if (existsSync(join(ROOT, group, ws, 'test'))) walk(join(ROOT, group, ws, 'test'))
+    for (const ws of readdirSync(join(ROOT, group)))
+      if (existsSync(join(ROOT, group, ws, 'test'))) walk(join(ROOT, group, ws, 'test'))
   }
   walk(join(ROOT, 'test'))
   return out
@@ -43,11 +44,11 @@ const NEEDS_MORE: Array<[RegExp, string]> = [
   [/'netns',\s*'(?:add|exec)'|ip netns (?:add|exec)/, 'runs ip netns'],
   [/startRedisServer\(|mustRedis\(|spawn\w*\(\s*'redis-server'/, 'starts a redis-server'],
   [/Harness\.start\(|new ControllerProc\(/, 'starts controller processes'],
-  [/'demo',\s*'--once'/, 'runs `vpcmesh demo` (root, namespaces)']
+  [/'demo',\s*'--once'/, 'runs `vpcmesh demo` (root, namespaces)'],
 ]
 
 /** The file and the test helpers it imports (relative imports that stay outside src/), transitively. */
-function withHelpers (rel: string): string[] {
+function withHelpers(rel: string): string[] {
   const seen = new Set<string>()
   const visit = (file: string): void => {
     if (seen.has(file) || !existsSync(join(ROOT, file))) return
@@ -89,7 +90,9 @@ test('every layer has test files, and no unit test needs root, namespaces or a d
   for (const f of by.get('unit') ?? []) {
     for (const h of withHelpers(f)) {
       const text = readFileSync(join(ROOT, h), 'utf8')
-      for (const [re, what] of NEEDS_MORE) if (re.test(text)) problems.push(`${f}${h === f ? '' : ` (via ${h})`} ${what}: give it a layer in scripts/test-layers.mjs`)
+      for (const [re, what] of NEEDS_MORE)
+        if (re.test(text))
+          problems.push(`${f}${h === f ? '' : ` (via ${h})`} ${what}: give it a layer in scripts/test-layers.mjs`)
     }
   }
   assert.deepEqual(problems, [])

@@ -16,14 +16,26 @@ const ROUNDS = Number(process.argv[2] ?? 3)
 const SECONDS = Math.min(30, Number(process.argv[3] ?? 5))
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN }
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)] ?? NaN
+}
 
-async function iperf (tb: Testbed, a: TestbedNode, b: TestbedNode): Promise<{ gbps: number, retransmits: number }> {
+async function iperf(tb: Testbed, a: TestbedNode, b: TestbedNode): Promise<{ gbps: number; retransmits: number }> {
   const srv = tb.spawn(b.hostNs, ['iperf3', '-s', '-1', '-p', '5201'])
   try {
-    await pollUntil('iperf3 server listening', async () => (await tb.exec(b.hostNs, ['ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201'), { intervalMs: 50 })
-    const out = await tb.exec(a.hostNs, ['iperf3', '-c', b.hostIp, '-p', '5201', '-t', String(SECONDS), '-J'], { allowFail: true })
-    const j = JSON.parse(out.stdout) as { error?: string, end: { sum_received?: { bits_per_second: number }, sum_sent?: { retransmits?: number } } }
+    await pollUntil(
+      'iperf3 server listening',
+      async () => (await tb.exec(b.hostNs, ['ss', '-Hltn', 'sport = :5201'])).stdout.includes('5201'),
+      { intervalMs: 50 },
+    )
+    const out = await tb.exec(a.hostNs, ['iperf3', '-c', b.hostIp, '-p', '5201', '-t', String(SECONDS), '-J'], {
+      allowFail: true,
+    })
+    const j = JSON.parse(out.stdout) as {
+      error?: string
+      end: { sum_received?: { bits_per_second: number }; sum_sent?: { retransmits?: number } }
+    }
     if (j.end.sum_received === undefined) throw new Error(`iperf3 failed: ${j.error ?? out.stderr}`)
     return { gbps: j.end.sum_received.bits_per_second / 1e9, retransmits: j.end.sum_sent?.retransmits ?? 0 }
   } finally {
@@ -31,29 +43,46 @@ async function iperf (tb: Testbed, a: TestbedNode, b: TestbedNode): Promise<{ gb
   }
 }
 
-async function rttMs (tb: Testbed, a: TestbedNode, b: TestbedNode): Promise<number> {
+async function rttMs(tb: Testbed, a: TestbedNode, b: TestbedNode): Promise<number> {
   const r = await tb.exec(a.hostNs, ['ping', '-c', '40', '-i', '0.05', '-q', b.hostIp])
   const m = /= [\d.]+\/([\d.]+)\//.exec(r.stdout)
   return Number(m?.[1] ?? NaN)
 }
 
-async function measure (label: string, tb: Testbed, a: TestbedNode, b: TestbedNode): Promise<{ gbps: number, rtt: number }> {
+async function measure(
+  label: string,
+  tb: Testbed,
+  a: TestbedNode,
+  b: TestbedNode,
+): Promise<{ gbps: number; rtt: number }> {
   const g: number[] = []
   const t: number[] = []
   for (let i = 0; i < ROUNDS; i++) {
     const r = await iperf(tb, a, b)
     g.push(r.gbps)
     t.push(await rttMs(tb, a, b))
-    console.log(`${label} round ${i + 1}: ${r.gbps.toFixed(2)} Gbit/s (${r.retransmits} retransmits), RTT ${t.at(-1)?.toFixed(3)} ms`)
+    console.log(
+      `${label} round ${i + 1}: ${r.gbps.toFixed(2)} Gbit/s (${r.retransmits} retransmits), RTT ${t.at(-1)?.toFixed(3)} ms`,
+    )
   }
   return { gbps: median(g), rtt: median(t) }
 }
 
-async function main (): Promise<void> {
+async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces)')
   const work = mkdtempSync(join(tmpdir(), 'vpcmesh-bench-'))
-  const tb = await Testbed.create({ prefix: `vmb${process.pid}`, vpcs: [{ name: 'a', cidr: '10.1.0.0/24' }, { name: 'b', cidr: '10.2.0.0/24' }] })
-  const mesh = new LocalMesh(tb, { launcher: join(root, 'bin', 'vpcmesh'), workDir: work, adminToken: 'bench-admin-token-0123456789abcdef' })
+  const tb = await Testbed.create({
+    prefix: `vmb${process.pid}`,
+    vpcs: [
+      { name: 'a', cidr: '10.1.0.0/24' },
+      { name: 'b', cidr: '10.2.0.0/24' },
+    ],
+  })
+  const mesh = new LocalMesh(tb, {
+    launcher: join(root, 'bin', 'vpcmesh'),
+    workDir: work,
+    adminToken: 'bench-admin-token-0123456789abcdef',
+  })
   try {
     const [a, b] = [tb.node('a'), tb.node('b')]
     await tb.kernelRouting(true)
@@ -66,7 +95,9 @@ async function main (): Promise<void> {
     console.log(`\nsingle TCP stream, ${SECONDS} s, median of ${ROUNDS}:`)
     console.log(`  kernel routing: ${kernel.gbps.toFixed(2)} Gbit/s, RTT ${kernel.rtt.toFixed(3)} ms`)
     console.log(`  vpcmesh tunnel: ${tunnel.gbps.toFixed(2)} Gbit/s, RTT ${tunnel.rtt.toFixed(3)} ms`)
-    console.log(`  ratio tunnel/kernel: ${(tunnel.gbps / kernel.gbps).toFixed(3)}; added RTT ${(tunnel.rtt - kernel.rtt).toFixed(3)} ms`)
+    console.log(
+      `  ratio tunnel/kernel: ${(tunnel.gbps / kernel.gbps).toFixed(3)}; added RTT ${(tunnel.rtt - kernel.rtt).toFixed(3)} ms`,
+    )
   } finally {
     await mesh.stop().catch(() => undefined)
     await tb.destroy()
@@ -74,4 +105,7 @@ async function main (): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => { console.error(e); process.exitCode = 1 })
+main().catch((e: unknown) => {
+  console.error(e)
+  process.exitCode = 1
+})

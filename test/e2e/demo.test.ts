@@ -8,10 +8,14 @@ import { fileURLToPath } from 'node:url'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
 /** Command lines of every process, for leak checks. */
-function processes (): string[] {
+function processes(): string[] {
   const out: string[] = []
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try { out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')) } catch { /* exited */ }
+    try {
+      out.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '))
+    } catch {
+      /* exited */
+    }
   }
   return out
 }
@@ -21,20 +25,30 @@ function processes (): string[] {
  * command line) but runs in its data dir, inside the demo's `vpcmesh-demo-*` work dir. Other
  * redis-servers on the machine (other test runs) are not counted.
  */
-function demoRedis (): string[] {
+function demoRedis(): string[] {
   const out: string[] = []
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server') && readlinkSync(`/proc/${pid}/cwd`).includes('vpcmesh-demo-')) out.push(pid)
-    } catch { /* exited */ }
+      if (
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server') &&
+        readlinkSync(`/proc/${pid}/cwd`).includes('vpcmesh-demo-')
+      )
+        out.push(pid)
+    } catch {
+      /* exited */
+    }
   }
   return out
 }
 
 test('vpcmesh demo --once: cross-VPC traffic succeeds, exit 0, and nothing is left behind', () => {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'vpcmesh'), 'demo', '--once'], { encoding: 'utf8', timeout: 180_000 })
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'vpcmesh'), 'demo', '--once'], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  })
   assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`)
-  for (const pair of ['a → b', 'a → c', 'b → a', 'b → c', 'c → a', 'c → b']) assert.match(r.stdout, new RegExp(`ping ${pair} \\(\\S+\\): ok`))
+  for (const pair of ['a → b', 'a → c', 'b → a', 'b → c', 'c → a', 'c → b'])
+    assert.match(r.stdout, new RegExp(`ping ${pair} \\(\\S+\\): ok`))
   assert.match(r.stdout, /curl a → http:\/\/10\.3\.0\.2\/: hello from vpc c/)
   assert.match(r.stdout, /cleaning up/)
   const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout

@@ -3,7 +3,7 @@
  * `tcpdump -w` on an Ethernet link (veth, bridge). Offsets: pcap global header 24 bytes,
  * record header 16, Ethernet 14 (RFC 894), IPv4 header IHL*4 (RFC 791), UDP header 8 (RFC 768).
  */
-export function firstUdpPayload (pcap: Buffer): Buffer {
+export function firstUdpPayload(pcap: Buffer): Buffer {
   const frame = 24 + 16
   const ip = frame + 14
   if (pcap.length < ip + 28) throw new Error(`pcap too short (${pcap.length} bytes)`)

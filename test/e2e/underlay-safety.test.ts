@@ -18,7 +18,8 @@ import { LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardown } from '@vpcme
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
 
-if (process.getuid?.() !== 0) throw new Error('the end-to-end tests need root (network namespaces, TUN, nftables); run as root')
+if (process.getuid?.() !== 0)
+  throw new Error('the end-to-end tests need root (network namespaces, TUN, nftables); run as root')
 
 /** Port of the test's redis-server inside the wan namespace (its own loopback). */
 const REDIS_PORT = 6390
@@ -48,54 +49,142 @@ describe('end to end: a map covering the underlay never cuts agents off', () => 
   const ping = async (from: TestbedNode, to: string): Promise<boolean> =>
     (await tb.exec(from.hostNs, ['ping', '-c', '1', '-W', '1', to], { allowFail: true })).code === 0
   const allPairsPing = async (): Promise<boolean> => {
-    for (const x of nodes) for (const y of nodes) if (x !== y && !await ping(x, y.hostIp)) return false
+    for (const x of nodes) for (const y of nodes) if (x !== y && !(await ping(x, y.hostIp))) return false
     return true
   }
-  const status = async (n: TestbedNode): Promise<{ controller: { state: string }, host: { table: number, skippedRoutes: Array<{ prefix: string, reason: string }> }, peers: Array<{ up: boolean }> }> =>
-    JSON.parse(await mesh.agentGet(n, '/status'))
+  const status = async (
+    n: TestbedNode,
+  ): Promise<{
+    controller: { state: string }
+    host: { table: number; skippedRoutes: Array<{ prefix: string; reason: string }> }
+    peers: Array<{ up: boolean }>
+  }> => JSON.parse(await mesh.agentGet(n, '/status'))
   const redisCli = async (args: string[]): Promise<string> =>
     (await tb.exec(tb.wanNs, ['redis-cli', '-p', String(REDIS_PORT), '--no-raw', ...args])).stdout.trim()
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'vpcmesh-e2e-safety-'))
-    tb = await Testbed.create({ prefix: `vms${process.pid}`, vpcs: [{ name: 'a', cidr: '10.1.0.0/24' }, { name: 'b', cidr: '10.2.0.0/24' }, { name: 'c', cidr: '10.3.0.0/24' }] })
+    tb = await Testbed.create({
+      prefix: `vms${process.pid}`,
+      vpcs: [
+        { name: 'a', cidr: '10.1.0.0/24' },
+        { name: 'b', cidr: '10.2.0.0/24' },
+        { name: 'c', cidr: '10.3.0.0/24' },
+      ],
+    })
     nodes = ['a', 'b', 'c'].map((n) => tb.node(n))
-    redis = tb.spawn(tb.wanNs, ['redis-server', '--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
-    await pollUntil('redis-server answering', async () => (await tb.exec(tb.wanNs, ['redis-cli', '-p', String(REDIS_PORT), 'ping'], { allowFail: true })).stdout.includes('PONG'), { timeoutMs: 10_000, intervalMs: 50 })
-    mesh = new LocalMesh(tb, { launcher: join(root, 'bin', 'vpcmesh'), workDir: work, adminToken: 'e2e-admin-token-0123456789abcdef', redisUrl: `redis://127.0.0.1:${REDIS_PORT}` })
+    redis = tb.spawn(tb.wanNs, [
+      'redis-server',
+      '--port',
+      String(REDIS_PORT),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ])
+    await pollUntil(
+      'redis-server answering',
+      async () =>
+        (await tb.exec(tb.wanNs, ['redis-cli', '-p', String(REDIS_PORT), 'ping'], { allowFail: true })).stdout.includes(
+          'PONG',
+        ),
+      { timeoutMs: 10_000, intervalMs: 50 },
+    )
+    mesh = new LocalMesh(tb, {
+      launcher: join(root, 'bin', 'vpcmesh'),
+      workDir: work,
+      adminToken: 'e2e-admin-token-0123456789abcdef',
+      redisUrl: `redis://127.0.0.1:${REDIS_PORT}`,
+    })
     await mesh.startController()
     for (const n of nodes) mesh.startAgent(n, (await mesh.addVpc(n)).joinToken)
     await mesh.awaitConverged(45_000)
   })
 
   after(async () => {
-    if (process.exitCode !== undefined && process.exitCode !== 0) for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
-    await teardown([
-      ['stopping the mesh', async () => { await mesh?.stop() }],
-      ['stopping redis-server', async () => { if (redis !== undefined) await tb.kill(redis) }],
-      ['destroying the testbed', async () => { await tb?.destroy() }],
-      ['removing the work dir', () => { rmSync(work, { recursive: true, force: true }) }]
-    ], { timeoutMs: 60_000 })
+    if (process.exitCode !== undefined && process.exitCode !== 0)
+      for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
+    await teardown(
+      [
+        [
+          'stopping the mesh',
+          async () => {
+            await mesh?.stop()
+          },
+        ],
+        [
+          'stopping redis-server',
+          async () => {
+            if (redis !== undefined) await tb.kill(redis)
+          },
+        ],
+        [
+          'destroying the testbed',
+          async () => {
+            await tb?.destroy()
+          },
+        ],
+        [
+          'removing the work dir',
+          () => {
+            rmSync(work, { recursive: true, force: true })
+          },
+        ],
+      ],
+      { timeoutMs: 60_000 },
+    )
   })
 
   test('the API refuses the covering registration; forced in through Redis, every agent skips it and stays connected with all tunnels up', async () => {
-    const refused = await mesh.cli(['vpc', 'add', 'evil', '--cidr', '100.64.0.0/16', '--endpoint', '198.51.100.66:51820'])
+    const refused = await mesh.cli([
+      'vpc',
+      'add',
+      'evil',
+      '--cidr',
+      '100.64.0.0/16',
+      '--endpoint',
+      '198.51.100.66:51820',
+    ])
     assert.equal(refused.code, 1)
     assert.match(refused.stderr, /VPCMESH_ERR_PREFIX_COVERS_UNDERLAY/)
 
     const now = Date.now()
     const evil = {
-      id: 'vpc_0000000000ee', name: 'evil', cidrs: ['100.64.0.0/16', 'fd64::/16'], routes: ['169.254.0.0/16', '10.1.0.0/16'],
-      endpoint: '198.51.100.66:51820', masquerade: true, publicKey: null, createdAt: now, updatedAt: now, version: 0
+      id: 'vpc_0000000000ee',
+      name: 'evil',
+      cidrs: ['100.64.0.0/16', 'fd64::/16'],
+      routes: ['169.254.0.0/16', '10.1.0.0/16'],
+      endpoint: '198.51.100.66:51820',
+      masquerade: true,
+      publicKey: null,
+      createdAt: now,
+      updatedAt: now,
+      version: 0,
     }
     const keys = ['version', 'vpc:vpc_0000000000ee', 'vpcs', 'names', 'changes', 'events'].map((k) => `vpcmesh:${k}`)
-    const version = Number(await redisCli(['EVAL', INJECT, String(keys.length), ...keys, JSON.stringify(evil)]).then((s) => s.replace(/^\(integer\) /, '')))
+    const version = Number(
+      await redisCli(['EVAL', INJECT, String(keys.length), ...keys, JSON.stringify(evil)]).then((s) =>
+        s.replace(/^\(integer\) /, ''),
+      ),
+    )
     assert.ok(version > 0)
 
-    await pollUntil('every agent applied the forced map', async () => {
-      const st = await mesh.mustCli<{ version: number, agents: Array<{ name: string, connected: boolean, appliedVersion: number }> }>(['status'])
-      return st.version === version && st.agents.filter((x) => x.name !== 'evil').every((x) => x.connected && x.appliedVersion === version)
-    }, { timeoutMs: 20_000, intervalMs: 250 })
+    await pollUntil(
+      'every agent applied the forced map',
+      async () => {
+        const st = await mesh.mustCli<{
+          version: number
+          agents: Array<{ name: string; connected: boolean; appliedVersion: number }>
+        }>(['status'])
+        return (
+          st.version === version &&
+          st.agents.filter((x) => x.name !== 'evil').every((x) => x.connected && x.appliedVersion === version)
+        )
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    )
     for (const n of nodes) {
       const s = await status(n)
       const skipped = Object.fromEntries(s.host.skippedRoutes.map((x) => [x.prefix, x.reason]))
@@ -105,8 +194,16 @@ describe('end to end: a map covering the underlay never cuts agents off', () => 
       assert.equal(s.controller.state, 'connected')
       assert.match(await mesh.agentGet(n, '/metrics'), /vpcmesh_agent_routes_skipped\{[^}]*reason="underlay"[^}]*\} 2/)
     }
-    assert.equal(skippedOf(await status(nodes[0] as TestbedNode), '10.1.0.0/16'), 'local', "A's own network is never routed into its TUN")
-    assert.equal(skippedOf(await status(nodes[1] as TestbedNode), '10.1.0.0/16'), undefined, 'the rest of the map applies on B')
+    assert.equal(
+      skippedOf(await status(nodes[0] as TestbedNode), '10.1.0.0/16'),
+      'local',
+      "A's own network is never routed into its TUN",
+    )
+    assert.equal(
+      skippedOf(await status(nodes[1] as TestbedNode), '10.1.0.0/16'),
+      undefined,
+      'the rest of the map applies on B',
+    )
     assert.ok(await allPairsPing(), 'every pair of hosts still reaches each other through the tunnels')
     const a = nodes[0] as TestbedNode
     assert.match((await tb.exec(a.gwNs, ['ip', 'route', 'get', UNDERLAY.wanIp])).stdout, /dev eth0/)
@@ -116,21 +213,31 @@ describe('end to end: a map covering the underlay never cuts agents off', () => 
     const a = nodes[0] as TestbedNode
     await mesh.stopAgent('a')
     mesh.startAgent(a)
-    await pollUntil('agent A connected with both peers up', async () => {
-      try {
-        const s = await status(a)
-        return s.controller.state === 'connected' && s.peers.length >= 2 && s.peers.every((p) => p.up)
-      } catch { return false }
-    }, { timeoutMs: 20_000, intervalMs: 250 })
+    await pollUntil(
+      'agent A connected with both peers up',
+      async () => {
+        try {
+          const s = await status(a)
+          return s.controller.state === 'connected' && s.peers.length >= 2 && s.peers.every((p) => p.up)
+        } catch {
+          return false
+        }
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    )
     assert.ok(await allPairsPing())
   })
 
   test('deleting the bad entry through the controller alone converges every agent back', async () => {
     await mesh.mustCli(['vpc', 'rm', 'evil'])
-    await pollUntil('no agent skips anything', async () => {
-      for (const n of nodes) if ((await status(n)).host.skippedRoutes.length > 0) return false
-      return true
-    }, { timeoutMs: 15_000, intervalMs: 250 })
+    await pollUntil(
+      'no agent skips anything',
+      async () => {
+        for (const n of nodes) if ((await status(n)).host.skippedRoutes.length > 0) return false
+        return true
+      },
+      { timeoutMs: 15_000, intervalMs: 250 },
+    )
     await mesh.awaitConverged()
     assert.ok(await allPairsPing())
   })
@@ -139,10 +246,33 @@ describe('end to end: a map covering the underlay never cuts agents off', () => 
     const [a, b] = nodes as [TestbedNode, TestbedNode]
     const table = String((await status(a)).host.table)
     // What a bug or a stale entry could leave behind: the whole underlay routed into A's TUN.
-    await tb.exec(a.gwNs, ['ip', 'route', 'replace', `${UNDERLAY.net}.0/24`, 'dev', 'vpcmesh0', 'table', table, 'proto', '112'])
-    assert.match((await tb.exec(a.gwNs, ['ip', 'route', 'get', b.underlayIp])).stdout, /dev vpcmesh0/, 'unmarked traffic to B would enter the TUN')
-    assert.match((await tb.exec(a.gwNs, ['ip', 'route', 'get', b.underlayIp, 'mark', '0x766d'])).stdout, /dev eth0/, 'marked tunnel datagrams go out on the underlay')
-    assert.match((await tb.exec(a.gwNs, ['ip', 'route', 'get', UNDERLAY.wanIp])).stdout, /dev eth0/, 'the controller has a throw entry')
+    await tb.exec(a.gwNs, [
+      'ip',
+      'route',
+      'replace',
+      `${UNDERLAY.net}.0/24`,
+      'dev',
+      'vpcmesh0',
+      'table',
+      table,
+      'proto',
+      '112',
+    ])
+    assert.match(
+      (await tb.exec(a.gwNs, ['ip', 'route', 'get', b.underlayIp])).stdout,
+      /dev vpcmesh0/,
+      'unmarked traffic to B would enter the TUN',
+    )
+    assert.match(
+      (await tb.exec(a.gwNs, ['ip', 'route', 'get', b.underlayIp, 'mark', '0x766d'])).stdout,
+      /dev eth0/,
+      'marked tunnel datagrams go out on the underlay',
+    )
+    assert.match(
+      (await tb.exec(a.gwNs, ['ip', 'route', 'get', UNDERLAY.wanIp])).stdout,
+      /dev eth0/,
+      'the controller has a throw entry',
+    )
     // The tunnel to B (datagrams to B's endpoint) carries traffic while the route is there.
     for (let i = 0; i < 5; i++) assert.ok(await ping(a, b.hostIp), `ping ${i} through the tunnel`)
     const s = await status(a)
@@ -151,6 +281,9 @@ describe('end to end: a map covering the underlay never cuts agents off', () => 
   })
 })
 
-function skippedOf (s: { host: { skippedRoutes: Array<{ prefix: string, reason: string }> } }, prefix: string): string | undefined {
+function skippedOf(
+  s: { host: { skippedRoutes: Array<{ prefix: string; reason: string }> } },
+  prefix: string,
+): string | undefined {
   return s.host.skippedRoutes.find((x) => x.prefix === prefix)?.reason
 }

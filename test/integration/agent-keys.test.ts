@@ -6,32 +6,41 @@ import { SimAgent } from './sim-agent.js'
 import { awaitValue } from '../lib/await.js'
 
 /** 32 little-endian bytes of `n`, base64. */
-function keyOf (n: bigint): string {
+function keyOf(n: bigint): string {
   const b = Buffer.alloc(32)
-  for (let i = 0; i < 32; i++) { b[i] = Number(n & 0xffn); n >>= 8n }
+  for (let i = 0; i < 32; i++) {
+    b[i] = Number(n & 0xffn)
+    n >>= 8n
+  }
   return b.toString('base64')
 }
 
 /** The same 32 bytes as `k`, but with the unused low bits of the last base64 digit set. */
-function flipPadding (k: string): string {
+function flipPadding(k: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-  return k.slice(0, 42) + (alphabet[alphabet.indexOf(k[42] as string) | 3] as string) + '='
+  return `${k.slice(0, 42) + (alphabet[alphabet.indexOf(k[42] as string) | 3] as string)}=`
 }
 
 /** A key whose last base64 digit has no padding bits set, so flipPadding changes it. */
-function cleanKey (): string {
+function cleanKey(): string {
   for (;;) {
     const k = randomBytes(32).toString('base64')
     if (flipPadding(k) !== k) return k
   }
 }
 
-describe('agent keys: refused when unusable or already another VPC\'s, at enrolment and at every hello', () => {
+describe("agent keys: refused when unusable or already another VPC's, at enrolment and at every hello", () => {
   let h: Harness
   const agents: SimAgent[] = []
-  const agent = (key?: string): SimAgent => { const a = new SimAgent(key); agents.push(a); return a }
+  const agent = (key?: string): SimAgent => {
+    const a = new SimAgent(key)
+    agents.push(a)
+    return a
+  }
 
-  before(async () => { h = await Harness.start(2) })
+  before(async () => {
+    h = await Harness.start(2)
+  })
   after(async () => {
     for (const a of agents) a.terminate()
     await h.stop()
@@ -40,8 +49,15 @@ describe('agent keys: refused when unusable or already another VPC\'s, at enrolm
   test('a key with flipped padding bits, or a low-order point (canonical or not, top bit set or not) → 4422 VPCMESH_ERR_WS_KEY_INVALID; the token stays usable', async () => {
     const v = await h.mustCreateVpc('k-alpha', ['10.1.0.0/16'])
     const p = (1n << 255n) - 19n
-    const bad = [flipPadding(cleanKey()), keyOf(0n), keyOf(1n), keyOf(p), keyOf(p + 1n), keyOf(p - 1n),
-      keyOf(325606250916557431795983626356110631294008115727848805560023387167927233504n | (1n << 255n))]
+    const bad = [
+      flipPadding(cleanKey()),
+      keyOf(0n),
+      keyOf(1n),
+      keyOf(p),
+      keyOf(p + 1n),
+      keyOf(p - 1n),
+      keyOf(325606250916557431795983626356110631294008115727848805560023387167927233504n | (1n << 255n)),
+    ]
     for (const key of bad) {
       const a = agent(key)
       await a.connect(h.controllers[0]!.wsUrl, v.joinToken)
@@ -54,7 +70,7 @@ describe('agent keys: refused when unusable or already another VPC\'s, at enrolm
     assert.equal(good.self?.publicKey, good.publicKey)
   })
 
-  test('a second VPC enrolling with the first VPC\'s key → 4423 VPCMESH_ERR_WS_KEY_IN_USE; with its own key it enrols and every map keeps flowing', async () => {
+  test("a second VPC enrolling with the first VPC's key → 4423 VPCMESH_ERR_WS_KEY_IN_USE; with its own key it enrols and every map keeps flowing", async () => {
     const a = await h.mustCreateVpc('k-beta', ['10.2.0.0/16'])
     const b = await h.mustCreateVpc('k-gamma', ['10.3.0.0/16'])
     const sa = agent()
@@ -64,11 +80,15 @@ describe('agent keys: refused when unusable or already another VPC\'s, at enrolm
     await copy.connect(h.controllers[1]!.wsUrl, b.joinToken)
     assert.equal(await copy.awaitClosed(), 4423)
     assert.equal(copy.of('error')[0]?.code, 'VPCMESH_ERR_WS_KEY_IN_USE')
-    assert.doesNotMatch(copy.of('error')[0]?.message as string, new RegExp(a.id), 'the other VPC is not named to the agent')
+    assert.doesNotMatch(
+      copy.of('error')[0]?.message as string,
+      new RegExp(a.id),
+      'the other VPC is not named to the agent',
+    )
     const sb = agent()
     await sb.connect(h.controllers[1]!.wsUrl, b.joinToken)
     await awaitValue('gamma enrolled with its own key', () => sb.self !== undefined)
-    await awaitValue('beta sees gamma with gamma\'s key', () => sa.peers.get(b.id)?.publicKey === sb.publicKey)
+    await awaitValue("beta sees gamma with gamma's key", () => sa.peers.get(b.id)?.publicKey === sb.publicKey)
     const keys = [...sa.peers.values(), sa.self!].map((n) => n.publicKey).filter((k) => k !== null)
     assert.equal(new Set(keys).size, keys.length, 'no key twice in the map')
   })
@@ -89,7 +109,7 @@ describe('agent keys: refused when unusable or already another VPC\'s, at enrolm
     assert.equal(await sb.awaitClosed(), 4422, 'low-order key at a credential hello')
     sb.publicKey = sa.publicKey
     await sb.connect(h.controllers[1]!.wsUrl)
-    assert.equal(await sb.awaitClosed(), 4423, 'another VPC\'s key at a credential hello')
+    assert.equal(await sb.awaitClosed(), 4423, "another VPC's key at a credential hello")
     assert.equal((await h.api('GET', `/v1/vpcs/${b.id}`)).body.vpc.publicKey, own, 'the stored key is unchanged')
     // Re-key: the old key becomes free for another VPC.
     const fresh = cleanKey()
@@ -99,7 +119,7 @@ describe('agent keys: refused when unusable or already another VPC\'s, at enrolm
     const c = await h.mustCreateVpc('k-zeta', ['10.6.0.0/16'])
     const sc = agent(own)
     await sc.connect(h.controllers[0]!.wsUrl, c.joinToken)
-    await awaitValue('zeta enrolled with epsilon\'s old key', () => sc.self !== undefined)
+    await awaitValue("zeta enrolled with epsilon's old key", () => sc.self !== undefined)
     // Delete: the key becomes free too.
     const taken = sa.publicKey
     assert.equal((await h.api('DELETE', `/v1/vpcs/${a.id}`)).status, 204)
@@ -107,7 +127,7 @@ describe('agent keys: refused when unusable or already another VPC\'s, at enrolm
     const d = await h.mustCreateVpc('k-eta', ['10.7.0.0/16'])
     const sd = agent(taken)
     await sd.connect(h.controllers[1]!.wsUrl, d.joinToken)
-    await awaitValue('eta enrolled with the deleted VPC\'s key', () => sd.self !== undefined)
+    await awaitValue("eta enrolled with the deleted VPC's key", () => sd.self !== undefined)
   })
 
   test('keys stored before the key index existed are indexed by the next enrolment, which refuses a duplicate of them', async () => {
@@ -135,11 +155,22 @@ describe('agent keys: refused when unusable or already another VPC\'s, at enrolm
 
   test('two VPCs enrolling with one key at the same time through two replicas: exactly one wins', async () => {
     const key = cleanKey()
-    const vs = await Promise.all(['k-r1', 'k-r2', 'k-r3', 'k-r4'].map(async (n, i) => await h.mustCreateVpc(n, [`10.${20 + i}.0.0/16`])))
+    const vs = await Promise.all(
+      ['k-r1', 'k-r2', 'k-r3', 'k-r4'].map(async (n, i) => await h.mustCreateVpc(n, [`10.${20 + i}.0.0/16`])),
+    )
     const racers = vs.map(() => agent(key))
-    await Promise.all(racers.map(async (r, i) => { await r.connect(h.controllers[i % 2]!.wsUrl, vs[i]!.joinToken) }))
-    await awaitValue('every racer enrolled or refused', () => racers.every((r) => r.self !== undefined || r.closeCode !== undefined))
+    await Promise.all(
+      racers.map(async (r, i) => {
+        await r.connect(h.controllers[i % 2]!.wsUrl, vs[i]!.joinToken)
+      }),
+    )
+    await awaitValue('every racer enrolled or refused', () =>
+      racers.every((r) => r.self !== undefined || r.closeCode !== undefined),
+    )
     assert.equal(racers.filter((r) => r.self !== undefined).length, 1)
-    assert.deepEqual(racers.filter((r) => r.self === undefined).map((r) => r.closeCode), [4423, 4423, 4423])
+    assert.deepEqual(
+      racers.filter((r) => r.self === undefined).map((r) => r.closeCode),
+      [4423, 4423, 4423],
+    )
   })
 })

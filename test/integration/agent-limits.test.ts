@@ -18,14 +18,18 @@ const FLOOD_MS = 4000
 const FLOOD_MAX_CONNECTIONS = 4000
 
 /** A hello with a well-formed but unknown join token and a valid random key. */
-function badHello (): unknown {
+function badHello(): unknown {
   return {
-    type: 'hello', protocol: 1, agentVersion: 'flood', lastVersion: 0, publicKey: randomBytes(32).toString('base64'),
-    auth: { kind: 'join', token: `vmj_${randomBytes(32).toString('base64url')}` }
+    type: 'hello',
+    protocol: 1,
+    agentVersion: 'flood',
+    lastVersion: 0,
+    publicKey: randomBytes(32).toString('base64'),
+    auth: { kind: 'join', token: `vmj_${randomBytes(32).toString('base64url')}` },
   }
 }
 
-function pct (xs: number[], p: number): number {
+function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN
 }
@@ -35,8 +39,14 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
   const conns: RawConn[] = []
   const agents: SimAgent[] = []
   let url = ''
-  const open = async (from: string): Promise<RawConn> => { const c = await RawConn.open(url, from); conns.push(c); return c }
-  const closeAll = (): void => { for (const c of conns.splice(0)) c.terminate() }
+  const open = async (from: string): Promise<RawConn> => {
+    const c = await RawConn.open(url, from)
+    conns.push(c)
+    return c
+  }
+  const closeAll = (): void => {
+    for (const c of conns.splice(0)) c.terminate()
+  }
 
   before(async () => {
     h = await Harness.start(1, {
@@ -44,7 +54,7 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
       VPCMESH_UNAUTH_PER_ADDRESS: String(PER_ADDRESS),
       VPCMESH_UNAUTH_MAX: String(TOTAL),
       VPCMESH_HELLO_RATE_PER_S: '5',
-      VPCMESH_HELLO_BURST: String(BURST)
+      VPCMESH_HELLO_BURST: String(BURST),
     })
     url = h.controllers[0]!.wsUrl
   })
@@ -54,7 +64,7 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
     await h.stop()
   })
 
-  async function awaitNoPending (): Promise<void> {
+  async function awaitNoPending(): Promise<void> {
     await awaitValue('no connection without hello left', async () => {
       const text = await (await fetch(`${h.controllers[0]!.url}/metrics`)).text()
       return /^vpcmesh_controller_ws_unauthenticated_connections 0$/m.test(text)
@@ -65,7 +75,11 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
     for (let i = 0; i < PER_ADDRESS; i++) assert.equal((await open('127.0.0.20')).open, true, `connection ${i + 1}`)
     const extra = await open('127.0.0.20')
     assert.equal(extra.refused?.status, 429)
-    assert.deepEqual(extra.refused?.body, { code: 'VPCMESH_ERR_CONNECT_LIMITED', message: extra.refused?.body.message, retryable: true })
+    assert.deepEqual(extra.refused?.body, {
+      code: 'VPCMESH_ERR_CONNECT_LIMITED',
+      message: extra.refused?.body.message,
+      retryable: true,
+    })
     assert.equal((await open('127.0.0.21')).open, true, 'another address is not affected')
     conns[0]!.terminate()
     await awaitValue('a slot of 127.0.0.20 is free again', async () => {
@@ -107,7 +121,11 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
       codes.push(await c.closed())
       if (codes.at(-1) === 4429) assert.equal(c.frames[0]?.code, 'VPCMESH_ERR_WS_RATE_LIMITED')
     }
-    assert.deepEqual(codes.slice(0, BURST), Array(BURST).fill(4401), 'the burst is served (and refused as unknown tokens)')
+    assert.deepEqual(
+      codes.slice(0, BURST),
+      Array(BURST).fill(4401),
+      'the burst is served (and refused as unknown tokens)',
+    )
     assert.equal(codes.at(-1), 4429, codes.join(','))
     closeAll()
   })
@@ -116,13 +134,24 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
     const baseline: number[] = []
     for (let i = 0; i < 10; i++) {
       const t = performance.now()
-      assert.equal((await h.api('POST', '/v1/vpcs', { name: `base-${i}`, cidrs: [`10.200.${i}.0/24`], endpoint: `192.0.2.1:${51820 + i}` })).status, 201)
+      assert.equal(
+        (
+          await h.api('POST', '/v1/vpcs', {
+            name: `base-${i}`,
+            cidrs: [`10.200.${i}.0/24`],
+            endpoint: `192.0.2.1:${51820 + i}`,
+          })
+        ).status,
+        201,
+      )
       baseline.push(performance.now() - t)
     }
     const deadline = performance.now() + FLOOD_MS
     const stats = { opened: 0, hellos: 0, refusedUpgrade: 0, closes: new Map<number, number>() }
     const flooding = (): boolean => performance.now() < deadline && stats.opened < FLOOD_MAX_CONNECTIONS
-    const note = (code: number): void => { stats.closes.set(code, (stats.closes.get(code) ?? 0) + 1) }
+    const note = (code: number): void => {
+      stats.closes.set(code, (stats.closes.get(code) ?? 0) + 1)
+    }
     // Idle connections from 3 addresses: keep every slot they may hold taken.
     const idler = async (from: string): Promise<void> => {
       while (flooding()) {
@@ -130,7 +159,9 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
         const c = await RawConn.open(url, from)
         if (c.refused !== undefined) {
           stats.refusedUpgrade++
-          await new Promise((resolve) => { setImmediate(resolve) })
+          await new Promise((resolve) => {
+            setImmediate(resolve)
+          })
           continue
         }
         void c.closed().then(note)
@@ -142,15 +173,22 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
       while (flooding()) {
         stats.opened++
         const c = await RawConn.open(url, from)
-        if (c.refused !== undefined) { stats.refusedUpgrade++; continue }
+        if (c.refused !== undefined) {
+          stats.refusedUpgrade++
+          continue
+        }
         stats.hellos++
         c.send(badHello())
         note(await c.closed())
       }
     }
     const flood = Promise.all([
-      ...[1, 2, 3].map(async (i) => { await idler(`127.0.1.${i}`) }),
-      ...[1, 2, 3, 4, 5, 6, 7, 8].map(async (i) => { await hammer(`127.0.2.${i}`) })
+      ...[1, 2, 3].map(async (i) => {
+        await idler(`127.0.1.${i}`)
+      }),
+      ...[1, 2, 3, 4, 5, 6, 7, 8].map(async (i) => {
+        await hammer(`127.0.2.${i}`)
+      }),
     ])
     const writes: number[] = []
     const enrolments: number[] = []
@@ -158,7 +196,11 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
       let i = 0
       while (performance.now() < deadline - 200) {
         const t = performance.now()
-        const r = await h.api('POST', '/v1/vpcs', { name: `flood-${i}`, cidrs: [`10.${201 + (i >> 8)}.${i & 255}.0/24`], endpoint: `192.0.2.2:${51820 + i}` })
+        const r = await h.api('POST', '/v1/vpcs', {
+          name: `flood-${i}`,
+          cidrs: [`10.${201 + (i >> 8)}.${i & 255}.0/24`],
+          endpoint: `192.0.2.2:${51820 + i}`,
+        })
         writes.push(performance.now() - t)
         assert.equal(r.status, 201, JSON.stringify(r.body))
         if (i % 4 === 0 && enrolments.length < 6) {
@@ -166,7 +208,11 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
           agents.push(a)
           const te = performance.now()
           await a.connect(url, r.body.joinToken)
-          await awaitValue('enrolled under the flood', () => a.self !== undefined || a.closeCode !== undefined, BOUND_MS * 5)
+          await awaitValue(
+            'enrolled under the flood',
+            () => a.self !== undefined || a.closeCode !== undefined,
+            BOUND_MS * 5,
+          )
           assert.equal(a.closeCode, undefined, `enrolment refused: ${a.closeReason}`)
           enrolments.push(performance.now() - te)
         }
@@ -176,15 +222,21 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
     await measure()
     await flood
     const secs = FLOOD_MS / 1000
-    const line = (xs: number[]): string => `median ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`
-    console.log(`flood: ${stats.opened} connections (${(stats.opened / secs).toFixed(0)}/s), ${stats.hellos} bad hellos (${(stats.hellos / secs).toFixed(0)}/s), ${stats.refusedUpgrade} upgrades refused, closes ${JSON.stringify(Object.fromEntries(stats.closes))}`)
+    const line = (xs: number[]): string =>
+      `median ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`
+    console.log(
+      `flood: ${stats.opened} connections (${(stats.opened / secs).toFixed(0)}/s), ${stats.hellos} bad hellos (${(stats.hellos / secs).toFixed(0)}/s), ${stats.refusedUpgrade} upgrades refused, closes ${JSON.stringify(Object.fromEntries(stats.closes))}`,
+    )
     console.log(`admin writes (POST /v1/vpcs) without flood: ${line(baseline)}`)
     console.log(`admin writes (POST /v1/vpcs) under flood: ${line(writes)}`)
     console.log(`enrolments (connect to first map) under flood: ${line(enrolments)}`)
     assert.ok(stats.hellos >= 50, `the flood sent only ${stats.hellos} hellos`)
     assert.ok(stats.refusedUpgrade > 0, 'the idle connections reached the per-address cap')
     assert.ok((stats.closes.get(4429) ?? 0) > 0, 'the hello rate limit refused hellos')
-    assert.ok(writes.length >= 5 && enrolments.length >= 2, `measured ${writes.length} writes, ${enrolments.length} enrolments`)
+    assert.ok(
+      writes.length >= 5 && enrolments.length >= 2,
+      `measured ${writes.length} writes, ${enrolments.length} enrolments`,
+    )
     assert.ok(Math.max(...writes) < BOUND_MS, `admin write took ${Math.max(...writes).toFixed(0)} ms`)
     assert.ok(Math.max(...enrolments) < BOUND_MS, `enrolment took ${Math.max(...enrolments).toFixed(0)} ms`)
     closeAll()

@@ -28,15 +28,36 @@ describe('agent control client against real controllers', () => {
     const state = new StateDir(join(dir, 'one'))
     const maps: NetMap[] = []
     let client: ControlClient | undefined
-    const mk = (urls: string[], initialMap?: NetMap): ControlClient => new ControlClient(
-      { clock: systemClock, logger: noopLogger, vault: state, onMap: (m) => { maps.push(m); state.saveNetMap(m); client?.ack(m) } },
-      { urls, joinToken: a.joinToken, publicKey: randomBytes(32).toString('base64'), agentVersion: 'test', initialMap, backoff: { initialMs: 50, maxMs: 200 } })
+    const mk = (urls: string[], initialMap?: NetMap): ControlClient =>
+      new ControlClient(
+        {
+          clock: systemClock,
+          logger: noopLogger,
+          vault: state,
+          onMap: (m) => {
+            maps.push(m)
+            state.saveNetMap(m)
+            client?.ack(m)
+          },
+        },
+        {
+          urls,
+          joinToken: a.joinToken,
+          publicKey: randomBytes(32).toString('base64'),
+          agentVersion: 'test',
+          initialMap,
+          backoff: { initialMs: 50, maxMs: 200 },
+        },
+      )
     client = mk(h.controllers.map((c) => c.url))
     client.start()
     await awaitValue('first map', () => maps.length > 0)
     assert.equal(state.load()?.vpcId, a.id)
     assert.equal(statSync(state.credentialPath).mode & 0o777, 0o600)
-    assert.deepEqual(maps.at(-1)!.peers.map((p) => p.name), ['two'])
+    assert.deepEqual(
+      maps.at(-1)!.peers.map((p) => p.name),
+      ['two'],
+    )
     await h.mustCreateVpc('three', ['10.3.0.0/16'], 1)
     await awaitValue('delta with three', () => maps.at(-1)!.peers.some((p) => p.name === 'three'))
     await awaitValue('acked in status', async () => {
@@ -48,7 +69,11 @@ describe('agent control client against real controllers', () => {
     const on = h.controllers.findIndex((c) => c.url === client!.connectedUrl)
     await h.controllers[on]!.stop()
     await h.mustCreateVpc('four', ['10.4.0.0/16'], 1 - on)
-    await awaitValue('map with four via the other replica', () => maps.at(-1)!.peers.some((p) => p.name === 'four'), 15_000)
+    await awaitValue(
+      'map with four via the other replica',
+      () => maps.at(-1)!.peers.some((p) => p.name === 'four'),
+      15_000,
+    )
     assert.equal(client.connectedUrl, h.controllers[1 - on]!.url)
     client.stop()
     await h.controllers[on]!.start()
@@ -69,8 +94,22 @@ describe('agent control client against real controllers', () => {
     state.save({ vpcId: v.id, credential: 'vmc_this-credential-was-never-issued' })
     const maps: NetMap[] = []
     const client = new ControlClient(
-      { clock: systemClock, logger: noopLogger, vault: state, onMap: (m) => { maps.push(m) } },
-      { urls: [h.controllers[0]!.url], joinToken: v.joinToken, publicKey: randomBytes(32).toString('base64'), agentVersion: 'test', backoff: { initialMs: 50, maxMs: 200 } })
+      {
+        clock: systemClock,
+        logger: noopLogger,
+        vault: state,
+        onMap: (m) => {
+          maps.push(m)
+        },
+      },
+      {
+        urls: [h.controllers[0]!.url],
+        joinToken: v.joinToken,
+        publicKey: randomBytes(32).toString('base64'),
+        agentVersion: 'test',
+        backoff: { initialMs: 50, maxMs: 200 },
+      },
+    )
     client.start()
     try {
       await awaitValue('enrolled with the join token', () => maps.length > 0)

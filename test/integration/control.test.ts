@@ -7,9 +7,15 @@ import { awaitValue } from '../lib/await.js'
 describe('control plane: two replicas on one Redis, simulated agents over real WebSockets', () => {
   let h: Harness
   const agents: SimAgent[] = []
-  const agent = (): SimAgent => { const a = new SimAgent(); agents.push(a); return a }
+  const agent = (): SimAgent => {
+    const a = new SimAgent()
+    agents.push(a)
+    return a
+  }
 
-  before(async () => { h = await Harness.start(2) })
+  before(async () => {
+    h = await Harness.start(2)
+  })
   after(async () => {
     for (const a of agents) a.terminate()
     await h.stop()
@@ -96,13 +102,27 @@ describe('control plane: two replicas on one Redis, simulated agents over real W
       [JSON.stringify({ type: 'hello', protocol: 1 }), 4400],
       [JSON.stringify({ type: 'ack', version: 1 }), 4400],
       [Buffer.from([0xff, 0x00, 0x13]), 4400],
-      [JSON.stringify({ type: 'hello', protocol: 1, agentVersion: 'x', auth: { kind: 'join', token: 'vmj_wrongwrongwrongwrong' }, publicKey: Buffer.alloc(32).toString('base64'), lastVersion: 0 }), 4401]
+      [
+        JSON.stringify({
+          type: 'hello',
+          protocol: 1,
+          agentVersion: 'x',
+          auth: { kind: 'join', token: 'vmj_wrongwrongwrongwrong' },
+          publicKey: Buffer.alloc(32).toString('base64'),
+          lastVersion: 0,
+        }),
+        4401,
+      ],
     ]
     for (const [frame, code] of bad) {
       const s = agent()
       const ws = new (await import('ws')).default(h.controllers[0]!.wsUrl)
       await new Promise((resolve) => ws.once('open', resolve))
-      const closed = new Promise<number>((resolve) => ws.once('close', (c: number) => { resolve(c) }))
+      const closed = new Promise<number>((resolve) =>
+        ws.once('close', (c: number) => {
+          resolve(c)
+        }),
+      )
       ws.send(frame)
       assert.equal(await closed, code, `frame ${String(frame).slice(0, 40)}`)
       s.terminate()
@@ -115,11 +135,25 @@ describe('control plane: two replicas on one Redis, simulated agents over real W
   })
 
   test('20 concurrent overlapping registrations across both replicas → exactly one 201', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) =>
-      await h.api('POST', '/v1/vpcs', { name: `race-${i}`, cidrs: [`172.16.${i}.0/24`, '172.31.0.0/16'], endpoint: `192.0.2.1:${51820 + i}` }, i % 2)))
+    const results = await Promise.all(
+      Array.from(
+        { length: 20 },
+        async (_, i) =>
+          await h.api(
+            'POST',
+            '/v1/vpcs',
+            { name: `race-${i}`, cidrs: [`172.16.${i}.0/24`, '172.31.0.0/16'], endpoint: `192.0.2.1:${51820 + i}` },
+            i % 2,
+          ),
+      ),
+    )
     const statuses = results.map((r) => r.status)
     assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(statuses))
-    assert.equal(statuses.filter((s) => s === 409).length, 19, JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)))
+    assert.equal(
+      statuses.filter((s) => s === 409).length,
+      19,
+      JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.body)),
+    )
     for (const r of results.filter((x) => x.status === 409)) assert.equal(r.body.code, 'VPCMESH_ERR_CIDR_OVERLAP')
   })
 
@@ -168,8 +202,17 @@ describe('control plane: two replicas on one Redis, simulated agents over real W
     assert.equal((await fetch(`${h.controllers[0]!.url}/readyz`)).status, 503)
     await h.restartRedis()
     assert.equal(h.redis.port, port)
-    await awaitValue('writes resume', async () => (await h.api('POST', '/v1/vpcs', { name: 'kappa', cidrs: ['10.100.0.0/16'], endpoint: '192.0.2.1:1' })).status === 201)
+    await awaitValue(
+      'writes resume',
+      async () =>
+        (await h.api('POST', '/v1/vpcs', { name: 'kappa', cidrs: ['10.100.0.0/16'], endpoint: '192.0.2.1:1' }))
+          .status === 201,
+    )
     const list = await h.api('GET', '/v1/vpcs')
-    assert.equal(list.body.vpcs.filter((v: { name: string }) => v.name === 'kappa').length, 1, 'exactly one kappa: nothing half-applied')
+    assert.equal(
+      list.body.vpcs.filter((v: { name: string }) => v.name === 'kappa').length,
+      1,
+      'exactly one kappa: nothing half-applied',
+    )
   })
 })

@@ -14,31 +14,55 @@ export class ControllerProc {
   output = ''
 
   /** `nodeArgs` go to node before the entry script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
-  constructor (readonly port: number, private readonly env: Record<string, string>, private readonly nodeArgs: string[] = []) {}
+  constructor(
+    readonly port: number,
+    private readonly env: Record<string, string>,
+    private readonly nodeArgs: string[] = [],
+  ) {}
 
-  get url (): string { return `http://127.0.0.1:${this.port}` }
-  get wsUrl (): string { return `ws://127.0.0.1:${this.port}/v1/agents/connect` }
-  get pid (): number | undefined { return this.child?.pid }
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`
+  }
+  get wsUrl(): string {
+    return `ws://127.0.0.1:${this.port}/v1/agents/connect`
+  }
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
 
   /** Starts the process and waits until /readyz answers 200. */
-  async start (): Promise<void> {
+  async start(): Promise<void> {
     const child = spawn(process.execPath, [...this.nodeArgs, CONTROLLER_BIN], {
       // VPCMESH_TEST_RUN: the run's marker (scripts/test.mjs), so the leftover check finds the embedded redis-server too
-      env: { PATH: process.env.PATH ?? '', VPCMESH_TEST_RUN: process.env.VPCMESH_TEST_RUN ?? '', ...this.env, VPCMESH_LISTEN: `127.0.0.1:${this.port}` },
-      stdio: ['ignore', 'pipe', 'pipe']
+      env: {
+        PATH: process.env.PATH ?? '',
+        VPCMESH_TEST_RUN: process.env.VPCMESH_TEST_RUN ?? '',
+        ...this.env,
+        VPCMESH_LISTEN: `127.0.0.1:${this.port}`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.child = child
-    child.stdout?.on('data', (b: Buffer) => { this.output += b.toString() })
-    child.stderr?.on('data', (b: Buffer) => { this.output += b.toString() })
-    await awaitValue(`controller on ${this.port} ready (output: ${this.output.slice(-300)})`, async () => {
-      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${this.output}`)
-      const r = await fetch(`${this.url}/readyz`)
-      return r.status === 200
-    }, 15_000, 50)
+    child.stdout?.on('data', (b: Buffer) => {
+      this.output += b.toString()
+    })
+    child.stderr?.on('data', (b: Buffer) => {
+      this.output += b.toString()
+    })
+    await awaitValue(
+      `controller on ${this.port} ready (output: ${this.output.slice(-300)})`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${this.output}`)
+        const r = await fetch(`${this.url}/readyz`)
+        return r.status === 200
+      },
+      15_000,
+      50,
+    )
   }
 
   /** SIGTERM, wait for exit (SIGKILL after 5 s). */
-  async stop (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.child !== undefined) await stopProcess(this.child, signal, 5000)
   }
 }

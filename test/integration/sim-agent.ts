@@ -30,42 +30,77 @@ export class SimAgent {
   readonly appliedAt = new Map<number, number>()
   private ws: WebSocket | undefined
 
-  constructor (publicKey = randomBytes(32).toString('base64')) { this.publicKey = publicKey }
+  constructor(publicKey = randomBytes(32).toString('base64')) {
+    this.publicKey = publicKey
+  }
 
   /** Connects and sends hello with a join token (first time) or the stored credential. */
-  async connect (wsUrl: string, joinToken?: string): Promise<void> {
+  async connect(wsUrl: string, joinToken?: string): Promise<void> {
     this.closeCode = undefined
     const ws = new WebSocket(wsUrl)
     this.ws = ws
-    ws.on('message', (d: WebSocket.RawData) => { this.onFrame(JSON.parse(d.toString()) as Frame) })
-    ws.on('close', (code: number, reason: Buffer) => { this.closeCode = code; this.closeReason = reason.toString() })
+    ws.on('message', (d: WebSocket.RawData) => {
+      this.onFrame(JSON.parse(d.toString()) as Frame)
+    })
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.closeCode = code
+      this.closeReason = reason.toString()
+    })
     ws.on('error', () => {})
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => { resolve() }); ws.once('error', reject) })
-    const auth = joinToken !== undefined
-      ? { kind: 'join', token: joinToken }
-      : { kind: 'credential', vpcId: this.vpcId, credential: this.credential }
-    this.send({ type: 'hello', protocol: 1, agentVersion: 'sim', auth, publicKey: this.publicKey, lastVersion: this.version, epoch: this.epoch })
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => {
+        resolve()
+      })
+      ws.once('error', reject)
+    })
+    const auth =
+      joinToken !== undefined
+        ? { kind: 'join', token: joinToken }
+        : { kind: 'credential', vpcId: this.vpcId, credential: this.credential }
+    this.send({
+      type: 'hello',
+      protocol: 1,
+      agentVersion: 'sim',
+      auth,
+      publicKey: this.publicKey,
+      lastVersion: this.version,
+      epoch: this.epoch,
+    })
   }
 
-  send (m: unknown): void { this.ws?.send(JSON.stringify(m)) }
-  sendRaw (s: string | Buffer): void { this.ws?.send(s) }
+  send(m: unknown): void {
+    this.ws?.send(JSON.stringify(m))
+  }
+  sendRaw(s: string | Buffer): void {
+    this.ws?.send(s)
+  }
 
   /** Waits until this agent holds at least `v`. */
-  async awaitVersion (v: number, timeoutMs = 10_000): Promise<void> {
-    await awaitValue(`agent ${this.self?.name ?? '?'} at version ${v} (has ${this.version})`, () => this.version >= v, timeoutMs)
+  async awaitVersion(v: number, timeoutMs = 10_000): Promise<void> {
+    await awaitValue(
+      `agent ${this.self?.name ?? '?'} at version ${v} (has ${this.version})`,
+      () => this.version >= v,
+      timeoutMs,
+    )
   }
 
-  async awaitClosed (timeoutMs = 10_000): Promise<number> {
+  async awaitClosed(timeoutMs = 10_000): Promise<number> {
     return await awaitValue('connection closed', () => this.closeCode, timeoutMs)
   }
 
   /** Frames of a type received since the start. */
-  of (type: string): Frame[] { return this.frames.filter((f) => f.type === type) }
+  of(type: string): Frame[] {
+    return this.frames.filter((f) => f.type === type)
+  }
 
-  close (): void { this.ws?.close(1000, 'bye') }
-  terminate (): void { this.ws?.terminate() }
+  close(): void {
+    this.ws?.close(1000, 'bye')
+  }
+  terminate(): void {
+    this.ws?.terminate()
+  }
 
-  private onFrame (f: Frame): void {
+  private onFrame(f: Frame): void {
     if (this.keepFrames) this.frames.push(f)
     if (f.type === 'welcome') {
       this.vpcId = f.vpcId as string
@@ -76,7 +111,8 @@ export class SimAgent {
       this.peers = new Map((f.peers as MeshNode[]).map((p) => [p.id, p]))
       this.applied(f.version as number)
     } else if (f.type === 'delta') {
-      if (f.fromVersion !== this.version) throw new Error(`delta from ${String(f.fromVersion)} but agent has ${this.version}`)
+      if (f.fromVersion !== this.version)
+        throw new Error(`delta from ${String(f.fromVersion)} but agent has ${this.version}`)
       if (f.self !== undefined) this.self = f.self as MeshNode
       for (const p of f.upsert as MeshNode[]) this.peers.set(p.id, p)
       for (const id of f.remove as string[]) this.peers.delete(id)
@@ -86,7 +122,7 @@ export class SimAgent {
     }
   }
 
-  private applied (v: number): void {
+  private applied(v: number): void {
     this.version = v
     this.appliedAt.set(v, performance.now())
     if (this.autoAck) this.send({ type: 'ack', version: v })

@@ -32,7 +32,7 @@ export interface CliSpec {
 const FLAG_LINE = /^\s{2,}(?:(-[A-Za-z]),\s+)?(--[a-z][a-z0-9-]*)(?:[ =]([A-Z][A-Z0-9:|_.]*))?(?:\s{2,}|\s*$)/
 
 /** Parses the flag list of a help text (every indented line that starts with a flag). */
-export function parseHelpFlags (text: string): Map<string, FlagSpec> {
+export function parseHelpFlags(text: string): Map<string, FlagSpec> {
   const flags = new Map<string, FlagSpec>()
   for (const line of text.split('\n')) {
     const m = FLAG_LINE.exec(line)
@@ -49,14 +49,16 @@ export function parseHelpFlags (text: string): Map<string, FlagSpec> {
  * (`  vpc add NAME   …` gives ['vpc', 'add']) and the daemons it points at
  * (`vpcmesh controller|agent|demo`).
  */
-export function parseTopCommands (text: string): string[][] {
+export function parseTopCommands(text: string): string[][] {
   const out: string[][] = []
   const lines = text.split('\n')
   const start = lines.findIndex((l) => /^Commands:\s*$/.test(l))
   for (const line of start < 0 ? [] : lines.slice(start + 1)) {
     if (line.trim() === '') break
     const words = (line.trim().split(/\s{2,}/)[0] ?? '').split(/\s+/)
-    const path = words.filter((w, i) => /^[a-z][a-z-]*$/.test(w) && words.slice(0, i).every((x) => /^[a-z][a-z-]*$/.test(x)))
+    const path = words.filter(
+      (w, i) => /^[a-z][a-z-]*$/.test(w) && words.slice(0, i).every((x) => /^[a-z][a-z-]*$/.test(x)),
+    )
     if (path.length > 0) out.push(path)
   }
   for (const m of text.matchAll(/vpcmesh ((?:[a-z]+\|)+[a-z]+)/g)) {
@@ -66,20 +68,24 @@ export function parseTopCommands (text: string): string[][] {
 }
 
 /** Runs `node bin/vpcmesh ARGS` in `root`; stdout, stderr and exit status. */
-export function runCli (root: string, args: string[]): { stdout: string, stderr: string, status: number | null } {
-  const r = spawnSync(process.execPath, [join(root, 'bin/vpcmesh'), ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+export function runCli(root: string, args: string[]): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync(process.execPath, [join(root, 'bin/vpcmesh'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status }
 }
 
 /** The commands bin/vpcmesh dispatches to a daemon entry point (`entries` in the launcher). */
-export function launcherDaemons (root: string): string[] {
+export function launcherDaemons(root: string): string[] {
   const text = readFileSync(join(root, 'bin/vpcmesh'), 'utf8')
   const block = /const entries = \{([^}]*)\}/.exec(text)?.[1] ?? ''
   return [...block.matchAll(/^\s*(\w+):/gm)].map((m) => m[1] as string)
 }
 
 /** The launcher's entry file of each daemon, relative to the repository root. */
-export function launcherEntries (root: string): Map<string, string> {
+export function launcherEntries(root: string): Map<string, string> {
   const text = readFileSync(join(root, 'bin/vpcmesh'), 'utf8')
   const block = /const entries = \{([^}]*)\}/.exec(text)?.[1] ?? ''
   return new Map([...block.matchAll(/^\s*(\w+):\s*'([^']+)'/gm)].map((m) => [m[1] as string, m[2] as string]))
@@ -89,16 +95,16 @@ export function launcherEntries (root: string): Map<string, string> {
  * The text of a `export const NAME = \`...\`` template literal in a source file (for help
  * texts when the compiled app cannot run), or undefined.
  */
-export function usageFromSource (file: string, name: string): string | undefined {
+export function usageFromSource(file: string, name: string): string | undefined {
   if (!existsSync(file)) return undefined
   const m = new RegExp(`export const ${name} = \`([^\`]*)\``).exec(readFileSync(file, 'utf8'))
   return m?.[1]
 }
 
 /** The option names of the `parseArgs({ options: { … } })` call in a config source. */
-export function parserOptionsFromSource (file: string): string[] {
+export function parserOptionsFromSource(file: string): string[] {
   const text = readFileSync(file, 'utf8')
-  const block = /options:\s*\{([\s\S]*?)\n\s*\}\s*\n?\s*\}\)/.exec(text)?.[1] ?? ''
+  const block = /options:\s*\{([\s\S]*?)\n\s*\},?\s*\n?\s*\}\)/.exec(text)?.[1] ?? ''
   return [...block.matchAll(/^\s*'?([a-z][a-z-]*)'?\s*:\s*\{\s*type:/gm)].map((m) => `--${m[1] as string}`)
 }
 
@@ -107,7 +113,7 @@ export function parserOptionsFromSource (file: string): string[] {
  * `vpcmesh <path> --help` for each command. A daemon whose help cannot be run (not built)
  * falls back to `fallback(name)`, which should return its usage text from the sources.
  */
-export function loadCliSpec (root: string, fallback: (daemon: string) => string | undefined): CliSpec {
+export function loadCliSpec(root: string, fallback: (daemon: string) => string | undefined): CliSpec {
   const daemons = new Set(launcherDaemons(root))
   const top = runCli(root, ['--help'])
   const paths = parseTopCommands(top.stdout)
@@ -130,10 +136,15 @@ export function loadCliSpec (root: string, fallback: (daemon: string) => string 
 }
 
 /** The command whose path is the longest prefix of `words`. */
-export function findCommand (cli: CliSpec, words: readonly string[]): CommandSpec | undefined {
+export function findCommand(cli: CliSpec, words: readonly string[]): CommandSpec | undefined {
   let best: CommandSpec | undefined
   for (const c of cli.commands) {
-    if (c.path.every((w, i) => words[i] === w) && c.path.length <= words.length && (best === undefined || c.path.length > best.path.length)) best = c
+    if (
+      c.path.every((w, i) => words[i] === w) &&
+      c.path.length <= words.length &&
+      (best === undefined || c.path.length > best.path.length)
+    )
+      best = c
   }
   return best
 }
@@ -143,23 +154,28 @@ export function findCommand (cli: CliSpec, words: readonly string[]): CommandSpe
  * flags that command accepts, each value flag followed by a value, boolean flags without one,
  * and no positional arguments for the daemons. Returns one problem per fault.
  */
-export function checkArgs (cli: CliSpec, args: readonly string[]): string[] {
+export function checkArgs(cli: CliSpec, args: readonly string[]): string[] {
   const firstFlag = args.findIndex((a) => a.startsWith('-'))
   const words = firstFlag < 0 ? args : args.slice(0, firstFlag)
   const cmd = findCommand(cli, words)
   const shown = `vpcmesh ${args.join(' ')}`
-  if (cmd === undefined || (cmd.path.length === 0 && words.length > 0)) return [`${shown}: unknown command "${words.join(' ')}"`]
+  if (cmd === undefined || (cmd.path.length === 0 && words.length > 0))
+    return [`${shown}: unknown command "${words.join(' ')}"`]
   const problems: string[] = []
   const rest = args.slice(cmd.path.length)
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i] as string
     if (!a.startsWith('-') || a === '-') {
-      if (!cmd.positionals) problems.push(`${shown}: "${a}" is a positional argument; vpcmesh ${cmd.path.join(' ')} takes none`)
+      if (!cmd.positionals)
+        problems.push(`${shown}: "${a}" is a positional argument; vpcmesh ${cmd.path.join(' ')} takes none`)
       continue
     }
     const [name, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined]
     const spec = cmd.flags.get(name)
-    if (spec === undefined) { problems.push(`${shown}: vpcmesh ${cmd.path.join(' ')} has no flag ${name}`); continue }
+    if (spec === undefined) {
+      problems.push(`${shown}: vpcmesh ${cmd.path.join(' ')} has no flag ${name}`)
+      continue
+    }
     if (!spec.takesValue && inline !== undefined) problems.push(`${shown}: ${name} takes no value`)
     if (spec.takesValue && inline === undefined) {
       const next = rest[i + 1]
@@ -171,14 +187,22 @@ export function checkArgs (cli: CliSpec, args: readonly string[]): string[] {
 }
 
 /** Splits a shell line at unquoted `;`, `|`, `||`, `&&` and before an unquoted ` #` comment. */
-function shellSegments (line: string): string[] {
+function shellSegments(line: string): string[] {
   const out: string[] = []
   let cur = ''
   let quote: string | undefined
   for (let i = 0; i < line.length; i++) {
     const c = line[i] as string
-    if (quote !== undefined) { if (c === quote) quote = undefined; cur += c; continue }
-    if (c === '"' || c === "'") { quote = c; cur += c; continue }
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined
+      cur += c
+      continue
+    }
+    if (c === '"' || c === "'") {
+      quote = c
+      cur += c
+      continue
+    }
     if (c === '#' && (i === 0 || /\s/.test(line[i - 1] as string))) break
     if (c === ';' || c === '|' || (c === '&' && line[i + 1] === '&')) {
       out.push(cur)
@@ -193,14 +217,26 @@ function shellSegments (line: string): string[] {
 }
 
 /** Splits a shell command into words, honouring quotes; `$(...)` inside quotes stays one word. */
-function shellWords (segment: string): string[] {
+function shellWords(segment: string): string[] {
   const words: string[] = []
   let cur: string | undefined
   let quote: string | undefined
   for (const c of segment) {
-    if (quote !== undefined) { if (c === quote) quote = undefined; else cur = (cur ?? '') + c; continue }
-    if (c === '"' || c === "'") { quote = c; cur ??= ''; continue }
-    if (/\s/.test(c)) { if (cur !== undefined) words.push(cur); cur = undefined; continue }
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined
+      else cur = (cur ?? '') + c
+      continue
+    }
+    if (c === '"' || c === "'") {
+      quote = c
+      cur ??= ''
+      continue
+    }
+    if (/\s/.test(c)) {
+      if (cur !== undefined) words.push(cur)
+      cur = undefined
+      continue
+    }
     cur = (cur ?? '') + c
   }
   if (cur !== undefined) words.push(cur)
@@ -220,21 +256,29 @@ export interface DocCommand {
  * joined; leading `NAME=value` assignments and `sudo` are skipped; arguments end at a
  * redirection.
  */
-export function docCommands (markdown: string): DocCommand[] {
+export function docCommands(markdown: string): DocCommand[] {
   const out: DocCommand[] = []
   const lines = markdown.split('\n')
   let inBlock = false
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i] as string
     const fence = /^\s*```(\w*)/.exec(raw)
-    if (fence !== null) { inBlock = !inBlock && ['sh', 'bash', 'console', 'shell'].includes(fence[1] as string); continue }
+    if (fence !== null) {
+      inBlock = !inBlock && ['sh', 'bash', 'console', 'shell'].includes(fence[1] as string)
+      continue
+    }
     if (!inBlock) continue
     const start = i
     let line = raw
-    while (line.trimEnd().endsWith('\\') && i + 1 < lines.length) line = line.trimEnd().slice(0, -1) + ' ' + (lines[++i] as string).trim()
+    while (line.trimEnd().endsWith('\\') && i + 1 < lines.length)
+      line = `${line.trimEnd().slice(0, -1)} ${(lines[++i] as string).trim()}`
     for (const seg of shellSegments(line)) {
       const words = shellWords(seg)
-      while (words.length > 0 && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0] as string) || words[0] === 'sudo' || words[0] === 'exec')) words.shift()
+      while (
+        words.length > 0 &&
+        (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0] as string) || words[0] === 'sudo' || words[0] === 'exec')
+      )
+        words.shift()
       if (!/^(?:\S*\/)?vpcmesh$/.test(words[0] ?? '')) continue
       const end = words.findIndex((w) => /^\d*[<>]/.test(w))
       out.push({ line: start + 1, text: seg, args: words.slice(1, end < 0 ? undefined : end) })
@@ -244,7 +288,7 @@ export function docCommands (markdown: string): DocCommand[] {
 }
 
 /** The `*_USAGE` help text of a daemon (`apps/<daemon>/src/config.ts`), or undefined. */
-export function daemonUsageFromSource (root: string, daemon: string): string | undefined {
+export function daemonUsageFromSource(root: string, daemon: string): string | undefined {
   return usageFromSource(join(root, `apps/${daemon}/src/config.ts`), `${daemon.toUpperCase()}_USAGE`)
 }
 
@@ -254,16 +298,33 @@ export function daemonUsageFromSource (root: string, daemon: string): string | u
  * name asked for. Falls back to scanning `env.NAME` and the ENV table in
  * apps/<daemon>/src/config.ts when the package cannot be loaded (not built).
  */
-export async function daemonEnv (root: string, daemon: 'controller' | 'agent'): Promise<{ names: Set<string>, source: string }> {
+export async function daemonEnv(
+  root: string,
+  daemon: 'controller' | 'agent',
+): Promise<{ names: Set<string>; source: string }> {
   const names = new Set<string>()
-  const env = new Proxy({}, { get: (_t, key) => { if (typeof key === 'string') names.add(key); return undefined } })
+  const env = new Proxy(
+    {},
+    {
+      get: (_t, key) => {
+        if (typeof key === 'string') names.add(key)
+        return undefined
+      },
+    },
+  )
   try {
     const specifier = `@vpcmesh/${daemon}`
-    const mod = await import(specifier) as Record<string, ((...a: unknown[]) => unknown) | undefined>
+    const mod = (await import(specifier)) as Record<string, ((...a: unknown[]) => unknown) | undefined>
     const parse = daemon === 'controller' ? () => mod.parseConfig?.(env) : () => mod.parseAgentConfig?.([], env)
-    try { parse() } catch { /* the empty environment is invalid; the names were recorded */ }
+    try {
+      parse()
+    } catch {
+      /* the empty environment is invalid; the names were recorded */
+    }
     if (names.size > 0) return { names, source: 'config parser' }
-  } catch { /* not built: read the sources */ }
+  } catch {
+    /* not built: read the sources */
+  }
   const text = readFileSync(join(root, `apps/${daemon}/src/config.ts`), 'utf8')
   for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)) names.add(m[1] as string)
   for (const m of text.matchAll(/^\s+\w+: '((?:VPCMESH_|REDIS_)[A-Z0-9_]*)',?$/gm)) names.add(m[1] as string)
@@ -271,6 +332,10 @@ export async function daemonEnv (root: string, daemon: 'controller' | 'agent'): 
 }
 
 /** GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to hyphens. */
-export function headingSlug (heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-')
+export function headingSlug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-')
 }

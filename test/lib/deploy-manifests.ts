@@ -16,7 +16,7 @@ export interface YamlDoc {
 }
 
 /** Lists files below `dir` (recursively) whose names end with one of `exts`, sorted. */
-export function listFiles (dir: string, exts: readonly string[]): string[] {
+export function listFiles(dir: string, exts: readonly string[]): string[] {
   const out: string[] = []
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name)
@@ -27,11 +27,14 @@ export function listFiles (dir: string, exts: readonly string[]): string[] {
 }
 
 /** Parses every document of every `.yaml`/`.yml` file below `dir`. */
-export function loadYaml (root: string, dir: string): YamlDoc[] {
+export function loadYaml(root: string, dir: string): YamlDoc[] {
   return listFiles(join(root, dir), ['.yaml', '.yml']).flatMap((path) => {
     const file = relative(root, path)
     return parseAllDocuments(readFileSync(path, 'utf8')).map((d, index) => ({
-      file, index, value: d.errors.length === 0 ? d.toJS() : undefined, errors: [...d.errors, ...d.warnings].map((e) => e.message)
+      file,
+      index,
+      value: d.errors.length === 0 ? d.toJS() : undefined,
+      errors: [...d.errors, ...d.warnings].map((e) => e.message),
     }))
   })
 }
@@ -40,7 +43,7 @@ export function loadYaml (root: string, dir: string): YamlDoc[] {
 export interface K8sObject {
   apiVersion?: unknown
   kind?: unknown
-  metadata?: { name?: unknown, namespace?: unknown, labels?: Record<string, unknown> }
+  metadata?: { name?: unknown; namespace?: unknown; labels?: Record<string, unknown> }
   spec?: Record<string, unknown>
 }
 
@@ -53,7 +56,7 @@ export interface ContainerRef {
 }
 
 /** The pod spec of a workload object, or undefined for kinds without one. */
-export function podSpecOf (o: K8sObject): Record<string, unknown> | undefined {
+export function podSpecOf(o: K8sObject): Record<string, unknown> | undefined {
   const spec = o.spec as Record<string, any> | undefined
   if (o.kind === 'Pod') return spec
   if (o.kind === 'CronJob') return spec?.jobTemplate?.spec?.template?.spec
@@ -61,14 +64,19 @@ export function podSpecOf (o: K8sObject): Record<string, unknown> | undefined {
 }
 
 /** Every container and init container of the objects. */
-export function containersOf (objects: readonly K8sObject[]): ContainerRef[] {
+export function containersOf(objects: readonly K8sObject[]): ContainerRef[] {
   const out: ContainerRef[] = []
   for (const object of objects) {
     const podSpec = podSpecOf(object)
     if (podSpec === undefined) continue
     for (const field of ['initContainers', 'containers']) {
       for (const c of (podSpec[field] as Array<Record<string, any>> | undefined) ?? []) {
-        out.push({ where: `${String(object.kind)}/${String(object.metadata?.name)} ${field}/${String(c.name)}`, object, podSpec, container: c })
+        out.push({
+          where: `${String(object.kind)}/${String(object.metadata?.name)} ${field}/${String(c.name)}`,
+          object,
+          podSpec,
+          container: c,
+        })
       }
     }
   }
@@ -76,9 +84,10 @@ export function containersOf (objects: readonly K8sObject[]): ContainerRef[] {
 }
 
 /** Every argv a container runs: command+args, exec probes and exec lifecycle hooks. */
-export function containerCommands (c: Record<string, any>): Array<{ what: string, argv: string[] }> {
-  const out: Array<{ what: string, argv: string[] }> = []
-  if (Array.isArray(c.command)) out.push({ what: 'command+args', argv: [...c.command, ...(Array.isArray(c.args) ? c.args : [])].map(String) })
+export function containerCommands(c: Record<string, any>): Array<{ what: string; argv: string[] }> {
+  const out: Array<{ what: string; argv: string[] }> = []
+  if (Array.isArray(c.command))
+    out.push({ what: 'command+args', argv: [...c.command, ...(Array.isArray(c.args) ? c.args : [])].map(String) })
   for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
     const cmd = c[probe]?.exec?.command
     if (Array.isArray(cmd)) out.push({ what: probe, argv: cmd.map(String) })
@@ -91,29 +100,31 @@ export function containerCommands (c: Record<string, any>): Array<{ what: string
 }
 
 /** command+args of a container. */
-export function argvOf (c: ContainerRef): string[] {
+export function argvOf(c: ContainerRef): string[] {
   return [...(c.container.command ?? []), ...(c.container.args ?? [])].map(String)
 }
 
 /** The program a container runs: the subcommand when argv[0] is the launcher `bin`, else argv[0]'s name. */
-export function programOfContainer (c: ContainerRef, bin: string): string {
+export function programOfContainer(c: ContainerRef, bin: string): string {
   const argv = argvOf(c)
-  return argv[0] === bin ? argv[1] ?? '' : basename(argv[0] ?? '')
+  return argv[0] === bin ? (argv[1] ?? '') : basename(argv[0] ?? '')
 }
 
 /** A container port by name (or a number as is). */
-export function portOf (c: ContainerRef, port: unknown): number | undefined {
+export function portOf(c: ContainerRef, port: unknown): number | undefined {
   if (typeof port === 'number') return port
-  return (c.container.ports as Array<{ name?: string, containerPort?: number }> | undefined)?.find((p) => p.name === port)?.containerPort
+  return (c.container.ports as Array<{ name?: string; containerPort?: number }> | undefined)?.find(
+    (p) => p.name === port,
+  )?.containerPort
 }
 
 /** Names used as `$(NAME)` (Kubernetes dependent-variable expansion) in `text`. */
-export function k8sVarRefs (text: string): string[] {
+export function k8sVarRefs(text: string): string[] {
   return [...text.matchAll(/(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].map((m) => m[1] as string)
 }
 
 /** Value of the flag `name` in an argv (`--name value` or `--name=value`). */
-export function flagValue (argv: readonly string[], name: string): string | undefined {
+export function flagValue(argv: readonly string[], name: string): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
     if (a === name) return argv[i + 1]
@@ -133,7 +144,7 @@ export interface DockerInstruction {
 }
 
 /** Parses a Dockerfile into instructions (comments and parser directives dropped). */
-export function parseDockerfile (text: string): DockerInstruction[] {
+export function parseDockerfile(text: string): DockerInstruction[] {
   const out: DockerInstruction[] = []
   const lines = text.split('\n')
   let stage = -1
@@ -143,7 +154,7 @@ export function parseDockerfile (text: string): DockerInstruction[] {
     if (line === '' || line.startsWith('#')) continue
     while (line.endsWith('\\') && i + 1 < lines.length) {
       const next = (lines[++i] as string).trim()
-      if (!next.startsWith('#')) line = line.slice(0, -1).trimEnd() + ' ' + next
+      if (!next.startsWith('#')) line = `${line.slice(0, -1).trimEnd()} ${next}`
     }
     const m = /^([A-Za-z]+)\s+([\s\S]*)$/.exec(line)
     if (m === null) continue
@@ -155,7 +166,7 @@ export function parseDockerfile (text: string): DockerInstruction[] {
 }
 
 /** The argv of an exec-form (JSON array) ENTRYPOINT/CMD, or undefined for the shell form. */
-export function execForm (args: string): string[] | undefined {
+export function execForm(args: string): string[] | undefined {
   try {
     const v: unknown = JSON.parse(args)
     return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined
@@ -165,12 +176,15 @@ export function execForm (args: string): string[] | undefined {
 }
 
 /** Replaces `${NAME}` and `$NAME` with values from `vars` (Dockerfile ARG/ENV substitution). */
-export function substitute (text: string, vars: ReadonlyMap<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a?: string, b?: string) => vars.get(a ?? b ?? '') ?? m)
+export function substitute(text: string, vars: ReadonlyMap<string, string>): string {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (m, a?: string, b?: string) => vars.get(a ?? b ?? '') ?? m,
+  )
 }
 
 /** Debian package names an `apt-get install` in these RUN arguments installs. */
-export function aptPackages (runArgs: string): string[] {
+export function aptPackages(runArgs: string): string[] {
   const out: string[] = []
   for (const m of runArgs.matchAll(/apt-get\s+install\s+([^&;|]*)/g)) {
     out.push(...(m[1] as string).split(/\s+/).filter((w) => w !== '' && !w.startsWith('-')))

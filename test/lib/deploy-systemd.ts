@@ -19,7 +19,7 @@ export interface Unit {
 }
 
 /** Parses a unit file: `[Section]` headers, `Key=value` lines, `#`/`;` comments, `\` continuations. */
-export function parseUnit (text: string): Unit {
+export function parseUnit(text: string): Unit {
   const entries: UnitEntry[] = []
   const problems: string[] = []
   let section: string | undefined
@@ -27,30 +27,39 @@ export function parseUnit (text: string): Unit {
   for (let i = 0; i < lines.length; i++) {
     let line = (lines[i] as string).trim()
     const no = i + 1
-    while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + ' ' + (lines[++i] as string).trim()
+    while (line.endsWith('\\') && i + 1 < lines.length) line = `${line.slice(0, -1)} ${(lines[++i] as string).trim()}`
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue
     const header = /^\[([A-Za-z]+)\]$/.exec(line)
-    if (header !== null) { section = header[1]; continue }
+    if (header !== null) {
+      section = header[1]
+      continue
+    }
     const kv = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(line)
-    if (kv === null) { problems.push(`line ${no}: not Key=value: ${line}`); continue }
-    if (section === undefined) { problems.push(`line ${no}: ${kv[1] as string}= before any [Section]`); continue }
+    if (kv === null) {
+      problems.push(`line ${no}: not Key=value: ${line}`)
+      continue
+    }
+    if (section === undefined) {
+      problems.push(`line ${no}: ${kv[1] as string}= before any [Section]`)
+      continue
+    }
     entries.push({ section, key: kv[1] as string, value: (kv[2] as string).trim(), line: no })
   }
   return { entries, problems }
 }
 
 /** Values of `key` in `section`, in order (a key may repeat). */
-export function values (unit: Unit, section: string, key: string): string[] {
+export function values(unit: Unit, section: string, key: string): string[] {
   return unit.entries.filter((e) => e.section === section && e.key === key).map((e) => e.value)
 }
 
 /** The last value of `key` in `section` (the one systemd uses for single-valued keys). */
-export function value (unit: Unit, section: string, key: string): string | undefined {
+export function value(unit: Unit, section: string, key: string): string | undefined {
   return values(unit, section, key).at(-1)
 }
 
 /** `NAME=value` pairs of `Environment=` values (each may hold several, quoted or not). */
-export function environmentAssignments (unit: Unit): Map<string, string> {
+export function environmentAssignments(unit: Unit): Map<string, string> {
   const out = new Map<string, string>()
   for (const v of values(unit, 'Service', 'Environment')) {
     for (const word of splitWords(v)) {
@@ -62,7 +71,7 @@ export function environmentAssignments (unit: Unit): Map<string, string> {
 }
 
 /** Splits on whitespace honouring double and single quotes and backslash escapes. */
-export function splitWords (text: string): string[] {
+export function splitWords(text: string): string[] {
   const words: string[] = []
   let cur: string | undefined
   let quote: string | undefined
@@ -72,7 +81,10 @@ export function splitWords (text: string): string[] {
       if (c === quote) quote = undefined
       else if (c === '\\' && i + 1 < text.length) cur = (cur ?? '') + text[++i]
       else cur = (cur ?? '') + c
-    } else if (c === '"' || c === "'") { quote = c; cur ??= '' } else if (/\s/.test(c)) {
+    } else if (c === '"' || c === "'") {
+      quote = c
+      cur ??= ''
+    } else if (/\s/.test(c)) {
       if (cur !== undefined) words.push(cur)
       cur = undefined
     } else if (c === '\\' && i + 1 < text.length) cur = (cur ?? '') + text[++i]
@@ -94,7 +106,7 @@ export interface ExecLine {
  * the variable's value (systemd splits it on whitespace); `${NAME}` inside a word is replaced
  * by the value as is. `env` gives the values; a name missing from it is an error.
  */
-export function splitExec (value: string, env: ReadonlyMap<string, string>): ExecLine {
+export function splitExec(value: string, env: ReadonlyMap<string, string>): ExecLine {
   const prefixes = /^[-@+!:]*/.exec(value)?.[0] ?? ''
   const words: string[] = []
   for (const word of splitWords(value.slice(prefixes.length))) {
@@ -105,17 +117,19 @@ export function splitExec (value: string, env: ReadonlyMap<string, string>): Exe
       words.push(...splitWords(v))
       continue
     }
-    words.push(word.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-      const v = env.get(name)
-      if (v === undefined) throw new Error(`\${${name}} is not set`)
-      return v
-    }))
+    words.push(
+      word.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+        const v = env.get(name)
+        if (v === undefined) throw new Error(`\${${name}} is not set`)
+        return v
+      }),
+    )
   }
   return { prefixes, words }
 }
 
 /** The variables an Exec value refers to (`$NAME` or `${NAME}`). */
-export function execVariables (value: string): string[] {
+export function execVariables(value: string): string[] {
   return [...value.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g)].map((m) => m[1] as string)
 }
 
@@ -132,7 +146,7 @@ export interface EnvAssignment {
  * documentation, commented assignments `#NAME=value`. Other comment lines are skipped; any
  * other line is a problem.
  */
-export function parseEnvFile (text: string): { assignments: EnvAssignment[], problems: string[] } {
+export function parseEnvFile(text: string): { assignments: EnvAssignment[]; problems: string[] } {
   const assignments: EnvAssignment[] = []
   const problems: string[] = []
   text.split('\n').forEach((raw, i) => {

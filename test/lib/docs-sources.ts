@@ -32,7 +32,7 @@ export interface MetricRegistration {
  * files, without declaration files, test files (`*.test.ts`, `test/` folders), `dist` and
  * `node_modules`. Fakes under `src/testing/` are included: a code they use is a code too.
  */
-export function listSourceFiles (root: string): SourceText[] {
+export function listSourceFiles(root: string): SourceText[] {
   const out: SourceText[] = []
   for (const group of ['libs', 'apps']) {
     const dir = join(root, group)
@@ -45,7 +45,7 @@ export function listSourceFiles (root: string): SourceText[] {
   return out
 }
 
-function walk (root: string, rel: string, out: SourceText[]): void {
+function walk(root: string, rel: string, out: SourceText[]): void {
   for (const name of readdirSync(join(root, rel)).sort()) {
     if (name === 'node_modules' || name === 'dist' || name === 'test') continue
     const path = `${rel}/${name}`
@@ -71,14 +71,15 @@ export interface ErrorCodeScan {
  * references, not definitions, and are ignored. A template literal starting with
  * `VPCMESH_ERR_` and holding substitutions is reported in `dynamic`.
  */
-export function findErrorCodes (files: readonly SourceText[]): ErrorCodeScan {
+export function findErrorCodes(files: readonly SourceText[]): ErrorCodeScan {
   const codes = new Map<string, string[]>()
   const dynamic: string[] = []
   for (const f of files) {
     const sf = ts.createSourceFile(f.path, f.text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
     const at = (n: ts.Node): string => `${f.path}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`
     const visit = (n: ts.Node): void => {
-      const text = ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isIdentifier(n) ? n.text : undefined
+      const text =
+        ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isIdentifier(n) ? n.text : undefined
       if (text !== undefined && ERROR_CODE.test(text)) {
         const list = codes.get(text) ?? []
         list.push(at(n))
@@ -106,7 +107,7 @@ export interface MetricScan {
  * metrics through the injected Metrics (see CONTRIBUTING.md, Add a metric). A name or label list that is not
  * written as literals is reported in `problems`, because the docs cannot be checked against it.
  */
-export function findMetricRegistrations (files: readonly SourceText[]): MetricScan {
+export function findMetricRegistrations(files: readonly SourceText[]): MetricScan {
   const metrics: MetricRegistration[] = []
   const problems: string[] = []
   for (const f of files) {
@@ -126,7 +127,7 @@ export function findMetricRegistrations (files: readonly SourceText[]): MetricSc
   return { metrics, problems }
 }
 
-function registrationOf (n: ts.Node): { kind: MetricKind, options: ts.ObjectLiteralExpression } | undefined {
+function registrationOf(n: ts.Node): { kind: MetricKind; options: ts.ObjectLiteralExpression } | undefined {
   if (!ts.isCallExpression(n) || !ts.isPropertyAccessExpression(n.expression)) return undefined
   const kind = n.expression.name.text
   if (kind !== 'counter' && kind !== 'gauge' && kind !== 'histogram') return undefined
@@ -136,20 +137,27 @@ function registrationOf (n: ts.Node): { kind: MetricKind, options: ts.ObjectLite
   return { kind, options }
 }
 
-function property (o: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
+function property(o: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
   for (const p of o.properties) {
-    if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) && p.name.text === name) return p.initializer
+    if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) && p.name.text === name)
+      return p.initializer
   }
   return undefined
 }
 
-function readRegistration (kind: MetricKind, o: ts.ObjectLiteralExpression, where: string): MetricRegistration | string {
+function readRegistration(kind: MetricKind, o: ts.ObjectLiteralExpression, where: string): MetricRegistration | string {
   const name = property(o, 'name')
-  if (name === undefined || !ts.isStringLiteralLike(name)) return `${where}: ${kind} name is not a string literal; write it out so docs/metrics.md can be checked`
+  if (name === undefined || !ts.isStringLiteralLike(name))
+    return `${where}: ${kind} name is not a string literal; write it out so docs/metrics.md can be checked`
   const labelNames = property(o, 'labelNames')
   if (labelNames === undefined) return { name: name.text, kind, labels: [], where }
   if (!ts.isArrayLiteralExpression(labelNames) || !labelNames.elements.every(ts.isStringLiteralLike)) {
     return `${where}: labelNames of ${name.text} is not an array of string literals; write it out so docs/metrics.md can be checked`
   }
-  return { name: name.text, kind, labels: labelNames.elements.map((e) => (e as ts.StringLiteralLike).text).sort(), where }
+  return {
+    name: name.text,
+    kind,
+    labels: labelNames.elements.map((e) => (e as ts.StringLiteralLike).text).sort(),
+    where,
+  }
 }

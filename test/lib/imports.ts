@@ -24,22 +24,31 @@ export interface ImportRecord {
  * text is parsed by the TypeScript compiler. Non-literal specifiers cannot be checked and
  * are skipped.
  */
-export function parseImports (fileName: string, text: string): ImportRecord[] {
+export function parseImports(fileName: string, text: string): ImportRecord[] {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS)
   const requireNames = collectRequireNames(sf)
   const out: ImportRecord[] = sf.typeReferenceDirectives.map((d) => ({
-    line: sf.getLineAndCharacterOfPosition(d.pos).line + 1, specifier: d.fileName, kind: 'reference', typeOnly: true
+    line: sf.getLineAndCharacterOfPosition(d.pos).line + 1,
+    specifier: d.fileName,
+    kind: 'reference',
+    typeOnly: true,
   }))
   const add = (spec: ts.Node | undefined, kind: ImportKind, typeOnly: boolean): void => {
     if (spec === undefined || !ts.isStringLiteralLike(spec)) return
-    out.push({ line: sf.getLineAndCharacterOfPosition(spec.getStart(sf)).line + 1, specifier: spec.text, kind, typeOnly })
+    out.push({
+      line: sf.getLineAndCharacterOfPosition(spec.getStart(sf)).line + 1,
+      specifier: spec.text,
+      kind,
+      typeOnly,
+    })
   }
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node)) add(node.moduleSpecifier, 'import', isTypeOnlyImport(node))
     else if (ts.isExportDeclaration(node)) add(node.moduleSpecifier, 'export', node.isTypeOnly)
     else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
       add(node.moduleReference.expression, 'require', node.isTypeOnly)
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal, 'import-type', true)
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument))
+      add(node.argument.literal, 'import-type', true)
     else if (ts.isCallExpression(node)) {
       if (node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node.arguments[0], 'dynamic', false)
       else if (isRequireCallee(node.expression, requireNames)) add(node.arguments[0], 'require', false)
@@ -50,38 +59,51 @@ export function parseImports (fileName: string, text: string): ImportRecord[] {
   return out.sort((a, b) => a.line - b.line)
 }
 
-function isTypeOnlyImport (node: ts.ImportDeclaration): boolean {
+function isTypeOnlyImport(node: ts.ImportDeclaration): boolean {
   const clause = node.importClause
   if (clause === undefined) return false
   if (clause.isTypeOnly) return true
   const named = clause.namedBindings
-  return clause.name === undefined && named !== undefined && ts.isNamedImports(named) &&
-    named.elements.length > 0 && named.elements.every((e) => e.isTypeOnly)
+  return (
+    clause.name === undefined &&
+    named !== undefined &&
+    ts.isNamedImports(named) &&
+    named.elements.length > 0 &&
+    named.elements.every((e) => e.isTypeOnly)
+  )
 }
 
 /** `require` plus every variable initialised from `createRequire(...)`. */
-function collectRequireNames (sf: ts.SourceFile): Set<string> {
+function collectRequireNames(sf: ts.SourceFile): Set<string> {
   const names = new Set(['require'])
   const visit = (node: ts.Node): void => {
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer !== undefined &&
-        isCreateRequireCall(node.initializer)) names.add(node.name.text)
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer !== undefined &&
+      isCreateRequireCall(node.initializer)
+    )
+      names.add(node.name.text)
     ts.forEachChild(node, visit)
   }
   visit(sf)
   return names
 }
 
-function isCreateRequireCall (node: ts.Node): boolean {
+function isCreateRequireCall(node: ts.Node): boolean {
   if (!ts.isCallExpression(node)) return false
   const callee = node.expression
-  return (ts.isIdentifier(callee) && callee.text === 'createRequire') ||
+  return (
+    (ts.isIdentifier(callee) && callee.text === 'createRequire') ||
     (ts.isPropertyAccessExpression(callee) && callee.name.text === 'createRequire')
+  )
 }
 
 /** `req(...)`, `req.resolve(...)` or `createRequire(...)(...)`. */
-function isRequireCallee (callee: ts.Expression, names: Set<string>): boolean {
+function isRequireCallee(callee: ts.Expression, names: Set<string>): boolean {
   if (ts.isIdentifier(callee)) return names.has(callee.text)
-  if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'resolve') return isRequireCallee(callee.expression, names)
+  if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'resolve')
+    return isRequireCallee(callee.expression, names)
   return isCreateRequireCall(callee)
 }
 
@@ -106,26 +128,31 @@ export interface Workspace {
 }
 
 /** Reads every workspace in `root`/libs and `root`/apps: manifests and `.ts` sources (dist and node_modules skipped). */
-export function loadWorkspaces (root: string): Workspace[] {
+export function loadWorkspaces(root: string): Workspace[] {
   const out: Workspace[] = []
   for (const group of ['libs', 'apps'] as const) {
     const groupDir = join(root, group)
     if (!existsSync(groupDir)) continue
     for (const entry of readdirSync(groupDir).sort()) {
       const dir = `${group}/${entry}`
-      if (existsSync(join(root, dir, 'package.json'))) out.push(loadWorkspace(root, dir, group === 'libs' ? 'lib' : 'app'))
+      if (existsSync(join(root, dir, 'package.json')))
+        out.push(loadWorkspace(root, dir, group === 'libs' ? 'lib' : 'app'))
     }
   }
   return out
 }
 
-function loadWorkspace (root: string, dir: string, kind: 'lib' | 'app'): Workspace {
+function loadWorkspace(root: string, dir: string, kind: 'lib' | 'app'): Workspace {
   const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as {
-    name?: string, dependencies?: Record<string, string>, devDependencies?: Record<string, string>
+    name?: string
+    dependencies?: Record<string, string>
+    devDependencies?: Record<string, string>
   }
   const tsconfigPath = join(root, dir, 'tsconfig.json')
   const tsconfig = existsSync(tsconfigPath)
-    ? ts.readConfigFile(tsconfigPath, (p) => readFileSync(p, 'utf8')).config as { references?: Array<{ path: string }> } | undefined
+    ? (ts.readConfigFile(tsconfigPath, (p) => readFileSync(p, 'utf8')).config as
+        | { references?: Array<{ path: string }> }
+        | undefined)
     : undefined
   const references = (tsconfig?.references ?? []).map((r) => {
     const p = posix.normalize(posix.join(dir, r.path))
@@ -133,14 +160,17 @@ function loadWorkspace (root: string, dir: string, kind: 'lib' | 'app'): Workspa
   })
   const files = listSources(root, dir).map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }))
   return {
-    dir, kind, name: pkg.name ?? dir,
+    dir,
+    kind,
+    name: pkg.name ?? dir,
     dependencies: Object.keys(pkg.dependencies ?? {}),
     devDependencies: Object.keys(pkg.devDependencies ?? {}),
-    references, files
+    references,
+    files,
   }
 }
 
-function listSources (root: string, dir: string): string[] {
+function listSources(root: string, dir: string): string[] {
   const out: string[] = []
   for (const name of readdirSync(join(root, dir)).sort()) {
     if (name === 'dist' || name === 'node_modules' || name.startsWith('.')) continue
@@ -153,13 +183,14 @@ function listSources (root: string, dir: string): string[] {
 
 /** The checks, by id. Each text is the reason the rule exists; violation messages quote it. */
 export const RULES = {
-  undeclared: 'every package a workspace imports is declared in its own package.json (devDependencies only from test/ and src/testing/)',
+  undeclared:
+    'every package a workspace imports is declared in its own package.json (devDependencies only from test/ and src/testing/)',
   direction: 'libs never import apps, and apps never import each other',
   testing: 'fakes (…/testing entry points, src/testing/, test/) are imported only from test code',
   reference: 'every workspace import has a matching tsconfig.json "references" entry, so tsc -b builds in order',
   escape: 'a relative import stays inside its own workspace; other workspaces are imported by package name',
   confined: 'third-party packages stay in the files named in CONFINED (test/deps.test.ts)',
-  forbidden: 'per-workspace forbidden imports'
+  forbidden: 'per-workspace forbidden imports',
 } as const
 
 /** One of the {@link RULES} ids. */
@@ -178,7 +209,7 @@ export type PathPattern = string
 /** The data the checker enforces beyond the structural rules. */
 export interface Policy {
   /** Package pattern → the only paths that may import it, and why. */
-  confined: Record<PackagePattern, { only: readonly PathPattern[], reason: string }>
+  confined: Record<PackagePattern, { only: readonly PathPattern[]; reason: string }>
   /** Workspace path pattern → package pattern → reason the workspace must not import it. */
   forbidden: Record<PathPattern, Record<PackagePattern, string>>
 }
@@ -193,7 +224,7 @@ export interface Violation {
 }
 
 /** Checks every import of every workspace file against the structural rules and `policy`. */
-export function checkWorkspaces (workspaces: readonly Workspace[], policy: Policy): Violation[] {
+export function checkWorkspaces(workspaces: readonly Workspace[], policy: Policy): Violation[] {
   const out: Violation[] = []
   for (const ws of workspaces) {
     for (const file of ws.files) {
@@ -201,8 +232,11 @@ export function checkWorkspaces (workspaces: readonly Workspace[], policy: Polic
         const report = (rule: RuleId, why: string): void => {
           const type = imp.typeOnly ? ' (type-only)' : ''
           out.push({
-            rule, file: file.path, line: imp.line, specifier: imp.specifier,
-            message: `${file.path}:${imp.line}: import '${imp.specifier}'${type}: ${why} [${rule}: ${RULES[rule]}]`
+            rule,
+            file: file.path,
+            line: imp.line,
+            specifier: imp.specifier,
+            message: `${file.path}:${imp.line}: import '${imp.specifier}'${type}: ${why} [${rule}: ${RULES[rule]}]`,
           })
         }
         checkImport({ ws, workspaces, policy, file: file.path, imp, report })
@@ -221,11 +255,12 @@ interface ImportContext {
   report: (rule: RuleId, why: string) => void
 }
 
-function checkImport (c: ImportContext): void {
+function checkImport(c: ImportContext): void {
   const spec = c.imp.specifier
   const isTest = isTestPath(c.ws, c.file)
   if (spec.startsWith('.') || spec.startsWith('/')) checkRelative(c, isTest)
-  else if (spec.startsWith('#')) c.report('undeclared', 'package.json "imports" (#) are not used in vpcmesh; import relatively')
+  else if (spec.startsWith('#'))
+    c.report('undeclared', 'package.json "imports" (#) are not used in vpcmesh; import relatively')
   else if (!spec.startsWith('node:')) checkPackage(c, isTest)
   else if (!isBuiltin(spec)) c.report('undeclared', 'not a Node.js builtin module')
   checkConfined(c, isTest)
@@ -233,11 +268,11 @@ function checkImport (c: ImportContext): void {
 }
 
 /** Test code: a workspace's test/ folder and its src/testing/ fakes. */
-function isTestPath (ws: Workspace, path: string): boolean {
+function isTestPath(ws: Workspace, path: string): boolean {
   return path.startsWith(`${ws.dir}/test/`) || path.startsWith(`${ws.dir}/src/testing/`)
 }
 
-function checkRelative (c: ImportContext, isTest: boolean): void {
+function checkRelative(c: ImportContext, isTest: boolean): void {
   const spec = c.imp.specifier
   const inside = (p: string): boolean => p.startsWith(`${c.ws.dir}/`)
   const fromSource = posix.normalize(posix.join(posix.dirname(c.file), spec))
@@ -251,7 +286,7 @@ function checkRelative (c: ImportContext, isTest: boolean): void {
   }
 }
 
-function checkPackage (c: ImportContext, isTest: boolean): void {
+function checkPackage(c: ImportContext, isTest: boolean): void {
   const spec = c.imp.specifier
   const pkg = packageName(spec)
   if (isBuiltin(spec)) {
@@ -267,24 +302,26 @@ function checkPackage (c: ImportContext, isTest: boolean): void {
     const dev = c.ws.devDependencies.includes(pkg) ? ' (it is a devDependency, usable only from test code)' : ''
     c.report('undeclared', `'${pkg}' is not in ${c.ws.dir}/package.json dependencies${dev}`)
   }
-  if (!isTest && /^@vpcmesh\/[^/]+\/testing(\/|$)/.test(spec)) c.report('testing', 'a …/testing entry point in non-test code')
+  if (!isTest && /^@vpcmesh\/[^/]+\/testing(\/|$)/.test(spec))
+    c.report('testing', 'a …/testing entry point in non-test code')
   if (pkg.startsWith('@vpcmesh/')) checkWorkspaceImport(c, pkg)
 }
 
-function checkWorkspaceImport (c: ImportContext, pkg: string): void {
+function checkWorkspaceImport(c: ImportContext, pkg: string): void {
   const target = c.workspaces.find((w) => w.name === pkg)
   if (target === undefined) {
     c.report('reference', `no workspace is named '${pkg}'`)
     return
   }
-  if (c.ws.kind === 'lib' && target.kind === 'app') c.report('direction', `library ${c.ws.dir} imports app ${target.dir}`)
+  if (c.ws.kind === 'lib' && target.kind === 'app')
+    c.report('direction', `library ${c.ws.dir} imports app ${target.dir}`)
   if (c.ws.kind === 'app' && target.kind === 'app') c.report('direction', `app ${c.ws.dir} imports app ${target.dir}`)
   if (!c.ws.references.includes(target.dir)) {
     c.report('reference', `${c.ws.dir}/tsconfig.json has no reference to ${target.dir}`)
   }
 }
 
-function checkConfined (c: ImportContext, isTest: boolean): void {
+function checkConfined(c: ImportContext, isTest: boolean): void {
   const declares = (pkg: string | undefined): boolean =>
     pkg !== undefined && (c.ws.dependencies.includes(pkg) || c.ws.devDependencies.includes(pkg))
   for (const [pattern, rule] of Object.entries(c.policy.confined)) {
@@ -295,27 +332,28 @@ function checkConfined (c: ImportContext, isTest: boolean): void {
   }
 }
 
-function checkForbidden (c: ImportContext): void {
+function checkForbidden(c: ImportContext): void {
   for (const [wsPattern, packages] of Object.entries(c.policy.forbidden)) {
     if (!matchesPath(wsPattern, c.ws.dir)) continue
     for (const [pattern, reason] of Object.entries(packages)) {
-      if (matchesPackage(pattern, c.imp.specifier)) c.report('forbidden', `${wsPattern} must not import ${pattern}: ${reason}`)
+      if (matchesPackage(pattern, c.imp.specifier))
+        c.report('forbidden', `${wsPattern} must not import ${pattern}: ${reason}`)
     }
   }
 }
 
 /** The package part of a bare specifier: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`, `node:fs/promises` → `node:fs`. */
-export function packageName (spec: string): string {
+export function packageName(spec: string): string {
   const parts = spec.split('/')
   return (spec.startsWith('@') ? parts.slice(0, 2) : parts.slice(0, 1)).join('/')
 }
 
-function bareName (spec: string): string | undefined {
+function bareName(spec: string): string | undefined {
   return spec.startsWith('.') || spec.startsWith('/') ? undefined : packageName(spec)
 }
 
 /** Whether an import specifier falls under a {@link PackagePattern}. */
-export function matchesPackage (pattern: PackagePattern, spec: string): boolean {
+export function matchesPackage(pattern: PackagePattern, spec: string): boolean {
   if (pattern.startsWith('*')) return spec.endsWith(pattern.slice(1))
   const pkg = bareName(spec)
   if (pkg === undefined) return false
@@ -324,7 +362,11 @@ export function matchesPackage (pattern: PackagePattern, spec: string): boolean 
 }
 
 /** Whether a root-relative path is, or is below, a {@link PathPattern}. */
-export function matchesPath (pattern: PathPattern, path: string): boolean {
-  const body = pattern.replace(/\/$/, '').split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')
+export function matchesPath(pattern: PathPattern, path: string): boolean {
+  const body = pattern
+    .replace(/\/$/, '')
+    .split('*')
+    .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]*')
   return new RegExp(`^${body}(/.*)?$`).test(path)
 }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import ts from 'typescript'
 
@@ -14,7 +14,7 @@ export interface RepoTree {
 }
 
 /** Walks `root`, skipping {@link SKIP_DIRS} and dot-folders. */
-export function readTree (root: string): RepoTree {
+export function readTree(root: string): RepoTree {
   const tree: RepoTree = { files: new Set(), dirs: new Set(), baseNames: new Set() }
   const walk = (rel: string): void => {
     for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
@@ -34,10 +34,10 @@ export function readTree (root: string): RepoTree {
 }
 
 /** The commentary of a file: comments of code, the whole text of Markdown, `#` lines of shell and YAML. */
-export function commentary (path: string, text: string): string[] {
+export function commentary(path: string, text: string): string[] {
   if (path.endsWith('.md')) return [text]
   if (/\.(c|m)?[jt]s$/.test(path)) return scriptComments(text)
-  if (/\.(cc|h)$/.test(path)) return text.split('\n').map((l) => l.includes('//') ? l.slice(l.indexOf('//')) : '')
+  if (/\.(cc|h)$/.test(path)) return text.split('\n').map((l) => (l.includes('//') ? l.slice(l.indexOf('//')) : ''))
   if (/\.(sh|ya?ml|service|defaults|gyp)$/.test(path) || path.startsWith('bin/')) {
     return text.split('\n').filter((l) => /^\s*#/.test(l))
   }
@@ -45,7 +45,7 @@ export function commentary (path: string, text: string): string[] {
 }
 
 /** Comments of a JavaScript or TypeScript source, found by the TypeScript scanner (strings are never comments). */
-function scriptComments (text: string): string[] {
+function scriptComments(text: string): string[] {
   const sf = ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS)
   const out: string[] = []
   const seen = new Set<number>()
@@ -76,24 +76,30 @@ const REPO_PATH = /(?<![\w./@~$-])((?:libs|apps|test|docs|deploy|scripts)\/[\w.*
 const BARE_SOURCE = /(?<![\w./@~$-])([a-z][\w-]*\.(?:ts|mjs|cc))(?![\w/-])/g
 
 /** A mention of a path: the file it is in and the text as written. */
-export interface Mention { file: string, path: string, bare: boolean }
+export interface Mention {
+  file: string
+  path: string
+  bare: boolean
+}
 
 /** Every repository path (`libs/…`, `apps/…`, …) and bare source file name in `text`. */
-export function findMentions (file: string, text: string): Mention[] {
+export function findMentions(file: string, text: string): Mention[] {
   const out: Mention[] = []
   for (const c of commentary(file, text)) {
     for (const m of c.matchAll(REPO_PATH)) {
-      if (!UPSTREAM.test(c.slice(Math.max(0, m.index - 20), m.index))) out.push({ file, path: m[1] as string, bare: false })
+      if (!UPSTREAM.test(c.slice(Math.max(0, m.index - 20), m.index)))
+        out.push({ file, path: m[1] as string, bare: false })
     }
     for (const m of c.matchAll(BARE_SOURCE)) {
-      if (!UPSTREAM.test(c.slice(Math.max(0, m.index - 20), m.index))) out.push({ file, path: m[1] as string, bare: true })
+      if (!UPSTREAM.test(c.slice(Math.max(0, m.index - 20), m.index)))
+        out.push({ file, path: m[1] as string, bare: true })
     }
   }
   return out
 }
 
 /** `a/*.ts` and `{x,y}` to a regular expression over root-relative paths; `*` stays in one segment. */
-function globRegExp (glob: string): RegExp {
+function globRegExp(glob: string): RegExp {
   let re = ''
   for (const ch of glob) {
     if (ch === '*') re += '[^/]*'
@@ -109,13 +115,13 @@ function globRegExp (glob: string): RegExp {
  * The source a build output comes from: `libs/cidr/dist/test/table.test.js` → `libs/cidr/test/table.test.ts`;
  * `libs/tun/native/build/Release/x.node` → `libs/tun/native` (built there by node-gyp).
  */
-function sourceOf (path: string): string {
+function sourceOf(path: string): string {
   if (/(^|\/)build\//.test(path)) return path.slice(0, path.search(/\/?build\//))
   return path.replace(/(^|\/)dist\//, '$1').replace(/\.d\.ts$|\.js$/, '.ts')
 }
 
 /** Whether a mention names something that exists: as written, or relative to the mentioning workspace. */
-export function exists (tree: RepoTree, m: Mention): boolean {
+export function exists(tree: RepoTree, m: Mention): boolean {
   if (m.bare) return tree.baseNames.has(m.path)
   const inWorkspace = /^(libs|apps)\//.test(m.file) ? [`${m.file.split('/').slice(0, 2).join('/')}/${m.path}`] : []
   const candidates = [m.path, ...inWorkspace].map(sourceOf)

@@ -7,7 +7,17 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FakeClock } from '@vpcmesh/common/testing'
 import { noopLogger } from '@vpcmesh/common'
-import { createDataplane, DROP_REASONS, generateKeyPair, HANDSHAKE_RESULTS, METRICS, type Dataplane, type DataplaneConfig, type KeyPairText, type PeerConfig } from '@vpcmesh/dataplane'
+import {
+  createDataplane,
+  DROP_REASONS,
+  generateKeyPair,
+  HANDSHAKE_RESULTS,
+  METRICS,
+  type Dataplane,
+  type DataplaneConfig,
+  type KeyPairText,
+  type PeerConfig,
+} from '@vpcmesh/dataplane'
 import { prometheusMetrics, type Metrics } from '@vpcmesh/metrics'
 import { ChannelEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
 
@@ -15,17 +25,40 @@ import { ChannelEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
 const DIRECTIONS = ['tx', 'rx']
 
 /** k: series per peer, from METRICS: each metric with a `peer` label, times its other labels' value counts. */
-const K = METRICS.filter((m) => m.labels.includes('peer'))
-  .reduce((sum, m) => sum + m.labels.filter((l) => l !== 'peer').reduce((n, l) => n * (l === 'direction' ? DIRECTIONS.length : Number.NaN), 1), 0)
+const K = METRICS.filter((m) => m.labels.includes('peer')).reduce(
+  (sum, m) =>
+    sum +
+    m.labels.filter((l) => l !== 'peer').reduce((n, l) => n * (l === 'direction' ? DIRECTIONS.length : Number.NaN), 1),
+  0,
+)
 
 /** Upper bound of the data plane's series without a `peer` label: one per label value of each. */
-const C_MAX = METRICS.filter((m) => !m.labels.includes('peer'))
-  .reduce((sum, m) => sum + (m.labels.length === 0 ? 1 : m.labels[0] === 'reason' ? DROP_REASONS.length : m.labels[0] === 'result' ? HANDSHAKE_RESULTS.length : m.labels[0] === 'direction' ? DIRECTIONS.length : Number.NaN), 0)
+const C_MAX = METRICS.filter((m) => !m.labels.includes('peer')).reduce(
+  (sum, m) =>
+    sum +
+    (m.labels.length === 0
+      ? 1
+      : m.labels[0] === 'reason'
+        ? DROP_REASONS.length
+        : m.labels[0] === 'result'
+          ? HANDSHAKE_RESULTS.length
+          : m.labels[0] === 'direction'
+            ? DIRECTIONS.length
+            : Number.NaN),
+  0,
+)
 
-interface Node { name: string, keys: KeyPairText, engine: ChannelEngine, dataplane: Dataplane, endpoint: { address: string, port: number }, prefix: string }
+interface Node {
+  name: string
+  keys: KeyPairText
+  engine: ChannelEngine
+  dataplane: Dataplane
+  endpoint: { address: string; port: number }
+  prefix: string
+}
 
 /** Series lines of a text exposition, split into per-peer and the rest. */
-function count (text: string): { all: number, perPeer: number, peers: Set<string> } {
+function count(text: string): { all: number; perPeer: number; peers: Set<string> } {
   const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))
   const peers = new Set(lines.flatMap((l) => /peer="([^"]*)"/.exec(l)?.[1] ?? []))
   return { all: lines.length, perPeer: lines.filter((l) => l.includes('peer="')).length, peers }
@@ -40,19 +73,48 @@ test('cardinality: k is 7 (bytes and packets by direction; up, handshake age, RT
 test('cardinality: a data plane exports C + k·N series; 6 peers add exactly 3·k over 3 peers, as 3 peers do over 0', async () => {
   const network = new ChannelNetwork()
   const clock = new FakeClock()
-  const flush = async (): Promise<void> => { for (let i = 0; i < 12; i++) await new Promise<void>((resolve) => { setImmediate(resolve) }) }
-  const step = async (ms: number): Promise<void> => { for (let t = 0; t < ms; t += 50) { clock.advance(50); await flush() } }
+  const flush = async (): Promise<void> => {
+    for (let i = 0; i < 12; i++)
+      await new Promise<void>((resolve) => {
+        setImmediate(resolve)
+      })
+  }
+  const step = async (ms: number): Promise<void> => {
+    for (let t = 0; t < ms; t += 50) {
+      clock.advance(50)
+      await flush()
+    }
+  }
   const make = (i: number, metrics?: Metrics): Node => {
     const endpoint = { address: `192.0.2.${i + 1}`, port: 51820 }
     const engine = new ChannelEngine(network, { endpoint, tunName: `card${i}`, maxSlots: 64 })
-    const dataplane = createDataplane({ engine, clock, logger: noopLogger, ...(metrics === undefined ? {} : { metrics }) }, { keepaliveMs: 1000 })
-    return { name: i === 0 ? 'self' : `peer${i}`, keys: generateKeyPair(), engine, dataplane, endpoint, prefix: `10.${i}.0.0/24` }
+    const dataplane = createDataplane(
+      { engine, clock, logger: noopLogger, ...(metrics === undefined ? {} : { metrics }) },
+      { keepaliveMs: 1000 },
+    )
+    return {
+      name: i === 0 ? 'self' : `peer${i}`,
+      keys: generateKeyPair(),
+      engine,
+      dataplane,
+      endpoint,
+      prefix: `10.${i}.0.0/24`,
+    }
   }
   const metrics = prometheusMetrics()
   const self = make(0, metrics)
   const peers = [1, 2, 3, 4, 5, 6].map((i) => make(i))
-  const peerConfig = (n: Node): PeerConfig => ({ id: `id-${n.name}`, name: n.name, publicKey: n.keys.publicKey, endpoint: { ...n.endpoint }, allowedPrefixes: [n.prefix] })
-  const selfConfig = (n: number): DataplaneConfig => ({ privateKey: self.keys.privateKey, peers: peers.slice(0, n).map(peerConfig) })
+  const peerConfig = (n: Node): PeerConfig => ({
+    id: `id-${n.name}`,
+    name: n.name,
+    publicKey: n.keys.publicKey,
+    endpoint: { ...n.endpoint },
+    allowedPrefixes: [n.prefix],
+  })
+  const selfConfig = (n: number): DataplaneConfig => ({
+    privateKey: self.keys.privateKey,
+    peers: peers.slice(0, n).map(peerConfig),
+  })
   try {
     for (const p of peers) {
       p.dataplane.reconfig({ privateKey: p.keys.privateKey, peers: [peerConfig(self)] })

@@ -43,28 +43,45 @@ interface Snapshot {
   processes: string[]
 }
 
-interface Proc { pid: number, ppid: number, start: string, cmdline: string, environ: string | undefined }
+interface Proc {
+  pid: number
+  ppid: number
+  start: string
+  cmdline: string
+  environ: string | undefined
+}
 
-function netnsList (): string[] {
+function netnsList(): string[] {
   const out = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-  return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n !== '')
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((n) => n !== '')
 }
 
 /** `family name` of each nftables table in the root namespace; undefined when nft cannot list them. */
-function nftTables (): string[] | undefined {
+function nftTables(): string[] | undefined {
   try {
     const out = execFileSync('nft', ['list', 'tables'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-    return out.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('table ')).map((l) => l.slice('table '.length))
+    return out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('table '))
+      .map((l) => l.slice('table '.length))
   } catch {
     return undefined
   }
 }
 
-function readOr (path: string): string | undefined {
-  try { return readFileSync(path, 'utf8') } catch { return undefined }
+function readOr(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return undefined
+  }
 }
 
-function processes (): Proc[] {
+function processes(): Proc[] {
   const out: Proc[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
@@ -73,17 +90,23 @@ function processes (): Proc[] {
     // pid (comm) state ppid ... field 22 = starttime; comm may contain spaces and parens.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const cmdline = (readOr(`/proc/${name}/cmdline`) ?? '').split('\0').join(' ').trim()
-    out.push({ pid: Number(name), ppid: Number(fields[1]), start: fields[19] ?? '', cmdline, environ: readOr(`/proc/${name}/environ`) })
+    out.push({
+      pid: Number(name),
+      ppid: Number(fields[1]),
+      start: fields[19] ?? '',
+      cmdline,
+      environ: readOr(`/proc/${name}/environ`),
+    })
   }
   return out
 }
 
-function snapshot (): Snapshot {
+function snapshot(): Snapshot {
   return { namespaces: netnsList(), nftTables: nftTables(), processes: processes().map((p) => `${p.pid}:${p.start}`) }
 }
 
 /** This process and its ancestors. */
-function ancestors (procs: Proc[]): Set<number> {
+function ancestors(procs: Proc[]): Set<number> {
   const byPid = new Map(procs.map((p) => [p.pid, p]))
   const out = new Set<number>()
   let pid: number | undefined = process.pid
@@ -98,7 +121,10 @@ if (process.argv[2] === '--snapshot') {
   writeFileSync(process.argv[3] as string, JSON.stringify(snapshot()))
 } else {
   const baselineFile = process.env.VPCMESH_TEST_BASELINE
-  const baseline: Snapshot | undefined = baselineFile === undefined || baselineFile === '' ? undefined : JSON.parse(readFileSync(baselineFile, 'utf8')) as Snapshot
+  const baseline: Snapshot | undefined =
+    baselineFile === undefined || baselineFile === ''
+      ? undefined
+      : (JSON.parse(readFileSync(baselineFile, 'utf8')) as Snapshot)
   const runId = process.env.VPCMESH_TEST_RUN
   const layers = (process.env.VPCMESH_TEST_LAYERS ?? 'unit,service,integration,e2e').split(',')
   const root = process.getuid?.() === 0
@@ -117,7 +143,10 @@ if (process.argv[2] === '--snapshot') {
       assert.ok(now !== undefined, 'nft list tables failed: the check needs root and nft (like the e2e layer)')
       const had = baseline?.nftTables?.includes(NFT_TABLE) === true
       if (had) t.diagnostic(`the root namespace had "${NFT_TABLE}" before the run; not ours`)
-      assert.ok(had || !now.includes(NFT_TABLE), `table ${NFT_TABLE} is left in the root namespace (nft delete table ${NFT_TABLE})`)
+      assert.ok(
+        had || !now.includes(NFT_TABLE),
+        `table ${NFT_TABLE} is left in the root namespace (nft delete table ${NFT_TABLE})`,
+      )
     })
   }
 
@@ -126,8 +155,17 @@ if (process.argv[2] === '--snapshot') {
     const mine = ancestors(procs)
     const before = new Set(baseline?.processes ?? [])
     const marker = runId === undefined || runId === '' ? undefined : `VPCMESH_TEST_RUN=${runId}`
-    const left = procs.filter((p) => !mine.has(p.pid) && !before.has(`${p.pid}:${p.start}`) && p.cmdline !== '' &&
-      ((marker !== undefined && p.environ?.split('\0').includes(marker) === true) || p.cmdline.includes(ROOT)))
-    assert.deepEqual(left.map((p) => `${p.pid} ${p.cmdline}`), [], 'processes left behind (pid, command line); kill them by pid')
+    const left = procs.filter(
+      (p) =>
+        !mine.has(p.pid) &&
+        !before.has(`${p.pid}:${p.start}`) &&
+        p.cmdline !== '' &&
+        ((marker !== undefined && p.environ?.split('\0').includes(marker) === true) || p.cmdline.includes(ROOT)),
+    )
+    assert.deepEqual(
+      left.map((p) => `${p.pid} ${p.cmdline}`),
+      [],
+      'processes left behind (pid, command line); kill them by pid',
+    )
   })
 }

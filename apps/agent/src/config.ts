@@ -5,50 +5,73 @@ import { MeshError, deepFreeze } from '@vpcmesh/common'
 const HostPort = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port' })
 
 /** Agent configuration: flags win over environment variables; parsed once by {@link parseAgentConfig}. */
-export const AgentConfig = z.object({
-  /** Controller base URLs, tried in turn. */
-  controllers: z.array(z.string().regex(/^https?:\/\/[^\s/]+(?:\/\S*)?$/, { message: 'must be http(s)://host:port[/path]' })).min(1, { message: 'give at least one --controller URL (or VPCMESH_CONTROLLER)' }),
-  /** Single-use token from `vpcmesh vpc add`; needed only until the agent has enrolled. */
-  joinToken: z.string().min(16).optional(),
-  /** PEM CA certificate(s) to trust for https:// controllers, besides the system's. */
-  caFile: z.string().min(1).optional(),
-  /** Where the private key, credential and last applied map live. */
-  stateDir: z.string().min(1).default('/var/lib/vpcmesh'),
-  /** TUN device name. */
-  tun: z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/).default('vpcmesh0'),
-  /** UDP port for tunnels; must match the port of the VPC's registered endpoint. */
-  listenPort: z.coerce.number().int().min(1).max(65535).default(51820),
-  /** Address the UDP socket binds to. */
-  bindAddress: z.string().default('0.0.0.0'),
-  /** TUN MTU: underlay MTU minus 60 (IPv4) or 80 (IPv6) bytes of tunnel overhead. */
-  mtu: z.coerce.number().int().min(576).max(9000).default(1420),
-  /** Local address of /metrics, /healthz, /status. */
-  statusListen: HostPort.default('127.0.0.1:7701'),
-  /** Kernel offloads (TUN TSO, UDP GSO/GRO): several times the throughput; off for kernels that misbehave. */
-  offload: z.boolean().default(true),
-  /** Tunnel keepalive interval, ms (a peer is down after 3 silent intervals). */
-  keepaliveMs: z.coerce.number().int().min(100).max(60_000).default(2000),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  /** Remove everything vpcmesh added on this host, then exit. */
-  cleanup: z.boolean().default(false),
-  /** Routing table of the TUN's routes; undefined: derived from the TUN name (30208-34303). */
-  routeTable: z.coerce.number().int().min(1).max(0x7fffffff).refine((t) => t < 253 || t > 255, { message: 'must not be 253-255 (the default, main and local tables)' }).optional(),
-  /** Firewall mark on tunnel datagrams (they skip the TUN's table); decimal or 0x hex. */
-  fwmark: z.string().regex(/^(?:0x[0-9a-fA-F]{1,8}|\d{1,10})$/, { message: 'must be a number, e.g. 0x766d' })
-    .transform((t) => Number(t)).refine((n) => n >= 1 && n <= 0x7fffffff, { message: 'must be 1-0x7fffffff' }).default(0x766d),
-  /** Refuse plain http:// controller URLs. */
-  requireTls: z.boolean().default(false)
-}).superRefine((c, ctx) => {
-  if (!c.requireTls || c.cleanup) return
-  for (const u of c.controllers.filter((x) => x.startsWith('http://'))) {
-    ctx.addIssue({ code: 'custom', path: ['controllers'], message: `${u} is plain HTTP; with --require-tls use https:// (the join token and credential would cross the network in clear)` })
-  }
-})
+export const AgentConfig = z
+  .object({
+    /** Controller base URLs, tried in turn. */
+    controllers: z
+      .array(z.string().regex(/^https?:\/\/[^\s/]+(?:\/\S*)?$/, { message: 'must be http(s)://host:port[/path]' }))
+      .min(1, { message: 'give at least one --controller URL (or VPCMESH_CONTROLLER)' }),
+    /** Single-use token from `vpcmesh vpc add`; needed only until the agent has enrolled. */
+    joinToken: z.string().min(16).optional(),
+    /** PEM CA certificate(s) to trust for https:// controllers, besides the system's. */
+    caFile: z.string().min(1).optional(),
+    /** Where the private key, credential and last applied map live. */
+    stateDir: z.string().min(1).default('/var/lib/vpcmesh'),
+    /** TUN device name. */
+    tun: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,15}$/)
+      .default('vpcmesh0'),
+    /** UDP port for tunnels; must match the port of the VPC's registered endpoint. */
+    listenPort: z.coerce.number().int().min(1).max(65535).default(51820),
+    /** Address the UDP socket binds to. */
+    bindAddress: z.string().default('0.0.0.0'),
+    /** TUN MTU: underlay MTU minus 60 (IPv4) or 80 (IPv6) bytes of tunnel overhead. */
+    mtu: z.coerce.number().int().min(576).max(9000).default(1420),
+    /** Local address of /metrics, /healthz, /status. */
+    statusListen: HostPort.default('127.0.0.1:7701'),
+    /** Kernel offloads (TUN TSO, UDP GSO/GRO): several times the throughput; off for kernels that misbehave. */
+    offload: z.boolean().default(true),
+    /** Tunnel keepalive interval, ms (a peer is down after 3 silent intervals). */
+    keepaliveMs: z.coerce.number().int().min(100).max(60_000).default(2000),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** Remove everything vpcmesh added on this host, then exit. */
+    cleanup: z.boolean().default(false),
+    /** Routing table of the TUN's routes; undefined: derived from the TUN name (30208-34303). */
+    routeTable: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(0x7fffffff)
+      .refine((t) => t < 253 || t > 255, { message: 'must not be 253-255 (the default, main and local tables)' })
+      .optional(),
+    /** Firewall mark on tunnel datagrams (they skip the TUN's table); decimal or 0x hex. */
+    fwmark: z
+      .string()
+      .regex(/^(?:0x[0-9a-fA-F]{1,8}|\d{1,10})$/, { message: 'must be a number, e.g. 0x766d' })
+      .transform((t) => Number(t))
+      .refine((n) => n >= 1 && n <= 0x7fffffff, { message: 'must be 1-0x7fffffff' })
+      .default(0x766d),
+    /** Refuse plain http:// controller URLs. */
+    requireTls: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.requireTls || c.cleanup) return
+    for (const u of c.controllers.filter((x) => x.startsWith('http://'))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['controllers'],
+        message: `${u} is plain HTTP; with --require-tls use https:// (the join token and credential would cross the network in clear)`,
+      })
+    }
+  })
 export type AgentConfig = Readonly<z.infer<typeof AgentConfig>>
 
 /** Raised by {@link parseAgentConfig}: all problems at once, one per line. */
 export class AgentConfigError extends MeshError {
-  constructor (readonly problems: string[]) { super('VPCMESH_ERR_CONFIG_INVALID', problems.join('; ')) }
+  constructor(readonly problems: string[]) {
+    super('VPCMESH_ERR_CONFIG_INVALID', problems.join('; '))
+  }
 }
 
 /** Help text of `vpcmesh agent`. */
@@ -82,7 +105,7 @@ to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
  * With `--cleanup` only `--tun`, `--route-table` and `--log-level` matter: the environment (controller URL,
  * join token) is ignored, so a broken setting can never stop a cleanup.
  */
-export function parseAgentConfig (argv: string[], env: Record<string, string | undefined>): AgentConfig {
+export function parseAgentConfig(argv: string[], env: Record<string, string | undefined>): AgentConfig {
   if (argv.includes('--cleanup')) env = { VPCMESH_LOG_LEVEL: env.VPCMESH_LOG_LEVEL }
   let values: Record<string, string | boolean | string[] | undefined>
   try {
@@ -105,15 +128,20 @@ export function parseAgentConfig (argv: string[], env: Record<string, string | u
         'route-table': { type: 'string' },
         fwmark: { type: 'string' },
         'require-tls': { type: 'boolean' },
-        cleanup: { type: 'boolean' }
-      }
+        cleanup: { type: 'boolean' },
+      },
     }).values
   } catch (e) {
     throw new AgentConfigError([(e as Error).message])
   }
-  const envControllers = env.VPCMESH_CONTROLLER?.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const envControllers = env.VPCMESH_CONTROLLER?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
   const raw = {
-    controllers: (values.controller as string[] | undefined) ?? envControllers ?? (values.cleanup === true ? ['http://127.0.0.1:7700'] : []),
+    controllers:
+      (values.controller as string[] | undefined) ??
+      envControllers ??
+      (values.cleanup === true ? ['http://127.0.0.1:7700'] : []),
     joinToken: values['join-token'] ?? env.VPCMESH_JOIN_TOKEN,
     stateDir: values['state-dir'] ?? env.VPCMESH_STATE_DIR,
     caFile: values['ca-file'] ?? env.VPCMESH_CA_FILE,
@@ -128,10 +156,13 @@ export function parseAgentConfig (argv: string[], env: Record<string, string | u
     cleanup: values.cleanup,
     routeTable: values['route-table'],
     fwmark: values.fwmark,
-    requireTls: values['require-tls'] === true || env.VPCMESH_REQUIRE_TLS === '1' ? true : undefined
+    requireTls: values['require-tls'] === true || env.VPCMESH_REQUIRE_TLS === '1' ? true : undefined,
   }
-  const r = AgentConfig.safeParse(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')))
-  if (!r.success) throw new AgentConfigError(r.error.issues.map((i) => `${String(i.path[0] ?? 'config')}: ${i.message}`))
+  const r = AgentConfig.safeParse(
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')),
+  )
+  if (!r.success)
+    throw new AgentConfigError(r.error.issues.map((i) => `${String(i.path[0] ?? 'config')}: ${i.message}`))
   return deepFreeze(r.data)
 }
 
@@ -139,7 +170,7 @@ export function parseAgentConfig (argv: string[], env: Record<string, string | u
  * Controller URLs that send the join token and the agent's credential in clear over a
  * network: `http://` to anything but a loopback address or `localhost`.
  */
-export function plaintextControllers (urls: readonly string[]): string[] {
+export function plaintextControllers(urls: readonly string[]): string[] {
   return urls.filter((u) => {
     if (!u.startsWith('http://')) return false
     const host = controllerHost(u)
@@ -148,6 +179,6 @@ export function plaintextControllers (urls: readonly string[]): string[] {
 }
 
 /** The host of a controller URL, IPv6 without brackets; throws for a URL `new URL` refuses. */
-export function controllerHost (url: string): string {
+export function controllerHost(url: string): string {
   return new URL(url).hostname.replace(/^\[(.*)\]$/, '$1')
 }

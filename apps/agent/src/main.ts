@@ -13,31 +13,50 @@ export const AGENT_VERSION = '0.1.0'
  * Entry point of `vpcmesh agent`: the only place that reads argv and env. Exit codes: 0 clean
  * stop or cleanup done, 1 runtime failure, 2 bad flags.
  */
-export async function main (argv: string[] = process.argv.slice(2), env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function main(
+  argv: string[] = process.argv.slice(2),
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(AGENT_USAGE + '\n')
+    process.stdout.write(`${AGENT_USAGE}\n`)
     return 0
   }
   let config: AgentConfig
   try {
     config = parseAgentConfig(argv, env)
   } catch (e) {
-    process.stderr.write(`vpcmesh agent: ${e instanceof AgentConfigError ? e.message : errorMessage(e)} (see vpcmesh agent --help)\n`)
+    process.stderr.write(
+      `vpcmesh agent: ${e instanceof AgentConfigError ? e.message : errorMessage(e)} (see vpcmesh agent --help)\n`,
+    )
     return 2
   }
   const logger = consoleLogger({ level: config.logLevel }).child('agent')
   if (config.cleanup) return await cleanup(config, logger)
   for (const url of plaintextControllers(config.controllers)) {
-    logger.warn('controller URL is plain HTTP to a non-loopback address: the join token and the agent credential cross the network in clear; use https:// (--require-tls refuses such URLs)', { url })
+    logger.warn(
+      'controller URL is plain HTTP to a non-loopback address: the join token and the agent credential cross the network in clear; use https:// (--require-tls refuses such URLs)',
+      { url },
+    )
   }
   const state = new StateDir(config.stateDir)
   const keys = loadKeys(state, logger)
   let fatal: string | undefined
   let wake: () => void = () => {}
-  const stopped = new Promise<void>((resolve) => { wake = resolve })
+  const stopped = new Promise<void>((resolve) => {
+    wake = resolve
+  })
   const engine = new AgentEngine({
-    config, state, logger, clock: systemClock, metrics: prometheusMetrics({ collectDefault: true }), keys, agentVersion: AGENT_VERSION,
-    onFatal: (reason) => { fatal = reason; wake() }
+    config,
+    state,
+    logger,
+    clock: systemClock,
+    metrics: prometheusMetrics({ collectDefault: true }),
+    keys,
+    agentVersion: AGENT_VERSION,
+    onFatal: (reason) => {
+      fatal = reason
+      wake()
+    },
   })
   try {
     await engine.start()
@@ -49,14 +68,15 @@ export async function main (argv: string[] = process.argv.slice(2), env: Record<
   process.once('SIGTERM', wake)
   process.once('SIGINT', wake)
   await stopped
-  if (fatal !== undefined) logger.error('cannot go on; exiting for the supervisor to restart the agent', { reason: fatal })
+  if (fatal !== undefined)
+    logger.error('cannot go on; exiting for the supervisor to restart the agent', { reason: fatal })
   else logger.info('stopping')
   await engine.stop()
   return fatal === undefined ? 0 : 1
 }
 
 /** Loads the private key from the state directory, creating it (0600) on first start. */
-function loadKeys (state: StateDir, logger: Logger): { privateKey: string, publicKey: string } {
+function loadKeys(state: StateDir, logger: Logger): { privateKey: string; publicKey: string } {
   const stored = state.loadPrivateKey()
   if (stored !== undefined) return { privateKey: stored, publicKey: publicKeyOf(stored) }
   const kp = generateKeyPair()
@@ -66,7 +86,7 @@ function loadKeys (state: StateDir, logger: Logger): { privateKey: string, publi
 }
 
 /** `--cleanup`: removes our routes, the nftables table and the TUN device. */
-async function cleanup (config: AgentConfig, logger: Logger): Promise<number> {
+async function cleanup(config: AgentConfig, logger: Logger): Promise<number> {
   const runner = createExecRunner()
   try {
     await createLinuxRouter({ runner, logger }, { routeTable: config.routeTable }).cleanup(config.tun)

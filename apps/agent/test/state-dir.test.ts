@@ -6,8 +6,17 @@ import { join } from 'node:path'
 import { createTestMesh } from '@vpcmesh/dataplane/testing'
 import { MAX_TIMESTAMP_PEERS, StateDir } from '../src/state/state-dir.js'
 
-const key = (n: number): Uint8Array => { const k = new Uint8Array(32); new DataView(k.buffer).setUint32(0, n); return k }
-const ts = (n: number): Uint8Array => { const t = new Uint8Array(12); t[0] = 0x40; new DataView(t.buffer).setUint32(8, n); return t }
+const key = (n: number): Uint8Array => {
+  const k = new Uint8Array(32)
+  new DataView(k.buffer).setUint32(0, n)
+  return k
+}
+const ts = (n: number): Uint8Array => {
+  const t = new Uint8Array(12)
+  t[0] = 0x40
+  new DataView(t.buffer).setUint32(8, n)
+  return t
+}
 
 test('handshake timestamps survive a new StateDir, in a 0600 file of bounded size; junk files count as empty', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vpcmesh-state-'))
@@ -25,16 +34,25 @@ test('handshake timestamps survive a new StateDir, in a 0600 file of bounded siz
     assert.equal(big.load(key(100)), undefined, 'the least recently saved went first')
     writeFileSync(again.timestampsPath, '{"x": 5, "y": "zz"')
     assert.equal(new StateDir(dir).handshakeTimestamps().load(key(1)), undefined)
-  } finally { rmSync(dir, { recursive: true, force: true }) }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('with the state-dir store, an initiation captured before an agent restart is refused after it', async () => {
   const root = mkdtempSync(join(tmpdir(), 'vpcmesh-state-'))
   try {
-    const mesh = createTestMesh([{ name: 'a', prefixes: ['10.1.0.0/16'] }, { name: 'b', prefixes: ['10.2.0.0/16'] }],
-      { start: false, timestamps: (name) => new StateDir(join(root, name)).handshakeTimestamps() })
+    const mesh = createTestMesh(
+      [
+        { name: 'a', prefixes: ['10.1.0.0/16'] },
+        { name: 'b', prefixes: ['10.2.0.0/16'] },
+      ],
+      { start: false, timestamps: (name) => new StateDir(join(root, name)).handshakeTimestamps() },
+    )
     const captured: Uint8Array[] = []
-    mesh.network.onDatagram = (d, from) => { if (from.address === mesh.node('a').endpoint.address && d[0] === 1) captured.push(d) }
+    mesh.network.onDatagram = (d, from) => {
+      if (from.address === mesh.node('a').endpoint.address && d[0] === 1) captured.push(d)
+    }
     for (const n of mesh.nodes) n.dataplane.start()
     await mesh.step(1000)
     const first = captured[0]
@@ -44,5 +62,7 @@ test('with the state-dir store, an initiation captured before an agent restart i
     await mesh.flush()
     assert.equal(b.dataplane.drops().handshake_replay, 1)
     mesh.close()
-  } finally { rmSync(root, { recursive: true, force: true }) }
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
 })

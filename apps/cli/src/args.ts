@@ -19,11 +19,16 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   token: { type: 'string' },
   'token-file': { type: 'string' },
   json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' }
+  help: { type: 'boolean', short: 'h' },
 }
 
 /** An option as node:util parseArgs reports it in `tokens`. */
-interface OptionToken { name: string, rawName: string, value?: string | undefined, inlineValue?: boolean | undefined }
+interface OptionToken {
+  name: string
+  rawName: string
+  value?: string | undefined
+  inlineValue?: boolean | undefined
+}
 
 /** argv split into positionals and option tokens, before any command-specific check. */
 export interface SplitArgv {
@@ -37,8 +42,14 @@ export interface SplitArgv {
  * Splits argv without failing: `known` (the union of every command's flags) decides which
  * flags consume the next argument, so positionals come out right wherever flags are placed.
  */
-export function splitArgv (argv: readonly string[], known: FlagSpecs): SplitArgv {
-  const { tokens } = parseArgs({ args: [...argv], options: { ...known }, strict: false, allowPositionals: true, tokens: true })
+export function splitArgv(argv: readonly string[], known: FlagSpecs): SplitArgv {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: { ...known },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  })
   const positionals: string[] = []
   const options: OptionToken[] = []
   for (const t of tokens) {
@@ -53,20 +64,26 @@ export class Flags {
   private readonly values = new Map<string, string[]>()
 
   /** Adds a value (`''` for a boolean flag). */
-  add (name: string, value: string): void {
+  add(name: string, value: string): void {
     const list = this.values.get(name) ?? []
     list.push(value)
     this.values.set(name, list)
   }
 
   /** The value of a string flag; undefined when not given. */
-  string (name: string): string | undefined { return this.values.get(name)?.at(-1) }
+  string(name: string): string | undefined {
+    return this.values.get(name)?.at(-1)
+  }
 
   /** Every value of a repeatable string flag, in order; empty when not given. */
-  strings (name: string): string[] { return [...(this.values.get(name) ?? [])] }
+  strings(name: string): string[] {
+    return [...(this.values.get(name) ?? [])]
+  }
 
   /** True when a boolean flag was given. */
-  bool (name: string): boolean { return this.values.has(name) }
+  bool(name: string): boolean {
+    return this.values.has(name)
+  }
 }
 
 /**
@@ -74,7 +91,7 @@ export class Flags {
  * unknown flags, string flags without a value, booleans with a value, single flags repeated.
  * Throws a usage error naming the first problem.
  */
-export function checkFlags (split: SplitArgv, specs: FlagSpecs, command: string): Flags {
+export function checkFlags(split: SplitArgv, specs: FlagSpecs, command: string): Flags {
   const flags = new Flags()
   for (const o of split.options) {
     const spec = specs[o.name]
@@ -102,7 +119,7 @@ export interface ArgSpec {
 }
 
 /** Throws a usage error when `args` has too few or too many positionals for `specs`. */
-export function checkArgs (args: readonly string[], specs: readonly ArgSpec[], command: string): void {
+export function checkArgs(args: readonly string[], specs: readonly ArgSpec[], command: string): void {
   const missing = specs[args.length]
   if (missing !== undefined && missing.optional !== true) {
     throw usageError(`missing argument ${missing.name} for '${command}'`, command)

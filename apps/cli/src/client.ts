@@ -1,6 +1,12 @@
 import {
-  CreateVpcResponse, ErrorBody, JoinTokenResponse, ListVpcsResponse, StatusResponse, VpcResponse,
-  type CreateVpcRequest, type PatchVpcRequest
+  CreateVpcResponse,
+  ErrorBody,
+  JoinTokenResponse,
+  ListVpcsResponse,
+  StatusResponse,
+  VpcResponse,
+  type CreateVpcRequest,
+  type PatchVpcRequest,
 } from '@vpcmesh/protocol'
 import { hasCode } from '@vpcmesh/common'
 import { ApiError, CliErrorCode, UnreachableError } from './errors.js'
@@ -26,46 +32,56 @@ export interface ApiClientOptions {
 export class ApiClient {
   private readonly opts: ApiClientOptions
 
-  constructor (opts: ApiClientOptions) { this.opts = opts }
+  constructor(opts: ApiClientOptions) {
+    this.opts = opts
+  }
 
   /** POST /v1/vpcs: registers a VPC and returns it with a one-time join token. */
-  async createVpc (req: CreateVpcRequest): Promise<CreateVpcResponse> {
+  async createVpc(req: CreateVpcRequest): Promise<CreateVpcResponse> {
     return await this.call('POST', '/v1/vpcs', CreateVpcResponse, req)
   }
 
   /** GET /v1/vpcs: every VPC and the mesh version. */
-  async listVpcs (): Promise<ListVpcsResponse> { return await this.call('GET', '/v1/vpcs', ListVpcsResponse) }
+  async listVpcs(): Promise<ListVpcsResponse> {
+    return await this.call('GET', '/v1/vpcs', ListVpcsResponse)
+  }
 
   /** GET /v1/vpcs/:id. */
-  async getVpc (id: string): Promise<VpcResponse> { return await this.call('GET', vpcPath(id), VpcResponse) }
+  async getVpc(id: string): Promise<VpcResponse> {
+    return await this.call('GET', vpcPath(id), VpcResponse)
+  }
 
   /** PATCH /v1/vpcs/:id with any subset of name, cidrs, endpoint, masquerade. */
-  async patchVpc (id: string, req: PatchVpcRequest): Promise<VpcResponse> {
+  async patchVpc(id: string, req: PatchVpcRequest): Promise<VpcResponse> {
     return await this.call('PATCH', vpcPath(id), VpcResponse, req)
   }
 
   /** DELETE /v1/vpcs/:id (answers 204 without a body). */
-  async deleteVpc (id: string): Promise<void> { await this.call('DELETE', vpcPath(id), null) }
+  async deleteVpc(id: string): Promise<void> {
+    await this.call('DELETE', vpcPath(id), null)
+  }
 
   /** POST /v1/vpcs/:id/routes: adds an extra prefix the VPC serves. */
-  async addRoute (id: string, cidr: string): Promise<VpcResponse> {
+  async addRoute(id: string, cidr: string): Promise<VpcResponse> {
     return await this.call('POST', `${vpcPath(id)}/routes`, VpcResponse, { cidr })
   }
 
   /** DELETE /v1/vpcs/:id/routes?cidr=…: removes a route. */
-  async removeRoute (id: string, cidr: string): Promise<VpcResponse> {
+  async removeRoute(id: string, cidr: string): Promise<VpcResponse> {
     return await this.call('DELETE', `${vpcPath(id)}/routes?cidr=${encodeURIComponent(cidr)}`, VpcResponse)
   }
 
   /** POST /v1/vpcs/:id/join-token: a fresh single-use join token for the VPC's agent. */
-  async createJoinToken (id: string): Promise<JoinTokenResponse> {
+  async createJoinToken(id: string): Promise<JoinTokenResponse> {
     return await this.call('POST', `${vpcPath(id)}/join-token`, JoinTokenResponse)
   }
 
   /** GET /v1/status: every agent's connection, applied version and tunnels. */
-  async status (): Promise<StatusResponse> { return await this.call('GET', '/v1/status', StatusResponse) }
+  async status(): Promise<StatusResponse> {
+    return await this.call('GET', '/v1/status', StatusResponse)
+  }
 
-  private async call<T> (method: string, path: string, schema: Schema<T> | null, body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, schema: Schema<T> | null, body?: unknown): Promise<T> {
     const res = await this.send(method, path, body)
     const text = await res.text()
     if (!res.ok) throw errorFromAnswer(res, text, `${method} ${path}`)
@@ -74,12 +90,14 @@ export class ApiClient {
     if (parsed.success) return parsed.data
     const issue = parsed.error.issues[0]
     const where = issue === undefined ? '' : `: ${issue.path.map(String).join('.') || '(body)'} ${issue.message}`
-    throw new ApiError(CliErrorCode.badResponse,
+    throw new ApiError(
+      CliErrorCode.badResponse,
       `controller answered ${method} ${path} with an unexpected body${where}; are the CLI and controller versions compatible?`,
-      { status: res.status })
+      { status: res.status },
+    )
   }
 
-  private async send (method: string, path: string, body: unknown): Promise<Response> {
+  private async send(method: string, path: string, body: unknown): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.opts.token}`, accept: 'application/json' }
     if (body !== undefined) headers['content-type'] = 'application/json'
     const timeoutMs = this.opts.timeoutMs ?? 30_000
@@ -88,7 +106,7 @@ export class ApiClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs)
+        signal: AbortSignal.timeout(timeoutMs),
       })
     } catch (e) {
       throw new UnreachableError(this.opts.baseUrl, failureReason(e, timeoutMs), e)
@@ -96,24 +114,33 @@ export class ApiClient {
   }
 }
 
-function vpcPath (id: string): string { return `/v1/vpcs/${encodeURIComponent(id)}` }
-
-function parseJson (text: string): unknown {
-  try { return JSON.parse(text) } catch { return undefined }
+function vpcPath(id: string): string {
+  return `/v1/vpcs/${encodeURIComponent(id)}`
 }
 
-function errorFromAnswer (res: Response, text: string, what: string): ApiError {
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+function errorFromAnswer(res: Response, text: string, what: string): ApiError {
   const parsed = ErrorBody.safeParse(parseJson(text))
   if (parsed.success) {
     return new ApiError(parsed.data.code, parsed.data.message, { status: res.status, retryable: parsed.data.retryable })
   }
   const status = `${res.status} ${res.statusText}`.trim()
-  return new ApiError(CliErrorCode.badResponse, `controller answered ${what} with ${status} and no error body`, { status: res.status })
+  return new ApiError(CliErrorCode.badResponse, `controller answered ${what} with ${status} and no error body`, {
+    status: res.status,
+  })
 }
 
 /** The most specific reason a fetch failed: undici hides it in `cause` ("fetch failed"). */
-function failureReason (e: unknown, timeoutMs: number): string {
-  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError')) return `no answer within ${timeoutMs} ms`
+function failureReason(e: unknown, timeoutMs: number): string {
+  if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError'))
+    return `no answer within ${timeoutMs} ms`
   let reason: unknown = e instanceof Error && e.cause !== undefined ? e.cause : e
   if (reason instanceof AggregateError && reason.errors.length > 0) reason = reason.errors[0]
   if (reason instanceof Error && reason.message !== '') return reason.message

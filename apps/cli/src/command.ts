@@ -35,7 +35,7 @@ export interface CommandSpec {
   /** Help text below the usage line: what it does, its flags, an example. */
   readonly details: string
   /** Runs the command; throws MeshErrors (usage or API) on failure. */
-  run (ctx: CommandContext): Promise<void>
+  run(ctx: CommandContext): Promise<void>
 }
 
 /** A command group such as `vpc`, whose subcommands are {@link CommandSpec}s. */

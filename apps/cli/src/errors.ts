@@ -10,19 +10,19 @@ export const CliErrorCode = {
   /** The controller could not be reached (refused, DNS, TLS, timeout). Exit 1. */
   unreachable: 'VPCMESH_ERR_CLI_UNREACHABLE',
   /** The controller answered with a body that does not match the protocol schemas. Exit 1. */
-  badResponse: 'VPCMESH_ERR_CLI_BAD_RESPONSE'
+  badResponse: 'VPCMESH_ERR_CLI_BAD_RESPONSE',
 } as const
 
 /** A usage error: the command line is wrong. `vpcmesh` exits 2 and prints the message on one line. */
 export class CliError extends MeshError {
-  constructor (message: string) {
+  constructor(message: string) {
     super(CliErrorCode.usage, message)
     this.name = 'CliError'
   }
 }
 
 /** Builds a {@link CliError} that points at the help of `command` (e.g. `vpc add`; '' for the root). */
-export function usageError (what: string, command: string): CliError {
+export function usageError(what: string, command: string): CliError {
   const see = command === '' ? 'vpcmesh --help' : `vpcmesh ${command} --help`
   return new CliError(`${what} (see ${see})`)
 }
@@ -32,7 +32,7 @@ export class ApiError extends MeshError {
   /** HTTP status of the answer; 0 when the error was decided by the CLI without an answer. */
   readonly status: number
 
-  constructor (code: string, message: string, opts: { status: number, retryable?: boolean }) {
+  constructor(code: string, message: string, opts: { status: number; retryable?: boolean }) {
     super(code, message, { retryable: opts.retryable ?? false })
     this.name = 'ApiError'
     this.status = opts.status
@@ -41,14 +41,14 @@ export class ApiError extends MeshError {
 
 /** The controller did not answer at all; `message` names the URL and the reason. */
 export class UnreachableError extends MeshError {
-  constructor (baseUrl: string, reason: string, cause?: unknown) {
+  constructor(baseUrl: string, reason: string, cause?: unknown) {
     super(CliErrorCode.unreachable, `cannot reach controller at ${baseUrl}: ${reason}`, { cause, retryable: true })
     this.name = 'UnreachableError'
   }
 }
 
 /** True when `e` is a usage error (by code, so it also holds across package copies). */
-export function isUsageError (e: unknown): boolean {
+export function isUsageError(e: unknown): boolean {
   return hasCode(e) && e.code === CliErrorCode.usage
 }
 
@@ -56,7 +56,7 @@ export function isUsageError (e: unknown): boolean {
  * The exit status and the single stderr line (without `vpcmesh: ` and newline) for a thrown
  * value: 2 for usage errors, 1 for everything else. Newlines inside messages are folded.
  */
-export function describeFailure (e: unknown): { exitCode: number, line: string } {
+export function describeFailure(e: unknown): { exitCode: number; line: string } {
   if (isUsageError(e)) return { exitCode: 2, line: oneLine((e as Error).message) }
   if (hasCode(e) && e.code === CliErrorCode.unreachable) return { exitCode: 1, line: oneLine(e.message) }
   if (hasCode(e)) return { exitCode: 1, line: oneLine(`${e.code}: ${e.message}`) }
@@ -64,6 +64,6 @@ export function describeFailure (e: unknown): { exitCode: number, line: string }
   return { exitCode: 1, line: oneLine(`internal error: ${message}`) }
 }
 
-function oneLine (s: string): string {
+function oneLine(s: string): string {
   return s.replace(/\s*[\r\n]+\s*/g, ' ').trim()
 }

@@ -28,17 +28,21 @@ const ENTRIES: readonly Entry[] = [vpcGroup, routeGroup, statusCommand]
  * The first words this CLI handles. A launcher sends argv starting with one of these to
  * {@link runCli}; others (controller, agent, demo) belong to other apps.
  */
-export const CLI_COMMANDS: readonly string[] = Object.freeze(ENTRIES.map((e) => isGroup(e) ? e.name : e.path))
+export const CLI_COMMANDS: readonly string[] = Object.freeze(ENTRIES.map((e) => (isGroup(e) ? e.name : e.path)))
 
 /** Every flag of every command, so positionals split right before the command is known. */
-const ALL_FLAGS: FlagSpecs = Object.assign({}, GLOBAL_FLAGS, ...ENTRIES.flatMap((e) => isGroup(e) ? e.commands : [e]).map((c) => c.flags))
+const ALL_FLAGS: FlagSpecs = Object.assign(
+  {},
+  GLOBAL_FLAGS,
+  ...ENTRIES.flatMap((e) => (isGroup(e) ? e.commands : [e])).map((c) => c.flags),
+)
 
 /**
  * Runs one `vpcmesh` invocation (argv without the node and script paths) and returns the
  * exit status: 0 ok, 1 API error or unreachable controller, 2 usage error. Failures print
  * exactly one line on stderr. The admin token is never printed.
  */
-export async function runCli (argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const out = new Output(io)
   try {
     await dispatch(argv, io, out)
@@ -50,7 +54,7 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
   }
 }
 
-async function dispatch (argv: readonly string[], io: CliIo, out: Output): Promise<void> {
+async function dispatch(argv: readonly string[], io: CliIo, out: Output): Promise<void> {
   const split = splitArgv(argv, ALL_FLAGS)
   for (const o of split.options) if (o.name === 'token') out.addSecret(o.value)
   out.addSecret(io.env.VPCMESH_TOKEN)
@@ -65,22 +69,36 @@ async function dispatch (argv: readonly string[], io: CliIo, out: Output): Promi
   out.addSecret(token)
   const client = new ApiClient({ baseUrl, token, fetch: io.fetch })
   const now = io.now ?? (() => Date.now())
-  await spec.run({ command: spec.path, args, flags, json: flags.bool('json'), client, controllerUrl: baseUrl, out, now })
+  await spec.run({
+    command: spec.path,
+    args,
+    flags,
+    json: flags.bool('json'),
+    client,
+    controllerUrl: baseUrl,
+    out,
+    now,
+  })
 }
 
 /** What the positionals name: a runnable command, or a root/group that needs a subcommand. */
 type Target =
-  | { spec: CommandSpec, args: readonly string[], help: string }
-  | { spec: undefined, missing: CliError, help: string }
+  | { spec: CommandSpec; args: readonly string[]; help: string }
+  | { spec: undefined; missing: CliError; help: string }
 
-function findTarget (positionals: readonly string[]): Target {
+function findTarget(positionals: readonly string[]): Target {
   const [first, second, ...rest] = positionals
-  if (first === undefined) return { spec: undefined, missing: usageError('missing command', ''), help: rootHelp(ENTRIES) }
+  if (first === undefined)
+    return { spec: undefined, missing: usageError('missing command', ''), help: rootHelp(ENTRIES) }
   const entry = ENTRIES.find((e) => (isGroup(e) ? e.name : e.path) === first)
   if (entry === undefined) throw usageError(`unknown command '${first}'`, '')
   if (!isGroup(entry)) return { spec: entry, args: positionals.slice(1), help: commandHelp(entry) }
   if (second === undefined) {
-    return { spec: undefined, missing: usageError(`missing subcommand for '${entry.name}'`, entry.name), help: groupHelp(entry) }
+    return {
+      spec: undefined,
+      missing: usageError(`missing subcommand for '${entry.name}'`, entry.name),
+      help: groupHelp(entry),
+    }
   }
   const spec = entry.commands.find((c) => c.path === `${entry.name} ${second}`)
   if (spec === undefined) throw usageError(`unknown command '${entry.name} ${second}'`, entry.name)

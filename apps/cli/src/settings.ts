@@ -10,7 +10,7 @@ export const DEFAULT_CONTROLLER_URL = 'http://127.0.0.1:7700'
 export type CliEnv = Readonly<Record<string, string | undefined>>
 
 /** The token text as given by the user, before any file is read. */
-export function tokenCandidates (flags: Flags, env: CliEnv): Array<string | undefined> {
+export function tokenCandidates(flags: Flags, env: CliEnv): Array<string | undefined> {
   return [flags.string('token'), env.VPCMESH_TOKEN]
 }
 
@@ -18,7 +18,7 @@ export function tokenCandidates (flags: Flags, env: CliEnv): Array<string | unde
  * The controller base URL from --controller, then VPCMESH_CONTROLLER, then the default;
  * without a trailing slash. Throws a usage error unless it is an http(s) URL.
  */
-export function controllerUrl (flags: Flags, env: CliEnv): string {
+export function controllerUrl(flags: Flags, env: CliEnv): string {
   const fromFlag = flags.string('controller')
   const raw = fromFlag ?? nonEmpty(env.VPCMESH_CONTROLLER) ?? DEFAULT_CONTROLLER_URL
   const source = fromFlag !== undefined ? '--controller' : 'VPCMESH_CONTROLLER'
@@ -43,7 +43,7 @@ export function controllerUrl (flags: Flags, env: CliEnv): string {
  * or is empty, or the token holds characters an HTTP header cannot carry. Messages never
  * include the token.
  */
-export async function resolveToken (flags: Flags, env: CliEnv): Promise<string> {
+export async function resolveToken(flags: Flags, env: CliEnv): Promise<string> {
   const flagToken = flags.string('token')
   const flagFile = flags.string('token-file')
   if (flagToken !== undefined && flagFile !== undefined) throw new CliError('give --token or --token-file, not both')
@@ -51,14 +51,16 @@ export async function resolveToken (flags: Flags, env: CliEnv): Promise<string> 
   if (flagToken !== undefined) token = flagToken.trim()
   else if (flagFile !== undefined) token = await readTokenFile(flagFile, '--token-file')
   else if (nonEmpty(env.VPCMESH_TOKEN) !== undefined) token = (env.VPCMESH_TOKEN ?? '').trim()
-  else if (nonEmpty(env.VPCMESH_TOKEN_FILE) !== undefined) token = await readTokenFile(env.VPCMESH_TOKEN_FILE ?? '', 'VPCMESH_TOKEN_FILE')
+  else if (nonEmpty(env.VPCMESH_TOKEN_FILE) !== undefined)
+    token = await readTokenFile(env.VPCMESH_TOKEN_FILE ?? '', 'VPCMESH_TOKEN_FILE')
   else throw new CliError('no admin token: set --token or VPCMESH_TOKEN (or --token-file / VPCMESH_TOKEN_FILE)')
   if (token === '') throw new CliError('the admin token is empty: set --token or VPCMESH_TOKEN')
-  if (!/^[\x21-\x7e]+$/.test(token)) throw new CliError('the admin token holds spaces or non-ASCII characters; check --token or VPCMESH_TOKEN')
+  if (!/^[\x21-\x7e]+$/.test(token))
+    throw new CliError('the admin token holds spaces or non-ASCII characters; check --token or VPCMESH_TOKEN')
   return token
 }
 
-async function readTokenFile (path: string, source: string): Promise<string> {
+async function readTokenFile(path: string, source: string): Promise<string> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -70,6 +72,6 @@ async function readTokenFile (path: string, source: string): Promise<string> {
   return token
 }
 
-function nonEmpty (s: string | undefined): string | undefined {
+function nonEmpty(s: string | undefined): string | undefined {
   return s === undefined || s === '' ? undefined : s
 }

@@ -5,19 +5,16 @@ import { formatTable } from './output.js'
  * The `status` view: the mesh version, one row per agent, then the pair matrix in which
  * row A, column B is A's view of its tunnel to B.
  */
-export function statusText (status: StatusResponse, nowMs: number): string {
-  if (status.agents.length === 0) return `mesh version ${status.version}\n\nno agents yet; add a VPC with vpcmesh vpc add`
-  return [
-    `mesh version ${status.version}`,
-    '',
-    agentTable(status.agents, nowMs),
-    '',
-    pairMatrix(status.agents)
-  ].join('\n')
+export function statusText(status: StatusResponse, nowMs: number): string {
+  if (status.agents.length === 0)
+    return `mesh version ${status.version}\n\nno agents yet; add a VPC with vpcmesh vpc add`
+  return [`mesh version ${status.version}`, '', agentTable(status.agents, nowMs), '', pairMatrix(status.agents)].join(
+    '\n',
+  )
 }
 
 /** One row per agent: connection, applied version and lag, last seen, replica. */
-export function agentTable (agents: readonly AgentStatus[], nowMs: number): string {
+export function agentTable(agents: readonly AgentStatus[], nowMs: number): string {
   const rows = agents.map((a) => [
     a.name,
     a.id,
@@ -25,7 +22,7 @@ export function agentTable (agents: readonly AgentStatus[], nowMs: number): stri
     String(a.appliedVersion),
     String(a.lag),
     a.lastSeen === null ? 'never' : age(a.lastSeen, nowMs),
-    a.replica ?? '-'
+    a.replica ?? '-',
   ])
   return formatTable(['AGENT', 'ID', 'CONNECTED', 'APPLIED', 'LAG', 'LAST SEEN', 'REPLICA'], rows)
 }
@@ -34,17 +31,17 @@ export function agentTable (agents: readonly AgentStatus[], nowMs: number): stri
  * The pair matrix: for each agent row and peer column, `up <rtt>ms` (or `up` without an RTT),
  * `down`, or `-` when the row's agent reports nothing about that peer. The diagonal is `self`.
  */
-export function pairMatrix (agents: readonly AgentStatus[]): string {
+export function pairMatrix(agents: readonly AgentStatus[]): string {
   const rows = agents.map((a) => [a.name, ...agents.map((b) => pairCell(a, b))])
   return formatTable(['FROM \\ TO', ...agents.map((b) => b.name)], rows)
 }
 
-function connectedCell (a: AgentStatus): string {
+function connectedCell(a: AgentStatus): string {
   if (!a.enrolled) return 'not enrolled'
   return a.connected ? 'yes' : 'no'
 }
 
-function pairCell (from: AgentStatus, to: AgentStatus): string {
+function pairCell(from: AgentStatus, to: AgentStatus): string {
   if (from.id === to.id) return 'self'
   const peer = from.peers.find((p) => p.id === to.id)
   if (peer === undefined) return '-'
@@ -53,12 +50,12 @@ function pairCell (from: AgentStatus, to: AgentStatus): string {
 }
 
 /** Milliseconds with one decimal below 10 ms, whole above: `0.4ms`, `12ms`. */
-export function formatMs (ms: number): string {
+export function formatMs(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`
 }
 
 /** `12s ago`, `5m ago`, `3h ago`, `2d ago`; the raw text when it is not a time. */
-export function age (iso: string, nowMs: number): string {
+export function age(iso: string, nowMs: number): string {
   const then = Date.parse(iso)
   if (Number.isNaN(then)) return iso
   const s = Math.max(0, Math.round((nowMs - then) / 1000))

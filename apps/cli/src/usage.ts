@@ -6,24 +6,29 @@ import { DEFAULT_CONTROLLER_URL } from './settings.js'
 export type Entry = CommandGroup | CommandSpec
 
 const GLOBAL_FLAGS_HELP = `Global flags:
-${formatFields([
-  ['--controller URL', `controller base URL (env VPCMESH_CONTROLLER; default ${DEFAULT_CONTROLLER_URL})`],
-  ['--token TOKEN', 'admin token (env VPCMESH_TOKEN); visible to other local users in ps'],
-  ['--token-file PATH', 'read the admin token from a file (env VPCMESH_TOKEN_FILE)'],
-  ['--json', 'print the API answer as JSON instead of tables'],
-  ['-h, --help', 'show help for the command']
-], '  ')}`
+${formatFields(
+  [
+    ['--controller URL', `controller base URL (env VPCMESH_CONTROLLER; default ${DEFAULT_CONTROLLER_URL})`],
+    ['--token TOKEN', 'admin token (env VPCMESH_TOKEN); visible to other local users in ps'],
+    ['--token-file PATH', 'read the admin token from a file (env VPCMESH_TOKEN_FILE)'],
+    ['--json', 'print the API answer as JSON instead of tables'],
+    ['-h, --help', 'show help for the command'],
+  ],
+  '  ',
+)}`
 
 const EXIT_CODES = 'Exit status: 0 ok, 1 API error or controller unreachable, 2 usage error.'
 
 /** True when the entry is a group of subcommands. */
-export function isGroup (e: Entry): e is CommandGroup { return 'commands' in e }
+export function isGroup(e: Entry): e is CommandGroup {
+  return 'commands' in e
+}
 
 /** Help of `vpcmesh` itself: groups and commands, global flags, exit codes. */
-export function rootHelp (entries: readonly Entry[]): string {
-  const rows = entries.flatMap((e) => isGroup(e)
-    ? e.commands.map((c) => [shortUsage(c), c.summary] as const)
-    : [[shortUsage(e), e.summary] as const])
+export function rootHelp(entries: readonly Entry[]): string {
+  const rows = entries.flatMap((e) =>
+    isGroup(e) ? e.commands.map((c) => [shortUsage(c), c.summary] as const) : [[shortUsage(e), e.summary] as const],
+  )
   return [
     'Usage: vpcmesh COMMAND [ARGS] [FLAGS]',
     '',
@@ -36,32 +41,35 @@ export function rootHelp (entries: readonly Entry[]): string {
     '',
     GLOBAL_FLAGS_HELP,
     '',
-    EXIT_CODES
+    EXIT_CODES,
   ].join('\n')
 }
 
 /** A command with its positionals but no flags, e.g. `route list [ID|NAME]`. */
-function shortUsage (c: CommandSpec): string {
+function shortUsage(c: CommandSpec): string {
   return [c.path, ...c.args.map((a) => (a.optional === true ? `[${a.name}]` : a.name))].join(' ')
 }
 
 /** Help of a group such as `vpcmesh vpc`. */
-export function groupHelp (g: CommandGroup): string {
+export function groupHelp(g: CommandGroup): string {
   return [
     `Usage: vpcmesh ${g.name} SUBCOMMAND [ARGS] [FLAGS]`,
     '',
     `${g.summary[0]?.toUpperCase() ?? ''}${g.summary.slice(1)}.`,
     '',
     'Subcommands:',
-    formatFields(g.commands.map((c) => [shortUsage(c), c.summary] as const), '  '),
+    formatFields(
+      g.commands.map((c) => [shortUsage(c), c.summary] as const),
+      '  ',
+    ),
     '',
     `Run vpcmesh ${g.name} SUBCOMMAND --help for details.`,
     '',
-    GLOBAL_FLAGS_HELP
+    GLOBAL_FLAGS_HELP,
   ].join('\n')
 }
 
 /** Help of one command such as `vpcmesh vpc add`. */
-export function commandHelp (c: CommandSpec): string {
+export function commandHelp(c: CommandSpec): string {
   return [`Usage: vpcmesh ${c.synopsis}`, '', c.details, '', GLOBAL_FLAGS_HELP, '', EXIT_CODES].join('\n')
 }

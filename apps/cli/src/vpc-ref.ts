@@ -10,15 +10,17 @@ export interface VpcRef {
 }
 
 /** True when `ref` has the form of a VPC id (`vpc_` + 12 hex digits) rather than a name. */
-export function isVpcId (ref: string): boolean { return VpcId.safeParse(ref).success }
+export function isVpcId(ref: string): boolean {
+  return VpcId.safeParse(ref).success
+}
 
 /** The error for a VPC reference that matches nothing. */
-export function vpcNotFound (ref: string): ApiError {
+export function vpcNotFound(ref: string): ApiError {
   return new ApiError(WireErrorCode.vpcNotFound, `vpc ${ref} not found`, { status: 0 })
 }
 
 /** Finds `ref` (an id or a name) in a VPC list; undefined when nothing matches. */
-export function findVpc (vpcs: readonly Vpc[], ref: string): Vpc | undefined {
+export function findVpc(vpcs: readonly Vpc[], ref: string): Vpc | undefined {
   return vpcs.find((v) => (isVpcId(ref) ? v.id === ref : v.name === ref))
 }
 
@@ -26,7 +28,7 @@ export function findVpc (vpcs: readonly Vpc[], ref: string): Vpc | undefined {
  * Resolves an id or a name to an id. An id is used as given (the controller reports an
  * unknown one); a name is looked up with GET /v1/vpcs and must match exactly.
  */
-export async function resolveVpc (client: ApiClient, ref: string): Promise<VpcRef> {
+export async function resolveVpc(client: ApiClient, ref: string): Promise<VpcRef> {
   if (isVpcId(ref)) return { id: ref, label: ref }
   const { vpcs } = await client.listVpcs()
   const vpc = findVpc(vpcs, ref)

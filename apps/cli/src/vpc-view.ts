@@ -2,46 +2,65 @@ import type { Vpc } from '@vpcmesh/protocol'
 import { formatFields, formatTable, listCell, shellQuote, yesNo } from './output.js'
 
 /** Whether the VPC's agent has enrolled (the controller knows its public key). */
-function agentState (vpc: Vpc): string { return vpc.publicKey === null ? 'not enrolled' : 'enrolled' }
+function agentState(vpc: Vpc): string {
+  return vpc.publicKey === null ? 'not enrolled' : 'enrolled'
+}
 
 /** The `vpc list` table: one row per VPC. */
-export function vpcTable (vpcs: readonly Vpc[]): string {
+export function vpcTable(vpcs: readonly Vpc[]): string {
   const rows = vpcs.map((v) => [
-    v.id, v.name, listCell(v.cidrs), listCell(v.routes), v.endpoint, yesNo(v.masquerade), agentState(v), String(v.version)
+    v.id,
+    v.name,
+    listCell(v.cidrs),
+    listCell(v.routes),
+    v.endpoint,
+    yesNo(v.masquerade),
+    agentState(v),
+    String(v.version),
   ])
   return formatTable(['ID', 'NAME', 'CIDRS', 'ROUTES', 'ENDPOINT', 'MASQUERADE', 'AGENT', 'VERSION'], rows)
 }
 
 /** The `vpc show` view: one field a line. */
-export function vpcFields (vpc: Vpc, indent = ''): string {
-  return formatFields([
-    ['id', vpc.id],
-    ['name', vpc.name],
-    ['cidrs', listCell(vpc.cidrs)],
-    ['routes', listCell(vpc.routes)],
-    ['endpoint', vpc.endpoint],
-    ['masquerade', yesNo(vpc.masquerade)],
-    ['agent', vpc.publicKey === null ? 'not enrolled' : `enrolled, public key ${vpc.publicKey}`],
-    ['created', vpc.createdAt],
-    ['updated', vpc.updatedAt],
-    ['version', String(vpc.version)]
-  ], indent)
+export function vpcFields(vpc: Vpc, indent = ''): string {
+  return formatFields(
+    [
+      ['id', vpc.id],
+      ['name', vpc.name],
+      ['cidrs', listCell(vpc.cidrs)],
+      ['routes', listCell(vpc.routes)],
+      ['endpoint', vpc.endpoint],
+      ['masquerade', yesNo(vpc.masquerade)],
+      ['agent', vpc.publicKey === null ? 'not enrolled' : `enrolled, public key ${vpc.publicKey}`],
+      ['created', vpc.createdAt],
+      ['updated', vpc.updatedAt],
+      ['version', String(vpc.version)],
+    ],
+    indent,
+  )
 }
 
 /** One prefix a VPC serves: its own CIDR or an extra route. */
-export interface PrefixRow { readonly prefix: string, readonly kind: 'cidr' | 'route', readonly vpc: Vpc }
+export interface PrefixRow {
+  readonly prefix: string
+  readonly kind: 'cidr' | 'route'
+  readonly vpc: Vpc
+}
 
 /** Every prefix of `vpcs`, in list order, own CIDRs before routes. */
-export function prefixRows (vpcs: readonly Vpc[]): PrefixRow[] {
+export function prefixRows(vpcs: readonly Vpc[]): PrefixRow[] {
   return vpcs.flatMap((vpc) => [
     ...vpc.cidrs.map((prefix) => ({ prefix, kind: 'cidr' as const, vpc })),
-    ...vpc.routes.map((prefix) => ({ prefix, kind: 'route' as const, vpc }))
+    ...vpc.routes.map((prefix) => ({ prefix, kind: 'route' as const, vpc })),
   ])
 }
 
 /** The `route list` table: which VPC serves which prefix, and whether it is a CIDR or a route. */
-export function prefixTable (rows: readonly PrefixRow[]): string {
-  return formatTable(['PREFIX', 'KIND', 'VPC', 'ID'], rows.map((r) => [r.prefix, r.kind, r.vpc.name, r.vpc.id]))
+export function prefixTable(rows: readonly PrefixRow[]): string {
+  return formatTable(
+    ['PREFIX', 'KIND', 'VPC', 'ID'],
+    rows.map((r) => [r.prefix, r.kind, r.vpc.name, r.vpc.id]),
+  )
 }
 
 /** What to show about a fresh join token. */
@@ -54,14 +73,14 @@ export interface JoinTokenView {
 }
 
 /** The join token, shown once, and the exact agent command to run with it. */
-export function joinTokenText (v: JoinTokenView): string {
+export function joinTokenText(v: JoinTokenView): string {
   const lines = [
     `join token for ${v.vpc} (single use, expires ${v.expiresAt}); it is shown only this once:`,
     '',
     `  ${v.token}`,
     '',
     `next step: on the route-target VM of ${v.vpc}, run`,
-    `  vpcmesh agent --controller ${shellQuote(v.controllerUrl)} --join-token ${shellQuote(v.token)}`
+    `  vpcmesh agent --controller ${shellQuote(v.controllerUrl)} --join-token ${shellQuote(v.token)}`,
   ]
   if (isLoopback(v.controllerUrl)) {
     lines.push(`  (replace ${v.controllerUrl} with the controller address that VM can reach)`)
@@ -69,7 +88,7 @@ export function joinTokenText (v: JoinTokenView): string {
   return lines.join('\n')
 }
 
-function isLoopback (url: string): boolean {
+function isLoopback(url: string): boolean {
   const host = new URL(url).hostname
   return host === 'localhost' || host === '[::1]' || host.startsWith('127.')
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 const BIN = fileURLToPath(new URL('../src/bin.js', import.meta.url))
 
 /** Runs the real executable with a clean environment. */
-function exec (args: string[]): { status: number | null, stdout: string, stderr: string } {
+function exec(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH }, encoding: 'utf8' })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }

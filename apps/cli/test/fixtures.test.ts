@@ -1,6 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CreateVpcResponse, ErrorBody, JoinTokenResponse, ListVpcsResponse, StatusResponse, WireErrorCode } from '@vpcmesh/protocol'
+import {
+  CreateVpcResponse,
+  ErrorBody,
+  JoinTokenResponse,
+  ListVpcsResponse,
+  StatusResponse,
+  WireErrorCode,
+} from '@vpcmesh/protocol'
 import { CREATED, FRESH_TOKEN, LIST, STATUS, errorBody } from './fixtures.js'
 
 test('canned answers are valid per the protocol schemas', () => {

@@ -23,22 +23,28 @@ export interface RunOptions {
 }
 
 /** A fetch for runs that must not reach the network (usage errors, help). */
-export const noFetch: typeof fetch = async () => { throw new Error('fetch must not be called') }
+export const noFetch: typeof fetch = async () => {
+  throw new Error('fetch must not be called')
+}
 
 /**
  * Runs the CLI in-process and returns exit code and output. Always asserts that the admin
  * token is not printed and that stderr holds at most one line.
  */
-export async function run (argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   let stdout = ''
   let stderr = ''
   const env = opts.env ?? { VPCMESH_TOKEN: TOKEN, VPCMESH_CONTROLLER: opts.controller }
   const code = await runCli(argv, {
     env,
-    stdout: (s) => { stdout += s },
-    stderr: (s) => { stderr += s },
+    stdout: (s) => {
+      stdout += s
+    },
+    stderr: (s) => {
+      stderr += s
+    },
     fetch: opts.fetch ?? (opts.controller === undefined ? noFetch : globalThis.fetch),
-    now: opts.now
+    now: opts.now,
   })
   assert.ok(!stdout.includes(TOKEN) && !stderr.includes(TOKEN), `token printed by ${argv.join(' ')}`)
   assert.ok(stderr.split('\n').length <= 2, `more than one stderr line: ${stderr}`)
@@ -46,7 +52,7 @@ export async function run (argv: string[], opts: RunOptions = {}): Promise<RunRe
 }
 
 /** Asserts a failed run: `code`, exactly one stderr line matching `line`, nothing on stdout. */
-export function assertFailure (r: RunResult, code: number, line: RegExp): void {
+export function assertFailure(r: RunResult, code: number, line: RegExp): void {
   assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`)
   assert.equal(r.stdout, '')
   assert.match(r.stderr, /^vpcmesh: [^\n]+\n$/)

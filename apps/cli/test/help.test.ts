@@ -17,7 +17,7 @@ const COMMANDS: Array<[string[], string]> = [
   [['route', 'add'], 'Usage: vpcmesh route add ID|NAME CIDR'],
   [['route', 'rm'], 'Usage: vpcmesh route rm ID|NAME CIDR'],
   [['route', 'list'], 'Usage: vpcmesh route list [ID|NAME]'],
-  [['status'], 'Usage: vpcmesh status']
+  [['status'], 'Usage: vpcmesh status'],
 ]
 
 test('--help and -h print usage and exit 0 for every command and group, without a token', async () => {

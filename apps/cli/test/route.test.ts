@@ -6,14 +6,20 @@ import { AWS, LIST, errorBody } from './fixtures.js'
 import { assertFailure, run, TOKEN } from './harness.js'
 
 let ctl: FakeController
-before(async () => { ctl = await FakeController.start() })
-after(async () => { await ctl.close() })
+before(async () => {
+  ctl = await FakeController.start()
+})
+after(async () => {
+  await ctl.close()
+})
 beforeEach(() => {
   ctl.requests.length = 0
   ctl.on('GET /v1/vpcs', { status: 200, body: LIST })
 })
 
-async function cli (...argv: string[]): ReturnType<typeof run> { return await run(argv, { controller: ctl.url }) }
+async function cli(...argv: string[]): ReturnType<typeof run> {
+  return await run(argv, { controller: ctl.url })
+}
 
 test('route add posts {cidr} to the VPC resolved by name', async () => {
   const added = { ...AWS, routes: [...AWS.routes, '192.168.10.0/24'] }
@@ -29,7 +35,10 @@ test('route add posts {cidr} to the VPC resolved by name', async () => {
 })
 
 test('route rm sends the CIDR url-encoded in the query', async () => {
-  ctl.on(`DELETE /v1/vpcs/${AWS.id}/routes?cidr=172.31.0.0%2F16`, { status: 200, body: { vpc: { ...AWS, routes: [] } } })
+  ctl.on(`DELETE /v1/vpcs/${AWS.id}/routes?cidr=172.31.0.0%2F16`, {
+    status: 200,
+    body: { vpc: { ...AWS, routes: [] } },
+  })
   const r = await cli('route', 'rm', AWS.id, '172.31.0.0/16')
   assert.equal(r.code, 0, r.stderr)
   assert.equal(ctl.requests.length, 1)
@@ -37,8 +46,15 @@ test('route rm sends the CIDR url-encoded in the query', async () => {
 })
 
 test('route rm of an unknown route reports the controller error', async () => {
-  ctl.on(`DELETE /v1/vpcs/${AWS.id}/routes?cidr=10.99.0.0%2F16`, { status: 404, body: errorBody(WireErrorCode.routeNotFound, 'vpc aws-prod has no route 10.99.0.0/16') })
-  assertFailure(await cli('route', 'rm', 'aws-prod', '10.99.0.0/16'), 1, /^vpcmesh: VPCMESH_ERR_ROUTE_NOT_FOUND: vpc aws-prod has no route 10\.99\.0\.0\/16\n$/)
+  ctl.on(`DELETE /v1/vpcs/${AWS.id}/routes?cidr=10.99.0.0%2F16`, {
+    status: 404,
+    body: errorBody(WireErrorCode.routeNotFound, 'vpc aws-prod has no route 10.99.0.0/16'),
+  })
+  assertFailure(
+    await cli('route', 'rm', 'aws-prod', '10.99.0.0/16'),
+    1,
+    /^vpcmesh: VPCMESH_ERR_ROUTE_NOT_FOUND: vpc aws-prod has no route 10\.99\.0\.0\/16\n$/,
+  )
 })
 
 test('route list shows every prefix, its kind and its VPC', async () => {

@@ -10,9 +10,13 @@ before(async () => {
   ctl = await FakeController.start()
   ctl.on('GET /v1/status', { status: 200, body: STATUS })
 })
-after(async () => { await ctl.close() })
+after(async () => {
+  await ctl.close()
+})
 
-async function cli (...argv: string[]): ReturnType<typeof run> { return await run(argv, { controller: ctl.url, now: () => NOW }) }
+async function cli(...argv: string[]): ReturnType<typeof run> {
+  return await run(argv, { controller: ctl.url, now: () => NOW })
+}
 
 test('status shows the mesh version, one row per agent and the pair matrix', async () => {
   const r = await cli('status')

@@ -15,7 +15,10 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['vpc'], /^vpcmesh: missing subcommand for 'vpc' \(see vpcmesh vpc --help\)\n$/],
   [['route'], /missing subcommand for 'route'/],
   [['vpc', 'bogus'], /^vpcmesh: unknown command 'vpc bogus' \(see vpcmesh vpc --help\)\n$/],
-  [['vpc', 'add', 'x', '--cdir', '10.0.0.0/8'], /^vpcmesh: unknown flag --cdir for 'vpc add' \(see vpcmesh vpc add --help\)\n$/],
+  [
+    ['vpc', 'add', 'x', '--cdir', '10.0.0.0/8'],
+    /^vpcmesh: unknown flag --cdir for 'vpc add' \(see vpcmesh vpc add --help\)\n$/,
+  ],
   [['-x', 'status'], /unknown flag -x for 'status'/],
   [['status', '--endpoint', '1.2.3.4:5'], /unknown flag --endpoint for 'status'/],
   [['vpc', 'list', '--name', 'x'], /unknown flag --name for 'vpc list'/],
@@ -25,8 +28,14 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['vpc', 'add', 'x', '--endpoint', '1.2.3.4:5', '--cidr'], /missing value for --cidr \(see vpcmesh vpc add --help\)/],
   [['vpc', 'add', 'x', '--cidr', '--endpoint', '1.2.3.4:5'], /missing value for --cidr/],
   [[...ADD, '--endpoint', '203.0.113.11:51820'], /flag --endpoint given more than once/],
-  [['vpc', 'add', 'x', '--cidr', '10.0.0.0/8', '--endpoint', 'nope'], /bad value for --endpoint: endpoint "nope" must be host:port/],
-  [['vpc', 'add', 'Bad_Name', '--cidr', '10.0.0.0/8', '--endpoint', '1.2.3.4:5'], /bad value for NAME: must be 1-32 characters/],
+  [
+    ['vpc', 'add', 'x', '--cidr', '10.0.0.0/8', '--endpoint', 'nope'],
+    /bad value for --endpoint: endpoint "nope" must be host:port/,
+  ],
+  [
+    ['vpc', 'add', 'Bad_Name', '--cidr', '10.0.0.0/8', '--endpoint', '1.2.3.4:5'],
+    /bad value for NAME: must be 1-32 characters/,
+  ],
   [[...ADD, '--masquerade', '--no-masquerade'], /give --masquerade or --no-masquerade, not both/],
   [['vpc', 'list', 'extra'], /unexpected argument 'extra' for 'vpc list'/],
   [['vpc', 'show'], /missing argument ID\|NAME for 'vpc show'/],
@@ -40,7 +49,7 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['route', 'list', 'a', 'b'], /unexpected argument 'b' for 'route list'/],
   [['--json=yes', 'status'], /flag --json takes no value/],
   [['status', '--controller', 'ftp://10.0.0.1'], /bad value for --controller: .* must be an http/],
-  [['status', '--controller', 'not a url'], /bad value for --controller: .* is not a URL/]
+  [['status', '--controller', 'not a url'], /bad value for --controller: .* is not a URL/],
 ]
 
 test('every usage error exits 2 with one stderr line and sends nothing', async () => {
@@ -69,7 +78,11 @@ test('token sources: conflicts, unreadable and empty files are usage errors', as
   const empty = join(dir, 'empty')
   await writeFile(empty, ' \n')
   assertFailure(await run(['status', '--token', TOKEN, '--token-file', empty]), 2, /--token or --token-file, not both/)
-  assertFailure(await run(['status', '--token-file', join(dir, 'missing')], { env: {} }), 2, /cannot read token file .*missing/)
+  assertFailure(
+    await run(['status', '--token-file', join(dir, 'missing')], { env: {} }),
+    2,
+    /cannot read token file .*missing/,
+  )
   assertFailure(await run(['status'], { env: { VPCMESH_TOKEN_FILE: empty } }), 2, /token file .* is empty/)
   assertFailure(await run(['status', '--token', 'has space inside']), 2, /admin token holds spaces/)
 })

@@ -6,16 +6,22 @@ import { AWS, CREATED, FRESH_TOKEN, GCP, JOIN_TOKEN, LIST, errorBody } from './f
 import { assertFailure, run, TOKEN } from './harness.js'
 
 let ctl: FakeController
-before(async () => { ctl = await FakeController.start() })
-after(async () => { await ctl.close() })
+before(async () => {
+  ctl = await FakeController.start()
+})
+after(async () => {
+  await ctl.close()
+})
 beforeEach(() => {
   ctl.requests.length = 0
   ctl.on('GET /v1/vpcs', { status: 200, body: LIST })
 })
 
-async function cli (...argv: string[]): ReturnType<typeof run> { return await run(argv, { controller: ctl.url }) }
+async function cli(...argv: string[]): ReturnType<typeof run> {
+  return await run(argv, { controller: ctl.url })
+}
 
-function lastRequest (): FakeController['requests'][number] {
+function lastRequest(): FakeController['requests'][number] {
   const r = ctl.requests.at(-1)
   assert.ok(r !== undefined, 'no request')
   return r
@@ -23,7 +29,18 @@ function lastRequest (): FakeController['requests'][number] {
 
 test('vpc add posts the body with the admin token and prints the join token and next step', async () => {
   ctl.on('POST /v1/vpcs', { status: 201, body: CREATED })
-  const r = await cli('vpc', 'add', 'gcp-dev', '--cidr', '10.1.0.0/16', '--cidr', '10.2.0.0/16', '--endpoint', 'edge.example.com:51820', '--no-masquerade')
+  const r = await cli(
+    'vpc',
+    'add',
+    'gcp-dev',
+    '--cidr',
+    '10.1.0.0/16',
+    '--cidr',
+    '10.2.0.0/16',
+    '--endpoint',
+    'edge.example.com:51820',
+    '--no-masquerade',
+  )
   assert.equal(r.code, 0, r.stderr)
   assert.equal(ctl.requests.length, 1)
   const req = lastRequest()
@@ -31,7 +48,12 @@ test('vpc add posts the body with the admin token and prints the join token and 
   assert.equal(req.url, '/v1/vpcs')
   assert.equal(req.headers.authorization, `Bearer ${TOKEN}`)
   assert.equal(req.headers['content-type'], 'application/json')
-  assert.deepEqual(req.body, { name: 'gcp-dev', cidrs: ['10.1.0.0/16', '10.2.0.0/16'], endpoint: 'edge.example.com:51820', masquerade: false })
+  assert.deepEqual(req.body, {
+    name: 'gcp-dev',
+    cidrs: ['10.1.0.0/16', '10.2.0.0/16'],
+    endpoint: 'edge.example.com:51820',
+    masquerade: false,
+  })
   assert.match(r.stdout, /created vpc gcp-dev \(vpc_abcdefabcdef\)/)
   assert.match(r.stdout, /shown only this once/)
   assert.ok(r.stdout.includes(`vpcmesh agent --controller ${ctl.url} --join-token ${JOIN_TOKEN}`))
@@ -41,7 +63,12 @@ test('vpc add posts the body with the admin token and prints the join token and 
 test('vpc add masquerades by default', async () => {
   ctl.on('POST /v1/vpcs', { status: 201, body: CREATED })
   assert.equal((await cli('vpc', 'add', 'gcp-dev', '--cidr', '10.1.0.0/16', '--endpoint', '1.2.3.4:5')).code, 0)
-  assert.deepEqual(lastRequest().body, { name: 'gcp-dev', cidrs: ['10.1.0.0/16'], endpoint: '1.2.3.4:5', masquerade: true })
+  assert.deepEqual(lastRequest().body, {
+    name: 'gcp-dev',
+    cidrs: ['10.1.0.0/16'],
+    endpoint: '1.2.3.4:5',
+    masquerade: true,
+  })
 })
 
 test('vpc add reports the controller error code and message, exit 1', async () => {
@@ -82,21 +109,37 @@ test('vpc show resolves a name to its id; an id is used as given', async () => {
   ctl.on(`GET /v1/vpcs/${AWS.id}`, { status: 200, body: { vpc: AWS } })
   const r = await cli('vpc', 'show', 'aws-prod')
   assert.equal(r.code, 0)
-  assert.deepEqual(ctl.requests.map((q) => `${q.method} ${q.url}`), ['GET /v1/vpcs', `GET /v1/vpcs/${AWS.id}`])
+  assert.deepEqual(
+    ctl.requests.map((q) => `${q.method} ${q.url}`),
+    ['GET /v1/vpcs', `GET /v1/vpcs/${AWS.id}`],
+  )
   assert.match(r.stdout, /^id +vpc_0123456789ab$/m)
   assert.match(r.stdout, /^routes +172\.31\.0\.0\/16$/m)
   assert.match(r.stdout, /^agent +enrolled, public key /m)
   ctl.requests.length = 0
   assert.equal((await cli('vpc', 'show', AWS.id)).code, 0)
-  assert.deepEqual(ctl.requests.map((q) => `${q.method} ${q.url}`), [`GET /v1/vpcs/${AWS.id}`])
+  assert.deepEqual(
+    ctl.requests.map((q) => `${q.method} ${q.url}`),
+    [`GET /v1/vpcs/${AWS.id}`],
+  )
   assert.deepEqual(JSON.parse((await cli('vpc', 'show', AWS.id, '--json')).stdout), { vpc: AWS })
 })
 
 test('an unknown name exits 1 with "vpc NAME not found"; an unknown id is the controller\'s 404', async () => {
   assertFailure(await cli('vpc', 'show', 'nope'), 1, /vpc nope not found/)
-  assert.deepEqual(ctl.requests.map((q) => q.url), ['/v1/vpcs'])
-  ctl.on('GET /v1/vpcs/vpc_ffffffffffff', { status: 404, body: errorBody(WireErrorCode.vpcNotFound, 'vpc vpc_ffffffffffff not found') })
-  assertFailure(await cli('vpc', 'show', 'vpc_ffffffffffff'), 1, /^vpcmesh: VPCMESH_ERR_VPC_NOT_FOUND: vpc vpc_ffffffffffff not found\n$/)
+  assert.deepEqual(
+    ctl.requests.map((q) => q.url),
+    ['/v1/vpcs'],
+  )
+  ctl.on('GET /v1/vpcs/vpc_ffffffffffff', {
+    status: 404,
+    body: errorBody(WireErrorCode.vpcNotFound, 'vpc vpc_ffffffffffff not found'),
+  })
+  assertFailure(
+    await cli('vpc', 'show', 'vpc_ffffffffffff'),
+    1,
+    /^vpcmesh: VPCMESH_ERR_VPC_NOT_FOUND: vpc vpc_ffffffffffff not found\n$/,
+  )
 })
 
 test('vpc rm deletes by id and confirms', async () => {
@@ -110,12 +153,36 @@ test('vpc rm deletes by id and confirms', async () => {
 })
 
 test('vpc set patches only the given fields', async () => {
-  const renamed = { ...AWS, name: 'aws-main', endpoint: '203.0.113.20:51820', cidrs: ['10.0.0.0/15', '10.9.0.0/16'], masquerade: false }
+  const renamed = {
+    ...AWS,
+    name: 'aws-main',
+    endpoint: '203.0.113.20:51820',
+    cidrs: ['10.0.0.0/15', '10.9.0.0/16'],
+    masquerade: false,
+  }
   ctl.on(`PATCH /v1/vpcs/${AWS.id}`, { status: 200, body: { vpc: renamed } })
-  const r = await cli('vpc', 'set', 'aws-prod', '--endpoint', '203.0.113.20:51820', '--cidr', '10.0.0.0/15', '--cidr', '10.9.0.0/16', '--no-masquerade', '--name', 'aws-main')
+  const r = await cli(
+    'vpc',
+    'set',
+    'aws-prod',
+    '--endpoint',
+    '203.0.113.20:51820',
+    '--cidr',
+    '10.0.0.0/15',
+    '--cidr',
+    '10.9.0.0/16',
+    '--no-masquerade',
+    '--name',
+    'aws-main',
+  )
   assert.equal(r.code, 0, r.stderr)
   assert.equal(lastRequest().method, 'PATCH')
-  assert.deepEqual(lastRequest().body, { name: 'aws-main', cidrs: ['10.0.0.0/15', '10.9.0.0/16'], endpoint: '203.0.113.20:51820', masquerade: false })
+  assert.deepEqual(lastRequest().body, {
+    name: 'aws-main',
+    cidrs: ['10.0.0.0/15', '10.9.0.0/16'],
+    endpoint: '203.0.113.20:51820',
+    masquerade: false,
+  })
   assert.match(r.stdout, /updated vpc aws-main/)
   assert.equal((await cli('vpc', 'set', AWS.id, '--masquerade')).code, 0)
   assert.deepEqual(lastRequest().body, { masquerade: true })
@@ -127,7 +194,10 @@ test('vpc join-token posts without a body and prints the token and the agent com
   assert.equal(r.code, 0, r.stderr)
   assert.equal(lastRequest().method, 'POST')
   assert.equal(lastRequest().body, undefined)
-  assert.match(r.stdout, /join token for aws-prod \(single use, expires 2025-06-03T10:00:00.000Z\); it is shown only this once/)
+  assert.match(
+    r.stdout,
+    /join token for aws-prod \(single use, expires 2025-06-03T10:00:00.000Z\); it is shown only this once/,
+  )
   assert.ok(r.stdout.includes(`--join-token ${JOIN_TOKEN}`))
   assert.deepEqual(JSON.parse((await cli('vpc', 'join-token', AWS.id, '--json')).stdout), FRESH_TOKEN)
 })

@@ -28,7 +28,7 @@ export interface AppDeps {
   logger: Logger
   clock: Clock
   /** PEM certificate and key: serve HTTPS (and WSS). Absent: plain HTTP. */
-  tls?: { cert: Buffer, key: Buffer }
+  tls?: { cert: Buffer; key: Buffer }
 }
 
 /** Paths open without the admin token: probes, metrics, docs, and the agent hub (which authenticates in hello). */
@@ -39,11 +39,13 @@ const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/docs', '/docs/json'
  * listens (the caller does, or uses `inject`). The notifier starts on `ready` and everything
  * stops on `close`, which also closes agent connections with 1001.
  */
-export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, clock } = deps
   const log = deps.logger.child('api')
   const base = { bodyLimit: config.bodyLimit, logger: false, trustProxy: false, forceCloseConnections: true }
-  const app = (deps.tls === undefined ? Fastify(base) : Fastify({ ...base, https: deps.tls })) as unknown as FastifyInstance
+  const app = (deps.tls === undefined
+    ? Fastify(base)
+    : Fastify({ ...base, https: deps.tls })) as unknown as FastifyInstance
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   let meshVersion = 0
@@ -52,23 +54,55 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     agents: () => (hub?.ready() ?? []).map((s) => ({ name: s.vpcName, appliedVersion: s.appliedVersion })),
     connections: () => hub?.connections ?? 0,
     unauthenticated: () => hub?.unauthenticated ?? 0,
-    meshVersion: () => meshVersion
+    meshVersion: () => meshVersion,
   })
   const maps = new MapCache({ store })
   const notifier = new Notifier({
-    store, maps, clock, logger: deps.logger, targets: () => hub?.ready() ?? [],
-    onPush: (v, s) => { meshVersion = Math.max(meshVersion, v); cm.pushDuration.observe(s) }
+    store,
+    maps,
+    clock,
+    logger: deps.logger,
+    targets: () => hub?.ready() ?? [],
+    onPush: (v, s) => {
+      meshVersion = Math.max(meshVersion, v)
+      cm.pushDuration.observe(s)
+    },
   })
-  hub = new Hub({ store, maps, clock, logger: deps.logger, events: cm, kick: () => { notifier.nudge() } }, {
-    replicaId: config.replicaId, heartbeatMs: config.heartbeatMs, helloTimeoutMs: config.helloTimeoutMs,
-    unauthPerAddress: config.unauthPerAddress, unauthTotal: config.unauthMax, helloRatePerS: config.helloRatePerS, helloBurst: config.helloBurst
+  hub = new Hub(
+    {
+      store,
+      maps,
+      clock,
+      logger: deps.logger,
+      events: cm,
+      kick: () => {
+        notifier.nudge()
+      },
+    },
+    {
+      replicaId: config.replicaId,
+      heartbeatMs: config.heartbeatMs,
+      helloTimeoutMs: config.helloTimeoutMs,
+      unauthPerAddress: config.unauthPerAddress,
+      unauthTotal: config.unauthMax,
+      helloRatePerS: config.helloRatePerS,
+      helloBurst: config.helloBurst,
+    },
+  )
+  const unsubscribe = store.onVersion((v) => {
+    meshVersion = Math.max(meshVersion, v)
   })
-  const unsubscribe = store.onVersion((v) => { meshVersion = Math.max(meshVersion, v) })
 
-  installErrorHandler(app, log, () => { cm.storeErrors.inc() })
+  installErrorHandler(app, log, () => {
+    cm.storeErrors.inc()
+  })
   await app.register(fastifySwagger, {
-    openapi: { info: { title: 'vpcmesh controller', version: '1' }, components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] },
-    transform: jsonSchemaTransform
+    openapi: {
+      info: { title: 'vpcmesh controller', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
   })
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } })
 
@@ -77,7 +111,11 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0] ?? ''
     if (PUBLIC.has(path)) return
-    if (!limiter.allow(req.ip, clock.now())) throw new ApiError(WireErrorCode.rateLimited, `more than ${config.rateLimitPerMin} requests a minute from ${req.ip}; slow down`)
+    if (!limiter.allow(req.ip, clock.now()))
+      throw new ApiError(
+        WireErrorCode.rateLimited,
+        `more than ${config.rateLimitPerMin} requests a minute from ${req.ip}; slow down`,
+      )
     guard(req)
   })
   app.addHook('onResponse', async (req, reply) => {
@@ -91,7 +129,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(routeRoutes(rd))
   await app.register(statusRoutes(rd))
   await app.register(healthRoutes({ ...rd, metrics: deps.metrics }))
-  await app.register(async (scoped) => { hub?.route(scoped) })
+  await app.register(async (scoped) => {
+    hub?.route(scoped)
+  })
 
   app.addHook('onReady', async () => {
     meshVersion = await store.currentVersion().catch(() => 0)

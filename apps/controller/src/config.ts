@@ -10,15 +10,18 @@ const HOST_PORT = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s,[\]]+)):(\d{1,5})$/
 
 /** A comma-separated `host:port` list, parsed into addresses. */
 const Sentinels = z.string().transform((list, ctx) => {
-  const out: Array<{ host: string, port: number }> = []
+  const out: Array<{ host: string; port: number }> = []
   for (const item of list.split(',').map((x) => x.trim())) {
     const m = HOST_PORT.exec(item)
     const port = Number(m?.[3])
     if (m === null || port < 1 || port > 65535) {
-      ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port; give a comma-separated list, e.g. 10.0.0.5:26379,10.0.0.6:26379` })
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not host:port; give a comma-separated list, e.g. 10.0.0.5:26379,10.0.0.6:26379`,
+      })
       return z.NEVER
     }
-    out.push({ host: m[1] ?? m[2] as string, port })
+    out.push({ host: m[1] ?? (m[2] as string), port })
   }
   return out
 })
@@ -26,86 +29,132 @@ const Sentinels = z.string().transform((list, ctx) => {
 /** A comma-separated list of IP addresses, canonicalized. */
 const AddressList = z.string().transform((list, ctx) => {
   const out: string[] = []
-  for (const item of list.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+  for (const item of list
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '')) {
     try {
       out.push(formatAddress(parseAddress(item.replace(/^\[(.*)\]$/, '$1'))))
     } catch (e) {
-      ctx.addIssue({ code: 'custom', message: `"${item}" is not an IP address (${isCidrError(e) ? e.message : 'unparsable'}); give a comma-separated list, e.g. 203.0.113.7,10.0.0.7` })
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not an IP address (${isCidrError(e) ? e.message : 'unparsable'}); give a comma-separated list, e.g. 203.0.113.7,10.0.0.7`,
+      })
       return z.NEVER
     }
   }
   return out
 })
 
-const Listen = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:7700' })
+const Listen = z
+  .string()
+  .regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:7700' })
 
 /** Controller configuration, parsed once from the environment by {@link parseConfig}. */
-export const ControllerConfig = z.object({
-  /** Address the REST API and WebSocket hub listen on. */
-  listen: Listen.default('127.0.0.1:7700'),
-  /**
-   * Addresses agents use to reach the controller (a load balancer's, a NAT's), besides the
-   * listen address. Prefixes containing any of them are refused at registration, so a
-   * registration can never route the agents' control connection into the mesh.
-   */
-  advertiseAddresses: AddressList.default([]),
-  /** Admin bearer token (VPCMESH_ADMIN_TOKEN or the content of VPCMESH_ADMIN_TOKEN_FILE). */
-  adminToken: z.string({ error: 'is required: the bearer token operators and the CLI present' }).min(16, { message: 'must be at least 16 characters; generate one with `openssl rand -hex 32`' }),
-  /** Redis URL (redis://host:port/db or rediss://...); unset means an embedded redis-server. */
-  redisUrl: z.string().regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' }).optional(),
-  /** Sentinels to ask for the Redis primary; exclusive with redisUrl. Unset: no Sentinel. */
-  redisSentinels: Sentinels.optional(),
-  /** Master group name the sentinels monitor (used only with redisSentinels). @default 'mymaster' */
-  redisSentinelName: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 _ . : -' }).optional(),
-  /** AUTH password of the Redis primary and replicas (used only with redisSentinels). */
-  redisPassword: z.string().min(1).optional(),
-  /** AUTH password of the sentinels (used only with redisSentinels). */
-  redisSentinelPassword: z.string().min(1).optional(),
-  /** Data directory of the embedded redis-server (used only when neither REDIS_URL nor sentinels are set). */
-  dataDir: z.string().min(1).default('/var/lib/vpcmesh-controller'),
-  /** Prefix of every Redis key and channel. */
-  redisPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('vpcmesh:'),
-  /** This replica's name, shown in status. */
-  replicaId: z.string().min(1).max(64).default(`${hostname()}-${process.pid}`),
-  /** Interval of WebSocket pings to agents, ms; an agent silent for 3 intervals is dropped. */
-  heartbeatMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  /** Lifetime of a join token, seconds. */
-  joinTokenTtlS: z.coerce.number().int().min(60).max(30 * 86400).default(86_400),
-  /** Largest accepted request body, bytes. */
-  bodyLimit: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(65_536),
-  /** Admin API requests allowed per client address per minute (0 disables). */
-  rateLimitPerMin: z.coerce.number().int().min(0).default(1200),
-  /** Time from the WebSocket upgrade until an agent's hello must arrive, ms; then closed with 4407. */
-  helloTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  /** Agent connections without a completed hello per client address (0 disables); more: 429 at the upgrade. */
-  unauthPerAddress: z.coerce.number().int().min(0).max(1_000_000).default(16),
-  /** Agent connections without a completed hello on this replica (0 disables); more: 503 at the upgrade. */
-  unauthMax: z.coerce.number().int().min(0).max(1_000_000).default(1024),
-  /** Hellos per second per client address, token bucket refill (0 disables); more: closed with 4429. */
-  helloRatePerS: z.coerce.number().min(0).max(100_000).default(5),
-  /** Hellos a client address may send at once (token bucket size). */
-  helloBurst: z.coerce.number().int().min(1).max(1_000_000).default(20),
-  /** Change-log entries kept for delta catch-up; agents further behind get a snapshot. */
-  changeLogMax: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  /** PEM certificate (chain) for HTTPS/WSS; with tlsKeyFile. Unset: plain HTTP (put a TLS proxy in front). */
-  tlsCertFile: z.string().min(1).optional(),
-  /** PEM private key of tlsCertFile. */
-  tlsKeyFile: z.string().min(1).optional()
-}).superRefine((c, ctx) => {
-  if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) {
-    ctx.addIssue({ code: 'custom', path: [c.tlsCertFile === undefined ? 'tlsCertFile' : 'tlsKeyFile'], message: 'give both VPCMESH_TLS_CERT_FILE and VPCMESH_TLS_KEY_FILE, or neither' })
-  }
-  if (c.redisUrl !== undefined && c.redisSentinels !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['redisSentinels'], message: 'cannot be combined with REDIS_URL: set REDIS_URL for one Redis, or the sentinels for a Sentinel group, not both' })
-  }
-  if (c.redisSentinels === undefined) {
-    const urlHint = ' (with REDIS_URL, put the password in the URL: redis://:PASSWORD@host:port)'
-    for (const key of ['redisSentinelName', 'redisPassword', 'redisSentinelPassword'] as const) {
-      if (c[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is used only with VPCMESH_REDIS_SENTINELS${key === 'redisPassword' ? urlHint : ''}` })
+export const ControllerConfig = z
+  .object({
+    /** Address the REST API and WebSocket hub listen on. */
+    listen: Listen.default('127.0.0.1:7700'),
+    /**
+     * Addresses agents use to reach the controller (a load balancer's, a NAT's), besides the
+     * listen address. Prefixes containing any of them are refused at registration, so a
+     * registration can never route the agents' control connection into the mesh.
+     */
+    advertiseAddresses: AddressList.default([]),
+    /** Admin bearer token (VPCMESH_ADMIN_TOKEN or the content of VPCMESH_ADMIN_TOKEN_FILE). */
+    adminToken: z
+      .string({ error: 'is required: the bearer token operators and the CLI present' })
+      .min(16, { message: 'must be at least 16 characters; generate one with `openssl rand -hex 32`' }),
+    /** Redis URL (redis://host:port/db or rediss://...); unset means an embedded redis-server. */
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, { message: 'must start with redis:// or rediss://' })
+      .optional(),
+    /** Sentinels to ask for the Redis primary; exclusive with redisUrl. Unset: no Sentinel. */
+    redisSentinels: Sentinels.optional(),
+    /** Master group name the sentinels monitor (used only with redisSentinels). @default 'mymaster' */
+    redisSentinelName: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 _ . : -' })
+      .optional(),
+    /** AUTH password of the Redis primary and replicas (used only with redisSentinels). */
+    redisPassword: z.string().min(1).optional(),
+    /** AUTH password of the sentinels (used only with redisSentinels). */
+    redisSentinelPassword: z.string().min(1).optional(),
+    /** Data directory of the embedded redis-server (used only when neither REDIS_URL nor sentinels are set). */
+    dataDir: z.string().min(1).default('/var/lib/vpcmesh-controller'),
+    /** Prefix of every Redis key and channel. */
+    redisPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+      .default('vpcmesh:'),
+    /** This replica's name, shown in status. */
+    replicaId: z.string().min(1).max(64).default(`${hostname()}-${process.pid}`),
+    /** Interval of WebSocket pings to agents, ms; an agent silent for 3 intervals is dropped. */
+    heartbeatMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    /** Lifetime of a join token, seconds. */
+    joinTokenTtlS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86400)
+      .default(86_400),
+    /** Largest accepted request body, bytes. */
+    bodyLimit: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(65_536),
+    /** Admin API requests allowed per client address per minute (0 disables). */
+    rateLimitPerMin: z.coerce.number().int().min(0).default(1200),
+    /** Time from the WebSocket upgrade until an agent's hello must arrive, ms; then closed with 4407. */
+    helloTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    /** Agent connections without a completed hello per client address (0 disables); more: 429 at the upgrade. */
+    unauthPerAddress: z.coerce.number().int().min(0).max(1_000_000).default(16),
+    /** Agent connections without a completed hello on this replica (0 disables); more: 503 at the upgrade. */
+    unauthMax: z.coerce.number().int().min(0).max(1_000_000).default(1024),
+    /** Hellos per second per client address, token bucket refill (0 disables); more: closed with 4429. */
+    helloRatePerS: z.coerce.number().min(0).max(100_000).default(5),
+    /** Hellos a client address may send at once (token bucket size). */
+    helloBurst: z.coerce.number().int().min(1).max(1_000_000).default(20),
+    /** Change-log entries kept for delta catch-up; agents further behind get a snapshot. */
+    changeLogMax: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** PEM certificate (chain) for HTTPS/WSS; with tlsKeyFile. Unset: plain HTTP (put a TLS proxy in front). */
+    tlsCertFile: z.string().min(1).optional(),
+    /** PEM private key of tlsCertFile. */
+    tlsKeyFile: z.string().min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if ((c.tlsCertFile === undefined) !== (c.tlsKeyFile === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.tlsCertFile === undefined ? 'tlsCertFile' : 'tlsKeyFile'],
+        message: 'give both VPCMESH_TLS_CERT_FILE and VPCMESH_TLS_KEY_FILE, or neither',
+      })
     }
-  }
-}).transform((c) => ({ ...c, redisSentinelName: c.redisSentinelName ?? 'mymaster' }))
+    if (c.redisUrl !== undefined && c.redisSentinels !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redisSentinels'],
+        message:
+          'cannot be combined with REDIS_URL: set REDIS_URL for one Redis, or the sentinels for a Sentinel group, not both',
+      })
+    }
+    if (c.redisSentinels === undefined) {
+      const urlHint = ' (with REDIS_URL, put the password in the URL: redis://:PASSWORD@host:port)'
+      for (const key of ['redisSentinelName', 'redisPassword', 'redisSentinelPassword'] as const) {
+        if (c[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `is used only with VPCMESH_REDIS_SENTINELS${key === 'redisPassword' ? urlHint : ''}`,
+          })
+      }
+    }
+  })
+  .transform((c) => ({ ...c, redisSentinelName: c.redisSentinelName ?? 'mymaster' }))
 export type ControllerConfig = Readonly<z.infer<typeof ControllerConfig>>
 
 /** The environment variables read, by config key. */
@@ -133,12 +182,12 @@ const ENV: Record<keyof z.input<typeof ControllerConfig>, string> = {
   changeLogMax: 'VPCMESH_CHANGELOG_MAX',
   logLevel: 'VPCMESH_LOG_LEVEL',
   tlsCertFile: 'VPCMESH_TLS_CERT_FILE',
-  tlsKeyFile: 'VPCMESH_TLS_KEY_FILE'
+  tlsKeyFile: 'VPCMESH_TLS_KEY_FILE',
 }
 
 /** Raised by {@link parseConfig}: every problem at once, one per line, naming the variable. */
 export class ConfigError extends MeshError {
-  constructor (readonly problems: string[]) {
+  constructor(readonly problems: string[]) {
     super('VPCMESH_ERR_CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`)
   }
 }
@@ -147,7 +196,7 @@ export class ConfigError extends MeshError {
  * Parses the environment into a deep-frozen config. `VPCMESH_ADMIN_TOKEN_FILE` is read here
  * (trimmed) when `VPCMESH_ADMIN_TOKEN` is unset. Throws ConfigError listing all problems.
  */
-export function parseConfig (env: Record<string, string | undefined>): ControllerConfig {
+export function parseConfig(env: Record<string, string | undefined>): ControllerConfig {
   const raw: Record<string, unknown> = {}
   for (const [key, name] of Object.entries(ENV)) {
     const v = env[name]
@@ -200,7 +249,7 @@ VPCMESH_CHANGELOG_MAX, VPCMESH_REDIS_PREFIX, VPCMESH_REDIS_PASSWORD, VPCMESH_RED
  * Maps command-line flags onto the environment variables they stand for, or 'help'.
  * Throws ConfigError for unknown flags or stray arguments.
  */
-export function parseFlags (argv: string[]): Record<string, string> | 'help' {
+export function parseFlags(argv: string[]): Record<string, string> | 'help' {
   let values: Record<string, string | boolean | undefined>
   try {
     values = parseArgs({
@@ -218,14 +267,26 @@ export function parseFlags (argv: string[]): Record<string, string> | 'help' {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' }
-      }
+        help: { type: 'boolean', short: 'h' },
+      },
     }).values
   } catch (e) {
     throw new ConfigError([(e as Error).message])
   }
   if (values.help === true) return 'help'
-  const map: Record<string, string> = { listen: 'VPCMESH_LISTEN', 'advertise-addresses': 'VPCMESH_ADVERTISE_ADDRESSES', 'redis-url': 'REDIS_URL', 'redis-sentinels': 'VPCMESH_REDIS_SENTINELS', 'redis-sentinel-name': 'VPCMESH_REDIS_SENTINEL_NAME', 'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE', 'replica-id': 'VPCMESH_REPLICA_ID', 'data-dir': 'VPCMESH_DATA_DIR', 'tls-cert': 'VPCMESH_TLS_CERT_FILE', 'tls-key': 'VPCMESH_TLS_KEY_FILE', 'log-level': 'VPCMESH_LOG_LEVEL' }
+  const map: Record<string, string> = {
+    listen: 'VPCMESH_LISTEN',
+    'advertise-addresses': 'VPCMESH_ADVERTISE_ADDRESSES',
+    'redis-url': 'REDIS_URL',
+    'redis-sentinels': 'VPCMESH_REDIS_SENTINELS',
+    'redis-sentinel-name': 'VPCMESH_REDIS_SENTINEL_NAME',
+    'admin-token-file': 'VPCMESH_ADMIN_TOKEN_FILE',
+    'replica-id': 'VPCMESH_REPLICA_ID',
+    'data-dir': 'VPCMESH_DATA_DIR',
+    'tls-cert': 'VPCMESH_TLS_CERT_FILE',
+    'tls-key': 'VPCMESH_TLS_KEY_FILE',
+    'log-level': 'VPCMESH_LOG_LEVEL',
+  }
   const out: Record<string, string> = {}
   for (const [flag, name] of Object.entries(map)) {
     const v = values[flag]

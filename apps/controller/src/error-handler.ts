@@ -5,16 +5,25 @@ import { WireErrorCode, type ErrorBody } from '@vpcmesh/protocol'
 import { ERROR_REGISTRY, causeDetail, isRegistered } from './errors.js'
 
 /** Fastify's own error codes that mean the request, not the server, is at fault. */
-const FASTIFY_CODES: Record<string, { code: WireErrorCode, message: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { code: WireErrorCode.bodyTooLarge, message: 'request body is larger than the limit (VPCMESH_BODY_LIMIT)' },
+const FASTIFY_CODES: Record<string, { code: WireErrorCode; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: WireErrorCode.bodyTooLarge,
+    message: 'request body is larger than the limit (VPCMESH_BODY_LIMIT)',
+  },
   FST_ERR_CTP_INVALID_JSON_BODY: { code: WireErrorCode.badJson, message: 'request body is not valid JSON' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: WireErrorCode.badJson, message: 'request body is empty; send a JSON object' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: WireErrorCode.unsupportedMediaType, message: 'send the body as application/json' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: WireErrorCode.badJson, message: 'Content-Length does not match the body' }
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: WireErrorCode.unsupportedMediaType,
+    message: 'send the body as application/json',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: WireErrorCode.badJson,
+    message: 'Content-Length does not match the body',
+  },
 }
 
 /** Maps any error to `{code, message, retryable}` and its status. Pure. */
-export function toErrorBody (err: unknown): { status: number, body: ErrorBody } {
+export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
   if (hasZodFastifySchemaValidationErrors(err)) {
     const where = err.validationContext ?? 'request'
     const parts = err.validation.map((v) => `${where}${v.instancePath.replaceAll('/', '.')}: ${v.message ?? 'invalid'}`)
@@ -29,20 +38,31 @@ export function toErrorBody (err: unknown): { status: number, body: ErrorBody } 
   return answer(WireErrorCode.internal, 'internal error; see the controller log')
 }
 
-function answer (code: WireErrorCode, message: string): { status: number, body: ErrorBody } {
+function answer(code: WireErrorCode, message: string): { status: number; body: ErrorBody } {
   const reg = ERROR_REGISTRY[code] ?? { status: 500, retryable: false }
   return { status: reg.status, body: { code, message, retryable: reg.retryable } }
 }
 
 /** Installs the single error handler and the JSON 404 answer. */
-export function installErrorHandler (app: FastifyInstance, log: Logger, onStoreError: () => void): void {
+export function installErrorHandler(app: FastifyInstance, log: Logger, onStoreError: () => void): void {
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toErrorBody(err)
-    if (status >= 500) log.error('request failed', { method: req.method, url: req.routeOptions.url, code: body.code, error: errorMessage(err), cause: causeDetail(err) })
+    if (status >= 500)
+      log.error('request failed', {
+        method: req.method,
+        url: req.routeOptions.url,
+        code: body.code,
+        error: errorMessage(err),
+        cause: causeDetail(err),
+      })
     if (body.code === WireErrorCode.storeUnavailable) onStoreError()
     void reply.status(status).send(body)
   })
   app.setNotFoundHandler((req: FastifyRequest, reply: FastifyReply) => {
-    void reply.status(404).send({ code: WireErrorCode.notFound, message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see /docs`, retryable: false })
+    void reply.status(404).send({
+      code: WireErrorCode.notFound,
+      message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}; see /docs`,
+      retryable: false,
+    })
   })
 }

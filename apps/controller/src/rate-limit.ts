@@ -4,12 +4,12 @@
  * windows that ended. `perMinute` 0 allows everything.
  */
 export class RateLimiter {
-  private windows = new Map<string, { start: number, count: number }>()
+  private windows = new Map<string, { start: number; count: number }>()
   private lastPrune = 0
 
-  constructor (private readonly perMinute: number) {}
+  constructor(private readonly perMinute: number) {}
 
-  allow (key: string, nowMs: number): boolean {
+  allow(key: string, nowMs: number): boolean {
     if (this.perMinute === 0) return true
     if (nowMs - this.lastPrune > 60_000) this.prune(nowMs)
     const w = this.windows.get(key)
@@ -21,7 +21,7 @@ export class RateLimiter {
     return w.count <= this.perMinute
   }
 
-  private prune (nowMs: number): void {
+  private prune(nowMs: number): void {
     this.lastPrune = nowMs
     for (const [k, w] of this.windows) if (nowMs - w.start >= 60_000) this.windows.delete(k)
   }

@@ -6,20 +6,29 @@ import type { WebSocket } from 'ws'
 import { auth, mustApp, mustRedis } from './helpers.js'
 
 /** What the controller sent on one injected agent connection, and how it closed. */
-interface Outcome { code: number, frames: Array<{ type: string, code?: string }> }
+interface Outcome {
+  code: number
+  frames: Array<{ type: string; code?: string }>
+}
 
 /** Opens an agent connection through app.injectWS (no socket), sends `hello` (if given), and waits for the close. */
-async function hello (app: FastifyInstance, frame?: unknown): Promise<Outcome> {
+async function hello(app: FastifyInstance, frame?: unknown): Promise<Outcome> {
   const ws = await (app as unknown as { injectWS: (path: string) => Promise<WebSocket> }).injectWS('/v1/agents/connect')
   const frames: Outcome['frames'] = []
-  ws.on('message', (d) => { frames.push(JSON.parse(d.toString()) as Outcome['frames'][number]) })
-  const closed = new Promise<number>((resolve) => { ws.once('close', (code: number) => { resolve(code) }) })
+  ws.on('message', (d) => {
+    frames.push(JSON.parse(d.toString()) as Outcome['frames'][number])
+  })
+  const closed = new Promise<number>((resolve) => {
+    ws.once('close', (code: number) => {
+      resolve(code)
+    })
+  })
   if (frame !== undefined) ws.send(JSON.stringify(frame))
   const code = await closed
   return { code, frames }
 }
 
-function helloFrame (token: string, publicKey = randomBytes(32).toString('base64')): unknown {
+function helloFrame(token: string, publicKey = randomBytes(32).toString('base64')): unknown {
   return { type: 'hello', protocol: 1, agentVersion: 'test', auth: { kind: 'join', token }, publicKey, lastVersion: 0 }
 }
 
@@ -35,17 +44,32 @@ describe('agent hello through buildApp (injected WebSocket)', () => {
     ctl = await mustApp(redis.url, { VPCMESH_HELLO_TIMEOUT_MS: '300' })
   })
   after(async () => {
-    try { await ctl?.close() } finally { await redis?.stop() }
+    try {
+      await ctl?.close()
+    } finally {
+      await redis?.stop()
+    }
   })
 
   test('a low-order key → 4422 VPCMESH_ERR_WS_KEY_INVALID, and the join token stays usable', async () => {
-    const r = await ctl.app.inject({ method: 'POST', url: '/v1/vpcs', headers: auth, payload: { name: 'svc-a', cidrs: ['10.1.0.0/16'], endpoint: '192.0.2.1:1' } })
+    const r = await ctl.app.inject({
+      method: 'POST',
+      url: '/v1/vpcs',
+      headers: auth,
+      payload: { name: 'svc-a', cidrs: ['10.1.0.0/16'], endpoint: '192.0.2.1:1' },
+    })
     const token = r.json().joinToken as string
     const bad = await hello(ctl.app, helloFrame(token, LOW_ORDER))
     assert.equal(bad.code, 4422)
     assert.equal(bad.frames[0]?.code, 'VPCMESH_ERR_WS_KEY_INVALID')
-    const ws = await (ctl.app as unknown as { injectWS: (path: string) => Promise<WebSocket> }).injectWS('/v1/agents/connect')
-    const welcome = new Promise<{ type: string }>((resolve) => { ws.once('message', (d) => { resolve(JSON.parse(d.toString()) as { type: string }) }) })
+    const ws = await (ctl.app as unknown as { injectWS: (path: string) => Promise<WebSocket> }).injectWS(
+      '/v1/agents/connect',
+    )
+    const welcome = new Promise<{ type: string }>((resolve) => {
+      ws.once('message', (d) => {
+        resolve(JSON.parse(d.toString()) as { type: string })
+      })
+    })
     ws.send(JSON.stringify(helloFrame(token)))
     assert.equal((await welcome).type, 'welcome')
     ws.terminate()

@@ -5,28 +5,45 @@ import { MapCache } from '../src/mesh/map-cache.js'
 import { PlanIndex, planUpdate } from '../src/mesh/planner.js'
 import type { Change, RegistrySnapshot, VpcRecord } from '../src/state/store.js'
 
-function vpc (n: number): VpcRecord {
+function vpc(n: number): VpcRecord {
   return {
-    id: `vpc_${String(n).padStart(12, '0')}`, name: `v${n}`, cidrs: [`10.${n}.0.0/16`], routes: n === 2 ? ['172.16.0.0/24'] : [],
-    endpoint: `192.0.2.${n}:51820`, masquerade: n % 2 === 0, publicKey: n === 3 ? 'not a key' : Buffer.alloc(32, n).toString('base64'),
-    createdAt: n, updatedAt: n, version: n
+    id: `vpc_${String(n).padStart(12, '0')}`,
+    name: `v${n}`,
+    cidrs: [`10.${n}.0.0/16`],
+    routes: n === 2 ? ['172.16.0.0/24'] : [],
+    endpoint: `192.0.2.${n}:51820`,
+    masquerade: n % 2 === 0,
+    publicKey: n === 3 ? 'not a key' : Buffer.alloc(32, n).toString('base64'),
+    createdAt: n,
+    updatedAt: n,
+    version: n,
   }
 }
 
 /** A store whose snapshot() answers when released, counting reads. */
-function slowStore (snap: () => RegistrySnapshot): { store: { snapshot: () => Promise<RegistrySnapshot> }, reads: () => number, release: () => void } {
+function slowStore(snap: () => RegistrySnapshot): {
+  store: { snapshot: () => Promise<RegistrySnapshot> }
+  reads: () => number
+  release: () => void
+} {
   let reads = 0
   let waiting: Array<() => void> = []
   return {
     store: {
       snapshot: async () => {
         reads++
-        await new Promise<void>((resolve) => { waiting.push(resolve) })
+        await new Promise<void>((resolve) => {
+          waiting.push(resolve)
+        })
         return snap()
-      }
+      },
     },
     reads: () => reads,
-    release: () => { const w = waiting; waiting = []; for (const r of w) r() }
+    release: () => {
+      const w = waiting
+      waiting = []
+      for (const r of w) r()
+    },
   }
 }
 
@@ -43,7 +60,10 @@ test('callers during a registry read share the one read queued after it, and a v
   assert.equal(s.reads(), 2, 'one queued read serves all 50')
   s.release()
   const views = await Promise.all(later)
-  assert.ok(views.every((v) => v === v1), 'same version: the same view is reused, not rebuilt')
+  assert.ok(
+    views.every((v) => v === v1),
+    'same version: the same view is reused, not rebuilt',
+  )
   version = 6
   const again = cache.latest()
   s.release()
@@ -57,18 +77,25 @@ test('callers during a registry read share the one read queued after it, and a v
 
 test('a failed read rejects its callers and the next call reads again', async () => {
   let fail = true
-  const cache = new MapCache({ store: { snapshot: async () => { if (fail) throw new Error('down'); return { version: 1, vpcs: [vpc(1)] } } } })
+  const cache = new MapCache({
+    store: {
+      snapshot: async () => {
+        if (fail) throw new Error('down')
+        return { version: 1, vpcs: [vpc(1)] }
+      },
+    },
+  })
   await assert.rejects(cache.latest(), /down/)
   fail = false
   assert.equal((await cache.latest()).version, 1)
 })
 
-test('shared frames are the same text as encoding each agent\'s planned update', () => {
+test("shared frames are the same text as encoding each agent's planned update", () => {
   const snap: RegistrySnapshot = { version: 9, vpcs: [1, 2, 3, 4, 5, 6, 7, 8, 9].map(vpc) }
   const changes: Change[] = [
     { version: 7, id: vpc(7).id, kind: 'upsert' },
     { version: 8, id: vpc(8).id, kind: 'upsert' },
-    { version: 9, id: 'vpc_000000000099', kind: 'remove' }
+    { version: 9, id: 'vpc_000000000099', kind: 'remove' },
   ]
   const index = new PlanIndex(snap, changes)
   for (const from of [0, 6, 7, 8, 9, 12]) {
@@ -97,5 +124,8 @@ test('a new version reuses the nodes of unchanged VPCs and rebuilds changed ones
   assert.equal(v4.node(vpc(3).id), before[2])
   assert.notEqual(v4.node(vpc(2).id), before[1])
   assert.equal(v4.node(vpc(2).id)?.name, 'renamed')
-  assert.equal(v4.snapshotFrame(vpc(1).id), (frame as string).replace('"version":3', '"version":4').replace('"name":"v2"', '"name":"renamed"'))
+  assert.equal(
+    v4.snapshotFrame(vpc(1).id),
+    (frame as string).replace('"version":3', '"version":4').replace('"name":"v2"', '"name":"renamed"'),
+  )
 })

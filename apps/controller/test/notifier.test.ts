@@ -7,13 +7,24 @@ import { Notifier, type MapTarget } from '../src/mesh/notifier.js'
 import type { Update } from '../src/mesh/planner.js'
 import type { RegistrySnapshot, Store } from '../src/state/store.js'
 
-const rec = { id: 'vpc_000000000001', name: 'v1', cidrs: ['10.1.0.0/16'], routes: [], endpoint: '192.0.2.1:51820', masquerade: true, publicKey: null, createdAt: 1, updatedAt: 1, version: 1 }
+const rec = {
+  id: 'vpc_000000000001',
+  name: 'v1',
+  cidrs: ['10.1.0.0/16'],
+  routes: [],
+  endpoint: '192.0.2.1:51820',
+  masquerade: true,
+  publicKey: null,
+  createdAt: 1,
+  updatedAt: 1,
+  version: 1,
+}
 
 /**
  * A notifier over a store whose first registry read waits until `finish()`: the test moves the
  * fake clock meanwhile, which is how long that push takes. Later reads answer at once.
  */
-function setup (): { clock: FakeClock, notifier: Notifier, reads: number[], change: () => void, finish: () => void } {
+function setup(): { clock: FakeClock; notifier: Notifier; reads: number[]; change: () => void; finish: () => void } {
   const clock = new FakeClock()
   let version = 1
   let release: (() => void) | undefined
@@ -24,24 +35,46 @@ function setup (): { clock: FakeClock, notifier: Notifier, reads: number[], chan
       reads.push(clock.monotonic())
       if (!stalled) {
         stalled = true
-        await new Promise<void>((resolve) => { release = resolve })
+        await new Promise<void>((resolve) => {
+          release = resolve
+        })
       }
       return { version, vpcs: [rec] }
     },
-    changesSince: async () => ({ version, changes: [] })
+    changesSince: async () => ({ version, changes: [] }),
   } as unknown as Store
   const target: MapTarget & { sentVersion: number } = {
     vpcId: rec.id,
     sentVersion: 0,
-    sendUpdate (u: Update) { if (u.type !== 'removed') this.sentVersion = u.version }
+    sendUpdate(u: Update) {
+      if (u.type !== 'removed') this.sentVersion = u.version
+    },
   }
-  const notifier = new Notifier({ store, maps: new MapCache({ store }), clock, logger: noopLogger, targets: () => [target] })
-  return { clock, notifier, reads, change: () => { version++ }, finish: () => { release?.() } }
+  const notifier = new Notifier({
+    store,
+    maps: new MapCache({ store }),
+    clock,
+    logger: noopLogger,
+    targets: () => [target],
+  })
+  return {
+    clock,
+    notifier,
+    reads,
+    change: () => {
+      version++
+    },
+    finish: () => {
+      release?.()
+    },
+  }
 }
 
-async function settle (): Promise<void> { for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve)) }
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
+}
 
-test('while changes keep coming, the next push waits ten times the last push\'s cost', async () => {
+test("while changes keep coming, the next push waits ten times the last push's cost", async () => {
   const { clock, notifier, reads, change, finish } = setup()
   const t0 = clock.monotonic()
   notifier.kick()

@@ -8,11 +8,11 @@ export const CIDR_ERROR_CODES = Object.freeze({
   /** The text is not an IP address or prefix we accept (syntax, range, or missing /length). */
   INVALID: 'VPCMESH_ERR_CIDR_INVALID',
   /** A prefix has bits set past its length in strict mode, e.g. `10.0.0.1/16`. */
-  HOST_BITS: 'VPCMESH_ERR_CIDR_HOST_BITS'
+  HOST_BITS: 'VPCMESH_ERR_CIDR_HOST_BITS',
 } as const)
 
 /** One of the {@link CIDR_ERROR_CODES} values. */
-export type CidrErrorCode = typeof CIDR_ERROR_CODES[keyof typeof CIDR_ERROR_CODES]
+export type CidrErrorCode = (typeof CIDR_ERROR_CODES)[keyof typeof CIDR_ERROR_CODES]
 
 /**
  * CidrError is thrown for text that is not a valid IP address or prefix. The message quotes
@@ -25,18 +25,18 @@ export class CidrError extends MeshError {
    * @param code - which rule the input broke
    * @param message - human text quoting the input and naming the fix
    */
-  constructor (code: CidrErrorCode, message: string) {
+  constructor(code: CidrErrorCode, message: string) {
     super(code, message, { retryable: false })
     this.name = 'CidrError'
   }
 }
 
 /** True when `e` is a CidrError (checked by code, so it also works across package copies). */
-export function isCidrError (e: unknown): e is CidrError {
+export function isCidrError(e: unknown): e is CidrError {
   return hasCode(e) && (e.code === CIDR_ERROR_CODES.INVALID || e.code === CIDR_ERROR_CODES.HOST_BITS)
 }
 
 /** Builds the VPCMESH_ERR_CIDR_INVALID error for `input` (quoted) with a reason and a fix. */
-export function invalidInput (what: 'IP address' | 'IP prefix', input: string, reason: string): CidrError {
+export function invalidInput(what: 'IP address' | 'IP prefix', input: string, reason: string): CidrError {
   return new CidrError(CIDR_ERROR_CODES.INVALID, `invalid ${what} ${JSON.stringify(input)}: ${reason}`)
 }

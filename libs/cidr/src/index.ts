@@ -1,7 +1,14 @@
 export { CidrError, CIDR_ERROR_CODES, type CidrErrorCode, isCidrError } from './errors.js'
 export {
-  type IpFamily, IPV4_BYTES, IPV6_BYTES, familyBytes, familyOf, detectFamily,
-  parseAddress, parseAddressOf, formatAddress
+  type IpFamily,
+  IPV4_BYTES,
+  IPV6_BYTES,
+  familyBytes,
+  familyOf,
+  detectFamily,
+  parseAddress,
+  parseAddressOf,
+  formatAddress,
 } from './address.js'
 export { type Prefix, type PrefixOptions, parsePrefix, prefixFrom, comparePrefixes } from './prefix.js'
 export { RouteTable, type RouteEntry } from './table.js'

@@ -35,15 +35,17 @@ interface Item<T> {
 }
 
 /** Sort order for the sweep: by prefix, then input position (so output is deterministic). */
-function byPrefix<T> (a: Item<T>, b: Item<T>): number {
+function byPrefix<T>(a: Item<T>, b: Item<T>): number {
   return a.prefix.compare(b.prefix) || (a.owned ? 1 : 0) - (b.owned ? 1 : 0) || a.index - b.index
 }
 
 /** The overlap between two items, oriented so a candidate is `candidate`; undefined if both are owned. */
-function conflict<T> (a: Item<T>, b: Item<T>): Overlap<T> | undefined {
+function conflict<T>(a: Item<T>, b: Item<T>): Overlap<T> | undefined {
   if (a.owned !== undefined && b.owned !== undefined) return undefined
-  if (a.owned !== undefined) return { candidate: b.prefix, existing: a.prefix, owner: a.owned.owner, source: 'existing' }
-  if (b.owned !== undefined) return { candidate: a.prefix, existing: b.prefix, owner: b.owned.owner, source: 'existing' }
+  if (a.owned !== undefined)
+    return { candidate: b.prefix, existing: a.prefix, owner: a.owned.owner, source: 'existing' }
+  if (b.owned !== undefined)
+    return { candidate: a.prefix, existing: b.prefix, owner: b.owned.owner, source: 'existing' }
   const [early, late] = a.index < b.index ? [a, b] : [b, a]
   return { candidate: late.prefix, existing: early.prefix, owner: undefined, source: 'candidate' }
 }
@@ -60,12 +62,15 @@ function conflict<T> (a: Item<T>, b: Item<T>): Overlap<T> | undefined {
  *
  * @returns conflicts in candidate input order, then by `existing` sort order; empty when none
  */
-export function findOverlaps<T> (candidates: readonly Prefix[], existing: ReadonlyArray<OwnedPrefix<T>>): Array<Overlap<T>> {
+export function findOverlaps<T>(
+  candidates: readonly Prefix[],
+  existing: ReadonlyArray<OwnedPrefix<T>>,
+): Array<Overlap<T>> {
   const items: Array<Item<T>> = [
     ...candidates.map((prefix, index) => ({ prefix, index, owned: undefined })),
-    ...existing.map((owned, index) => ({ prefix: owned.prefix, index, owned }))
+    ...existing.map((owned, index) => ({ prefix: owned.prefix, index, owned })),
   ].sort(byPrefix)
-  const found: Array<{ at: number, overlap: Overlap<T> }> = []
+  const found: Array<{ at: number; overlap: Overlap<T> }> = []
   const enclosing: Array<Item<T>> = []
   for (const item of items) {
     while (enclosing.length > 0 && !enclosing[enclosing.length - 1]!.prefix.contains(item.prefix)) enclosing.pop()
@@ -79,7 +84,7 @@ export function findOverlaps<T> (candidates: readonly Prefix[], existing: Readon
 }
 
 /** Input position of the item reported as `candidate` in a pair. */
-function candidateIndex<T> (a: Item<T>, b: Item<T>): number {
+function candidateIndex<T>(a: Item<T>, b: Item<T>): number {
   if (a.owned !== undefined) return b.index
   if (b.owned !== undefined) return a.index
   return Math.max(a.index, b.index)

@@ -29,7 +29,7 @@ export class Prefix {
   #text: string | undefined
 
   /** @internal `bytes` must be 4 or 16 bytes with no host bits; ownership passes to the Prefix. */
-  constructor (bytes: Uint8Array, bits: number) {
+  constructor(bytes: Uint8Array, bits: number) {
     this.#bytes = bytes
     this.family = familyOf(bytes) ?? 4
     this.bits = bits
@@ -37,12 +37,12 @@ export class Prefix {
   }
 
   /** Largest possible length for this family: 32 or 128. */
-  get maxBits (): number {
+  get maxBits(): number {
     return familyBytes(this.family) * 8
   }
 
   /** A fresh copy of the network address (host bits zero); the caller owns it. */
-  get address (): Uint8Array {
+  get address(): Uint8Array {
     return Uint8Array.from(this.#bytes)
   }
 
@@ -51,7 +51,7 @@ export class Prefix {
    * For the data plane: reads the packet buffer in place, never allocates or throws.
    * @returns false when the address would run past the end of `buf`
    */
-  containsAt (buf: Uint8Array, offset: number): boolean {
+  containsAt(buf: Uint8Array, offset: number): boolean {
     if (offset < 0 || offset + this.#bytes.length > buf.length) return false
     return bitsEqual(this.#bytes, buf, offset, 0, this.bits)
   }
@@ -60,45 +60,44 @@ export class Prefix {
    * True when `x` lies inside this prefix: an address (4 or 16 bytes) or a prefix that is
    * equal to or more specific than this one. Always false across families.
    */
-  contains (x: Uint8Array | Prefix): boolean {
+  contains(x: Uint8Array | Prefix): boolean {
     if (x instanceof Uint8Array) return x.length === this.#bytes.length && this.containsAt(x, 0)
     return x.family === this.family && x.bits >= this.bits && this.containsAt(x.#bytes, 0)
   }
 
   /** True when the two prefixes share any address (one contains the other). False across families. */
-  overlaps (other: Prefix): boolean {
-    return other.family === this.family &&
-      bitsEqual(this.#bytes, other.#bytes, 0, 0, Math.min(this.bits, other.bits))
+  overlaps(other: Prefix): boolean {
+    return other.family === this.family && bitsEqual(this.#bytes, other.#bytes, 0, 0, Math.min(this.bits, other.bits))
   }
 
   /**
    * Sort order: IPv4 before IPv6, then by network address, then shorter prefix first.
    * @returns negative, zero or positive, like `Array.prototype.sort` expects
    */
-  compare (other: Prefix): number {
+  compare(other: Prefix): number {
     if (this.family !== other.family) return this.family - other.family
     return compareBytes(this.#bytes, other.#bytes) || this.bits - other.bits
   }
 
   /** True when both are the same network (family, address and length). */
-  equals (other: Prefix): boolean {
+  equals(other: Prefix): boolean {
     return this.compare(other) === 0
   }
 
   /** Canonical text: `10.0.0.0/16`, `fd00::/48` (RFC 5952 for IPv6). */
-  toString (): string {
+  toString(): string {
     this.#text ??= `${formatAddress(this.#bytes)}/${this.bits}`
     return this.#text
   }
 
   /** Same as {@link Prefix.toString}, so prefixes serialize as JSON strings. */
-  toJSON (): string {
+  toJSON(): string {
     return this.toString()
   }
 }
 
 /** Orders prefixes for `Array.prototype.sort`; see {@link Prefix.compare}. */
-export function comparePrefixes (a: Prefix, b: Prefix): number {
+export function comparePrefixes(a: Prefix, b: Prefix): number {
   return a.compare(b)
 }
 
@@ -106,21 +105,24 @@ export function comparePrefixes (a: Prefix, b: Prefix): number {
 const LENGTH = /^(0|[1-9][0-9]{0,2})$/
 
 /** Reads the `/length` text for `family`; returns the number or a reason it is invalid. */
-function parseLength (text: string, family: IpFamily): number | string {
+function parseLength(text: string, family: IpFamily): number | string {
   const max = familyBytes(family) * 8
-  if (!LENGTH.test(text)) return `prefix length ${JSON.stringify(text)} must be a decimal number 0-${max} without leading zeros or spaces`
+  if (!LENGTH.test(text))
+    return `prefix length ${JSON.stringify(text)} must be a decimal number 0-${max} without leading zeros or spaces`
   const bits = Number(text)
   return bits <= max ? bits : `prefix length ${bits} is out of range for IPv${family} (0-${max})`
 }
 
 /** Builds the Prefix, applying the strict host-bits rule; `input` is quoted in errors. */
-function build (bytes: Uint8Array, bits: number, strict: boolean, input: string): Prefix {
+function build(bytes: Uint8Array, bits: number, strict: boolean, input: string): Prefix {
   if (!hasHostBits(bytes, bits)) return new Prefix(Uint8Array.from(bytes), bits)
   const masked = new Prefix(maskedCopy(bytes, bits), bits)
   if (!strict) return masked
-  throw new CidrError(CIDR_ERROR_CODES.HOST_BITS,
+  throw new CidrError(
+    CIDR_ERROR_CODES.HOST_BITS,
     `${JSON.stringify(input)} has host bits set; did you mean ${masked.toString()}? ` +
-    `(or ${formatAddress(bytes)}/${masked.maxBits} for just that address)`)
+      `(or ${formatAddress(bytes)}/${masked.maxBits} for just that address)`,
+  )
 }
 
 /**
@@ -130,7 +132,7 @@ function build (bytes: Uint8Array, bits: number, strict: boolean, input: string)
  *   or (strict) a missing `/length`; VPCMESH_ERR_CIDR_HOST_BITS (strict) when bits past the
  *   length are set, naming the prefix that was probably meant
  */
-export function parsePrefix (text: string, opts: PrefixOptions = {}): Prefix {
+export function parsePrefix(text: string, opts: PrefixOptions = {}): Prefix {
   const strict = opts.strict ?? true
   const slash = text.indexOf('/')
   const addrText = slash < 0 ? text : text.slice(0, slash)
@@ -153,10 +155,13 @@ export function parsePrefix (text: string, opts: PrefixOptions = {}): Prefix {
  * @throws CidrError VPCMESH_ERR_CIDR_INVALID for a bad length or byte count;
  *   VPCMESH_ERR_CIDR_HOST_BITS (strict) when bits past `bits` are set
  */
-export function prefixFrom (address: Uint8Array, bits: number, opts: PrefixOptions = {}): Prefix {
+export function prefixFrom(address: Uint8Array, bits: number, opts: PrefixOptions = {}): Prefix {
   const family = familyOf(address)
   if (family === undefined) {
-    throw new CidrError(CIDR_ERROR_CODES.INVALID, `cannot make a prefix from ${address.length} address bytes; pass 4 (IPv4) or 16 (IPv6)`)
+    throw new CidrError(
+      CIDR_ERROR_CODES.INVALID,
+      `cannot make a prefix from ${address.length} address bytes; pass 4 (IPv4) or 16 (IPv6)`,
+    )
   }
   const input = `${formatAddress(address)}/${bits}`
   if (!Number.isInteger(bits) || bits < 0 || bits > address.length * 8) {

@@ -24,12 +24,12 @@ const RANGES: ReadonlyArray<readonly [string, string]> = [
   ['::1/128', 'loopback'],
   ['::ffff:0:0/96', 'IPv4-mapped IPv6'],
   ['fe80::/10', 'link-local'],
-  ['ff00::/8', 'multicast']
+  ['ff00::/8', 'multicast'],
 ]
 
 /** The never-routable ranges, IPv4 first. */
 export const SPECIAL_RANGES: readonly SpecialRange[] = Object.freeze(
-  RANGES.map(([text, name]) => Object.freeze({ prefix: parsePrefix(text), name }))
+  RANGES.map(([text, name]) => Object.freeze({ prefix: parsePrefix(text), name })),
 )
 
 /**
@@ -37,7 +37,7 @@ export const SPECIAL_RANGES: readonly SpecialRange[] = Object.freeze(
  * (length 0) is refused as such; any other prefix is refused when it overlaps a special
  * range (contains it or lies inside it). Pure.
  */
-export function specialRangeProblem (p: Prefix): string | undefined {
+export function specialRangeProblem(p: Prefix): string | undefined {
   if (p.bits === 0) return `${p.toString()} is a default route; it would send all of the host's traffic into the mesh`
   for (const r of SPECIAL_RANGES) {
     if (!r.prefix.overlaps(p)) continue

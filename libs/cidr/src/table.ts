@@ -31,12 +31,12 @@ export class RouteTable<T> {
   readonly #v6 = new BitTrie<T>(IPV6_BYTES)
 
   /** Number of routes, both families. */
-  get size (): number {
+  get size(): number {
     return this.#v4.size + this.#v6.size
   }
 
   /** The trie for a family. */
-  #trie (family: IpFamily): BitTrie<T> {
+  #trie(family: IpFamily): BitTrie<T> {
     return family === 4 ? this.#v4 : this.#v6
   }
 
@@ -44,17 +44,17 @@ export class RouteTable<T> {
    * Adds a route, or replaces the value of an identical prefix.
    * @returns true when the prefix was new, false when its value was replaced
    */
-  insert (prefix: Prefix, value: T): boolean {
+  insert(prefix: Prefix, value: T): boolean {
     return this.#trie(prefix.family).set(prefix, value)
   }
 
   /** The value stored for exactly `prefix` (no longest-match), or `undefined`. */
-  get (prefix: Prefix): T | undefined {
+  get(prefix: Prefix): T | undefined {
     return this.#trie(prefix.family).get(prefix.address, prefix.bits)
   }
 
   /** Removes the route for exactly `prefix`. @returns true when a route was removed */
-  remove (prefix: Prefix): boolean {
+  remove(prefix: Prefix): boolean {
     return this.#trie(prefix.family).delete(prefix.address, prefix.bits)
   }
 
@@ -64,10 +64,9 @@ export class RouteTable<T> {
    * argument is always treated as a predicate: pass `(v) => v === fn` to remove by identity.)
    * @returns how many routes were removed
    */
-  removeByValue (match: T | ((value: T, prefix: Prefix) => boolean)): number {
-    const test = typeof match === 'function'
-      ? match as (value: T, prefix: Prefix) => boolean
-      : (value: T) => value === match
+  removeByValue(match: T | ((value: T, prefix: Prefix) => boolean)): number {
+    const test =
+      typeof match === 'function' ? (match as (value: T, prefix: Prefix) => boolean) : (value: T) => value === match
     const doomed = this.entries().filter((e) => test(e.value, e.prefix))
     for (const e of doomed) this.remove(e.prefix)
     return doomed.length
@@ -82,7 +81,7 @@ export class RouteTable<T> {
    * @returns the value of the most specific route containing the address, or `undefined`
    *   when none does, the family is unknown, or the address runs past the end of `buf`
    */
-  lookup (buf: Uint8Array, offset = 0, family: IpFamily | undefined = familyOf(buf)): T | undefined {
+  lookup(buf: Uint8Array, offset = 0, family: IpFamily | undefined = familyOf(buf)): T | undefined {
     if (family === undefined) return undefined
     const trie = family === 4 ? this.#v4 : this.#v6
     if ((offset | 0) !== offset || offset < 0 || offset + trie.width > buf.length) return undefined
@@ -90,19 +89,21 @@ export class RouteTable<T> {
   }
 
   /** {@link RouteTable.lookup} for the 4-byte IPv4 address at `buf[offset]`. @default offset 0 */
-  lookupV4 (buf: Uint8Array, offset = 0): T | undefined {
+  lookupV4(buf: Uint8Array, offset = 0): T | undefined {
     return this.lookup(buf, offset, 4)
   }
 
   /** {@link RouteTable.lookup} for the 16-byte IPv6 address at `buf[offset]`. @default offset 0 */
-  lookupV6 (buf: Uint8Array, offset = 0): T | undefined {
+  lookupV6(buf: Uint8Array, offset = 0): T | undefined {
     return this.lookup(buf, offset, 6)
   }
 
   /** Every route as a new array, sorted like `comparePrefixes` (IPv4 first, then by address, then length). */
-  entries (): Array<RouteEntry<T>> {
+  entries(): Array<RouteEntry<T>> {
     const out: Array<RouteEntry<T>> = []
-    const push = (prefix: Prefix, value: T): void => { out.push({ prefix, value }) }
+    const push = (prefix: Prefix, value: T): void => {
+      out.push({ prefix, value })
+    }
     this.#v4.forEach(push)
     this.#v6.forEach(push)
     return out

@@ -23,33 +23,33 @@ class TrieNode<T> {
    * @param prefix - the route stored here, or null for a branch point
    * @param value - the route's value (undefined for a branch point)
    */
-  constructor (
+  constructor(
     readonly key: Uint8Array,
     readonly bits: number,
     public prefix: Prefix | null,
-    public value: T | undefined
+    public value: T | undefined,
   ) {}
 
   /** Puts `child` on the side given by `key`'s bit at this node's length. */
-  setChild (key: Uint8Array, child: TrieNode<T> | null): void {
+  setChild(key: Uint8Array, child: TrieNode<T> | null): void {
     if (bitAt(key, 0, this.bits) === 0) this.child0 = child
     else this.child1 = child
   }
 
   /** The child on the side given by `key`'s bit at this node's length. */
-  childFor (key: Uint8Array): TrieNode<T> | null {
+  childFor(key: Uint8Array): TrieNode<T> | null {
     return bitAt(key, 0, this.bits) === 0 ? this.child0 : this.child1
   }
 }
 
 /** Drops a node that holds no route and has fewer than two children. */
-function collapse<T> (node: TrieNode<T>): TrieNode<T> | null {
+function collapse<T>(node: TrieNode<T>): TrieNode<T> | null {
   if (node.prefix !== null || (node.child0 !== null && node.child1 !== null)) return node
   return node.child0 ?? node.child1
 }
 
 /** Joins an existing subtree and a new leaf that diverge below their lowest common prefix. */
-function join<T> (existing: TrieNode<T>, leaf: TrieNode<T>): TrieNode<T> {
+function join<T>(existing: TrieNode<T>, leaf: TrieNode<T>): TrieNode<T> {
   const common = commonBits(existing.key, leaf.key, Math.min(existing.bits, leaf.bits))
   if (common === leaf.bits) {
     leaf.setChild(existing.key, existing)
@@ -68,7 +68,7 @@ export class BitTrie<T> {
   private readonly maxBits: number
 
   /** @param width - address length in bytes: 4 or 16 */
-  constructor (readonly width: number) {
+  constructor(readonly width: number) {
     this.maxBits = width * 8
   }
 
@@ -76,7 +76,7 @@ export class BitTrie<T> {
    * Value of the longest route containing the address at `buf[offset..offset+width)`.
    * Hot path: no allocation, no bounds checks (the caller checks them).
    */
-  lookup (buf: Uint8Array, offset: number): T | undefined {
+  lookup(buf: Uint8Array, offset: number): T | undefined {
     let node = this.root
     let checked = 0
     let best: T | undefined
@@ -90,7 +90,7 @@ export class BitTrie<T> {
   }
 
   /** Value of the route for exactly `key`/`bits`, or `undefined` when there is none. */
-  get (key: Uint8Array, bits: number): T | undefined {
+  get(key: Uint8Array, bits: number): T | undefined {
     let node = this.root
     while (node !== null && node.bits <= bits && bitsEqual(node.key, key, 0, 0, node.bits)) {
       if (node.bits === bits) return node.value
@@ -100,7 +100,7 @@ export class BitTrie<T> {
   }
 
   /** Adds or replaces the route for `prefix`. @returns true when the prefix was new */
-  set (prefix: Prefix, value: T): boolean {
+  set(prefix: Prefix, value: T): boolean {
     const key = prefix.address
     let parent: TrieNode<T> | null = null
     let node = this.root
@@ -118,7 +118,7 @@ export class BitTrie<T> {
   }
 
   /** Stores a route in an existing node (a branch point or a route being replaced). */
-  private fill (node: TrieNode<T>, prefix: Prefix, value: T): boolean {
+  private fill(node: TrieNode<T>, prefix: Prefix, value: T): boolean {
     const added = node.prefix === null
     node.prefix = prefix
     node.value = value
@@ -127,14 +127,14 @@ export class BitTrie<T> {
   }
 
   /** Removes the route for exactly `key`/`bits`. @returns true when one was removed */
-  delete (key: Uint8Array, bits: number): boolean {
+  delete(key: Uint8Array, bits: number): boolean {
     const before = this.size
     this.root = this.deleteFrom(this.root, key, bits)
     return this.size < before
   }
 
   /** Recursive step of {@link BitTrie.delete}; returns the subtree that replaces `node`. */
-  private deleteFrom (node: TrieNode<T> | null, key: Uint8Array, bits: number): TrieNode<T> | null {
+  private deleteFrom(node: TrieNode<T> | null, key: Uint8Array, bits: number): TrieNode<T> | null {
     if (node === null || node.bits > bits || !bitsEqual(node.key, key, 0, 0, node.bits)) return node
     if (node.bits < bits) {
       node.setChild(key, this.deleteFrom(node.childFor(key), key, bits))
@@ -147,7 +147,7 @@ export class BitTrie<T> {
   }
 
   /** Calls `fn` for every route in prefix sort order (pre-order: a node sorts before its children). */
-  forEach (fn: (prefix: Prefix, value: T) => void): void {
+  forEach(fn: (prefix: Prefix, value: T) => void): void {
     const walk = (node: TrieNode<T> | null): void => {
       if (node === null) return
       if (node.prefix !== null) fn(node.prefix, node.value as T)

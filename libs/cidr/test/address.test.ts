@@ -27,7 +27,7 @@ const VALID: Array<[string, string]> = [
   ['::FFFF:0102:0304', '::ffff:1.2.3.4'],
   ['0:0:0:0:0:ffff:10.0.0.1', '::ffff:10.0.0.1'],
   ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
-  ['1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:102:304']
+  ['1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:102:304'],
 ]
 
 /** Invalid input → a fragment the error message must contain. */
@@ -65,7 +65,7 @@ const INVALID: Array<[string, string]> = [
   ['::1.2.3', 'embedded IPv4'],
   ['::256.1.1.1', 'embedded IPv4'],
   ['1:2:3:4:5:6:7:1.2.3.4', 'needs 8 groups'],
-  ['::1.2.3.4:5', 'not 1-4 hex digits']
+  ['::1.2.3.4:5', 'not 1-4 hex digits'],
 ]
 
 test('parseAddress accepts valid text and formats it canonically (RFC 5952 for IPv6)', () => {
@@ -78,13 +78,19 @@ test('parseAddress accepts valid text and formats it canonically (RFC 5952 for I
 
 test('parseAddress rejects invalid text with VPCMESH_ERR_CIDR_INVALID quoting the input', () => {
   for (const [input, fragment] of INVALID) {
-    assert.throws(() => parseAddress(input), (e: Error & { code?: string }) => {
-      assert.equal(e.code, CIDR_ERROR_CODES.INVALID, `input ${JSON.stringify(input)}`)
-      assert.equal(e.name, 'CidrError')
-      assert.ok(e.message.includes(JSON.stringify(input)), `message quotes input: ${e.message}`)
-      assert.ok(e.message.includes(fragment), `message for ${JSON.stringify(input)} mentions "${fragment}": ${e.message}`)
-      return true
-    })
+    assert.throws(
+      () => parseAddress(input),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, CIDR_ERROR_CODES.INVALID, `input ${JSON.stringify(input)}`)
+        assert.equal(e.name, 'CidrError')
+        assert.ok(e.message.includes(JSON.stringify(input)), `message quotes input: ${e.message}`)
+        assert.ok(
+          e.message.includes(fragment),
+          `message for ${JSON.stringify(input)} mentions "${fragment}": ${e.message}`,
+        )
+        return true
+      },
+    )
   }
 })
 
@@ -116,12 +122,19 @@ test('formatAddress reads an address in place from a larger buffer', () => {
   const packet = Uint8Array.from([0x45, 0, 10, 1, 2, 3, 0xff])
   assert.equal(formatAddress(packet, 2, 4), '10.1.2.3')
   const v6 = new Uint8Array(20)
-  v6[3] = 0x20; v6[4] = 0x01; v6[18] = 1; v6[19] = 0xee
+  v6[3] = 0x20
+  v6[4] = 0x01
+  v6[18] = 1
+  v6[19] = 0xee
   assert.equal(formatAddress(v6, 3, 6), '2001::1')
 })
 
 test('formatAddress rejects lengths and offsets that do not fit', () => {
-  for (const [buf, offset, family] of [[new Uint8Array(5), 0, undefined], [new Uint8Array(4), 1, 4], [new Uint8Array(16), -1, 6]] as const) {
+  for (const [buf, offset, family] of [
+    [new Uint8Array(5), 0, undefined],
+    [new Uint8Array(4), 1, 4],
+    [new Uint8Array(16), -1, 6],
+  ] as const) {
     assert.throws(() => formatAddress(buf, offset, family), { code: CIDR_ERROR_CODES.INVALID })
   }
 })

@@ -5,14 +5,20 @@ import { mulberry32 } from '../src/testing/prng.js'
 
 test('bitAt counts from the most significant bit, at an offset', () => {
   const buf = Uint8Array.from([0xff, 0b1000_0001, 0])
-  assert.deepEqual([0, 1, 2, 6, 7].map((i) => bitAt(buf, 1, i)), [1, 0, 0, 0, 1])
+  assert.deepEqual(
+    [0, 1, 2, 6, 7].map((i) => bitAt(buf, 1, i)),
+    [1, 0, 0, 0, 1],
+  )
 })
 
 test('maskedCopy and hasHostBits agree at every length', () => {
   const a = Uint8Array.from([0xff, 0xff, 0xff, 0xff])
   for (let bits = 0; bits <= 32; bits++) {
     const m = maskedCopy(a, bits)
-    assert.equal(m.reduce((n, b) => n + b.toString(2).replaceAll('0', '').length, 0), bits)
+    assert.equal(
+      m.reduce((n, b) => n + b.toString(2).replaceAll('0', '').length, 0),
+      bits,
+    )
     assert.equal(hasHostBits(m, bits), false)
     assert.equal(hasHostBits(a, bits), bits < 32)
   }

@@ -5,10 +5,13 @@ import { CIDR_ERROR_CODES, CidrError, isCidrError } from '../src/errors.js'
 import { parsePrefix } from '../src/prefix.js'
 
 test('error codes are the documented stable strings', () => {
-  assert.deepEqual({ ...CIDR_ERROR_CODES }, {
-    INVALID: 'VPCMESH_ERR_CIDR_INVALID',
-    HOST_BITS: 'VPCMESH_ERR_CIDR_HOST_BITS'
-  })
+  assert.deepEqual(
+    { ...CIDR_ERROR_CODES },
+    {
+      INVALID: 'VPCMESH_ERR_CIDR_INVALID',
+      HOST_BITS: 'VPCMESH_ERR_CIDR_HOST_BITS',
+    },
+  )
 })
 
 test('CidrError is a non-retryable MeshError detectable by code', () => {
@@ -21,5 +24,8 @@ test('CidrError is a non-retryable MeshError detectable by code', () => {
   assert.ok(!isCidrError(new MeshError('VPCMESH_ERR_OTHER', 'x')))
   assert.ok(!isCidrError(new Error('x')))
   assert.ok(!isCidrError(undefined))
-  assert.throws(() => parsePrefix('10.0.0.1/8'), (thrown: unknown) => isCidrError(thrown))
+  assert.throws(
+    () => parsePrefix('10.0.0.1/8'),
+    (thrown: unknown) => isCidrError(thrown),
+  )
 })

@@ -18,7 +18,7 @@ const VALID: Array<[string, string, 4 | 6, number]> = [
   ['FD00:0000::/8', 'fd00::/8', 6, 8],
   ['2001:db8:0:0:1::/80', '2001:db8:0:0:1::/80', 6, 80], // the longer (trailing) zero run is compressed,
   ['::ffff:10.0.0.0/104', '::ffff:10.0.0.0/104', 6, 104],
-  ['2001:db8::8000/113', '2001:db8::8000/113', 6, 113]
+  ['2001:db8::8000/113', '2001:db8::8000/113', 6, 113],
 ]
 
 /** Invalid input (any mode) → [code, fragment the message must contain]. */
@@ -43,12 +43,12 @@ const INVALID: Array<[string, string, string]> = [
   ['garbage', CIDR_ERROR_CODES.INVALID, 'exactly four'],
   ['garbage/8', CIDR_ERROR_CODES.INVALID, 'exactly four'],
   ['10.0.0.0/abc', CIDR_ERROR_CODES.INVALID, 'decimal number'],
-  ['fd00:::/48', CIDR_ERROR_CODES.INVALID, 'empty group']
+  ['fd00:::/48', CIDR_ERROR_CODES.INVALID, 'empty group'],
 ]
 
 /** Asserts `fn` throws a CidrError with `code` whose message quotes `input` and contains `fragment`. */
-function assertCidrError (fn: () => unknown, input: string, code: string, fragment: string): void {
-  assert.throws(fn, (e: Error & { code?: string, retryable?: boolean }) => {
+function assertCidrError(fn: () => unknown, input: string, code: string, fragment: string): void {
+  assert.throws(fn, (e: Error & { code?: string; retryable?: boolean }) => {
     assert.equal(e.code, code, `code for ${JSON.stringify(input)}: ${e.message}`)
     assert.equal(e.retryable, false)
     assert.ok(e.message.includes(JSON.stringify(input)), `message quotes input: ${e.message}`)
@@ -77,12 +77,26 @@ test('parsePrefix rejects invalid text in strict and non-strict mode', () => {
 })
 
 test('strict mode rejects host bits and names the canonical prefix', () => {
-  assertCidrError(() => parsePrefix('10.0.0.1/16'), '10.0.0.1/16', CIDR_ERROR_CODES.HOST_BITS,
-    'has host bits set; did you mean 10.0.0.0/16?')
+  assertCidrError(
+    () => parsePrefix('10.0.0.1/16'),
+    '10.0.0.1/16',
+    CIDR_ERROR_CODES.HOST_BITS,
+    'has host bits set; did you mean 10.0.0.0/16?',
+  )
   assertCidrError(() => parsePrefix('fd00::1/48'), 'fd00::1/48', CIDR_ERROR_CODES.HOST_BITS, 'did you mean fd00::/48?')
   assertCidrError(() => parsePrefix('10.0.0.1/0'), '10.0.0.1/0', CIDR_ERROR_CODES.HOST_BITS, 'did you mean 0.0.0.0/0?')
-  assertCidrError(() => parsePrefix('10.0.0.129/25'), '10.0.0.129/25', CIDR_ERROR_CODES.HOST_BITS, 'did you mean 10.0.0.128/25?')
-  assertCidrError(() => parsePrefix('10.0.0.1/16'), '10.0.0.1/16', CIDR_ERROR_CODES.HOST_BITS, '10.0.0.1/32 for just that address')
+  assertCidrError(
+    () => parsePrefix('10.0.0.129/25'),
+    '10.0.0.129/25',
+    CIDR_ERROR_CODES.HOST_BITS,
+    'did you mean 10.0.0.128/25?',
+  )
+  assertCidrError(
+    () => parsePrefix('10.0.0.1/16'),
+    '10.0.0.1/16',
+    CIDR_ERROR_CODES.HOST_BITS,
+    '10.0.0.1/32 for just that address',
+  )
 })
 
 test('non-strict mode masks host bits', () => {
@@ -93,7 +107,12 @@ test('non-strict mode masks host bits', () => {
 })
 
 test('a bare address needs /32 or /128 in strict mode and is a host prefix otherwise', () => {
-  assertCidrError(() => parsePrefix('10.0.0.1'), '10.0.0.1', CIDR_ERROR_CODES.INVALID, 'missing "/length"; write 10.0.0.1/32')
+  assertCidrError(
+    () => parsePrefix('10.0.0.1'),
+    '10.0.0.1',
+    CIDR_ERROR_CODES.INVALID,
+    'missing "/length"; write 10.0.0.1/32',
+  )
   assertCidrError(() => parsePrefix('fd00::1'), 'fd00::1', CIDR_ERROR_CODES.INVALID, 'write fd00::1/128')
   assert.equal(parsePrefix('10.0.0.1', { strict: false }).toString(), '10.0.0.1/32')
   assert.equal(parsePrefix('FD00::1', { strict: false }).toString(), 'fd00::1/128')
@@ -154,8 +173,20 @@ test('overlaps is containment either way and false across families', () => {
 
 test('compare sorts by family, then address, then length; equals matches compare', () => {
   const texts = ['fd00::/8', '10.0.0.0/16', '::/0', '10.0.0.0/8', '9.0.0.0/8', '0.0.0.0/0', '10.0.0.0/32', 'fd00::/16']
-  const sorted = texts.map((t) => parsePrefix(t)).sort(comparePrefixes).map(String)
-  assert.deepEqual(sorted, ['0.0.0.0/0', '9.0.0.0/8', '10.0.0.0/8', '10.0.0.0/16', '10.0.0.0/32', '::/0', 'fd00::/8', 'fd00::/16'])
+  const sorted = texts
+    .map((t) => parsePrefix(t))
+    .sort(comparePrefixes)
+    .map(String)
+  assert.deepEqual(sorted, [
+    '0.0.0.0/0',
+    '9.0.0.0/8',
+    '10.0.0.0/8',
+    '10.0.0.0/16',
+    '10.0.0.0/32',
+    '::/0',
+    'fd00::/8',
+    'fd00::/16',
+  ])
   assert.ok(parsePrefix('10.0.0.0/8').equals(parsePrefix('10.0.0.0/8')))
   assert.ok(!parsePrefix('10.0.0.0/8').equals(parsePrefix('10.0.0.0/9')))
   assert.ok(!parsePrefix('0.0.0.0/0').equals(parsePrefix('::/0')))
@@ -164,5 +195,7 @@ test('compare sorts by family, then address, then length; equals matches compare
 test('prefixes are frozen', () => {
   const p = parsePrefix('10.0.0.0/8')
   assert.ok(Object.isFrozen(p))
-  assert.throws(() => { (p as { bits: number }).bits = 9 }, TypeError)
+  assert.throws(() => {
+    ;(p as { bits: number }).bits = 9
+  }, TypeError)
 })

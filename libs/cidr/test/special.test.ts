@@ -33,7 +33,17 @@ test('special ranges: IPv4-mapped IPv6 is refused with a hint to use the IPv4 fo
 })
 
 test('special ranges: ordinary private and public prefixes pass', () => {
-  for (const ok of ['10.0.0.0/8', '10.1.0.0/16', '172.16.0.0/12', '192.168.1.0/24', '100.64.0.0/10', '203.0.113.0/24', 'fd00::/8', 'fd00:1::/64', '2001:db8::/32']) {
+  for (const ok of [
+    '10.0.0.0/8',
+    '10.1.0.0/16',
+    '172.16.0.0/12',
+    '192.168.1.0/24',
+    '100.64.0.0/10',
+    '203.0.113.0/24',
+    'fd00::/8',
+    'fd00:1::/64',
+    '2001:db8::/32',
+  ]) {
     assert.equal(problem(ok), undefined, ok)
   }
 })

@@ -17,20 +17,30 @@ const UNDER_TEST_RUNNER = process.env.NODE_TEST_CONTEXT !== undefined
 const LOOKUPS = UNDER_TEST_RUNNER ? 1e4 : 1e6
 
 /** Results of one family's run. */
-interface Result { family: IpFamily, lookupsPerSecond: number, hitRate: number, insertMs: number }
+interface Result {
+  family: IpFamily
+  lookupsPerSecond: number
+  hitRate: number
+  insertMs: number
+}
 
 /** Builds a table of ROUTES random prefixes with lengths typical of VPC and pod routes. */
-function buildTable (family: IpFamily, seed: number): { table: RouteTable<number>, prefixes: Prefix[], insertMs: number } {
+function buildTable(
+  family: IpFamily,
+  seed: number,
+): { table: RouteTable<number>; prefixes: Prefix[]; insertMs: number } {
   const rng = mulberry32(seed)
-  const prefixes = Array.from({ length: ROUTES }, () => family === 4 ? randomPrefix(rng, 4, 8, 32) : randomPrefix(rng, 6, 16, 128))
+  const prefixes = Array.from({ length: ROUTES }, () =>
+    family === 4 ? randomPrefix(rng, 4, 8, 32) : randomPrefix(rng, 6, 16, 128),
+  )
   const table = new RouteTable<number>()
   const start = performance.now()
-  prefixes.forEach((p, i) => table.insert(p, i))
+  for (const [i, p] of prefixes.entries()) table.insert(p, i)
   return { table, prefixes, insertMs: performance.now() - start }
 }
 
 /** One buffer of POOL addresses back to back; 3 in 4 fall inside some route. */
-function addressPool (family: IpFamily, prefixes: Prefix[], seed: number): Uint8Array {
+function addressPool(family: IpFamily, prefixes: Prefix[], seed: number): Uint8Array {
   const rng = mulberry32(seed ^ 0xadd)
   const width = family === 4 ? 4 : 16
   const buf = new Uint8Array(POOL * width)
@@ -42,7 +52,7 @@ function addressPool (family: IpFamily, prefixes: Prefix[], seed: number): Uint8
 }
 
 /** Hot loop: `n` lookups cycling through the pool; returns hits so the work is not optimized away. */
-function run (table: RouteTable<number>, family: IpFamily, pool: Uint8Array, n: number): number {
+function run(table: RouteTable<number>, family: IpFamily, pool: Uint8Array, n: number): number {
   const width = family === 4 ? 4 : 16
   let hits = 0
   for (let i = 0; i < n; i++) {
@@ -54,7 +64,7 @@ function run (table: RouteTable<number>, family: IpFamily, pool: Uint8Array, n: 
 }
 
 /** Warms up, then times LOOKUPS lookups for one family. */
-function bench (family: IpFamily, seed: number): Result {
+function bench(family: IpFamily, seed: number): Result {
   const { table, prefixes, insertMs } = buildTable(family, seed)
   const pool = addressPool(family, prefixes, seed)
   run(table, family, pool, Math.min(LOOKUPS, 1e5))
@@ -65,9 +75,13 @@ function bench (family: IpFamily, seed: number): Result {
 }
 
 const seed = Number(process.argv[2] ?? 1) >>> 0
-console.log(`RouteTable benchmark: ${ROUTES} routes per family, ${LOOKUPS} lookups, seed ${seed}${UNDER_TEST_RUNNER ? ' (smoke run under node --test)' : ''}`)
+console.log(
+  `RouteTable benchmark: ${ROUTES} routes per family, ${LOOKUPS} lookups, seed ${seed}${UNDER_TEST_RUNNER ? ' (smoke run under node --test)' : ''}`,
+)
 for (const family of [4, 6] as const) {
   const r = bench(family, seed)
-  console.log(`IPv${family}: ${Math.round(r.lookupsPerSecond).toLocaleString('en-US')} lookups/s, ` +
-    `hit rate ${(r.hitRate * 100).toFixed(1)}%, ${ROUTES} inserts in ${r.insertMs.toFixed(1)} ms`)
+  console.log(
+    `IPv${family}: ${Math.round(r.lookupsPerSecond).toLocaleString('en-US')} lookups/s, ` +
+      `hit rate ${(r.hitRate * 100).toFixed(1)}%, ${ROUTES} inserts in ${r.insertMs.toFixed(1)} ms`,
+  )
 }

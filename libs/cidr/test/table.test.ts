@@ -5,7 +5,7 @@ import { parsePrefix } from '../src/prefix.js'
 import { RouteTable } from '../src/table.js'
 
 /** A table built from `[prefix text, value]` pairs. */
-function tableOf (routes: Array<[string, string]>): RouteTable<string> {
+function tableOf(routes: Array<[string, string]>): RouteTable<string> {
   const t = new RouteTable<string>()
   for (const [p, v] of routes) t.insert(parsePrefix(p), v)
   return t
@@ -23,8 +23,15 @@ test('empty table finds nothing', () => {
 })
 
 test('longest prefix wins, per family', () => {
-  const t = tableOf([['0.0.0.0/0', 'default'], ['10.0.0.0/8', 'a'], ['10.1.0.0/16', 'b'], ['10.1.2.3/32', 'host'],
-    ['::/0', 'v6default'], ['fd00::/8', 'c'], ['fd00:1::/32', 'd']])
+  const t = tableOf([
+    ['0.0.0.0/0', 'default'],
+    ['10.0.0.0/8', 'a'],
+    ['10.1.0.0/16', 'b'],
+    ['10.1.2.3/32', 'host'],
+    ['::/0', 'v6default'],
+    ['fd00::/8', 'c'],
+    ['fd00:1::/32', 'd'],
+  ])
   assert.equal(at(t, '10.1.2.3'), 'host')
   assert.equal(at(t, '10.1.2.4'), 'b')
   assert.equal(at(t, '10.2.0.0'), 'a')
@@ -47,7 +54,10 @@ test('insert replaces an identical prefix and reports whether it was new', () =>
 })
 
 test('a route can land on a branch point created by two others', () => {
-  const t = tableOf([['10.0.0.0/16', 'a'], ['10.128.0.0/16', 'b']])
+  const t = tableOf([
+    ['10.0.0.0/16', 'a'],
+    ['10.128.0.0/16', 'b'],
+  ])
   assert.equal(at(t, '10.64.0.0'), undefined)
   t.insert(parsePrefix('10.0.0.0/8'), 'branch')
   assert.equal(at(t, '10.64.0.0'), 'branch')
@@ -56,7 +66,12 @@ test('a route can land on a branch point created by two others', () => {
 })
 
 test('remove deletes exactly one prefix and keeps the rest reachable', () => {
-  const t = tableOf([['10.0.0.0/8', 'a'], ['10.1.0.0/16', 'b'], ['10.1.128.0/17', 'c'], ['10.1.0.0/17', 'd']])
+  const t = tableOf([
+    ['10.0.0.0/8', 'a'],
+    ['10.1.0.0/16', 'b'],
+    ['10.1.128.0/17', 'c'],
+    ['10.1.0.0/17', 'd'],
+  ])
   assert.equal(t.remove(parsePrefix('10.1.0.0/16')), true)
   assert.equal(t.remove(parsePrefix('10.1.0.0/16')), false)
   assert.equal(t.remove(parsePrefix('10.2.0.0/16')), false)
@@ -73,24 +88,49 @@ test('remove deletes exactly one prefix and keeps the rest reachable', () => {
 })
 
 test('removeByValue takes a value or a predicate and returns the count', () => {
-  const t = tableOf([['10.0.0.0/8', 'peer1'], ['10.1.0.0/16', 'peer2'], ['fd00::/8', 'peer1'], ['192.0.2.0/24', 'peer3']])
+  const t = tableOf([
+    ['10.0.0.0/8', 'peer1'],
+    ['10.1.0.0/16', 'peer2'],
+    ['fd00::/8', 'peer1'],
+    ['192.0.2.0/24', 'peer3'],
+  ])
   assert.equal(t.removeByValue('peer1'), 2)
   assert.equal(t.removeByValue('nobody'), 0)
-  assert.deepEqual(t.entries().map((e) => `${e.prefix.toString()}=${e.value}`), ['10.1.0.0/16=peer2', '192.0.2.0/24=peer3'])
-  assert.equal(t.removeByValue((v, p) => v === 'peer3' && p.bits === 24), 1)
+  assert.deepEqual(
+    t.entries().map((e) => `${e.prefix.toString()}=${e.value}`),
+    ['10.1.0.0/16=peer2', '192.0.2.0/24=peer3'],
+  )
+  assert.equal(
+    t.removeByValue((v, p) => v === 'peer3' && p.bits === 24),
+    1,
+  )
   assert.equal(t.size, 1)
 })
 
 test('entries are sorted: IPv4 first, then address, then length', () => {
-  const texts = ['fd00::/8', '10.1.0.0/16', '::/0', '10.0.0.0/8', '10.0.0.0/16', '0.0.0.0/0', 'fd00::/16', '192.0.2.0/24']
+  const texts = [
+    'fd00::/8',
+    '10.1.0.0/16',
+    '::/0',
+    '10.0.0.0/8',
+    '10.0.0.0/16',
+    '0.0.0.0/0',
+    'fd00::/16',
+    '192.0.2.0/24',
+  ]
   const t = tableOf(texts.map((p) => [p, p]))
-  assert.deepEqual(t.entries().map((e) => e.prefix.toString()),
-    ['0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/16', '10.1.0.0/16', '192.0.2.0/24', '::/0', 'fd00::/8', 'fd00::/16'])
+  assert.deepEqual(
+    t.entries().map((e) => e.prefix.toString()),
+    ['0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/16', '10.1.0.0/16', '192.0.2.0/24', '::/0', 'fd00::/8', 'fd00::/16'],
+  )
   assert.ok(t.entries().every((e) => e.value === e.prefix.toString()))
 })
 
 test('lookupV4 and lookupV6 read a destination address inside a packet buffer', () => {
-  const t = tableOf([['10.1.0.0/16', 'v4peer'], ['fd00:1::/32', 'v6peer']])
+  const t = tableOf([
+    ['10.1.0.0/16', 'v4peer'],
+    ['fd00:1::/32', 'v6peer'],
+  ])
   const ipv4 = new Uint8Array(20)
   ipv4.set([10, 1, 2, 3], 16) // IPv4 destination at byte 16 (RFC 791)
   assert.equal(t.lookupV4(ipv4, 16), 'v4peer')
@@ -104,7 +144,10 @@ test('lookupV4 and lookupV6 read a destination address inside a packet buffer', 
 })
 
 test('lookup returns undefined, never throws, for truncated buffers and bad offsets', () => {
-  const t = tableOf([['0.0.0.0/0', 'v4'], ['::/0', 'v6']])
+  const t = tableOf([
+    ['0.0.0.0/0', 'v4'],
+    ['::/0', 'v6'],
+  ])
   const buf = new Uint8Array(20)
   assert.equal(t.lookupV4(buf, 16), 'v4')
   assert.equal(t.lookupV4(buf, 17), undefined)
@@ -118,7 +161,13 @@ test('lookup returns undefined, never throws, for truncated buffers and bad offs
 })
 
 test('/0 and full-length routes coexist', () => {
-  const t = tableOf([['0.0.0.0/0', 'all'], ['255.255.255.255/32', 'last'], ['0.0.0.0/32', 'first'], ['::/0', 'all6'], ['::/128', 'zero6']])
+  const t = tableOf([
+    ['0.0.0.0/0', 'all'],
+    ['255.255.255.255/32', 'last'],
+    ['0.0.0.0/32', 'first'],
+    ['::/0', 'all6'],
+    ['::/128', 'zero6'],
+  ])
   assert.equal(at(t, '255.255.255.255'), 'last')
   assert.equal(at(t, '255.255.255.254'), 'all')
   assert.equal(at(t, '0.0.0.0'), 'first')

@@ -21,7 +21,7 @@ export class Backoff {
   private readonly factor: number
   private readonly random: () => number
 
-  constructor (opts: BackoffOptions = {}) {
+  constructor(opts: BackoffOptions = {}) {
     this.initialMs = opts.initialMs ?? 250
     this.maxMs = opts.maxMs ?? 15000
     this.factor = opts.factor ?? 2
@@ -29,14 +29,14 @@ export class Backoff {
   }
 
   /** Records one failure and returns the delay in ms before the next attempt. */
-  next (): number {
+  next(): number {
     const base = Math.min(this.maxMs, this.initialMs * this.factor ** this.failures)
     this.failures++
     return Math.round(base / 2 + (base / 2) * this.random())
   }
 
   /** Forgets failures after a success. */
-  reset (): void {
+  reset(): void {
     this.failures = 0
   }
 }

@@ -23,14 +23,22 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
-  setTimeout (fn, ms) {
+  setTimeout(fn, ms) {
     const t = setTimeout(fn, ms)
     t.unref()
-    return { cancel: () => { clearTimeout(t) } }
+    return {
+      cancel: () => {
+        clearTimeout(t)
+      },
+    }
   },
-  setInterval (fn, ms) {
+  setInterval(fn, ms) {
     const t = setInterval(fn, ms)
     t.unref()
-    return { cancel: () => { clearInterval(t) } }
-  }
+    return {
+      cancel: () => {
+        clearInterval(t)
+      },
+    }
+  },
 }

@@ -7,7 +7,7 @@ export class MeshError extends Error {
   readonly code: string
   readonly retryable: boolean
 
-  constructor (code: string, message: string, opts: { cause?: unknown, retryable?: boolean } = {}) {
+  constructor(code: string, message: string, opts: { cause?: unknown; retryable?: boolean } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
     this.name = 'MeshError'
     this.code = code
@@ -16,16 +16,16 @@ export class MeshError extends Error {
 }
 
 /** True when `e` carries a string `code` (any MeshError, also across package copies). */
-export function hasCode (e: unknown): e is { code: string, message: string, retryable?: boolean } {
+export function hasCode(e: unknown): e is { code: string; message: string; retryable?: boolean } {
   return typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string'
 }
 
 /** True when `e` is an error carrying exactly this `code`. */
-export function isCode (e: unknown, code: string): boolean {
+export function isCode(e: unknown, code: string): boolean {
   return hasCode(e) && e.code === code
 }
 
 /** The error message of any thrown value, for logs. */
-export function errorMessage (e: unknown): string {
+export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }

@@ -5,7 +5,7 @@ export interface Startable {
 }
 
 /** Starts each in order; if one fails, stops the ones already started (in reverse) and rethrows. */
-export async function startAll (items: Startable[]): Promise<void> {
+export async function startAll(items: Startable[]): Promise<void> {
   const started: Startable[] = []
   try {
     for (const s of items) {
@@ -19,10 +19,14 @@ export async function startAll (items: Startable[]): Promise<void> {
 }
 
 /** Stops each in reverse order; every stop runs even if an earlier one throws; rethrows the first error. */
-export async function stopAll (items: Startable[]): Promise<void> {
+export async function stopAll(items: Startable[]): Promise<void> {
   let first: unknown
   for (const s of [...items].reverse()) {
-    try { await s.stop() } catch (e) { first ??= e }
+    try {
+      await s.stop()
+    } catch (e) {
+      first ??= e
+    }
   }
   if (first !== undefined) throw first
 }

@@ -18,11 +18,13 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 
 /** A logger that discards everything. */
 export const noopLogger: Logger = {
-  debug () {},
-  info () {},
-  warn () {},
-  error () {},
-  child () { return noopLogger }
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return noopLogger
+  },
 }
 
 /** Options for {@link consoleLogger}. */
@@ -36,9 +38,13 @@ export interface ConsoleLoggerOptions {
 /**
  * A logger writing one JSON line per message: `{"t":ISO,"level":..,"msg":"component: text",...fields}`.
  */
-export function consoleLogger (opts: ConsoleLoggerOptions = {}, prefix = ''): Logger {
+export function consoleLogger(opts: ConsoleLoggerOptions = {}, prefix = ''): Logger {
   const min = LEVELS[opts.level ?? 'info']
-  const write = opts.write ?? ((line: string) => { process.stderr.write(line + '\n') })
+  const write =
+    opts.write ??
+    ((line: string) => {
+      process.stderr.write(`${line}\n`)
+    })
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (LEVELS[level] < min) return
     try {
@@ -48,10 +54,18 @@ export function consoleLogger (opts: ConsoleLoggerOptions = {}, prefix = ''): Lo
     }
   }
   return {
-    debug: (m, f) => { emit('debug', m, f) },
-    info: (m, f) => { emit('info', m, f) },
-    warn: (m, f) => { emit('warn', m, f) },
-    error: (m, f) => { emit('error', m, f) },
-    child: (component) => consoleLogger(opts, `${prefix}${component}: `)
+    debug: (m, f) => {
+      emit('debug', m, f)
+    },
+    info: (m, f) => {
+      emit('info', m, f)
+    },
+    warn: (m, f) => {
+      emit('warn', m, f)
+    },
+    error: (m, f) => {
+      emit('error', m, f)
+    },
+    child: (component) => consoleLogger(opts, `${prefix}${component}: `),
   }
 }

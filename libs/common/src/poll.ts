@@ -11,7 +11,11 @@ export interface PollOptions {
  * as "not yet"), and resolves with that value; rejects after `timeoutMs` naming `what` and
  * the last error. For waiting on a condition with a deadline, never a fixed sleep.
  */
-export async function pollUntil<T> (what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, opts: PollOptions = {}): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  opts: PollOptions = {},
+): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 10_000
   const deadline = Date.now() + timeoutMs
   let last: unknown
@@ -19,9 +23,13 @@ export async function pollUntil<T> (what: string, fn: () => T | undefined | fals
     try {
       const v = await fn()
       if (v !== undefined && v !== false) return v
-    } catch (e) { last = e }
+    } catch (e) {
+      last = e
+    }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : String(last)}`}`)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : String(last)}`}`,
+      )
     }
     await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 25))
   }

@@ -82,15 +82,18 @@ export interface ParseLimits {
 }
 
 /** Canonical endpoint text, or a reason. */
-function parseEndpoint (ep: unknown, family: 4 | 6): UdpEndpoint | null | string {
+function parseEndpoint(ep: unknown, family: 4 | 6): UdpEndpoint | null | string {
   if (ep === null) return null
   const e = ep as Partial<EndpointConfig> | undefined
   if (typeof e !== 'object' || typeof e.address !== 'string') return 'endpoint must be null or {address, port}'
-  if (detectFamily(e.address) === undefined) return `endpoint address ${JSON.stringify(e.address)} is not an IP literal (resolve DNS names first)`
+  if (detectFamily(e.address) === undefined)
+    return `endpoint address ${JSON.stringify(e.address)} is not an IP literal (resolve DNS names first)`
   const bytes = parseAddress(e.address)
-  if (bytes.length === 16 && bytes.subarray(0, 12).every((b, i) => b === (i < 10 ? 0 : 0xff))) return `endpoint ${e.address} is IPv4-mapped; write the IPv4 address`
+  if (bytes.length === 16 && bytes.subarray(0, 12).every((b, i) => b === (i < 10 ? 0 : 0xff)))
+    return `endpoint ${e.address} is IPv4-mapped; write the IPv4 address`
   if (bytes.length === 16 && family === 4) return `endpoint ${e.address} is IPv6 but the engine's socket is IPv4-only`
-  if (!Number.isInteger(e.port) || (e.port ?? 0) < 1 || (e.port ?? 0) > 65535) return `endpoint port ${String(e.port)} must be 1-65535`
+  if (!Number.isInteger(e.port) || (e.port ?? 0) < 1 || (e.port ?? 0) > 65535)
+    return `endpoint port ${String(e.port)} must be 1-65535`
   return { address: formatAddress(bytes), port: e.port ?? 0 }
 }
 
@@ -99,23 +102,33 @@ class Skips {
   readonly #byEntry = new Map<unknown, SkippedPeer>()
 
   /** Records that `entry` is skipped for `code`; later problems of the same entry are ignored. */
-  add (entry: unknown, code: DataplaneErrorCode, message: string): void {
+  add(entry: unknown, code: DataplaneErrorCode, message: string): void {
     if (this.#byEntry.has(entry)) return
-    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as { id?: unknown, name?: unknown }
-    const text = (v: unknown): string => typeof v === 'string' ? v : ''
-    this.#byEntry.set(entry, { peerId: text(e.id), name: text(e.name), code, message: `peer ${JSON.stringify(text(e.id))}: ${message}` })
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as { id?: unknown; name?: unknown }
+    const text = (v: unknown): string => (typeof v === 'string' ? v : '')
+    this.#byEntry.set(entry, {
+      peerId: text(e.id),
+      name: text(e.name),
+      code,
+      message: `peer ${JSON.stringify(text(e.id))}: ${message}`,
+    })
   }
 
-  has (entry: unknown): boolean { return this.#byEntry.has(entry) }
+  has(entry: unknown): boolean {
+    return this.#byEntry.has(entry)
+  }
 
   /** The skipped entries in the order of `entries`. */
-  inOrder (entries: readonly unknown[]): SkippedPeer[] {
-    return [...new Set(entries)].flatMap((e) => { const s = this.#byEntry.get(e); return s === undefined ? [] : [s] })
+  inOrder(entries: readonly unknown[]): SkippedPeer[] {
+    return [...new Set(entries)].flatMap((e) => {
+      const s = this.#byEntry.get(e)
+      return s === undefined ? [] : [s]
+    })
   }
 }
 
 /** Why a peer's public key is unusable, or undefined. */
-function keyProblem (text: unknown, raw: Uint8Array | undefined, ownPublicKey: string): string | undefined {
+function keyProblem(text: unknown, raw: Uint8Array | undefined, ownPublicKey: string): string | undefined {
   if (raw === undefined) return 'publicKey must be canonical base64 of 32 bytes'
   const weak = weakPublicKeyReason(raw)
   if (weak !== undefined) return `publicKey is ${weak}`
@@ -123,8 +136,16 @@ function keyProblem (text: unknown, raw: Uint8Array | undefined, ownPublicKey: s
 }
 
 /** Parses one peer entry; any problem skips it. */
-function parsePeer (p: PeerConfig, family: 4 | 6, ownPublicKey: string, skips: Skips): ParsedPeer | undefined {
-  if (typeof p !== 'object' || p === null || typeof p.id !== 'string' || p.id === '' || typeof p.name !== 'string' || p.name === '' || !Array.isArray(p.allowedPrefixes)) {
+function parsePeer(p: PeerConfig, family: 4 | 6, ownPublicKey: string, skips: Skips): ParsedPeer | undefined {
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    typeof p.id !== 'string' ||
+    p.id === '' ||
+    typeof p.name !== 'string' ||
+    p.name === '' ||
+    !Array.isArray(p.allowedPrefixes)
+  ) {
     skips.add(p, 'VPCMESH_ERR_DATAPLANE_INVALID_CONFIG', 'needs a non-empty id and name and an allowedPrefixes array')
     return undefined
   }
@@ -151,25 +172,34 @@ function parsePeer (p: PeerConfig, family: 4 | 6, ownPublicKey: string, skips: S
  * Skips every peer sharing an id, a name or a public key with another: nothing tells which
  * entry is genuine (a copied key would otherwise hijack the other peer's traffic).
  */
-function skipDuplicates (peers: readonly ParsedPeer[], entries: ReadonlyMap<ParsedPeer, unknown>, skips: Skips): void {
+function skipDuplicates(peers: readonly ParsedPeer[], entries: ReadonlyMap<ParsedPeer, unknown>, skips: Skips): void {
   for (const field of ['id', 'name', 'publicKeyText'] as const) {
     const count = new Map<string, number>()
     for (const p of peers) count.set(p[field], (count.get(p[field]) ?? 0) + 1)
     const what = field === 'publicKeyText' ? 'public key' : field
     for (const p of peers) {
-      if ((count.get(p[field]) ?? 0) > 1) skips.add(entries.get(p), 'VPCMESH_ERR_DATAPLANE_DUPLICATE_PEER', `another peer has the same ${what} ${JSON.stringify(p[field])}`)
+      if ((count.get(p[field]) ?? 0) > 1)
+        skips.add(
+          entries.get(p),
+          'VPCMESH_ERR_DATAPLANE_DUPLICATE_PEER',
+          `another peer has the same ${what} ${JSON.stringify(p[field])}`,
+        )
     }
   }
 }
 
 /** Skips both peers of every prefix overlap between different peers (routing would be ambiguous). */
-function skipOverlaps (peers: readonly ParsedPeer[], entries: ReadonlyMap<ParsedPeer, unknown>, skips: Skips): void {
+function skipOverlaps(peers: readonly ParsedPeer[], entries: ReadonlyMap<ParsedPeer, unknown>, skips: Skips): void {
   const owned = peers.flatMap((p) => p.prefixes.map((prefix) => ({ prefix, owner: p.id })))
   for (const p of peers) {
     const others = owned.filter((o) => o.owner !== p.id)
     const o = findOverlaps(p.prefixes, others).find((x) => x.owner !== undefined)
     if (o !== undefined) {
-      skips.add(entries.get(p), 'VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP', `${o.candidate.toString()} overlaps peer ${JSON.stringify(o.owner)} ${o.existing.toString()}`)
+      skips.add(
+        entries.get(p),
+        'VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP',
+        `${o.candidate.toString()} overlaps peer ${JSON.stringify(o.owner)} ${o.existing.toString()}`,
+      )
     }
   }
 }
@@ -182,12 +212,17 @@ function skipOverlaps (peers: readonly ParsedPeer[], entries: ReadonlyMap<Parsed
  * @throws DataplaneError VPCMESH_ERR_DATAPLANE_INVALID_CONFIG when `cfg` is not
  *   `{privateKey, peers: []}`, VPCMESH_ERR_DATAPLANE_INVALID_KEY for a bad private key
  */
-export function parseConfig (cfg: DataplaneConfig, limits: ParseLimits): ParsedConfig {
+export function parseConfig(cfg: DataplaneConfig, limits: ParseLimits): ParsedConfig {
   if (typeof cfg !== 'object' || cfg === null || !Array.isArray(cfg.peers)) {
-    throw DataplaneError.fromProblems([{ code: 'VPCMESH_ERR_DATAPLANE_INVALID_CONFIG', message: 'config must be {privateKey, peers: []}' }])
+    throw DataplaneError.fromProblems([
+      { code: 'VPCMESH_ERR_DATAPLANE_INVALID_CONFIG', message: 'config must be {privateKey, peers: []}' },
+    ])
   }
   const privateKey = decodeKey(cfg.privateKey)
-  if (privateKey === undefined) throw DataplaneError.fromProblems([{ code: 'VPCMESH_ERR_DATAPLANE_INVALID_KEY', message: 'privateKey must be base64 of 32 bytes' }])
+  if (privateKey === undefined)
+    throw DataplaneError.fromProblems([
+      { code: 'VPCMESH_ERR_DATAPLANE_INVALID_KEY', message: 'privateKey must be base64 of 32 bytes' },
+    ])
   const skips = new Skips()
   const own = encodeKey(keyPairFromRaw(privateKey).publicKey)
   const entries = new Map<ParsedPeer, unknown>()
@@ -196,21 +231,34 @@ export function parseConfig (cfg: DataplaneConfig, limits: ParseLimits): ParsedC
     if (p !== undefined) entries.set(p, entry)
   }
   skipDuplicates([...entries.keys()], entries, skips)
-  skipOverlaps([...entries.keys()].filter((p) => !skips.has(entries.get(p))), entries, skips)
+  skipOverlaps(
+    [...entries.keys()].filter((p) => !skips.has(entries.get(p))),
+    entries,
+    skips,
+  )
   const usable = [...entries].filter(([, entry]) => !skips.has(entry)).map(([p]) => p)
   for (const p of usable.slice(limits.maxPeers)) {
-    skips.add(entries.get(p), 'VPCMESH_ERR_DATAPLANE_TOO_MANY_PEERS', `the engine's session slots allow ${limits.maxPeers} peers`)
+    skips.add(
+      entries.get(p),
+      'VPCMESH_ERR_DATAPLANE_TOO_MANY_PEERS',
+      `the engine's session slots allow ${limits.maxPeers} peers`,
+    )
   }
   const peers = usable.slice(0, limits.maxPeers)
-  return { privateKey, privateKeyText: encodeKey(privateKey), peers: new Map(peers.map((p) => [p.id, p])), skipped: skips.inOrder(cfg.peers) }
+  return {
+    privateKey,
+    privateKeyText: encodeKey(privateKey),
+    peers: new Map(peers.map((p) => [p.id, p])),
+    skipped: skips.inOrder(cfg.peers),
+  }
 }
 
 /** True when two parsed peers have the same endpoint. */
-export function sameEndpoint (a: UdpEndpoint | null, b: UdpEndpoint | null): boolean {
+export function sameEndpoint(a: UdpEndpoint | null, b: UdpEndpoint | null): boolean {
   return a === b || (a !== null && b !== null && a.address === b.address && a.port === b.port)
 }
 
 /** True when two parsed peers have the same prefixes (both sorted). */
-export function samePrefixes (a: readonly Prefix[], b: readonly Prefix[]): boolean {
+export function samePrefixes(a: readonly Prefix[], b: readonly Prefix[]): boolean {
   return a.length === b.length && a.every((p, i) => b[i] !== undefined && p.equals(b[i]))
 }

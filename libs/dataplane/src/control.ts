@@ -19,7 +19,7 @@ export class ControlBuffer {
   readonly #view = new DataView(this.bytes.buffer)
 
   /** Writes a message of `type` with `id` and `timeMs`; returns `bytes`. */
-  write (type: number, id: number, timeMs: number): Uint8Array {
+  write(type: number, id: number, timeMs: number): Uint8Array {
     this.bytes[0] = 0
     this.bytes[1] = type
     this.#view.setUint32(2, id >>> 0, true)
@@ -28,16 +28,22 @@ export class ControlBuffer {
   }
 
   /** Copies a received message from `buf[offset, offset+length)`; false unless it is a well-formed ping or pong. */
-  read (buf: Uint8Array, offset: number, length: number): boolean {
+  read(buf: Uint8Array, offset: number, length: number): boolean {
     if (length !== CONTROL_BYTES) return false
     for (let i = 0; i < CONTROL_BYTES; i++) this.bytes[i] = buf[offset + i] ?? 0
     return this.bytes[0] === 0 && (this.bytes[1] === ControlType.Ping || this.bytes[1] === ControlType.Pong)
   }
 
   /** Type of the message read last. */
-  get type (): number { return this.bytes[1] ?? 0 }
+  get type(): number {
+    return this.bytes[1] ?? 0
+  }
   /** Id of the message read last. */
-  get id (): number { return this.#view.getUint32(2, true) }
+  get id(): number {
+    return this.#view.getUint32(2, true)
+  }
   /** Time of the message read last. */
-  get timeMs (): number { return this.#view.getFloat64(6, true) }
+  get timeMs(): number {
+    return this.#view.getFloat64(6, true)
+  }
 }

@@ -30,18 +30,18 @@ export class CookieChecker {
   #secret: Uint8Array | undefined
   #secretAt = 0
 
-  constructor (deps: CookieCheckerDeps) {
+  constructor(deps: CookieCheckerDeps) {
     this.#clock = deps.clock
     this.#random = deps.random ?? ((n) => new Uint8Array(randomBytes(n)))
   }
 
   /** Sets our static public key (cookie replies are sealed under a key derived from it). */
-  setLocal (staticPublic: Uint8Array): void {
+  setLocal(staticPublic: Uint8Array): void {
     this.#replyKey = cookieKey(staticPublic)
   }
 
   /** True when `initiation` carries the mac2 of `from`'s current cookie. */
-  checkMac2 (initiation: Uint8Array, from: UdpEndpoint): boolean {
+  checkMac2(initiation: Uint8Array, from: UdpEndpoint): boolean {
     if (initiation.length !== INITIATION.size) return false
     const cookie = this.cookieFor(from)
     if (cookie === undefined) return false
@@ -51,7 +51,7 @@ export class CookieChecker {
   }
 
   /** A cookie reply to `initiation` from `from`, or undefined (no local key yet, bad address or size). */
-  reply (initiation: Uint8Array, from: UdpEndpoint): Uint8Array | undefined {
+  reply(initiation: Uint8Array, from: UdpEndpoint): Uint8Array | undefined {
     const cookie = this.cookieFor(from)
     if (cookie === undefined || this.#replyKey === undefined) return undefined
     const msg = createCookieReply(this.#replyKey, initiation, cookie, this.#random(COOKIE_NONCE_BYTES))
@@ -60,7 +60,7 @@ export class CookieChecker {
   }
 
   /** The current cookie of `from` (a new array the caller may wipe), rotating the secret when due. */
-  cookieFor (from: UdpEndpoint): Uint8Array | undefined {
+  cookieFor(from: UdpEndpoint): Uint8Array | undefined {
     const address = addressBytes(from.address)
     if (address === undefined) return undefined
     const now = this.#clock.monotonic()

@@ -85,7 +85,7 @@ export interface Dataplane {
 }
 
 /** Creates a data plane over `components.engine` (not started; call reconfig and start). */
-export function createDataplane (components: DataplaneComponents, options: DataplaneOptions = {}): Dataplane {
+export function createDataplane(components: DataplaneComponents, options: DataplaneOptions = {}): Dataplane {
   return new DataplaneImpl(components, resolveOptions(options))
 }
 
@@ -108,7 +108,7 @@ class DataplaneImpl implements Dataplane {
   #timer: TimerHandle | undefined
   #state: 'created' | 'running' | 'closed' = 'created'
 
-  constructor (c: DataplaneComponents, o: ResolvedOptions) {
+  constructor(c: DataplaneComponents, o: ResolvedOptions) {
     this.#c = c
     this.#o = o
     this.#logger = c.logger.child('dataplane')
@@ -119,34 +119,72 @@ class DataplaneImpl implements Dataplane {
     this.#sessions = new SessionStore({ ...base, slots: this.#slots, indices: this.#indices })
     this.#liveness = new Liveness({ ...base, options: o })
     const byKey = new Map<string, Peer>()
-    this.#handshaker = new Handshaker({ ...base, clock: c.clock, options: o, sessions: this.#sessions, indices: this.#indices, peersByKey: byKey, timestamps: c.timestamps })
-    this.#peers = new PeerSet({ tieWindowMs: o.handshakeRetryMs, routes: this.#routes, sessions: this.#sessions, handshaker: this.#handshaker, liveness: this.#liveness }, byKey)
-    this.#ticker = new Ticker({ ...base, options: o, slots: this.#slots, sessions: this.#sessions, handshaker: this.#handshaker, liveness: this.#liveness })
+    this.#handshaker = new Handshaker({
+      ...base,
+      clock: c.clock,
+      options: o,
+      sessions: this.#sessions,
+      indices: this.#indices,
+      peersByKey: byKey,
+      timestamps: c.timestamps,
+    })
+    this.#peers = new PeerSet(
+      {
+        tieWindowMs: o.handshakeRetryMs,
+        routes: this.#routes,
+        sessions: this.#sessions,
+        handshaker: this.#handshaker,
+        liveness: this.#liveness,
+      },
+      byKey,
+    )
+    this.#ticker = new Ticker({
+      ...base,
+      options: o,
+      slots: this.#slots,
+      sessions: this.#sessions,
+      handshaker: this.#handshaker,
+      liveness: this.#liveness,
+    })
   }
 
-  start (): void {
+  start(): void {
     if (this.#state === 'closed') throw new DataplaneError('VPCMESH_ERR_DATAPLANE_CLOSED', 'start() after close()')
-    if (this.#state === 'running') throw new DataplaneError('VPCMESH_ERR_DATAPLANE_ALREADY_STARTED', 'start() may be called once')
+    if (this.#state === 'running')
+      throw new DataplaneError('VPCMESH_ERR_DATAPLANE_ALREADY_STARTED', 'start() may be called once')
     this.#state = 'running'
     const now = (): number => this.#c.clock.monotonic()
     const deps = { engine: this.#c.engine, logger: this.#logger, drops: this.#drops, routes: this.#routes }
     this.#c.engine.start({
-      onTunBatch: createOutbound({ ...deps, onDemand: (p) => { this.#onDemand(p, now()) } }),
+      onTunBatch: createOutbound({
+        ...deps,
+        onDemand: (p) => {
+          this.#onDemand(p, now())
+        },
+      }),
       onUdpBatch: createInbound({
-        ...deps, clock: this.#c.clock, slots: this.#slots, sessions: this.#sessions, liveness: this.#liveness,
-        onRaw: (d, from, t) => { if (this.#state === 'running') this.#handshaker.onDatagram(d, from, t) }
+        ...deps,
+        clock: this.#c.clock,
+        slots: this.#slots,
+        sessions: this.#sessions,
+        liveness: this.#liveness,
+        onRaw: (d, from, t) => {
+          if (this.#state === 'running') this.#handshaker.onDatagram(d, from, t)
+        },
       }),
       onError: (err) => {
         this.#logger.error('packet engine error', { code: err.code, error: err.message })
         this.#c.onEngineError?.(err)
-      }
+      },
     })
-    this.#timer = this.#c.clock.setInterval(() => { this.#tick() }, this.#o.tickMs)
+    this.#timer = this.#c.clock.setInterval(() => {
+      this.#tick()
+    }, this.#o.tickMs)
     this.#logger.info('started', { peers: this.#peers.byId.size })
     this.#tick()
   }
 
-  reconfig (cfg: DataplaneConfig): 'changed' | 'unchanged' {
+  reconfig(cfg: DataplaneConfig): 'changed' | 'unchanged' {
     if (this.#state === 'closed') throw new DataplaneError('VPCMESH_ERR_DATAPLANE_CLOSED', 'reconfig() after close()')
     const info = this.#c.engine.info
     const next = parseConfig(cfg, { udpFamily: info.udpFamily, maxPeers: Math.floor(info.maxSlots / MAX_SESSIONS) })
@@ -159,11 +197,11 @@ class DataplaneImpl implements Dataplane {
     return 'changed'
   }
 
-  skippedPeers (): readonly SkippedPeer[] {
+  skippedPeers(): readonly SkippedPeer[] {
     return this.#skipped
   }
 
-  status (): PeerStatus[] {
+  status(): PeerStatus[] {
     const now = this.#c.clock.monotonic()
     return [...this.#peers.byId.values()].map((p) => {
       this.#sessions.sync(p)
@@ -174,17 +212,17 @@ class DataplaneImpl implements Dataplane {
         rttMs: p.srttMs ?? null,
         ...p.traffic,
         lastHandshakeAgeS: p.lastHandshakeAt === undefined ? null : (now - p.lastHandshakeAt) / 1000,
-        endpoint: p.endpoint === null ? null : { ...p.endpoint }
+        endpoint: p.endpoint === null ? null : { ...p.endpoint },
       }
     })
   }
 
-  drops (): Record<DropReason, number> {
+  drops(): Record<DropReason, number> {
     if (this.#state !== 'closed') this.#ticker.syncGlobal()
     return this.#drops.totals()
   }
 
-  close (): void {
+  close(): void {
     if (this.#state === 'closed') return
     const wasRunning = this.#state === 'running'
     this.#state = 'closed'
@@ -195,7 +233,7 @@ class DataplaneImpl implements Dataplane {
     if (wasRunning) this.#logger.info('stopped')
   }
 
-  #tick (): void {
+  #tick(): void {
     if (this.#state !== 'running') return
     try {
       this.#ticker.tick(this.#peers.byId.values(), this.#c.clock.monotonic())
@@ -204,7 +242,7 @@ class DataplaneImpl implements Dataplane {
     }
   }
 
-  #onDemand (peer: Peer, now: number): void {
+  #onDemand(peer: Peer, now: number): void {
     if (this.#state === 'running' && this.#ticker.wantsHandshake(peer, now)) this.#handshaker.initiate(peer, now)
   }
 }

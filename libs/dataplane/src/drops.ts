@@ -14,9 +14,24 @@ import type { Counter } from '@vpcmesh/metrics'
  * engine-wide ones in timers.ts).
  */
 export const DROP_REASONS = [
-  'no_route', 'no_session', 'no_endpoint', 'malformed', 'spoofed_source', 'auth_failure', 'replay', 'unknown_index',
-  'oversize', 'send_error', 'recv_error', 'tun_write_error', 'handshake_invalid', 'handshake_replay', 'unknown_peer',
-  'handshake_rate_limited', 'handshake_bad_mac1', 'handshake_cookie_required'
+  'no_route',
+  'no_session',
+  'no_endpoint',
+  'malformed',
+  'spoofed_source',
+  'auth_failure',
+  'replay',
+  'unknown_index',
+  'oversize',
+  'send_error',
+  'recv_error',
+  'tun_write_error',
+  'handshake_invalid',
+  'handshake_replay',
+  'unknown_peer',
+  'handshake_rate_limited',
+  'handshake_bad_mac1',
+  'handshake_cookie_required',
 ] as const
 
 /** One of {@link DROP_REASONS}. */
@@ -32,17 +47,17 @@ export class DropCounter {
   readonly #labels = DROP_REASONS.map((reason) => ({ reason }))
   readonly #metric: Counter
 
-  constructor (metric: Counter) {
+  constructor(metric: Counter) {
     this.#metric = metric
   }
 
   /** Counts `n` drops of reason index `reason` (a {@link Drop} value). Never throws. */
-  add (reason: number, n = 1): void {
+  add(reason: number, n = 1): void {
     this.#pending[reason] = (this.#pending[reason] ?? 0) + n
   }
 
   /** Moves pending counts into the metric and the totals. */
-  flush (): void {
+  flush(): void {
     for (let i = 0; i < this.#pending.length; i++) {
       const n = this.#pending[i] ?? 0
       if (n === 0) continue
@@ -54,7 +69,7 @@ export class DropCounter {
   }
 
   /** Totals by reason since creation (flushes first). */
-  totals (): Record<DropReason, number> {
+  totals(): Record<DropReason, number> {
     this.flush()
     return Object.fromEntries(DROP_REASONS.map((r, i) => [r, this.#total[i] ?? 0])) as Record<DropReason, number>
   }

@@ -18,11 +18,11 @@ export const DATAPLANE_ERROR_CODES = {
   /** Allowed prefixes of two different peers overlap, so routing would be ambiguous. */
   VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP: 'allowed prefixes of two peers overlap',
   /** More peers than the engine's session slots allow (3 slots per peer). */
-  VPCMESH_ERR_DATAPLANE_TOO_MANY_PEERS: 'too many peers for the engine\'s session slots',
+  VPCMESH_ERR_DATAPLANE_TOO_MANY_PEERS: "too many peers for the engine's session slots",
   /** start() or reconfig() after close(). */
   VPCMESH_ERR_DATAPLANE_CLOSED: 'the data plane is closed',
   /** start() called twice. */
-  VPCMESH_ERR_DATAPLANE_ALREADY_STARTED: 'the data plane is already started'
+  VPCMESH_ERR_DATAPLANE_ALREADY_STARTED: 'the data plane is already started',
 } as const
 
 /** One of {@link DATAPLANE_ERROR_CODES}. */
@@ -43,21 +43,28 @@ export class DataplaneError extends MeshError {
   /** Every problem found; a single entry for errors that are not about configuration. */
   readonly problems: readonly ConfigProblem[]
 
-  constructor (code: DataplaneErrorCode, message: string, opts: { cause?: unknown, problems?: readonly ConfigProblem[] } = {}) {
+  constructor(
+    code: DataplaneErrorCode,
+    message: string,
+    opts: { cause?: unknown; problems?: readonly ConfigProblem[] } = {},
+  ) {
     super(code, message, { cause: opts.cause, retryable: false })
     this.name = 'DataplaneError'
     this.problems = opts.problems ?? [{ code, message }]
   }
 
   /** One error for a non-empty list of problems. */
-  static fromProblems (problems: readonly ConfigProblem[]): DataplaneError {
+  static fromProblems(problems: readonly ConfigProblem[]): DataplaneError {
     const first = problems[0] ?? { code: 'VPCMESH_ERR_DATAPLANE_INVALID_CONFIG', message: 'invalid configuration' }
-    const text = problems.length === 1 ? first.message : `${problems.length} problems: ${problems.map((p) => p.message).join('; ')}`
+    const text =
+      problems.length === 1
+        ? first.message
+        : `${problems.length} problems: ${problems.map((p) => p.message).join('; ')}`
     return new DataplaneError(first.code, `data plane configuration rejected: ${text}`, { problems })
   }
 }
 
 /** True if `code` is one of ours. */
-export function isDataplaneErrorCode (code: unknown): code is DataplaneErrorCode {
+export function isDataplaneErrorCode(code: unknown): code is DataplaneErrorCode {
   return typeof code === 'string' && Object.hasOwn(DATAPLANE_ERROR_CODES, code)
 }

@@ -19,7 +19,10 @@ export interface RateShape {
   burst: number
 }
 
-interface Bucket { tokens: number, at: number }
+interface Bucket {
+  tokens: number
+  at: number
+}
 
 /** Default per-source shape: 10 initiations per second, bursts of 20. */
 export const PER_SOURCE_LIMIT: RateShape = Object.freeze({ rate: 10, burst: 20 })
@@ -31,10 +34,10 @@ export class HandshakeLimiter {
   private readonly sources = new Map<string, Bucket>()
   private readonly all: Bucket
 
-  constructor (
+  constructor(
     private readonly perSource: RateShape = PER_SOURCE_LIMIT,
     private readonly global: RateShape = GLOBAL_LIMIT,
-    private readonly maxSources = 4096
+    private readonly maxSources = 4096,
   ) {
     this.all = { tokens: global.burst, at: 0 }
   }
@@ -44,14 +47,14 @@ export class HandshakeLimiter {
    * is under load: true when the global bucket, after this charge, holds less than half its
    * burst. A caller under load must not do DH work for an initiation without a valid mac2.
    */
-  meter (nowMs: number): boolean {
+  meter(nowMs: number): boolean {
     refill(this.all, this.global, nowMs)
     this.all.tokens = Math.max(0, this.all.tokens - 1)
     return this.all.tokens < this.global.burst / 2
   }
 
   /** True (and one token charged) when the source bucket of `address` has a token at `nowMs`. */
-  allow (address: string, nowMs: number): boolean {
+  allow(address: string, nowMs: number): boolean {
     const key = sourceKey(address)
     let b = this.sources.get(key)
     if (b === undefined) {
@@ -66,9 +69,11 @@ export class HandshakeLimiter {
   }
 
   /** Number of sources tracked. */
-  get size (): number { return this.sources.size }
+  get size(): number {
+    return this.sources.size
+  }
 
-  private prune (nowMs: number): void {
+  private prune(nowMs: number): void {
     for (const [k, b] of this.sources) {
       refill(b, this.perSource, nowMs)
       if (b.tokens >= this.perSource.burst) this.sources.delete(k)
@@ -81,7 +86,7 @@ export class HandshakeLimiter {
   }
 }
 
-function refill (b: Bucket, shape: RateShape, nowMs: number): void {
+function refill(b: Bucket, shape: RateShape, nowMs: number): void {
   if (nowMs > b.at) b.tokens = Math.min(shape.burst, b.tokens + ((nowMs - b.at) / 1000) * shape.rate)
   b.at = Math.max(b.at, nowMs)
 }

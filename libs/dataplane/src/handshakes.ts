@@ -17,8 +17,24 @@ import type { IndexTable } from './indices.js'
 import { encodeKey } from './keys.js'
 import { COOKIE_SECRET_MS, CookieChecker } from './cookie-checker.js'
 import { consumeCookieReply, cookieReplyReceiver } from './noise/cookie.js'
-import { consumeInitiation, consumeResponse, createInitiation, createResponse, responseReceiver, type LocalStatic } from './noise/handshake.js'
-import { checkMac1, INITIATION, isInitiationLength, MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, messageType, withMac2 } from './noise/messages.js'
+import {
+  consumeInitiation,
+  consumeResponse,
+  createInitiation,
+  createResponse,
+  responseReceiver,
+  type LocalStatic,
+} from './noise/handshake.js'
+import {
+  checkMac1,
+  INITIATION,
+  isInitiationLength,
+  MESSAGE_COOKIE_REPLY,
+  MESSAGE_INITIATION,
+  MESSAGE_RESPONSE,
+  messageType,
+  withMac2,
+} from './noise/messages.js'
 import { compareTimestamps, TimestampSource } from './noise/timestamp.js'
 import { GLOBAL_LIMIT, HandshakeLimiter, PER_SOURCE_LIMIT } from './handshake-limiter.js'
 import type { TimestampStore } from './timestamp-store.js'
@@ -42,7 +58,12 @@ export interface HandshakerDeps {
   timestamps?: TimestampStore
 }
 
-const RESULT = { initiated: { result: 'initiated' }, completed: { result: 'completed' }, timeout: { result: 'timeout' }, rejected: { result: 'rejected' } } as const
+const RESULT = {
+  initiated: { result: 'initiated' },
+  completed: { result: 'completed' },
+  timeout: { result: 'timeout' },
+  rejected: { result: 'rejected' },
+} as const
 const COOKIE = { tx: { direction: 'tx' }, rx: { direction: 'rx' } } as const
 const EMPTY = new Uint8Array(0)
 
@@ -55,7 +76,7 @@ export class Handshaker {
   readonly #cookies: CookieChecker
   readonly #timestamps = new TimestampSource()
 
-  constructor (deps: HandshakerDeps) {
+  constructor(deps: HandshakerDeps) {
     this.#d = deps
     const limits = deps.options.handshakeLimits
     this.#limiter = new HandshakeLimiter(limits.perSource ?? PER_SOURCE_LIMIT, limits.global ?? GLOBAL_LIMIT)
@@ -63,19 +84,21 @@ export class Handshaker {
   }
 
   /** Our static identity; undefined until the first reconfig. */
-  get local (): LocalStatic | undefined { return this.#local }
-  set local (l: LocalStatic | undefined) {
+  get local(): LocalStatic | undefined {
+    return this.#local
+  }
+  set local(l: LocalStatic | undefined) {
     this.#local = l
     if (l !== undefined) this.#cookies.setLocal(l.keyPair.publicKey)
   }
 
   /** A retry delay: `handshakeRetryMs` ±20 %. */
-  jitter (): number {
+  jitter(): number {
     return this.#d.options.handshakeRetryMs * (0.8 + 0.4 * this.#d.options.random())
   }
 
   /** Sends a new initiation to `peer` (replacing any pending one). No-op without endpoint or key. */
-  initiate (peer: Peer, now: number): void {
+  initiate(peer: Peer, now: number): void {
     const { local } = this
     if (local === undefined || peer.endpoint === null) return
     if (peer.pending !== undefined) {
@@ -93,14 +116,17 @@ export class Handshaker {
       return
     }
     // Without a cookie the initiation has no mac2: byte for byte what agents of 0.1 send and take.
-    const message = peer.cookie !== undefined && now - peer.cookieAt < COOKIE_SECRET_MS ? withMac2(r.value.message, peer.cookie) : r.value.message
+    const message =
+      peer.cookie !== undefined && now - peer.cookieAt < COOKIE_SECRET_MS
+        ? withMac2(r.value.message, peer.cookie)
+        : r.value.message
     peer.pending = { handshake: r.value.handshake, message, sentAt: now }
     this.#send(message, peer.endpoint)
     this.#d.metrics.handshakes.inc(RESULT.initiated)
   }
 
   /** Handles one raw (non-data) datagram, already copied out of the batch. Never throws. */
-  onDatagram (datagram: Uint8Array, from: UdpEndpoint, now: number): void {
+  onDatagram(datagram: Uint8Array, from: UdpEndpoint, now: number): void {
     const type = messageType(datagram)
     if (type === MESSAGE_INITIATION) this.#onInitiation(datagram, from, now)
     else if (type === MESSAGE_RESPONSE) this.#onResponse(datagram, from, now)
@@ -109,20 +135,32 @@ export class Handshaker {
   }
 
   /** The cheap gates, in order; true when the initiation may cost DH work. */
-  #admit (msg: Uint8Array, local: LocalStatic, from: UdpEndpoint, now: number): boolean {
-    if (!isInitiationLength(msg.length)) { this.#reject(Drop.handshake_invalid); return false }
-    if (!checkMac1(local.mac1Key, msg, INITIATION.offsetMac1)) { this.#reject(Drop.handshake_bad_mac1); return false }
+  #admit(msg: Uint8Array, local: LocalStatic, from: UdpEndpoint, now: number): boolean {
+    if (!isInitiationLength(msg.length)) {
+      this.#reject(Drop.handshake_invalid)
+      return false
+    }
+    if (!checkMac1(local.mac1Key, msg, INITIATION.offsetMac1)) {
+      this.#reject(Drop.handshake_bad_mac1)
+      return false
+    }
     if (this.#limiter.meter(now) && !this.#cookies.checkMac2(msg, from)) {
       const reply = this.#cookies.reply(msg, from)
-      if (reply !== undefined) { this.#send(reply, from); this.#d.metrics.cookieReplies.inc(COOKIE.tx) }
+      if (reply !== undefined) {
+        this.#send(reply, from)
+        this.#d.metrics.cookieReplies.inc(COOKIE.tx)
+      }
       this.#reject(Drop.handshake_cookie_required)
       return false
     }
-    if (!this.#limiter.allow(from.address, now)) { this.#reject(Drop.handshake_rate_limited); return false }
+    if (!this.#limiter.allow(from.address, now)) {
+      this.#reject(Drop.handshake_rate_limited)
+      return false
+    }
     return true
   }
 
-  #onInitiation (msg: Uint8Array, from: UdpEndpoint, now: number): void {
+  #onInitiation(msg: Uint8Array, from: UdpEndpoint, now: number): void {
     const local = this.#local
     if (local === undefined) return this.#reject(Drop.unknown_peer)
     if (!this.#admit(msg, local, from, now)) return
@@ -130,7 +168,10 @@ export class Handshaker {
     if (!r.ok) return this.#reject(r.reason === 'unknown_peer' ? Drop.unknown_peer : Drop.handshake_invalid)
     const init = r.value
     const peer = this.#d.peersByKey.get(encodeKey(init.remoteStatic))
-    if (peer === undefined) { init.state.wipe(); return this.#reject(Drop.unknown_peer) }
+    if (peer === undefined) {
+      init.state.wipe()
+      return this.#reject(Drop.unknown_peer)
+    }
     const greatest = peer.greatestTimestamp ?? this.#d.timestamps?.load(peer.config.publicKey)
     if (greatest !== undefined && compareTimestamps(init.timestamp, greatest) <= 0) {
       peer.greatestTimestamp = greatest
@@ -141,18 +182,26 @@ export class Handshaker {
     this.#d.timestamps?.save(peer.config.publicKey, init.timestamp)
     const index = this.#d.indices.allocate(peer)
     const resp = createResponse(init, index)
-    if (!resp.ok) { this.#d.indices.release(index); return this.#reject(Drop.handshake_invalid) }
+    if (!resp.ok) {
+      this.#d.indices.release(index)
+      return this.#reject(Drop.handshake_invalid)
+    }
     this.#learnEndpoint(peer, from)
     this.#send(resp.value.message, from)
-    this.#established(peer, this.#d.sessions.install(peer, resp.value.keys, index, init.remoteIndex, false, now) !== undefined, now)
+    this.#established(
+      peer,
+      this.#d.sessions.install(peer, resp.value.keys, index, init.remoteIndex, false, now) !== undefined,
+      now,
+    )
   }
 
-  #onResponse (msg: Uint8Array, from: UdpEndpoint, now: number): void {
+  #onResponse(msg: Uint8Array, from: UdpEndpoint, now: number): void {
     const receiver = responseReceiver(msg)
     if (receiver < 0) return this.#reject(Drop.handshake_invalid)
     const peer = this.#d.indices.get(receiver)
     const pending = peer?.pending
-    if (peer === undefined || pending === undefined || pending.handshake.localIndex !== receiver) return this.#reject(Drop.unknown_index)
+    if (peer === undefined || pending === undefined || pending.handshake.localIndex !== receiver)
+      return this.#reject(Drop.unknown_index)
     if (this.local === undefined) return this.#reject(Drop.handshake_invalid)
     const r = consumeResponse(this.local, pending.handshake, msg)
     if (!r.ok) return this.#reject(Drop.handshake_invalid)
@@ -166,12 +215,13 @@ export class Handshaker {
   }
 
   /** Stores the cookie of a reply to our pending initiation; the next retry carries its mac2 (no resend now, as in WireGuard). */
-  #onCookieReply (msg: Uint8Array, now: number): void {
+  #onCookieReply(msg: Uint8Array, now: number): void {
     const receiver = cookieReplyReceiver(msg)
     if (receiver < 0) return this.#reject(Drop.handshake_invalid)
     const peer = this.#d.indices.get(receiver)
     const pending = peer?.pending
-    if (peer === undefined || pending === undefined || pending.handshake.localIndex !== receiver) return this.#reject(Drop.unknown_index)
+    if (peer === undefined || pending === undefined || pending.handshake.localIndex !== receiver)
+      return this.#reject(Drop.unknown_index)
     const cookie = consumeCookieReply(peer.cookieKeyIn, pending.message, msg)
     if (cookie === undefined) return this.#reject(Drop.handshake_invalid)
     peer.cookie?.fill(0)
@@ -180,7 +230,7 @@ export class Handshaker {
     this.#d.metrics.cookieReplies.inc(COOKIE.rx)
   }
 
-  #established (peer: Peer, ok: boolean, now: number): void {
+  #established(peer: Peer, ok: boolean, now: number): void {
     if (!ok) return
     if (peer.lastHandshakeAt !== undefined) this.#d.metrics.rekeys.inc()
     peer.lastHandshakeAt = now
@@ -188,16 +238,16 @@ export class Handshaker {
   }
 
   /** An authenticated handshake from a new address: the peer moved (NAT rebinding). */
-  #learnEndpoint (peer: Peer, from: UdpEndpoint): void {
+  #learnEndpoint(peer: Peer, from: UdpEndpoint): void {
     if (!sameEndpoint(peer.endpoint, from)) this.#d.sessions.setEndpoint(peer, from)
   }
 
-  #reject (reason: number): void {
+  #reject(reason: number): void {
     this.#d.drops.add(reason)
     this.#d.metrics.handshakes.inc(RESULT.rejected)
   }
 
-  #send (msg: Uint8Array, to: UdpEndpoint): void {
+  #send(msg: Uint8Array, to: UdpEndpoint): void {
     try {
       if (!this.#d.engine.sendRaw(msg, to)) this.#d.drops.add(Drop.send_error)
     } catch (e) {

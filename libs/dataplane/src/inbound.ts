@@ -31,7 +31,12 @@ export interface InboundDeps {
 }
 
 /** The peer the inner source address of an IP packet routes to, or undefined (also for malformed). */
-export function sourcePeer (routes: RouteTable<Peer>, buf: Uint8Array, offset: number, length: number): Peer | undefined {
+export function sourcePeer(
+  routes: RouteTable<Peer>,
+  buf: Uint8Array,
+  offset: number,
+  length: number,
+): Peer | undefined {
   const version = ipVersion(buf, offset, length)
   if (version === IPV4.version && length >= IPV4.minHeaderBytes) return routes.lookupV4(buf, offset + IPV4.offsetSource)
   if (version === IPV6.version && length >= IPV6.minHeaderBytes) return routes.lookupV6(buf, offset + IPV6.offsetSource)
@@ -39,8 +44,8 @@ export function sourcePeer (routes: RouteTable<Peer>, buf: Uint8Array, offset: n
 }
 
 /** Builds the `onUdpBatch` handler. */
-export function createInbound (d: InboundDeps): (batch: UdpBatch) => void {
-  const raw: Array<{ datagram: Uint8Array, from: UdpEndpoint }> = []
+export function createInbound(d: InboundDeps): (batch: UdpBatch) => void {
+  const raw: Array<{ datagram: Uint8Array; from: UdpEndpoint }> = []
   // Hot loop: kept in one function on purpose (see CONTRIBUTING.md, Hot paths).
   return (batch: UdpBatch): void => {
     const now = d.clock.monotonic()
@@ -50,17 +55,28 @@ export function createInbound (d: InboundDeps): (batch: UdpBatch) => void {
         const kind = kinds[i] ?? 0
         const off = offsets[i] ?? 0
         const len = lengths[i] ?? 0
-        if (kind === PacketKind.Raw) { raw.push({ datagram: buffer.slice(off, off + len), from: batch.source(i) }); continue }
+        if (kind === PacketKind.Raw) {
+          raw.push({ datagram: buffer.slice(off, off + len), from: batch.source(i) })
+          continue
+        }
         const slot = slots[i] ?? -1
         const peer = d.slots.owner[slot]
         const session = d.slots.session[slot]
-        if (peer === undefined || session === undefined) { d.drops.add(Drop.no_session); continue }
+        if (peer === undefined || session === undefined) {
+          d.drops.add(Drop.no_session)
+          continue
+        }
         peer.lastReceivedAt = now
         if (!session.confirmed) d.sessions.confirm(peer, session)
         if (((flags[i] ?? 0) & PacketFlag.NewSource) !== 0) d.sessions.setEndpoint(peer, batch.source(i))
         if (kind === PacketKind.Ip) {
           if (sourcePeer(d.routes, buffer, off, len) === peer) verdicts[i] = Verdict.Accept
-          else d.drops.add(ipVersion(buffer, off, len) === IPV4.version || ipVersion(buffer, off, len) === IPV6.version ? Drop.spoofed_source : Drop.malformed)
+          else
+            d.drops.add(
+              ipVersion(buffer, off, len) === IPV4.version || ipVersion(buffer, off, len) === IPV6.version
+                ? Drop.spoofed_source
+                : Drop.malformed,
+            )
         } else if (kind === PacketKind.Control) {
           d.liveness.onControl(peer, slot, buffer, off, len, now)
         }
@@ -76,4 +92,3 @@ export function createInbound (d: InboundDeps): (batch: UdpBatch) => void {
     }
   }
 }
-

@@ -9,7 +9,13 @@ export type { DataplaneOptions, HandshakeLimits } from './options.js'
 export type { RateShape } from './handshake-limiter.js'
 export type { TimestampStore } from './timestamp-store.js'
 export { generateKeyPair, publicKeyOf, type KeyPairText } from './keys.js'
-export { DataplaneError, DATAPLANE_ERROR_CODES, type DataplaneErrorCode, type ConfigProblem, isDataplaneErrorCode } from './errors.js'
+export {
+  DataplaneError,
+  DATAPLANE_ERROR_CODES,
+  type DataplaneErrorCode,
+  type ConfigProblem,
+  isDataplaneErrorCode,
+} from './errors.js'
 export { METRICS, HANDSHAKE_RESULTS, type MetricDefinition } from './dataplane-metrics.js'
 export { DROP_REASONS, type DropReason } from './drops.js'
 export { IPV4, IPV6 } from './packet.js'

@@ -10,7 +10,7 @@ export class IndexTable<T> {
   readonly #owners = new Map<number, T>()
 
   /** Reserves a fresh random index for `owner`. */
-  allocate (owner: T): number {
+  allocate(owner: T): number {
     for (;;) {
       const index = randomBytes(4).readUInt32LE(0)
       if (!this.#owners.has(index)) {
@@ -21,17 +21,17 @@ export class IndexTable<T> {
   }
 
   /** The owner of `index`, or `undefined`. */
-  get (index: number): T | undefined {
+  get(index: number): T | undefined {
     return this.#owners.get(index)
   }
 
   /** Frees `index` (no-op if free). */
-  release (index: number): void {
+  release(index: number): void {
     this.#owners.delete(index)
   }
 
   /** Number of indices in use. */
-  get size (): number {
+  get size(): number {
     return this.#owners.size
   }
 }

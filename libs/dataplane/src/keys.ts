@@ -11,7 +11,7 @@ export interface KeyPairText {
 }
 
 /** The 32 bytes of base64 key text, or `undefined` unless it is canonical base64 of exactly 32 bytes. */
-export function decodeKey (text: unknown): Uint8Array | undefined {
+export function decodeKey(text: unknown): Uint8Array | undefined {
   if (typeof text !== 'string') return undefined
   const buf = Buffer.from(text, 'base64')
   if (buf.length !== KEY_BYTES || buf.toString('base64') !== text) return undefined
@@ -19,12 +19,12 @@ export function decodeKey (text: unknown): Uint8Array | undefined {
 }
 
 /** Base64 of raw key bytes. */
-export function encodeKey (raw: Uint8Array): string {
+export function encodeKey(raw: Uint8Array): string {
   return Buffer.from(raw).toString('base64')
 }
 
 /** A fresh random X25519 key pair as base64 text (for `agent init` and tests). */
-export function generateKeyPair (): KeyPairText {
+export function generateKeyPair(): KeyPairText {
   const kp = generateX25519()
   return { privateKey: encodeKey(rawPrivateKey(kp.privateKey)), publicKey: encodeKey(kp.publicKey) }
 }
@@ -33,8 +33,9 @@ export function generateKeyPair (): KeyPairText {
  * The base64 public key of a base64 private key.
  * @throws DataplaneError VPCMESH_ERR_DATAPLANE_INVALID_KEY unless `privateKey` is base64 of 32 bytes
  */
-export function publicKeyOf (privateKey: string): string {
+export function publicKeyOf(privateKey: string): string {
   const raw = decodeKey(privateKey)
-  if (raw === undefined) throw new DataplaneError('VPCMESH_ERR_DATAPLANE_INVALID_KEY', 'private key must be base64 of 32 bytes')
+  if (raw === undefined)
+    throw new DataplaneError('VPCMESH_ERR_DATAPLANE_INVALID_KEY', 'private key must be base64 of 32 bytes')
   return encodeKey(keyPairFromRaw(raw).publicKey)
 }

@@ -26,13 +26,16 @@ export class Liveness {
   readonly #in = new ControlBuffer()
   readonly #out = new ControlBuffer()
 
-  constructor (deps: LivenessDeps) {
+  constructor(deps: LivenessDeps) {
     this.#d = deps
   }
 
   /** A control payload authenticated by `slot` of `peer` (inbound loop; no allocation, never throws). */
-  onControl (peer: Peer, slot: number, buf: Uint8Array, offset: number, length: number, now: number): void {
-    if (!this.#in.read(buf, offset, length)) { this.#d.drops.add(Drop.malformed); return }
+  onControl(peer: Peer, slot: number, buf: Uint8Array, offset: number, length: number, now: number): void {
+    if (!this.#in.read(buf, offset, length)) {
+      this.#d.drops.add(Drop.malformed)
+      return
+    }
     if (this.#in.type === ControlType.Ping) {
       const replySlot = peer.sendSlot >= 0 ? peer.sendSlot : slot
       this.#d.engine.sealAndSendOne(replySlot, this.#out.write(ControlType.Pong, this.#in.id, this.#in.timeMs))
@@ -45,7 +48,7 @@ export class Liveness {
   }
 
   /** Timer work for one peer: ping if due, update up/down and the handshake-age gauge. */
-  tick (peer: Peer, now: number): void {
+  tick(peer: Peer, now: number): void {
     const { keepaliveMs, downAfterKeepalives } = this.#d.options
     if (peer.sendSlot >= 0 && now - peer.lastPingAt >= keepaliveMs) {
       peer.lastPingAt = now
@@ -58,17 +61,21 @@ export class Liveness {
       this.#d.metrics.up.set(peer.labels.peer, up ? 1 : 0)
       this.#d.logger.info(up ? 'peer up' : 'peer down', { peer: peer.config.name })
     }
-    if (peer.lastHandshakeAt !== undefined) this.#d.metrics.handshakeAge.set(peer.labels.peer, (now - peer.lastHandshakeAt) / 1000)
+    if (peer.lastHandshakeAt !== undefined)
+      this.#d.metrics.handshakeAge.set(peer.labels.peer, (now - peer.lastHandshakeAt) / 1000)
   }
 
   /** Sets the gauges of a new peer to their initial values. */
-  init (peer: Peer): void {
+  init(peer: Peer): void {
     this.#d.metrics.up.set(peer.labels.peer, 0)
   }
 
   /** Removes every series of `peer` (it left the configuration or was renamed). */
-  forget (peer: Peer): void {
+  forget(peer: Peer): void {
     for (const g of [this.#d.metrics.up, this.#d.metrics.rtt, this.#d.metrics.handshakeAge]) g.remove(peer.labels.peer)
-    for (const c of [this.#d.metrics.bytes, this.#d.metrics.packets]) { c.remove(peer.labels.tx); c.remove(peer.labels.rx) }
+    for (const c of [this.#d.metrics.bytes, this.#d.metrics.packets]) {
+      c.remove(peer.labels.tx)
+      c.remove(peer.labels.rx)
+    }
   }
 }

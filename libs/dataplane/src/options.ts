@@ -41,7 +41,7 @@ export type ResolvedOptions = Readonly<Required<DataplaneOptions>>
  * Fills defaults and checks ranges; frozen.
  * @throws DataplaneError VPCMESH_ERR_DATAPLANE_INVALID_CONFIG for a value out of range
  */
-export function resolveOptions (o: DataplaneOptions = {}): ResolvedOptions {
+export function resolveOptions(o: DataplaneOptions = {}): ResolvedOptions {
   const r: Required<DataplaneOptions> = {
     keepaliveMs: o.keepaliveMs ?? 2000,
     downAfterKeepalives: o.downAfterKeepalives ?? 3,
@@ -52,17 +52,29 @@ export function resolveOptions (o: DataplaneOptions = {}): ResolvedOptions {
     handshakeOnConfigure: o.handshakeOnConfigure ?? true,
     tickMs: o.tickMs ?? 250,
     random: o.random ?? Math.random,
-    handshakeLimits: { ...o.handshakeLimits }
+    handshakeLimits: { ...o.handshakeLimits },
   }
-  const positive = ['keepaliveMs', 'downAfterKeepalives', 'rekeyAfterMs', 'rejectAfterMs', 'rekeyAfterMessages', 'handshakeRetryMs', 'tickMs'] as const
+  const positive = [
+    'keepaliveMs',
+    'downAfterKeepalives',
+    'rekeyAfterMs',
+    'rejectAfterMs',
+    'rekeyAfterMessages',
+    'handshakeRetryMs',
+    'tickMs',
+  ] as const
   const bad: string[] = positive.filter((k) => !(Number.isFinite(r[k]) && r[k] > 0))
   if (r.rejectAfterMs <= r.rekeyAfterMs) bad.push('rejectAfterMs')
   for (const k of ['perSource', 'global'] as const) {
     const shape = r.handshakeLimits[k]
-    if (shape !== undefined && !(shape.rate > 0 && shape.burst >= 1 && Number.isFinite(shape.rate + shape.burst))) bad.push(`handshakeLimits.${k}`)
+    if (shape !== undefined && !(shape.rate > 0 && shape.burst >= 1 && Number.isFinite(shape.rate + shape.burst)))
+      bad.push(`handshakeLimits.${k}`)
   }
   if (bad.length > 0) {
-    throw new DataplaneError('VPCMESH_ERR_DATAPLANE_INVALID_CONFIG', `data plane options out of range: ${bad.join(', ')} (positive numbers; rejectAfterMs > rekeyAfterMs)`)
+    throw new DataplaneError(
+      'VPCMESH_ERR_DATAPLANE_INVALID_CONFIG',
+      `data plane options out of range: ${bad.join(', ')} (positive numbers; rejectAfterMs > rekeyAfterMs)`,
+    )
   }
   return Object.freeze(r)
 }

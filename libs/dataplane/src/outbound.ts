@@ -22,7 +22,7 @@ export interface OutboundDeps {
 }
 
 /** The peer a packet is routed to, or a negative {@link Drop} index as `-(reason + 1)`. */
-export function routePacket (routes: RouteTable<Peer>, buf: Uint8Array, offset: number, length: number): Peer | number {
+export function routePacket(routes: RouteTable<Peer>, buf: Uint8Array, offset: number, length: number): Peer | number {
   const version = ipVersion(buf, offset, length)
   let peer: Peer | undefined
   if (version === IPV4.version) {
@@ -38,7 +38,7 @@ export function routePacket (routes: RouteTable<Peer>, buf: Uint8Array, offset: 
 }
 
 /** Builds the `onTunBatch` handler. */
-export function createOutbound (d: OutboundDeps): (batch: TunBatch) => void {
+export function createOutbound(d: OutboundDeps): (batch: TunBatch) => void {
   const demanded: Peer[] = []
   // Hot loop: kept in one function on purpose (see CONTRIBUTING.md, Hot paths).
   return (batch: TunBatch): void => {
@@ -46,10 +46,16 @@ export function createOutbound (d: OutboundDeps): (batch: TunBatch) => void {
       const { buffer, offsets, lengths, slots } = batch
       for (let i = 0; i < batch.count; i++) {
         const r = routePacket(d.routes, buffer, offsets[i] ?? 0, lengths[i] ?? 0)
-        if (typeof r === 'number') { d.drops.add(-r - 1); continue }
+        if (typeof r === 'number') {
+          d.drops.add(-r - 1)
+          continue
+        }
         if (r.sendSlot < 0) {
           d.drops.add(Drop.no_session)
-          if (!r.demanded) { r.demanded = true; demanded.push(r) }
+          if (!r.demanded) {
+            r.demanded = true
+            demanded.push(r)
+          }
           continue
         }
         slots[i] = r.sendSlot

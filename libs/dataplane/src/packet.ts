@@ -14,7 +14,7 @@ export const IPV4 = {
   /** Source Address, 4 bytes. */
   offsetSource: 12,
   /** Destination Address, 4 bytes. */
-  offsetDestination: 16
+  offsetDestination: 16,
 } as const
 
 /** IPv6 (https://www.rfc-editor.org/rfc/rfc8200#section-3). */
@@ -25,10 +25,10 @@ export const IPV6 = {
   /** Source Address, 16 bytes. */
   offsetSource: 8,
   /** Destination Address, 16 bytes. */
-  offsetDestination: 24
+  offsetDestination: 24,
 } as const
 
 /** The IP version of the packet at `buf[offset]` (4, 6, or anything else for junk); -1 when empty. */
-export function ipVersion (buf: Uint8Array, offset: number, length: number): number {
+export function ipVersion(buf: Uint8Array, offset: number, length: number): number {
   return length < 1 ? -1 : (buf[offset] ?? 0) >> VERSION_SHIFT
 }

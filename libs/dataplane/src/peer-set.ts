@@ -22,8 +22,9 @@ export interface PeerSetDeps {
 }
 
 /** True when applying `next` over `prev` would change nothing. */
-export function sameConfig (prev: ParsedConfig | undefined, next: ParsedConfig): boolean {
-  if (prev === undefined || prev.privateKeyText !== next.privateKeyText || prev.peers.size !== next.peers.size) return false
+export function sameConfig(prev: ParsedConfig | undefined, next: ParsedConfig): boolean {
+  if (prev === undefined || prev.privateKeyText !== next.privateKeyText || prev.peers.size !== next.peers.size)
+    return false
   for (const [id, n] of next.peers) {
     const p = prev.peers.get(id)
     if (p === undefined || !samePeer(p, n)) return false
@@ -31,8 +32,13 @@ export function sameConfig (prev: ParsedConfig | undefined, next: ParsedConfig):
   return true
 }
 
-function samePeer (a: ParsedPeer, b: ParsedPeer): boolean {
-  return a.name === b.name && a.publicKeyText === b.publicKeyText && sameEndpoint(a.endpoint, b.endpoint) && samePrefixes(a.prefixes, b.prefixes)
+function samePeer(a: ParsedPeer, b: ParsedPeer): boolean {
+  return (
+    a.name === b.name &&
+    a.publicKeyText === b.publicKeyText &&
+    sameEndpoint(a.endpoint, b.endpoint) &&
+    samePrefixes(a.prefixes, b.prefixes)
+  )
 }
 
 /** Peers by id and by public key. */
@@ -42,22 +48,27 @@ export class PeerSet {
   readonly byKey: Map<string, Peer>
   readonly #d: PeerSetDeps
 
-  constructor (deps: PeerSetDeps, byKey: Map<string, Peer>) {
+  constructor(deps: PeerSetDeps, byKey: Map<string, Peer>) {
     this.#d = deps
     this.byKey = byKey
   }
 
   /** Applies `next` (already validated) over `prev`; `now` is monotonic ms. */
-  apply (prev: ParsedConfig | undefined, next: ParsedConfig, now: number): void {
+  apply(prev: ParsedConfig | undefined, next: ParsedConfig, now: number): void {
     if (prev?.privateKeyText !== next.privateKeyText) {
       this.#d.handshaker.local = localStatic(next.privateKey)
-      for (const p of this.byId.values()) { this.#d.sessions.clearPeer(p); p.nextInitiationAt = now; this.#order(p) }
+      for (const p of this.byId.values()) {
+        this.#d.sessions.clearPeer(p)
+        p.nextInitiationAt = now
+        this.#order(p)
+      }
     }
     for (const p of [...this.byId.values()]) if (!next.peers.has(p.id)) this.remove(p)
     for (const [id, cfg] of next.peers) {
       const p = this.byId.get(id)
       if (p !== undefined && !samePrefixes(p.config.prefixes, cfg.prefixes)) {
-        for (const prefix of p.config.prefixes) if (!cfg.prefixes.some((x) => x.equals(prefix))) this.#d.routes.remove(prefix)
+        for (const prefix of p.config.prefixes)
+          if (!cfg.prefixes.some((x) => x.equals(prefix))) this.#d.routes.remove(prefix)
       }
     }
     for (const [id, cfg] of next.peers) {
@@ -68,7 +79,7 @@ export class PeerSet {
   }
 
   /** Removes a peer: its sessions and slots, routes, key entry and metric series. */
-  remove (peer: Peer): void {
+  remove(peer: Peer): void {
     this.#d.sessions.clearPeer(peer)
     for (const prefix of peer.config.prefixes) {
       if (this.#d.routes.get(prefix) === peer) this.#d.routes.remove(prefix)
@@ -78,7 +89,7 @@ export class PeerSet {
     this.#d.liveness.forget(peer)
   }
 
-  #add (cfg: ParsedPeer, now: number): void {
+  #add(cfg: ParsedPeer, now: number): void {
     const peer = new Peer(cfg)
     peer.nextInitiationAt = now
     this.byId.set(cfg.id, peer)
@@ -89,13 +100,13 @@ export class PeerSet {
   }
 
   /** Sets the tie-break inputs of `peer` from both public keys. */
-  #order (peer: Peer): void {
+  #order(peer: Peer): void {
     const ours = this.#d.handshaker.local?.keyPair.publicKey
     peer.weAreLower = ours !== undefined && Buffer.compare(ours, peer.config.publicKey) < 0
     peer.tieWindowMs = this.#d.tieWindowMs
   }
 
-  #update (peer: Peer, cfg: ParsedPeer, now: number): void {
+  #update(peer: Peer, cfg: ParsedPeer, now: number): void {
     const old = peer.config
     if (old.publicKeyText !== cfg.publicKeyText) {
       this.byKey.delete(old.publicKeyText)

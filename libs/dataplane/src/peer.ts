@@ -78,7 +78,7 @@ export class Peer {
   readonly traffic: PeerTraffic = { txBytes: 0, rxBytes: 0, txPackets: 0, rxPackets: 0 }
   labels: PeerLabels
 
-  constructor (config: ParsedPeer) {
+  constructor(config: ParsedPeer) {
     this.config = config
     this.endpoint = config.endpoint
     this.mac1Out = mac1Key(config.publicKey)
@@ -87,19 +87,19 @@ export class Peer {
   }
 
   /** Stable id from the configuration. */
-  get id (): string {
+  get id(): string {
     return this.config.id
   }
 
   /** Recomputes the sending session after sessions changed. */
-  reselect (): void {
+  reselect(): void {
     this.sendSession = pickSendSession(this.sessions, this.weAreLower, this.tieWindowMs)
     this.sendSlot = this.sendSession?.slot ?? -1
     if (this.sendSession !== undefined) this.demanded = false
   }
 
   /** Forgets everything tied to its key: timestamps and (by the caller) sessions and handshakes. */
-  resetIdentity (config: ParsedPeer): void {
+  resetIdentity(config: ParsedPeer): void {
     this.config = config
     this.mac1Out = mac1Key(config.publicKey)
     this.cookieKeyIn = cookieKey(config.publicKey)
@@ -111,6 +111,6 @@ export class Peer {
 }
 
 /** The label sets of a peer name. */
-export function labelsOf (name: string): PeerLabels {
+export function labelsOf(name: string): PeerLabels {
   return { peer: { peer: name }, tx: { peer: name, direction: 'tx' }, rx: { peer: name, direction: 'rx' } }
 }

@@ -40,7 +40,11 @@ export interface Session {
  * `tieWindowMs` older wins when it was initiated by the side with the lower public key
  * (`weAreLower` says whether that is us). `undefined` if none is confirmed.
  */
-export function pickSendSession (sessions: readonly Session[], weAreLower = false, tieWindowMs = 0): Session | undefined {
+export function pickSendSession(
+  sessions: readonly Session[],
+  weAreLower = false,
+  tieWindowMs = 0,
+): Session | undefined {
   let newest: Session | undefined
   for (const s of sessions) {
     if (s.confirmed && (newest === undefined || s.createdAt >= newest.createdAt)) newest = s
@@ -56,7 +60,7 @@ export function pickSendSession (sessions: readonly Session[], weAreLower = fals
  * The session to give up to make room for a new one: the oldest unconfirmed one if any
  * (a newer handshake superseded it), else the oldest that is not the sending session.
  */
-export function pickEviction (sessions: readonly Session[], sending: Session | undefined): Session | undefined {
+export function pickEviction(sessions: readonly Session[], sending: Session | undefined): Session | undefined {
   const oldest = (list: readonly Session[]): Session | undefined =>
     list.reduce<Session | undefined>((a, s) => (a === undefined || s.createdAt < a.createdAt ? s : a), undefined)
   return oldest(sessions.filter((s) => !s.confirmed)) ?? oldest(sessions.filter((s) => s !== sending))

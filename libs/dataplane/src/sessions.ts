@@ -26,7 +26,7 @@ export interface SessionStoreDeps {
 export class SessionStore {
   readonly #d: SessionStoreDeps
 
-  constructor (deps: SessionStoreDeps) {
+  constructor(deps: SessionStoreDeps) {
     this.#d = deps
   }
 
@@ -35,7 +35,14 @@ export class SessionStore {
    * An initiator session is confirmed at once; a responder session replaces any older
    * unconfirmed one. Returns undefined (and frees the index) if the engine refused.
    */
-  install (peer: Peer, keys: TransportKeys, localIndex: number, remoteIndex: number, initiator: boolean, now: number): Session | undefined {
+  install(
+    peer: Peer,
+    keys: TransportKeys,
+    localIndex: number,
+    remoteIndex: number,
+    initiator: boolean,
+    now: number,
+  ): Session | undefined {
     if (!initiator) for (const s of peer.sessions.filter((x) => !x.confirmed)) this.remove(peer, s)
     while (peer.sessions.length >= MAX_SESSIONS) {
       const victim = pickEviction(peer.sessions, peer.sendSession)
@@ -61,20 +68,20 @@ export class SessionStore {
     return session
   }
 
-  #refuse (peer: Peer, localIndex: number, why: string): undefined {
+  #refuse(peer: Peer, localIndex: number, why: string): undefined {
     this.#d.indices.release(localIndex)
     this.#d.logger.warn('cannot install session', { peer: peer.config.name, reason: why })
     return undefined
   }
 
   /** Marks a responder session usable for sending after the first message on it. */
-  confirm (peer: Peer, session: Session): void {
+  confirm(peer: Peer, session: Session): void {
     session.confirmed = true
     peer.reselect()
   }
 
   /** Removes one session: frees its slot and index. */
-  remove (peer: Peer, session: Session): void {
+  remove(peer: Peer, session: Session): void {
     const i = peer.sessions.indexOf(session)
     if (i < 0) return
     peer.sessions.splice(i, 1)
@@ -84,12 +91,12 @@ export class SessionStore {
   }
 
   /** Removes sessions created `rejectAfterMs` or more before `now`. */
-  expire (peer: Peer, now: number, rejectAfterMs: number): void {
+  expire(peer: Peer, now: number, rejectAfterMs: number): void {
     for (const s of peer.sessions.filter((x) => now - x.createdAt >= rejectAfterMs)) this.remove(peer, s)
   }
 
   /** Removes every session and the pending handshake of `peer`. */
-  clearPeer (peer: Peer): void {
+  clearPeer(peer: Peer): void {
     for (const s of [...peer.sessions]) this.remove(peer, s)
     if (peer.pending !== undefined) {
       this.#d.indices.release(peer.pending.handshake.localIndex)
@@ -99,17 +106,22 @@ export class SessionStore {
   }
 
   /** Points the peer and all its slots at `endpoint`. */
-  setEndpoint (peer: Peer, endpoint: UdpEndpoint): void {
+  setEndpoint(peer: Peer, endpoint: UdpEndpoint): void {
     peer.endpoint = { address: endpoint.address, port: endpoint.port }
     for (const s of peer.sessions) {
-      try { this.#d.engine.sessions.setEndpoint(s.slot, endpoint) } catch (e) {
-        this.#d.logger.warn('cannot set endpoint', { peer: peer.config.name, error: e instanceof Error ? e.message : String(e) })
+      try {
+        this.#d.engine.sessions.setEndpoint(s.slot, endpoint)
+      } catch (e) {
+        this.#d.logger.warn('cannot set endpoint', {
+          peer: peer.config.name,
+          error: e instanceof Error ? e.message : String(e),
+        })
       }
     }
   }
 
   /** Credits engine counters of every slot of `peer`. */
-  sync (peer: Peer): void {
+  sync(peer: Peer): void {
     for (const s of peer.sessions) this.#d.slots.sync(s.slot, this.#d.drops, this.#d.metrics)
   }
 }

@@ -12,9 +12,17 @@ import type { Session } from './session.js'
 
 /** Slot counters the data plane reads, and the drop reason of each drop counter. */
 const TRACKED = [
-  ['txPackets', -1], ['txBytes', -1], ['rxPackets', -1], ['rxBytes', -1],
-  ['txDropNoSession', Drop.no_session], ['txDropNoEndpoint', Drop.no_endpoint], ['txDropSendError', Drop.send_error],
-  ['txDropTooBig', Drop.oversize], ['rxDropReplay', Drop.replay], ['rxDropAuth', Drop.auth_failure], ['rxDropMalformed', Drop.malformed]
+  ['txPackets', -1],
+  ['txBytes', -1],
+  ['rxPackets', -1],
+  ['rxBytes', -1],
+  ['txDropNoSession', Drop.no_session],
+  ['txDropNoEndpoint', Drop.no_endpoint],
+  ['txDropSendError', Drop.send_error],
+  ['txDropTooBig', Drop.oversize],
+  ['rxDropReplay', Drop.replay],
+  ['rxDropAuth', Drop.auth_failure],
+  ['rxDropMalformed', Drop.malformed],
 ] as const satisfies ReadonlyArray<readonly [keyof SlotStats, number]>
 
 /** Slot ownership and accounting. */
@@ -27,7 +35,7 @@ export class SlotTable {
   readonly #base: Float64Array
   readonly #engine: PacketEngine
 
-  constructor (engine: PacketEngine) {
+  constructor(engine: PacketEngine) {
     const n = engine.info.maxSlots
     this.#engine = engine
     this.owner = new Array<Peer | undefined>(n).fill(undefined)
@@ -37,37 +45,43 @@ export class SlotTable {
   }
 
   /** Slots not in use. */
-  get free (): number {
+  get free(): number {
     return this.#free.length
   }
 
   /** Takes a free slot for `peer` and records the counter baseline; -1 if none is free. */
-  allocate (peer: Peer): number {
+  allocate(peer: Peer): number {
     const slot = this.#free.pop()
     if (slot === undefined) return -1
     this.owner[slot] = peer
     const stats = this.#engine.stats.slot(slot)
-    TRACKED.forEach(([field], i) => { this.#base[slot * TRACKED.length + i] = stats[field] })
+    TRACKED.forEach(([field], i) => {
+      this.#base[slot * TRACKED.length + i] = stats[field]
+    })
     return slot
   }
 
   /** Binds the session installed in `slot`. */
-  bind (slot: number, session: Session): void {
+  bind(slot: number, session: Session): void {
     this.session[slot] = session
   }
 
   /** Credits the last counter growth, clears the engine slot and frees it. */
-  release (slot: number, drops: DropCounter, metrics: DataplaneMetrics): void {
+  release(slot: number, drops: DropCounter, metrics: DataplaneMetrics): void {
     if (this.owner[slot] === undefined) return
     this.sync(slot, drops, metrics)
     this.owner[slot] = undefined
     this.session[slot] = undefined
-    try { this.#engine.sessions.clear(slot) } catch { /* closed engine: nothing to clear */ }
+    try {
+      this.#engine.sessions.clear(slot)
+    } catch {
+      /* closed engine: nothing to clear */
+    }
     this.#free.push(slot)
   }
 
   /** Credits counter growth of an owned slot to its peer, the peer metrics and the drops. */
-  sync (slot: number, drops: DropCounter, metrics: DataplaneMetrics): void {
+  sync(slot: number, drops: DropCounter, metrics: DataplaneMetrics): void {
     const peer = this.owner[slot]
     if (peer === undefined) return
     const stats = this.#engine.stats.slot(slot)
@@ -80,13 +94,22 @@ export class SlotTable {
     })
     const [txPackets = 0, txBytes = 0, rxPackets = 0, rxBytes = 0] = d
     const t = peer.traffic
-    t.txPackets += txPackets; t.txBytes += txBytes; t.rxPackets += rxPackets; t.rxBytes += rxBytes
-    if (txPackets > 0) { metrics.packets.inc(peer.labels.tx, txPackets); metrics.bytes.inc(peer.labels.tx, txBytes) }
-    if (rxPackets > 0) { metrics.packets.inc(peer.labels.rx, rxPackets); metrics.bytes.inc(peer.labels.rx, rxBytes) }
+    t.txPackets += txPackets
+    t.txBytes += txBytes
+    t.rxPackets += rxPackets
+    t.rxBytes += rxBytes
+    if (txPackets > 0) {
+      metrics.packets.inc(peer.labels.tx, txPackets)
+      metrics.bytes.inc(peer.labels.tx, txBytes)
+    }
+    if (rxPackets > 0) {
+      metrics.packets.inc(peer.labels.rx, rxPackets)
+      metrics.bytes.inc(peer.labels.rx, rxBytes)
+    }
   }
 
   /** The send counter of the session in `slot` (to rekey on message count). */
-  sendCounter (slot: number): number {
+  sendCounter(slot: number): number {
     return this.#engine.stats.slot(slot).sendCounter
   }
 }

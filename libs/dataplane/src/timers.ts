@@ -25,8 +25,11 @@ export interface TickerDeps {
 
 /** Engine-wide drop counters and the reason each is counted under. */
 const GLOBAL_DROPS = [
-  ['udpDropUnknownIndex', Drop.unknown_index], ['udpDropTooShort', Drop.malformed], ['udpDropTruncated', Drop.oversize],
-  ['udpRecvErrors', Drop.recv_error], ['tunWriteErrors', Drop.tun_write_error]
+  ['udpDropUnknownIndex', Drop.unknown_index],
+  ['udpDropTooShort', Drop.malformed],
+  ['udpDropTruncated', Drop.oversize],
+  ['udpRecvErrors', Drop.recv_error],
+  ['tunWriteErrors', Drop.tun_write_error],
 ] as const
 
 /** Runs the periodic work. */
@@ -34,14 +37,14 @@ export class Ticker {
   readonly #d: TickerDeps
   readonly #globalBase: number[]
 
-  constructor (deps: TickerDeps) {
+  constructor(deps: TickerDeps) {
     this.#d = deps
     const g = deps.engine.stats.global()
     this.#globalBase = GLOBAL_DROPS.map(([f]) => g[f])
   }
 
   /** One pass at monotonic time `now`. */
-  tick (peers: Iterable<Peer>, now: number): void {
+  tick(peers: Iterable<Peer>, now: number): void {
     const { sessions, options } = this.#d
     for (const peer of peers) {
       sessions.expire(peer, now, options.rejectAfterMs)
@@ -53,11 +56,12 @@ export class Ticker {
   }
 
   /** True when a new initiation to `peer` is due at `now`. */
-  wantsHandshake (peer: Peer, now: number): boolean {
+  wantsHandshake(peer: Peer, now: number): boolean {
     const o = this.#d.options
     if (peer.endpoint === null || now < peer.nextInitiationAt) return false
     const s = peer.sendSession
-    if (s === undefined) return o.handshakeOnConfigure || peer.demanded || peer.pending !== undefined || peer.sessions.length > 0
+    if (s === undefined)
+      return o.handshakeOnConfigure || peer.demanded || peer.pending !== undefined || peer.sessions.length > 0
     const age = now - s.createdAt
     if (age >= o.rekeyAfterMs + (s.initiator ? 0 : o.handshakeRetryMs)) return true
     if (this.#d.slots.sendCounter(s.slot) >= o.rekeyAfterMessages) return true
@@ -67,7 +71,7 @@ export class Ticker {
   }
 
   /** Credits growth of the engine-wide drop counters. */
-  syncGlobal (): void {
+  syncGlobal(): void {
     const g = this.#d.engine.stats.global()
     GLOBAL_DROPS.forEach(([field, reason], i) => {
       const delta = g[field] - (this.#globalBase[i] ?? 0)

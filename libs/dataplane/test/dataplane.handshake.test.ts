@@ -31,7 +31,11 @@ test('mesh: simultaneous initiation completes on both sides and traffic flows bo
   await mesh.step(500)
   for (const n of ['a', 'b']) {
     assert.equal(metric(mesh, n, 'vpcmesh_agent_handshakes_total', { result: 'initiated' }), 2, n)
-    assert.equal(metric(mesh, n, 'vpcmesh_agent_handshakes_total', { result: 'completed' }), 4, `${n}: both roles with both peers`)
+    assert.equal(
+      metric(mesh, n, 'vpcmesh_agent_handshakes_total', { result: 'completed' }),
+      4,
+      `${n}: both roles with both peers`,
+    )
   }
   let sent = 0
   for (let t = 0; t < 400_000; t += 1000) {
@@ -50,7 +54,9 @@ test('mesh: simultaneous initiation completes on both sides and traffic flows bo
 test('mesh: a replayed initiation is rejected and leaves the sessions alone', async () => {
   const mesh = threeNodes({ start: false })
   const captured: Uint8Array[] = []
-  mesh.network.onDatagram = (d, from, to) => { if (from.address === '192.0.2.1' && to.address === '192.0.2.2' && typeOf(d) === 1) captured.push(d) }
+  mesh.network.onDatagram = (d, from, to) => {
+    if (from.address === '192.0.2.1' && to.address === '192.0.2.2' && typeOf(d) === 1) captured.push(d)
+  }
   for (const n of mesh.nodes) n.dataplane.start()
   await mesh.step(1000)
   const first = captured[0]
@@ -70,11 +76,18 @@ test('mesh: garbage, unknown keys, bad mac1 and unknown indices are dropped and 
   const mesh = threeNodes()
   await mesh.step(1000)
   const b = mesh.node('b')
-  const send = (d: Uint8Array): void => { mesh.network.send(d, STRANGER, b.endpoint) }
+  const send = (d: Uint8Array): void => {
+    mesh.network.send(d, STRANGER, b.endpoint)
+  }
   send(Uint8Array.of(7, 0, 0, 0, 1, 2, 3, 4, 5))
   send(new Uint8Array(140).fill(1, 0, 1))
   const bKey = decodeKey(b.keys.publicKey) ?? new Uint8Array(32)
-  const stranger = createInitiation(localStatic(rawPrivateKey(generateX25519().privateKey)), bKey, 9, tai64n(Date.now()))
+  const stranger = createInitiation(
+    localStatic(rawPrivateKey(generateX25519().privateKey)),
+    bKey,
+    9,
+    tai64n(Date.now()),
+  )
   assert.ok(stranger.ok)
   send(stranger.value.message)
   const data = new Uint8Array(64)

@@ -4,7 +4,7 @@ import { ipv4Packet, seqOf, seqPayload } from '../src/testing/index.js'
 import { metric, statusOf, threeNodes } from './mesh-helpers.js'
 
 /** Sends one numbered packet A→B per 50 ms for `ms`, returning how many were sent. */
-async function stream (mesh: ReturnType<typeof threeNodes>, ms: number, from = 0): Promise<number> {
+async function stream(mesh: ReturnType<typeof threeNodes>, ms: number, from = 0): Promise<number> {
   let seq = from
   for (let t = 0; t < ms; t += 50) {
     mesh.node('a').engine.injectTun(ipv4Packet('10.1.0.5', '10.2.0.7', seqPayload(seq++)))
@@ -20,7 +20,10 @@ test('mesh: rekey after REKEY_AFTER_MS loses no packet sent continuously across 
   await mesh.step(100)
   const got = mesh.node('b').engine.tunWrites.map(seqOf)
   assert.equal(got.length, sent)
-  assert.deepEqual(got, Array.from({ length: sent }, (_, i) => i))
+  assert.deepEqual(
+    got,
+    Array.from({ length: sent }, (_, i) => i),
+  )
   assert.ok((metric(mesh, 'a', 'vpcmesh_agent_rekeys_total') ?? 0) >= 2)
   assert.ok((statusOf(mesh, 'a', 'b').lastHandshakeAgeS ?? 999) < 120)
   const drops = mesh.node('b').dataplane.drops()
@@ -42,7 +45,9 @@ test('mesh: rekey when the send counter passes rekeyAfterMessages, without loss'
 test('mesh: sessions older than REJECT_AFTER_MS are cleared when no rekey succeeds', async () => {
   const mesh = threeNodes()
   await mesh.step(1000)
-  mesh.network.dropIf = (d, from, to) => (from.address === '192.0.2.1' && to.address === '192.0.2.2') || (from.address === '192.0.2.2' && to.address === '192.0.2.1')
+  mesh.network.dropIf = (_d, from, to) =>
+    (from.address === '192.0.2.1' && to.address === '192.0.2.2') ||
+    (from.address === '192.0.2.2' && to.address === '192.0.2.1')
   await mesh.step(181_000, 500)
   mesh.node('a').engine.injectTun(ipv4Packet('10.1.0.5', '10.2.0.7'))
   await mesh.step(100)
@@ -58,7 +63,7 @@ test('mesh: a peer is down after 3 keepalive intervals of silence, and up again 
   await mesh.step(1000)
   assert.equal(statusOf(mesh, 'a', 'c').up, true)
   assert.ok(statusOf(mesh, 'a', 'c').rttMs !== null)
-  mesh.network.dropIf = (d, from, to) => from.address === '192.0.2.3' || to.address === '192.0.2.3'
+  mesh.network.dropIf = (_d, from, to) => from.address === '192.0.2.3' || to.address === '192.0.2.3'
   await mesh.step(1500)
   assert.equal(statusOf(mesh, 'a', 'c').up, true, 'not yet: 3 intervals have not passed since the last message')
   await mesh.step(2000)
@@ -76,7 +81,7 @@ test('mesh: a peer is down after 3 keepalive intervals of silence, and up again 
   mesh.close()
 })
 
-test('mesh: an authenticated packet from a new address moves the peer\'s endpoint (roaming)', async () => {
+test("mesh: an authenticated packet from a new address moves the peer's endpoint (roaming)", async () => {
   const mesh = threeNodes()
   await mesh.step(1000)
   const nat = { address: '203.0.113.7', port: 40000 }

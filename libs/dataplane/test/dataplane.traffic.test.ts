@@ -55,7 +55,7 @@ test('mesh: unrouted and malformed TUN packets are dropped and counted by reason
   mesh.close()
 })
 
-test('mesh: a packet whose inner source is outside the sender\'s prefixes is dropped as spoofed', async () => {
+test("mesh: a packet whose inner source is outside the sender's prefixes is dropped as spoofed", async () => {
   const mesh = threeNodes()
   await mesh.step(1000)
   const b = mesh.node('b')

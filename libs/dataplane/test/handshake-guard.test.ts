@@ -6,8 +6,27 @@ import { FakeClock } from '@vpcmesh/common/testing'
 import { COOKIE_SECRET_MS, CookieChecker } from '../src/cookie-checker.js'
 import { decodeKey } from '../src/keys.js'
 import {
-  checkMac, consumeCookieReply, consumeInitiation, cookieKey, createInitiation, generateX25519, hash, INITIATION, localStatic,
-  mac1Key, MESSAGE_INITIATION, PROLOGUE, rawPrivateKey, SymmetricState, tai64n, writeMac, writeMac1, writeU32, dh, withMac2, type LocalStatic
+  checkMac,
+  consumeCookieReply,
+  consumeInitiation,
+  cookieKey,
+  createInitiation,
+  generateX25519,
+  hash,
+  INITIATION,
+  localStatic,
+  mac1Key,
+  MESSAGE_INITIATION,
+  PROLOGUE,
+  rawPrivateKey,
+  SymmetricState,
+  tai64n,
+  writeMac,
+  writeMac1,
+  writeU32,
+  dh,
+  withMac2,
+  type LocalStatic,
 } from '../src/noise/index.js'
 import { ipv4Packet, MemoryTimestampStore } from '../src/testing/index.js'
 import { metric, statusOf, threeNodes, typeOf } from './mesh-helpers.js'
@@ -16,7 +35,7 @@ const newLocal = (): LocalStatic => localStatic(rawPrivateKey(generateX25519().p
 const keyOf = (text: string): Uint8Array => decodeKey(text) ?? new Uint8Array(32)
 
 /** An initiation from a fresh (unknown) key to `responderKey`: mac1 valid, so only DH work can refuse it. */
-function strangerInitiation (responderKey: Uint8Array): Uint8Array {
+function strangerInitiation(responderKey: Uint8Array): Uint8Array {
   const r = createInitiation(newLocal(), responderKey, 9, tai64n(Date.now()))
   assert.ok(r.ok)
   return r.value.message
@@ -35,8 +54,16 @@ test('cookie: a reply opens only with the initiation it answers; the cookie auth
   const key = cookieKey(responder.keyPair.publicKey)
   const cookie = consumeCookieReply(key, init, reply)
   assert.ok(cookie !== undefined)
-  assert.equal(consumeCookieReply(key, strangerInitiation(responder.keyPair.publicKey), reply), undefined, 'AD is the mac1 of the initiation answered')
-  assert.equal(consumeCookieReply(cookieKey(newLocal().keyPair.publicKey), init, reply), undefined, 'sealed under the responder key')
+  assert.equal(
+    consumeCookieReply(key, strangerInitiation(responder.keyPair.publicKey), reply),
+    undefined,
+    'AD is the mac1 of the initiation answered',
+  )
+  assert.equal(
+    consumeCookieReply(cookieKey(newLocal().keyPair.publicKey), init, reply),
+    undefined,
+    'sealed under the responder key',
+  )
   const bare = strangerInitiation(responder.keyPair.publicKey)
   assert.equal(bare.length, INITIATION.sizeWithoutMac2)
   assert.equal(checker.checkMac2(bare, from), false, 'mac2 absent')
@@ -67,7 +94,7 @@ test('cookie: the secret rotates every 120 s on the injected clock; older cookie
   assert.equal(COOKIE_SECRET_MS, 120_000)
 })
 
-test('noise: the static-static DH runs only after the initiator\'s key was found among known peers', () => {
+test("noise: the static-static DH runs only after the initiator's key was found among known peers", () => {
   // A hand-made initiation whose encrypted static key is a low-order point: the ss DH on it
   // fails. Refused as an unknown peer, it shows the lookup came first and no ss DH was tried.
   const r = newLocal()
@@ -82,10 +109,17 @@ test('noise: the static-static DH runs only after the initiator\'s key was found
   msg.set(state.encryptAndHash(new Uint8Array(32)), INITIATION.offsetStatic)
   writeMac1(mac1Key(r.keyPair.publicKey), msg, INITIATION.offsetMac1)
   let asked: Uint8Array | undefined
-  const res = consumeInitiation(r, msg, (rs) => { asked = rs; return false })
+  const res = consumeInitiation(r, msg, (rs) => {
+    asked = rs
+    return false
+  })
   assert.deepEqual(res, { ok: false, reason: 'unknown_peer' })
   assert.deepEqual(asked, new Uint8Array(32))
-  assert.deepEqual(consumeInitiation(r, msg, () => true), { ok: false, reason: 'dh' }, 'a known key goes on to the ss DH')
+  assert.deepEqual(
+    consumeInitiation(r, msg, () => true),
+    { ok: false, reason: 'dh' },
+    'a known key goes on to the ss DH',
+  )
   assert.ok(hash(msg).length === 32)
 })
 
@@ -114,14 +148,21 @@ test('mesh: junk and bad-mac1 initiations charge no bucket: a real initiation ri
 })
 
 test('mesh: under load an initiation without a valid mac2 gets a cookie reply and no DH; the retry with the cookie is accepted', async () => {
-  const mesh = threeNodes({ start: false, dataplane: { handshakeOnConfigure: false, handshakeLimits: { global: { rate: 2, burst: 10 } } } })
+  const mesh = threeNodes({
+    start: false,
+    dataplane: { handshakeOnConfigure: false, handshakeLimits: { global: { rate: 2, burst: 10 } } },
+  })
   const a = mesh.node('a')
   const b = mesh.node('b')
   const sent: Uint8Array[] = []
-  mesh.network.onDatagram = (d, from, to) => { if (from.address === a.endpoint.address && to.address === b.endpoint.address && typeOf(d) === 1) sent.push(d) }
+  mesh.network.onDatagram = (d, from, to) => {
+    if (from.address === a.endpoint.address && to.address === b.endpoint.address && typeOf(d) === 1) sent.push(d)
+  }
   for (const n of mesh.nodes) n.dataplane.start()
   const stranger = { address: '198.51.100.77', port: 4444 }
-  const load = (n: number): void => { for (let i = 0; i < n; i++) mesh.network.send(strangerInitiation(keyOf(b.keys.publicKey)), stranger, b.endpoint) }
+  const load = (n: number): void => {
+    for (let i = 0; i < n; i++) mesh.network.send(strangerInitiation(keyOf(b.keys.publicKey)), stranger, b.endpoint)
+  }
   load(10)
   await mesh.flush()
   assert.equal(b.dataplane.drops().unknown_peer, 5, 'half the burst is processed before the load mark')
@@ -129,7 +170,11 @@ test('mesh: under load an initiation without a valid mac2 gets a cookie reply an
   a.engine.injectTun(ipv4Packet('10.1.0.5', '10.2.0.7'))
   await mesh.step(100)
   assert.equal(metric(mesh, 'b', 'vpcmesh_agent_handshake_cookie_replies_total', { direction: 'tx' }), 6)
-  assert.equal(metric(mesh, 'a', 'vpcmesh_agent_handshake_cookie_replies_total', { direction: 'rx' }), 1, 'the initiator stored the cookie')
+  assert.equal(
+    metric(mesh, 'a', 'vpcmesh_agent_handshake_cookie_replies_total', { direction: 'rx' }),
+    1,
+    'the initiator stored the cookie',
+  )
   assert.equal(b.dataplane.drops().handshake_cookie_required, 6)
   assert.equal(statusOf(mesh, 'b', 'a').lastHandshakeAgeS, null)
   assert.equal(checkMac(new Uint8Array(16), sent[0] ?? new Uint8Array(0), INITIATION.offsetMac2), false)
@@ -147,16 +192,29 @@ test('mesh: under load an initiation without a valid mac2 gets a cookie reply an
   mesh.network.send(forged, a.endpoint, b.endpoint)
   mesh.network.send(retry, { ...a.endpoint, port: a.endpoint.port + 1 }, b.endpoint)
   await mesh.flush()
-  assert.equal(metric(mesh, 'b', 'vpcmesh_agent_handshake_cookie_replies_total', { direction: 'tx' }), cookieReplies + 2, 'bad mac2, and a valid one from another source, get cookie replies')
+  assert.equal(
+    metric(mesh, 'b', 'vpcmesh_agent_handshake_cookie_replies_total', { direction: 'tx' }),
+    cookieReplies + 2,
+    'bad mac2, and a valid one from another source, get cookie replies',
+  )
   assert.equal(b.dataplane.drops().handshake_replay, 0, 'neither reached the DH')
   mesh.close()
 })
 
 test('mesh: with a timestamp store, an initiation captured before a restart is refused after it', async () => {
   const stores = new Map<string, MemoryTimestampStore>()
-  const mesh = threeNodes({ start: false, timestamps: (name) => { const s = stores.get(name) ?? new MemoryTimestampStore(); stores.set(name, s); return s } })
+  const mesh = threeNodes({
+    start: false,
+    timestamps: (name) => {
+      const s = stores.get(name) ?? new MemoryTimestampStore()
+      stores.set(name, s)
+      return s
+    },
+  })
   const captured: Uint8Array[] = []
-  mesh.network.onDatagram = (d, from, to) => { if (from.address === '192.0.2.1' && to.address === '192.0.2.2' && typeOf(d) === 1) captured.push(d) }
+  mesh.network.onDatagram = (d, from, to) => {
+    if (from.address === '192.0.2.1' && to.address === '192.0.2.2' && typeOf(d) === 1) captured.push(d)
+  }
   for (const n of mesh.nodes) n.dataplane.start()
   await mesh.step(1000)
   const first = captured[0]
@@ -169,7 +227,11 @@ test('mesh: with a timestamp store, an initiation captured before a restart is r
   mesh.network.send(first, mesh.node('a').endpoint, b.endpoint)
   await mesh.flush()
   assert.equal(b.dataplane.drops().handshake_replay, 1)
-  assert.equal(metric(mesh, 'b', 'vpcmesh_agent_handshakes_total', { result: 'rejected' }), 1, 'the replay got no response')
+  assert.equal(
+    metric(mesh, 'b', 'vpcmesh_agent_handshakes_total', { result: 'rejected' }),
+    1,
+    'the replay got no response',
+  )
   await mesh.step(10_000)
   assert.equal(statusOf(mesh, 'b', 'a').up, true, 'real handshakes still work after the restart')
   mesh.close()

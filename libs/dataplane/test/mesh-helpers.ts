@@ -2,27 +2,38 @@
 import { createTestMesh, type TestMesh, type TestMeshOptions } from '../src/testing/index.js'
 
 /** A, B and C with IPv4 and IPv6 prefixes. */
-export function threeNodes (opts: TestMeshOptions = {}): TestMesh {
-  return createTestMesh([
-    { name: 'a', prefixes: ['10.1.0.0/16', 'fd00:a::/48'] },
-    { name: 'b', prefixes: ['10.2.0.0/16', 'fd00:b::/48'] },
-    { name: 'c', prefixes: ['10.3.0.0/16', '172.16.3.0/24'] }
-  ], opts)
+export function threeNodes(opts: TestMeshOptions = {}): TestMesh {
+  return createTestMesh(
+    [
+      { name: 'a', prefixes: ['10.1.0.0/16', 'fd00:a::/48'] },
+      { name: 'b', prefixes: ['10.2.0.0/16', 'fd00:b::/48'] },
+      { name: 'c', prefixes: ['10.3.0.0/16', '172.16.3.0/24'] },
+    ],
+    opts,
+  )
 }
 
 /** Status of `peer` as seen by `node`. */
-export function statusOf (mesh: TestMesh, node: string, peer: string) {
-  const s = mesh.node(node).dataplane.status().find((p) => p.name === peer)
+export function statusOf(mesh: TestMesh, node: string, peer: string) {
+  const s = mesh
+    .node(node)
+    .dataplane.status()
+    .find((p) => p.name === peer)
   if (s === undefined) throw new Error(`${node} has no peer ${peer}`)
   return s
 }
 
 /** Value of a metric series on `node`. */
-export function metric (mesh: TestMesh, node: string, name: string, labels: Record<string, string> = {}): number | undefined {
+export function metric(
+  mesh: TestMesh,
+  node: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   return mesh.node(node).metrics.value(name, labels)
 }
 
 /** The message type (first u32 LE) of a datagram. */
-export function typeOf (d: Uint8Array): number {
+export function typeOf(d: Uint8Array): number {
   return new DataView(d.buffer, d.byteOffset, d.byteLength).getUint32(0, true)
 }

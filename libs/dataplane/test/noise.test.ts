@@ -2,15 +2,30 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { hkdfSync } from 'node:crypto'
 import {
-  compareTimestamps, consumeInitiation, consumeResponse, createInitiation, createResponse, generateX25519, hkdf2, INITIATION,
-  localStatic, PROTOCOL_NAME, rawPrivateKey, RESPONSE, tai64n, TimestampSource, withMac2, keyPairFromRaw, type LocalStatic
+  compareTimestamps,
+  consumeInitiation,
+  consumeResponse,
+  createInitiation,
+  createResponse,
+  generateX25519,
+  hkdf2,
+  INITIATION,
+  localStatic,
+  PROTOCOL_NAME,
+  rawPrivateKey,
+  RESPONSE,
+  tai64n,
+  TimestampSource,
+  withMac2,
+  keyPairFromRaw,
+  type LocalStatic,
 } from '../src/noise/index.js'
 
 const newLocal = (): LocalStatic => localStatic(rawPrivateKey(generateX25519().privateKey))
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
 /** A full handshake: initiator i to responder r. */
-function handshake (i: LocalStatic, r: LocalStatic, ts = tai64n(Date.now())) {
+function handshake(i: LocalStatic, r: LocalStatic, ts = tai64n(Date.now())) {
   const init = createInitiation(i, r.keyPair.publicKey, 0x11223344, ts)
   assert.ok(init.ok)
   const got = consumeInitiation(r, init.value.message)
@@ -86,7 +101,10 @@ test('noise: flipping any byte of a response makes the initiator refuse it, and 
     bad[at] = (bad[at] ?? 0) ^ 0x80
     assert.equal(consumeResponse(i, init.value.handshake, bad).ok, false, `byte ${at} was not protected`)
   }
-  assert.ok(consumeResponse(i, init.value.handshake, resp.value.message).ok, 'forged responses spoiled the pending handshake')
+  assert.ok(
+    consumeResponse(i, init.value.handshake, resp.value.message).ok,
+    'forged responses spoiled the pending handshake',
+  )
 })
 
 test('noise: an initiation for another responder key fails mac1 before any DH', () => {
@@ -137,10 +155,16 @@ test('noise: without a cookie, initiation and response are byte for byte those o
   const ts = Uint8Array.from(Buffer.from('400000006757c1c000000000', 'hex'))
   const init = createInitiation(i, r.keyPair.publicKey, 0x01020304, ts, keyPairFromRaw(raw(3)))
   assert.ok(init.ok)
-  assert.equal(hex(init.value.message), '01000000040302015dfedd3b6bd47f6fa28ee15d969d5bb0ea53774d488bdaf9df1c6e0124b3ef22d5ea48b87c259312e4124f5b8ab09dbabfeeac5b1a722c5a59f272aaf5046006c0b2cace07d00f3a792f730442dfa5e0337639513844df75d9c7c29593667f7d67f39a77bed369ffaf35e1d91fb9cf7d57bb0d056211b9a861bdc06b')
+  assert.equal(
+    hex(init.value.message),
+    '01000000040302015dfedd3b6bd47f6fa28ee15d969d5bb0ea53774d488bdaf9df1c6e0124b3ef22d5ea48b87c259312e4124f5b8ab09dbabfeeac5b1a722c5a59f272aaf5046006c0b2cace07d00f3a792f730442dfa5e0337639513844df75d9c7c29593667f7d67f39a77bed369ffaf35e1d91fb9cf7d57bb0d056211b9a861bdc06b',
+  )
   const got = consumeInitiation(r, init.value.message)
   assert.ok(got.ok)
   const resp = createResponse(got.value, 0x0a0b0c0d, keyPairFromRaw(raw(4)))
   assert.ok(resp.ok)
-  assert.equal(hex(resp.value.message), '020000000d0c0b0a04030201ac01b2209e86354fb853237b5de0f4fab13c7fcbf433a61c019369617fecf10b301ba74b0a354cd38c415ef472cfa193b1f63f6e6753e15ca057943ca1bc7dae')
+  assert.equal(
+    hex(resp.value.message),
+    '020000000d0c0b0a04030201ac01b2209e86354fb853237b5de0f4fab13c7fcbf433a61c019369617fecf10b301ba74b0a354cd38c415ef472cfa193b1f63f6e6753e15ca057943ca1bc7dae',
+  )
 })

@@ -4,7 +4,14 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { formatAddress, RouteTable, type IpFamily, type Prefix } from '@vpcmesh/cidr'
-import { addressInside, mulberry32, NaiveRouteTable, randomAddress, randomPrefix, type Prng } from '@vpcmesh/cidr/testing'
+import {
+  addressInside,
+  mulberry32,
+  NaiveRouteTable,
+  randomAddress,
+  randomPrefix,
+  type Prng,
+} from '@vpcmesh/cidr/testing'
 import { Drop } from '../src/drops.js'
 import { routePacket } from '../src/outbound.js'
 import type { Peer } from '../src/peer.js'
@@ -13,7 +20,7 @@ import { ipv4Packet, ipv6Packet } from '../src/testing/packets.js'
 const SEEDS = [1, 42, 0xdecafbad]
 
 /** A packet of `family` to `dst`, placed at a random offset inside a bigger buffer. */
-function packetAt (rng: Prng, family: IpFamily, dst: Uint8Array): { buf: Uint8Array, offset: number, length: number } {
+function packetAt(rng: Prng, family: IpFamily, dst: Uint8Array): { buf: Uint8Array; offset: number; length: number } {
   const src = family === 4 ? '192.0.2.1' : '2001:db8::1'
   const p = family === 4 ? ipv4Packet(src, formatAddress(dst)) : ipv6Packet(src, formatAddress(dst))
   const offset = rng.int(64)
@@ -40,7 +47,10 @@ for (const seed of SEEDS) {
     for (let i = 0; i < 3000; i++) {
       const family: IpFamily = rng.int(2) === 0 ? 4 : 6
       const near: Prefix | undefined = prefixes[rng.int(prefixes.length)]
-      const dst: Uint8Array = near !== undefined && near.family === family && rng.int(2) === 0 ? addressInside(rng, near) : randomAddress(rng, family)
+      const dst: Uint8Array =
+        near !== undefined && near.family === family && rng.int(2) === 0
+          ? addressInside(rng, near)
+          : randomAddress(rng, family)
       const { buf, offset, length } = packetAt(rng, family, dst)
       const want: Peer | number = naive.lookup(dst) ?? -(Drop.no_route + 1)
       assert.equal(routePacket(table, buf, offset, length), want, `seed ${seed} packet ${i} to ${formatAddress(dst)}`)

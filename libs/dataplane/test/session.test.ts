@@ -2,8 +2,14 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { pickEviction, pickSendSession, type Session } from '../src/session.js'
 
-const s = (slot: number, createdAt: number, confirmed: boolean, initiator = confirmed): Session =>
-  ({ slot, localIndex: slot, remoteIndex: slot, createdAt, initiator, confirmed })
+const s = (slot: number, createdAt: number, confirmed: boolean, initiator = confirmed): Session => ({
+  slot,
+  localIndex: slot,
+  remoteIndex: slot,
+  createdAt,
+  initiator,
+  confirmed,
+})
 
 test('session: send with the newest confirmed session, never an unconfirmed one', () => {
   assert.equal(pickSendSession([]), undefined)

@@ -6,7 +6,7 @@ const ZERO = new Uint8Array(32)
 const PLAIN = Uint8Array.of(1, 2, 3)
 
 /** A state with a cipher key, one message already sealed (n = 1). */
-function keyed (): SymmetricState {
+function keyed(): SymmetricState {
   const s = new SymmetricState(PROLOGUE)
   s.mixKey(new Uint8Array(32).fill(3))
   s.encryptAndHash(PLAIN)

@@ -30,7 +30,7 @@ export interface CleanupTarget {
  * nothing exists; routes of other protocols, links and tables are never touched.
  * @returns the number of routes deleted
  */
-export async function cleanupHost (runner: CommandRunner, t: CleanupTarget): Promise<number> {
+export async function cleanupHost(runner: CommandRunner, t: CleanupTarget): Promise<number> {
   const removed = await removeTable(runner, t.table)
   const legacy = (await readMainTable(runner, t.proto, t.tunName)).ours
   for (const r of legacy) await deleteRoute(runner, r, 'main')
@@ -43,7 +43,7 @@ export async function cleanupHost (runner: CommandRunner, t: CleanupTarget): Pro
  * more), then every entry. Safe when neither exists.
  * @returns the number of entries deleted
  */
-export async function removeTable (runner: CommandRunner, table: number): Promise<number> {
+export async function removeTable(runner: CommandRunner, table: number): Promise<number> {
   const entries = await readTable(runner, table)
   await removePolicyRules(runner, table)
   for (const r of entries) await deleteRoute(runner, r, table)

@@ -12,11 +12,11 @@ export const LINUXNET_ERROR_CODES = Object.freeze({
   /** The RouterConfig is invalid; nothing was changed on the host. */
   CONFIG: 'VPCMESH_ERR_LINUXNET_CONFIG',
   /** The TUN link named in the RouterConfig does not exist (yet); retry once it is created. */
-  NO_LINK: 'VPCMESH_ERR_LINUXNET_NO_LINK'
+  NO_LINK: 'VPCMESH_ERR_LINUXNET_NO_LINK',
 } as const)
 
 /** One of the {@link LINUXNET_ERROR_CODES} values. */
-export type LinuxNetErrorCode = typeof LINUXNET_ERROR_CODES[keyof typeof LINUXNET_ERROR_CODES]
+export type LinuxNetErrorCode = (typeof LINUXNET_ERROR_CODES)[keyof typeof LINUXNET_ERROR_CODES]
 
 /** Details a {@link LinuxNetError} may carry about the command that failed. */
 export interface CommandDetails {
@@ -42,7 +42,11 @@ export class LinuxNetError extends MeshError {
    * @param code - which failure this is
    * @param message - human text; for command errors it already names the argv and output
    */
-  constructor (code: LinuxNetErrorCode, message: string, opts: { cause?: unknown, retryable?: boolean, command?: CommandDetails } = {}) {
+  constructor(
+    code: LinuxNetErrorCode,
+    message: string,
+    opts: { cause?: unknown; retryable?: boolean; command?: CommandDetails } = {},
+  ) {
     super(code, message, { cause: opts.cause, retryable: opts.retryable ?? code === LINUXNET_ERROR_CODES.NO_LINK })
     this.name = 'LinuxNetError'
     this.command = opts.command
@@ -50,6 +54,6 @@ export class LinuxNetError extends MeshError {
 }
 
 /** True when `e` is a LinuxNetError (checked by code, so it also works across package copies). */
-export function isLinuxNetError (e: unknown): e is LinuxNetError {
+export function isLinuxNetError(e: unknown): e is LinuxNetError {
   return hasCode(e) && (Object.values(LINUXNET_ERROR_CODES) as string[]).includes(e.code)
 }

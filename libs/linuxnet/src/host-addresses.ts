@@ -7,32 +7,44 @@ import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
 import type { CommandRunner } from './runner.js'
 
 /** One link as `ip -json addr show` prints it (the fields we read). */
-interface RawLink { ifname?: string, addr_info?: Array<{ local?: string, scope?: string }> }
+interface RawLink {
+  ifname?: string
+  addr_info?: Array<{ local?: string; scope?: string }>
+}
 
 /**
  * Parses `ip -json addr show` output into canonical addresses of every link but `exceptLink`,
  * skipping host-scope (loopback) and link-local addresses, sorted and de-duplicated.
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_OUTPUT when the text is not such an array
  */
-export function parseHostAddresses (json: string, exceptLink: string): string[] {
+export function parseHostAddresses(json: string, exceptLink: string): string[] {
   let raw: unknown
-  try { raw = JSON.parse(json.trim() === '' ? '[]' : json) } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json addr printed invalid JSON: ${json.slice(0, 200)}`, { cause: e })
+  try {
+    raw = JSON.parse(json.trim() === '' ? '[]' : json)
+  } catch (e) {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json addr printed invalid JSON: ${json.slice(0, 200)}`, {
+      cause: e,
+    })
   }
-  if (!Array.isArray(raw)) throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json addr printed no array: ${json.slice(0, 200)}`)
+  if (!Array.isArray(raw))
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json addr printed no array: ${json.slice(0, 200)}`)
   const out = new Set<string>()
   for (const link of raw as RawLink[]) {
     if (link.ifname === exceptLink) continue
     for (const a of link.addr_info ?? []) {
       if (typeof a.local !== 'string' || a.scope === 'host' || a.scope === 'link') continue
-      try { out.add(formatAddress(parseAddress(a.local))) } catch { /* not an IP address: not ours to judge */ }
+      try {
+        out.add(formatAddress(parseAddress(a.local)))
+      } catch {
+        /* not an IP address: not ours to judge */
+      }
     }
   }
   return [...out].sort()
 }
 
 /** Reads the host's addresses (see {@link parseHostAddresses}). */
-export async function readHostAddresses (runner: CommandRunner, exceptLink: string): Promise<string[]> {
+export async function readHostAddresses(runner: CommandRunner, exceptLink: string): Promise<string[]> {
   const res = await runner.run(['ip', '-json', 'addr', 'show'])
   return parseHostAddresses(res.stdout, exceptLink)
 }

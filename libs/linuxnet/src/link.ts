@@ -16,13 +16,21 @@ export interface LinkState {
  * Parses `ip -json link show dev NAME` output.
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_OUTPUT when it is not a one-link array with an mtu
  */
-export function parseLink (json: string): LinkState {
+export function parseLink(json: string): LinkState {
   let raw: unknown
-  try { raw = JSON.parse(json) } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json link printed invalid JSON: ${json.slice(0, 200)}`, { cause: e })
+  try {
+    raw = JSON.parse(json)
+  } catch (e) {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json link printed invalid JSON: ${json.slice(0, 200)}`, {
+      cause: e,
+    })
   }
-  const link = Array.isArray(raw) ? raw[0] as { mtu?: unknown, flags?: unknown } | undefined : undefined
-  if (typeof link?.mtu !== 'number') throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json link printed no link with an mtu: ${json.slice(0, 200)}`)
+  const link = Array.isArray(raw) ? (raw[0] as { mtu?: unknown; flags?: unknown } | undefined) : undefined
+  if (typeof link?.mtu !== 'number')
+    throw new LinuxNetError(
+      LINUXNET_ERROR_CODES.OUTPUT,
+      `ip -json link printed no link with an mtu: ${json.slice(0, 200)}`,
+    )
   return { mtu: link.mtu, up: Array.isArray(link.flags) && link.flags.includes('UP') }
 }
 
@@ -30,12 +38,15 @@ export function parseLink (json: string): LinkState {
  * Reads a link's state.
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_NO_LINK (retryable) when the link does not exist
  */
-export async function readLink (runner: CommandRunner, name: string): Promise<LinkState> {
+export async function readLink(runner: CommandRunner, name: string): Promise<LinkState> {
   const argv = ['ip', '-json', 'link', 'show', 'dev', name]
   const res = await runner.run(argv, { allowFail: true })
   if (res.code === 0) return parseLink(res.stdout)
   if (/does not exist/.test(res.stderr)) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.NO_LINK, `TUN link ${JSON.stringify(name)} does not exist; the packet engine creates it`)
+    throw new LinuxNetError(
+      LINUXNET_ERROR_CODES.NO_LINK,
+      `TUN link ${JSON.stringify(name)} does not exist; the packet engine creates it`,
+    )
   }
   throw commandError(argv, res.code, res.stdout, res.stderr)
 }
@@ -44,7 +55,7 @@ export async function readLink (runner: CommandRunner, name: string): Promise<Li
  * Sets the link's MTU and brings it up, only when either differs.
  * @returns true when a command changed the link
  */
-export async function ensureLink (runner: CommandRunner, name: string, mtu: number): Promise<boolean> {
+export async function ensureLink(runner: CommandRunner, name: string, mtu: number): Promise<boolean> {
   const state = await readLink(runner, name)
   if (state.mtu === mtu && state.up) return false
   await runner.run(['ip', 'link', 'set', 'dev', name, 'mtu', String(mtu), 'up'])

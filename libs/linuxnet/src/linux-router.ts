@@ -13,7 +13,14 @@ import type { Router, RouterState, SetResult } from './router.js'
 import { type NormalizedRouterConfig, type RouterConfig, normalizeRouterConfig } from './router-config.js'
 import { type SkippedRoute, planTable } from './route-plan.js'
 import {
-  type OwnedRoute, VPCMESH_ROUTE_PROTOCOL, applyRouteDiff, deleteRoute, diffRoutes, readMainTable, readTable, routeTableFor
+  type OwnedRoute,
+  VPCMESH_ROUTE_PROTOCOL,
+  applyRouteDiff,
+  deleteRoute,
+  diffRoutes,
+  readMainTable,
+  readTable,
+  routeTableFor,
 } from './routes.js'
 import type { CommandRunner } from './runner.js'
 import { syncSysctls } from './sysctl.js'
@@ -45,9 +52,12 @@ export interface LinuxRouterOptions {
 }
 
 /** Checks a numeric option; throws VPCMESH_ERR_LINUXNET_CONFIG. */
-function checkRange (name: string, v: number | undefined, lo: number, hi: number, not: number[] = []): void {
+function checkRange(name: string, v: number | undefined, lo: number, hi: number, not: number[] = []): void {
   if (v !== undefined && (!Number.isInteger(v) || v < lo || v > hi || not.includes(v))) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `${name} ${v} must be an integer ${lo}-${hi}${not.length > 0 ? ` other than ${not.join(', ')}` : ''}`)
+    throw new LinuxNetError(
+      LINUXNET_ERROR_CODES.CONFIG,
+      `${name} ${v} must be an integer ${lo}-${hi}${not.length > 0 ? ` other than ${not.join(', ')}` : ''}`,
+    )
   }
 }
 
@@ -63,7 +73,7 @@ class LinuxRouter implements Router {
   /** Table of the last successful set(), to move away from when it changes (a new TUN name). */
   #lastTable: number | undefined
 
-  constructor (components: LinuxRouterComponents, options: LinuxRouterOptions) {
+  constructor(components: LinuxRouterComponents, options: LinuxRouterOptions) {
     this.#runner = components.runner
     this.#log = (components.logger ?? noopLogger).child('router')
     this.#proto = options.routeProtocol ?? VPCMESH_ROUTE_PROTOCOL
@@ -74,12 +84,12 @@ class LinuxRouter implements Router {
     this.#options = options
   }
 
-  async set (cfg: RouterConfig): Promise<SetResult> {
+  async set(cfg: RouterConfig): Promise<SetResult> {
     const n = normalizeRouterConfig(cfg)
     return await this.#serial(async () => await this.#apply(n))
   }
 
-  async cleanup (tunName: string): Promise<void> {
+  async cleanup(tunName: string): Promise<void> {
     await this.#serial(async () => {
       const routes = await cleanupHost(this.#runner, { tunName, table: this.#tableFor(tunName), proto: this.#proto })
       this.#warnings = []
@@ -89,7 +99,7 @@ class LinuxRouter implements Router {
     })
   }
 
-  async current (): Promise<RouterState> {
+  async current(): Promise<RouterState> {
     return await this.#serial(async () => {
       const table = this.#lastTable
       const entries = table === undefined ? [] : await readTable(this.#runner, table)
@@ -104,26 +114,34 @@ class LinuxRouter implements Router {
         nftRules: nft?.rules,
         forwardDenied: nft?.counters[NFT_COUNTERS.forwardDenied],
         inputDenied: nft?.counters[NFT_COUNTERS.inputDenied],
-        warnings: [...this.#warnings]
+        warnings: [...this.#warnings],
       }
     })
   }
 
-  #tableFor (tunName: string): number {
+  #tableFor(tunName: string): number {
     return this.#options.routeTable ?? routeTableFor(tunName)
   }
 
-  #rule (table: number): PolicyRule {
-    return { table, fwmark: this.#options.fwmark ?? DEFAULT_FWMARK, priority: this.#options.rulePriority ?? DEFAULT_RULE_PRIORITY, proto: this.#proto }
+  #rule(table: number): PolicyRule {
+    return {
+      table,
+      fwmark: this.#options.fwmark ?? DEFAULT_FWMARK,
+      priority: this.#options.rulePriority ?? DEFAULT_RULE_PRIORITY,
+      proto: this.#proto,
+    }
   }
 
   /**
    * Order of changes: link (fails early when missing), sysctls, nftables, the policy rule
    * (harmless while our table is empty), then the table itself.
    */
-  async #apply (cfg: NormalizedRouterConfig): Promise<SetResult> {
+  async #apply(cfg: NormalizedRouterConfig): Promise<SetResult> {
     let changed = await ensureLink(this.#runner, cfg.tunName, cfg.mtu)
-    const sys = await syncSysctls(this.#runner, cfg.routes.some((p) => p.includes(':')))
+    const sys = await syncSysctls(
+      this.#runner,
+      cfg.routes.some((p) => p.includes(':')),
+    )
     this.#setWarnings(sys.warnings)
     changed = sys.changed || changed
     if (await syncNftables(this.#runner, renderNftables(cfg))) {
@@ -131,21 +149,26 @@ class LinuxRouter implements Router {
       this.#log.info('nftables table replaced', { masquerade: cfg.masquerade, mssClamp: cfg.mssClamp })
     }
     const table = this.#tableFor(cfg.tunName)
-    changed = await syncPolicyRule(this.#runner, this.#rule(table)) || changed
+    changed = (await syncPolicyRule(this.#runner, this.#rule(table))) || changed
     const main = await readMainTable(this.#runner, this.#proto, cfg.tunName)
-    changed = await this.#syncTable(cfg, table, main.others) || changed
-    changed = await this.#dropOld(table, main.ours) || changed
+    changed = (await this.#syncTable(cfg, table, main.others)) || changed
+    changed = (await this.#dropOld(table, main.ours)) || changed
     this.#lastTable = table
     return changed ? 'changed' : 'unchanged'
   }
 
   /** Plans our table from the host's addresses and the others' main routes, and applies the difference. */
-  async #syncTable (cfg: NormalizedRouterConfig, table: number, mainRoutes: readonly OwnedRoute[]): Promise<boolean> {
+  async #syncTable(cfg: NormalizedRouterConfig, table: number, mainRoutes: readonly OwnedRoute[]): Promise<boolean> {
     const plan = planTable(cfg, { addresses: await readHostAddresses(this.#runner, cfg.tunName), mainRoutes })
     this.#setSkipped(plan.skipped)
     const diff = diffRoutes(await readTable(this.#runner, table), plan.routes, cfg.tunName, plan.throws)
-    if (!await applyRouteDiff(this.#runner, diff, cfg.tunName, { table, proto: this.#proto })) return false
-    this.#log.info('routes changed', { table, replaced: diff.replace, throws: diff.replaceThrow, deleted: diff.del.map((r) => r.type === 'throw' ? `throw ${r.prefix}` : `${r.prefix} dev ${r.dev}`) })
+    if (!(await applyRouteDiff(this.#runner, diff, cfg.tunName, { table, proto: this.#proto }))) return false
+    this.#log.info('routes changed', {
+      table,
+      replaced: diff.replace,
+      throws: diff.replaceThrow,
+      deleted: diff.del.map((r) => (r.type === 'throw' ? `throw ${r.prefix}` : `${r.prefix} dev ${r.dev}`)),
+    })
     return true
   }
 
@@ -153,7 +176,7 @@ class LinuxRouter implements Router {
    * Removes what an earlier set() left elsewhere: the previous table and its rule when the
    * table changed, and routes of ours in the main table (where versions before 0.2 put them).
    */
-  async #dropOld (table: number, legacy: readonly OwnedRoute[]): Promise<boolean> {
+  async #dropOld(table: number, legacy: readonly OwnedRoute[]): Promise<boolean> {
     const last = this.#lastTable
     const moved = last !== undefined && last !== table
     if (moved) await removeTable(this.#runner, last)
@@ -162,20 +185,22 @@ class LinuxRouter implements Router {
   }
 
   /** Logs skipped routes that were not skipped (for the same reason) on the previous set(). */
-  #setSkipped (skipped: SkippedRoute[]): void {
+  #setSkipped(skipped: SkippedRoute[]): void {
     const before = new Set(this.#skipped.map((s) => `${s.prefix} ${s.reason}`))
-    for (const s of skipped) if (!before.has(`${s.prefix} ${s.reason}`)) this.#log.warn(`route ${s.prefix} not installed (${s.reason}): ${s.detail}`)
+    for (const s of skipped)
+      if (!before.has(`${s.prefix} ${s.reason}`))
+        this.#log.warn(`route ${s.prefix} not installed (${s.reason}): ${s.detail}`)
     this.#skipped = skipped
   }
 
   /** Logs warnings that were not there on the previous set(). */
-  #setWarnings (warnings: string[]): void {
+  #setWarnings(warnings: string[]): void {
     for (const w of warnings) if (!this.#warnings.includes(w)) this.#log.warn(w)
     this.#warnings = warnings
   }
 
   /** Runs `fn` after every earlier call finished (successfully or not). */
-  async #serial<T> (fn: () => Promise<T>): Promise<T> {
+  async #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn)
     this.#queue = run.catch(() => {})
     return await run
@@ -186,6 +211,9 @@ class LinuxRouter implements Router {
  * Creates the Linux Router. Needs root (CAP_NET_ADMIN) for the commands it issues.
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG for a bad routeProtocol
  */
-export function createLinuxRouter (components: LinuxRouterComponents, options: LinuxRouterOptions = {}): Router & { current(): Promise<RouterState> } {
+export function createLinuxRouter(
+  components: LinuxRouterComponents,
+  options: LinuxRouterOptions = {},
+): Router & { current(): Promise<RouterState> } {
   return new LinuxRouter(components, options)
 }

@@ -50,18 +50,23 @@ const FP = '@FP@'
 const MSS_OVERHEAD = { ipv4: 40, ipv6: 60 } as const
 
 /** The forward chain rules: MSS clamp on SYN and SYN/ACK through the TUN, both ways. */
-function clampRules (tun: string, mtu: number): string[] {
+function clampRules(tun: string, mtu: number): string[] {
   const clamp = (nf: 'ipv4' | 'ipv6'): string => {
     const mss = mtu - MSS_OVERHEAD[nf]
-    return `iifname "${tun}" meta nfproto ${nf} tcp flags syn tcp option maxseg size > ${mss} ` +
+    return (
+      `iifname "${tun}" meta nfproto ${nf} tcp flags syn tcp option maxseg size > ${mss} ` +
       `tcp option maxseg size set ${mss} comment "vpcmesh:mss-in-${nf.slice(2)}:${FP}"`
+    )
   }
-  return [clamp('ipv4'), clamp('ipv6'),
-    `oifname "${tun}" tcp flags syn tcp option maxseg size set rt mtu comment "vpcmesh:mss-out:${FP}"`]
+  return [
+    clamp('ipv4'),
+    clamp('ipv6'),
+    `oifname "${tun}" tcp flags syn tcp option maxseg size set rt mtu comment "vpcmesh:mss-out:${FP}"`,
+  ]
 }
 
 /** One base chain with a policy accept header. */
-function chain (name: string, header: string, rules: string[]): string[] {
+function chain(name: string, header: string, rules: string[]): string[] {
   return [`\tchain ${name} {`, `\t\t${header}; policy accept;`, ...rules.map((r) => `\t\t${r}`), '\t}']
 }
 
@@ -73,22 +78,40 @@ function chain (name: string, header: string, rules: string[]): string[] {
 const NEVER = { v4: '169.254.0.0/16', v6: '{ fd00:ec2::254, fe80::/10 }' } as const
 
 /** The named sets of local prefixes, one per family (an empty set has no elements line). */
-function localSets (cidrs: readonly string[]): string[] {
-  const set = (name: string, type: string, elems: readonly string[]): string[] => [`\tset ${name} {`, `\t\ttype ${type}; flags interval;`,
-    ...(elems.length === 0 ? [] : [`\t\telements = { ${elems.join(', ')} }`]), '\t}']
-  return [...set('local4', 'ipv4_addr', cidrs.filter((c) => !c.includes(':'))), ...set('local6', 'ipv6_addr', cidrs.filter((c) => c.includes(':')))]
+function localSets(cidrs: readonly string[]): string[] {
+  const set = (name: string, type: string, elems: readonly string[]): string[] => [
+    `\tset ${name} {`,
+    `\t\ttype ${type}; flags interval;`,
+    ...(elems.length === 0 ? [] : [`\t\telements = { ${elems.join(', ')} }`]),
+    '\t}',
+  ]
+  return [
+    ...set(
+      'local4',
+      'ipv4_addr',
+      cidrs.filter((c) => !c.includes(':')),
+    ),
+    ...set(
+      'local6',
+      'ipv6_addr',
+      cidrs.filter((c) => c.includes(':')),
+    ),
+  ]
 }
 
 /**
  * Drop rules for packets from the TUN towards anything but the local prefixes, counted in
  * `counter`; `what` is `forward` or `input` (comment prefix).
  */
-function denyRules (tun: string, what: 'forward' | 'input', counter: string): string[] {
-  const drop = (match: string, tag: string): string => `iifname "${tun}" ${match} counter name "${counter}" drop comment "vpcmesh:${what}-deny-${tag}:${FP}"`
+function denyRules(tun: string, what: 'forward' | 'input', counter: string): string[] {
+  const drop = (match: string, tag: string): string =>
+    `iifname "${tun}" ${match} counter name "${counter}" drop comment "vpcmesh:${what}-deny-${tag}:${FP}"`
   return [
     ...(what === 'forward' ? [drop(`oifname "${tun}"`, 'hairpin')] : []),
-    drop(`ip daddr ${NEVER.v4}`, 'link-local-v4'), drop(`ip6 daddr ${NEVER.v6}`, 'link-local-v6'),
-    drop('ip daddr != @local4', 'v4'), drop('ip6 daddr != @local6', 'v6')
+    drop(`ip daddr ${NEVER.v4}`, 'link-local-v4'),
+    drop(`ip6 daddr ${NEVER.v6}`, 'link-local-v6'),
+    drop('ip daddr != @local4', 'v4'),
+    drop('ip6 daddr != @local6', 'v6'),
   ]
 }
 
@@ -103,20 +126,37 @@ function denyRules (tun: string, what: 'forward' | 'input', counter: string): st
  * masquerade applies only to mesh traffic towards the local prefixes.
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG for a tunName unsafe to quote
  */
-export function renderNftables (cfg: NftablesInput): string {
+export function renderNftables(cfg: NftablesInput): string {
   if (!isValidLinkName(cfg.tunName)) {
     throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `invalid TUN name ${JSON.stringify(cfg.tunName)} for nftables`)
   }
   const tun = cfg.tunName
-  const lines = [...localSets(cfg.localCidrs),
-    `\tcounter ${NFT_COUNTERS.forwardDenied} {`, '\t}', `\tcounter ${NFT_COUNTERS.inputDenied} {`, '\t}']
-  if (cfg.mssClamp ?? true) lines.push(...chain('forward', 'type filter hook forward priority mangle', clampRules(tun, cfg.mtu)))
-  lines.push(...chain('mesh_forward', 'type filter hook forward priority filter', denyRules(tun, 'forward', NFT_COUNTERS.forwardDenied)))
-  lines.push(...chain('mesh_input', 'type filter hook input priority filter', denyRules(tun, 'input', NFT_COUNTERS.inputDenied)))
+  const lines = [
+    ...localSets(cfg.localCidrs),
+    `\tcounter ${NFT_COUNTERS.forwardDenied} {`,
+    '\t}',
+    `\tcounter ${NFT_COUNTERS.inputDenied} {`,
+    '\t}',
+  ]
+  if (cfg.mssClamp ?? true)
+    lines.push(...chain('forward', 'type filter hook forward priority mangle', clampRules(tun, cfg.mtu)))
+  lines.push(
+    ...chain(
+      'mesh_forward',
+      'type filter hook forward priority filter',
+      denyRules(tun, 'forward', NFT_COUNTERS.forwardDenied),
+    ),
+  )
+  lines.push(
+    ...chain('mesh_input', 'type filter hook input priority filter', denyRules(tun, 'input', NFT_COUNTERS.inputDenied)),
+  )
   if (cfg.masquerade) {
-    lines.push(...chain('postrouting', 'type nat hook postrouting priority srcnat', [
-      `iifname "${tun}" oifname != "${tun}" ip daddr @local4 masquerade comment "vpcmesh:masquerade-v4:${FP}"`,
-      `iifname "${tun}" oifname != "${tun}" ip6 daddr @local6 masquerade comment "vpcmesh:masquerade-v6:${FP}"`]))
+    lines.push(
+      ...chain('postrouting', 'type nat hook postrouting priority srcnat', [
+        `iifname "${tun}" oifname != "${tun}" ip daddr @local4 masquerade comment "vpcmesh:masquerade-v4:${FP}"`,
+        `iifname "${tun}" oifname != "${tun}" ip6 daddr @local6 masquerade comment "vpcmesh:masquerade-v6:${FP}"`,
+      ]),
+    )
   }
   const text = [`table ${NFT_TABLE} {`, ...lines, '}', ''].join('\n')
   const fp = createHash('sha256').update(text).digest('hex').slice(0, 16)
@@ -124,7 +164,7 @@ export function renderNftables (cfg: NftablesInput): string {
 }
 
 /** The rule comments of rendered text, in order (what {@link readNftRules} should find). */
-export function ruleComments (text: string): string[] {
+export function ruleComments(text: string): string[] {
   return [...text.matchAll(/ comment "([^"]*)"$/gm)].map((m) => m[1] ?? '')
 }
 
@@ -132,7 +172,7 @@ export function ruleComments (text: string): string[] {
  * The `nft -f -` input that replaces our table atomically: create it if missing, delete it,
  * define it anew, all in one transaction. With `text` '' it only removes the table.
  */
-export function nftTransaction (text: string): string {
+export function nftTransaction(text: string): string {
   return `table ${NFT_TABLE} {}\ndelete table ${NFT_TABLE}\n${text}`
 }
 
@@ -149,24 +189,34 @@ export interface NftTableState {
  * @returns undefined when the table does not exist
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_COMMAND or VPCMESH_ERR_LINUXNET_OUTPUT
  */
-export async function readNftTable (runner: CommandRunner): Promise<NftTableState | undefined> {
+export async function readNftTable(runner: CommandRunner): Promise<NftTableState | undefined> {
   const argv = ['nft', '-j', 'list', 'table', ...NFT_TABLE.split(' ')]
   const res = await runner.run(argv, { allowFail: true })
   if (res.code !== 0) {
     if (/No such file or directory/.test(res.stderr)) return undefined
     throw commandError(argv, res.code, res.stdout, res.stderr)
   }
-  let doc: { nftables?: Array<{ rule?: { comment?: unknown }, counter?: { name?: unknown, packets?: unknown, bytes?: unknown } }> }
-  try { doc = JSON.parse(res.stdout) as typeof doc } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `nft -j printed invalid JSON: ${res.stdout.slice(0, 200)}`, { cause: e })
+  let doc: {
+    nftables?: Array<{ rule?: { comment?: unknown }; counter?: { name?: unknown; packets?: unknown; bytes?: unknown } }>
   }
-  if (!Array.isArray(doc.nftables)) throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, 'nft -j printed no "nftables" array')
+  try {
+    doc = JSON.parse(res.stdout) as typeof doc
+  } catch (e) {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `nft -j printed invalid JSON: ${res.stdout.slice(0, 200)}`, {
+      cause: e,
+    })
+  }
+  if (!Array.isArray(doc.nftables))
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, 'nft -j printed no "nftables" array')
   const counters: Record<string, NftCounter> = {}
   for (const o of doc.nftables) {
     const c = o.counter
-    if (c !== undefined && typeof c.name === 'string') counters[c.name] = { packets: Number(c.packets ?? 0), bytes: Number(c.bytes ?? 0) }
+    if (c !== undefined && typeof c.name === 'string')
+      counters[c.name] = { packets: Number(c.packets ?? 0), bytes: Number(c.bytes ?? 0) }
   }
-  const rules = doc.nftables.flatMap((o) => o.rule === undefined ? [] : [typeof o.rule.comment === 'string' ? o.rule.comment : ''])
+  const rules = doc.nftables.flatMap((o) =>
+    o.rule === undefined ? [] : [typeof o.rule.comment === 'string' ? o.rule.comment : ''],
+  )
   return { rules, counters }
 }
 
@@ -175,7 +225,7 @@ export async function readNftTable (runner: CommandRunner): Promise<NftTableStat
  * @returns undefined when the table does not exist
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_COMMAND or VPCMESH_ERR_LINUXNET_OUTPUT
  */
-export async function readNftRules (runner: CommandRunner): Promise<string[] | undefined> {
+export async function readNftRules(runner: CommandRunner): Promise<string[] | undefined> {
   return (await readNftTable(runner))?.rules
 }
 
@@ -183,10 +233,12 @@ export async function readNftRules (runner: CommandRunner): Promise<string[] | u
  * `text` with the named counters starting at the values in `counters` (those not listed start
  * at 0), so replacing the table does not reset what was counted.
  */
-export function withCounterValues (text: string, counters: Readonly<Record<string, NftCounter>>): string {
+export function withCounterValues(text: string, counters: Readonly<Record<string, NftCounter>>): string {
   return text.replace(/^\tcounter (\w+) \{\n\t\}$/gm, (all, name: string) => {
     const c = counters[name]
-    return c === undefined || !Number.isSafeInteger(c.packets) || !Number.isSafeInteger(c.bytes) ? all : `\tcounter ${name} {\n\t\tpackets ${c.packets} bytes ${c.bytes}\n\t}`
+    return c === undefined || !Number.isSafeInteger(c.packets) || !Number.isSafeInteger(c.bytes)
+      ? all
+      : `\tcounter ${name} {\n\t\tpackets ${c.packets} bytes ${c.bytes}\n\t}`
   })
 }
 
@@ -196,7 +248,7 @@ export function withCounterValues (text: string, counters: Readonly<Record<strin
  * named counters (packets counted between the read and the replacement are lost).
  * @returns true when a transaction was applied
  */
-export async function syncNftables (runner: CommandRunner, text: string): Promise<boolean> {
+export async function syncNftables(runner: CommandRunner, text: string): Promise<boolean> {
   const loaded = await readNftTable(runner)
   const want = ruleComments(text)
   if (text === '' ? loaded === undefined : loaded !== undefined && sameList(loaded.rules, want)) return false
@@ -204,13 +256,14 @@ export async function syncNftables (runner: CommandRunner, text: string): Promis
   return true
 }
 
-function sameList (a: readonly string[], b: readonly string[]): boolean {
+function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 /** Deletes our table; a table that does not exist is fine. */
-export async function deleteNftTable (runner: CommandRunner): Promise<void> {
+export async function deleteNftTable(runner: CommandRunner): Promise<void> {
   const argv = ['nft', 'delete', 'table', ...NFT_TABLE.split(' ')]
   const res = await runner.run(argv, { allowFail: true })
-  if (res.code !== 0 && !/No such file or directory/.test(res.stderr)) throw commandError(argv, res.code, res.stdout, res.stderr)
+  if (res.code !== 0 && !/No such file or directory/.test(res.stderr))
+    throw commandError(argv, res.code, res.stdout, res.stderr)
 }

@@ -31,20 +31,38 @@ export const DEFAULT_FWMARK = 0x766d
 export const DEFAULT_RULE_PRIORITY = 5300
 
 /** One rule as `ip -json rule show` prints it. */
-interface RawRule { priority?: number, not?: unknown, fwmark?: string, table?: string, protocol?: string }
+interface RawRule {
+  priority?: number
+  not?: unknown
+  fwmark?: string
+  table?: string
+  protocol?: string
+}
 
 /** True when `r` is exactly the rule {@link ruleArgv} adds. */
-function isOurs (r: RawRule, rule: PolicyRule): boolean {
-  return r.priority === rule.priority && 'not' in r && Number(r.fwmark) === rule.fwmark && r.table === String(rule.table)
+function isOurs(r: RawRule, rule: PolicyRule): boolean {
+  return (
+    r.priority === rule.priority && 'not' in r && Number(r.fwmark) === rule.fwmark && r.table === String(rule.table)
+  )
 }
 
 /** argv (after `ip -4|-6 rule add|del`) of our rule. */
-export function ruleArgv (rule: PolicyRule): string[] {
-  return ['not', 'fwmark', `0x${rule.fwmark.toString(16)}`, 'table', String(rule.table), 'pref', String(rule.priority), 'proto', String(rule.proto)]
+export function ruleArgv(rule: PolicyRule): string[] {
+  return [
+    'not',
+    'fwmark',
+    `0x${rule.fwmark.toString(16)}`,
+    'table',
+    String(rule.table),
+    'pref',
+    String(rule.priority),
+    'proto',
+    String(rule.proto),
+  ]
 }
 
 /** Rules of `family` that look up `table`; undefined when the family is not supported. */
-async function rulesFor (runner: CommandRunner, family: 4 | 6, table: number): Promise<RawRule[] | undefined> {
+async function rulesFor(runner: CommandRunner, family: 4 | 6, table: number): Promise<RawRule[] | undefined> {
   const argv = ['ip', `-${family}`, '-json', 'rule', 'show']
   const res = await runner.run(argv, { allowFail: true })
   if (res.code !== 0) {
@@ -52,18 +70,39 @@ async function rulesFor (runner: CommandRunner, family: 4 | 6, table: number): P
     throw commandError(argv, res.code, res.stdout, res.stderr)
   }
   let raw: unknown
-  try { raw = JSON.parse(res.stdout.trim() === '' ? '[]' : res.stdout) } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json rule printed invalid JSON: ${res.stdout.slice(0, 200)}`, { cause: e })
+  try {
+    raw = JSON.parse(res.stdout.trim() === '' ? '[]' : res.stdout)
+  } catch (e) {
+    throw new LinuxNetError(
+      LINUXNET_ERROR_CODES.OUTPUT,
+      `ip -json rule printed invalid JSON: ${res.stdout.slice(0, 200)}`,
+      { cause: e },
+    )
   }
-  if (!Array.isArray(raw)) throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json rule printed no array: ${res.stdout.slice(0, 200)}`)
+  if (!Array.isArray(raw))
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json rule printed no array: ${res.stdout.slice(0, 200)}`)
   return (raw as RawRule[]).filter((r) => r.table === String(table))
 }
 
 /** Deletes one rule looking up `table` at `priority`; one already gone counts as deleted. */
-async function deleteRule (runner: CommandRunner, family: 4 | 6, table: number, priority: number | undefined): Promise<void> {
-  const argv = ['ip', `-${family}`, 'rule', 'del', 'table', String(table), ...(priority === undefined ? [] : ['pref', String(priority)])]
+async function deleteRule(
+  runner: CommandRunner,
+  family: 4 | 6,
+  table: number,
+  priority: number | undefined,
+): Promise<void> {
+  const argv = [
+    'ip',
+    `-${family}`,
+    'rule',
+    'del',
+    'table',
+    String(table),
+    ...(priority === undefined ? [] : ['pref', String(priority)]),
+  ]
   const res = await runner.run(argv, { allowFail: true })
-  if (res.code !== 0 && !/No such file or directory/.test(res.stderr)) throw commandError(argv, res.code, res.stdout, res.stderr)
+  if (res.code !== 0 && !/No such file or directory/.test(res.stderr))
+    throw commandError(argv, res.code, res.stdout, res.stderr)
 }
 
 /**
@@ -71,7 +110,7 @@ async function deleteRule (runner: CommandRunner, family: 4 | 6, table: number, 
  * looks up our table. Repeating it issues only reads.
  * @returns true when anything changed
  */
-export async function syncPolicyRule (runner: CommandRunner, rule: PolicyRule): Promise<boolean> {
+export async function syncPolicyRule(runner: CommandRunner, rule: PolicyRule): Promise<boolean> {
   let changed = false
   for (const family of [4, 6] as const) {
     const rules = await rulesFor(runner, family, rule.table)
@@ -88,10 +127,10 @@ export async function syncPolicyRule (runner: CommandRunner, rule: PolicyRule): 
  * Removes every rule that looks up `table` (both families).
  * @returns the number of rules removed
  */
-export async function removePolicyRules (runner: CommandRunner, table: number): Promise<number> {
+export async function removePolicyRules(runner: CommandRunner, table: number): Promise<number> {
   let n = 0
   for (const family of [4, 6] as const) {
-    for (const r of await rulesFor(runner, family, table) ?? []) {
+    for (const r of (await rulesFor(runner, family, table)) ?? []) {
       await deleteRule(runner, family, table, r.priority)
       n++
     }

@@ -61,27 +61,43 @@ export interface TablePlan {
 }
 
 /** A protected address with what it is, for messages. */
-interface Guarded { address: Uint8Array, text: string, what: string }
+interface Guarded {
+  address: Uint8Array
+  text: string
+  what: string
+}
 
-function guarded (cfg: NormalizedRouterConfig, host: HostFacts): Guarded[] {
+function guarded(cfg: NormalizedRouterConfig, host: HostFacts): Guarded[] {
   const out: Guarded[] = host.addresses.map((a) => ({ address: parseAddress(a), text: a, what: "this host's address" }))
-  for (const a of cfg.controllerAddresses) out.push({ address: parseAddress(a), text: a, what: "the controller's address" })
+  for (const a of cfg.controllerAddresses)
+    out.push({ address: parseAddress(a), text: a, what: "the controller's address" })
   for (const a of cfg.peerEndpoints) out.push({ address: parseAddress(a), text: a, what: "a peer's tunnel endpoint" })
   return out
 }
 
 /** Why `p` must not be routed into the TUN, or undefined. */
-function skipReason (p: Prefix, locals: readonly Prefix[], guards: readonly Guarded[], main: ReadonlyMap<string, MainRoute>): SkippedRoute | undefined {
+function skipReason(
+  p: Prefix,
+  locals: readonly Prefix[],
+  guards: readonly Guarded[],
+  main: ReadonlyMap<string, MainRoute>,
+): SkippedRoute | undefined {
   const prefix = p.toString()
   const special = specialRangeProblem(p)
   if (special !== undefined) return { prefix, reason: 'reserved', detail: special }
   const local = locals.find((l) => l.overlaps(p))
-  if (local !== undefined) return { prefix, reason: 'local', detail: `${prefix} overlaps this VPC's own ${local.toString()}` }
+  if (local !== undefined)
+    return { prefix, reason: 'local', detail: `${prefix} overlaps this VPC's own ${local.toString()}` }
   const g = guards.find((x) => p.contains(x.address))
-  if (g !== undefined) return { prefix, reason: 'underlay', detail: `${prefix} contains ${g.what} ${g.text}; it would cut the agent off` }
+  if (g !== undefined)
+    return { prefix, reason: 'underlay', detail: `${prefix} contains ${g.what} ${g.text}; it would cut the agent off` }
   const op = main.get(prefix)
   if (op !== undefined) {
-    return { prefix, reason: 'operator', detail: `the main table already routes ${prefix}${op.dev === undefined ? '' : ` dev ${op.dev}`}; that route is kept` }
+    return {
+      prefix,
+      reason: 'operator',
+      detail: `the main table already routes ${prefix}${op.dev === undefined ? '' : ` dev ${op.dev}`}; that route is kept`,
+    }
   }
   return undefined
 }
@@ -89,7 +105,7 @@ function skipReason (p: Prefix, locals: readonly Prefix[], guards: readonly Guar
 /**
  * Plans our table for `cfg` on a host described by `host`. Pure and deterministic.
  */
-export function planTable (cfg: NormalizedRouterConfig, host: HostFacts): TablePlan {
+export function planTable(cfg: NormalizedRouterConfig, host: HostFacts): TablePlan {
   const locals = cfg.localCidrs.map((t) => parsePrefix(t))
   const guards = guarded(cfg, host)
   const main = new Map(host.mainRoutes.filter((r) => !r.prefix.endsWith('/0')).map((r) => [r.prefix, r]))
@@ -113,6 +129,9 @@ export function planTable (cfg: NormalizedRouterConfig, host: HostFacts): TableP
   return { routes: routes.map(String), throws: sortTexts([...throws]), skipped }
 }
 
-function sortTexts (texts: string[]): string[] {
-  return texts.map((t) => parsePrefix(t)).sort((a, b) => a.compare(b)).map(String)
+function sortTexts(texts: string[]): string[] {
+  return texts
+    .map((t) => parsePrefix(t))
+    .sort((a, b) => a.compare(b))
+    .map(String)
 }

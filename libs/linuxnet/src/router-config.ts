@@ -2,7 +2,15 @@
  * RouterConfig: the whole desired host state for one TUN, as plain data (tailscale
  * router.Config). The agent builds it purely from the network map; the router applies it.
  */
-import { type Prefix, comparePrefixes, formatAddress, isCidrError, parseAddress, parsePrefix, prefixFrom } from '@vpcmesh/cidr'
+import {
+  type Prefix,
+  comparePrefixes,
+  formatAddress,
+  isCidrError,
+  parseAddress,
+  parsePrefix,
+  prefixFrom,
+} from '@vpcmesh/cidr'
 import { errorMessage } from '@vpcmesh/common'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
 
@@ -51,13 +59,16 @@ export interface NormalizedRouterConfig {
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/
 
 /** True when `name` is acceptable as a Linux link name here (and safe to quote into nft rules). */
-export function isValidLinkName (name: unknown): name is string {
+export function isValidLinkName(name: unknown): name is string {
   return typeof name === 'string' && IFNAME.test(name) && name !== '.' && name !== '..'
 }
 
 /** Parses, canonicalizes, sorts and de-duplicates prefixes; collects one problem per bad entry. */
-function prefixes (field: string, list: unknown, problems: string[]): Prefix[] {
-  if (!Array.isArray(list)) { problems.push(`${field} must be an array of CIDR strings`); return [] }
+function prefixes(field: string, list: unknown, problems: string[]): Prefix[] {
+  if (!Array.isArray(list)) {
+    problems.push(`${field} must be an array of CIDR strings`)
+    return []
+  }
   const out = new Map<string, Prefix>()
   for (const [i, text] of list.entries()) {
     try {
@@ -72,9 +83,12 @@ function prefixes (field: string, list: unknown, problems: string[]): Prefix[] {
 }
 
 /** Parses, canonicalizes, sorts and de-duplicates IP literals; collects one problem per bad entry. */
-function addresses (field: string, list: unknown, problems: string[]): string[] {
+function addresses(field: string, list: unknown, problems: string[]): string[] {
   if (list === undefined) return []
-  if (!Array.isArray(list)) { problems.push(`${field} must be an array of IP address strings`); return [] }
+  if (!Array.isArray(list)) {
+    problems.push(`${field} must be an array of IP address strings`)
+    return []
+  }
   const out = new Map<string, Prefix>()
   for (const [i, text] of list.entries()) {
     try {
@@ -89,16 +103,19 @@ function addresses (field: string, list: unknown, problems: string[]): string[] 
 }
 
 /** Checks the scalar fields, pushing one problem per bad field. */
-function checkScalars (cfg: RouterConfig, hasV6: boolean, problems: string[]): void {
+function checkScalars(cfg: RouterConfig, hasV6: boolean, problems: string[]): void {
   if (!isValidLinkName(cfg.tunName)) {
     problems.push(`tunName ${JSON.stringify(cfg.tunName)} must be 1-15 characters of A-Z, a-z, 0-9, "_", "." and "-"`)
   }
   const min = hasV6 ? 1280 : 576
   if (!Number.isInteger(cfg.mtu) || cfg.mtu < min || cfg.mtu > 65535) {
-    problems.push(`mtu ${String(cfg.mtu)} must be an integer ${min}-65535${hasV6 ? ' (IPv6 routes need at least 1280)' : ''}`)
+    problems.push(
+      `mtu ${String(cfg.mtu)} must be an integer ${min}-65535${hasV6 ? ' (IPv6 routes need at least 1280)' : ''}`,
+    )
   }
   if (typeof cfg.masquerade !== 'boolean') problems.push('masquerade must be true or false')
-  if (cfg.mssClamp !== undefined && typeof cfg.mssClamp !== 'boolean') problems.push('mssClamp must be true, false or absent')
+  if (cfg.mssClamp !== undefined && typeof cfg.mssClamp !== 'boolean')
+    problems.push('mssClamp must be true, false or absent')
 }
 
 /**
@@ -108,13 +125,17 @@ function checkScalars (cfg: RouterConfig, hasV6: boolean, problems: string[]): v
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG listing each problem (unparsable prefixes
  *   or addresses, a bad link name or MTU)
  */
-export function normalizeRouterConfig (cfg: RouterConfig): NormalizedRouterConfig {
+export function normalizeRouterConfig(cfg: RouterConfig): NormalizedRouterConfig {
   const problems: string[] = []
   const routes = prefixes('routes', cfg.routes, problems)
   const locals = prefixes('localCidrs', cfg.localCidrs, problems)
   const controllerAddresses = addresses('controllerAddresses', cfg.controllerAddresses, problems)
   const peerEndpoints = addresses('peerEndpoints', cfg.peerEndpoints, problems)
-  checkScalars(cfg, routes.some((p) => p.family === 6), problems)
+  checkScalars(
+    cfg,
+    routes.some((p) => p.family === 6),
+    problems,
+  )
   if (problems.length > 0) {
     throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `invalid router config: ${problems.join('; ')}`)
   }
@@ -126,6 +147,6 @@ export function normalizeRouterConfig (cfg: RouterConfig): NormalizedRouterConfi
     controllerAddresses: Object.freeze(controllerAddresses),
     peerEndpoints: Object.freeze(peerEndpoints),
     masquerade: cfg.masquerade,
-    mssClamp: cfg.mssClamp ?? true
+    mssClamp: cfg.mssClamp ?? true,
   })
 }

@@ -32,9 +32,9 @@ export interface RouterState {
    * Packets (and bytes) from the TUN that the mesh policy refused to forward, since the table
    * was last replaced (a replaced table starts again at 0); undefined when the table is absent.
    */
-  forwardDenied: { packets: number, bytes: number } | undefined
+  forwardDenied: { packets: number; bytes: number } | undefined
   /** Likewise for packets from the TUN refused delivery to this host. */
-  inputDenied: { packets: number, bytes: number } | undefined
+  inputDenied: { packets: number; bytes: number } | undefined
   /** Problems the last {@link Router.set} noticed but does not fix (e.g. strict rp_filter); empty when none. */
   warnings: string[]
 }

@@ -52,24 +52,24 @@ export interface RouteTarget {
  * The routing table of a TUN when the operator names none: 0x7600 plus 12 bits of a hash of
  * its name (30208-34303), so that agents with different TUNs on one host never share a table.
  */
-export function routeTableFor (tunName: string): number {
+export function routeTableFor(tunName: string): number {
   let h = 0x811c9dc5
   for (const ch of Buffer.from(tunName, 'utf8')) h = Math.imul(h ^ ch, 0x01000193) >>> 0
   return 0x7600 + (h & 0xfff)
 }
 
 /** The metric `ip route replace` uses when none is given: 0 for IPv4, 1024 for IPv6. */
-function defaultMetric (family: IpFamily): number {
+function defaultMetric(family: IpFamily): number {
   return family === 4 ? 0 : 1024
 }
 
 /** Family of a canonical CIDR text. */
-function familyOfText (prefix: string): IpFamily {
+function familyOfText(prefix: string): IpFamily {
   return prefix.includes(':') ? 6 : 4
 }
 
 /** Turns an `ip` dst (`default`, `10.0.0.1`, `10.0.0.0/8`) into a canonical CIDR. */
-function canonicalDst (dst: string, family: IpFamily): string {
+function canonicalDst(dst: string, family: IpFamily): string {
   if (dst === 'default') return family === 4 ? '0.0.0.0/0' : '::/0'
   return parsePrefix(dst, { strict: false }).toString()
 }
@@ -80,12 +80,17 @@ function canonicalDst (dst: string, family: IpFamily): string {
  * unreachable) are skipped unless `allTypes` (then their dev is '').
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_OUTPUT when the text is not such an array
  */
-export function parseRouteList (json: string, family: IpFamily, allTypes = false): OwnedRoute[] {
+export function parseRouteList(json: string, family: IpFamily, allTypes = false): OwnedRoute[] {
   let raw: unknown
-  try { raw = JSON.parse(json.trim() === '' ? '[]' : json) } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json route printed invalid JSON: ${json.slice(0, 200)}`, { cause: e })
+  try {
+    raw = JSON.parse(json.trim() === '' ? '[]' : json)
+  } catch (e) {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json route printed invalid JSON: ${json.slice(0, 200)}`, {
+      cause: e,
+    })
   }
-  if (!Array.isArray(raw)) throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json route printed no array: ${json.slice(0, 200)}`)
+  if (!Array.isArray(raw))
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json route printed no array: ${json.slice(0, 200)}`)
   const out: OwnedRoute[] = []
   for (const r of raw as Array<Record<string, unknown>>) {
     if (typeof r.dst !== 'string') continue
@@ -93,23 +98,24 @@ export function parseRouteList (json: string, family: IpFamily, allTypes = false
     const proto = typeof r.protocol === 'string' && /^\d+$/.test(r.protocol) ? Number(r.protocol) : undefined
     const extra = proto === undefined ? {} : { proto }
     if (r.type === 'throw') out.push({ prefix: canonicalDst(r.dst, family), dev: '', metric, type: 'throw', ...extra })
-    else if (typeof r.dev === 'string' || allTypes) out.push({ prefix: canonicalDst(r.dst, family), dev: typeof r.dev === 'string' ? r.dev : '', metric, ...extra })
+    else if (typeof r.dev === 'string' || allTypes)
+      out.push({ prefix: canonicalDst(r.dst, family), dev: typeof r.dev === 'string' ? r.dev : '', metric, ...extra })
   }
   return out
 }
 
 /** True when `r` has the metric `ip route replace` gives when none is named. */
-function atDefaultMetric (r: OwnedRoute): boolean {
+function atDefaultMetric(r: OwnedRoute): boolean {
   return r.metric === undefined || r.metric === defaultMetric(familyOfText(r.prefix))
 }
 
 /** True when `r` is exactly what `ip route replace r.prefix dev tun` (or `throw r.prefix`) creates. */
-function isKeeper (r: OwnedRoute, tun: string, asThrow: boolean): boolean {
+function isKeeper(r: OwnedRoute, tun: string, asThrow: boolean): boolean {
   return (asThrow ? r.type === 'throw' : r.type === undefined && r.dev === tun) && atDefaultMetric(r)
 }
 
 /** Orders routes by prefix (IPv4 first, then address, then length), then link name. */
-function compareRoutes (a: OwnedRoute, b: OwnedRoute): number {
+function compareRoutes(a: OwnedRoute, b: OwnedRoute): number {
   return parsePrefix(a.prefix).compare(parsePrefix(b.prefix)) || (a.dev < b.dev ? -1 : a.dev > b.dev ? 1 : 0)
 }
 
@@ -121,13 +127,24 @@ function compareRoutes (a: OwnedRoute, b: OwnedRoute): number {
  * @param desired - canonical prefixes into the TUN; `replace` keeps their order
  * @param throws - canonical prefixes to give throw entries; none may also be in `desired`
  */
-export function diffRoutes (current: readonly OwnedRoute[], desired: readonly string[], tun: string, throws: readonly string[] = []): RouteDiff {
-  const want = new Map<string, boolean>([...desired.map((p) => [p, false] as const), ...throws.map((p) => [p, true] as const)])
+export function diffRoutes(
+  current: readonly OwnedRoute[],
+  desired: readonly string[],
+  tun: string,
+  throws: readonly string[] = [],
+): RouteDiff {
+  const want = new Map<string, boolean>([
+    ...desired.map((p) => [p, false] as const),
+    ...throws.map((p) => [p, true] as const),
+  ])
   const keepers = new Set<OwnedRoute>()
   const kept = new Set<string>()
   for (const r of current) {
     const asThrow = want.get(r.prefix)
-    if (asThrow !== undefined && isKeeper(r, tun, asThrow) && !kept.has(r.prefix)) { keepers.add(r); kept.add(r.prefix) }
+    if (asThrow !== undefined && isKeeper(r, tun, asThrow) && !kept.has(r.prefix)) {
+      keepers.add(r)
+      kept.add(r.prefix)
+    }
   }
   const replace = desired.filter((p) => !kept.has(p))
   const replaceThrow = throws.filter((p) => !kept.has(p))
@@ -138,7 +155,7 @@ export function diffRoutes (current: readonly OwnedRoute[], desired: readonly st
 }
 
 /** Reads every entry of our table `table`, IPv4 then IPv6 (none on a kernel without IPv6). */
-export async function readTable (runner: CommandRunner, table: number): Promise<OwnedRoute[]> {
+export async function readTable(runner: CommandRunner, table: number): Promise<OwnedRoute[]> {
   return await readRoutes(runner, ['table', String(table)], false)
 }
 
@@ -151,35 +168,38 @@ export interface MainTable {
 }
 
 /** Reads the main table once (both families) and splits it; see {@link MainTable}. */
-export async function readMainTable (runner: CommandRunner, proto: number, tun: string): Promise<MainTable> {
+export async function readMainTable(runner: CommandRunner, proto: number, tun: string): Promise<MainTable> {
   const all = await readRoutes(runner, ['table', 'main'], true)
   const isOurs = (r: OwnedRoute): boolean => r.dev === tun && r.proto === proto
   return { ours: all.filter(isOurs), others: all.filter((r) => !isOurs(r)) }
 }
 
 /** `ip -json route show SELECTORS` for both families. */
-async function readRoutes (runner: CommandRunner, selectors: string[], allTypes: boolean): Promise<OwnedRoute[]> {
+async function readRoutes(runner: CommandRunner, selectors: string[], allTypes: boolean): Promise<OwnedRoute[]> {
   const out: OwnedRoute[] = []
   for (const family of [4, 6] as const) {
     const argv = ['ip', `-${family}`, '-json', 'route', 'show', ...selectors]
     const r = await runner.run(argv, { allowFail: true })
     if (r.code === 0) out.push(...parseRouteList(r.stdout, family, allTypes))
-    else if (/FIB table does not exist/.test(r.stderr)) continue // a table with no entry yet
-    else if (family === 4 || !/Address family not supported/.test(r.stderr)) throw commandError(argv, r.code, r.stdout, r.stderr)
+    else if (/FIB table does not exist/.test(r.stderr))
+      continue // a table with no entry yet
+    else if (family === 4 || !/Address family not supported/.test(r.stderr))
+      throw commandError(argv, r.code, r.stdout, r.stderr)
   }
   return out
 }
 
 /** argv deleting one route exactly (metric included when known) from `table`. */
-export function routeDelArgv (r: OwnedRoute, table: number | 'main'): string[] {
-  const argv = r.type === 'throw'
-    ? ['ip', 'route', 'del', 'throw', r.prefix, 'table', String(table)]
-    : ['ip', 'route', 'del', r.prefix, 'dev', r.dev, 'table', String(table)]
+export function routeDelArgv(r: OwnedRoute, table: number | 'main'): string[] {
+  const argv =
+    r.type === 'throw'
+      ? ['ip', 'route', 'del', 'throw', r.prefix, 'table', String(table)]
+      : ['ip', 'route', 'del', r.prefix, 'dev', r.dev, 'table', String(table)]
   return r.metric === undefined ? argv : [...argv, 'metric', String(r.metric)]
 }
 
 /** Deletes one route; one that is already gone ("No such process") counts as deleted. */
-export async function deleteRoute (runner: CommandRunner, r: OwnedRoute, table: number | 'main'): Promise<void> {
+export async function deleteRoute(runner: CommandRunner, r: OwnedRoute, table: number | 'main'): Promise<void> {
   const argv = routeDelArgv(r, table)
   const res = await runner.run(argv, { allowFail: true })
   if (res.code !== 0 && !/No such process/.test(res.stderr)) {
@@ -193,7 +213,12 @@ export async function deleteRoute (runner: CommandRunner, r: OwnedRoute, table: 
  * shadowed, not even for a moment), then every deletion.
  * @returns true when any command was issued
  */
-export async function applyRouteDiff (runner: CommandRunner, diff: RouteDiff, tun: string, t: RouteTarget): Promise<boolean> {
+export async function applyRouteDiff(
+  runner: CommandRunner,
+  diff: RouteDiff,
+  tun: string,
+  t: RouteTarget,
+): Promise<boolean> {
   const where = ['table', String(t.table), 'proto', String(t.proto)]
   for (const p of diff.replaceThrow) await runner.run(['ip', 'route', 'replace', 'throw', p, ...where])
   for (const p of diff.replace) await runner.run(['ip', 'route', 'replace', p, 'dev', tun, ...where])

@@ -50,18 +50,26 @@ export const DEFAULT_COMMAND_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/u
 const MAX_OUTPUT = 4000
 
 /** Formats argv for messages: words with spaces or quotes are JSON-quoted. */
-export function formatArgv (argv: readonly string[]): string {
-  return argv.map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a)).join(' ')
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')
 }
 
 /** Builds the COMMAND error for a failed command. */
-export function commandError (argv: readonly string[], exitCode: number | undefined, stdout: string, stderr: string, why?: string): LinuxNetError {
+export function commandError(
+  argv: readonly string[],
+  exitCode: number | undefined,
+  stdout: string,
+  stderr: string,
+  why?: string,
+): LinuxNetError {
   let output = [stdout.trim(), stderr.trim()].filter((s) => s !== '').join('\n')
   if (output.length > MAX_OUTPUT) output = `${output.slice(0, MAX_OUTPUT)}…`
   const status = why ?? (exitCode === undefined ? 'did not finish' : `exited with code ${exitCode}`)
-  return new LinuxNetError(LINUXNET_ERROR_CODES.COMMAND,
+  return new LinuxNetError(
+    LINUXNET_ERROR_CODES.COMMAND,
     `command ${status}: ${formatArgv(argv)}${output === '' ? '' : `: ${output}`}`,
-    { command: { argv: [...argv], exitCode, output } })
+    { command: { argv: [...argv], exitCode, output } },
+  )
 }
 
 /** ExecRunner runs commands with `child_process.execFile` (no shell), `LC_ALL=C`. */
@@ -70,29 +78,48 @@ class ExecRunner implements CommandRunner {
   readonly #timeoutMs: number
   readonly #env: Record<string, string>
 
-  constructor (options: ExecRunnerOptions) {
+  constructor(options: ExecRunnerOptions) {
     this.#prefix = options.netns === undefined ? [] : ['ip', 'netns', 'exec', options.netns]
     this.#timeoutMs = options.timeoutMs ?? 30_000
     this.#env = { LC_ALL: 'C', PATH: options.path ?? DEFAULT_COMMAND_PATH }
   }
 
-  async run (argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     const full = [...this.#prefix, ...argv]
     const [file, ...args] = full
     if (file === undefined) throw commandError(full, undefined, '', '', 'is empty')
     return await new Promise<RunResult>((resolve, reject) => {
-      const child = execFile(file, args, {
-        env: this.#env, timeout: this.#timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8'
-      }, (err, stdout, stderr) => {
-        if (err === null) { resolve({ stdout, stderr, code: 0 }); return }
-        const code = typeof err.code === 'number' ? err.code : undefined
-        if (code !== undefined && err.killed !== true && opts.allowFail === true) {
-          resolve({ stdout, stderr, code })
-          return
-        }
-        const why = code === undefined ? `could not run (${err.code ?? err.signal ?? err.message})` : undefined
-        reject(commandError(full, code, stdout, stderr, err.killed === true ? `timed out after ${this.#timeoutMs} ms` : why))
-      })
+      const child = execFile(
+        file,
+        args,
+        {
+          env: this.#env,
+          timeout: this.#timeoutMs,
+          maxBuffer: 64 * 1024 * 1024,
+          encoding: 'utf8',
+        },
+        (err, stdout, stderr) => {
+          if (err === null) {
+            resolve({ stdout, stderr, code: 0 })
+            return
+          }
+          const code = typeof err.code === 'number' ? err.code : undefined
+          if (code !== undefined && err.killed !== true && opts.allowFail === true) {
+            resolve({ stdout, stderr, code })
+            return
+          }
+          const why = code === undefined ? `could not run (${err.code ?? err.signal ?? err.message})` : undefined
+          reject(
+            commandError(
+              full,
+              code,
+              stdout,
+              stderr,
+              err.killed === true ? `timed out after ${this.#timeoutMs} ms` : why,
+            ),
+          )
+        },
+      )
       child.stdin?.on('error', () => {}) // EPIPE when the command exits without reading; the exit status tells.
       child.stdin?.end(opts.input ?? '')
     })
@@ -103,6 +130,6 @@ class ExecRunner implements CommandRunner {
  * Creates the real CommandRunner over `execFile`. The environment of every command is only
  * `LC_ALL=C` and PATH, so output is parsable and independent of the caller's locale.
  */
-export function createExecRunner (options: ExecRunnerOptions = {}): CommandRunner {
+export function createExecRunner(options: ExecRunnerOptions = {}): CommandRunner {
   return new ExecRunner(options)
 }

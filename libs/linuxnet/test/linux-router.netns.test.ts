@@ -4,50 +4,90 @@
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { type CommandRunner, type RouterConfig, type RunOptions, type RunResult, createLinuxRouter, routeTableFor } from '../src/index.js'
+import {
+  type CommandRunner,
+  type RouterConfig,
+  type RunOptions,
+  type RunResult,
+  createLinuxRouter,
+  routeTableFor,
+} from '../src/index.js'
 import { FakeRunner, isReadCommand } from '../src/testing/index.js'
 import { mustCreateNetns } from './netns.js'
 
 const ns = mustCreateNetns('r')
-after(() => { ns.destroy() })
+after(() => {
+  ns.destroy()
+})
 
 /** Wraps a runner and records the write commands it runs. */
-function recording (inner: CommandRunner): CommandRunner & { writes: string[] } {
+function recording(inner: CommandRunner): CommandRunner & { writes: string[] } {
   const writes: string[] = []
   return {
     writes,
-    async run (argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    async run(argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
       if (!isReadCommand(argv)) writes.push(argv.join(' '))
       return await inner.run(argv, opts)
-    }
+    },
   }
 }
 
 /** Everything observable in the namespace: all routes of every table, the rules and the whole ruleset. */
-function fullDump (): string {
-  return [ns.exec(['ip', '-4', 'route', 'show', 'table', 'all']), ns.exec(['ip', '-6', 'route', 'show', 'table', 'all']),
-    ns.exec(['ip', '-4', 'rule', 'show']), ns.exec(['ip', '-6', 'rule', 'show']),
-    ns.exec(['nft', 'list', 'ruleset']), ns.exec(['ip', '-o', 'link', 'show'])].join('\n--\n')
+function fullDump(): string {
+  return [
+    ns.exec(['ip', '-4', 'route', 'show', 'table', 'all']),
+    ns.exec(['ip', '-6', 'route', 'show', 'table', 'all']),
+    ns.exec(['ip', '-4', 'rule', 'show']),
+    ns.exec(['ip', '-6', 'rule', 'show']),
+    ns.exec(['nft', 'list', 'ruleset']),
+    ns.exec(['ip', '-o', 'link', 'show']),
+  ].join('\n--\n')
 }
 
 /** Routes on vmt0 as `dst protocol`, sorted, in `table` (default: vmt0's own table). */
-function tunRoutes (table = String(routeTableFor('vmt0'))): string[] {
-  return ['-4', '-6'].flatMap((f) => (JSON.parse(ns.exec(['ip', f, '-json', 'route', 'show', 'table', table, 'dev', 'vmt0'])) as Array<{ dst: string, protocol: string }>)
-    .map((r) => `${r.dst} ${r.protocol}`)).sort()
+function tunRoutes(table = String(routeTableFor('vmt0'))): string[] {
+  return ['-4', '-6']
+    .flatMap((f) =>
+      (
+        JSON.parse(ns.exec(['ip', f, '-json', 'route', 'show', 'table', table, 'dev', 'vmt0'])) as Array<{
+          dst: string
+          protocol: string
+        }>
+      ).map((r) => `${r.dst} ${r.protocol}`),
+    )
+    .sort()
 }
 
-function tableCount (): number {
+function tableCount(): number {
   const doc = JSON.parse(ns.exec(['nft', '-j', 'list', 'ruleset'])) as { nftables: Array<{ table?: { name: string } }> }
   return doc.nftables.filter((o) => o.table?.name === 'vpcmesh').length
 }
 
-const BASE: RouterConfig = { tunName: 'vmt0', mtu: 1380, routes: ['10.2.0.0/16', '10.1.0.0/16', 'fd00:2::/64'], localCidrs: ['10.0.0.0/16'], masquerade: true }
+const BASE: RouterConfig = {
+  tunName: 'vmt0',
+  mtu: 1380,
+  routes: ['10.2.0.0/16', '10.1.0.0/16', 'fd00:2::/64'],
+  localCidrs: ['10.0.0.0/16'],
+  masquerade: true,
+}
 const STEPS: Array<[string, RouterConfig, string[]]> = [
   ['first set', BASE, ['10.1.0.0/16 112', '10.2.0.0/16 112', 'fd00:2::/64 112']],
-  ['more routes', { ...BASE, routes: [...BASE.routes, '10.3.0.0/16', '10.4.0.9/32'] }, ['10.1.0.0/16 112', '10.2.0.0/16 112', '10.3.0.0/16 112', '10.4.0.9 112', 'fd00:2::/64 112']],
+  [
+    'more routes',
+    { ...BASE, routes: [...BASE.routes, '10.3.0.0/16', '10.4.0.9/32'] },
+    ['10.1.0.0/16 112', '10.2.0.0/16 112', '10.3.0.0/16 112', '10.4.0.9 112', 'fd00:2::/64 112'],
+  ],
   ['fewer routes', { ...BASE, routes: ['10.3.0.0/16', 'fd00:2::/64'] }, ['10.3.0.0/16 112', 'fd00:2::/64 112']],
-  ['preserve source IPs', { ...BASE, routes: ['10.3.0.0/16', 'fd00:2::/64'], masquerade: false }, ['10.3.0.0/16 112', 'fd00:2::/64 112']],
-  ['new MTU', { ...BASE, routes: ['10.3.0.0/16', 'fd00:2::/64'], masquerade: false, mtu: 1400 }, ['10.3.0.0/16 112', 'fd00:2::/64 112']]
+  [
+    'preserve source IPs',
+    { ...BASE, routes: ['10.3.0.0/16', 'fd00:2::/64'], masquerade: false },
+    ['10.3.0.0/16 112', 'fd00:2::/64 112'],
+  ],
+  [
+    'new MTU',
+    { ...BASE, routes: ['10.3.0.0/16', 'fd00:2::/64'], masquerade: false, mtu: 1400 },
+    ['10.3.0.0/16 112', 'fd00:2::/64 112'],
+  ],
 ]
 
 test('netns: the config series programs exactly the wanted state, like FakeRunner does', async () => {
@@ -86,11 +126,23 @@ test('netns: the loaded ruleset holds the clamp in both directions, the mesh pol
   const router = createLinuxRouter({ runner: ns.runner })
   await router.set(BASE)
   const text = ns.exec(['nft', 'list', 'table', 'inet', 'vpcmesh'])
-  assert.match(text, /iifname "vmt0" meta nfproto ipv4 tcp flags syn tcp option maxseg size > 1340 tcp option maxseg size set 1340/)
-  assert.match(text, /iifname "vmt0" meta nfproto ipv6 tcp flags syn tcp option maxseg size > 1320 tcp option maxseg size set 1320/)
+  assert.match(
+    text,
+    /iifname "vmt0" meta nfproto ipv4 tcp flags syn tcp option maxseg size > 1340 tcp option maxseg size set 1340/,
+  )
+  assert.match(
+    text,
+    /iifname "vmt0" meta nfproto ipv6 tcp flags syn tcp option maxseg size > 1320 tcp option maxseg size set 1320/,
+  )
   assert.match(text, /oifname "vmt0" tcp flags syn tcp option maxseg size set rt mtu/)
-  assert.match(text, /type nat hook postrouting priority srcnat; policy accept;\n\t\tiifname "vmt0" oifname != "vmt0" ip daddr @local4 masquerade/)
-  assert.match(text, /type filter hook forward priority filter; policy accept;\n\t\tiifname "vmt0" oifname "vmt0" counter name "mesh_forward_denied" drop/)
+  assert.match(
+    text,
+    /type nat hook postrouting priority srcnat; policy accept;\n\t\tiifname "vmt0" oifname != "vmt0" ip daddr @local4 masquerade/,
+  )
+  assert.match(
+    text,
+    /type filter hook forward priority filter; policy accept;\n\t\tiifname "vmt0" oifname "vmt0" counter name "mesh_forward_denied" drop/,
+  )
   assert.match(text, /iifname "vmt0" ip daddr != @local4 counter name "mesh_forward_denied" drop/)
   assert.match(text, /type filter hook input priority filter; policy accept;/)
   assert.match(text, /type filter hook forward priority mangle; policy accept;/)

@@ -7,17 +7,29 @@ let seq = 0
 const live = new Set<string>()
 process.on('exit', () => {
   for (const name of live) {
-    try { remove(name) } catch (e) { process.stderr.write(`teardown: deleting ${name} failed: ${e instanceof Error ? e.message : String(e)}\n`) }
+    try {
+      remove(name)
+    } catch (e) {
+      process.stderr.write(`teardown: deleting ${name} failed: ${e instanceof Error ? e.message : String(e)}\n`)
+    }
   }
 })
 
 /** SIGKILLs what runs inside `name` (`ip netns pids`), then deletes it; throws only if it remains. */
-function remove (name: string): void {
+function remove(name: string): void {
   try {
-    for (const pid of execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8', stdio: 'pipe' }).split(/\s+/).filter((p) => /^\d+$/.test(p))) {
-      try { process.kill(Number(pid), 'SIGKILL') } catch { /* already gone */ }
+    for (const pid of execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8', stdio: 'pipe' })
+      .split(/\s+/)
+      .filter((p) => /^\d+$/.test(p))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL')
+      } catch {
+        /* already gone */
+      }
     }
-  } catch { /* no such namespace: nothing runs inside */ }
+  } catch {
+    /* no such namespace: nothing runs inside */
+  }
   try {
     execFileSync('ip', ['netns', 'del', name], { stdio: 'pipe' })
   } catch (e) {
@@ -39,21 +51,27 @@ export interface TestNetns {
 }
 
 /** Creates `vmln-<pid>-<tag><n>`; fails (never skips) when not root. */
-export function mustCreateNetns (tag: string): TestNetns {
+export function mustCreateNetns(tag: string): TestNetns {
   const name = `vmln-${process.pid}-${tag}${seq++}`
   execFileSync('ip', ['netns', 'add', name], { stdio: 'pipe' })
   live.add(name)
   const exec = (argv: string[]): string =>
-    execFileSync('ip', ['netns', 'exec', name, ...argv], { encoding: 'utf8', stdio: 'pipe', env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
+    execFileSync('ip', ['netns', 'exec', name, ...argv], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+      env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    })
   return {
     name,
     runner: createExecRunner({ netns: name }),
     exec,
-    addTun: (tun) => { exec(['ip', 'tuntap', 'add', 'dev', tun, 'mode', 'tun']) },
+    addTun: (tun) => {
+      exec(['ip', 'tuntap', 'add', 'dev', tun, 'mode', 'tun'])
+    },
     destroy: () => {
       if (!live.has(name)) return
       remove(name)
       live.delete(name)
-    }
+    },
   }
 }

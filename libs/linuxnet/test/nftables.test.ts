@@ -1,6 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { LINUXNET_ERROR_CODES, NFT_COUNTERS, createLinuxRouter, nftTransaction, renderNftables, ruleComments } from '../src/index.js'
+import {
+  LINUXNET_ERROR_CODES,
+  NFT_COUNTERS,
+  createLinuxRouter,
+  nftTransaction,
+  renderNftables,
+  ruleComments,
+} from '../src/index.js'
 import { FakeRunner } from '../src/testing/index.js'
 import { withCounterValues } from '../src/nftables.js'
 
@@ -50,11 +57,16 @@ const FULL = `table inet vpcmesh {
 
 test('renderNftables: local prefix sets, deny counters, MSS clamp, mesh policy and masquerade towards local prefixes (golden)', () => {
   assert.equal(renderNftables({ tunName: 'vmt0', mtu: 1380, masquerade: true, localCidrs: LOCAL }), FULL)
-  assert.equal(renderNftables({ tunName: 'vmt0', mtu: 1380, masquerade: true, mssClamp: true, localCidrs: LOCAL }), FULL)
+  assert.equal(
+    renderNftables({ tunName: 'vmt0', mtu: 1380, masquerade: true, mssClamp: true, localCidrs: LOCAL }),
+    FULL,
+  )
 })
 
 test('renderNftables: without clamp and masquerade the mesh policy stays; empty sets deny everything from the TUN (golden)', () => {
-  assert.equal(renderNftables({ tunName: 'mesh0', mtu: 1280, masquerade: false, mssClamp: false, localCidrs: [] }), `table inet vpcmesh {
+  assert.equal(
+    renderNftables({ tunName: 'mesh0', mtu: 1280, masquerade: false, mssClamp: false, localCidrs: [] }),
+    `table inet vpcmesh {
 \tset local4 {
 \t\ttype ipv4_addr; flags interval;
 \t}
@@ -81,42 +93,70 @@ test('renderNftables: without clamp and masquerade the mesh policy stays; empty 
 \t\tiifname "mesh0" ip6 daddr != @local6 counter name "mesh_input_denied" drop comment "vpcmesh:input-deny-v6:6f5285c3f47a31d3"
 \t}
 }
-`)
+`,
+  )
 })
 
 test('renderNftables: every rule acts only on packets that entered from the TUN, and every drop is counted', () => {
   const text = renderNftables({ tunName: 'vmt0', mtu: 1380, masquerade: true, localCidrs: LOCAL })
   const rules = text.split('\n').filter((l) => l.includes(' comment "vpcmesh:'))
   for (const r of rules.filter((l) => !l.includes('mss-out'))) assert.match(r, /^\t\tiifname "vmt0" /, r)
-  for (const r of rules.filter((l) => / drop /.test(l))) assert.match(r, /counter name "mesh_(forward|input)_denied" drop/, r)
+  for (const r of rules.filter((l) => / drop /.test(l)))
+    assert.match(r, /counter name "mesh_(forward|input)_denied" drop/, r)
   assert.equal((text.match(/policy accept;/g) ?? []).length, 4, 'no chain changes the fate of foreign traffic')
   assert.doesNotMatch(text, /policy drop/)
-  assert.deepEqual(Object.values(NFT_COUNTERS).map((n) => text.includes(`\tcounter ${n} {`)), [true, true])
+  assert.deepEqual(
+    Object.values(NFT_COUNTERS).map((n) => text.includes(`\tcounter ${n} {`)),
+    [true, true],
+  )
 })
 
 test('renderNftables: the fingerprint changes with every input', () => {
   const base = { tunName: 'vmt0', mtu: 1380, masquerade: true, localCidrs: LOCAL }
-  const fps = new Set([
-    base, { ...base, tunName: 'vmt1' }, { ...base, mtu: 1381 }, { ...base, masquerade: false },
-    { ...base, localCidrs: ['10.0.0.0/16'] }, { ...base, localCidrs: [...LOCAL, 'fd00:9::/64'] }
-  ].map((c) => ruleComments(renderNftables(c))[0]))
+  const fps = new Set(
+    [
+      base,
+      { ...base, tunName: 'vmt1' },
+      { ...base, mtu: 1381 },
+      { ...base, masquerade: false },
+      { ...base, localCidrs: ['10.0.0.0/16'] },
+      { ...base, localCidrs: [...LOCAL, 'fd00:9::/64'] },
+    ].map((c) => ruleComments(renderNftables(c))[0]),
+  )
   assert.equal(fps.size, 6)
 })
 
 test('renderNftables: refuses a TUN name that is unsafe to quote', () => {
   for (const bad of ['vmt"0', 'a b', '', 'x'.repeat(16), 'vmt0\n}']) {
-    assert.throws(() => renderNftables({ tunName: bad, mtu: 1380, masquerade: true, localCidrs: [] }), { code: LINUXNET_ERROR_CODES.CONFIG }, bad)
+    assert.throws(
+      () => renderNftables({ tunName: bad, mtu: 1380, masquerade: true, localCidrs: [] }),
+      { code: LINUXNET_ERROR_CODES.CONFIG },
+      bad,
+    )
   }
 })
 
 test('ruleComments: the rule comments in order', () => {
   const fp = /:([0-9a-f]{16})"/.exec(FULL)?.[1] ?? ''
-  assert.deepEqual(ruleComments(FULL), [
-    'mss-in-v4', 'mss-in-v6', 'mss-out',
-    'forward-deny-hairpin', 'forward-deny-link-local-v4', 'forward-deny-link-local-v6', 'forward-deny-v4', 'forward-deny-v6',
-    'input-deny-link-local-v4', 'input-deny-link-local-v6', 'input-deny-v4', 'input-deny-v6',
-    'masquerade-v4', 'masquerade-v6'
-  ].map((w) => `vpcmesh:${w}:${fp}`))
+  assert.deepEqual(
+    ruleComments(FULL),
+    [
+      'mss-in-v4',
+      'mss-in-v6',
+      'mss-out',
+      'forward-deny-hairpin',
+      'forward-deny-link-local-v4',
+      'forward-deny-link-local-v6',
+      'forward-deny-v4',
+      'forward-deny-v6',
+      'input-deny-link-local-v4',
+      'input-deny-link-local-v6',
+      'input-deny-v4',
+      'input-deny-v6',
+      'masquerade-v4',
+      'masquerade-v6',
+    ].map((w) => `vpcmesh:${w}:${fp}`),
+  )
   assert.deepEqual(ruleComments(''), [])
 })
 
@@ -129,21 +169,47 @@ test('current(): reads the deny counters from the same nft listing as the rules'
   const f = new FakeRunner()
   f.addLink('vmt0')
   const r = createLinuxRouter({ runner: f })
-  assert.deepEqual(await r.current(), { table: undefined, routes: [], throws: [], skipped: [], nftRules: undefined, forwardDenied: undefined, inputDenied: undefined, warnings: [] })
+  assert.deepEqual(await r.current(), {
+    table: undefined,
+    routes: [],
+    throws: [],
+    skipped: [],
+    nftRules: undefined,
+    forwardDenied: undefined,
+    inputDenied: undefined,
+    warnings: [],
+  })
   await r.set({ tunName: 'vmt0', mtu: 1380, routes: ['10.2.0.0/16'], localCidrs: ['10.1.0.0/16'], masquerade: true })
   assert.ok(f.countNft(NFT_COUNTERS.forwardDenied, 3, 252))
   f.takeCommands()
   const st = await r.current()
-  assert.deepEqual([st.forwardDenied, st.inputDenied], [{ packets: 3, bytes: 252 }, { packets: 0, bytes: 0 }])
+  assert.deepEqual(
+    [st.forwardDenied, st.inputDenied],
+    [
+      { packets: 3, bytes: 252 },
+      { packets: 0, bytes: 0 },
+    ],
+  )
   assert.equal(st.nftRules?.length, 14)
   assert.equal(f.takeCommands().filter((c) => c.startsWith('nft')).length, 1, 'one nft read for rules and counters')
 })
 
 test('FakeNft: like nft, a rule naming an undeclared set or counter fails the whole transaction', async () => {
   const f = new FakeRunner()
-  const run = async (input: string): Promise<number> => (await f.run(['nft', '-f', '-'], { input, allowFail: true })).code
-  assert.equal(await run('table inet t {\n\tchain c {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tip daddr != @nope drop\n\t}\n}\n'), 1)
-  assert.equal(await run('table inet t {\n\tchain c {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tcounter name "nope" drop\n\t}\n}\n'), 1)
+  const run = async (input: string): Promise<number> =>
+    (await f.run(['nft', '-f', '-'], { input, allowFail: true })).code
+  assert.equal(
+    await run(
+      'table inet t {\n\tchain c {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tip daddr != @nope drop\n\t}\n}\n',
+    ),
+    1,
+  )
+  assert.equal(
+    await run(
+      'table inet t {\n\tchain c {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tcounter name "nope" drop\n\t}\n}\n',
+    ),
+    1,
+  )
   assert.equal((await f.run(['nft', 'list', 'ruleset'])).stdout, '')
 })
 
@@ -157,13 +223,28 @@ test('syncNftables: a replaced table keeps the values its counters had', async (
   f.countNft(NFT_COUNTERS.inputDenied, 1, 84)
   f.takeCommands()
   assert.equal(await r.set({ ...cfg, localCidrs: ['10.1.0.0/16', '10.9.0.0/16'] }), 'changed')
-  assert.match(f.commands.find((c) => c.argv[1] === '-f')?.input ?? '', /\tcounter mesh_forward_denied \{\n\t\tpackets 5 bytes 420\n\t\}/)
+  assert.match(
+    f.commands.find((c) => c.argv[1] === '-f')?.input ?? '',
+    /\tcounter mesh_forward_denied \{\n\t\tpackets 5 bytes 420\n\t\}/,
+  )
   const st = await r.current()
-  assert.deepEqual([st.forwardDenied, st.inputDenied], [{ packets: 5, bytes: 420 }, { packets: 1, bytes: 84 }])
+  assert.deepEqual(
+    [st.forwardDenied, st.inputDenied],
+    [
+      { packets: 5, bytes: 420 },
+      { packets: 1, bytes: 84 },
+    ],
+  )
 })
 
 test('withCounterValues: fills only declared counters with safe integer values', () => {
   const text = '\tcounter a {\n\t}\n\tcounter b {\n\t}\n'
-  assert.equal(withCounterValues(text, { a: { packets: 2, bytes: 3 }, b: { packets: Number.NaN, bytes: 1 }, c: { packets: 1, bytes: 1 } }),
-    '\tcounter a {\n\t\tpackets 2 bytes 3\n\t}\n\tcounter b {\n\t}\n')
+  assert.equal(
+    withCounterValues(text, {
+      a: { packets: 2, bytes: 3 },
+      b: { packets: Number.NaN, bytes: 1 },
+      c: { packets: 1, bytes: 1 },
+    }),
+    '\tcounter a {\n\t\tpackets 2 bytes 3\n\t}\n\tcounter b {\n\t}\n',
+  )
 })

@@ -12,19 +12,30 @@ routerCompliance('LinuxRouter + FakeRunner', async () => {
     router: createLinuxRouter({ runner }),
     runner,
     tun: 'vmt0',
-    addTun: async (name) => { runner.addLink(name) },
-    teardown: async () => {}
+    addTun: async (name) => {
+      runner.addLink(name)
+    },
+    teardown: async () => {},
   }
 })
 
 routerCompliance('LinuxRouter + ExecRunner in a network namespace', async () => {
   const ns = mustCreateNetns('c')
-  try { ns.addTun('vmt0') } catch (e) { ns.destroy(); throw e }
+  try {
+    ns.addTun('vmt0')
+  } catch (e) {
+    ns.destroy()
+    throw e
+  }
   return {
     router: createLinuxRouter({ runner: ns.runner }),
     runner: ns.runner,
     tun: 'vmt0',
-    addTun: async (name) => { ns.addTun(name) },
-    teardown: async () => { ns.destroy() }
+    addTun: async (name) => {
+      ns.addTun(name)
+    },
+    teardown: async () => {
+      ns.destroy()
+    },
   }
 })

@@ -4,7 +4,14 @@
 import { describe, it, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  type CommandRunner, type Router, type RouterConfig, LINUXNET_ERROR_CODES, VPCMESH_ROUTE_PROTOCOL, createLinuxRouter, isLinuxNetError, routeTableFor
+  type CommandRunner,
+  type Router,
+  type RouterConfig,
+  LINUXNET_ERROR_CODES,
+  VPCMESH_ROUTE_PROTOCOL,
+  createLinuxRouter,
+  isLinuxNetError,
+  routeTableFor,
 } from '../src/index.js'
 
 /** What a suite run needs: a router over a host that has the TUN `tun` and can get more links. */
@@ -22,59 +29,82 @@ const PROTO = String(VPCMESH_ROUTE_PROTOCOL)
  * Routes on `dev` as `prefix proto`, both families, sorted (ip prints /32 and /128 bare), in
  * `table` (default: the TUN's own table).
  */
-async function routesOn (runner: CommandRunner, dev: string, table: string = String(routeTableFor(dev))): Promise<string[]> {
+async function routesOn(
+  runner: CommandRunner,
+  dev: string,
+  table: string = String(routeTableFor(dev)),
+): Promise<string[]> {
   const out: string[] = []
   for (const fam of ['-4', '-6']) {
     const res = await runner.run(['ip', fam, '-json', 'route', 'show', 'table', table, 'dev', dev])
-    for (const r of JSON.parse(res.stdout) as Array<{ dst: string, protocol?: string }>) out.push(`${r.dst} ${r.protocol ?? '?'}`)
+    for (const r of JSON.parse(res.stdout) as Array<{ dst: string; protocol?: string }>)
+      out.push(`${r.dst} ${r.protocol ?? '?'}`)
   }
   return out.sort()
 }
 
 /** Policy rules looking up `table`, IPv4 and IPv6, as `family pref not? fwmark table`. */
-async function rulesFor (runner: CommandRunner, table: number): Promise<string[]> {
+async function rulesFor(runner: CommandRunner, table: number): Promise<string[]> {
   const out: string[] = []
   for (const fam of ['-4', '-6']) {
     const res = await runner.run(['ip', fam, '-json', 'rule', 'show'])
-    for (const r of JSON.parse(res.stdout) as Array<{ priority: number, not?: null, fwmark?: string, table: string }>) {
-      if (r.table === String(table)) out.push(`${fam} ${r.priority}${'not' in r ? ' not' : ''} ${r.fwmark ?? ''} ${r.table}`)
+    for (const r of JSON.parse(res.stdout) as Array<{ priority: number; not?: null; fwmark?: string; table: string }>) {
+      if (r.table === String(table))
+        out.push(`${fam} ${r.priority}${'not' in r ? ' not' : ''} ${r.fwmark ?? ''} ${r.table}`)
     }
   }
   return out.sort()
 }
 
 /** Names of tables in `nft -j list ruleset`, sorted (duplicates kept). */
-async function tables (runner: CommandRunner): Promise<string[]> {
+async function tables(runner: CommandRunner): Promise<string[]> {
   const res = await runner.run(['nft', '-j', 'list', 'ruleset'])
-  const doc = JSON.parse(res.stdout) as { nftables: Array<{ table?: { family: string, name: string } }> }
-  return doc.nftables.flatMap((o) => o.table === undefined ? [] : [`${o.table.family} ${o.table.name}`]).sort()
+  const doc = JSON.parse(res.stdout) as { nftables: Array<{ table?: { family: string; name: string } }> }
+  return doc.nftables.flatMap((o) => (o.table === undefined ? [] : [`${o.table.family} ${o.table.name}`])).sort()
 }
 
 /** Full observable state: routes on every TUN plus the whole ruleset text. */
-async function snapshot (h: RouterHarness, devs: string[]): Promise<string> {
+async function snapshot(h: RouterHarness, devs: string[]): Promise<string> {
   const parts = [(await h.runner.run(['nft', 'list', 'ruleset'])).stdout]
   for (const d of devs) parts.push((await routesOn(h.runner, d)).join('\n'))
   return parts.join('\n--\n')
 }
 
-async function rejectsWith (p: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(p, (e) => { assert.ok(isLinuxNetError(e), String(e)); assert.equal(e.code, code); return true })
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e) => {
+    assert.ok(isLinuxNetError(e), String(e))
+    assert.equal(e.code, code)
+    return true
+  })
 }
 
 /** Registers the suite under `name`; `setup` makes a fresh harness per test. */
-export function routerCompliance (name: string, setup: () => Promise<RouterHarness>): void {
+export function routerCompliance(name: string, setup: () => Promise<RouterHarness>): void {
   describe(`Router compliance: ${name}`, () => {
     let h: RouterHarness
     let cfg: RouterConfig
     beforeEach(async () => {
       h = await setup()
-      cfg = { tunName: h.tun, mtu: 1380, routes: ['10.1.0.0/16', '10.2.0.5/32', 'fd00:1::/64', 'fd00:2::7/128'], localCidrs: ['10.0.0.0/16'], masquerade: true }
+      cfg = {
+        tunName: h.tun,
+        mtu: 1380,
+        routes: ['10.1.0.0/16', '10.2.0.5/32', 'fd00:1::/64', 'fd00:2::7/128'],
+        localCidrs: ['10.0.0.0/16'],
+        masquerade: true,
+      }
     })
-    afterEach(async () => { await h.teardown() })
+    afterEach(async () => {
+      await h.teardown()
+    })
 
     it('set() routes each prefix into the TUN exactly once and creates one table', async () => {
       assert.equal(await h.router.set(cfg), 'changed')
-      assert.deepEqual(await routesOn(h.runner, h.tun), [`10.1.0.0/16 ${PROTO}`, `10.2.0.5 ${PROTO}`, `fd00:1::/64 ${PROTO}`, `fd00:2::7 ${PROTO}`])
+      assert.deepEqual(await routesOn(h.runner, h.tun), [
+        `10.1.0.0/16 ${PROTO}`,
+        `10.2.0.5 ${PROTO}`,
+        `fd00:1::/64 ${PROTO}`,
+        `fd00:2::7 ${PROTO}`,
+      ])
       assert.deepEqual(await tables(h.runner), ['inet vpcmesh'])
     })
 
@@ -106,18 +136,32 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
       assert.deepEqual(await routesOn(h.runner, h.tun, 'main'), ['10.1.0.0/16 static', '192.168.9.0/24 static'])
       assert.deepEqual(await routesOn(h.runner, h.tun), [`10.2.0.0/16 ${PROTO}`])
       const state = await h.router.current?.()
-      assert.deepEqual(state?.skipped.map((x) => [x.prefix, x.reason]), [['10.1.0.0/16', 'operator']])
+      assert.deepEqual(
+        state?.skipped.map((x) => [x.prefix, x.reason]),
+        [['10.1.0.0/16', 'operator']],
+      )
     })
 
     it('set() skips a route that covers an address of this host, a peer endpoint or the controller; the rest applies', async () => {
-      await h.router.set({ ...cfg, routes: ['10.1.0.0/16', '192.0.2.0/24', '198.51.100.0/24'], controllerAddresses: ['192.0.2.7'], peerEndpoints: ['198.51.100.9'] })
+      await h.router.set({
+        ...cfg,
+        routes: ['10.1.0.0/16', '192.0.2.0/24', '198.51.100.0/24'],
+        controllerAddresses: ['192.0.2.7'],
+        peerEndpoints: ['198.51.100.9'],
+      })
       assert.deepEqual(await routesOn(h.runner, h.tun), [`10.1.0.0/16 ${PROTO}`])
       const state = await h.router.current?.()
-      assert.deepEqual(state?.skipped.map((x) => [x.prefix, x.reason]), [['192.0.2.0/24', 'underlay'], ['198.51.100.0/24', 'underlay']])
+      assert.deepEqual(
+        state?.skipped.map((x) => [x.prefix, x.reason]),
+        [
+          ['192.0.2.0/24', 'underlay'],
+          ['198.51.100.0/24', 'underlay'],
+        ],
+      )
       assert.deepEqual(state?.throws, ['192.0.2.7/32'], 'the controller is looked up in main')
     })
 
-    it('two TUNs on one host have their own tables; cleanup of one never removes the other\'s routes', async () => {
+    it("two TUNs on one host have their own tables; cleanup of one never removes the other's routes", async () => {
       await h.addTun('vmt2')
       const second = createLinuxRouter({ runner: h.runner }) // a second agent on the same host
       await h.router.set(cfg)
@@ -137,17 +181,30 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
       assert.deepEqual(await tables(h.runner), ['inet vpcmesh'])
       assert.equal(await h.router.set({ ...cfg, masquerade: false, mssClamp: false }), 'changed')
       assert.deepEqual(await tables(h.runner), ['inet vpcmesh'])
-      assert.deepEqual((await h.router.current?.())?.nftRules?.map((c) => c.split(':')[1]), [
-        'forward-deny-hairpin', 'forward-deny-link-local-v4', 'forward-deny-link-local-v6', 'forward-deny-v4', 'forward-deny-v6',
-        'input-deny-link-local-v4', 'input-deny-link-local-v6', 'input-deny-v4', 'input-deny-v6'
-      ])
+      assert.deepEqual(
+        (await h.router.current?.())?.nftRules?.map((c) => c.split(':')[1]),
+        [
+          'forward-deny-hairpin',
+          'forward-deny-link-local-v4',
+          'forward-deny-link-local-v6',
+          'forward-deny-v4',
+          'forward-deny-v6',
+          'input-deny-link-local-v4',
+          'input-deny-link-local-v6',
+          'input-deny-v4',
+          'input-deny-v6',
+        ],
+      )
       assert.equal(await h.router.set({ ...cfg, masquerade: false, mssClamp: false }), 'unchanged')
     })
 
     it('a change of the local prefixes replaces the table; the same ones again change nothing', async () => {
       await h.router.set(cfg)
       assert.equal(await h.router.set({ ...cfg, localCidrs: ['10.0.0.0/16', 'fd00:9::/64'] }), 'changed')
-      assert.match((await h.runner.run(['nft', 'list', 'table', 'inet', 'vpcmesh'])).stdout, /elements = \{ fd00:9::\/64 \}/)
+      assert.match(
+        (await h.runner.run(['nft', 'list', 'table', 'inet', 'vpcmesh'])).stdout,
+        /elements = \{ fd00:9::\/64 \}/,
+      )
       assert.equal(await h.router.set({ ...cfg, localCidrs: ['fd00:9::/64', '10.0.0.0/16'] }), 'unchanged')
     })
 
@@ -195,7 +252,10 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
     it('set() with a missing TUN or an invalid config fails and changes nothing', async () => {
       await h.router.set(cfg)
       const before = await snapshot(h, [h.tun])
-      await rejectsWith(h.router.set({ ...cfg, tunName: 'nosuch0', routes: ['10.9.0.0/16'] }), LINUXNET_ERROR_CODES.NO_LINK)
+      await rejectsWith(
+        h.router.set({ ...cfg, tunName: 'nosuch0', routes: ['10.9.0.0/16'] }),
+        LINUXNET_ERROR_CODES.NO_LINK,
+      )
       await rejectsWith(h.router.set({ ...cfg, routes: ['10.9.0.0/16', '10.0.5.0/33'] }), LINUXNET_ERROR_CODES.CONFIG)
       assert.equal(await snapshot(h, [h.tun]), before)
     })
@@ -211,7 +271,10 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
     it('a route overlapping this VPC is skipped and reported, not an error', async () => {
       assert.equal(await h.router.set({ ...cfg, routes: ['10.9.0.0/16', '10.0.5.0/24'] }), 'changed')
       assert.deepEqual(await routesOn(h.runner, h.tun), [`10.9.0.0/16 ${PROTO}`])
-      assert.deepEqual((await h.router.current?.())?.skipped.map((x) => [x.prefix, x.reason]), [['10.0.5.0/24', 'local']])
+      assert.deepEqual(
+        (await h.router.current?.())?.skipped.map((x) => [x.prefix, x.reason]),
+        [['10.0.5.0/24', 'local']],
+      )
     })
 
     it('current() reports our routes and rules', async () => {
@@ -220,7 +283,13 @@ export function routerCompliance (name: string, setup: () => Promise<RouterHarne
       assert.equal(state?.routes.length, 4)
       assert.equal(state?.table, routeTableFor(h.tun))
       assert.equal(state?.nftRules?.length, 14)
-      assert.deepEqual([state?.forwardDenied, state?.inputDenied], [{ packets: 0, bytes: 0 }, { packets: 0, bytes: 0 }])
+      assert.deepEqual(
+        [state?.forwardDenied, state?.inputDenied],
+        [
+          { packets: 0, bytes: 0 },
+          { packets: 0, bytes: 0 },
+        ],
+      )
       await h.router.cleanup(h.tun)
       const gone = await h.router.current?.()
       assert.deepEqual([gone?.nftRules, gone?.forwardDenied, gone?.inputDenied], [undefined, undefined, undefined])

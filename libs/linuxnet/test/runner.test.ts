@@ -16,7 +16,8 @@ test('ExecRunner: writes input to stdin; without input stdin is closed', async (
 
 test('ExecRunner: the environment is LC_ALL=C and PATH only', async () => {
   assert.deepEqual((await runner.run(['env'])).stdout.trim().split('\n').sort(), [
-    'LC_ALL=C', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+    'LC_ALL=C',
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   ])
 })
 
@@ -25,23 +26,38 @@ test('ExecRunner: a non-zero exit throws with argv, exit code and combined outpu
     assert.ok(isLinuxNetError(e))
     assert.equal(e.code, LINUXNET_ERROR_CODES.COMMAND)
     assert.equal(e.message, 'command exited with code 3: sh -c "echo out; echo err >&2; exit 3" "x y": out\nerr')
-    assert.deepEqual(e.command, { argv: ['sh', '-c', 'echo out; echo err >&2; exit 3', 'x y'], exitCode: 3, output: 'out\nerr' })
+    assert.deepEqual(e.command, {
+      argv: ['sh', '-c', 'echo out; echo err >&2; exit 3', 'x y'],
+      exitCode: 3,
+      output: 'out\nerr',
+    })
     return true
   })
 })
 
 test('ExecRunner: allowFail returns the exit code instead', async () => {
-  assert.deepEqual(await runner.run(['sh', '-c', 'echo no >&2; exit 2'], { allowFail: true }), { stdout: '', stderr: 'no\n', code: 2 })
+  assert.deepEqual(await runner.run(['sh', '-c', 'echo no >&2; exit 2'], { allowFail: true }), {
+    stdout: '',
+    stderr: 'no\n',
+    code: 2,
+  })
 })
 
 test('ExecRunner: a missing program or a timeout always throws', async () => {
-  await assert.rejects(runner.run(['vpcmesh-no-such-program'], { allowFail: true }),
-    { code: LINUXNET_ERROR_CODES.COMMAND, message: 'command could not run (ENOENT): vpcmesh-no-such-program' })
-  await assert.rejects(createExecRunner({ timeoutMs: 50 }).run(['sleep', '5'], { allowFail: true }),
-    { code: LINUXNET_ERROR_CODES.COMMAND, message: 'command timed out after 50 ms: sleep 5' })
+  await assert.rejects(runner.run(['vpcmesh-no-such-program'], { allowFail: true }), {
+    code: LINUXNET_ERROR_CODES.COMMAND,
+    message: 'command could not run (ENOENT): vpcmesh-no-such-program',
+  })
+  await assert.rejects(createExecRunner({ timeoutMs: 50 }).run(['sleep', '5'], { allowFail: true }), {
+    code: LINUXNET_ERROR_CODES.COMMAND,
+    message: 'command timed out after 50 ms: sleep 5',
+  })
   await assert.rejects(runner.run([]), { code: LINUXNET_ERROR_CODES.COMMAND })
 })
 
 test('formatArgv: quotes only words that need it', () => {
-  assert.equal(formatArgv(['ip', 'route', 'replace', '10.0.0.0/8', 'dev', 'vmt0', 'a b', '"']), 'ip route replace 10.0.0.0/8 dev vmt0 "a b" "\\""')
+  assert.equal(
+    formatArgv(['ip', 'route', 'replace', '10.0.0.0/8', 'dev', 'vmt0', 'a b', '"']),
+    'ip route replace 10.0.0.0/8 dev vmt0 "a b" "\\""',
+  )
 })

@@ -1,6 +1,15 @@
 export {
-  type Metrics, type Counter, type Gauge, type Histogram, type Labels, type MetricOptions, type GaugeOptions,
-  type HistogramOptions, type Exposition, DEFAULT_BUCKETS, PROMETHEUS_CONTENT_TYPE
+  type Metrics,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type Labels,
+  type MetricOptions,
+  type GaugeOptions,
+  type HistogramOptions,
+  type Exposition,
+  DEFAULT_BUCKETS,
+  PROMETHEUS_CONTENT_TYPE,
 } from './metrics.js'
 export { prometheusMetrics, type PrometheusMetricsOptions } from './prometheus.js'
 export { noopMetrics } from './noop.js'

@@ -25,7 +25,7 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
  * Validates registration options and returns the Registration for `prefix + options.name`.
  * Throws MetricsError `VPCMESH_ERR_METRICS_INVALID` on a bad name, help, label or bucket.
  */
-export function describeMetric (kind: MetricKind, options: HistogramOptions & GaugeOptions, prefix = ''): Registration {
+export function describeMetric(kind: MetricKind, options: HistogramOptions & GaugeOptions, prefix = ''): Registration {
   const name = prefix + options.name
   const invalid = (why: string): MetricsError =>
     new MetricsError(MetricsErrorCode.Invalid, `metrics: ${kind} '${name}': ${why}`)
@@ -39,11 +39,12 @@ export function describeMetric (kind: MetricKind, options: HistogramOptions & Ga
   }
   if (new Set(labelNames).size !== labelNames.length) throw invalid('duplicate label name')
   const buckets = kind === 'histogram' ? [...(options.buckets ?? DEFAULT_BUCKETS)] : []
-  if (kind === 'histogram' && !isIncreasing(buckets)) throw invalid('buckets must be finite, non-empty and strictly increasing')
+  if (kind === 'histogram' && !isIncreasing(buckets))
+    throw invalid('buckets must be finite, non-empty and strictly increasing')
   return { kind, name, help: options.help, labelNames, buckets, collects: options.collect !== undefined }
 }
 
-function isIncreasing (xs: readonly number[]): boolean {
+function isIncreasing(xs: readonly number[]): boolean {
   return xs.length > 0 && xs.every((x, i) => Number.isFinite(x) && (i === 0 || x > (xs[i - 1] ?? x)))
 }
 
@@ -51,24 +52,26 @@ function isIncreasing (xs: readonly number[]): boolean {
  * Throws MetricsError `VPCMESH_ERR_METRICS_CONFLICT` unless `next` may share the metric
  * registered as `prev`: same kind, same label names (any order), same buckets, no `collect`.
  */
-export function assertShareable (prev: Registration, next: Registration): void {
+export function assertShareable(prev: Registration, next: Registration): void {
   const why = conflict(prev, next)
   if (why !== undefined) {
     throw new MetricsError(MetricsErrorCode.Conflict, `metrics: '${next.name}' ${why}`)
   }
 }
 
-function conflict (prev: Registration, next: Registration): string | undefined {
+function conflict(prev: Registration, next: Registration): string | undefined {
   if (prev.kind !== next.kind) return `is already registered as a ${prev.kind}, not a ${next.kind}`
   if (!sameSet(prev.labelNames, next.labelNames)) {
     return `is already registered with labels [${prev.labelNames.join(', ')}], not [${next.labelNames.join(', ')}]`
   }
-  if (prev.buckets.join() !== next.buckets.join()) return `is already registered with buckets [${prev.buckets.join(', ')}]`
-  if (prev.collects || next.collects) return 'is a gauge with a collect callback: it has one owner and cannot be registered twice'
+  if (prev.buckets.join() !== next.buckets.join())
+    return `is already registered with buckets [${prev.buckets.join(', ')}]`
+  if (prev.collects || next.collects)
+    return 'is a gauge with a collect callback: it has one owner and cannot be registered twice'
   return undefined
 }
 
-function sameSet (a: readonly string[], b: readonly string[]): boolean {
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x))
 }
 
@@ -77,10 +80,10 @@ function sameSet (a: readonly string[], b: readonly string[]): boolean {
  * "same name returns the same metric" rule for every implementation.
  */
 export class RegistrationTable<M> {
-  private readonly entries = new Map<string, { reg: Registration, metric: M }>()
+  private readonly entries = new Map<string, { reg: Registration; metric: M }>()
 
   /** Returns the metric already registered as `reg.name` (after {@link assertShareable}) or creates it. */
-  getOrCreate (reg: Registration, create: () => M): M {
+  getOrCreate(reg: Registration, create: () => M): M {
     const prev = this.entries.get(reg.name)
     if (prev !== undefined) {
       assertShareable(prev.reg, reg)
@@ -92,17 +95,17 @@ export class RegistrationTable<M> {
   }
 
   /** The entry for a full name, or undefined. */
-  get (name: string): { reg: Registration, metric: M } | undefined {
+  get(name: string): { reg: Registration; metric: M } | undefined {
     return this.entries.get(name)
   }
 
   /** Registered names, sorted. */
-  names (): string[] {
+  names(): string[] {
     return [...this.entries.keys()].sort()
   }
 
   /** Every metric in registration order. */
-  metrics (): M[] {
+  metrics(): M[] {
     return [...this.entries.values()].map((e) => e.metric)
   }
 }

@@ -5,8 +5,12 @@ import type { Metrics } from '../src/metrics.js'
 import { prometheusMetrics } from '../src/prometheus.js'
 import { MemoryMetrics } from '../src/testing/memory-metrics.js'
 
-function record (m: Metrics, clock: FakeClock): void {
-  const c = m.counter({ name: 'vpcmesh_test_drops_total', help: 'Dropped "packets" \\ by reason.\nSecond line.', labelNames: ['reason'] })
+function record(m: Metrics, clock: FakeClock): void {
+  const c = m.counter({
+    name: 'vpcmesh_test_drops_total',
+    help: 'Dropped "packets" \\ by reason.\nSecond line.',
+    labelNames: ['reason'],
+  })
   c.inc({ reason: 'no_route' }, 2)
   c.inc({ reason: 'quote"back\\slash\nnewline' })
   m.counter({ name: 'vpcmesh_test_idle_total', help: 'Never incremented.' })

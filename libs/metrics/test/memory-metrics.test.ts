@@ -14,7 +14,8 @@ test('memory: value() reads counters and gauges by labels, in any label order', 
   assert.equal(m.value('vpcmesh_test_peers'), 0)
   assert.equal(m.value('vpcmesh_test_drops_total', { reason: 'no_route', dir: 'in' }), undefined)
   c.inc({ reason: 'no_route', dir: 'in' }, 2)
-  g.set(4); g.dec()
+  g.set(4)
+  g.dec()
   assert.equal(m.value('vpcmesh_test_drops_total', { dir: 'in', reason: 'no_route' }), 2)
   assert.equal(m.value('vpcmesh_test_peers'), 3)
   assert.deepEqual(m.names(), ['vpcmesh_test_drops_total', 'vpcmesh_test_peers'])
@@ -35,7 +36,13 @@ test('memory: observations() lists histogram values; timers use the injected clo
 test('memory: value() runs the gauge collect callback', () => {
   const m = new MemoryMetrics()
   let n = 1
-  m.gauge({ name: 'vpcmesh_test_size', help: 'Size.', collect: (g) => { g.set(n) } })
+  m.gauge({
+    name: 'vpcmesh_test_size',
+    help: 'Size.',
+    collect: (g) => {
+      g.set(n)
+    },
+  })
   assert.equal(m.value('vpcmesh_test_size'), 1)
   n = 9
   assert.equal(m.value('vpcmesh_test_size'), 9)
@@ -50,6 +57,10 @@ test('memory: misuse throws VPCMESH_ERR_METRICS_INVALID', () => {
   assert.throws(() => m.value('vpcmesh_test_h_seconds'), invalid)
   assert.throws(() => m.observations('vpcmesh_test_z_total'), invalid)
   assert.throws(() => m.value('vpcmesh_test_z_total', { b: 'x' }), invalid)
-  assert.throws(() => { c.inc({ b: 'x' }) }, invalid)
-  assert.throws(() => { c.inc(-1) }, invalid)
+  assert.throws(() => {
+    c.inc({ b: 'x' })
+  }, invalid)
+  assert.throws(() => {
+    c.inc(-1)
+  }, invalid)
 })

@@ -15,8 +15,8 @@ export type Samples = Map<string, number>
  * The behaviour every Metrics implementation must share, checked through `render()` so the
  * fake (MemoryMetrics) and the real adapter are held to the same exposition output.
  */
-export function metricsSuite (impl: string, setup: MetricsSetup): void {
-  const make = (): { m: Metrics, clock: FakeClock } => {
+export function metricsSuite(impl: string, setup: MetricsSetup): void {
+  const make = (): { m: Metrics; clock: FakeClock } => {
     const clock = new FakeClock(0)
     return { m: setup(clock), clock }
   }
@@ -52,7 +52,8 @@ export function metricsSuite (impl: string, setup: MetricsSetup): void {
     const { m } = make()
     const c = m.counter({ name: 'vpcmesh_test_events_total', help: 'Events.' })
     assert.equal(sample(parseExposition((await m.render()).body), 'vpcmesh_test_events_total'), 0)
-    c.inc(); c.inc(4)
+    c.inc()
+    c.inc(4)
     assert.equal(sample(parseExposition((await m.render()).body), 'vpcmesh_test_events_total'), 5)
   })
 
@@ -72,7 +73,13 @@ export function metricsSuite (impl: string, setup: MetricsSetup): void {
   test(`${impl}: gauge collect runs at every render`, async () => {
     const { m } = make()
     let depth = 3
-    m.gauge({ name: 'vpcmesh_test_queue_depth', help: 'Queue depth.', collect: (g) => { g.set(depth) } })
+    m.gauge({
+      name: 'vpcmesh_test_queue_depth',
+      help: 'Queue depth.',
+      collect: (g) => {
+        g.set(depth)
+      },
+    })
     assert.equal(sample(parseExposition((await m.render()).body), 'vpcmesh_test_queue_depth'), 3)
     depth = 8
     assert.equal(sample(parseExposition((await m.render()).body), 'vpcmesh_test_queue_depth'), 8)
@@ -80,7 +87,12 @@ export function metricsSuite (impl: string, setup: MetricsSetup): void {
 
   test(`${impl}: histogram renders cumulative buckets, sum and count; timers observe seconds`, async () => {
     const { m, clock } = make()
-    const h = m.histogram({ name: 'vpcmesh_test_rtt_seconds', help: 'RTT.', labelNames: ['peer_kind'], buckets: [0.1, 1] })
+    const h = m.histogram({
+      name: 'vpcmesh_test_rtt_seconds',
+      help: 'RTT.',
+      labelNames: ['peer_kind'],
+      buckets: [0.1, 1],
+    })
     h.observe({ peer_kind: 'relay' }, 0.05)
     h.observe({ peer_kind: 'relay' }, 0.5)
     const end = h.startTimer({ peer_kind: 'relay' })
@@ -100,7 +112,8 @@ export function metricsSuite (impl: string, setup: MetricsSetup): void {
     const a = m.counter({ name: 'vpcmesh_test_shared_total', help: 'Shared.', labelNames: ['a', 'b'] })
     const b = m.counter({ name: 'vpcmesh_test_shared_total', help: 'Shared.', labelNames: ['b', 'a'] })
     assert.equal(a, b)
-    a.inc({ a: '1', b: '2' }); b.inc({ a: '1', b: '2' })
+    a.inc({ a: '1', b: '2' })
+    b.inc({ a: '1', b: '2' })
     assert.equal(sample(parseExposition((await m.render()).body), 'vpcmesh_test_shared_total', { a: '1', b: '2' }), 2)
     const h = { name: 'vpcmesh_test_h_seconds', help: 'H.' }
     assert.equal(m.histogram(h), m.histogram({ ...h, buckets: undefined }))
@@ -137,13 +150,17 @@ export function metricsSuite (impl: string, setup: MetricsSetup): void {
   test(`${impl}: an undeclared label or a negative counter increment throws`, () => {
     const { m } = make()
     const c = m.counter({ name: 'vpcmesh_test_y_total', help: 'Y.', labelNames: ['a'] })
-    assert.throws(() => { c.inc({ b: 'x' }) })
-    assert.throws(() => { c.inc({ a: 'x' }, -1) })
+    assert.throws(() => {
+      c.inc({ b: 'x' })
+    })
+    assert.throws(() => {
+      c.inc({ a: 'x' }, -1)
+    })
   })
 }
 
 /** Parses Prometheus text exposition sample lines (comments skipped) into {@link Samples}. */
-export function parseExposition (body: string): Samples {
+export function parseExposition(body: string): Samples {
   const out: Samples = new Map()
   for (const line of body.split('\n')) {
     if (line === '' || line.startsWith('#')) continue
@@ -151,7 +168,7 @@ export function parseExposition (body: string): Samples {
     assert.ok(m !== null, `bad exposition line: ${line}`)
     const labels: Labels = {}
     for (const [, k = '', v = ''] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[k] = v.replace(/\\(.)/g, (_, c: string) => c === 'n' ? '\n' : c)
+      labels[k] = v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c))
     }
     out.set(sampleKey(m[1] ?? '', labels), m[3] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[3]))
   }
@@ -159,11 +176,13 @@ export function parseExposition (body: string): Samples {
 }
 
 /** The value of one sample, or undefined when the exposition does not contain it. */
-export function sample (s: Samples, name: string, labels: Labels = {}): number | undefined {
+export function sample(s: Samples, name: string, labels: Labels = {}): number | undefined {
   return s.get(sampleKey(name, labels))
 }
 
-function sampleKey (name: string, labels: Labels): string {
-  const parts = Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`)
+function sampleKey(name: string, labels: Labels): string {
+  const parts = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
   return `${name}{${parts.join(',')}}`
 }

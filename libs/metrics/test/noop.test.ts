@@ -5,9 +5,19 @@ import { MetricsErrorCode } from '../src/errors.js'
 
 test('noop: accepts every call, records nothing, renders an empty body', async () => {
   const c = noopMetrics.counter({ name: 'vpcmesh_test_a_total', help: 'A.', labelNames: ['x'] })
-  c.inc(); c.inc({ x: 'y' }, 3)
-  const g = noopMetrics.gauge({ name: 'vpcmesh_test_g', help: 'G.', collect: () => { throw new Error('never called') } })
-  g.set(1); g.inc(); g.dec({ x: 'y' }); g.remove({ x: 'y' })
+  c.inc()
+  c.inc({ x: 'y' }, 3)
+  const g = noopMetrics.gauge({
+    name: 'vpcmesh_test_g',
+    help: 'G.',
+    collect: () => {
+      throw new Error('never called')
+    },
+  })
+  g.set(1)
+  g.inc()
+  g.dec({ x: 'y' })
+  g.remove({ x: 'y' })
   const h = noopMetrics.histogram({ name: 'vpcmesh_test_h_seconds', help: 'H.' })
   h.observe(1)
   assert.equal(h.startTimer()(), 0)
@@ -16,5 +26,7 @@ test('noop: accepts every call, records nothing, renders an empty body', async (
 })
 
 test('noop: still rejects invalid registrations', () => {
-  assert.throws(() => noopMetrics.counter({ name: 'vpcmesh_test_events', help: 'E.' }), { code: MetricsErrorCode.Invalid })
+  assert.throws(() => noopMetrics.counter({ name: 'vpcmesh_test_events', help: 'E.' }), {
+    code: MetricsErrorCode.Invalid,
+  })
 })

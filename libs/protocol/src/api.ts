@@ -6,23 +6,28 @@ import { PeerStatus } from './messages.js'
 export const MAX_PREFIXES_PER_VPC = 64
 
 /** POST /v1/vpcs body. Unknown fields are refused, so typos do not pass silently. */
-export const CreateVpcRequest = z.object({
-  name: VpcName,
-  cidrs: z.array(CidrText).min(1).max(MAX_PREFIXES_PER_VPC),
-  /** Underlay `host:port` where this VPC's agent receives tunnel traffic. */
-  endpoint: z.string().min(3).max(300),
-  /** Source-NAT mesh traffic into this VPC to the agent's address. @default true */
-  masquerade: z.boolean().default(true)
-}).strict()
+export const CreateVpcRequest = z
+  .object({
+    name: VpcName,
+    cidrs: z.array(CidrText).min(1).max(MAX_PREFIXES_PER_VPC),
+    /** Underlay `host:port` where this VPC's agent receives tunnel traffic. */
+    endpoint: z.string().min(3).max(300),
+    /** Source-NAT mesh traffic into this VPC to the agent's address. @default true */
+    masquerade: z.boolean().default(true),
+  })
+  .strict()
 export type CreateVpcRequest = z.infer<typeof CreateVpcRequest>
 
 /** PATCH /v1/vpcs/:id body: any subset, at least one field. */
-export const PatchVpcRequest = z.object({
-  name: VpcName.optional(),
-  cidrs: z.array(CidrText).min(1).max(MAX_PREFIXES_PER_VPC).optional(),
-  endpoint: z.string().min(3).max(300).optional(),
-  masquerade: z.boolean().optional()
-}).strict().refine((v) => Object.keys(v).length > 0, { message: 'give at least one of name, cidrs, endpoint, masquerade' })
+export const PatchVpcRequest = z
+  .object({
+    name: VpcName.optional(),
+    cidrs: z.array(CidrText).min(1).max(MAX_PREFIXES_PER_VPC).optional(),
+    endpoint: z.string().min(3).max(300).optional(),
+    masquerade: z.boolean().optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, { message: 'give at least one of name, cidrs, endpoint, masquerade' })
 export type PatchVpcRequest = z.infer<typeof PatchVpcRequest>
 
 /** POST /v1/vpcs/:id/routes body, and the querystring of DELETE /v1/vpcs/:id/routes. */
@@ -44,7 +49,7 @@ export const Vpc = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   /** Mesh version of the last change to this VPC. */
-  version: MeshVersion
+  version: MeshVersion,
 })
 export type Vpc = z.infer<typeof Vpc>
 
@@ -52,7 +57,7 @@ export type Vpc = z.infer<typeof Vpc>
 export const CreateVpcResponse = z.object({
   vpc: Vpc,
   joinToken: z.string(),
-  joinTokenExpiresAt: z.string()
+  joinTokenExpiresAt: z.string(),
 })
 export type CreateVpcResponse = z.infer<typeof CreateVpcResponse>
 
@@ -81,7 +86,7 @@ export const AgentStatus = z.object({
   replica: z.string().nullable(),
   observedAddress: z.string().nullable(),
   agentVersion: z.string().nullable(),
-  peers: z.array(PeerStatus)
+  peers: z.array(PeerStatus),
 })
 export type AgentStatus = z.infer<typeof AgentStatus>
 
@@ -90,5 +95,8 @@ export const StatusResponse = z.object({ version: MeshVersion, agents: z.array(A
 export type StatusResponse = z.infer<typeof StatusResponse>
 
 /** GET /healthz and /readyz answers. */
-export const HealthResponse = z.object({ status: z.enum(['ok', 'ready', 'unavailable']), detail: z.string().optional() })
+export const HealthResponse = z.object({
+  status: z.enum(['ok', 'ready', 'unavailable']),
+  detail: z.string().optional(),
+})
 export type HealthResponse = z.infer<typeof HealthResponse>

@@ -4,7 +4,8 @@ export interface Endpoint {
   port: number
 }
 
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/
 const IPV6_CHARS = /^[0-9A-Fa-f:.]+$/
 
@@ -12,7 +13,7 @@ const IPV6_CHARS = /^[0-9A-Fa-f:.]+$/
  * Parses an underlay endpoint `host:port`: an IPv4 address, a DNS name, or `[IPv6]`, and a
  * port 1-65535. Returns the parts, or a string saying what is wrong (never throws).
  */
-export function parseEndpoint (text: string): Endpoint | string {
+export function parseEndpoint(text: string): Endpoint | string {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text)
   if (m === null) return `endpoint "${text}" must be host:port, e.g. 203.0.113.10:51820 or [2001:db8::1]:51820`
   const port = Number(m[3])
@@ -30,6 +31,6 @@ export function parseEndpoint (text: string): Endpoint | string {
 }
 
 /** Formats host and port back to `host:port`, bracketing IPv6. */
-export function formatEndpoint (e: Endpoint): string {
+export function formatEndpoint(e: Endpoint): string {
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`
 }

@@ -7,7 +7,7 @@ export const ErrorBody = z.object({
   /** What went wrong and what to change, for people. */
   message: z.string(),
   /** True when the same request may succeed later unchanged (e.g. store unavailable). */
-  retryable: z.boolean()
+  retryable: z.boolean(),
 })
 export type ErrorBody = z.infer<typeof ErrorBody>
 
@@ -48,6 +48,6 @@ export const WireErrorCode = {
   wsHelloTimeout: 'VPCMESH_ERR_WS_HELLO_TIMEOUT',
   wsRateLimited: 'VPCMESH_ERR_WS_RATE_LIMITED',
   connectLimited: 'VPCMESH_ERR_CONNECT_LIMITED',
-  connectBusy: 'VPCMESH_ERR_CONNECT_BUSY'
+  connectBusy: 'VPCMESH_ERR_CONNECT_BUSY',
 } as const
-export type WireErrorCode = typeof WireErrorCode[keyof typeof WireErrorCode]
+export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode]

@@ -3,13 +3,36 @@ export { VpcName, VpcId, CidrText, PublicKey, MeshVersion } from './names.js'
 export { type Endpoint, parseEndpoint, formatEndpoint } from './endpoint.js'
 export { MeshNode, NetMap } from './netmap.js'
 export {
-  AgentAuth, Hello, Welcome, Snapshot, Delta, Ack, Ping, Pong, PeerStatus, StatusReport, ErrorFrame,
-  AgentMessage, ControllerMessage, CloseCode
+  AgentAuth,
+  Hello,
+  Welcome,
+  Snapshot,
+  Delta,
+  Ack,
+  Ping,
+  Pong,
+  PeerStatus,
+  StatusReport,
+  ErrorFrame,
+  AgentMessage,
+  ControllerMessage,
+  CloseCode,
 } from './messages.js'
 export { MAX_FRAME_BYTES, type Decoded, decodeAgentMessage, decodeControllerMessage, encodeMessage } from './codec.js'
 export { ErrorBody, WireErrorCode } from './errors.js'
 export {
-  MAX_PREFIXES_PER_VPC, CreateVpcRequest, PatchVpcRequest, RouteRequest, VpcParams, Vpc, CreateVpcResponse,
-  JoinTokenResponse, ListVpcsResponse, VpcResponse, AgentStatus, StatusResponse, HealthResponse
+  MAX_PREFIXES_PER_VPC,
+  CreateVpcRequest,
+  PatchVpcRequest,
+  RouteRequest,
+  VpcParams,
+  Vpc,
+  CreateVpcResponse,
+  JoinTokenResponse,
+  ListVpcsResponse,
+  VpcResponse,
+  AgentStatus,
+  StatusResponse,
+  HealthResponse,
 } from './api.js'
 export { LOW_ORDER_POINTS, PUBLIC_KEY_BYTES, checkPublicKey, isValidPublicKey } from './public-key.js'

@@ -5,7 +5,7 @@ import { MeshVersion, PublicKey, VpcId } from './names.js'
 /** How an agent proves who it is: a join token once, then its per-agent credential. */
 export const AgentAuth = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('join'), token: z.string().min(16).max(128) }),
-  z.object({ kind: z.literal('credential'), vpcId: VpcId, credential: z.string().min(16).max(128) })
+  z.object({ kind: z.literal('credential'), vpcId: VpcId, credential: z.string().min(16).max(128) }),
 ])
 export type AgentAuth = z.infer<typeof AgentAuth>
 
@@ -19,7 +19,7 @@ export const Hello = z.object({
   /** The mesh version the agent last applied; 0 when it has nothing. */
   lastVersion: MeshVersion,
   /** The store epoch `lastVersion` belongs to (from welcome); another epoch means start over. */
-  epoch: z.string().max(64).optional()
+  epoch: z.string().max(64).optional(),
 })
 
 /** Controller → agent after a good hello. `credential` only on enrolment: store it 0600. */
@@ -31,7 +31,7 @@ export const Welcome = z.object({
   heartbeatMs: z.number().int().positive(),
   replica: z.string(),
   /** Identity of the store's history: versions of different epochs are unrelated. */
-  epoch: z.string()
+  epoch: z.string(),
 })
 
 /** Controller → agent: the whole map; replaces whatever the agent had. */
@@ -39,7 +39,7 @@ export const Snapshot = z.object({
   type: z.literal('snapshot'),
   version: MeshVersion,
   self: MeshNode,
-  peers: z.array(MeshNode)
+  peers: z.array(MeshNode),
 })
 
 /**
@@ -52,7 +52,7 @@ export const Delta = z.object({
   version: MeshVersion,
   self: MeshNode.optional(),
   upsert: z.array(MeshNode),
-  remove: z.array(VpcId)
+  remove: z.array(VpcId),
 })
 
 /** Agent → controller: the agent has applied (programmed) this version. */
@@ -69,12 +69,12 @@ export const PeerStatus = z.object({
   rttMs: z.number().min(0).nullable(),
   txBytes: z.number().min(0),
   rxBytes: z.number().min(0),
-  lastHandshakeAgeS: z.number().min(0).nullable()
+  lastHandshakeAgeS: z.number().min(0).nullable(),
 })
 export type PeerStatus = z.infer<typeof PeerStatus>
 export const StatusReport = z.object({
   type: z.literal('status'),
-  peers: z.array(PeerStatus).max(4096)
+  peers: z.array(PeerStatus).max(4096),
 })
 
 /** Controller → agent before it closes the connection: why. */
@@ -120,5 +120,5 @@ export const CloseCode = {
   /** Controller failed handling a frame (e.g. Redis unavailable); reconnect later. */
   internalError: 1011,
   /** Controller shutting down; reconnect elsewhere. */
-  goingAway: 1001
+  goingAway: 1001,
 } as const

@@ -5,7 +5,7 @@ import { z } from 'zod'
  * shorter). Names appear in metric labels and CLI tables, so they are short and plain.
  */
 export const VpcName = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, {
-  message: 'must be 1-32 characters of a-z, 0-9 and inner hyphens (e.g. "aws-prod-1")'
+  message: 'must be 1-32 characters of a-z, 0-9 and inner hyphens (e.g. "aws-prod-1")',
 })
 
 /** A VPC id as issued by the controller: `vpc_` followed by 12 lowercase hex digits. */

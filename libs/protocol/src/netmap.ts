@@ -17,7 +17,7 @@ export const MeshNode = z.object({
   /** Agent's X25519 public key; null until the agent has enrolled. */
   publicKey: PublicKey.nullable(),
   /** Whether traffic from the mesh into this VPC is source-NATed to the agent's address. */
-  masquerade: z.boolean()
+  masquerade: z.boolean(),
 })
 export type MeshNode = z.infer<typeof MeshNode>
 
@@ -27,6 +27,6 @@ export const NetMap = z.object({
   /** Store epoch the version belongs to (see Welcome.epoch). */
   epoch: z.string().optional(),
   self: MeshNode,
-  peers: z.array(MeshNode)
+  peers: z.array(MeshNode),
 })
 export type NetMap = z.infer<typeof NetMap>

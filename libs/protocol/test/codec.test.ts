@@ -12,7 +12,7 @@ test('hello round-trips through encode/decode', () => {
     agentVersion: '0.1.0',
     auth: { kind: 'join' as const, token: 'vmj_abcdefghijklmnopqrstuvwxyz' },
     publicKey: key,
-    lastVersion: 0
+    lastVersion: 0,
   }
   const r = decodeAgentMessage(encodeMessage(hello))
   assert.deepEqual(r, { ok: true, message: hello })
@@ -25,7 +25,16 @@ test('decode refuses non-JSON, unknown types and bad fields with a reason', () =
   const badAck = decodeAgentMessage(JSON.stringify({ type: 'ack', version: -1 }))
   assert.equal(badAck.ok, false)
   assert.match((badAck as { error: string }).error, /^version:/)
-  const badKey = decodeAgentMessage(JSON.stringify({ type: 'hello', protocol: 1, agentVersion: 'x', auth: { kind: 'join', token: 'x'.repeat(20) }, publicKey: 'short', lastVersion: 0 }))
+  const badKey = decodeAgentMessage(
+    JSON.stringify({
+      type: 'hello',
+      protocol: 1,
+      agentVersion: 'x',
+      auth: { kind: 'join', token: 'x'.repeat(20) },
+      publicKey: 'short',
+      lastVersion: 0,
+    }),
+  )
   assert.match((badKey as { error: string }).error, /^publicKey:/)
 })
 

@@ -19,7 +19,7 @@ test('parseEndpoint explains what is wrong', () => {
     ['2001:db8::1:80', /must be host:port/],
     ['[zz]:80', /invalid IPv6/],
     ['-bad-.com:80', /invalid host/],
-    ['', /must be host:port/]
+    ['', /must be host:port/],
   ]
   for (const [input, why] of bad) {
     const r = parseEndpoint(input)

@@ -1,4 +1,11 @@
 export { Testbed, type TestbedOptions } from './testbed.js'
 export { planNodes, UNDERLAY, type TestbedNode, type TestbedVpc } from './topology.js'
-export { LocalMesh, type LocalMeshOptions, type CliResult, CONTROLLER_PORT, AGENT_STATUS_PORT, AGENT_UDP_PORT } from './local-mesh.js'
+export {
+  LocalMesh,
+  type LocalMeshOptions,
+  type CliResult,
+  CONTROLLER_PORT,
+  AGENT_STATUS_PORT,
+  AGENT_UDP_PORT,
+} from './local-mesh.js'
 export { stopProcess, teardown, type TeardownStep, type TeardownOptions } from './teardown.js'

@@ -24,7 +24,11 @@ export interface LocalMeshOptions {
 }
 
 /** Answer of a CLI call. */
-export interface CliResult { code: number, stdout: string, stderr: string }
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
 
 /** Port of the controller in the wan namespace and of each agent's status server. */
 export const CONTROLLER_PORT = 7700
@@ -42,99 +46,185 @@ export class LocalMesh {
   private controller: ChildProcess | undefined
   private readonly agents = new Map<string, ChildProcess>()
 
-  constructor (readonly tb: Testbed, private readonly o: LocalMeshOptions) {}
+  constructor(
+    readonly tb: Testbed,
+    private readonly o: LocalMeshOptions,
+  ) {}
 
   /** Base URL of the controller, reachable from every namespace of the testbed. */
-  get controllerUrl (): string { return `http://${UNDERLAY.wanIp}:${CONTROLLER_PORT}` }
+  get controllerUrl(): string {
+    return `http://${UNDERLAY.wanIp}:${CONTROLLER_PORT}`
+  }
 
   /** Starts the controller and waits until the CLI can talk to it. */
-  async startController (): Promise<void> {
-    const store = this.o.redisUrl === undefined ? ['--data-dir', join(this.o.workDir, 'controller')] : ['--redis-url', this.o.redisUrl]
-    this.controller = this.run('controller', this.tb.wanNs, ['controller', '--listen', `${UNDERLAY.wanIp}:${CONTROLLER_PORT}`, ...store],
-      { VPCMESH_ADMIN_TOKEN: this.o.adminToken, VPCMESH_HEARTBEAT_MS: '2000', VPCMESH_LOG_LEVEL: 'warn' })
-    await pollUntil('controller answering', async () => (await this.cli(['vpc', 'list'])).code === 0, { timeoutMs: 20_000, intervalMs: 100 })
+  async startController(): Promise<void> {
+    const store =
+      this.o.redisUrl === undefined
+        ? ['--data-dir', join(this.o.workDir, 'controller')]
+        : ['--redis-url', this.o.redisUrl]
+    this.controller = this.run(
+      'controller',
+      this.tb.wanNs,
+      ['controller', '--listen', `${UNDERLAY.wanIp}:${CONTROLLER_PORT}`, ...store],
+      { VPCMESH_ADMIN_TOKEN: this.o.adminToken, VPCMESH_HEARTBEAT_MS: '2000', VPCMESH_LOG_LEVEL: 'warn' },
+    )
+    await pollUntil('controller answering', async () => (await this.cli(['vpc', 'list'])).code === 0, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    })
   }
 
   /** Stops the controller (SIGTERM, or SIGKILL to simulate a crash). */
-  async stopController (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  async stopController(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const c = this.controller
     this.controller = undefined
     if (c !== undefined) await this.tb.kill(c, signal)
   }
 
   /** Runs `vpcmesh ARGS --json` in the wan namespace with the admin token. */
-  async cli (args: readonly string[]): Promise<CliResult> {
-    const r = await this.tb.exec(this.tb.wanNs, ['env', `VPCMESH_CONTROLLER=${this.controllerUrl}`, `VPCMESH_TOKEN=${this.o.adminToken}`, process.execPath, this.o.launcher, ...args, '--json'], { allowFail: true })
+  async cli(args: readonly string[]): Promise<CliResult> {
+    const r = await this.tb.exec(
+      this.tb.wanNs,
+      [
+        'env',
+        `VPCMESH_CONTROLLER=${this.controllerUrl}`,
+        `VPCMESH_TOKEN=${this.o.adminToken}`,
+        process.execPath,
+        this.o.launcher,
+        ...args,
+        '--json',
+      ],
+      { allowFail: true },
+    )
     return { code: r.code, stdout: r.stdout, stderr: r.stderr }
   }
 
   /** Like {@link cli} but throws unless exit 0, and parses the JSON output. */
-  async mustCli<T = any> (args: readonly string[]): Promise<T> {
+  async mustCli<T = any>(args: readonly string[]): Promise<T> {
     const r = await this.cli(args)
     if (r.code !== 0) throw new Error(`vpcmesh ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`)
     return JSON.parse(r.stdout) as T
   }
 
   /** Registers a testbed VPC (its /24 and /64, endpoint on the underlay); returns id and join token. */
-  async addVpc (n: TestbedNode): Promise<{ id: string, joinToken: string }> {
-    const endpoint = this.o.ipv6Underlay === true ? `[${n.underlayIp6}]:${AGENT_UDP_PORT}` : `${n.underlayIp}:${AGENT_UDP_PORT}`
-    const r = await this.mustCli<{ vpc: { id: string }, joinToken: string }>(['vpc', 'add', n.name, '--cidr', n.cidr, '--cidr', n.cidr6, '--endpoint', endpoint])
+  async addVpc(n: TestbedNode): Promise<{ id: string; joinToken: string }> {
+    const endpoint =
+      this.o.ipv6Underlay === true ? `[${n.underlayIp6}]:${AGENT_UDP_PORT}` : `${n.underlayIp}:${AGENT_UDP_PORT}`
+    const r = await this.mustCli<{ vpc: { id: string }; joinToken: string }>([
+      'vpc',
+      'add',
+      n.name,
+      '--cidr',
+      n.cidr,
+      '--cidr',
+      n.cidr6,
+      '--endpoint',
+      endpoint,
+    ])
     return { id: r.vpc.id, joinToken: r.joinToken }
   }
 
   /** Starts the agent of `n` (with a join token the first time). */
-  startAgent (n: TestbedNode, joinToken?: string): void {
-    const args = ['agent', '--controller', this.controllerUrl, '--state-dir', join(this.o.workDir, n.name), '--listen-port', String(AGENT_UDP_PORT),
-      '--status-listen', `${n.underlayIp}:${AGENT_STATUS_PORT}`, '--keepalive-ms', String(this.o.keepaliveMs ?? 1000), '--log-level', 'warn']
+  startAgent(n: TestbedNode, joinToken?: string): void {
+    const args = [
+      'agent',
+      '--controller',
+      this.controllerUrl,
+      '--state-dir',
+      join(this.o.workDir, n.name),
+      '--listen-port',
+      String(AGENT_UDP_PORT),
+      '--status-listen',
+      `${n.underlayIp}:${AGENT_STATUS_PORT}`,
+      '--keepalive-ms',
+      String(this.o.keepaliveMs ?? 1000),
+      '--log-level',
+      'warn',
+    ]
     if (joinToken !== undefined) args.push('--join-token', joinToken)
     if (this.o.ipv6Underlay === true) args.push('--bind', '::')
     this.agents.set(n.name, this.run(`agent-${n.name}`, n.gwNs, args))
   }
 
   /** Stops the agent of `name` and waits for it to exit. */
-  async stopAgent (name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  async stopAgent(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const c = this.agents.get(name)
     this.agents.delete(name)
     if (c !== undefined) await this.tb.kill(c, signal)
   }
 
   /** The running agent process of `name`, if any (e.g. to watch it exit). */
-  agentProcess (name: string): ChildProcess | undefined { return this.agents.get(name) }
+  agentProcess(name: string): ChildProcess | undefined {
+    return this.agents.get(name)
+  }
 
   /** GET a path of an agent's status server (from the wan namespace). */
-  async agentGet (n: TestbedNode, path: string): Promise<string> {
-    const r = await this.tb.exec(this.tb.wanNs, ['curl', '-sf', '--max-time', '5', `http://${n.underlayIp}:${AGENT_STATUS_PORT}${path}`])
+  async agentGet(n: TestbedNode, path: string): Promise<string> {
+    const r = await this.tb.exec(this.tb.wanNs, [
+      'curl',
+      '-sf',
+      '--max-time',
+      '5',
+      `http://${n.underlayIp}:${AGENT_STATUS_PORT}${path}`,
+    ])
     return r.stdout
   }
 
   /** Waits until every running agent has applied the controller's version and sees all its peers up. */
-  async awaitConverged (timeoutMs = 30_000): Promise<void> {
-    await pollUntil('mesh converged (all agents applied the latest version, all peers up)', async () => {
-      const st = await this.mustCli<{ version: number, agents: Array<{ name: string, appliedVersion: number }> }>(['status'])
-      for (const name of this.agents.keys()) {
-        const a = st.agents.find((x) => x.name === name)
-        if (a === undefined || a.appliedVersion !== st.version) return false
-        const s = JSON.parse(await this.agentGet(this.tb.node(name), '/status')) as { peers: Array<{ up: boolean }> }
-        if (s.peers.length !== this.agents.size - 1 || !s.peers.every((p) => p.up)) return false
-      }
-      return true
-    }, { timeoutMs, intervalMs: 250 })
+  async awaitConverged(timeoutMs = 30_000): Promise<void> {
+    await pollUntil(
+      'mesh converged (all agents applied the latest version, all peers up)',
+      async () => {
+        const st = await this.mustCli<{ version: number; agents: Array<{ name: string; appliedVersion: number }> }>([
+          'status',
+        ])
+        for (const name of this.agents.keys()) {
+          const a = st.agents.find((x) => x.name === name)
+          if (a === undefined || a.appliedVersion !== st.version) return false
+          const s = JSON.parse(await this.agentGet(this.tb.node(name), '/status')) as { peers: Array<{ up: boolean }> }
+          if (s.peers.length !== this.agents.size - 1 || !s.peers.every((p) => p.up)) return false
+        }
+        return true
+      },
+      { timeoutMs, intervalMs: 250 },
+    )
   }
 
   /**
    * Stops every agent and the controller (SIGTERM, SIGKILL after 5 s, by PID), each even
    * when stopping another failed. @throws after all of them, if any failed
    */
-  async stop (): Promise<void> {
+  async stop(): Promise<void> {
     await teardown([
-      ...[...this.agents.keys()].map((name) => [`stopping agent ${name}`, async () => { await this.stopAgent(name) }] as const),
-      ['stopping the controller', async () => { await this.stopController() }]
+      ...[...this.agents.keys()].map(
+        (name) =>
+          [
+            `stopping agent ${name}`,
+            async () => {
+              await this.stopAgent(name)
+            },
+          ] as const,
+      ),
+      [
+        'stopping the controller',
+        async () => {
+          await this.stopController()
+        },
+      ],
     ])
   }
 
-  private run (label: string, ns: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-    const child = this.tb.spawn(ns, ['env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, this.o.launcher, ...args])
-    const keep = (b: Buffer): void => { this.logs.set(label, ((this.logs.get(label) ?? '') + b.toString()).slice(-20_000)) }
+  private run(label: string, ns: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+    const child = this.tb.spawn(ns, [
+      'env',
+      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      process.execPath,
+      this.o.launcher,
+      ...args,
+    ])
+    const keep = (b: Buffer): void => {
+      this.logs.set(label, ((this.logs.get(label) ?? '') + b.toString()).slice(-20_000))
+    }
     child.stdout?.on('data', keep)
     child.stderr?.on('data', keep)
     return child

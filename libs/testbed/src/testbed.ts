@@ -25,13 +25,17 @@ export class Testbed {
   readonly nodes: TestbedNode[]
   private readonly children = new Set<ChildProcess>()
 
-  private constructor (readonly prefix: string, vpcs: TestbedVpc[], private readonly runner: CommandRunner) {
+  private constructor(
+    readonly prefix: string,
+    vpcs: TestbedVpc[],
+    private readonly runner: CommandRunner,
+  ) {
     this.wanNs = `${prefix}-wan`
     this.nodes = planNodes(prefix, vpcs)
   }
 
   /** Builds the namespaces, links and addresses. On failure, removes what it made and rethrows. */
-  static async create (opts: TestbedOptions, runner: CommandRunner = createExecRunner()): Promise<Testbed> {
+  static async create(opts: TestbedOptions, runner: CommandRunner = createExecRunner()): Promise<Testbed> {
     const tb = new Testbed(opts.prefix, opts.vpcs, runner)
     try {
       await tb.build()
@@ -47,30 +51,35 @@ export class Testbed {
    * Removes namespaces named `${prefix}-*` left by an earlier run that was killed, after
    * stopping the processes inside them (`ip netns pids`). Returns the names removed.
    */
-  static async removeLeftovers (prefix: string, runner: CommandRunner = createExecRunner()): Promise<string[]> {
+  static async removeLeftovers(prefix: string, runner: CommandRunner = createExecRunner()): Promise<string[]> {
     const list = await runner.run(['ip', 'netns', 'list'], { allowFail: true })
-    const names = list.stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith(`${prefix}-`))
+    const names = list.stdout
+      .split('\n')
+      .map((l) => l.split(' ')[0] ?? '')
+      .filter((n) => n.startsWith(`${prefix}-`))
     await teardown(names.flatMap((ns) => removeSteps(runner, ns)))
     return names
   }
 
   /** The node called `name`; throws if none. */
-  node (name: string): TestbedNode {
+  node(name: string): TestbedNode {
     const n = this.nodes.find((x) => x.name === name)
     if (n === undefined) throw new Error(`testbed has no VPC "${name}"`)
     return n
   }
 
   /** Runs a command inside namespace `ns`. */
-  async exec (ns: string, argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
+  async exec(ns: string, argv: readonly string[], opts?: RunOptions): Promise<RunResult> {
     return await this.runner.run(['ip', 'netns', 'exec', ns, ...argv], opts)
   }
 
   /** Starts a long-running process inside `ns`; it is killed by `kill` or `destroy`. */
-  spawn (ns: string, argv: readonly string[], opts: SpawnOptions = {}): ChildProcess {
+  spawn(ns: string, argv: readonly string[], opts: SpawnOptions = {}): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], ...opts })
     this.children.add(child)
-    child.once('exit', () => { this.children.delete(child) })
+    child.once('exit', () => {
+      this.children.delete(child)
+    })
     return child
   }
 
@@ -78,16 +87,18 @@ export class Testbed {
    * Stops a spawned process by PID: `signal`, then SIGKILL after `graceMs`; resolves when it
    * exited. @throws if it has not exited 5 s after the SIGKILL (never waits forever)
    */
-  async kill (child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+  async kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
     await stopProcess(child, signal, graceMs)
   }
 
   /** Adds plain kernel routes between the gateways (no tunnel), for baselines. */
-  async kernelRouting (on: boolean): Promise<void> {
+  async kernelRouting(on: boolean): Promise<void> {
     for (const a of this.nodes) {
       for (const b of this.nodes) {
         if (a === b) continue
-        await this.exec(a.gwNs, ['ip', 'route', on ? 'replace' : 'del', b.cidr, 'via', b.underlayIp], { allowFail: !on })
+        await this.exec(a.gwNs, ['ip', 'route', on ? 'replace' : 'del', b.cidr, 'via', b.underlayIp], {
+          allowFail: !on,
+        })
       }
     }
   }
@@ -98,25 +109,38 @@ export class Testbed {
    * every namespace of this testbed. Each step runs whatever the previous ones did; failures
    * are logged to stderr. @throws after all steps, if any failed (e.g. a namespace remains)
    */
-  async destroy (): Promise<void> {
+  async destroy(): Promise<void> {
     const children = [...this.children]
     await teardown([
-      [`stopping ${children.length} spawned processes`, async () => {
-        const results = await Promise.allSettled(children.map(async (c) => { await stopProcess(c, 'SIGTERM', 3000) }))
-        const failed = results.flatMap((r, i) => r.status === 'rejected' ? [`${children[i]?.spawnargs.slice(3, 5).join(' ') ?? '?'}: ${String(r.reason)}`] : [])
-        if (failed.length > 0) throw new Error(failed.join('; '))
-      }],
-      ...this.namespaces().flatMap((ns) => removeSteps(this.runner, ns))
+      [
+        `stopping ${children.length} spawned processes`,
+        async () => {
+          const results = await Promise.allSettled(
+            children.map(async (c) => {
+              await stopProcess(c, 'SIGTERM', 3000)
+            }),
+          )
+          const failed = results.flatMap((r, i) =>
+            r.status === 'rejected'
+              ? [`${children[i]?.spawnargs.slice(3, 5).join(' ') ?? '?'}: ${String(r.reason)}`]
+              : [],
+          )
+          if (failed.length > 0) throw new Error(failed.join('; '))
+        },
+      ],
+      ...this.namespaces().flatMap((ns) => removeSteps(this.runner, ns)),
     ])
   }
 
   /** Names of every namespace of this testbed. */
-  namespaces (): string[] {
+  namespaces(): string[] {
     return [this.wanNs, ...this.nodes.flatMap((n) => [n.gwNs, n.hostNs])]
   }
 
-  private async build (): Promise<void> {
-    const ip = async (ns: string, ...args: string[]): Promise<void> => { await this.exec(ns, ['ip', ...args]) }
+  private async build(): Promise<void> {
+    const ip = async (ns: string, ...args: string[]): Promise<void> => {
+      await this.exec(ns, ['ip', ...args])
+    }
     for (const ns of this.namespaces()) {
       await this.runner.run(['ip', 'netns', 'add', ns])
       await ip(ns, 'link', 'set', 'lo', 'up')
@@ -146,17 +170,26 @@ export class Testbed {
 }
 
 /** The steps that empty and delete namespace `ns`: kill what runs inside, then `ip netns del`. */
-function removeSteps (runner: CommandRunner, ns: string): TeardownStep[] {
+function removeSteps(runner: CommandRunner, ns: string): TeardownStep[] {
   return [
-    [`killing the processes in ${ns}`, async () => { await killInside(runner, ns) }],
-    [`deleting namespace ${ns}`, async () => {
-      const r = await runner.run(['ip', 'netns', 'del', ns], { allowFail: true })
-      if (r.code !== 0 && (await namespaceExists(runner, ns))) throw new Error(`ip netns del ${ns}: ${r.stderr.trim()}`)
-    }]
+    [
+      `killing the processes in ${ns}`,
+      async () => {
+        await killInside(runner, ns)
+      },
+    ],
+    [
+      `deleting namespace ${ns}`,
+      async () => {
+        const r = await runner.run(['ip', 'netns', 'del', ns], { allowFail: true })
+        if (r.code !== 0 && (await namespaceExists(runner, ns)))
+          throw new Error(`ip netns del ${ns}: ${r.stderr.trim()}`)
+      },
+    ],
   ]
 }
 
-async function namespaceExists (runner: CommandRunner, ns: string): Promise<boolean> {
+async function namespaceExists(runner: CommandRunner, ns: string): Promise<boolean> {
   const list = await runner.run(['ip', 'netns', 'list'], { allowFail: true })
   return list.stdout.split('\n').some((l) => l.split(' ')[0] === ns)
 }
@@ -165,16 +198,23 @@ async function namespaceExists (runner: CommandRunner, ns: string): Promise<bool
  * SIGKILLs every process inside namespace `ns` (ours by construction: we created it) and
  * waits, up to 5 s, until `ip netns pids` lists none. A namespace that does not exist has none.
  */
-async function killInside (runner: CommandRunner, ns: string): Promise<void> {
+async function killInside(runner: CommandRunner, ns: string): Promise<void> {
   const pidsOf = async (): Promise<number[]> => {
     const r = await runner.run(['ip', 'netns', 'pids', ns], { allowFail: true })
-    return r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number)
+    return r.stdout
+      .split(/\s+/)
+      .filter((p) => /^\d+$/.test(p))
+      .map(Number)
   }
   const deadline = Date.now() + 5000
   for (let pids = await pidsOf(); pids.length > 0; pids = await pidsOf()) {
     if (Date.now() > deadline) throw new Error(`pids ${pids.join(' ')} still run in ${ns} 5 s after SIGKILL`)
     for (const pid of pids) {
-      try { process.kill(pid, 'SIGKILL') } catch { /* already gone */ }
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        /* already gone */
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }

@@ -37,11 +37,11 @@ export const UNDERLAY = {
   bits: 24,
   /** IPv6 underlay /64 prefix text (addresses are this + N); the bridge has ::fe. */
   net6: 'fd64::',
-  wanIp6: 'fd64::fe'
+  wanIp6: 'fd64::fe',
 } as const
 
 /** Plans the addresses of each VPC; pure. Throws for a CIDR that is not a /24 or a bad name. */
-export function planNodes (prefix: string, vpcs: TestbedVpc[]): TestbedNode[] {
+export function planNodes(prefix: string, vpcs: TestbedVpc[]): TestbedNode[] {
   return vpcs.map((v, i) => {
     if (!/^[a-z0-9]{1,6}$/.test(v.name)) throw new Error(`testbed VPC name "${v.name}" must be 1-6 of a-z0-9`)
     const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(v.cidr)
@@ -58,7 +58,7 @@ export function planNodes (prefix: string, vpcs: TestbedVpc[]): TestbedNode[] {
       hostIp: `${net}.2`,
       cidr6: `fd00:${i + 1}::/64`,
       lanIp6: `fd00:${i + 1}::1`,
-      hostIp6: `fd00:${i + 1}::2`
+      hostIp6: `fd00:${i + 1}::2`,
     }
   })
 }

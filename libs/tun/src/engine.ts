@@ -97,13 +97,13 @@ export const PacketKind = {
   /** An authenticated in-tunnel control payload (first byte 0x00). Never written to the TUN. */
   Control: 3,
   /** A datagram that is not a data message (handshake, cookie, ...), untouched, slot -1. */
-  Raw: 4
+  Raw: 4,
 } as const
 
 /** Bits of `UdpBatch.flags`. */
 export const PacketFlag = {
   /** Authenticated, but from a source other than the slot's endpoint (or it has none): a roaming candidate. */
-  NewSource: 1
+  NewSource: 1,
 } as const
 
 /** Values of `UdpBatch.verdicts`. */

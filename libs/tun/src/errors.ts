@@ -30,7 +30,7 @@ export const TUN_ERROR_CODES = {
   /** libuv could not poll a file descriptor. Reported through onError. */
   VPCMESH_ERR_TUN_POLL_FAILED: 'polling failed',
   /** Reading the TUN failed (the device was deleted). Reported through onError; TUN reads stop. */
-  VPCMESH_ERR_TUN_DEVICE_GONE: 'the TUN device is gone'
+  VPCMESH_ERR_TUN_DEVICE_GONE: 'the TUN device is gone',
 } as const
 
 /** One of {@link TUN_ERROR_CODES}. */
@@ -42,7 +42,7 @@ const RETRYABLE: ReadonlySet<TunErrorCode> = new Set(['VPCMESH_ERR_TUN_BIND_FAIL
 export class TunError extends MeshError {
   readonly errno: number | undefined
 
-  constructor (code: TunErrorCode, message: string, opts: { cause?: unknown, errno?: number } = {}) {
+  constructor(code: TunErrorCode, message: string, opts: { cause?: unknown; errno?: number } = {}) {
     super(code, message, { cause: opts.cause, retryable: RETRYABLE.has(code) })
     this.name = 'TunError'
     this.errno = opts.errno
@@ -50,7 +50,7 @@ export class TunError extends MeshError {
 }
 
 /** True if `code` is one of ours. */
-export function isTunErrorCode (code: unknown): code is TunErrorCode {
+export function isTunErrorCode(code: unknown): code is TunErrorCode {
   return typeof code === 'string' && Object.hasOwn(TUN_ERROR_CODES, code)
 }
 
@@ -58,9 +58,9 @@ export function isTunErrorCode (code: unknown): code is TunErrorCode {
  * Turns anything the addon threw into a TunError (native errors carry `code` and maybe
  * `errno`); unknown errors become VPCMESH_ERR_TUN_INVALID_ARGUMENT with the cause kept.
  */
-export function toTunError (e: unknown): TunError {
+export function toTunError(e: unknown): TunError {
   if (e instanceof TunError) return e
-  const o = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown, message?: unknown, errno?: unknown }
+  const o = (typeof e === 'object' && e !== null ? e : {}) as { code?: unknown; message?: unknown; errno?: unknown }
   const code = isTunErrorCode(o.code) ? o.code : 'VPCMESH_ERR_TUN_INVALID_ARGUMENT'
   const message = typeof o.message === 'string' ? o.message : String(e)
   return new TunError(code, message, { cause: e, errno: typeof o.errno === 'number' ? o.errno : undefined })

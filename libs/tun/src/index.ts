@@ -6,9 +6,20 @@ import type { PacketEngine, PacketEngineOptions } from './engine.js'
 import { openNativeEngine } from './native.js'
 
 export {
-  type PacketEngine, type PacketEngineOptions, type PacketHandlers, type EngineInfo, type EngineSessions,
-  type EngineStats, type SessionKeys, type TunBatch, type UdpBatch, type UdpEndpoint, type CipherName,
-  PacketKind, PacketFlag, Verdict
+  type PacketEngine,
+  type PacketEngineOptions,
+  type PacketHandlers,
+  type EngineInfo,
+  type EngineSessions,
+  type EngineStats,
+  type SessionKeys,
+  type TunBatch,
+  type UdpBatch,
+  type UdpEndpoint,
+  type CipherName,
+  PacketKind,
+  PacketFlag,
+  Verdict,
 } from './engine.js'
 export { type SlotStats, type GlobalStats, SLOT_STAT_FIELDS, GLOBAL_STAT_FIELDS } from './stats.js'
 export { TunError, TUN_ERROR_CODES, type TunErrorCode, isTunErrorCode } from './errors.js'
@@ -18,6 +29,6 @@ export { TunError, TUN_ERROR_CODES, type TunErrorCode, isTunErrorCode } from './
  * binds the UDP socket. Requires root/CAP_NET_ADMIN and the built addon
  * (`npm run build:native`). Throws a TunError; see {@link PacketEngine} for the contract.
  */
-export function openPacketEngine (options: PacketEngineOptions): PacketEngine {
+export function openPacketEngine(options: PacketEngineOptions): PacketEngine {
   return openNativeEngine(options)
 }

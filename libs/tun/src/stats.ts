@@ -6,19 +6,48 @@
 
 /** Field names of one slot's counters, in native order. */
 export const SLOT_STAT_FIELDS = [
-  'txPackets', 'txBytes', 'rxPackets', 'rxBytes',
-  'txDropNoSession', 'txDropNoEndpoint', 'txDropSendError', 'txDropTooBig',
-  'rxDropReplay', 'rxDropAuth', 'rxDropMalformed', 'rxDropRejected',
-  'rxKeepalives', 'rxControl', 'sendCounter', 'recvNewest'
+  'txPackets',
+  'txBytes',
+  'rxPackets',
+  'rxBytes',
+  'txDropNoSession',
+  'txDropNoEndpoint',
+  'txDropSendError',
+  'txDropTooBig',
+  'rxDropReplay',
+  'rxDropAuth',
+  'rxDropMalformed',
+  'rxDropRejected',
+  'rxKeepalives',
+  'rxControl',
+  'sendCounter',
+  'recvNewest',
 ] as const
 
 /** Field names of the engine-wide counters, in native order. */
 export const GLOBAL_STAT_FIELDS = [
-  'tunReadPackets', 'tunReadBytes', 'tunWritePackets', 'tunWriteBytes',
-  'tunDropUnrouted', 'tunWriteErrors', 'tunReadErrors',
-  'udpRxDatagrams', 'udpRxRaw', 'udpDropUnknownIndex', 'udpDropTooShort', 'udpDropTruncated', 'udpRecvErrors',
-  'rawTxDatagrams', 'rawTxErrors', 'tunBatches', 'udpBatches',
-  'tunGsoPackets', 'tunGsoSegments', 'tunDropBadOffload', 'udpGsoFallbacks', 'udpCoalesced'
+  'tunReadPackets',
+  'tunReadBytes',
+  'tunWritePackets',
+  'tunWriteBytes',
+  'tunDropUnrouted',
+  'tunWriteErrors',
+  'tunReadErrors',
+  'udpRxDatagrams',
+  'udpRxRaw',
+  'udpDropUnknownIndex',
+  'udpDropTooShort',
+  'udpDropTruncated',
+  'udpRecvErrors',
+  'rawTxDatagrams',
+  'rawTxErrors',
+  'tunBatches',
+  'udpBatches',
+  'tunGsoPackets',
+  'tunGsoSegments',
+  'tunDropBadOffload',
+  'udpGsoFallbacks',
+  'udpCoalesced',
 ] as const
 
 /**
@@ -48,8 +77,14 @@ export type SlotStats = Record<(typeof SLOT_STAT_FIELDS)[number], number>
 export type GlobalStats = Record<(typeof GLOBAL_STAT_FIELDS)[number], number>
 
 /** Reads fields starting at `base` of a counter array into a plain object of numbers. */
-export function decodeStats<F extends string> (fields: readonly F[], arr: BigUint64Array, base: number): Record<F, number> {
+export function decodeStats<F extends string>(
+  fields: readonly F[],
+  arr: BigUint64Array,
+  base: number,
+): Record<F, number> {
   const out = {} as Record<F, number>
-  fields.forEach((name, i) => { out[name] = Number(arr[base + i] ?? 0n) })
+  fields.forEach((name, i) => {
+    out[name] = Number(arr[base + i] ?? 0n)
+  })
   return out
 }

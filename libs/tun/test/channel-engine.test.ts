@@ -9,7 +9,12 @@ import { createChannelEnginePair, type ChannelEngine } from '../src/testing/inde
 const IPV4 = Buffer.from('450000200000400040110000c0a80101c0a80202000000000000000068656c6c6f', 'hex')
 
 /** Pair with matching sessions in slot 3 and a forwarder accepting everything. */
-function pair (): { a: ChannelEngine, b: ChannelEngine, network: ReturnType<typeof createChannelEnginePair>['network'], seen: UdpBatch[] } {
+function pair(): {
+  a: ChannelEngine
+  b: ChannelEngine
+  network: ReturnType<typeof createChannelEnginePair>['network']
+  seen: UdpBatch[]
+} {
   const { network, a, b } = createChannelEnginePair({ maxSlots: 8 })
   const k1 = randomBytes(32)
   const k2 = randomBytes(32)
@@ -22,29 +27,39 @@ function pair (): { a: ChannelEngine, b: ChannelEngine, network: ReturnType<type
   return { a, b, network, seen }
 }
 
-function start (e: PacketEngine, seen: UdpBatch[]): void {
+function start(e: PacketEngine, seen: UdpBatch[]): void {
   e.start({
-    onTunBatch: (t: TunBatch) => { t.slots.fill(3, 0, t.count); e.sealAndSend() },
+    onTunBatch: (t: TunBatch) => {
+      t.slots.fill(3, 0, t.count)
+      e.sealAndSend()
+    },
     onUdpBatch: (u: UdpBatch) => {
       seen.push({ ...u, kinds: u.kinds.slice(0, u.count), flags: u.flags.slice(0, u.count), count: u.count })
       u.verdicts.fill(Verdict.Accept, 0, u.count)
       e.writeTun()
     },
-    onError: (err) => { throw err }
+    onError: (err) => {
+      throw err
+    },
   })
 }
 
-async function settle (): Promise<void> {
+async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
 }
 
 test('fake: an IP packet crosses sealed, and the wire never shows it', async () => {
   const { a, b, network } = pair()
   const wire: Uint8Array[] = []
-  network.onDatagram = (d) => { wire.push(d) }
+  network.onDatagram = (d) => {
+    wire.push(d)
+  }
   a.injectTun(IPV4)
   await settle()
-  assert.deepEqual(b.tunWrites.map((p) => Buffer.from(p)), [IPV4])
+  assert.deepEqual(
+    b.tunWrites.map((p) => Buffer.from(p)),
+    [IPV4],
+  )
   assert.equal(wire.length, 1)
   assert.equal(Buffer.from(wire[0] ?? []).indexOf('hello'), -1)
   assert.equal(a.stats.slot(3).txPackets, 1)
@@ -55,7 +70,9 @@ test('fake: an IP packet crosses sealed, and the wire never shows it', async () 
 test('fake: replay, tamper, unknown index, short and raw datagrams are sorted like native', async () => {
   const { a, b, network, seen } = pair()
   let captured: Uint8Array = new Uint8Array()
-  network.onDatagram = (d) => { captured = d }
+  network.onDatagram = (d) => {
+    captured = d
+  }
   a.injectTun(IPV4)
   await settle()
   const from = { address: '192.0.2.1', port: 51820 }
@@ -70,7 +87,10 @@ test('fake: replay, tamper, unknown index, short and raw datagrams are sorted li
   b.receive(Uint8Array.from([1, 0, 0, 0, 9, 9]), { address: '198.51.100.7', port: 4000 })
   await settle()
   assert.deepEqual([b.stats.slot(3).rxDropReplay, b.stats.slot(3).rxDropAuth], [1, 1])
-  assert.deepEqual([b.stats.global().udpDropUnknownIndex, b.stats.global().udpDropTooShort, b.stats.global().udpRxRaw], [1, 1, 1])
+  assert.deepEqual(
+    [b.stats.global().udpDropUnknownIndex, b.stats.global().udpDropTooShort, b.stats.global().udpRxRaw],
+    [1, 1, 1],
+  )
   const last = seen.at(-1)
   assert.deepEqual(Array.from(last?.kinds ?? []), [PacketKind.Raw])
 })
@@ -98,7 +118,7 @@ test('fake: batch rules: pre-filled slots and verdicts, once per batch, only ins
       assert.throws(() => a.sealAndSend(), { code: 'VPCMESH_ERR_TUN_NO_BATCH' })
     },
     onUdpBatch: () => {},
-    onError: () => {}
+    onError: () => {},
   })
   assert.throws(() => a.sealAndSend(), { code: 'VPCMESH_ERR_TUN_NO_BATCH' })
   assert.throws(() => a.writeTun(), { code: 'VPCMESH_ERR_TUN_NO_BATCH' })
@@ -107,11 +127,18 @@ test('fake: batch rules: pre-filled slots and verdicts, once per batch, only ins
   await settle()
   assert.deepEqual(observed, ['slots -1,-1'])
   assert.equal(a.stats.global().tunDropUnrouted, 2)
-  assert.throws(() => a.start({ onTunBatch () {}, onUdpBatch () {}, onError () {} }), { code: 'VPCMESH_ERR_TUN_ALREADY_STARTED' })
+  assert.throws(() => a.start({ onTunBatch() {}, onUdpBatch() {}, onError() {} }), {
+    code: 'VPCMESH_ERR_TUN_ALREADY_STARTED',
+  })
   const keys = { sendKey: new Uint8Array(32), recvKey: new Uint8Array(32), localIndex: 1, remoteIndex: 2 }
   b.sessions.set(0, keys)
-  b.sessions.set(0, keys)  // replacing the same slot is fine
-  assert.throws(() => { b.sessions.set(1, keys) }, { code: 'VPCMESH_ERR_TUN_INDEX_IN_USE' })
+  b.sessions.set(0, keys) // replacing the same slot is fine
+  assert.throws(
+    () => {
+      b.sessions.set(1, keys)
+    },
+    { code: 'VPCMESH_ERR_TUN_INDEX_IN_USE' },
+  )
 })
 
 test('fake: drops on the send side are counted, not thrown', () => {
@@ -130,7 +157,7 @@ test('fake: after close, state changes throw and I/O is a harmless no-op', () =>
   const keys = { sendKey: new Uint8Array(32), recvKey: new Uint8Array(32), localIndex: 1, remoteIndex: 2 }
   assert.throws(() => a.sessions.set(0, keys), { code: 'VPCMESH_ERR_TUN_CLOSED' })
   assert.throws(() => a.sessions.setEndpoint(0, { address: '192.0.2.9', port: 1 }), { code: 'VPCMESH_ERR_TUN_CLOSED' })
-  assert.throws(() => a.start({ onTunBatch () {}, onUdpBatch () {}, onError () {} }), { code: 'VPCMESH_ERR_TUN_CLOSED' })
+  assert.throws(() => a.start({ onTunBatch() {}, onUdpBatch() {}, onError() {} }), { code: 'VPCMESH_ERR_TUN_CLOSED' })
   a.sessions.clear(0)
   assert.equal(a.sealAndSend(), 0)
   assert.equal(a.writeTun(), 0)
@@ -146,13 +173,22 @@ test('fake: after close, state changes throw and I/O is a harmless no-op', () =>
 // kernel side (TUN device, TCP and offloads, addon lifecycle), which the fake does not have;
 // docs/testing.md lists them.
 
-interface EdgeEvent { kind: number, hex: string, source: string }
+interface EdgeEvent {
+  kind: number
+  hex: string
+  source: string
+}
 
 /**
  * A pair in slot 0 (indices 0x1111/0x2222) where B's handlers act like static-edge.ts: every
  * entry is recorded with its source, Ip is accepted only from 10.202.1.0/24 (anti-spoofing).
  */
-function edgePair (): { a: ChannelEngine, b: ChannelEngine, network: ReturnType<typeof createChannelEnginePair>['network'], events: EdgeEvent[] } {
+function edgePair(): {
+  a: ChannelEngine
+  b: ChannelEngine
+  network: ReturnType<typeof createChannelEnginePair>['network']
+  events: EdgeEvent[]
+} {
   const { network, a, b } = createChannelEnginePair({ maxSlots: 8 })
   const k1 = randomBytes(32)
   const k2 = randomBytes(32)
@@ -161,14 +197,27 @@ function edgePair (): { a: ChannelEngine, b: ChannelEngine, network: ReturnType<
   a.sessions.setEndpoint(0, { address: '192.0.2.2', port: 51820 })
   b.sessions.setEndpoint(0, { address: '192.0.2.1', port: 51820 })
   const events: EdgeEvent[] = []
-  a.start({ onTunBatch: (t) => { t.slots.fill(0, 0, t.count); a.sealAndSend() }, onUdpBatch: () => {}, onError: (e) => { throw e } })
+  a.start({
+    onTunBatch: (t) => {
+      t.slots.fill(0, 0, t.count)
+      a.sealAndSend()
+    },
+    onUdpBatch: () => {},
+    onError: (e) => {
+      throw e
+    },
+  })
   b.start({
     onTunBatch: () => {},
     onUdpBatch: (u) => {
       for (let i = 0; i < u.count; i++) {
         const off = u.offsets[i] ?? 0
         const src = u.source(i)
-        events.push({ kind: u.kinds[i] ?? -1, hex: Buffer.from(u.buffer.subarray(off, off + (u.lengths[i] ?? 0))).toString('hex'), source: `${src.address}:${src.port}` })
+        events.push({
+          kind: u.kinds[i] ?? -1,
+          hex: Buffer.from(u.buffer.subarray(off, off + (u.lengths[i] ?? 0))).toString('hex'),
+          source: `${src.address}:${src.port}`,
+        })
         if (u.kinds[i] === PacketKind.Ip) {
           const inPrefix = u.buffer[off + 12] === 10 && u.buffer[off + 13] === 202 && u.buffer[off + 14] === 1
           u.verdicts[i] = inPrefix ? Verdict.Accept : Verdict.Drop
@@ -176,13 +225,15 @@ function edgePair (): { a: ChannelEngine, b: ChannelEngine, network: ReturnType<
       }
       b.writeTun()
     },
-    onError: (e) => { throw e }
+    onError: (e) => {
+      throw e
+    },
   })
   return { a, b, network, events }
 }
 
 /** An IPv4 packet (the header of IPV4) from `src` to 10.202.2.1. */
-function ipFrom (src: string): Buffer {
+function ipFrom(src: string): Buffer {
   const p = Buffer.from(IPV4)
   Buffer.from(src.split('.').map(Number)).copy(p, 12)
   Buffer.from([10, 202, 2, 1]).copy(p, 16)
@@ -190,9 +241,16 @@ function ipFrom (src: string): Buffer {
 }
 
 /** A data message A seals for B that B never receives (the network drops it; native: an nft drop rule). */
-async function freshMessage (a: ChannelEngine, network: ReturnType<typeof createChannelEnginePair>['network'], payload: Buffer): Promise<Buffer> {
+async function freshMessage(
+  a: ChannelEngine,
+  network: ReturnType<typeof createChannelEnginePair>['network'],
+  payload: Buffer,
+): Promise<Buffer> {
   let fresh: Buffer | undefined
-  network.dropIf = (d) => { fresh = Buffer.from(d); return true }
+  network.dropIf = (d) => {
+    fresh = Buffer.from(d)
+    return true
+  }
   assert.equal(a.sealAndSendOne(0, payload), true)
   network.dropIf = undefined
   assert.ok(fresh !== undefined)
@@ -223,7 +281,10 @@ test('fake (engineSuite): a tampered ciphertext is dropped; the untampered origi
   assert.equal(events.length, 0)
   b.receive(fresh, FROM_A)
   await settle()
-  assert.deepEqual(events.map((e) => [e.kind, e.hex]), [[PacketKind.Control, '00c0ffee']])
+  assert.deepEqual(
+    events.map((e) => [e.kind, e.hex]),
+    [[PacketKind.Control, '00c0ffee']],
+  )
 })
 
 test('fake (engineSuite): a header moved to a far-future counter fails authentication and does not advance the window', async () => {
@@ -257,5 +318,8 @@ test('fake (engineSuite): anti-spoofing: an inner source outside the peer prefix
   a.injectTun(ipFrom('10.202.1.1'))
   await settle()
   assert.equal(b.stats.slot(0).rxDropRejected, 1)
-  assert.deepEqual(b.tunWrites.map((p) => Buffer.from(p)), [ipFrom('10.202.1.1')])
+  assert.deepEqual(
+    b.tunWrites.map((p) => Buffer.from(p)),
+    [ipFrom('10.202.1.1')],
+  )
 })

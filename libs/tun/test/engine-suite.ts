@@ -25,7 +25,7 @@ const MTU = 1420
 const TRANSFER_BYTES = 24 << 20
 
 /** Defines the suite in the calling test file. `tag` keeps namespace names apart. */
-export function engineSuite (opts: { offload: boolean, tag: string }): void {
+export function engineSuite(opts: { offload: boolean; tag: string }): void {
   const topo = new Topology(opts.tag)
   const pcapDir = join(tmpdir(), topo.prefix)
   let nsA = ''
@@ -46,12 +46,28 @@ export function engineSuite (opts: { offload: boolean, tag: string }): void {
     const kBA = randomBytes(32).toString('hex')
     const common = { tunName: 'vmtun0', bindPort: PORT, mtu: MTU, offload: opts.offload }
     edgeA = new EdgeProcess(topo, nsA, {
-      ...common, tunAddress: `${A.inner}/24`, routes: ['10.202.2.0/24'], bindHost: A.underlay, peer: { address: B.underlay, port: PORT },
-      sendKey: kAB, recvKey: kBA, localIndex: A.index, remoteIndex: B.index, peerPrefix: '10.202.2.0/24'
+      ...common,
+      tunAddress: `${A.inner}/24`,
+      routes: ['10.202.2.0/24'],
+      bindHost: A.underlay,
+      peer: { address: B.underlay, port: PORT },
+      sendKey: kAB,
+      recvKey: kBA,
+      localIndex: A.index,
+      remoteIndex: B.index,
+      peerPrefix: '10.202.2.0/24',
     })
     edgeB = new EdgeProcess(topo, nsB, {
-      ...common, tunAddress: `${B.inner}/24`, routes: ['10.202.1.0/24'], bindHost: B.underlay, peer: { address: A.underlay, port: PORT },
-      sendKey: kBA, recvKey: kAB, localIndex: B.index, remoteIndex: A.index, peerPrefix: '10.202.1.0/24'
+      ...common,
+      tunAddress: `${B.inner}/24`,
+      routes: ['10.202.1.0/24'],
+      bindHost: B.underlay,
+      peer: { address: A.underlay, port: PORT },
+      sendKey: kBA,
+      recvKey: kAB,
+      localIndex: B.index,
+      remoteIndex: A.index,
+      peerPrefix: '10.202.1.0/24',
     })
     await edgeA.awaitLine('edge A ready', (l) => l.event === 'ready')
     await edgeB.awaitLine('edge B ready', (l) => l.event === 'ready')
@@ -69,7 +85,13 @@ export function engineSuite (opts: { offload: boolean, tag: string }): void {
   })
 
   /** Polls B's counters until `field` grew by `by` from `before`. */
-  async function awaitStat (edge: EdgeProcess, scope: 'slot' | 'global', field: string, from: number, by = 1): Promise<void> {
+  async function awaitStat(
+    edge: EdgeProcess,
+    scope: 'slot' | 'global',
+    field: string,
+    from: number,
+    by = 1,
+  ): Promise<void> {
     await awaitValue(`${scope}.${field} to reach ${from + by}`, async () => {
       const v = (await edge.stats())[scope][field] ?? 0
       assert.ok(v <= from + by, `${field} = ${v}, expected ${from + by}`)
@@ -78,7 +100,7 @@ export function engineSuite (opts: { offload: boolean, tag: string }): void {
   }
 
   /** The receiver index of `msg` replaced by `index` (a copy). */
-  function withReceiver (msg: Buffer, index: number): Buffer {
+  function withReceiver(msg: Buffer, index: number): Buffer {
     const m = Buffer.from(msg)
     m.writeUInt32LE(index, 4)
     return m
@@ -101,22 +123,40 @@ export function engineSuite (opts: { offload: boolean, tag: string }): void {
     for (const d of datagrams) assert.equal(d.readUInt32LE(0), 4, 'only data messages were sent')
     const marker = SECRET.subarray(0, 29)
     for (const d of datagrams) assert.equal(d.indexOf(marker), -1, 'plaintext marker visible on the veth')
-    assert.ok(readPcapFrames(tun.file).frames.some((f) => f.indexOf(marker) >= 0), 'sanity: the marker is visible on the TUN')
+    assert.ok(
+      readPcapFrames(tun.file).frames.some((f) => f.indexOf(marker) >= 0),
+      'sanity: the marker is visible on the TUN',
+    )
     const toB = datagrams.find((d) => d.readUInt32LE(4) === B.index)
     assert.ok(toB !== undefined)
     captured = toB
   })
 
   test('a large TCP transfer arrives intact in both directions', async () => {
-    const wire = new Capture(topo, nsB, vethB, join(pcapDir, 'bulk.pcap'), ['-c', '300', '-s', '0', 'udp', 'port', String(PORT)])
+    const wire = new Capture(topo, nsB, vethB, join(pcapDir, 'bulk.pcap'), [
+      '-c',
+      '300',
+      '-s',
+      '0',
+      'udp',
+      'port',
+      String(PORT),
+    ])
     await wire.ready()
     const before = { a: await edgeA.stats(), b: await edgeB.stats() }
-    for (const [from, to, port] of [[edgeA, edgeB, 5001], [edgeB, edgeA, 5002]] as const) {
+    for (const [from, to, port] of [
+      [edgeA, edgeB, 5001],
+      [edgeB, edgeA, 5002],
+    ] as const) {
       const src = from === edgeA ? A.inner : B.inner
       const dst = to === edgeA ? A.inner : B.inner
       await to.request({ cmd: 'tcp-sink', address: dst, port })
       const sent = await from.request({ cmd: 'tcp-send', from: src, to: dst, port, bytes: TRANSFER_BYTES })
-      const got = await to.awaitLine(`tcp-received on ${port}`, (l) => l.event === 'tcp-received' && l.port === port, 60000)
+      const got = await to.awaitLine(
+        `tcp-received on ${port}`,
+        (l) => l.event === 'tcp-received' && l.port === port,
+        60000,
+      )
       assert.equal(sent.ok, true)
       assert.deepEqual({ bytes: got.bytes, sha256: got.sha256 }, { bytes: TRANSFER_BYTES, sha256: sent.sha256 })
     }
@@ -159,7 +199,10 @@ export function engineSuite (opts: { offload: boolean, tag: string }): void {
 
   test('a tampered ciphertext is dropped; the untampered original is then accepted', async () => {
     // Capture a fresh message that B never sees: nftables in ns B drops it after tcpdump saw it.
-    nsRun(nsB, ['nft', 'add table inet vmtuntest; add chain inet vmtuntest in { type filter hook input priority 0; }; add rule inet vmtuntest in udp dport 51820 drop'])
+    nsRun(nsB, [
+      'nft',
+      'add table inet vmtuntest; add chain inet vmtuntest in { type filter hook input priority 0; }; add rule inet vmtuntest in udp dport 51820 drop',
+    ])
     const cap = new Capture(topo, nsB, vethB, join(pcapDir, 'fresh.pcap'), ['udp', 'port', String(PORT)])
     await cap.ready()
     await edgeA.request({ cmd: 'one', hex: '00c0ffee' })
@@ -192,12 +235,17 @@ export function engineSuite (opts: { offload: boolean, tag: string }): void {
 
   test('a data message for an unknown receiver index is dropped and counted', async () => {
     const before = (await edgeB.stats()).global.udpDropUnknownIndex ?? 0
-    await edgeA.request({ cmd: 'raw', hex: withReceiver(captured, 0x9999).toString('hex'), address: B.underlay, port: PORT })
+    await edgeA.request({
+      cmd: 'raw',
+      hex: withReceiver(captured, 0x9999).toString('hex'),
+      address: B.underlay,
+      port: PORT,
+    })
     await awaitStat(edgeB, 'global', 'udpDropUnknownIndex', before)
   })
 
   test('keepalives and control payloads reach JS and never the TUN', async () => {
-    const before = (await edgeB.stats())
+    const before = await edgeB.stats()
     await edgeA.request({ cmd: 'one', hex: '' })
     const ka = await edgeB.awaitLine('keepalive', (l) => l.event === 'keepalive')
     assert.deepEqual(ka.source, { address: A.underlay, port: PORT })

@@ -12,23 +12,32 @@ import type { EdgeConfig } from './fixtures/static-edge.js'
 export const EDGE_SCRIPT = fileURLToPath(new URL('./fixtures/static-edge.js', import.meta.url))
 
 /** Runs a command (argv, no shell); throws with its output on failure. */
-export function mustRun (argv: string[], opts: { input?: string } = {}): string {
+export function mustRun(argv: string[], opts: { input?: string } = {}): string {
   const [cmd = '', ...args] = argv
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], input: opts.input, env: { ...process.env, LC_ALL: 'C' } })
+    return execFileSync(cmd, args, {
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      input: opts.input,
+      env: { ...process.env, LC_ALL: 'C' },
+    })
   } catch (e) {
-    const err = e as { stderr?: string, stdout?: string }
+    const err = e as { stderr?: string; stdout?: string }
     throw new Error(`${argv.join(' ')} failed: ${err.stderr ?? ''}${err.stdout ?? ''}`)
   }
 }
 
 /** Runs `argv` inside namespace `ns`. */
-export function nsRun (ns: string, argv: string[]): string {
+export function nsRun(ns: string, argv: string[]): string {
   return mustRun(['ip', 'netns', 'exec', ns, ...argv])
 }
 
 /** Polls `fn` until it returns a value other than undefined, or fails at the deadline. */
-export async function awaitValue<T> (what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 10000): Promise<T> {
+export async function awaitValue<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await fn()
@@ -44,12 +53,12 @@ export class Topology {
   readonly namespaces: string[] = []
   readonly #children: ChildProcess[] = []
 
-  constructor (tag: string) {
+  constructor(tag: string) {
     this.prefix = `vmtun-${process.pid}-${tag}`
   }
 
   /** Creates namespace `<prefix>-<name>` with lo up; returns its full name. */
-  addNamespace (name: string): string {
+  addNamespace(name: string): string {
     const ns = `${this.prefix}-${name}`
     mustRun(['ip', 'netns', 'add', ns])
     this.namespaces.push(ns)
@@ -58,7 +67,7 @@ export class Topology {
   }
 
   /** A veth pair between two namespaces with the given addresses (CIDR); returns the link names. */
-  link (nsA: string, addrA: string, nsB: string, addrB: string): [string, string] {
+  link(nsA: string, addrA: string, nsB: string, addrB: string): [string, string] {
     const id = randomBytes(3).toString('hex')
     const [a, b] = [`vt${id}a`, `vt${id}b`]
     mustRun(['ip', 'link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB])
@@ -70,7 +79,7 @@ export class Topology {
   }
 
   /** Spawns `argv` inside `ns`, tracked for cleanup. */
-  spawnIn (ns: string, argv: string[]): ChildProcess {
+  spawnIn(ns: string, argv: string[]): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.#children.push(child)
     return child
@@ -81,20 +90,43 @@ export class Topology {
    * pids`), and deletes our namespaces (veths go with them). Every step runs whatever the
    * others did; failures are logged to stderr. @throws at the end if a namespace remains
    */
-  destroy (): void {
-    const log = (what: string, e: unknown): void => { process.stderr.write(`teardown: ${what} failed: ${e instanceof Error ? e.message : String(e)}\n`) }
+  destroy(): void {
+    const log = (what: string, e: unknown): void => {
+      process.stderr.write(`teardown: ${what} failed: ${e instanceof Error ? e.message : String(e)}\n`)
+    }
     for (const c of this.#children) {
-      try { if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) c.kill('SIGKILL') } catch (e) { log(`killing pid ${c.pid ?? '?'}`, e) }
+      try {
+        if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) c.kill('SIGKILL')
+      } catch (e) {
+        log(`killing pid ${c.pid ?? '?'}`, e)
+      }
     }
     const remaining: string[] = []
     for (const ns of this.namespaces) {
       try {
-        for (const pid of mustRun(['ip', 'netns', 'pids', ns]).split(/\s+/).filter((p) => /^\d+$/.test(p))) {
-          try { process.kill(Number(pid), 'SIGKILL') } catch { /* already gone */ }
+        for (const pid of mustRun(['ip', 'netns', 'pids', ns])
+          .split(/\s+/)
+          .filter((p) => /^\d+$/.test(p))) {
+          try {
+            process.kill(Number(pid), 'SIGKILL')
+          } catch {
+            /* already gone */
+          }
         }
-      } catch (e) { log(`listing the processes in ${ns}`, e) }
-      try { mustRun(['ip', 'netns', 'del', ns]) } catch (e) {
-        if (mustRun(['ip', 'netns', 'list']).split('\n').some((l) => l.split(' ')[0] === ns)) { log(`deleting ${ns}`, e); remaining.push(ns) }
+      } catch (e) {
+        log(`listing the processes in ${ns}`, e)
+      }
+      try {
+        mustRun(['ip', 'netns', 'del', ns])
+      } catch (e) {
+        if (
+          mustRun(['ip', 'netns', 'list'])
+            .split('\n')
+            .some((l) => l.split(' ')[0] === ns)
+        ) {
+          log(`deleting ${ns}`, e)
+          remaining.push(ns)
+        }
       }
     }
     this.namespaces.length = 0
@@ -108,49 +140,61 @@ export class EdgeProcess {
   readonly lines: Array<Record<string, unknown>> = []
   stderr = ''
 
-  constructor (topo: Topology, ns: string, cfg: EdgeConfig) {
+  constructor(topo: Topology, ns: string, cfg: EdgeConfig) {
     this.child = topo.spawnIn(ns, [process.execPath, EDGE_SCRIPT, JSON.stringify(cfg)])
     let buf = ''
     this.child.stdout?.on('data', (d: Buffer) => {
       buf += d.toString()
-      let nl
-      while ((nl = buf.indexOf('\n')) >= 0) {
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         this.lines.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>)
         buf = buf.slice(nl + 1)
       }
     })
-    this.child.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
+    this.child.stderr?.on('data', (d: Buffer) => {
+      this.stderr += d.toString()
+    })
   }
 
   /** Waits for the first line matching `pred` (and removes it). */
-  async awaitLine (what: string, pred: (l: Record<string, unknown>) => boolean, timeoutMs = 10000): Promise<Record<string, unknown>> {
-    return await awaitValue(what, () => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`edge exited (${this.child.exitCode ?? this.child.signalCode}): ${this.stderr}`)
-      const i = this.lines.findIndex(pred)
-      return i < 0 ? undefined : this.lines.splice(i, 1)[0]
-    }, timeoutMs).catch((e: Error) => {
+  async awaitLine(
+    what: string,
+    pred: (l: Record<string, unknown>) => boolean,
+    timeoutMs = 10000,
+  ): Promise<Record<string, unknown>> {
+    return await awaitValue(
+      what,
+      () => {
+        if (this.child.exitCode !== null || this.child.signalCode !== null)
+          throw new Error(`edge exited (${this.child.exitCode ?? this.child.signalCode}): ${this.stderr}`)
+        const i = this.lines.findIndex(pred)
+        return i < 0 ? undefined : this.lines.splice(i, 1)[0]
+      },
+      timeoutMs,
+    ).catch((e: Error) => {
       throw new Error(`${e.message}; edge stderr: ${this.stderr}; unclaimed lines: ${JSON.stringify(this.lines)}`)
     })
   }
 
   /** Sends a command and waits for its reply. */
-  async request (cmd: Record<string, unknown>): Promise<Record<string, unknown>> {
-    this.child.stdin?.write(JSON.stringify(cmd) + '\n')
+  async request(cmd: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.child.stdin?.write(`${JSON.stringify(cmd)}\n`)
     return await this.awaitLine(`reply to ${String(cmd.cmd)}`, (l) => l.reply === cmd.cmd)
   }
 
   /** Slot-0 and global counters. */
-  async stats (): Promise<{ slot: Record<string, number>, global: Record<string, number> }> {
+  async stats(): Promise<{ slot: Record<string, number>; global: Record<string, number> }> {
     const r = await this.request({ cmd: 'stats' })
     return { slot: r.slot as Record<string, number>, global: r.global as Record<string, number> }
   }
 
   /** Asks the edge to close and exit; kills it (by PID) if it has not exited within `timeoutMs`. */
-  async quit (timeoutMs = 3000): Promise<void> {
+  async quit(timeoutMs = 3000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return
     const exited = new Promise((resolve) => this.child.once('exit', resolve))
-    this.child.stdin?.write(JSON.stringify({ cmd: 'quit' }) + '\n')
-    const timer = setTimeout(() => { this.child.kill('SIGKILL') }, timeoutMs)
+    this.child.stdin?.write(`${JSON.stringify({ cmd: 'quit' })}\n`)
+    const timer = setTimeout(() => {
+      this.child.kill('SIGKILL')
+    }, timeoutMs)
     await exited
     clearTimeout(timer)
   }
@@ -162,22 +206,26 @@ export class Capture {
   readonly file: string
   #stderr = ''
 
-  constructor (topo: Topology, ns: string, dev: string, file: string, filter: string[]) {
+  constructor(topo: Topology, ns: string, dev: string, file: string, filter: string[]) {
     this.file = file
     this.#child = topo.spawnIn(ns, ['tcpdump', '-i', dev, '--immediate-mode', '-U', '-n', '-w', file, ...filter])
-    this.#child.stderr?.on('data', (d: Buffer) => { this.#stderr += d.toString() })
+    this.#child.stderr?.on('data', (d: Buffer) => {
+      this.#stderr += d.toString()
+    })
   }
 
-  async ready (): Promise<void> {
+  async ready(): Promise<void> {
     await awaitValue('tcpdump to listen', () => (this.#stderr.includes('listening on') ? true : undefined))
   }
 
   /** Waits until the file holds at least `n` frames. */
-  async awaitFrames (n: number): Promise<void> {
-    await awaitValue(`${n} captured frames in ${this.file}`, () => (readPcapFrames(this.file).frames.length >= n ? true : undefined))
+  async awaitFrames(n: number): Promise<void> {
+    await awaitValue(`${n} captured frames in ${this.file}`, () =>
+      readPcapFrames(this.file).frames.length >= n ? true : undefined,
+    )
   }
 
-  async stop (): Promise<void> {
+  async stop(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
     const exited = new Promise((resolve) => this.#child.once('exit', resolve))
     this.#child.kill('SIGINT')
@@ -186,12 +234,12 @@ export class Capture {
 }
 
 /** Link-layer payloads (frames) of a pcap file (classic format, any endianness). */
-export function readPcapFrames (file: string): { linkType: number, frames: Buffer[] } {
+export function readPcapFrames(file: string): { linkType: number; frames: Buffer[] } {
   const b = readFileSync(file)
   const le = b.readUInt32LE(0) === 0xa1b2c3d4
   const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o))
   const frames: Buffer[] = []
-  for (let o = 24; o + 16 <= b.length;) {
+  for (let o = 24; o + 16 <= b.length; ) {
     const len = u32(o + 8)
     frames.push(b.subarray(o + 16, o + 16 + len))
     o += 16 + len
@@ -200,7 +248,7 @@ export function readPcapFrames (file: string): { linkType: number, frames: Buffe
 }
 
 /** UDP payloads of IPv4 Ethernet frames (the veth captures). */
-export function udpPayloads (frames: Buffer[]): Buffer[] {
+export function udpPayloads(frames: Buffer[]): Buffer[] {
   const out: Buffer[] = []
   for (const f of frames) {
     if (f.readUInt16BE(12) !== 0x0800) continue

@@ -9,7 +9,7 @@ import { ReplayWindow } from '../src/testing/index.js'
 const WINDOW = BigInt(ReplayWindow.SIZE)
 
 /** mulberry32: a tiny seeded PRNG, [0, 1). */
-function prng (seed: number): () => number {
+function prng(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0
@@ -21,18 +21,21 @@ function prng (seed: number): () => number {
 }
 
 /** Naive reference: accept iff unseen and (newer than newest or less than WINDOW behind). */
-function naive (counters: bigint[]): number[] {
+function naive(counters: bigint[]): number[] {
   const seen = new Set<bigint>()
   let newest = 0n
   return counters.map((c) => {
     const ok = !seen.has(c) && (c > newest || newest - c < WINDOW)
-    if (ok) { seen.add(c); if (c > newest) newest = c }
+    if (ok) {
+      seen.add(c)
+      if (c > newest) newest = c
+    }
     return ok ? 1 : 0
   })
 }
 
 /** Mostly in-order traffic with reordering, duplicates, jumps and probes at the window edge. */
-function sequence (seed: number, n: number): bigint[] {
+function sequence(seed: number, n: number): bigint[] {
   const rnd = prng(seed)
   const out: bigint[] = []
   let next = 0n
@@ -40,11 +43,17 @@ function sequence (seed: number, n: number): bigint[] {
     const r = rnd()
     let c: bigint
     if (r < 0.6) c = next++
-    else if (r < 0.75) c = next - BigInt(Math.floor(rnd() * 300))                // reordered
-    else if (r < 0.85) c = out[Math.floor(rnd() * out.length)] ?? 0n             // duplicate
-    else if (r < 0.9) c = next - WINDOW + BigInt(Math.floor(rnd() * 5) - 2)      // window edge
-    else if (r < 0.95) { next += BigInt(Math.floor(rnd() * 9000)); c = next }    // jump
-    else c = next - BigInt(Math.floor(rnd() * 20000))                            // old
+    else if (r < 0.75)
+      c = next - BigInt(Math.floor(rnd() * 300)) // reordered
+    else if (r < 0.85)
+      c = out[Math.floor(rnd() * out.length)] ?? 0n // duplicate
+    else if (r < 0.9)
+      c = next - WINDOW + BigInt(Math.floor(rnd() * 5) - 2) // window edge
+    else if (r < 0.95) {
+      next += BigInt(Math.floor(rnd() * 9000))
+      c = next
+    } // jump
+    else c = next - BigInt(Math.floor(rnd() * 20000)) // old
     out.push(c < 0n ? 0n : c)
   }
   return out
@@ -60,7 +69,11 @@ test('replay window: native and TS port agree with the naive reference on seeded
     const native = Array.from(hooks.replayWindowRun(BigUint64Array.from(counters)))
     assert.deepEqual(native, want, `native, seed ${seed}`)
     const w = new ReplayWindow()
-    const port = counters.map((c) => { const ok = w.check(c); if (ok) w.mark(c); return ok ? 1 : 0 })
+    const port = counters.map((c) => {
+      const ok = w.check(c)
+      if (ok) w.mark(c)
+      return ok ? 1 : 0
+    })
     assert.deepEqual(port, want, `TS port, seed ${seed}`)
   }
 })
@@ -70,5 +83,9 @@ test('replay window: edge cases', () => {
   assert.deepEqual(run([0n, 0n, 1n, 1n]), [1, 0, 1, 0], 'counter 0 is valid once')
   assert.deepEqual(run([5000n, 5000n - WINDOW, 5001n - WINDOW]), [1, 0, 1], 'exactly at the window edge')
   assert.deepEqual(run([10n, 3n, 7n, 3n, 100000n, 99999n, 10n]), [1, 1, 1, 0, 1, 1, 0], 'out of order, then far jump')
-  assert.deepEqual(run([2n ** 64n - 1n, 2n ** 64n - 8192n - 1n, 2n ** 64n - 8192n - 2n]), [0, 0, 1], 'REJECT_AFTER_MESSAGES')
+  assert.deepEqual(
+    run([2n ** 64n - 1n, 2n ** 64n - 8192n - 1n, 2n ** 64n - 8192n - 2n]),
+    [0, 0, 1],
+    'REJECT_AFTER_MESSAGES',
+  )
 })

@@ -14,7 +14,7 @@ const TAG = 16
  * first, counters counting up by one) and asserts each carries at most `mtu` inner bytes.
  * Returns how many there were.
  */
-export function checkSealedRun (run: Buffer, mtu: number): { datagrams: number } {
+export function checkSealedRun(run: Buffer, mtu: number): { datagrams: number } {
   assert.equal(run.readUInt32LE(0), DATA_TYPE, 'a data message')
   const prefix = run.subarray(0, 8)
   let size = run.length

@@ -1,13 +1,22 @@
 import WebSocket from 'ws'
 import { Backoff, type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import {
-  CloseCode, PROTOCOL_VERSION, decodeControllerMessage, encodeMessage,
-  type AgentMessage, type ControllerMessage, type NetMap, type PeerStatus
+  CloseCode,
+  PROTOCOL_VERSION,
+  decodeControllerMessage,
+  encodeMessage,
+  type AgentMessage,
+  type ControllerMessage,
+  type NetMap,
+  type PeerStatus,
 } from '@vpcmesh/protocol'
 import { applyUpdate } from './netmap-state.js'
 
 /** The agent's credential as the controller issued it at enrolment. */
-export interface Credential { vpcId: string, credential: string }
+export interface Credential {
+  vpcId: string
+  credential: string
+}
 
 /** Where the client keeps its credential (a 0600 file in production). */
 export interface CredentialVault {
@@ -40,7 +49,7 @@ export interface ControlClientOptions {
   /** PEM CA certificate(s) trusted for wss:// besides the system's. */
   ca?: Buffer
   /** Backoff between attempts. @default 250 ms doubling to 15 s with jitter */
-  backoff?: { initialMs?: number, maxMs?: number }
+  backoff?: { initialMs?: number; maxMs?: number }
 }
 
 /**
@@ -75,7 +84,10 @@ export class ControlClient {
   private useJoinToken = false
   private readonly log: Logger
 
-  constructor (private readonly c: ControlClientComponents, private readonly o: ControlClientOptions) {
+  constructor(
+    private readonly c: ControlClientComponents,
+    private readonly o: ControlClientOptions,
+  ) {
     if (o.urls.length === 0) throw new Error('ControlClient needs at least one controller URL')
     this.map = o.initialMap
     this.applied = o.initialMap
@@ -83,13 +95,13 @@ export class ControlClient {
     this.log = c.logger.child('control')
   }
 
-  start (): void {
+  start(): void {
     if (this.state !== 'idle') return
     this.connect()
   }
 
   /** Closes the connection and stops reconnecting. */
-  stop (): void {
+  stop(): void {
     this.state = 'stopped'
     this.timer?.cancel()
     this.heartbeat?.cancel()
@@ -101,49 +113,74 @@ export class ControlClient {
    * Tells the controller that `map` is applied. Dropped when not connected: the next hello
    * carries the applied version, and the controller continues from there.
    */
-  ack (map: NetMap): void {
+  ack(map: NetMap): void {
     this.applied = map
     this.send({ type: 'ack', version: map.version })
   }
 
   /** Reports tunnel status to the controller. */
-  reportStatus (peers: PeerStatus[]): void { this.send({ type: 'status', peers }) }
+  reportStatus(peers: PeerStatus[]): void {
+    this.send({ type: 'status', peers })
+  }
 
-  private connect (): void {
+  private connect(): void {
     if (this.state === 'stopped') return
     const base = this.o.urls[this.urlIndex % this.o.urls.length] as string
     this.urlIndex++
-    const url = base.replace(/^http/, 'ws').replace(/\/+$/, '') + '/v1/agents/connect'
+    const url = `${base.replace(/^http/, 'ws').replace(/\/+$/, '')}/v1/agents/connect`
     this.state = 'connecting'
-    const ws = new WebSocket(url, { handshakeTimeout: 10_000, maxPayload: 64 * 1024 * 1024, ...(this.o.ca === undefined ? {} : { ca: this.o.ca }) })
+    const ws = new WebSocket(url, {
+      handshakeTimeout: 10_000,
+      maxPayload: 64 * 1024 * 1024,
+      ...(this.o.ca === undefined ? {} : { ca: this.o.ca }),
+    })
     this.ws = ws
-    ws.on('open', () => { this.opened(ws, base) })
-    ws.on('message', (data: WebSocket.RawData) => { this.received(ws, data) })
+    ws.on('open', () => {
+      this.opened(ws, base)
+    })
+    ws.on('message', (data: WebSocket.RawData) => {
+      this.received(ws, data)
+    })
     let failure: string | undefined
-    ws.on('close', (code: number, reason: Buffer) => { this.closed(ws, code, failure ?? reason.toString()) })
-    ws.on('error', (e: Error) => { failure = e.message })
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.closed(ws, code, failure ?? reason.toString())
+    })
+    ws.on('error', (e: Error) => {
+      failure = e.message
+    })
   }
 
-  private opened (ws: WebSocket, base: string): void {
+  private opened(ws: WebSocket, base: string): void {
     if (ws !== this.ws) return
     const cred = this.useJoinToken ? undefined : this.c.vault.load()
     if (cred === undefined && this.o.joinToken === undefined) {
       this.lastError = 'no credential stored and no join token given'
-      this.log.error('cannot authenticate: no credential stored and no join token; pass --join-token from `vpcmesh vpc add`')
+      this.log.error(
+        'cannot authenticate: no credential stored and no join token; pass --join-token from `vpcmesh vpc add`',
+      )
       ws.close(1000)
       return
     }
-    const auth = cred !== undefined
-      ? { kind: 'credential' as const, vpcId: cred.vpcId, credential: cred.credential }
-      : { kind: 'join' as const, token: this.o.joinToken as string }
+    const auth =
+      cred !== undefined
+        ? { kind: 'credential' as const, vpcId: cred.vpcId, credential: cred.credential }
+        : { kind: 'join' as const, token: this.o.joinToken as string }
     // Continue from what is applied; a received but unapplied map is asked for again.
     this.map = this.applied
-    this.send({ type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: this.o.agentVersion, auth, publicKey: this.o.publicKey, lastVersion: this.applied?.version ?? 0, epoch: this.applied?.epoch })
+    this.send({
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      agentVersion: this.o.agentVersion,
+      auth,
+      publicKey: this.o.publicKey,
+      lastVersion: this.applied?.version ?? 0,
+      epoch: this.applied?.epoch,
+    })
     this.connectedUrl = base
     this.lastHeard = this.c.clock.now()
   }
 
-  private received (ws: WebSocket, data: WebSocket.RawData): void {
+  private received(ws: WebSocket, data: WebSocket.RawData): void {
     if (ws !== this.ws) return
     const d = decodeControllerMessage(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer))
     if (!d.ok) {
@@ -155,7 +192,7 @@ export class ControlClient {
     this.handle(ws, d.message)
   }
 
-  private handle (ws: WebSocket, m: ControllerMessage): void {
+  private handle(ws: WebSocket, m: ControllerMessage): void {
     switch (m.type) {
       case 'welcome':
         if (m.credential !== undefined) this.c.vault.save({ vpcId: m.vpcId, credential: m.credential })
@@ -170,7 +207,10 @@ export class ControlClient {
       case 'delta': {
         const next = applyUpdate(this.map, m, this.epoch)
         if (next === undefined) {
-          this.log.warn('delta does not follow the held version; reconnecting', { held: this.map?.version, from: m.type === 'delta' ? m.fromVersion : undefined })
+          this.log.warn('delta does not follow the held version; reconnecting', {
+            held: this.map?.version,
+            from: m.type === 'delta' ? m.fromVersion : undefined,
+          })
           ws.close(1000, 'resync')
           return
         }
@@ -178,19 +218,27 @@ export class ControlClient {
         this.c.onMap(next)
         return
       }
-      case 'ping': this.send({ type: 'pong', id: m.id }); return
-      case 'pong': return
+      case 'ping':
+        this.send({ type: 'pong', id: m.id })
+        return
+      case 'pong':
+        return
       case 'error':
         this.lastError = `${m.code}: ${m.message}`
         this.log.warn('controller error', { code: m.code, message: m.message })
-        if (m.code === 'VPCMESH_ERR_WS_UNAUTHORIZED' && !this.useJoinToken && this.o.joinToken !== undefined && this.c.vault.load() !== undefined) {
+        if (
+          m.code === 'VPCMESH_ERR_WS_UNAUTHORIZED' &&
+          !this.useJoinToken &&
+          this.o.joinToken !== undefined &&
+          this.c.vault.load() !== undefined
+        ) {
           this.log.warn('stored credential refused; enrolling again with the join token')
           this.useJoinToken = true
         }
     }
   }
 
-  private startHeartbeat (ms: number): void {
+  private startHeartbeat(ms: number): void {
     this.heartbeat?.cancel()
     this.heartbeat = this.c.clock.setInterval(() => {
       if (this.c.clock.now() - this.lastHeard > 3 * ms) {
@@ -202,7 +250,7 @@ export class ControlClient {
     }, ms)
   }
 
-  private closed (ws: WebSocket, code: number, reason: string): void {
+  private closed(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.ws) return
     this.ws = undefined
     this.heartbeat?.cancel()
@@ -213,11 +261,17 @@ export class ControlClient {
     const delay = this.backoff.next()
     this.state = 'backoff'
     this.log.info('disconnected; retrying', { code, reason, inMs: delay })
-    this.timer = this.c.clock.setTimeout(() => { this.connect() }, delay)
+    this.timer = this.c.clock.setTimeout(() => {
+      this.connect()
+    }, delay)
   }
 
-  private send (m: AgentMessage): void {
+  private send(m: AgentMessage): void {
     if (this.ws?.readyState !== WebSocket.OPEN) return
-    try { this.ws.send(encodeMessage(m)) } catch (e) { this.log.debug('send failed', { error: errorMessage(e) }) }
+    try {
+      this.ws.send(encodeMessage(m))
+    } catch (e) {
+      this.log.debug('send failed', { error: errorMessage(e) })
+    }
   }
 }

@@ -5,10 +5,18 @@ import { SKIP_REASONS as ROUTE_SKIP_REASONS, type SkippedRoute } from '@vpcmesh/
  * Reasons a peer entry of the map is skipped: the data plane's per-peer problem codes,
  * lower-case without the `VPCMESH_ERR_DATAPLANE_` prefix (a fixed, bounded set).
  */
-export const SKIP_REASONS = ['invalid_config', 'invalid_key', 'invalid_endpoint', 'invalid_prefix', 'duplicate_peer', 'prefix_overlap', 'too_many_peers'] as const
+export const SKIP_REASONS = [
+  'invalid_config',
+  'invalid_key',
+  'invalid_endpoint',
+  'invalid_prefix',
+  'duplicate_peer',
+  'prefix_overlap',
+  'too_many_peers',
+] as const
 
 /** The `reason` label of a data plane error code. */
-export function skipReason (code: string): string {
+export function skipReason(code: string): string {
   const r = code.replace(/^VPCMESH_ERR_DATAPLANE_/, '').toLowerCase()
   return (SKIP_REASONS as readonly string[]).includes(r) ? r : 'invalid_config'
 }
@@ -19,11 +27,14 @@ export function skipReason (code: string): string {
  */
 class KernelCounter {
   #last = 0
-  constructor (private readonly counter: Counter) {}
+  constructor(private readonly counter: Counter) {}
 
   /** Feeds one reading (undefined: the table is absent, the next reading starts from 0). */
-  observe (total: number | undefined): void {
-    if (total === undefined) { this.#last = 0; return }
+  observe(total: number | undefined): void {
+    if (total === undefined) {
+      this.#last = 0
+      return
+    }
     this.counter.inc(total >= this.#last ? total - this.#last : total)
     this.#last = total
   }
@@ -45,11 +56,31 @@ export class AgentMetrics {
    * @param skippedRoutes - mesh prefixes the last apply left out of the TUN's table (reported
    *   as `vpcmesh_agent_routes_skipped` by reason)
    */
-  constructor (metrics: Metrics, controllerConnected: () => boolean, skippedRoutes: () => readonly SkippedRoute[] = () => []) {
-    this.appliedVersion = metrics.gauge({ name: 'vpcmesh_agent_mesh_version', help: 'Mesh version of the map this agent has applied (0 before the first)' })
-    this.reconciles = metrics.counter({ name: 'vpcmesh_agent_reconciles_total', help: 'Map applications by result (ok, error)', labelNames: ['result'] })
-    this.reconcileSeconds = metrics.histogram({ name: 'vpcmesh_agent_reconcile_duration_seconds', help: 'Time to apply one map to the data plane and the host, seconds' })
-    metrics.gauge({ name: 'vpcmesh_agent_controller_connected', help: '1 while the agent has a session with a controller, else 0', collect: (g) => { g.set(controllerConnected() ? 1 : 0) } })
+  constructor(
+    metrics: Metrics,
+    controllerConnected: () => boolean,
+    skippedRoutes: () => readonly SkippedRoute[] = () => [],
+  ) {
+    this.appliedVersion = metrics.gauge({
+      name: 'vpcmesh_agent_mesh_version',
+      help: 'Mesh version of the map this agent has applied (0 before the first)',
+    })
+    this.reconciles = metrics.counter({
+      name: 'vpcmesh_agent_reconciles_total',
+      help: 'Map applications by result (ok, error)',
+      labelNames: ['result'],
+    })
+    this.reconcileSeconds = metrics.histogram({
+      name: 'vpcmesh_agent_reconcile_duration_seconds',
+      help: 'Time to apply one map to the data plane and the host, seconds',
+    })
+    metrics.gauge({
+      name: 'vpcmesh_agent_controller_connected',
+      help: '1 while the agent has a session with a controller, else 0',
+      collect: (g) => {
+        g.set(controllerConnected() ? 1 : 0)
+      },
+    })
     metrics.gauge({
       name: 'vpcmesh_agent_routes_skipped',
       help: 'Mesh prefixes the last apply did not route into the TUN, by reason (reserved, local, underlay, operator)',
@@ -57,16 +88,30 @@ export class AgentMetrics {
       collect: (g) => {
         const list = skippedRoutes()
         for (const reason of ROUTE_SKIP_REASONS) g.set({ reason }, list.filter((s) => s.reason === reason).length)
-      }
+      },
     })
-    this.peersSkipped = metrics.gauge({ name: 'vpcmesh_agent_peers_skipped', help: 'Peer entries of the applied map left out because they are invalid, by reason', labelNames: ['reason'] })
-    this.forwardDenied = new KernelCounter(metrics.counter({ name: 'vpcmesh_agent_forward_denied_packets_total', help: 'Packets from the mesh the forward policy dropped (not towards this VPC\'s prefixes), packets' }))
-    this.inputDenied = new KernelCounter(metrics.counter({ name: 'vpcmesh_agent_input_denied_packets_total', help: 'Packets from the mesh to this host itself the policy dropped (not to this VPC\'s prefixes), packets' }))
+    this.peersSkipped = metrics.gauge({
+      name: 'vpcmesh_agent_peers_skipped',
+      help: 'Peer entries of the applied map left out because they are invalid, by reason',
+      labelNames: ['reason'],
+    })
+    this.forwardDenied = new KernelCounter(
+      metrics.counter({
+        name: 'vpcmesh_agent_forward_denied_packets_total',
+        help: "Packets from the mesh the forward policy dropped (not towards this VPC's prefixes), packets",
+      }),
+    )
+    this.inputDenied = new KernelCounter(
+      metrics.counter({
+        name: 'vpcmesh_agent_input_denied_packets_total',
+        help: "Packets from the mesh to this host itself the policy dropped (not to this VPC's prefixes), packets",
+      }),
+    )
     this.setSkipped([])
   }
 
   /** Sets the skipped-peer gauge from the data plane's list (every reason, 0 when none). */
-  setSkipped (codes: readonly string[]): void {
+  setSkipped(codes: readonly string[]): void {
     for (const r of SKIP_REASONS) this.peersSkipped.set({ reason: r }, codes.filter((c) => skipReason(c) === r).length)
   }
 }

@@ -4,7 +4,10 @@ import { parseEndpoint } from '@vpcmesh/protocol'
 import { controllerHost } from '../config.js'
 
 /** An underlay address the data plane can send to: an IP literal and a port. */
-export interface ResolvedEndpoint { address: string, port: number }
+export interface ResolvedEndpoint {
+  address: string
+  port: number
+}
 
 /** Resolves names to addresses; injectable for tests. */
 export type Lookup = (host: string) => Promise<string>
@@ -21,7 +24,7 @@ const systemLookupAll: LookupAll = async (host) => (await lookup(host, { all: tr
  * that does not resolve gives null: the peer can still reach us, and its first authenticated
  * packet tells the data plane where it is (roaming). Never throws.
  */
-export async function resolveEndpoint (text: string, lookupFn: Lookup = systemLookup): Promise<ResolvedEndpoint | null> {
+export async function resolveEndpoint(text: string, lookupFn: Lookup = systemLookup): Promise<ResolvedEndpoint | null> {
   const e = parseEndpoint(text)
   if (typeof e === 'string') return null
   if (isIP(e.host) !== 0) return { address: e.host, port: e.port }
@@ -37,13 +40,27 @@ export async function resolveEndpoint (text: string, lookupFn: Lookup = systemLo
  * they are, names resolved to every address. A name that does not resolve contributes
  * nothing. Never throws. The router keeps routes of ours off these addresses.
  */
-export async function resolveControllerAddresses (urls: readonly string[], lookupFn: LookupAll = systemLookupAll): Promise<string[]> {
+export async function resolveControllerAddresses(
+  urls: readonly string[],
+  lookupFn: LookupAll = systemLookupAll,
+): Promise<string[]> {
   const out = new Set<string>()
   for (const u of urls) {
     let host: string
-    try { host = controllerHost(u) } catch { continue }
-    if (isIP(host) !== 0) { out.add(host); continue }
-    try { for (const a of await lookupFn(host)) out.add(a) } catch { /* unresolvable now: nothing to protect */ }
+    try {
+      host = controllerHost(u)
+    } catch {
+      continue
+    }
+    if (isIP(host) !== 0) {
+      out.add(host)
+      continue
+    }
+    try {
+      for (const a of await lookupFn(host)) out.add(a)
+    } catch {
+      /* unresolvable now: nothing to protect */
+    }
   }
   return [...out]
 }

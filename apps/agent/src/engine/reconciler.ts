@@ -28,10 +28,13 @@ export class Reconciler {
   /** Message of the last failed apply, cleared by a success. */
   lastError: string | undefined
 
-  constructor (private readonly c: ReconcilerComponents, private readonly retryMs = 2000) {}
+  constructor(
+    private readonly c: ReconcilerComponents,
+    private readonly retryMs = 2000,
+  ) {}
 
   /** Queues `map` to be applied (replacing any queued one). */
-  submit (map: NetMap): void {
+  submit(map: NetMap): void {
     this.pending = map
     this.retry?.cancel()
     if (!this.running) void this.run()
@@ -42,14 +45,17 @@ export class Reconciler {
    * changed behind the agent's back (a flushed ruleset, a deleted route) is repaired. Cheap:
    * the router only reads when nothing differs.
    */
-  refresh (): void {
+  refresh(): void {
     if (!this.running && this.pending === undefined && this.applied !== undefined) this.submit(this.applied)
   }
 
   /** Stops retries; an apply in progress finishes. */
-  stop (): void { this.retry?.cancel(); this.pending = undefined }
+  stop(): void {
+    this.retry?.cancel()
+    this.pending = undefined
+  }
 
-  private async run (): Promise<void> {
+  private async run(): Promise<void> {
     this.running = true
     while (this.pending !== undefined) {
       const map = this.pending
@@ -64,7 +70,10 @@ export class Reconciler {
         this.lastError = errorMessage(e)
         this.c.logger.warn('reconcile failed; retrying', { version: map.version, error: this.lastError })
         this.c.onError(e)
-        if (this.pending === undefined) this.retry = this.c.clock.setTimeout(() => { this.submit(map) }, this.retryMs)
+        if (this.pending === undefined)
+          this.retry = this.c.clock.setTimeout(() => {
+            this.submit(map)
+          }, this.retryMs)
       }
     }
     this.running = false

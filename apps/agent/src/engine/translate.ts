@@ -26,14 +26,20 @@ export interface HostConfig {
  * The router gets the controllers' and the peers' underlay addresses too: it never installs
  * a route that would draw the agent's own control or tunnel traffic into the TUN.
  */
-export function translate (map: NetMap, endpoints: ReadonlyMap<string, ResolvedEndpoint | null>, o: TranslateOptions): HostConfig {
-  const peers = map.peers.filter((p) => p.publicKey !== null).map((p) => ({
-    id: p.id,
-    name: p.name,
-    publicKey: p.publicKey as string,
-    endpoint: endpoints.get(p.id) ?? null,
-    allowedPrefixes: [...p.cidrs, ...p.routes]
-  }))
+export function translate(
+  map: NetMap,
+  endpoints: ReadonlyMap<string, ResolvedEndpoint | null>,
+  o: TranslateOptions,
+): HostConfig {
+  const peers = map.peers
+    .filter((p) => p.publicKey !== null)
+    .map((p) => ({
+      id: p.id,
+      name: p.name,
+      publicKey: p.publicKey as string,
+      endpoint: endpoints.get(p.id) ?? null,
+      allowedPrefixes: [...p.cidrs, ...p.routes],
+    }))
   return {
     dataplane: { privateKey: o.privateKey, peers },
     router: {
@@ -41,10 +47,10 @@ export function translate (map: NetMap, endpoints: ReadonlyMap<string, ResolvedE
       mtu: o.mtu,
       routes: map.peers.flatMap((p) => [...p.cidrs, ...p.routes]),
       localCidrs: [...map.self.cidrs, ...map.self.routes],
-      controllerAddresses: [...o.controllerAddresses ?? []],
-      peerEndpoints: [...new Set(peers.flatMap((p) => p.endpoint === null ? [] : [p.endpoint.address]))],
+      controllerAddresses: [...(o.controllerAddresses ?? [])],
+      peerEndpoints: [...new Set(peers.flatMap((p) => (p.endpoint === null ? [] : [p.endpoint.address])))],
       masquerade: map.self.masquerade,
-      mssClamp: true
-    }
+      mssClamp: true,
+    },
   }
 }

@@ -16,41 +16,59 @@ const TIMESTAMP_HEX = /^[0-9a-f]{24}$/
  * atomic (temp file + rename), so a crash never leaves half a file.
  */
 export class StateDir implements CredentialVault {
-  constructor (readonly dir: string) {
+  constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     chmodSync(dir, 0o700)
   }
 
-  get privateKeyPath (): string { return join(this.dir, 'private.key') }
-  get credentialPath (): string { return join(this.dir, 'credential.json') }
-  get netmapPath (): string { return join(this.dir, 'netmap.json') }
-  get timestampsPath (): string { return join(this.dir, 'handshake-timestamps.json') }
+  get privateKeyPath(): string {
+    return join(this.dir, 'private.key')
+  }
+  get credentialPath(): string {
+    return join(this.dir, 'credential.json')
+  }
+  get netmapPath(): string {
+    return join(this.dir, 'netmap.json')
+  }
+  get timestampsPath(): string {
+    return join(this.dir, 'handshake-timestamps.json')
+  }
 
   /** The stored private key (base64), or undefined. */
-  loadPrivateKey (): string | undefined {
+  loadPrivateKey(): string | undefined {
     return existsSync(this.privateKeyPath) ? readFileSync(this.privateKeyPath, 'utf8').trim() : undefined
   }
 
-  savePrivateKey (key: string): void { this.write(this.privateKeyPath, key + '\n') }
-
-  load (): Credential | undefined {
-    if (!existsSync(this.credentialPath)) return undefined
-    const c = JSON.parse(readFileSync(this.credentialPath, 'utf8')) as Partial<Credential>
-    return typeof c.vpcId === 'string' && typeof c.credential === 'string' ? { vpcId: c.vpcId, credential: c.credential } : undefined
+  savePrivateKey(key: string): void {
+    this.write(this.privateKeyPath, `${key}\n`)
   }
 
-  save (c: Credential): void { this.write(this.credentialPath, JSON.stringify(c) + '\n') }
+  load(): Credential | undefined {
+    if (!existsSync(this.credentialPath)) return undefined
+    const c = JSON.parse(readFileSync(this.credentialPath, 'utf8')) as Partial<Credential>
+    return typeof c.vpcId === 'string' && typeof c.credential === 'string'
+      ? { vpcId: c.vpcId, credential: c.credential }
+      : undefined
+  }
+
+  save(c: Credential): void {
+    this.write(this.credentialPath, `${JSON.stringify(c)}\n`)
+  }
 
   /** The last applied map, or undefined when none (or unreadable: then the agent waits for the controller). */
-  loadNetMap (): NetMap | undefined {
+  loadNetMap(): NetMap | undefined {
     if (!existsSync(this.netmapPath)) return undefined
     try {
       const r = NetMap.safeParse(JSON.parse(readFileSync(this.netmapPath, 'utf8')))
       return r.success ? r.data : undefined
-    } catch { return undefined }
+    } catch {
+      return undefined
+    }
   }
 
-  saveNetMap (m: NetMap): void { this.write(this.netmapPath, JSON.stringify(m) + '\n') }
+  saveNetMap(m: NetMap): void {
+    this.write(this.netmapPath, `${JSON.stringify(m)}\n`)
+  }
 
   /**
    * The data plane's {@link TimestampStore} over `handshake-timestamps.json` (base64 key →
@@ -58,7 +76,7 @@ export class StateDir implements CredentialVault {
    * initiation), at most {@link MAX_TIMESTAMP_PEERS} entries. An unreadable file counts as
    * empty; a failed write is reported to `onError` and the value stays in memory.
    */
-  handshakeTimestamps (onError: (e: unknown) => void = () => {}): TimestampStore {
+  handshakeTimestamps(onError: (e: unknown) => void = () => {}): TimestampStore {
     const map = this.loadTimestamps()
     return {
       load: (key) => {
@@ -69,13 +87,20 @@ export class StateDir implements CredentialVault {
         const k = Buffer.from(key).toString('base64')
         map.delete(k)
         map.set(k, Buffer.from(timestamp).toString('hex'))
-        for (const oldest of map.keys()) { if (map.size <= MAX_TIMESTAMP_PEERS) break; map.delete(oldest) }
-        try { this.write(this.timestampsPath, JSON.stringify(Object.fromEntries(map)) + '\n') } catch (e) { onError(e) }
-      }
+        for (const oldest of map.keys()) {
+          if (map.size <= MAX_TIMESTAMP_PEERS) break
+          map.delete(oldest)
+        }
+        try {
+          this.write(this.timestampsPath, `${JSON.stringify(Object.fromEntries(map))}\n`)
+        } catch (e) {
+          onError(e)
+        }
+      },
     }
   }
 
-  private loadTimestamps (): Map<string, string> {
+  private loadTimestamps(): Map<string, string> {
     const map = new Map<string, string>()
     try {
       if (!existsSync(this.timestampsPath) || statSync(this.timestampsPath).size > MAX_TIMESTAMP_FILE_BYTES) return map
@@ -84,11 +109,13 @@ export class StateDir implements CredentialVault {
       for (const [k, v] of Object.entries(parsed)) {
         if (typeof v === 'string' && TIMESTAMP_HEX.test(v) && map.size < MAX_TIMESTAMP_PEERS) map.set(k, v)
       }
-    } catch { map.clear() }
+    } catch {
+      map.clear()
+    }
     return map
   }
 
-  private write (path: string, text: string): void {
+  private write(path: string, text: string): void {
     const tmp = `${path}.tmp`
     writeFileSync(tmp, text, { mode: 0o600 })
     chmodSync(tmp, 0o600)

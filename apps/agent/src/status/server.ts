@@ -6,7 +6,7 @@ export interface StatusSource {
   /** The /status document (JSON-serializable). */
   status(): unknown
   /** Liveness for /healthz: ok unless the data plane failed or the last apply failed. */
-  health(): { ok: boolean, detail?: string }
+  health(): { ok: boolean; detail?: string }
 }
 
 /**
@@ -14,7 +14,10 @@ export interface StatusSource {
  * reason), /status (peers, versions, controller connection). Meant for 127.0.0.1; it has no
  * authentication and shows no secrets.
  */
-export async function startStatusServer (c: { metrics: Metrics, source: StatusSource }, o: { host: string, port: number }): Promise<StatusServer> {
+export async function startStatusServer(
+  c: { metrics: Metrics; source: StatusSource },
+  o: { host: string; port: number },
+): Promise<StatusServer> {
   const app = Fastify({ logger: false })
   app.get('/metrics', async (_req, reply) => {
     const e = await c.metrics.render()
@@ -26,7 +29,11 @@ export async function startStatusServer (c: { metrics: Metrics, source: StatusSo
   })
   app.get('/status', async () => c.source.status())
   await app.listen({ host: o.host, port: o.port })
-  return { close: async () => { await app.close() } }
+  return {
+    close: async () => {
+      await app.close()
+    },
+  }
 }
 
 /** A running status server. */

@@ -11,9 +11,9 @@ export const statusCommand: CommandSpec = {
   details: `Shows the mesh version, one row per agent (connected, applied version and lag behind
 the mesh version, last seen, controller replica), and the pair matrix: row A, column B
 is A's tunnel to B as A reports it: "up <rtt>", "down", or "-" when unknown.`,
-  async run (ctx) {
+  async run(ctx) {
     const res = await ctx.client.status()
     if (ctx.json) return ctx.out.json(res)
     ctx.out.print(statusText(res, ctx.now()))
-  }
+  },
 }

@@ -10,7 +10,7 @@ const EDIT_FLAGS: FlagSpecs = {
   cidr: { type: 'string', multiple: true },
   endpoint: { type: 'string' },
   masquerade: { type: 'boolean' },
-  'no-masquerade': { type: 'boolean' }
+  'no-masquerade': { type: 'boolean' },
 }
 const BODY_LABELS = { name: 'NAME', cidrs: '--cidr', endpoint: '--endpoint', masquerade: '--masquerade' }
 
@@ -31,7 +31,7 @@ Flags:
 
 Example:
   vpcmesh vpc add aws-prod --cidr 10.0.0.0/16 --endpoint 203.0.113.10:51820`,
-  async run (ctx) {
+  async run(ctx) {
     const cidrs = ctx.flags.strings('cidr')
     const endpoint = ctx.flags.string('endpoint')
     if (cidrs.length === 0) throw usageError(`missing flag --cidr for '${ctx.command}'`, ctx.command)
@@ -41,8 +41,15 @@ Example:
     const res = await ctx.client.createVpc(validateRequest(CreateVpcRequest, body, ctx.command, BODY_LABELS))
     if (ctx.json) return ctx.out.json(res)
     ctx.out.print(`created vpc ${res.vpc.name} (${res.vpc.id})\n${vpcFields(res.vpc, '  ')}\n`)
-    ctx.out.print(joinTokenText({ vpc: res.vpc.name, token: res.joinToken, expiresAt: res.joinTokenExpiresAt, controllerUrl: ctx.controllerUrl }))
-  }
+    ctx.out.print(
+      joinTokenText({
+        vpc: res.vpc.name,
+        token: res.joinToken,
+        expiresAt: res.joinTokenExpiresAt,
+        controllerUrl: ctx.controllerUrl,
+      }),
+    )
+  },
 }
 
 const list: CommandSpec = {
@@ -52,11 +59,11 @@ const list: CommandSpec = {
   args: [],
   flags: {},
   details: 'Lists every VPC with its prefixes, endpoint and whether its agent has enrolled.',
-  async run (ctx) {
+  async run(ctx) {
     const res = await ctx.client.listVpcs()
     if (ctx.json) return ctx.out.json(res)
     ctx.out.print(res.vpcs.length === 0 ? 'no VPCs yet; add one with vpcmesh vpc add' : vpcTable(res.vpcs))
-  }
+  },
 }
 
 const show: CommandSpec = {
@@ -66,11 +73,11 @@ const show: CommandSpec = {
   args: [{ name: 'ID|NAME' }],
   flags: {},
   details: 'Shows one VPC, named by its id (vpc_0123456789ab) or its name.',
-  async run (ctx) {
+  async run(ctx) {
     const res = await ctx.client.getVpc((await resolveVpc(ctx.client, arg0(ctx))).id)
     if (ctx.json) return ctx.out.json(res)
     ctx.out.print(vpcFields(res.vpc))
-  }
+  },
 }
 
 const rm: CommandSpec = {
@@ -81,17 +88,17 @@ const rm: CommandSpec = {
   flags: {},
   details: `Deletes a VPC. Its agent is disconnected and every other agent drops its routes.
 With --json prints {"id": ID, "deleted": true} (the API answers 204 without a body).`,
-  async run (ctx) {
+  async run(ctx) {
     const ref = await resolveVpc(ctx.client, arg0(ctx))
     await ctx.client.deleteVpc(ref.id)
     if (ctx.json) return ctx.out.json({ id: ref.id, deleted: true })
     ctx.out.print(ref.label === ref.id ? `deleted vpc ${ref.id}` : `deleted vpc ${ref.label} (${ref.id})`)
-  }
+  },
 }
 
 const set: CommandSpec = {
   path: 'vpc set',
-  summary: 'change a VPC\'s endpoint, CIDRs, masquerading or name',
+  summary: "change a VPC's endpoint, CIDRs, masquerading or name",
   synopsis: 'vpc set ID|NAME [--endpoint HOST:PORT] [--cidr CIDR ...] [--masquerade|--no-masquerade] [--name NEW]',
   args: [{ name: 'ID|NAME' }],
   flags: { ...EDIT_FLAGS, name: { type: 'string' } },
@@ -103,7 +110,7 @@ Flags:
   --masquerade          source-NAT mesh traffic into this VPC
   --no-masquerade       stop source-NAT of mesh traffic into this VPC
   --name NEW            rename the VPC`,
-  async run (ctx) {
+  async run(ctx) {
     const { flags, command } = ctx
     const endpoint = flags.string('endpoint')
     if (endpoint !== undefined) checkEndpoint(endpoint, command)
@@ -112,7 +119,7 @@ Flags:
       ...(flags.string('name') !== undefined ? { name: flags.string('name') } : {}),
       ...(cidrs.length > 0 ? { cidrs } : {}),
       ...(endpoint !== undefined ? { endpoint } : {}),
-      ...(masquerade(flags, command) !== undefined ? { masquerade: masquerade(flags, command) } : {})
+      ...(masquerade(flags, command) !== undefined ? { masquerade: masquerade(flags, command) } : {}),
     }
     if (Object.keys(body).length === 0) {
       throw usageError('nothing to change: give --endpoint, --cidr, --masquerade, --no-masquerade or --name', command)
@@ -121,41 +128,50 @@ Flags:
     const res = await ctx.client.patchVpc((await resolveVpc(ctx.client, arg0(ctx))).id, patch)
     if (ctx.json) return ctx.out.json(res)
     ctx.out.print(`updated vpc ${res.vpc.name} (${res.vpc.id})\n${vpcFields(res.vpc, '  ')}`)
-  }
+  },
 }
 
 const joinToken: CommandSpec = {
   path: 'vpc join-token',
-  summary: 'issue a fresh single-use join token to (re-)enrol the VPC\'s agent',
+  summary: "issue a fresh single-use join token to (re-)enrol the VPC's agent",
   synopsis: 'vpc join-token ID|NAME',
   args: [{ name: 'ID|NAME' }],
   flags: {},
   details: `Issues a fresh single-use join token for the VPC's agent (to enrol it, or to
 re-enrol it on a new VM). The token is shown only once.`,
-  async run (ctx) {
+  async run(ctx) {
     const ref = await resolveVpc(ctx.client, arg0(ctx))
     const res = await ctx.client.createJoinToken(ref.id)
     if (ctx.json) return ctx.out.json(res)
-    ctx.out.print(joinTokenText({ vpc: ref.label, token: res.joinToken, expiresAt: res.joinTokenExpiresAt, controllerUrl: ctx.controllerUrl }))
-  }
+    ctx.out.print(
+      joinTokenText({
+        vpc: ref.label,
+        token: res.joinToken,
+        expiresAt: res.joinTokenExpiresAt,
+        controllerUrl: ctx.controllerUrl,
+      }),
+    )
+  },
 }
 
 /** The `vpc` group: register, list, show, change and delete VPCs, and issue join tokens. */
 export const vpcGroup: CommandGroup = {
   name: 'vpc',
   summary: 'register, list, show, change and delete VPCs; issue join tokens',
-  commands: [add, list, show, rm, set, joinToken]
+  commands: [add, list, show, rm, set, joinToken],
 }
 
-function arg0 (ctx: CommandContext): string { return ctx.args[0] ?? '' }
+function arg0(ctx: CommandContext): string {
+  return ctx.args[0] ?? ''
+}
 
-function checkEndpoint (endpoint: string, command: string): void {
+function checkEndpoint(endpoint: string, command: string): void {
   const parsed = parseEndpoint(endpoint)
   if (typeof parsed === 'string') throw usageError(`bad value for --endpoint: ${parsed}`, command)
 }
 
 /** --masquerade → true, --no-masquerade → false, neither → undefined; both is a usage error. */
-function masquerade (flags: Flags, command: string): boolean | undefined {
+function masquerade(flags: Flags, command: string): boolean | undefined {
   const on = flags.bool('masquerade')
   const off = flags.bool('no-masquerade')
   if (on && off) throw usageError('give --masquerade or --no-masquerade, not both', command)

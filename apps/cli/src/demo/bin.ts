@@ -13,11 +13,18 @@ everything it created.
   --once      check ping between every pair and an HTTP request, clean up, exit 0 (ok) or 1
   -h, --help  this text`
 
-async function main (): Promise<number> {
+async function main(): Promise<number> {
   let once = false
   try {
-    const { values } = parseArgs({ args: process.argv.slice(2), strict: true, options: { once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
-    if (values.help === true) { process.stdout.write(USAGE + '\n'); return 0 }
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      strict: true,
+      options: { once: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    })
+    if (values.help === true) {
+      process.stdout.write(`${USAGE}\n`)
+      return 0
+    }
     once = values.once === true
   } catch (e) {
     process.stderr.write(`vpcmesh: ${(e as Error).message} for 'demo' (see vpcmesh demo --help)\n`)
@@ -28,15 +35,29 @@ async function main (): Promise<number> {
     return 2
   }
   let stop: () => void = () => {}
-  const stopped = new Promise<void>((resolve) => { stop = resolve })
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve
+  })
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
   const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', '..', 'bin', 'vpcmesh')
-  const ok = await runDemo({ launcher, once, print: (s) => { process.stdout.write(s + '\n') }, stopped })
+  const ok = await runDemo({
+    launcher,
+    once,
+    print: (s) => {
+      process.stdout.write(`${s}\n`)
+    },
+    stopped,
+  })
   return ok ? 0 : 1
 }
 
-main().then((code) => { process.exitCode = code }, (e: unknown) => {
-  process.stderr.write(`vpcmesh demo: ${e instanceof Error ? e.message : String(e)}\n`)
-  process.exitCode = 1
-})
+main().then(
+  (code) => {
+    process.exitCode = code
+  },
+  (e: unknown) => {
+    process.stderr.write(`vpcmesh demo: ${e instanceof Error ? e.message : String(e)}\n`)
+    process.exitCode = 1
+  },
+)

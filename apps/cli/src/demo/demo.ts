@@ -19,14 +19,18 @@ export interface DemoOptions {
 
 /** Namespace prefix of the demo: fixed, so the printed commands can be copied. */
 export const DEMO_PREFIX = 'vmdemo'
-const VPCS = [{ name: 'a', cidr: '10.1.0.0/24' }, { name: 'b', cidr: '10.2.0.0/24' }, { name: 'c', cidr: '10.3.0.0/24' }]
+const VPCS = [
+  { name: 'a', cidr: '10.1.0.0/24' },
+  { name: 'b', cidr: '10.2.0.0/24' },
+  { name: 'c', cidr: '10.3.0.0/24' },
+]
 
 /**
  * `vpcmesh demo`: a private controller (with its own redis-server) and three VPCs in network
  * namespaces, each with an agent and a host, registered through the CLI as an operator would.
  * Returns true when (in --once mode) every pair of hosts reached each other. Always cleans up.
  */
-export async function runDemo (o: DemoOptions): Promise<boolean> {
+export async function runDemo(o: DemoOptions): Promise<boolean> {
   const work = mkdtempSync(join(tmpdir(), 'vpcmesh-demo-'))
   const left = await Testbed.removeLeftovers(DEMO_PREFIX)
   if (left.length > 0) o.print(`removed ${left.length} namespaces left by an earlier demo`)
@@ -55,17 +59,35 @@ export async function runDemo (o: DemoOptions): Promise<boolean> {
   } finally {
     o.print('cleaning up ...')
     // every step runs whatever the others did; a failure is printed on stderr and fails the demo
-    await teardown([
-      ['stopping the agents and the controller', async () => { await mesh.stop() }],
-      ['removing the namespaces', async () => { await tb.destroy() }],
-      ['removing the work dir', () => { rmSync(work, { recursive: true, force: true }) }]
-    ], { timeoutMs: 60_000 })
+    await teardown(
+      [
+        [
+          'stopping the agents and the controller',
+          async () => {
+            await mesh.stop()
+          },
+        ],
+        [
+          'removing the namespaces',
+          async () => {
+            await tb.destroy()
+          },
+        ],
+        [
+          'removing the work dir',
+          () => {
+            rmSync(work, { recursive: true, force: true })
+          },
+        ],
+      ],
+      { timeoutMs: 60_000 },
+    )
   }
 }
 
 const WEB_SERVER = "require('http').createServer((q,s)=>s.end('hello from vpc c\\n')).listen(80)"
 
-async function checkTraffic (tb: Testbed, print: (s: string) => void): Promise<boolean> {
+async function checkTraffic(tb: Testbed, print: (s: string) => void): Promise<boolean> {
   let ok = true
   for (const from of tb.nodes) {
     for (const to of tb.nodes) {
@@ -76,34 +98,45 @@ async function checkTraffic (tb: Testbed, print: (s: string) => void): Promise<b
     }
   }
   const c = tb.node('c')
-  const r = await tb.exec(tb.node('a').hostNs, ['curl', '-sf', '--max-time', '5', `http://${c.hostIp}/`], { allowFail: true })
+  const r = await tb.exec(tb.node('a').hostNs, ['curl', '-sf', '--max-time', '5', `http://${c.hostIp}/`], {
+    allowFail: true,
+  })
   print(`curl a → http://${c.hostIp}/: ${r.code === 0 ? r.stdout.trim() : 'FAILED'}`)
   return ok && r.code === 0
 }
 
-function tryThis (tb: Testbed): string {
+function tryThis(tb: Testbed): string {
   const [a, b, c] = tb.nodes as [TestbedNode, TestbedNode, TestbedNode]
-  return ['Try, in another terminal:',
+  return [
+    'Try, in another terminal:',
     `  ip netns exec ${a.hostNs} ping ${b.hostIp}`,
     `  ip netns exec ${a.hostNs} ping -6 ${c.hostIp6}`,
     `  ip netns exec ${b.hostNs} curl http://${c.hostIp}/`,
     `  ip netns exec ${a.gwNs} ip route show table all dev vpcmesh0 proto 112`,
     `  ip netns exec ${a.gwNs} nft list table inet vpcmesh`,
     `  ip netns exec ${tb.wanNs} curl -s http://${a.underlayIp}:7701/metrics | grep vpcmesh_agent`,
-    'Ctrl-C stops the demo and removes everything it created.', ''].join('\n')
+    'Ctrl-C stops the demo and removes everything it created.',
+    '',
+  ].join('\n')
 }
 
-async function liveTable (mesh: LocalMesh, o: DemoOptions): Promise<void> {
+async function liveTable(mesh: LocalMesh, o: DemoOptions): Promise<void> {
   let stop = false
-  void o.stopped.then(() => { stop = true })
+  void o.stopped.then(() => {
+    stop = true
+  })
   let last = new Map<string, PeerSample>()
   while (!stop) {
     const samples = new Map<string, PeerSample>()
     for (const n of mesh.tb.nodes) {
       try {
-        const s = JSON.parse(await mesh.agentGet(n, '/status')) as { peers: Array<{ name: string, up: boolean, rttMs: number | null, txBytes: number, rxBytes: number }> }
+        const s = JSON.parse(await mesh.agentGet(n, '/status')) as {
+          peers: Array<{ name: string; up: boolean; rttMs: number | null; txBytes: number; rxBytes: number }>
+        }
         for (const p of s.peers) samples.set(`${n.name}>${p.name}`, { ...p, at: Date.now() })
-      } catch { /* agent restarting */ }
+      } catch {
+        /* agent restarting */
+      }
     }
     o.print(renderDemoTable(samples, last))
     last = samples

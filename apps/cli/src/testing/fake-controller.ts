@@ -29,37 +29,43 @@ export class FakeController {
   private readonly answers = new Map<string, CannedAnswer>()
   private readonly server: Server
 
-  private constructor (server: Server) { this.server = server }
+  private constructor(server: Server) {
+    this.server = server
+  }
 
   /** Starts a fake controller on 127.0.0.1 and a free port. Call {@link close} when done. */
-  static async start (): Promise<FakeController> {
-    const fake: FakeController = new FakeController(createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: parseJson(text) }
-        fake.requests.push(request)
-        const answer = fake.answers.get(`${request.method} ${request.url}`) ?? NOT_FOUND
-        res.writeHead(answer.status, answer.body === undefined ? {} : { 'content-type': 'application/json' })
-        res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body))
-      })
-    }))
+  static async start(): Promise<FakeController> {
+    const fake: FakeController = new FakeController(
+      createServer((req, res) => {
+        const chunks: Buffer[] = []
+        req.on('data', (c: Buffer) => chunks.push(c))
+        req.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: parseJson(text) }
+          fake.requests.push(request)
+          const answer = fake.answers.get(`${request.method} ${request.url}`) ?? NOT_FOUND
+          res.writeHead(answer.status, answer.body === undefined ? {} : { 'content-type': 'application/json' })
+          res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body))
+        })
+      }),
+    )
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve))
     return fake
   }
 
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
-  get url (): string { return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}` }
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`
+  }
 
   /** Sets the answer to `METHOD /path?query` (replacing an earlier one). */
-  on (key: string, answer: CannedAnswer): this {
+  on(key: string, answer: CannedAnswer): this {
     this.answers.set(key, answer)
     return this
   }
 
   /** Stops listening and drops open connections. */
-  async close (): Promise<void> {
+  async close(): Promise<void> {
     this.server.closeAllConnections()
     await new Promise<void>((resolve) => this.server.close(() => resolve()))
   }
@@ -67,11 +73,11 @@ export class FakeController {
 
 const NOT_FOUND: CannedAnswer = {
   status: 404,
-  body: { code: 'VPCMESH_ERR_NOT_FOUND', message: 'no canned answer for this request', retryable: false }
+  body: { code: 'VPCMESH_ERR_NOT_FOUND', message: 'no canned answer for this request', retryable: false },
 }
 
 /** A URL on 127.0.0.1 where nothing listens: a port that was free a moment ago. */
-export async function closedControllerUrl (): Promise<string> {
+export async function closedControllerUrl(): Promise<string> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -79,7 +85,11 @@ export async function closedControllerUrl (): Promise<string> {
   return `http://127.0.0.1:${port}`
 }
 
-function parseJson (text: string): unknown {
+function parseJson(text: string): unknown {
   if (text === '') return undefined
-  try { return JSON.parse(text) } catch { return undefined }
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
 }

@@ -14,31 +14,39 @@ export class MapCache {
   private reading: Promise<MapView> | undefined
   private next: Promise<MapView> | undefined
 
-  constructor (private readonly c: { store: Pick<Store, 'snapshot'> }) {}
+  constructor(private readonly c: { store: Pick<Store, 'snapshot'> }) {}
 
   /** A view read after this call; rejects with the store's error when the read fails. */
-  latest (): Promise<MapView> {
+  latest(): Promise<MapView> {
     if (this.next !== undefined) return this.next
     if (this.reading === undefined) return this.start()
-    const queued = this.reading.then(() => undefined, () => undefined).then(async () => {
-      this.next = undefined
-      return await this.start()
-    })
+    const queued = this.reading
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(async () => {
+        this.next = undefined
+        return await this.start()
+      })
     this.next = queued
     return queued
   }
 
-  private start (): Promise<MapView> {
+  private start(): Promise<MapView> {
     const p = this.read()
     this.reading = p
-    const clear = (): void => { if (this.reading === p) this.reading = undefined }
+    const clear = (): void => {
+      if (this.reading === p) this.reading = undefined
+    }
     p.then(clear, clear)
     return p
   }
 
-  private async read (): Promise<MapView> {
+  private async read(): Promise<MapView> {
     const snap = await this.c.store.snapshot()
-    if (this.current === undefined || this.current.version !== snap.version) this.current = new MapView(snap, this.current)
+    if (this.current === undefined || this.current.version !== snap.version)
+      this.current = new MapView(snap, this.current)
     return this.current
   }
 }

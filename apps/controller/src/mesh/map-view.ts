@@ -5,9 +5,17 @@ import type { RegistrySnapshot, VpcRecord } from '../state/store.js'
  * The wire view of a stored VPC. A stored key that is not a usable X25519 key (written before
  * keys were checked) goes out as null, like a VPC whose agent has not enrolled yet.
  */
-export function toMeshNode (r: VpcRecord): MeshNode {
+export function toMeshNode(r: VpcRecord): MeshNode {
   const publicKey = r.publicKey !== null && isValidPublicKey(r.publicKey) ? r.publicKey : null
-  return { id: r.id, name: r.name, cidrs: r.cidrs, routes: r.routes, endpoint: r.endpoint, publicKey, masquerade: r.masquerade }
+  return {
+    id: r.id,
+    name: r.name,
+    cidrs: r.cidrs,
+    routes: r.routes,
+    endpoint: r.endpoint,
+    publicKey,
+    masquerade: r.masquerade,
+  }
 }
 
 /**
@@ -24,19 +32,26 @@ export class MapView {
   private readonly nodes = new Map<string, MeshNode>()
   private readonly texts = new Map<string, string>()
   private readonly index = new Map<string, number>()
-  private encoded: { joined: string, json: string[], starts: number[] } | undefined
+  private encoded: { joined: string; json: string[]; starts: number[] } | undefined
 
-  constructor (readonly snap: RegistrySnapshot, previous?: MapView) {
+  constructor(
+    readonly snap: RegistrySnapshot,
+    previous?: MapView,
+  ) {
     this.byId = new Map(snap.vpcs.map((v) => [v.id, v]))
-    snap.vpcs.forEach((v, i) => { this.index.set(v.id, i) })
+    snap.vpcs.forEach((v, i) => {
+      this.index.set(v.id, i)
+    })
     if (previous !== undefined) this.inherit(previous)
   }
 
   /** The mesh version this view shows. */
-  get version (): number { return this.snap.version }
+  get version(): number {
+    return this.snap.version
+  }
 
   /** The wire node of VPC `id`, built once; undefined when it is not registered. */
-  node (id: string): MeshNode | undefined {
+  node(id: string): MeshNode | undefined {
     let n = this.nodes.get(id)
     if (n === undefined) {
       const rec = this.byId.get(id)
@@ -52,7 +67,7 @@ export class MapView {
    * result); undefined when `selfId` is not registered. The first call encodes every node
    * once; later calls only slice and concatenate.
    */
-  snapshotFrame (selfId: string): string | undefined {
+  snapshotFrame(selfId: string): string | undefined {
     const i = this.index.get(selfId)
     if (i === undefined) return undefined
     const { joined, json, starts } = this.encode()
@@ -63,7 +78,7 @@ export class MapView {
   }
 
   /** Takes over the nodes and texts of `previous` whose records are unchanged here. */
-  private inherit (previous: MapView): void {
+  private inherit(previous: MapView): void {
     for (const [id, rec] of this.byId) {
       const old = previous.byId.get(id)
       if (old === undefined || old.version !== rec.version || old.updatedAt !== rec.updatedAt) continue
@@ -75,7 +90,7 @@ export class MapView {
   }
 
   /** The JSON text of VPC `id`'s node, encoded once. */
-  private text (id: string): string {
+  private text(id: string): string {
     let t = this.texts.get(id)
     if (t === undefined) {
       t = encodeNode(this.node(id) as MeshNode)
@@ -84,12 +99,15 @@ export class MapView {
     return t
   }
 
-  private encode (): { joined: string, json: string[], starts: number[] } {
+  private encode(): { joined: string; json: string[]; starts: number[] } {
     if (this.encoded === undefined) {
       const json = this.snap.vpcs.map((v) => this.text(v.id))
       const starts: number[] = []
       let at = 0
-      for (const j of json) { starts.push(at); at += j.length + 1 }
+      for (const j of json) {
+        starts.push(at)
+        at += j.length + 1
+      }
       this.encoded = { joined: json.join(','), json, starts }
     }
     return this.encoded
@@ -97,6 +115,6 @@ export class MapView {
 }
 
 /** A node's JSON text as encodeMessage (JSON.stringify) writes it inside a frame; a test holds the two equal. */
-function encodeNode (n: MeshNode): string {
+function encodeNode(n: MeshNode): string {
   return JSON.stringify(n)
 }

@@ -59,23 +59,33 @@ export class Notifier {
   private notBefore = 0
   private readonly log: Logger
 
-  constructor (private readonly c: NotifierComponents, private readonly o: NotifierOptions = {}) {
+  constructor(
+    private readonly c: NotifierComponents,
+    private readonly o: NotifierOptions = {},
+  ) {
     this.log = c.logger.child('notifier')
   }
 
-  start (): void {
-    this.unsubscribe = this.c.store.onVersion(() => { this.kick() })
-    this.timer = this.c.clock.setInterval(() => { void this.poll() }, this.o.pollMs ?? 2000)
+  start(): void {
+    this.unsubscribe = this.c.store.onVersion(() => {
+      this.kick()
+    })
+    this.timer = this.c.clock.setInterval(() => {
+      void this.poll()
+    }, this.o.pollMs ?? 2000)
   }
 
-  stop (): void {
+  stop(): void {
     this.unsubscribe?.()
     this.timer?.cancel()
   }
 
   /** Requests a push because a new version was announced; returns at once. */
-  kick (): void {
-    if (this.running) { this.again = true; return }
+  kick(): void {
+    if (this.running) {
+      this.again = true
+      return
+    }
     this.running = true
     this.schedule()
   }
@@ -84,23 +94,32 @@ export class Notifier {
    * Requests a push without announcing a change (a session became ready and may have missed
    * one): it runs after `batchMs`, never waits for the busy gap, and does not extend a burst.
    */
-  nudge (): void {
-    if (this.running) { this.nudged = true; return }
+  nudge(): void {
+    if (this.running) {
+      this.nudged = true
+      return
+    }
     this.running = true
     this.schedule()
   }
 
   /** Runs the loop after the batch window, or later while the last push's busy gap lasts. */
-  private schedule (): void {
+  private schedule(): void {
     const delay = Math.max(this.o.batchMs ?? 20, this.notBefore - this.c.clock.monotonic())
-    this.c.clock.setTimeout(() => { void this.loop() }, delay)
+    this.c.clock.setTimeout(() => {
+      void this.loop()
+    }, delay)
   }
 
-  private async loop (): Promise<void> {
+  private async loop(): Promise<void> {
     this.again = false
     this.nudged = false
     const t0 = this.c.clock.monotonic()
-    try { await this.push() } catch (e) { this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) }) }
+    try {
+      await this.push()
+    } catch (e) {
+      this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) })
+    }
     const end = this.c.clock.monotonic()
     if (this.again) {
       this.notBefore = end + Math.min((end - t0) * (this.o.busyFactor ?? 10), this.o.maxBusyGapMs ?? 1000)
@@ -115,16 +134,18 @@ export class Notifier {
     this.running = false
   }
 
-  private async poll (): Promise<void> {
+  private async poll(): Promise<void> {
     const targets = this.c.targets()
     if (targets.length === 0) return
     try {
       const v = await this.c.store.currentVersion()
       if (targets.some((t) => t.sentVersion < v)) this.kick()
-    } catch { /* store down: the next poll retries */ }
+    } catch {
+      /* store down: the next poll retries */
+    }
   }
 
-  private async push (): Promise<void> {
+  private async push(): Promise<void> {
     if (this.c.targets().length === 0) return
     const t0 = this.c.clock.monotonic()
     const view = await this.c.maps.latest()

@@ -8,14 +8,14 @@ export { toMeshNode }
 export type Update = Snapshot | Delta | { type: 'removed' }
 
 /** The full map for `selfId` at the snapshot's version, or removed when it is not registered. */
-export function planSnapshot (selfId: string, snap: RegistrySnapshot, view = new MapView(snap)): Update {
+export function planSnapshot(selfId: string, snap: RegistrySnapshot, view = new MapView(snap)): Update {
   const self = view.node(selfId)
   if (self === undefined) return { type: 'removed' }
   return {
     type: 'snapshot',
     version: snap.version,
     self,
-    peers: snap.vpcs.filter((v) => v.id !== selfId).map((v) => view.node(v.id) as MeshNode)
+    peers: snap.vpcs.filter((v) => v.id !== selfId).map((v) => view.node(v.id) as MeshNode),
   }
 }
 
@@ -29,7 +29,13 @@ export function planSnapshot (selfId: string, snap: RegistrySnapshot, view = new
  *   touch more than half of the mesh (cheaper to send whole).
  * `changes` may contain entries outside (from, snap.version]; they are ignored.
  */
-export function planUpdate (selfId: string, from: number, snap: RegistrySnapshot, changes: Change[] | undefined, index = new PlanIndex(snap, changes)): Update {
+export function planUpdate(
+  selfId: string,
+  from: number,
+  snap: RegistrySnapshot,
+  changes: Change[] | undefined,
+  index = new PlanIndex(snap, changes),
+): Update {
   const view = index.view
   if (changes === undefined || from === 0 || from > snap.version) return planSnapshot(selfId, snap, view)
   const self = view.node(selfId)
@@ -57,15 +63,18 @@ export class PlanIndex {
   /** Encoded deltas that leave self alone, by starting version: the same for every agent. */
   private readonly deltas = new Map<number, string>()
 
-  constructor (private readonly snap: RegistrySnapshot, private readonly changes: Change[] | undefined,
-    readonly view = new MapView(snap)) {}
+  constructor(
+    private readonly snap: RegistrySnapshot,
+    private readonly changes: Change[] | undefined,
+    readonly view = new MapView(snap),
+  ) {}
 
   /**
    * The frame to send for `u`, which planUpdate planned for `selfId` with this index: a
    * snapshot cut from the view's shared encoding, or a delta encoded once per starting
    * version when it does not touch self. Same text as encodeMessage(u).
    */
-  frame (selfId: string, u: Snapshot | Delta): string {
+  frame(selfId: string, u: Snapshot | Delta): string {
     if (u.type === 'snapshot') return this.view.snapshotFrame(selfId) ?? encodeMessage(u)
     if (u.self !== undefined) return encodeMessage(u)
     let f = this.deltas.get(u.fromVersion)
@@ -77,10 +86,12 @@ export class PlanIndex {
   }
 
   /** Sorted ids of VPCs changed in (from, snapshot version]. */
-  touchedSince (from: number): string[] {
+  touchedSince(from: number): string[] {
     let t = this.touched.get(from)
     if (t === undefined) {
-      const ids = new Set((this.changes ?? []).filter((c) => c.version > from && c.version <= this.snap.version).map((c) => c.id))
+      const ids = new Set(
+        (this.changes ?? []).filter((c) => c.version > from && c.version <= this.snap.version).map((c) => c.id),
+      )
       t = [...ids].sort()
       this.touched.set(from, t)
     }

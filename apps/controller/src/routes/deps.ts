@@ -12,9 +12,17 @@ export interface RouteDeps {
 }
 
 /** The API view of a stored VPC. */
-export function toApiVpc (r: VpcRecord): Vpc {
+export function toApiVpc(r: VpcRecord): Vpc {
   return {
-    id: r.id, name: r.name, cidrs: r.cidrs, routes: r.routes, endpoint: r.endpoint, masquerade: r.masquerade,
-    publicKey: r.publicKey, createdAt: new Date(r.createdAt).toISOString(), updatedAt: new Date(r.updatedAt).toISOString(), version: r.version
+    id: r.id,
+    name: r.name,
+    cidrs: r.cidrs,
+    routes: r.routes,
+    endpoint: r.endpoint,
+    masquerade: r.masquerade,
+    publicKey: r.publicKey,
+    createdAt: new Date(r.createdAt).toISOString(),
+    updatedAt: new Date(r.updatedAt).toISOString(),
+    version: r.version,
   }
 }

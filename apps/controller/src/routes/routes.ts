@@ -4,20 +4,52 @@ import { ErrorBody, RouteRequest, VpcParams, VpcResponse } from '@vpcmesh/protoc
 import { type RouteDeps, toApiVpc } from './deps.js'
 import { parseRoutable } from './vpcs.js'
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody }
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  429: ErrorBody,
+  503: ErrorBody,
+}
 
 /** /v1/vpcs/:id/routes: extra prefixes behind a VPC (pod and service CIDRs, LANs behind it). */
-export function routeRoutes (d: RouteDeps): FastifyPluginAsyncZod {
+export function routeRoutes(d: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.post('/v1/vpcs/:id/routes', { schema: { tags: ['routes'], summary: 'Add a route behind a VPC', params: VpcParams, body: RouteRequest, response: { 201: VpcResponse, ...errors } } }, async (req, reply) => {
-      const [route] = parseRoutable([req.body.cidr], d) as [Prefix]
-      const rec = await d.store.addRoute(req.params.id, route)
-      return await reply.status(201).send({ vpc: toApiVpc(rec) })
-    })
+    app.post(
+      '/v1/vpcs/:id/routes',
+      {
+        schema: {
+          tags: ['routes'],
+          summary: 'Add a route behind a VPC',
+          params: VpcParams,
+          body: RouteRequest,
+          response: { 201: VpcResponse, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const [route] = parseRoutable([req.body.cidr], d) as [Prefix]
+        const rec = await d.store.addRoute(req.params.id, route)
+        return await reply.status(201).send({ vpc: toApiVpc(rec) })
+      },
+    )
 
-    app.delete('/v1/vpcs/:id/routes', { schema: { tags: ['routes'], summary: 'Remove a route from a VPC (?cidr=...)', params: VpcParams, querystring: RouteRequest, response: { 200: VpcResponse, ...errors } } }, async (req) => {
-      const rec = await d.store.removeRoute(req.params.id, parsePrefix(req.query.cidr))
-      return { vpc: toApiVpc(rec) }
-    })
+    app.delete(
+      '/v1/vpcs/:id/routes',
+      {
+        schema: {
+          tags: ['routes'],
+          summary: 'Remove a route from a VPC (?cidr=...)',
+          params: VpcParams,
+          querystring: RouteRequest,
+          response: { 200: VpcResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const rec = await d.store.removeRoute(req.params.id, parsePrefix(req.query.cidr))
+        return { vpc: toApiVpc(rec) }
+      },
+    )
   }
 }

@@ -2,18 +2,34 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import {
-  CreateVpcRequest, CreateVpcResponse, ErrorBody, JoinTokenResponse, ListVpcsResponse, PatchVpcRequest,
-  VpcParams, VpcResponse, WireErrorCode, parseEndpoint
+  CreateVpcRequest,
+  CreateVpcResponse,
+  ErrorBody,
+  JoinTokenResponse,
+  ListVpcsResponse,
+  PatchVpcRequest,
+  VpcParams,
+  VpcResponse,
+  WireErrorCode,
+  parseEndpoint,
 } from '@vpcmesh/protocol'
 import { ApiError, vpcNotFound } from '../errors.js'
 import { hashSecret, newSecret } from '../secrets.js'
 import { assertRoutable, controllerAddresses } from '../state/rules.js'
 import { type RouteDeps, toApiVpc } from './deps.js'
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody }
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  429: ErrorBody,
+  503: ErrorBody,
+}
 
 /** Parses CIDR texts strictly (host bits refused); errors carry the cidr lib's codes. */
-export function parsePrefixes (texts: string[]): Prefix[] {
+export function parsePrefixes(texts: string[]): Prefix[] {
   return texts.map((t) => parsePrefix(t))
 }
 
@@ -21,67 +37,121 @@ export function parsePrefixes (texts: string[]): Prefix[] {
  * Parses CIDR texts and refuses those that may never be routed into the mesh (special
  * ranges, the controller's own addresses); see {@link assertRoutable}.
  */
-export function parseRoutable (texts: string[], d: RouteDeps): Prefix[] {
+export function parseRoutable(texts: string[], d: RouteDeps): Prefix[] {
   const prefixes = parsePrefixes(texts)
   assertRoutable(prefixes, controllerAddresses(d.config.listen, d.config.advertiseAddresses))
   return prefixes
 }
 
 /** Refuses an endpoint that is not host:port. */
-function checkEndpoint (text: string): string {
+function checkEndpoint(text: string): string {
   const e = parseEndpoint(text)
   if (typeof e === 'string') throw new ApiError(WireErrorCode.endpointInvalid, e)
   return text
 }
 
 /** /v1/vpcs: register, list, show, change, delete VPCs and issue join tokens. */
-export function vpcRoutes (d: RouteDeps): FastifyPluginAsyncZod {
+export function vpcRoutes(d: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    app.post('/v1/vpcs', { schema: { tags: ['vpcs'], summary: 'Register a VPC', body: CreateVpcRequest, response: { 201: CreateVpcResponse, ...errors } } }, async (req, reply) => {
-      const b = req.body
-      const cidrs = parseRoutable(b.cidrs, d)
-      const token = newSecret('vmj')
-      const rec = await d.store.createVpc({ name: b.name, cidrs, endpoint: checkEndpoint(b.endpoint), masquerade: b.masquerade }, hashSecret(token), d.config.joinTokenTtlS)
-      d.logger.info('vpc created', { id: rec.id, name: rec.name, cidrs: rec.cidrs })
-      return await reply.status(201).send({ vpc: toApiVpc(rec), joinToken: token, joinTokenExpiresAt: expiry(d) })
-    })
+    app.post(
+      '/v1/vpcs',
+      {
+        schema: {
+          tags: ['vpcs'],
+          summary: 'Register a VPC',
+          body: CreateVpcRequest,
+          response: { 201: CreateVpcResponse, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body
+        const cidrs = parseRoutable(b.cidrs, d)
+        const token = newSecret('vmj')
+        const rec = await d.store.createVpc(
+          { name: b.name, cidrs, endpoint: checkEndpoint(b.endpoint), masquerade: b.masquerade },
+          hashSecret(token),
+          d.config.joinTokenTtlS,
+        )
+        d.logger.info('vpc created', { id: rec.id, name: rec.name, cidrs: rec.cidrs })
+        return await reply.status(201).send({ vpc: toApiVpc(rec), joinToken: token, joinTokenExpiresAt: expiry(d) })
+      },
+    )
 
-    app.get('/v1/vpcs', { schema: { tags: ['vpcs'], summary: 'List VPCs', response: { 200: ListVpcsResponse, ...errors } } }, async () => {
-      const s = await d.store.snapshot()
-      return { version: s.version, vpcs: s.vpcs.map(toApiVpc) }
-    })
+    app.get(
+      '/v1/vpcs',
+      { schema: { tags: ['vpcs'], summary: 'List VPCs', response: { 200: ListVpcsResponse, ...errors } } },
+      async () => {
+        const s = await d.store.snapshot()
+        return { version: s.version, vpcs: s.vpcs.map(toApiVpc) }
+      },
+    )
 
-    app.get('/v1/vpcs/:id', { schema: { tags: ['vpcs'], summary: 'Show a VPC', params: VpcParams, response: { 200: VpcResponse, ...errors } } }, async (req) => {
-      const rec = await d.store.getVpc(req.params.id)
-      if (rec === undefined) throw vpcNotFound(req.params.id)
-      return { vpc: toApiVpc(rec) }
-    })
+    app.get(
+      '/v1/vpcs/:id',
+      {
+        schema: { tags: ['vpcs'], summary: 'Show a VPC', params: VpcParams, response: { 200: VpcResponse, ...errors } },
+      },
+      async (req) => {
+        const rec = await d.store.getVpc(req.params.id)
+        if (rec === undefined) throw vpcNotFound(req.params.id)
+        return { vpc: toApiVpc(rec) }
+      },
+    )
 
-    app.patch('/v1/vpcs/:id', { schema: { tags: ['vpcs'], summary: 'Change a VPC', params: VpcParams, body: PatchVpcRequest, response: { 200: VpcResponse, ...errors } } }, async (req) => {
-      const b = req.body
-      const rec = await d.store.updateVpc(req.params.id, {
-        name: b.name,
-        cidrs: b.cidrs === undefined ? undefined : parseRoutable(b.cidrs, d),
-        endpoint: b.endpoint === undefined ? undefined : checkEndpoint(b.endpoint),
-        masquerade: b.masquerade
-      })
-      return { vpc: toApiVpc(rec) }
-    })
+    app.patch(
+      '/v1/vpcs/:id',
+      {
+        schema: {
+          tags: ['vpcs'],
+          summary: 'Change a VPC',
+          params: VpcParams,
+          body: PatchVpcRequest,
+          response: { 200: VpcResponse, ...errors },
+        },
+      },
+      async (req) => {
+        const b = req.body
+        const rec = await d.store.updateVpc(req.params.id, {
+          name: b.name,
+          cidrs: b.cidrs === undefined ? undefined : parseRoutable(b.cidrs, d),
+          endpoint: b.endpoint === undefined ? undefined : checkEndpoint(b.endpoint),
+          masquerade: b.masquerade,
+        })
+        return { vpc: toApiVpc(rec) }
+      },
+    )
 
-    app.delete('/v1/vpcs/:id', { schema: { tags: ['vpcs'], summary: 'Delete a VPC', params: VpcParams, response: { 204: z.null(), ...errors } } }, async (req, reply) => {
-      await d.store.deleteVpc(req.params.id)
-      d.logger.info('vpc deleted', { id: req.params.id })
-      return await reply.status(204).send(null)
-    })
+    app.delete(
+      '/v1/vpcs/:id',
+      {
+        schema: { tags: ['vpcs'], summary: 'Delete a VPC', params: VpcParams, response: { 204: z.null(), ...errors } },
+      },
+      async (req, reply) => {
+        await d.store.deleteVpc(req.params.id)
+        d.logger.info('vpc deleted', { id: req.params.id })
+        return await reply.status(204).send(null)
+      },
+    )
 
-    app.post('/v1/vpcs/:id/join-token', { schema: { tags: ['vpcs'], summary: 'Issue a new single-use join token (the previous one stops working)', params: VpcParams, response: { 201: JoinTokenResponse, ...errors } } }, async (req, reply) => {
-      const token = newSecret('vmj')
-      await d.store.issueJoinToken(req.params.id, hashSecret(token), d.config.joinTokenTtlS)
-      return await reply.status(201).send({ vpcId: req.params.id, joinToken: token, joinTokenExpiresAt: expiry(d) })
-    })
+    app.post(
+      '/v1/vpcs/:id/join-token',
+      {
+        schema: {
+          tags: ['vpcs'],
+          summary: 'Issue a new single-use join token (the previous one stops working)',
+          params: VpcParams,
+          response: { 201: JoinTokenResponse, ...errors },
+        },
+      },
+      async (req, reply) => {
+        const token = newSecret('vmj')
+        await d.store.issueJoinToken(req.params.id, hashSecret(token), d.config.joinTokenTtlS)
+        return await reply.status(201).send({ vpcId: req.params.id, joinToken: token, joinTokenExpiresAt: expiry(d) })
+      },
+    )
   }
 }
 
-function expiry (d: RouteDeps): string {
+function expiry(d: RouteDeps): string {
   return new Date(d.clock.now() + d.config.joinTokenTtlS * 1000).toISOString()
 }

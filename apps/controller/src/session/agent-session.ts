@@ -2,8 +2,16 @@ import { randomUUID } from 'node:crypto'
 import type { WebSocket, RawData } from 'ws'
 import { type Clock, type Logger, type TimerHandle, errorMessage, hasCode, isCode } from '@vpcmesh/common'
 import {
-  CloseCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, WireErrorCode, checkPublicKey, decodeAgentMessage, encodeMessage,
-  type AgentMessage, type ControllerMessage, type Hello
+  CloseCode,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  WireErrorCode,
+  checkPublicKey,
+  decodeAgentMessage,
+  encodeMessage,
+  type AgentMessage,
+  type ControllerMessage,
+  type Hello,
 } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
 import { causeDetail } from '../errors.js'
@@ -78,29 +86,48 @@ export class AgentSession {
   private pingId = 0
   private readonly log: Logger
 
-  constructor (private readonly c: AgentSessionComponents, private readonly o: AgentSessionOptions,
-    private readonly socket: WebSocket, readonly remoteAddress: string) {
+  constructor(
+    private readonly c: AgentSessionComponents,
+    private readonly o: AgentSessionOptions,
+    private readonly socket: WebSocket,
+    readonly remoteAddress: string,
+  ) {
     this.log = c.logger
     this.lastHeard = c.clock.now()
     this.timer = c.clock.setTimeout(() => {
-      this.refuse('hello_timeout', CloseCode.helloTimeout, WireErrorCode.wsHelloTimeout, `no hello within ${o.helloTimeoutMs} ms`)
+      this.refuse(
+        'hello_timeout',
+        CloseCode.helloTimeout,
+        WireErrorCode.wsHelloTimeout,
+        `no hello within ${o.helloTimeoutMs} ms`,
+      )
     }, o.helloTimeoutMs)
-    socket.on('message', (data: RawData) => { this.enqueue(data) })
-    socket.on('close', () => { this.closed() })
-    socket.on('error', () => { this.closed() })
+    socket.on('message', (data: RawData) => {
+      this.enqueue(data)
+    })
+    socket.on('close', () => {
+      this.closed()
+    })
+    socket.on('error', () => {
+      this.closed()
+    })
   }
 
   /** True once the connection closed, for whatever reason. */
-  isClosed (): boolean { return this.state === 'closed' }
+  isClosed(): boolean {
+    return this.state === 'closed'
+  }
 
   /** True after a successful hello and the first map. */
-  get ready (): boolean { return this.state === 'ready' }
+  get ready(): boolean {
+    return this.state === 'ready'
+  }
 
   /**
    * Sends an update computed by the notifier (`frame`, when given, is its encoding, shared
    * with other sessions); closes the session when its VPC was removed.
    */
-  sendUpdate (u: Update, frame?: string): void {
+  sendUpdate(u: Update, frame?: string): void {
     if (this.state === 'closed') return
     if (u.type === 'removed') {
       this.fail(CloseCode.vpcDeleted, WireErrorCode.wsVpcDeleted, 'VPC deleted')
@@ -112,26 +139,39 @@ export class AgentSession {
   }
 
   /** Closes with a reason, after an error frame when `code` is set. */
-  fail (closeCode: number, code: string | undefined, reason: string): void {
+  fail(closeCode: number, code: string | undefined, reason: string): void {
     if (this.state === 'closed') return
     if (code !== undefined) this.send({ type: 'error', code, message: reason })
     this.socket.close(closeCode, reason.slice(0, 120))
     this.closed()
   }
 
-  private enqueue (data: RawData): void {
+  private enqueue(data: RawData): void {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
-    this.queue = this.queue.then(async () => { await this.handle(buf) }).catch((e: unknown) => {
-      this.log.warn('session handler failed', { vpc: this.vpcId, error: errorMessage(e), cause: causeDetail(e) })
-      const retryable = hasCode(e) && e.code === WireErrorCode.storeUnavailable
-      this.fail(CloseCode.internalError, retryable ? WireErrorCode.storeUnavailable : WireErrorCode.internal, retryable ? 'store unavailable; retry' : 'internal error')
-    })
+    this.queue = this.queue
+      .then(async () => {
+        await this.handle(buf)
+      })
+      .catch((e: unknown) => {
+        this.log.warn('session handler failed', { vpc: this.vpcId, error: errorMessage(e), cause: causeDetail(e) })
+        const retryable = hasCode(e) && e.code === WireErrorCode.storeUnavailable
+        this.fail(
+          CloseCode.internalError,
+          retryable ? WireErrorCode.storeUnavailable : WireErrorCode.internal,
+          retryable ? 'store unavailable; retry' : 'internal error',
+        )
+      })
   }
 
-  private async handle (buf: Buffer): Promise<void> {
+  private async handle(buf: Buffer): Promise<void> {
     if (this.state === 'closed') return
     if (this.state === 'awaiting-hello' && !this.c.host.allowHello(this)) {
-      this.refuse('hello_rate', CloseCode.rateLimited, WireErrorCode.wsRateLimited, 'too many hellos from this address; retry later with backoff')
+      this.refuse(
+        'hello_rate',
+        CloseCode.rateLimited,
+        WireErrorCode.wsRateLimited,
+        'too many hellos from this address; retry later with backoff',
+      )
       return
     }
     const d = decodeAgentMessage(buf)
@@ -151,12 +191,17 @@ export class AgentSession {
     await this.live(m)
   }
 
-  private async live (m: AgentMessage): Promise<void> {
+  private async live(m: AgentMessage): Promise<void> {
     const id = this.vpcId as string
     switch (m.type) {
-      case 'hello': this.fail(CloseCode.badFrame, WireErrorCode.wsBadFrame, 'hello sent twice'); return
-      case 'ping': this.send({ type: 'pong', id: m.id }); return
-      case 'pong': return
+      case 'hello':
+        this.fail(CloseCode.badFrame, WireErrorCode.wsBadFrame, 'hello sent twice')
+        return
+      case 'ping':
+        this.send({ type: 'pong', id: m.id })
+        return
+      case 'pong':
+        return
       case 'ack':
         this.appliedVersion = m.version
         this.c.events.acked(id, m.version)
@@ -167,11 +212,15 @@ export class AgentSession {
     }
   }
 
-  private async hello (h: Hello): Promise<void> {
+  private async hello(h: Hello): Promise<void> {
     this.timer?.cancel()
     if (h.protocol < MIN_PROTOCOL_VERSION || h.protocol > PROTOCOL_VERSION) {
       const fix = h.protocol < MIN_PROTOCOL_VERSION ? 'upgrade the agent' : 'upgrade the controller'
-      this.fail(CloseCode.protocolVersion, WireErrorCode.wsProtocolVersion, `agent speaks protocol ${h.protocol}, controller ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}; ${fix}`)
+      this.fail(
+        CloseCode.protocolVersion,
+        WireErrorCode.wsProtocolVersion,
+        `agent speaks protocol ${h.protocol}, controller ${MIN_PROTOCOL_VERSION}-${PROTOCOL_VERSION}; ${fix}`,
+      )
       return
     }
     const auth = await this.authenticate(h)
@@ -180,11 +229,23 @@ export class AgentSession {
     this.c.host.register(this)
     const epoch = await this.c.store.epoch()
     const from = h.epoch === undefined || h.epoch === epoch ? h.lastVersion : 0
-    this.send({ type: 'welcome', vpcId: auth.vpcId, credential: auth.credential, heartbeatMs: this.o.heartbeatMs, replica: this.o.replicaId, epoch })
+    this.send({
+      type: 'welcome',
+      vpcId: auth.vpcId,
+      credential: auth.credential,
+      heartbeatMs: this.o.heartbeatMs,
+      replica: this.o.replicaId,
+      epoch,
+    })
     const now = this.c.clock.now()
     await this.c.store.putAgent(auth.vpcId, {
-      session: this.id, replica: this.o.replicaId, connected: true, lastSeen: now,
-      observedAddress: this.remoteAddress, agentVersion: h.agentVersion, appliedVersion: h.lastVersion
+      session: this.id,
+      replica: this.o.replicaId,
+      connected: true,
+      lastSeen: now,
+      observedAddress: this.remoteAddress,
+      agentVersion: h.agentVersion,
+      appliedVersion: h.lastVersion,
     })
     this.appliedVersion = from
     this.sentVersion = from
@@ -195,7 +256,9 @@ export class AgentSession {
     this.sendUpdate(u, u.type === 'removed' ? undefined : index.frame(auth.vpcId, u))
     if (this.isClosed()) return
     this.state = 'ready'
-    this.timer = this.c.clock.setInterval(() => { this.heartbeat() }, this.o.heartbeatMs)
+    this.timer = this.c.clock.setInterval(() => {
+      this.heartbeat()
+    }, this.o.heartbeatMs)
     this.c.events.connected(auth.vpcId)
     this.c.host.kick()
   }
@@ -205,21 +268,29 @@ export class AgentSession {
    * join token or credential; on failure closes and returns undefined. A key that another VPC
    * holds is refused with 4423 at enrolment and at every later hello.
    */
-  private async authenticate (h: Hello): Promise<{ vpcId: string, credential?: string } | undefined> {
+  private async authenticate(h: Hello): Promise<{ vpcId: string; credential?: string } | undefined> {
     const a = h.auth
-    if (a.kind === 'join' ? !isSecretShape('vmj', a.token) : !isSecretShape('vmc', a.credential)) return this.unauthorized(a.kind)
+    if (a.kind === 'join' ? !isSecretShape('vmj', a.token) : !isSecretShape('vmc', a.credential))
+      return this.unauthorized(a.kind)
     const keyProblem = checkPublicKey(h.publicKey)
-    if (keyProblem !== undefined) return this.refuse('key_invalid', CloseCode.keyInvalid, WireErrorCode.wsKeyInvalid, keyProblem)
+    if (keyProblem !== undefined)
+      return this.refuse('key_invalid', CloseCode.keyInvalid, WireErrorCode.wsKeyInvalid, keyProblem)
     try {
-      return a.kind === 'join' ? await this.enrol(a.token, h.publicKey) : await this.resume(a.vpcId, a.credential, h.publicKey)
+      return a.kind === 'join'
+        ? await this.enrol(a.token, h.publicKey)
+        : await this.resume(a.vpcId, a.credential, h.publicKey)
     } catch (e) {
       if (!isCode(e, WireErrorCode.wsKeyInUse)) throw e
-      this.log.warn('agent key already used by another VPC; refused', { vpc: a.kind === 'credential' ? a.vpcId : undefined, owner: (e as { ownerId?: string }).ownerId, address: this.remoteAddress })
+      this.log.warn('agent key already used by another VPC; refused', {
+        vpc: a.kind === 'credential' ? a.vpcId : undefined,
+        owner: (e as { ownerId?: string }).ownerId,
+        address: this.remoteAddress,
+      })
       return this.refuse('key_in_use', CloseCode.keyInUse, WireErrorCode.wsKeyInUse, errorMessage(e))
     }
   }
 
-  private async enrol (token: string, publicKey: string): Promise<{ vpcId: string, credential: string } | undefined> {
+  private async enrol(token: string, publicKey: string): Promise<{ vpcId: string; credential: string } | undefined> {
     const credential = newSecret('vmc')
     const rec = await this.c.store.enroll(hashSecret(token), publicKey, hashSecret(credential))
     if (rec === undefined) return this.unauthorized('join')
@@ -228,8 +299,8 @@ export class AgentSession {
     return { vpcId: rec.id, credential }
   }
 
-  private async resume (vpcId: string, credential: string, publicKey: string): Promise<{ vpcId: string } | undefined> {
-    if (!await this.c.store.checkCredential(vpcId, hashSecret(credential))) return this.unauthorized('credential')
+  private async resume(vpcId: string, credential: string, publicKey: string): Promise<{ vpcId: string } | undefined> {
+    if (!(await this.c.store.checkCredential(vpcId, hashSecret(credential)))) return this.unauthorized('credential')
     const rec = await this.c.store.getVpc(vpcId)
     if (rec === undefined) return this.unauthorized('credential')
     if (rec.publicKey !== publicKey) await this.c.store.setPublicKey(vpcId, publicKey)
@@ -237,20 +308,25 @@ export class AgentSession {
     return { vpcId }
   }
 
-  private unauthorized (kind: 'join' | 'credential'): undefined {
-    return this.refuse('unauthorized', CloseCode.unauthorized, WireErrorCode.wsUnauthorized, kind === 'join'
-      ? 'join token unknown, expired or already used; issue a new one with `vpcmesh vpc join-token`'
-      : 'agent credential rejected; re-enrol with a new join token')
+  private unauthorized(kind: 'join' | 'credential'): undefined {
+    return this.refuse(
+      'unauthorized',
+      CloseCode.unauthorized,
+      WireErrorCode.wsUnauthorized,
+      kind === 'join'
+        ? 'join token unknown, expired or already used; issue a new one with `vpcmesh vpc join-token`'
+        : 'agent credential rejected; re-enrol with a new join token',
+    )
   }
 
   /** Counts a refusal before authentication, then closes with an error frame. */
-  private refuse (reason: RefusalReason, closeCode: number, code: string, message: string): undefined {
+  private refuse(reason: RefusalReason, closeCode: number, code: string, message: string): undefined {
     this.c.events.refused(reason)
     this.fail(closeCode, code, message)
     return undefined
   }
 
-  private heartbeat (): void {
+  private heartbeat(): void {
     const now = this.c.clock.now()
     if (now - this.lastHeard > 3 * this.o.heartbeatMs) {
       this.fail(CloseCode.heartbeatTimeout, WireErrorCode.wsHeartbeatTimeout, 'heartbeat timeout')
@@ -261,18 +337,18 @@ export class AgentSession {
     this.c.status.put(id, { lastSeen: this.lastHeard })
   }
 
-  private send (m: ControllerMessage): void {
+  private send(m: ControllerMessage): void {
     this.sendText(encodeMessage(m), m.type)
   }
 
   /** Sends an encoded frame of message `type`. */
-  private sendText (frame: string, type: string): void {
+  private sendText(frame: string, type: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return
     this.socket.send(frame)
     this.c.events.sent(type)
   }
 
-  private closed (): void {
+  private closed(): void {
     if (this.state === 'closed') return
     const wasReady = this.state === 'ready'
     this.state = 'closed'

@@ -19,17 +19,17 @@ export class ConnectionGate {
   private readonly byAddress = new Map<string, number>()
   private count = 0
 
-  constructor (private readonly o: ConnectionGateOptions) {}
+  constructor(private readonly o: ConnectionGateOptions) {}
 
   /** Which limit a new connection from `address` would exceed, without taking a slot. */
-  check (address: string): GateRefusal | undefined {
+  check(address: string): GateRefusal | undefined {
     if (this.o.total > 0 && this.count >= this.o.total) return 'total_limit'
     if (this.o.perAddress > 0 && (this.byAddress.get(address) ?? 0) >= this.o.perAddress) return 'address_limit'
     return undefined
   }
 
   /** Takes a slot for `address`; returns the full limit instead when there is none. */
-  admit (address: string): GateRefusal | undefined {
+  admit(address: string): GateRefusal | undefined {
     const full = this.check(address)
     if (full !== undefined) return full
     this.byAddress.set(address, (this.byAddress.get(address) ?? 0) + 1)
@@ -38,7 +38,7 @@ export class ConnectionGate {
   }
 
   /** Gives back a slot of `address`; the caller releases each admitted slot exactly once. */
-  release (address: string): void {
+  release(address: string): void {
     const n = this.byAddress.get(address) ?? 0
     if (n <= 1) this.byAddress.delete(address)
     else this.byAddress.set(address, n - 1)
@@ -46,5 +46,7 @@ export class ConnectionGate {
   }
 
   /** Connections holding a slot now. */
-  get pending (): number { return this.count }
+  get pending(): number {
+    return this.count
+  }
 }

@@ -12,13 +12,13 @@ export interface HelloRateOptions {
  * again (a full bucket is the same as no bucket), at most once per refill period.
  */
 export class HelloRate {
-  private readonly buckets = new Map<string, { tokens: number, at: number }>()
+  private readonly buckets = new Map<string, { tokens: number; at: number }>()
   private lastPrune = 0
 
-  constructor (private readonly o: HelloRateOptions) {}
+  constructor(private readonly o: HelloRateOptions) {}
 
   /** Takes a token for `address` at `nowMs`; false when its bucket is empty. */
-  take (address: string, nowMs: number): boolean {
+  take(address: string, nowMs: number): boolean {
     if (this.o.perSecond === 0) return true
     const fullAfterMs = (this.o.burst / this.o.perSecond) * 1000
     if (nowMs - this.lastPrune > fullAfterMs) this.prune(nowMs, fullAfterMs)
@@ -31,7 +31,7 @@ export class HelloRate {
     return true
   }
 
-  private prune (nowMs: number, fullAfterMs: number): void {
+  private prune(nowMs: number, fullAfterMs: number): void {
     this.lastPrune = nowMs
     for (const [k, b] of this.buckets) if (nowMs - b.at >= fullAfterMs) this.buckets.delete(k)
   }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { WebSocket } from 'ws'
-import { type Clock, type Logger } from '@vpcmesh/common'
+import type { Clock, Logger } from '@vpcmesh/common'
 import { CloseCode, WireErrorCode, encodeMessage } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
 import type { MapCache } from '../mesh/map-cache.js'
@@ -40,9 +40,15 @@ export interface HubOptions {
 }
 
 /** What a refused upgrade answers, by the limit that was full. */
-const REFUSED: Record<GateRefusal, { code: WireErrorCode, message: string }> = {
-  address_limit: { code: WireErrorCode.connectLimited, message: 'too many agent connections without hello from this address; finish hello on the open ones or retry later' },
-  total_limit: { code: WireErrorCode.connectBusy, message: 'too many agent connections without hello on this controller; retry later' }
+const REFUSED: Record<GateRefusal, { code: WireErrorCode; message: string }> = {
+  address_limit: {
+    code: WireErrorCode.connectLimited,
+    message: 'too many agent connections without hello from this address; finish hello on the open ones or retry later',
+  },
+  total_limit: {
+    code: WireErrorCode.connectBusy,
+    message: 'too many agent connections without hello on this controller; retry later',
+  },
 }
 
 /**
@@ -60,7 +66,10 @@ export class Hub implements SessionHost {
   private readonly gate: ConnectionGate
   private readonly helloRate: HelloRate
 
-  constructor (private readonly c: HubComponents, private readonly o: HubOptions) {
+  constructor(
+    private readonly c: HubComponents,
+    private readonly o: HubOptions,
+  ) {
     this.log = c.logger.child('hub')
     this.status = new StatusWriter({ store: c.store, clock: c.clock, logger: this.log })
     this.gate = new ConnectionGate({ perAddress: o.unauthPerAddress ?? 16, total: o.unauthTotal ?? 1024 })
@@ -72,26 +81,30 @@ export class Hub implements SessionHost {
    * An upgrade over a connection limit is answered 429 (this address) or 503 (this replica)
    * before the WebSocket exists.
    */
-  route (app: FastifyInstance): void {
-    app.get('/v1/agents/connect', {
-      websocket: true,
-      schema: { hide: true },
-      onRequest: async (req) => {
-        const full = this.gate.check(req.ip)
-        if (full === undefined) return
-        this.c.events.refused(full)
-        throw new ApiError(REFUSED[full].code, REFUSED[full].message)
-      }
-    }, (socket: WebSocket, req) => {
-      this.accept(socket, req.ip)
-    })
+  route(app: FastifyInstance): void {
+    app.get(
+      '/v1/agents/connect',
+      {
+        websocket: true,
+        schema: { hide: true },
+        onRequest: async (req) => {
+          const full = this.gate.check(req.ip)
+          if (full === undefined) return
+          this.c.events.refused(full)
+          throw new ApiError(REFUSED[full].code, REFUSED[full].message)
+        },
+      },
+      (socket: WebSocket, req) => {
+        this.accept(socket, req.ip)
+      },
+    )
   }
 
   /**
    * Starts a session on an upgraded socket, or closes it with 1013 when a connection limit
    * filled up since the upgrade was checked (concurrent upgrades).
    */
-  accept (socket: WebSocket, remoteAddress: string): AgentSession | undefined {
+  accept(socket: WebSocket, remoteAddress: string): AgentSession | undefined {
     const full = this.gate.admit(remoteAddress)
     if (full !== undefined) {
       this.c.events.refused(full)
@@ -100,9 +113,19 @@ export class Hub implements SessionHost {
       return undefined
     }
     const s = new AgentSession(
-      { store: this.c.store, maps: this.c.maps, host: this, clock: this.c.clock, logger: this.log, events: this.c.events, status: this.status },
+      {
+        store: this.c.store,
+        maps: this.c.maps,
+        host: this,
+        clock: this.c.clock,
+        logger: this.log,
+        events: this.c.events,
+        status: this.status,
+      },
       { replicaId: this.o.replicaId, heartbeatMs: this.o.heartbeatMs, helloTimeoutMs: this.o.helloTimeoutMs ?? 10_000 },
-      socket, remoteAddress)
+      socket,
+      remoteAddress,
+    )
     if (s.isClosed()) {
       this.gate.release(remoteAddress)
       return s
@@ -112,44 +135,51 @@ export class Hub implements SessionHost {
     return s
   }
 
-  allowHello (s: AgentSession): boolean {
+  allowHello(s: AgentSession): boolean {
     return this.helloRate.take(s.remoteAddress, this.c.clock.now())
   }
 
-  register (s: AgentSession): void {
+  register(s: AgentSession): void {
     this.settle(s)
     const id = s.vpcId as string
     const old = this.byVpc.get(id)
     this.byVpc.set(id, s)
-    if (old !== undefined && old !== s) old.fail(CloseCode.replaced, WireErrorCode.wsReplaced, 'replaced by a newer connection of the same VPC')
+    if (old !== undefined && old !== s)
+      old.fail(CloseCode.replaced, WireErrorCode.wsReplaced, 'replaced by a newer connection of the same VPC')
   }
 
-  unregister (s: AgentSession): void {
+  unregister(s: AgentSession): void {
     this.settle(s)
     this.all.delete(s)
     if (s.vpcId !== undefined && this.byVpc.get(s.vpcId) === s) this.byVpc.delete(s.vpcId)
   }
 
-  kick (): void { this.c.kick() }
+  kick(): void {
+    this.c.kick()
+  }
 
   /** Ready sessions, one per VPC. */
-  ready (): AgentSession[] {
+  ready(): AgentSession[] {
     return [...this.byVpc.values()].filter((s) => s.ready)
   }
 
   /** Number of open connections, authenticated or not. */
-  get connections (): number { return this.all.size }
+  get connections(): number {
+    return this.all.size
+  }
 
   /** Number of open connections that have not completed hello. */
-  get unauthenticated (): number { return this.gate.pending }
+  get unauthenticated(): number {
+    return this.gate.pending
+  }
 
   /** Gives back the gate slot of `s` if it still holds one. */
-  private settle (s: AgentSession): void {
+  private settle(s: AgentSession): void {
     if (this.pending.delete(s)) this.gate.release(s.remoteAddress)
   }
 
   /** Closes every connection with 1001 (going away) so agents reconnect elsewhere, then writes pending status. */
-  async closeAll (): Promise<void> {
+  async closeAll(): Promise<void> {
     for (const s of [...this.all]) s.fail(CloseCode.goingAway, undefined, 'controller shutting down')
     await this.status.stop()
   }

@@ -25,19 +25,27 @@ export interface SessionEvents {
  * Why an agent connection was refused before it authenticated: a connection limit (at the
  * upgrade), the hello rate limit, the pre-hello timeout, or an unusable or duplicate key.
  */
-export type RefusalReason = typeof REFUSAL_REASONS[number]
+export type RefusalReason = (typeof REFUSAL_REASONS)[number]
 
 /** Every {@link RefusalReason}: the bounded label set of the refusal metric. */
-export const REFUSAL_REASONS = ['address_limit', 'total_limit', 'hello_rate', 'hello_timeout', 'key_invalid', 'key_in_use', 'unauthorized'] as const
+export const REFUSAL_REASONS = [
+  'address_limit',
+  'total_limit',
+  'hello_rate',
+  'hello_timeout',
+  'key_invalid',
+  'key_in_use',
+  'unauthorized',
+] as const
 
 /** Events that go nowhere. */
 export const noSessionEvents: SessionEvents = {
-  connected () {},
-  disconnected () {},
-  acked () {},
-  received () {},
-  badFrame () {},
-  updateSent () {},
-  sent () {},
-  refused () {}
+  connected() {},
+  disconnected() {},
+  acked() {},
+  received() {},
+  badFrame() {},
+  updateSent() {},
+  sent() {},
+  refused() {},
 }

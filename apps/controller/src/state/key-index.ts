@@ -13,8 +13,11 @@ import type { Keys } from './keys.js'
 
 /** Raised when `publicKey` already belongs to another VPC. Not retryable. */
 export class KeyInUseError extends MeshError {
-  constructor (readonly ownerId: string) {
-    super(WireErrorCode.wsKeyInUse, 'this public key is already the key of another VPC; every agent needs its own key pair (remove the agent\'s key file and restart it)')
+  constructor(readonly ownerId: string) {
+    super(
+      WireErrorCode.wsKeyInUse,
+      "this public key is already the key of another VPC; every agent needs its own key pair (remove the agent's key file and restart it)",
+    )
     this.name = 'KeyInUseError'
   }
 }
@@ -29,9 +32,12 @@ export interface KeyClaim {
  * Checks on the transaction connection that no VPC other than `id` holds `publicKey`
  * (throws {@link KeyInUseError}), and returns the writes that record the claim.
  */
-export async function claimKey (conn: Redis, keys: Keys, id: string, publicKey: string): Promise<KeyClaim> {
-  const backfill = await conn.exists(keys.publicKeysIndexed) === 1 ? undefined : await storedKeys(conn, keys)
-  const owner = await conn.hget(keys.publicKeys, publicKey) ?? backfill?.find(([k, o]) => k === publicKey && o !== id)?.[1] ?? null
+export async function claimKey(conn: Redis, keys: Keys, id: string, publicKey: string): Promise<KeyClaim> {
+  const backfill = (await conn.exists(keys.publicKeysIndexed)) === 1 ? undefined : await storedKeys(conn, keys)
+  const owner =
+    (await conn.hget(keys.publicKeys, publicKey)) ??
+    backfill?.find(([k, o]) => k === publicKey && o !== id)?.[1] ??
+    null
   if (owner !== null && owner !== id) throw new KeyInUseError(owner)
   return {
     write: (m, from) => {
@@ -40,18 +46,18 @@ export async function claimKey (conn: Redis, keys: Keys, id: string, publicKey: 
         m.set(keys.publicKeysIndexed, '1')
       }
       moveKey(m, keys, from, publicKey, id)
-    }
+    },
   }
 }
 
 /** Every key held by a stored VPC record, with its VPC id. */
-async function storedKeys (conn: Redis, keys: Keys): Promise<Array<[string, string]>> {
+async function storedKeys(conn: Redis, keys: Keys): Promise<Array<[string, string]>> {
   const ids = await conn.smembers(keys.vpcs)
   if (ids.length === 0) return []
   const raws = await conn.mget(ids.map((i) => keys.vpc(i)))
   const out: Array<[string, string]> = []
   for (const raw of raws) {
-    const r = raw === null ? null : JSON.parse(raw) as { id: string, publicKey: string | null }
+    const r = raw === null ? null : (JSON.parse(raw) as { id: string; publicKey: string | null })
     if (r?.publicKey != null) out.push([r.publicKey, r.id])
   }
   return out
@@ -66,7 +72,7 @@ return 0`
  * Queues the index update for VPC `id` moving from key `from` to key `to` (either may be
  * null; null `to`: the VPC is deleted). The old entry is removed only while it names `id`.
  */
-export function moveKey (m: ChainableCommander, keys: Keys, from: string | null, to: string | null, id: string): void {
+export function moveKey(m: ChainableCommander, keys: Keys, from: string | null, to: string | null, id: string): void {
   if (from !== null && from !== to) m.eval(RELEASE_LUA, 1, keys.publicKeys, from, id)
   if (to !== null) m.hset(keys.publicKeys, to, id)
 }

@@ -20,22 +20,54 @@
  * | events (channel)       | pubsub | {"v": version} after each change                   |
  */
 export class Keys {
-  constructor (readonly prefix: string) {}
+  constructor(readonly prefix: string) {}
 
-  get version (): string { return `${this.prefix}version` }
-  get epoch (): string { return `${this.prefix}epoch` }
-  get vpcs (): string { return `${this.prefix}vpcs` }
-  get vpcPrefix (): string { return `${this.prefix}vpc:` }
-  vpc (id: string): string { return `${this.prefix}vpc:${id}` }
-  get names (): string { return `${this.prefix}names` }
-  get prefixes (): string { return `${this.prefix}prefixes` }
-  get endpoints (): string { return `${this.prefix}endpoints` }
-  get changes (): string { return `${this.prefix}changes` }
-  get publicKeys (): string { return `${this.prefix}pubkeys` }
-  get publicKeysIndexed (): string { return `${this.prefix}pubkeys:indexed` }
-  join (tokenHash: string): string { return `${this.prefix}join:${tokenHash}` }
-  vpcJoin (id: string): string { return `${this.prefix}vpcjoin:${id}` }
-  credential (id: string): string { return `${this.prefix}cred:${id}` }
-  agent (id: string): string { return `${this.prefix}agent:${id}` }
-  get events (): string { return `${this.prefix}events` }
+  get version(): string {
+    return `${this.prefix}version`
+  }
+  get epoch(): string {
+    return `${this.prefix}epoch`
+  }
+  get vpcs(): string {
+    return `${this.prefix}vpcs`
+  }
+  get vpcPrefix(): string {
+    return `${this.prefix}vpc:`
+  }
+  vpc(id: string): string {
+    return `${this.prefix}vpc:${id}`
+  }
+  get names(): string {
+    return `${this.prefix}names`
+  }
+  get prefixes(): string {
+    return `${this.prefix}prefixes`
+  }
+  get endpoints(): string {
+    return `${this.prefix}endpoints`
+  }
+  get changes(): string {
+    return `${this.prefix}changes`
+  }
+  get publicKeys(): string {
+    return `${this.prefix}pubkeys`
+  }
+  get publicKeysIndexed(): string {
+    return `${this.prefix}pubkeys:indexed`
+  }
+  join(tokenHash: string): string {
+    return `${this.prefix}join:${tokenHash}`
+  }
+  vpcJoin(id: string): string {
+    return `${this.prefix}vpcjoin:${id}`
+  }
+  credential(id: string): string {
+    return `${this.prefix}cred:${id}`
+  }
+  agent(id: string): string {
+    return `${this.prefix}agent:${id}`
+  }
+  get events(): string {
+    return `${this.prefix}events`
+  }
 }

@@ -73,25 +73,39 @@ const SENTINEL_PIDFILE = 'redis-sentinel.pid'
  * it (e.g. a SIGKILLed controller), so two servers never write the same AOF. Only a process
  * whose command line is redis-server and whose pid is in the directory's pid file is touched.
  */
-async function stopStale (dir: string, pidfile = PIDFILE): Promise<void> {
+async function stopStale(dir: string, pidfile = PIDFILE): Promise<void> {
   let pid: number
-  try { pid = Number(readFileSync(join(dir, pidfile), 'utf8').trim()) } catch { return }
+  try {
+    pid = Number(readFileSync(join(dir, pidfile), 'utf8').trim())
+  } catch {
+    return
+  }
   if (!Number.isInteger(pid) || pid <= 1) return
   let cmd = ''
-  try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8') } catch { return }
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+  } catch {
+    return
+  }
   if (!cmd.startsWith('redis-server')) return
-  try { process.kill(pid, 'SIGKILL') } catch { return }
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    return
+  }
   await pollUntil(`stale redis-server ${pid} gone`, () => !existsSync(`/proc/${pid}`), { timeoutMs: 5000 })
 }
 
 /** Finds a free TCP port on 127.0.0.1 by binding port 0. */
-export async function freePort (): Promise<number> {
+export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address()
-      srv.close(() => { typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port')) })
+      srv.close(() => {
+        typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port'))
+      })
     })
   })
 }
@@ -102,18 +116,53 @@ export async function freePort (): Promise<number> {
  * Throws with the server's output when it exits or does not answer in time. The caller owns
  * the process: call stop().
  */
-export async function startRedisServer (opts: RedisServerOptions): Promise<RedisServer> {
+export async function startRedisServer(opts: RedisServerOptions): Promise<RedisServer> {
   mkdirSync(opts.dir, { recursive: true })
-  const port = opts.port ?? await freePort()
+  const port = opts.port ?? (await freePort())
   await stopStale(opts.dir)
   const conf = join(opts.dir, 'redis.conf')
-  const lines = opts.password === undefined ? [] : [`requirepass ${opts.password}`, ...(opts.replicaOf === undefined ? [] : [`masterauth ${opts.password}`])]
+  const lines =
+    opts.password === undefined
+      ? []
+      : [`requirepass ${opts.password}`, ...(opts.replicaOf === undefined ? [] : [`masterauth ${opts.password}`])]
   writeConf(conf, lines)
-  const args = [conf, '--port', String(port), '--bind', '127.0.0.1', '--dir', opts.dir, '--pidfile', join(opts.dir, PIDFILE), '--appendonly', 'yes',
-    '--appendfsync', 'everysec', '--save', '60 1', '--protected-mode', 'yes', '--daemonize', 'no', '--loglevel', 'warning',
-    ...(opts.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(opts.replicaOf)])]
-  const url = opts.password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}`
-  return await launch({ what: 'redis-server', binary: opts.binary, args, port, url, timeoutMs: opts.timeoutMs, onExit: opts.onExit })
+  const args = [
+    conf,
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    opts.dir,
+    '--pidfile',
+    join(opts.dir, PIDFILE),
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '60 1',
+    '--protected-mode',
+    'yes',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+    ...(opts.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(opts.replicaOf)]),
+  ]
+  const url =
+    opts.password === undefined
+      ? `redis://127.0.0.1:${port}`
+      : `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}`
+  return await launch({
+    what: 'redis-server',
+    binary: opts.binary,
+    args,
+    port,
+    url,
+    timeoutMs: opts.timeoutMs,
+    onExit: opts.onExit,
+  })
 }
 
 /**
@@ -122,9 +171,9 @@ export async function startRedisServer (opts: RedisServerOptions): Promise<Redis
  * generated sentinel.conf in `dir` is the sentinel's own (it rewrites it with what it learns).
  * The caller owns the process: call stop().
  */
-export async function startRedisSentinel (opts: RedisSentinelOptions): Promise<RedisServer> {
+export async function startRedisSentinel(opts: RedisSentinelOptions): Promise<RedisServer> {
   mkdirSync(opts.dir, { recursive: true })
-  const port = opts.port ?? await freePort()
+  const port = opts.port ?? (await freePort())
   await stopStale(opts.dir, SENTINEL_PIDFILE)
   const name = opts.name ?? 'mymaster'
   const conf = join(opts.dir, 'sentinel.conf')
@@ -138,56 +187,104 @@ export async function startRedisSentinel (opts: RedisSentinelOptions): Promise<R
     `sentinel monitor ${name} 127.0.0.1 ${opts.masterPort} ${opts.quorum ?? 1}`,
     `sentinel down-after-milliseconds ${name} ${opts.downAfterMs ?? 1000}`,
     `sentinel failover-timeout ${name} ${opts.failoverTimeoutMs ?? 5000}`,
-    ...(opts.masterPassword === undefined ? [] : [`sentinel auth-pass ${name} ${opts.masterPassword}`])
+    ...(opts.masterPassword === undefined ? [] : [`sentinel auth-pass ${name} ${opts.masterPassword}`]),
   ])
-  return await launch({ what: 'redis sentinel', binary: opts.binary, args: [conf, '--sentinel'], port, url: `redis://127.0.0.1:${port}`, timeoutMs: opts.timeoutMs })
+  return await launch({
+    what: 'redis sentinel',
+    binary: opts.binary,
+    args: [conf, '--sentinel'],
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    timeoutMs: opts.timeoutMs,
+  })
 }
 
 /** Writes a config file only its owner can read (it may hold passwords). */
-function writeConf (path: string, lines: string[]): void {
-  writeFileSync(path, lines.map((l) => l + '\n').join(''), { mode: 0o600 })
+function writeConf(path: string, lines: string[]): void {
+  writeFileSync(path, lines.map((l) => `${l}\n`).join(''), { mode: 0o600 })
   chmodSync(path, 0o600)
 }
 
 /** Spawns `binary args`, waits for PING on `url`, and returns the owned process. */
-async function launch (o: { what: string, binary: string | undefined, args: string[], port: number, url: string, timeoutMs: number | undefined, onExit?: (() => void) | undefined }): Promise<RedisServer> {
+async function launch(o: {
+  what: string
+  binary: string | undefined
+  args: string[]
+  port: number
+  url: string
+  timeoutMs: number | undefined
+  onExit?: (() => void) | undefined
+}): Promise<RedisServer> {
   const child = spawn(o.binary ?? 'redis-server', o.args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  child.stdout?.on('data', (b: Buffer) => { output += b.toString() })
-  child.stderr?.on('data', (b: Buffer) => { output += b.toString() })
+  child.stdout?.on('data', (b: Buffer) => {
+    output += b.toString()
+  })
+  child.stderr?.on('data', (b: Buffer) => {
+    output += b.toString()
+  })
   let stopping = false
-  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve(); if (!stopping) o.onExit?.() }) })
-  const spawnError = new Promise<never>((_resolve, reject) => { child.once('error', reject) })
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve()
+      if (!stopping) o.onExit?.()
+    })
+  })
+  const spawnError = new Promise<never>((_resolve, reject) => {
+    child.once('error', reject)
+  })
   try {
     await Promise.race([waitForPing(o.url, o.timeoutMs ?? 10_000, child), spawnError])
   } catch (e) {
     stopping = true
     child.kill('SIGKILL')
-    throw new Error(`${o.what} did not start on port ${o.port}: ${(e as Error).message}; output: ${output.trim().slice(0, 500)}`)
+    throw new Error(
+      `${o.what} did not start on port ${o.port}: ${(e as Error).message}; output: ${output.trim().slice(0, 500)}`,
+    )
   }
-  return { url: o.url, port: o.port, pid: child.pid as number, stop: async () => { stopping = true; await stopChild(child, exited) } }
+  return {
+    url: o.url,
+    port: o.port,
+    pid: child.pid as number,
+    stop: async () => {
+      stopping = true
+      await stopChild(child, exited)
+    },
+  }
 }
 
-async function waitForPing (url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+async function waitForPing(url: string, timeoutMs: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`)
-    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
+    const c = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    })
     c.on('error', () => {})
     try {
       await c.connect()
-      if (await c.ping() === 'PONG') { c.disconnect(); return }
-    } catch { /* not up yet */ }
+      if ((await c.ping()) === 'PONG') {
+        c.disconnect()
+        return
+      }
+    } catch {
+      /* not up yet */
+    }
     c.disconnect()
     if (Date.now() > deadline) throw new Error(`no answer within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }
 
-async function stopChild (child: ChildProcess, exited: Promise<void>): Promise<void> {
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   child.kill('SIGTERM')
-  const killer = setTimeout(() => { child.kill('SIGKILL') }, 5000)
+  const killer = setTimeout(() => {
+    child.kill('SIGKILL')
+  }, 5000)
   await exited
   clearTimeout(killer)
 }

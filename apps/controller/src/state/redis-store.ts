@@ -87,7 +87,7 @@ class RedisStore implements Store {
   private lastError: string | undefined
   private closing = false
 
-  constructor (components: RedisStoreComponents, options: RedisStoreOptions) {
+  constructor(components: RedisStoreComponents, options: RedisStoreOptions) {
     this.keys = new Keys(options.prefix ?? 'vpcmesh:')
     this.log = (components.logger ?? noopLogger).child('store')
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
@@ -97,7 +97,7 @@ class RedisStore implements Store {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: options.commandTimeoutMs ?? 3000,
-      retryStrategy: (times: number) => Math.min(100 * times, 2000)
+      retryStrategy: (times: number) => Math.min(100 * times, 2000),
     }
     this.cmd = createRedisClient(target, redisOpts)
     // A command in flight when the connection drops must not be resent on the next
@@ -107,16 +107,28 @@ class RedisStore implements Store {
     this.txConn = createRedisClient(target, { ...redisOpts, autoResendUnfulfilledCommands: false })
     this.sub = createRedisClient(target, { ...redisOpts, enableOfflineQueue: true, commandTimeout: undefined })
     for (const c of [this.cmd, this.txConn, this.sub]) {
-      c.on('error', (e: Error) => { this.lastError = e.message; this.log.debug('redis error', { error: e.message }) })
+      c.on('error', (e: Error) => {
+        this.lastError = e.message
+        this.log.debug('redis error', { error: e.message })
+      })
       // ioredis gives a connection up for good ('end') when a reconnect races a disconnect
       // (seen during Sentinel failovers); we never want that: start it again until close().
-      c.on('end', () => { if (!this.closing) setTimeout(() => { if (!this.closing) c.connect().catch(() => undefined) }, 500).unref() })
+      c.on('end', () => {
+        if (!this.closing)
+          setTimeout(() => {
+            if (!this.closing) c.connect().catch(() => undefined)
+          }, 500).unref()
+      })
     }
     // Re-subscribe on every new connection, also after an 'end'; SUBSCRIBE is idempotent.
-    this.sub.on('ready', () => { this.sub.subscribe(this.keys.events).catch(() => undefined) })
+    this.sub.on('ready', () => {
+      this.sub.subscribe(this.keys.events).catch(() => undefined)
+    })
     this.tx = new VersionedTx(this.txConn, this.keys.version)
     this.ops = new RegistryOps(this.keys, components.now ?? Date.now, options.changeLogMax ?? 10_000)
-    this.sub.on('message', (_ch: string, msg: string) => { this.dispatch(msg) })
+    this.sub.on('message', (_ch: string, msg: string) => {
+      this.dispatch(msg)
+    })
   }
 
   /**
@@ -124,15 +136,20 @@ class RedisStore implements Store {
    * connectTimeoutMs (in Sentinel mode ioredis would otherwise keep asking unreachable
    * sentinels for ever); the caller then close()s.
    */
-  async connect (): Promise<void> {
+  async connect(): Promise<void> {
     await this.guard(async () => {
-      const ready = Promise.all([this.cmd.connect(), this.txConn.connect(), this.sub.connect()])
-        .then(async () => { await this.sub.subscribe(this.keys.events) })
+      const ready = Promise.all([this.cmd.connect(), this.txConn.connect(), this.sub.connect()]).then(async () => {
+        await this.sub.subscribe(this.keys.events)
+      })
       ready.catch(() => undefined)
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_resolve, reject) => {
         timer = setTimeout(() => {
-          reject(new Error(`no ready Redis primary within ${this.connectTimeoutMs} ms${this.lastError === undefined ? '' : ` (last error: ${this.lastError})`}`))
+          reject(
+            new Error(
+              `no ready Redis primary within ${this.connectTimeoutMs} ms${this.lastError === undefined ? '' : ` (last error: ${this.lastError})`}`,
+            ),
+          )
         }, this.connectTimeoutMs)
       })
       try {
@@ -143,60 +160,82 @@ class RedisStore implements Store {
     })
   }
 
-  createVpc (input: NewVpc, joinHash: string, ttlS: number): Promise<VpcRecord> {
+  createVpc(input: NewVpc, joinHash: string, ttlS: number): Promise<VpcRecord> {
     return this.mutate(this.ops.create(input, joinHash, ttlS))
   }
 
-  updateVpc (id: string, patch: VpcPatch): Promise<VpcRecord> { return this.mutate(this.ops.update(id, patch)) }
-  async deleteVpc (id: string): Promise<void> { await this.mutate(this.ops.remove(id)) }
-  addRoute (id: string, route: Prefix): Promise<VpcRecord> { return this.mutate(this.ops.addRoute(id, route)) }
-  removeRoute (id: string, route: Prefix): Promise<VpcRecord> { return this.mutate(this.ops.removeRoute(id, route)) }
+  updateVpc(id: string, patch: VpcPatch): Promise<VpcRecord> {
+    return this.mutate(this.ops.update(id, patch))
+  }
+  async deleteVpc(id: string): Promise<void> {
+    await this.mutate(this.ops.remove(id))
+  }
+  addRoute(id: string, route: Prefix): Promise<VpcRecord> {
+    return this.mutate(this.ops.addRoute(id, route))
+  }
+  removeRoute(id: string, route: Prefix): Promise<VpcRecord> {
+    return this.mutate(this.ops.removeRoute(id, route))
+  }
   /**
    * Looks the token up with one read on the command connection first, so unknown tokens (a
    * flood of made-up hellos) never wait in, or hold up, the serialized write queue.
    */
-  async enroll (joinHash: string, publicKey: string, credHash: string): Promise<VpcRecord | undefined> {
-    const known = await this.guard(async () => await this.cmd.exists(this.keys.join(joinHash)) === 1)
+  async enroll(joinHash: string, publicKey: string, credHash: string): Promise<VpcRecord | undefined> {
+    const known = await this.guard(async () => (await this.cmd.exists(this.keys.join(joinHash))) === 1)
     if (!known) return undefined
     return await this.mutate(this.ops.enroll(joinHash, publicKey, credHash))
   }
 
-  async setPublicKey (id: string, publicKey: string): Promise<void> { await this.mutate(this.ops.setPublicKey(id, publicKey)) }
+  async setPublicKey(id: string, publicKey: string): Promise<void> {
+    await this.mutate(this.ops.setPublicKey(id, publicKey))
+  }
 
-  getVpc (id: string): Promise<VpcRecord | undefined> {
+  getVpc(id: string): Promise<VpcRecord | undefined> {
     return this.guard(async () => {
       const raw = await this.cmd.get(this.keys.vpc(id))
-      return raw === null ? undefined : JSON.parse(raw) as VpcRecord
+      return raw === null ? undefined : (JSON.parse(raw) as VpcRecord)
     })
   }
 
-  epoch (): Promise<string> {
+  epoch(): Promise<string> {
     return this.guard(async () => {
       await this.cmd.set(this.keys.epoch, randomBytes(8).toString('hex'), 'NX')
-      return await this.cmd.get(this.keys.epoch) ?? ''
+      return (await this.cmd.get(this.keys.epoch)) ?? ''
     })
   }
 
-  currentVersion (): Promise<number> {
-    return this.guard(async () => Number(await this.cmd.get(this.keys.version) ?? 0))
+  currentVersion(): Promise<number> {
+    return this.guard(async () => Number((await this.cmd.get(this.keys.version)) ?? 0))
   }
 
-  snapshot (): Promise<RegistrySnapshot> {
+  snapshot(): Promise<RegistrySnapshot> {
     return this.guard(async () => {
-      const out = await this.cmd.eval(SNAPSHOT_LUA, 2, this.keys.version, this.keys.vpcs, this.keys.vpcPrefix) as string[]
-      const vpcs = out.slice(1).map((r) => JSON.parse(r) as VpcRecord).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+      const out = (await this.cmd.eval(
+        SNAPSHOT_LUA,
+        2,
+        this.keys.version,
+        this.keys.vpcs,
+        this.keys.vpcPrefix,
+      )) as string[]
+      const vpcs = out
+        .slice(1)
+        .map((r) => JSON.parse(r) as VpcRecord)
+        .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
       return { version: Number(out[0]), vpcs }
     })
   }
 
-  changesSince (from: number): Promise<{ version: number, changes: Change[] } | undefined> {
+  changesSince(from: number): Promise<{ version: number; changes: Change[] } | undefined> {
     return this.guard(async () => {
-      const version = Number(await this.cmd.get(this.keys.version) ?? 0)
+      const version = Number((await this.cmd.get(this.keys.version)) ?? 0)
       if (from >= version) return { version, changes: [] }
       const oldest = await this.cmd.zrange(this.keys.changes, 0, 0, 'WITHSCORES')
       if (oldest[1] === undefined || Number(oldest[1]) > from + 1) return undefined
       const raw = await this.cmd.zrangebyscore(this.keys.changes, `(${from}`, version)
-      const changes = raw.map((r) => { const c = JSON.parse(r) as { v: number, id: string, k: Change['kind'] }; return { version: c.v, id: c.id, kind: c.k } })
+      const changes = raw.map((r) => {
+        const c = JSON.parse(r) as { v: number; id: string; k: Change['kind'] }
+        return { version: c.v, id: c.id, kind: c.k }
+      })
       return { version, changes }
     })
   }
@@ -206,15 +245,23 @@ class RedisStore implements Store {
    * store the new one), so any number of concurrent issues, on any replica, leave exactly one
    * valid token. No version bump: agents' maps do not change.
    */
-  issueJoinToken (id: string, tokenHash: string, ttlS: number): Promise<void> {
+  issueJoinToken(id: string, tokenHash: string, ttlS: number): Promise<void> {
     return this.guard(async () => {
-      const found = await this.cmd.eval(ISSUE_JOIN_LUA, 2, this.keys.vpc(id), this.keys.vpcJoin(id),
-        this.keys.join(''), tokenHash, id, ttlS)
+      const found = await this.cmd.eval(
+        ISSUE_JOIN_LUA,
+        2,
+        this.keys.vpc(id),
+        this.keys.vpcJoin(id),
+        this.keys.join(''),
+        tokenHash,
+        id,
+        ttlS,
+      )
       if (found === 0) throw vpcNotFound(id)
     })
   }
 
-  checkCredential (id: string, credHash: string): Promise<boolean> {
+  checkCredential(id: string, credHash: string): Promise<boolean> {
     return this.guard(async () => {
       const stored = await this.cmd.get(this.keys.credential(id))
       if (stored === null || stored.length !== credHash.length) return false
@@ -222,29 +269,34 @@ class RedisStore implements Store {
     })
   }
 
-  putAgent (id: string, fields: Partial<AgentRecord>): Promise<void> {
-    return this.guard(async () => { await this.cmd.hset(this.keys.agent(id), flatten(fields)) })
+  putAgent(id: string, fields: Partial<AgentRecord>): Promise<void> {
+    return this.guard(async () => {
+      await this.cmd.hset(this.keys.agent(id), flatten(fields))
+    })
   }
 
-  updateAgents (batch: Map<string, Partial<AgentRecord>>): Promise<void> {
+  updateAgents(batch: Map<string, Partial<AgentRecord>>): Promise<void> {
     return this.guard(async () => {
       if (batch.size === 0) return
       const p = this.cmd.pipeline()
-      for (const [id, fields] of batch) p.eval(UPDATE_LUA, 1, this.keys.agent(id), ...Object.entries(flatten(fields)).flat())
+      for (const [id, fields] of batch)
+        p.eval(UPDATE_LUA, 1, this.keys.agent(id), ...Object.entries(flatten(fields)).flat())
       await p.exec()
     })
   }
 
-  disconnectAgent (id: string, session: string): Promise<void> {
-    return this.guard(async () => { await this.cmd.eval(DISCONNECT_LUA, 1, this.keys.agent(id), session) })
+  disconnectAgent(id: string, session: string): Promise<void> {
+    return this.guard(async () => {
+      await this.cmd.eval(DISCONNECT_LUA, 1, this.keys.agent(id), session)
+    })
   }
 
-  agents (): Promise<AgentRecord[]> {
+  agents(): Promise<AgentRecord[]> {
     return this.guard(async () => {
       const ids = await this.cmd.smembers(this.keys.vpcs)
       const p = this.cmd.pipeline()
       for (const id of ids) p.hgetall(this.keys.agent(id))
-      const res = await p.exec() ?? []
+      const res = (await p.exec()) ?? []
       const out: AgentRecord[] = []
       res.forEach(([err, h], i) => {
         const r = h as Record<string, string> | null
@@ -254,28 +306,38 @@ class RedisStore implements Store {
     })
   }
 
-  ping (): Promise<void> { return this.guard(async () => { await this.cmd.ping() }) }
-
-  onVersion (fn: (version: number) => void): () => void {
-    this.listeners.add(fn)
-    return () => { this.listeners.delete(fn) }
+  ping(): Promise<void> {
+    return this.guard(async () => {
+      await this.cmd.ping()
+    })
   }
 
-  async close (): Promise<void> {
+  onVersion(fn: (version: number) => void): () => void {
+    this.listeners.add(fn)
+    return () => {
+      this.listeners.delete(fn)
+    }
+  }
+
+  async close(): Promise<void> {
     this.closing = true
     this.listeners.clear()
     for (const c of [this.sub, this.txConn, this.cmd]) c.disconnect()
   }
 
-  private dispatch (msg: string): void {
+  private dispatch(msg: string): void {
     let v: number
-    try { v = Number((JSON.parse(msg) as { v: unknown }).v) } catch { return }
+    try {
+      v = Number((JSON.parse(msg) as { v: unknown }).v)
+    } catch {
+      return
+    }
     if (!Number.isInteger(v)) return
     for (const fn of this.listeners) fn(v)
   }
 
   /** Runs a registry transaction, then announces the new version to every replica. */
-  private async mutate<T> (body: (conn: Redis, version: number) => Promise<TxOutcome<T>>): Promise<T> {
+  private async mutate<T>(body: (conn: Redis, version: number) => Promise<TxOutcome<T>>): Promise<T> {
     return await this.guard(async () => {
       const r = await this.tx.run(body)
       if (r.committed) {
@@ -288,7 +350,7 @@ class RedisStore implements Store {
   }
 
   /** Passes coded errors through; turns any other failure into STORE_UNAVAILABLE. */
-  private async guard<T> (fn: () => Promise<T>): Promise<T> {
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()
     } catch (e) {
@@ -298,7 +360,7 @@ class RedisStore implements Store {
   }
 }
 
-function flatten (fields: Partial<AgentRecord>): Record<string, string> {
+function flatten(fields: Partial<AgentRecord>): Record<string, string> {
   const flat: Record<string, string> = {}
   for (const [k, v] of Object.entries(fields)) {
     if (v !== undefined) flat[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v)
@@ -306,7 +368,7 @@ function flatten (fields: Partial<AgentRecord>): Record<string, string> {
   return flat
 }
 
-function toAgentRecord (id: string, h: Record<string, string>): AgentRecord {
+function toAgentRecord(id: string, h: Record<string, string>): AgentRecord {
   return {
     id,
     session: h.session ?? '',
@@ -316,12 +378,12 @@ function toAgentRecord (id: string, h: Record<string, string>): AgentRecord {
     lastSeen: Number(h.lastSeen ?? 0),
     observedAddress: h.observedAddress ?? '',
     agentVersion: h.agentVersion ?? '',
-    peers: h.peers ?? '[]'
+    peers: h.peers ?? '[]',
   }
 }
 
 /** A connected store: resolves once Redis answered, throws STORE_UNAVAILABLE otherwise. */
-export async function createRedisStore (components: RedisStoreComponents, options: RedisStoreOptions): Promise<Store> {
+export async function createRedisStore(components: RedisStoreComponents, options: RedisStoreOptions): Promise<Store> {
   const s = new RedisStore(components, options)
   try {
     await s.connect()

@@ -31,10 +31,21 @@ export interface SentinelTarget {
 export type RedisTarget = UrlTarget | SentinelTarget
 
 /** The connection knobs shared by every target (ioredis option names). */
-export type ConnectionOptions = Pick<RedisOptions, 'lazyConnect' | 'enableOfflineQueue' | 'maxRetriesPerRequest' | 'commandTimeout' | 'retryStrategy' | 'connectTimeout' | 'autoResendUnfulfilledCommands'>
+export type ConnectionOptions = Pick<
+  RedisOptions,
+  | 'lazyConnect'
+  | 'enableOfflineQueue'
+  | 'maxRetriesPerRequest'
+  | 'commandTimeout'
+  | 'retryStrategy'
+  | 'connectTimeout'
+  | 'autoResendUnfulfilledCommands'
+>
 
 /** Retry delay while no sentinel answers, ms: 100, 200, … capped at 2 s. Never gives up. */
-function sentinelRetry (times: number): number { return Math.min(100 * times, 2000) }
+function sentinelRetry(times: number): number {
+  return Math.min(100 * times, 2000)
+}
 
 /**
  * A new ioredis client for `target` with `opts`. In Sentinel mode the client resolves the
@@ -42,7 +53,7 @@ function sentinelRetry (times: number): number { return Math.min(100 * times, 20
  * so it asks again, and listens for `+switch-master` on the sentinels to leave an old primary
  * that is still up. The caller owns the client: add an 'error' listener and disconnect() it.
  */
-export function createRedisClient (target: RedisTarget, opts: ConnectionOptions): Redis {
+export function createRedisClient(target: RedisTarget, opts: ConnectionOptions): Redis {
   if ('url' in target) return new Redis(target.url, opts)
   return new Redis({
     ...opts,
@@ -53,17 +64,17 @@ export function createRedisClient (target: RedisTarget, opts: ConnectionOptions)
     password: target.password,
     sentinelPassword: target.sentinelPassword,
     sentinelRetryStrategy: sentinelRetry,
-    reconnectOnError: (e: Error) => e.message.startsWith('READONLY')
+    reconnectOnError: (e: Error) => e.message.startsWith('READONLY'),
   })
 }
 
 /** The target for logs: the URL without its password, or the sentinels and group name. */
-export function describeTarget (target: RedisTarget): string {
+export function describeTarget(target: RedisTarget): string {
   if ('url' in target) return target.url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')
   return `sentinel group ${target.name} via ${target.sentinels.map(formatHostPort).join(',')}`
 }
 
 /** host:port, with brackets around an IPv6 host. */
-export function formatHostPort (a: HostPort): string {
+export function formatHostPort(a: HostPort): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
 }

@@ -31,22 +31,26 @@ export interface TxResult<T> {
 export class VersionedTx {
   private queue: Promise<unknown> = Promise.resolve()
 
-  constructor (private readonly conn: Redis, private readonly versionKey: string, private readonly maxAttempts = 64) {}
+  constructor(
+    private readonly conn: Redis,
+    private readonly versionKey: string,
+    private readonly maxAttempts = 64,
+  ) {}
 
   /** Runs `body` until it commits; rethrows the body's errors; STORE_CONFLICT when it never commits. */
-  run<T> (body: (conn: Redis, version: number) => Promise<TxOutcome<T>>): Promise<TxResult<T>> {
+  run<T>(body: (conn: Redis, version: number) => Promise<TxOutcome<T>>): Promise<TxResult<T>> {
     const next = this.queue.then(async () => await this.attempt(body))
     this.queue = next.catch(() => undefined)
     return next
   }
 
-  private async attempt<T> (body: (conn: Redis, version: number) => Promise<TxOutcome<T>>): Promise<TxResult<T>> {
+  private async attempt<T>(body: (conn: Redis, version: number) => Promise<TxOutcome<T>>): Promise<TxResult<T>> {
     for (let i = 0; i < this.maxAttempts; i++) {
       await this.conn.watch(this.versionKey)
       let outcome: TxOutcome<T>
       let version: number
       try {
-        version = Number(await this.conn.get(this.versionKey) ?? 0)
+        version = Number((await this.conn.get(this.versionKey)) ?? 0)
         outcome = await body(this.conn, version)
       } catch (e) {
         await this.conn.unwatch().catch(() => undefined)
@@ -65,6 +69,9 @@ export class VersionedTx {
       if (failed !== undefined) throw failed[0] as Error
       return { value: plan.result(version + 1), version: version + 1, committed: true }
     }
-    throw new ApiError(WireErrorCode.storeConflict, `gave up after ${this.maxAttempts} conflicting concurrent changes; retry`)
+    throw new ApiError(
+      WireErrorCode.storeConflict,
+      `gave up after ${this.maxAttempts} conflicting concurrent changes; retry`,
+    )
   }
 }

@@ -13,26 +13,31 @@ export interface OwnedPrefix {
  * every VPC, the VPC itself included). `nameOf` names the owner in the message so the operator
  * sees both sides. Pure; throws ApiError VPCMESH_ERR_CIDR_OVERLAP.
  */
-export function assertNoOverlap (candidates: Prefix[], existing: OwnedPrefix[], nameOf: (id: string) => string): void {
+export function assertNoOverlap(candidates: Prefix[], existing: OwnedPrefix[], nameOf: (id: string) => string): void {
   for (let i = 0; i < candidates.length; i++) {
     const c = candidates[i] as Prefix
     for (let j = 0; j < i; j++) {
       const d = candidates[j] as Prefix
       if (c.overlaps(d)) {
-        throw new ApiError(WireErrorCode.cidrOverlap, `${c.toString()} overlaps ${d.toString()} in the same request; give each network once`)
+        throw new ApiError(
+          WireErrorCode.cidrOverlap,
+          `${c.toString()} overlaps ${d.toString()} in the same request; give each network once`,
+        )
       }
     }
     for (const e of existing) {
       if (c.overlaps(e.prefix)) {
-        throw new ApiError(WireErrorCode.cidrOverlap,
-          `${c.toString()} overlaps ${e.prefix.toString()} of VPC "${nameOf(e.ownerId)}" (${e.ownerId}); registered networks must not overlap`)
+        throw new ApiError(
+          WireErrorCode.cidrOverlap,
+          `${c.toString()} overlaps ${e.prefix.toString()} of VPC "${nameOf(e.ownerId)}" (${e.ownerId}); registered networks must not overlap`,
+        )
       }
     }
   }
 }
 
 /** Sorted canonical texts of prefixes. */
-export function prefixTexts (prefixes: Prefix[]): string[] {
+export function prefixTexts(prefixes: Prefix[]): string[] {
   return [...prefixes].sort((a, b) => a.compare(b)).map((p) => p.toString())
 }
 
@@ -50,10 +55,11 @@ export interface OwnedEndpoint {
  * equal: IP literals in canonical text (RFC 5952 for IPv6), DNS names in lower case.
  * @returns the canonical text and the address for an IP literal
  */
-export function canonicalEndpoint (text: string): { endpoint: string, address: Uint8Array | undefined } {
+export function canonicalEndpoint(text: string): { endpoint: string; address: Uint8Array | undefined } {
   const e = parseEndpoint(text)
   if (typeof e === 'string') throw new ApiError(WireErrorCode.endpointInvalid, e)
-  if (detectFamily(e.host) === undefined) return { endpoint: formatEndpoint({ host: e.host.toLowerCase(), port: e.port }), address: undefined }
+  if (detectFamily(e.host) === undefined)
+    return { endpoint: formatEndpoint({ host: e.host.toLowerCase(), port: e.port }), address: undefined }
   const address = parseAddress(e.host)
   return { endpoint: formatEndpoint({ host: formatAddress(address), port: e.port }), address }
 }
@@ -62,7 +68,7 @@ export function canonicalEndpoint (text: string): { endpoint: string, address: U
  * The controller's own addresses that registrations must leave alone: the listen host unless
  * it is unspecified (0.0.0.0, ::), and every advertised address.
  */
-export function controllerAddresses (listen: string, advertised: readonly string[]): Uint8Array[] {
+export function controllerAddresses(listen: string, advertised: readonly string[]): Uint8Array[] {
   const out = advertised.map((a) => parseAddress(a))
   const e = parseEndpoint(listen)
   if (typeof e !== 'string' && detectFamily(e.host) !== undefined) {
@@ -79,14 +85,16 @@ export function controllerAddresses (listen: string, advertised: readonly string
  * (409 VPCMESH_ERR_PREFIX_COVERS_UNDERLAY): every agent would route its control connection
  * into its TUN and could no longer be reached to undo the change. Pure.
  */
-export function assertRoutable (candidates: readonly Prefix[], controller: readonly Uint8Array[]): void {
+export function assertRoutable(candidates: readonly Prefix[], controller: readonly Uint8Array[]): void {
   for (const c of candidates) {
     const why = specialRangeProblem(c)
     if (why !== undefined) throw new ApiError(WireErrorCode.prefixReserved, why)
     const hit = controller.find((a) => c.contains(a))
     if (hit !== undefined) {
-      throw new ApiError(WireErrorCode.prefixCoversUnderlay,
-        `${c.toString()} contains the controller's address ${formatAddress(hit)}; agents would route their control connection into the mesh`)
+      throw new ApiError(
+        WireErrorCode.prefixCoversUnderlay,
+        `${c.toString()} contains the controller's address ${formatAddress(hit)}; agents would route their control connection into the mesh`,
+      )
     }
   }
 }
@@ -96,12 +104,18 @@ export function assertRoutable (candidates: readonly Prefix[], controller: reado
  * VPCMESH_ERR_PREFIX_COVERS_UNDERLAY): every other agent would send that agent's tunnel
  * datagrams into its own TUN, and the pair would never come up. Pure.
  */
-export function assertClearOfEndpoints (candidates: readonly Prefix[], endpoints: readonly OwnedEndpoint[], nameOf: (id: string) => string): void {
+export function assertClearOfEndpoints(
+  candidates: readonly Prefix[],
+  endpoints: readonly OwnedEndpoint[],
+  nameOf: (id: string) => string,
+): void {
   for (const c of candidates) {
     for (const e of endpoints) {
       if (e.address !== undefined && c.contains(e.address)) {
-        throw new ApiError(WireErrorCode.prefixCoversUnderlay,
-          `${c.toString()} contains ${e.endpoint}, the tunnel endpoint of VPC "${nameOf(e.ownerId)}" (${e.ownerId}); tunnel traffic to it would be routed into the mesh`)
+        throw new ApiError(
+          WireErrorCode.prefixCoversUnderlay,
+          `${c.toString()} contains ${e.endpoint}, the tunnel endpoint of VPC "${nameOf(e.ownerId)}" (${e.ownerId}); tunnel traffic to it would be routed into the mesh`,
+        )
       }
     }
   }
@@ -111,17 +125,26 @@ export function assertClearOfEndpoints (candidates: readonly Prefix[], endpoints
  * Refuses an endpoint that another VPC already registered (409 VPCMESH_ERR_ENDPOINT_TAKEN),
  * or whose address lies inside a registered prefix (409 VPCMESH_ERR_PREFIX_COVERS_UNDERLAY). Pure.
  */
-export function assertEndpointUsable (e: OwnedEndpoint, endpoints: readonly OwnedEndpoint[], prefixes: readonly OwnedPrefix[], nameOf: (id: string) => string): void {
+export function assertEndpointUsable(
+  e: OwnedEndpoint,
+  endpoints: readonly OwnedEndpoint[],
+  prefixes: readonly OwnedPrefix[],
+  nameOf: (id: string) => string,
+): void {
   const twin = endpoints.find((o) => o.ownerId !== e.ownerId && o.endpoint === e.endpoint)
   if (twin !== undefined) {
-    throw new ApiError(WireErrorCode.endpointTaken,
-      `endpoint ${e.endpoint} is already the tunnel endpoint of VPC "${nameOf(twin.ownerId)}" (${twin.ownerId}); each agent needs its own host:port`)
+    throw new ApiError(
+      WireErrorCode.endpointTaken,
+      `endpoint ${e.endpoint} is already the tunnel endpoint of VPC "${nameOf(twin.ownerId)}" (${twin.ownerId}); each agent needs its own host:port`,
+    )
   }
   const address = e.address
   if (address === undefined) return
   const inside = prefixes.find((p) => p.prefix.contains(address))
   if (inside !== undefined) {
-    throw new ApiError(WireErrorCode.prefixCoversUnderlay,
-      `endpoint ${e.endpoint} lies inside ${inside.prefix.toString()} of VPC "${nameOf(inside.ownerId)}"; tunnel traffic to it would be routed into the mesh`)
+    throw new ApiError(
+      WireErrorCode.prefixCoversUnderlay,
+      `endpoint ${e.endpoint} lies inside ${inside.prefix.toString()} of VPC "${nameOf(inside.ownerId)}"; tunnel traffic to it would be routed into the mesh`,
+    )
   }
 }

@@ -68,7 +68,7 @@ export interface Registry {
   /** All VPCs with the version they are consistent with. */
   snapshot(): Promise<RegistrySnapshot>
   /** Changes after `from` up to now, or undefined when the log no longer reaches back that far. */
-  changesSince(from: number): Promise<{ version: number, changes: Change[] } | undefined>
+  changesSince(from: number): Promise<{ version: number; changes: Change[] } | undefined>
 }
 
 /** Join tokens and agent credentials, stored only as SHA-256 hashes. */

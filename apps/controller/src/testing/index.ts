@@ -1,1 +1,8 @@
-export { startRedisServer, startRedisSentinel, freePort, type RedisServer, type RedisServerOptions, type RedisSentinelOptions } from '../state/redis-server.js'
+export {
+  startRedisServer,
+  startRedisSentinel,
+  freePort,
+  type RedisServer,
+  type RedisServerOptions,
+  type RedisSentinelOptions,
+} from '../state/redis-server.js'

@@ -14,7 +14,7 @@ export interface Prng {
 }
 
 /** Makes a mulberry32 generator from a 32-bit seed. */
-export function mulberry32 (seed: number): Prng {
+export function mulberry32(seed: number): Prng {
   let state = seed >>> 0
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0
@@ -25,4 +25,3 @@ export function mulberry32 (seed: number): Prng {
   }
   return { seed: seed >>> 0, next, int: (n) => Math.floor(next() * n) }
 }
-

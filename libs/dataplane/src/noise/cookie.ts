@@ -14,7 +14,15 @@
  * only after about 2^48 replies under one key). Pure functions; nothing throws on bad input.
  */
 import { hash, hmac, openWithNonce, sealWithNonce, TAG_BYTES } from './primitives.js'
-import { INITIATION, MAC_BYTES, MESSAGE_COOKIE_REPLY, isInitiationLength, messageType, readU32, writeU32 } from './messages.js'
+import {
+  INITIATION,
+  MAC_BYTES,
+  MESSAGE_COOKIE_REPLY,
+  isInitiationLength,
+  messageType,
+  readU32,
+  writeU32,
+} from './messages.js'
 
 /** Bytes of a cookie. */
 export const COOKIE_BYTES = 16
@@ -26,18 +34,18 @@ export const COOKIE_REPLY = {
   offsetReceiver: 4,
   offsetNonce: 8,
   offsetCookie: 8 + COOKIE_NONCE_BYTES,
-  size: 8 + COOKIE_NONCE_BYTES + COOKIE_BYTES + TAG_BYTES
+  size: 8 + COOKIE_NONCE_BYTES + COOKIE_BYTES + TAG_BYTES,
 } as const
 
 const COOKIE_LABEL = new TextEncoder().encode('cookie--')
 
 /** The key that seals cookie replies sent by the owner of `staticPublic`. */
-export function cookieKey (staticPublic: Uint8Array): Uint8Array {
+export function cookieKey(staticPublic: Uint8Array): Uint8Array {
   return hash(COOKIE_LABEL, staticPublic)
 }
 
 /** The cookie of `source` (address bytes || port, see {@link sourceBytes}) under `secret`. */
-export function makeCookie (secret: Uint8Array, source: Uint8Array): Uint8Array {
+export function makeCookie(secret: Uint8Array, source: Uint8Array): Uint8Array {
   const mac = hmac(secret, source)
   const cookie = mac.slice(0, COOKIE_BYTES)
   mac.fill(0)
@@ -45,7 +53,7 @@ export function makeCookie (secret: Uint8Array, source: Uint8Array): Uint8Array 
 }
 
 /** Address bytes (4 or 16) followed by the port as u16 big-endian. */
-export function sourceBytes (address: Uint8Array, port: number): Uint8Array {
+export function sourceBytes(address: Uint8Array, port: number): Uint8Array {
   const out = new Uint8Array(address.length + 2)
   out.set(address)
   out[address.length] = (port >>> 8) & 0xff
@@ -58,7 +66,12 @@ export function sourceBytes (address: Uint8Array, port: number): Uint8Array {
  * index, its mac1 the AD), sealing `cookie` under `key` with `nonce` (12 random bytes).
  * Undefined when `initiation` is not initiation-sized.
  */
-export function createCookieReply (key: Uint8Array, initiation: Uint8Array, cookie: Uint8Array, nonce: Uint8Array): Uint8Array | undefined {
+export function createCookieReply(
+  key: Uint8Array,
+  initiation: Uint8Array,
+  cookie: Uint8Array,
+  nonce: Uint8Array,
+): Uint8Array | undefined {
   if (!isInitiationLength(initiation.length) || nonce.length !== COOKIE_NONCE_BYTES) return undefined
   const msg = new Uint8Array(COOKIE_REPLY.size)
   writeU32(msg, 0, MESSAGE_COOKIE_REPLY)
@@ -69,7 +82,7 @@ export function createCookieReply (key: Uint8Array, initiation: Uint8Array, cook
 }
 
 /** The receiver index of a cookie reply, or -1 when `msg` is not one. */
-export function cookieReplyReceiver (msg: Uint8Array): number {
+export function cookieReplyReceiver(msg: Uint8Array): number {
   if (msg.length !== COOKIE_REPLY.size || messageType(msg) !== MESSAGE_COOKIE_REPLY) return -1
   return readU32(msg, COOKIE_REPLY.offsetReceiver)
 }
@@ -78,7 +91,7 @@ export function cookieReplyReceiver (msg: Uint8Array): number {
  * The cookie in a reply to our initiation `sent` (sealed with `key`, the responder's
  * {@link cookieKey}), or undefined when the reply is malformed or not for `sent`.
  */
-export function consumeCookieReply (key: Uint8Array, sent: Uint8Array, msg: Uint8Array): Uint8Array | undefined {
+export function consumeCookieReply(key: Uint8Array, sent: Uint8Array, msg: Uint8Array): Uint8Array | undefined {
   if (cookieReplyReceiver(msg) < 0 || !isInitiationLength(sent.length)) return undefined
   const nonce = msg.subarray(COOKIE_REPLY.offsetNonce, COOKIE_REPLY.offsetCookie)
   const cookie = openWithNonce(key, nonce, mac1Of(sent), msg.subarray(COOKIE_REPLY.offsetCookie))
@@ -86,6 +99,6 @@ export function consumeCookieReply (key: Uint8Array, sent: Uint8Array, msg: Uint
 }
 
 /** The mac1 field of an initiation (a view). */
-function mac1Of (initiation: Uint8Array): Uint8Array {
+function mac1Of(initiation: Uint8Array): Uint8Array {
   return initiation.subarray(INITIATION.offsetMac1, INITIATION.offsetMac1 + MAC_BYTES)
 }

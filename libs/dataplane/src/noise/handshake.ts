@@ -11,7 +11,17 @@
  * caller, who owns it. Policy (who may initiate, replayed timestamps, indices) is the caller's.
  */
 import {
-  INITIATION, MESSAGE_INITIATION, MESSAGE_RESPONSE, RESPONSE, checkMac1, isInitiationLength, mac1Key, messageType, readU32, writeMac1, writeU32
+  INITIATION,
+  MESSAGE_INITIATION,
+  MESSAGE_RESPONSE,
+  RESPONSE,
+  checkMac1,
+  isInitiationLength,
+  mac1Key,
+  messageType,
+  readU32,
+  writeMac1,
+  writeU32,
 } from './messages.js'
 import { SymmetricState } from './symmetric-state.js'
 import { TIMESTAMP_BYTES } from './timestamp.js'
@@ -28,7 +38,7 @@ export const PROLOGUE = new TextEncoder().encode('vpcmesh tunnel v1')
 export type HandshakeFailure = 'length' | 'type' | 'mac1' | 'dh' | 'decrypt' | 'unknown_peer'
 
 /** A value, or why there is none. */
-export type HandshakeResult<T> = { ok: true, value: T } | { ok: false, reason: HandshakeFailure }
+export type HandshakeResult<T> = { ok: true; value: T } | { ok: false; reason: HandshakeFailure }
 
 /** Our static identity: key pair and the mac1 key of messages sent to us. */
 export interface LocalStatic {
@@ -69,13 +79,13 @@ export interface ReceivedInitiation {
 const fail = <T>(reason: HandshakeFailure): HandshakeResult<T> => ({ ok: false, reason })
 
 /** Builds our {@link LocalStatic} from a raw 32-byte private key. Throws for a wrong length. */
-export function localStatic (rawPrivate: Uint8Array): LocalStatic {
+export function localStatic(rawPrivate: Uint8Array): LocalStatic {
   const keyPair = keyPairFromRaw(rawPrivate)
   return { keyPair, mac1Key: mac1Key(keyPair.publicKey) }
 }
 
 /** Mixes DH(priv, pub) into `state` and wipes the DH output; false when the DH fails (bad or low-order public key). */
-function mixDh (state: SymmetricState, kp: X25519KeyPair, pub: Uint8Array): boolean {
+function mixDh(state: SymmetricState, kp: X25519KeyPair, pub: Uint8Array): boolean {
   const shared = dh(kp.privateKey, pub)
   if (shared === undefined) return false
   state.mixKey(shared)
@@ -84,7 +94,7 @@ function mixDh (state: SymmetricState, kp: X25519KeyPair, pub: Uint8Array): bool
 }
 
 /** Wipes `state` and fails with `reason`. */
-function abandon<T> (state: SymmetricState, reason: HandshakeFailure): HandshakeResult<T> {
+function abandon<T>(state: SymmetricState, reason: HandshakeFailure): HandshakeResult<T> {
   state.wipe()
   return fail(reason)
 }
@@ -94,8 +104,13 @@ function abandon<T> (state: SymmetricState, reason: HandshakeFailure): Handshake
  * for an initiator that holds a cookie). `ephemeral` is fresh unless a test passes one.
  * Fails with 'dh' only when `remoteStatic` is not a usable X25519 key.
  */
-export function createInitiation (local: LocalStatic, remoteStatic: Uint8Array, senderIndex: number, timestamp: Uint8Array,
-  ephemeral: X25519KeyPair = generateX25519()): HandshakeResult<{ message: Uint8Array, handshake: InitiatorHandshake }> {
+export function createInitiation(
+  local: LocalStatic,
+  remoteStatic: Uint8Array,
+  senderIndex: number,
+  timestamp: Uint8Array,
+  ephemeral: X25519KeyPair = generateX25519(),
+): HandshakeResult<{ message: Uint8Array; handshake: InitiatorHandshake }> {
   const state = new SymmetricState(PROLOGUE)
   state.mixHash(remoteStatic)
   const msg = new Uint8Array(INITIATION.sizeWithoutMac2)
@@ -117,8 +132,11 @@ export function createInitiation (local: LocalStatic, remoteStatic: Uint8Array, 
  * the static-static DH: an unknown sender costs one DH, not two. mac2 is not checked here
  * (cookie-checker.ts does, under load). Fails with 'unknown_peer' when `isKnown` says no.
  */
-export function consumeInitiation (local: LocalStatic, msg: Uint8Array,
-  isKnown: (remoteStatic: Uint8Array) => boolean = () => true): HandshakeResult<ReceivedInitiation> {
+export function consumeInitiation(
+  local: LocalStatic,
+  msg: Uint8Array,
+  isKnown: (remoteStatic: Uint8Array) => boolean = () => true,
+): HandshakeResult<ReceivedInitiation> {
   if (!isInitiationLength(msg.length)) return fail('length')
   if (messageType(msg) !== MESSAGE_INITIATION) return fail('type')
   if (!checkMac1(local.mac1Key, msg, INITIATION.offsetMac1)) return fail('mac1')
@@ -133,12 +151,24 @@ export function consumeInitiation (local: LocalStatic, msg: Uint8Array,
   if (!mixDh(state, local.keyPair, rs)) return abandon(state, 'dh')
   const timestamp = state.decryptAndHash(msg.subarray(INITIATION.offsetTimestamp, INITIATION.offsetMac1))
   if (timestamp === undefined || timestamp.length !== TIMESTAMP_BYTES) return abandon(state, 'decrypt')
-  return { ok: true, value: { remoteStatic: rs, remoteIndex: readU32(msg, INITIATION.offsetSender), timestamp, remoteEphemeral: re, state } }
+  return {
+    ok: true,
+    value: {
+      remoteStatic: rs,
+      remoteIndex: readU32(msg, INITIATION.offsetSender),
+      timestamp,
+      remoteEphemeral: re,
+      state,
+    },
+  }
 }
 
 /** Writes the response to a consumed initiation and derives the responder's transport keys. */
-export function createResponse (init: ReceivedInitiation, senderIndex: number,
-  ephemeral: X25519KeyPair = generateX25519()): HandshakeResult<{ message: Uint8Array, keys: TransportKeys }> {
+export function createResponse(
+  init: ReceivedInitiation,
+  senderIndex: number,
+  ephemeral: X25519KeyPair = generateX25519(),
+): HandshakeResult<{ message: Uint8Array; keys: TransportKeys }> {
   const { state } = init
   const msg = new Uint8Array(RESPONSE.size)
   writeU32(msg, 0, MESSAGE_RESPONSE)
@@ -155,7 +185,7 @@ export function createResponse (init: ReceivedInitiation, senderIndex: number,
 }
 
 /** The receiver index of a response (to find the pending handshake), or -1 if it is not one. */
-export function responseReceiver (msg: Uint8Array): number {
+export function responseReceiver(msg: Uint8Array): number {
   if (msg.length !== RESPONSE.size || messageType(msg) !== MESSAGE_RESPONSE) return -1
   return readU32(msg, RESPONSE.offsetReceiver)
 }
@@ -165,16 +195,22 @@ export function responseReceiver (msg: Uint8Array): number {
  * a copy of the state, so a forged response (mac1 is computable by anyone who knows our
  * public key) cannot spoil `hs` for the real one; the caller drops `hs` on success.
  */
-export function consumeResponse (local: LocalStatic, hs: InitiatorHandshake, msg: Uint8Array): HandshakeResult<{ remoteIndex: number, keys: TransportKeys }> {
+export function consumeResponse(
+  local: LocalStatic,
+  hs: InitiatorHandshake,
+  msg: Uint8Array,
+): HandshakeResult<{ remoteIndex: number; keys: TransportKeys }> {
   if (msg.length !== RESPONSE.size) return fail('length')
-  if (messageType(msg) !== MESSAGE_RESPONSE || readU32(msg, RESPONSE.offsetReceiver) !== hs.localIndex) return fail('type')
+  if (messageType(msg) !== MESSAGE_RESPONSE || readU32(msg, RESPONSE.offsetReceiver) !== hs.localIndex)
+    return fail('type')
   if (!checkMac1(local.mac1Key, msg, RESPONSE.offsetMac1)) return fail('mac1')
   const re = msg.slice(RESPONSE.offsetEphemeral, RESPONSE.offsetEphemeral + KEY_BYTES)
   const state = hs.state.clone()
   state.mixHash(re)
   if (!mixDh(state, hs.ephemeral, re)) return abandon(state, 'dh')
   if (!mixDh(state, local.keyPair, re)) return abandon(state, 'dh')
-  if (state.decryptAndHash(msg.subarray(RESPONSE.offsetEmpty, RESPONSE.offsetMac1)) === undefined) return abandon(state, 'decrypt')
+  if (state.decryptAndHash(msg.subarray(RESPONSE.offsetEmpty, RESPONSE.offsetMac1)) === undefined)
+    return abandon(state, 'decrypt')
   const { k1, k2 } = state.split()
   return { ok: true, value: { remoteIndex: readU32(msg, RESPONSE.offsetSender), keys: { sendKey: k1, recvKey: k2 } } }
 }

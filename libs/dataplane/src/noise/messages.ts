@@ -39,11 +39,11 @@ export const INITIATION = {
   /** With mac2 (the initiator holds a cookie). */
   size: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + 2 * MAC_BYTES,
   /** Without mac2: tunnel protocol v1's initiation, and ours when we hold no cookie. */
-  sizeWithoutMac2: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + MAC_BYTES
+  sizeWithoutMac2: 40 + KEY_BYTES + TAG_BYTES + TIMESTAMP_BYTES + TAG_BYTES + MAC_BYTES,
 } as const
 
 /** True when `length` is that of an initiation, with or without mac2. */
-export function isInitiationLength (length: number): boolean {
+export function isInitiationLength(length: number): boolean {
   return length === INITIATION.size || length === INITIATION.sizeWithoutMac2
 }
 
@@ -54,18 +54,18 @@ export const RESPONSE = {
   offsetEphemeral: 12,
   offsetEmpty: 44,
   offsetMac1: 44 + TAG_BYTES,
-  size: 44 + TAG_BYTES + MAC_BYTES
+  size: 44 + TAG_BYTES + MAC_BYTES,
 } as const
 
 const MAC1_LABEL = new TextEncoder().encode('mac1----')
 
 /** The mac1 key of messages sent to the owner of `staticPublic`. */
-export function mac1Key (staticPublic: Uint8Array): Uint8Array {
+export function mac1Key(staticPublic: Uint8Array): Uint8Array {
   return hash(MAC1_LABEL, staticPublic)
 }
 
 /** Computes a MAC (mac1 or mac2) over `msg[0, macOffset)` and writes it at `macOffset`. */
-export function writeMac (key: Uint8Array, msg: Uint8Array, macOffset: number): void {
+export function writeMac(key: Uint8Array, msg: Uint8Array, macOffset: number): void {
   msg.set(hmac(key, msg.subarray(0, macOffset)).subarray(0, MAC_BYTES), macOffset)
 }
 
@@ -73,7 +73,7 @@ export function writeMac (key: Uint8Array, msg: Uint8Array, macOffset: number): 
  * The initiation `initiation` (without mac2) extended by the mac2 of `cookie`: a new
  * {@link INITIATION.size}-byte array; `initiation` is not changed.
  */
-export function withMac2 (initiation: Uint8Array, cookie: Uint8Array): Uint8Array {
+export function withMac2(initiation: Uint8Array, cookie: Uint8Array): Uint8Array {
   const out = new Uint8Array(INITIATION.size)
   out.set(initiation.subarray(0, INITIATION.offsetMac2))
   writeMac(cookie, out, INITIATION.offsetMac2)
@@ -81,7 +81,7 @@ export function withMac2 (initiation: Uint8Array, cookie: Uint8Array): Uint8Arra
 }
 
 /** Computes mac1 over `msg[0, macOffset)` and writes it at `macOffset`. */
-export function writeMac1 (key: Uint8Array, msg: Uint8Array, macOffset: number): void {
+export function writeMac1(key: Uint8Array, msg: Uint8Array, macOffset: number): void {
   writeMac(key, msg, macOffset)
 }
 
@@ -90,30 +90,36 @@ export function writeMac1 (key: Uint8Array, msg: Uint8Array, macOffset: number):
  * (constant-time compare). Checks mac1 (key: {@link mac1Key}) and mac2 (key: the cookie).
  * False when `msg` is too short.
  */
-export function checkMac (key: Uint8Array, msg: Uint8Array, macOffset: number): boolean {
+export function checkMac(key: Uint8Array, msg: Uint8Array, macOffset: number): boolean {
   if (msg.length < macOffset + MAC_BYTES) return false
   const want = hmac(key, msg.subarray(0, macOffset)).subarray(0, MAC_BYTES)
   return bytesEqual(want, msg.subarray(macOffset, macOffset + MAC_BYTES))
 }
 
 /** True when mac1 at `macOffset` is right (see {@link checkMac}). */
-export function checkMac1 (key: Uint8Array, msg: Uint8Array, macOffset: number): boolean {
+export function checkMac1(key: Uint8Array, msg: Uint8Array, macOffset: number): boolean {
   return checkMac(key, msg, macOffset)
 }
 
 /** The message type of a raw datagram: its first u32 LE, or -1 when shorter than 4 bytes. */
-export function messageType (msg: Uint8Array): number {
+export function messageType(msg: Uint8Array): number {
   if (msg.length < 4) return -1
   return ((msg[0] ?? 0) | ((msg[1] ?? 0) << 8) | ((msg[2] ?? 0) << 16) | ((msg[3] ?? 0) << 24)) >>> 0
 }
 
 /** Reads a u32 LE at `offset` (caller checked the length). */
-export function readU32 (msg: Uint8Array, offset: number): number {
-  return ((msg[offset] ?? 0) | ((msg[offset + 1] ?? 0) << 8) | ((msg[offset + 2] ?? 0) << 16) | ((msg[offset + 3] ?? 0) << 24)) >>> 0
+export function readU32(msg: Uint8Array, offset: number): number {
+  return (
+    ((msg[offset] ?? 0) |
+      ((msg[offset + 1] ?? 0) << 8) |
+      ((msg[offset + 2] ?? 0) << 16) |
+      ((msg[offset + 3] ?? 0) << 24)) >>>
+    0
+  )
 }
 
 /** Writes a u32 LE at `offset`. */
-export function writeU32 (msg: Uint8Array, offset: number, value: number): void {
+export function writeU32(msg: Uint8Array, offset: number, value: number): void {
   msg[offset] = value & 0xff
   msg[offset + 1] = (value >>> 8) & 0xff
   msg[offset + 2] = (value >>> 16) & 0xff

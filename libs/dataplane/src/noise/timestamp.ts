@@ -9,7 +9,7 @@ export const TIMESTAMP_BYTES = 12
 const TAI64_EPOCH = 2n ** 62n
 
 /** The TAI64N label of `unixMs` (milliseconds since the Unix epoch; leap seconds ignored like WireGuard). */
-export function tai64n (unixMs: number): Uint8Array {
+export function tai64n(unixMs: number): Uint8Array {
   const out = Buffer.alloc(TIMESTAMP_BYTES)
   const ms = Math.max(0, Math.floor(unixMs))
   out.writeBigUInt64BE(TAI64_EPOCH + BigInt(Math.floor(ms / 1000)), 0)
@@ -18,7 +18,7 @@ export function tai64n (unixMs: number): Uint8Array {
 }
 
 /** Negative, zero or positive as `a` is earlier than, equal to or later than `b`. */
-export function compareTimestamps (a: Uint8Array, b: Uint8Array): number {
+export function compareTimestamps(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < TIMESTAMP_BYTES; i++) {
     const d = (a[i] ?? 0) - (b[i] ?? 0)
     if (d !== 0) return d
@@ -27,11 +27,14 @@ export function compareTimestamps (a: Uint8Array, b: Uint8Array): number {
 }
 
 /** The label one nanosecond after `t` (a new array). */
-export function nextTimestamp (t: Uint8Array): Uint8Array {
+export function nextTimestamp(t: Uint8Array): Uint8Array {
   const out = Buffer.from(t)
   const ns = out.readUInt32BE(8) + 1
   if (ns < 1_000_000_000) out.writeUInt32BE(ns, 8)
-  else { out.writeUInt32BE(0, 8); out.writeBigUInt64BE(out.readBigUInt64BE(0) + 1n, 0) }
+  else {
+    out.writeUInt32BE(0, 8)
+    out.writeBigUInt64BE(out.readBigUInt64BE(0) + 1n, 0)
+  }
   return new Uint8Array(out)
 }
 
@@ -43,7 +46,7 @@ export class TimestampSource {
   #last: Uint8Array | undefined
 
   /** A label later than every label returned before, and not earlier than `unixMs`. */
-  next (unixMs: number): Uint8Array {
+  next(unixMs: number): Uint8Array {
     let t = tai64n(unixMs)
     if (this.#last !== undefined && compareTimestamps(t, this.#last) <= 0) t = nextTimestamp(this.#last)
     this.#last = t

@@ -21,36 +21,36 @@ export interface X25519KeyPair {
 }
 
 /** A KeyObject for a raw 32-byte private key. Throws for another length. */
-export function privateKeyFromRaw (raw: Uint8Array): KeyObject {
+export function privateKeyFromRaw(raw: Uint8Array): KeyObject {
   if (raw.length !== KEY_BYTES) throw new RangeError(`X25519 private key must be ${KEY_BYTES} bytes, got ${raw.length}`)
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' })
 }
 
 /** A KeyObject for a raw 32-byte public key. Throws for another length. */
-export function publicKeyFromRaw (raw: Uint8Array): KeyObject {
+export function publicKeyFromRaw(raw: Uint8Array): KeyObject {
   if (raw.length !== KEY_BYTES) throw new RangeError(`X25519 public key must be ${KEY_BYTES} bytes, got ${raw.length}`)
   return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
 }
 
 /** The raw 32-byte public key of a KeyObject (public or private). */
-export function rawPublicKey (key: KeyObject): Uint8Array {
+export function rawPublicKey(key: KeyObject): Uint8Array {
   const pub = key.type === 'private' ? createPublicKey(key) : key
   return new Uint8Array(pub.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length))
 }
 
 /** The raw 32-byte private key of a private KeyObject (for config files and test vectors). */
-export function rawPrivateKey (key: KeyObject): Uint8Array {
+export function rawPrivateKey(key: KeyObject): Uint8Array {
   return new Uint8Array(key.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_PREFIX.length))
 }
 
 /** A key pair from a raw private key. */
-export function keyPairFromRaw (rawPrivate: Uint8Array): X25519KeyPair {
+export function keyPairFromRaw(rawPrivate: Uint8Array): X25519KeyPair {
   const privateKey = privateKeyFromRaw(rawPrivate)
   return { privateKey, publicKey: rawPublicKey(privateKey) }
 }
 
 /** A fresh random key pair (ephemeral or static). */
-export function generateX25519 (): X25519KeyPair {
+export function generateX25519(): X25519KeyPair {
   const { privateKey } = generateKeyPairSync('x25519')
   return { privateKey, publicKey: rawPublicKey(privateKey) }
 }
@@ -59,7 +59,7 @@ export function generateX25519 (): X25519KeyPair {
  * DH(private, public): the 32-byte shared secret, or `undefined` when the peer's public key
  * is malformed or of low order (OpenSSL refuses an all-zero result). Never throws.
  */
-export function dh (privateKey: KeyObject, publicKey: Uint8Array): Uint8Array | undefined {
+export function dh(privateKey: KeyObject, publicKey: Uint8Array): Uint8Array | undefined {
   try {
     return new Uint8Array(diffieHellman({ privateKey, publicKey: publicKeyFromRaw(publicKey) }))
   } catch {

@@ -64,17 +64,31 @@ export interface TestMesh {
 }
 
 /** Builds a mesh of nodes `{name, prefixes}` (at most 250). */
-export function createTestMesh (specs: ReadonlyArray<{ name: string, prefixes: string[] }>, opts: TestMeshOptions = {}): TestMesh {
+export function createTestMesh(
+  specs: ReadonlyArray<{ name: string; prefixes: string[] }>,
+  opts: TestMeshOptions = {},
+): TestMesh {
   const network = new ChannelNetwork()
   const clock = new FakeClock()
   const build = (name: string, endpoint: UdpEndpoint, keys: KeyPairText, prefixes: string[]): MeshNode => {
     const engine = new ChannelEngine(network, { endpoint, tunName: `chan-${name}`, maxSlots: 64 })
     const metrics = new MemoryMetrics({ clock })
     const timestamps = opts.timestamps?.(name)
-    const dataplane = createDataplane({ engine, clock, logger: opts.logger ?? noopLogger, metrics, ...(timestamps === undefined ? {} : { timestamps }) }, opts.dataplane)
+    const dataplane = createDataplane(
+      {
+        engine,
+        clock,
+        logger: opts.logger ?? noopLogger,
+        metrics,
+        ...(timestamps === undefined ? {} : { timestamps }),
+      },
+      opts.dataplane,
+    )
     return { name, keys, endpoint, prefixes: [...prefixes], engine, metrics, dataplane }
   }
-  const nodes: MeshNode[] = specs.map((s, i) => build(s.name, { address: `192.0.2.${i + 1}`, port: 51820 }, generateKeyPair(), s.prefixes))
+  const nodes: MeshNode[] = specs.map((s, i) =>
+    build(s.name, { address: `192.0.2.${i + 1}`, port: 51820 }, generateKeyPair(), s.prefixes),
+  )
   const node = (name: string): MeshNode => {
     const n = nodes.find((x) => x.name === name)
     if (n === undefined) throw new Error(`no node ${name}`)
@@ -82,24 +96,39 @@ export function createTestMesh (specs: ReadonlyArray<{ name: string, prefixes: s
   }
   const peerConfig = (name: string): PeerConfig => {
     const n = node(name)
-    return { id: `id-${n.name}`, name: n.name, publicKey: n.keys.publicKey, endpoint: { ...n.endpoint }, allowedPrefixes: [...n.prefixes] }
+    return {
+      id: `id-${n.name}`,
+      name: n.name,
+      publicKey: n.keys.publicKey,
+      endpoint: { ...n.endpoint },
+      allowedPrefixes: [...n.prefixes],
+    }
   }
   const configFor = (name: string): DataplaneConfig => ({
     privateKey: node(name).keys.privateKey,
-    peers: nodes.filter((n) => n.name !== name).map((n) => peerConfig(n.name))
+    peers: nodes.filter((n) => n.name !== name).map((n) => peerConfig(n.name)),
   })
   const flush = async (): Promise<void> => {
-    for (let i = 0; i < 12; i++) await new Promise<void>((resolve) => { setImmediate(resolve) })
+    for (let i = 0; i < 12; i++)
+      await new Promise<void>((resolve) => {
+        setImmediate(resolve)
+      })
   }
   const mesh: TestMesh = {
-    network, clock, nodes, node, peerConfig, configFor, flush,
-    async step (ms, stepMs = 50) {
+    network,
+    clock,
+    nodes,
+    node,
+    peerConfig,
+    configFor,
+    flush,
+    async step(ms, stepMs = 50) {
       for (let t = 0; t < ms; t += stepMs) {
         clock.advance(Math.min(stepMs, ms - t))
         await flush()
       }
     },
-    restart (name) {
+    restart(name) {
       const old = node(name)
       old.dataplane.close()
       const fresh = build(old.name, old.endpoint, old.keys, old.prefixes)
@@ -108,7 +137,9 @@ export function createTestMesh (specs: ReadonlyArray<{ name: string, prefixes: s
       fresh.dataplane.start()
       return fresh
     },
-    close () { for (const n of nodes) n.dataplane.close() }
+    close() {
+      for (const n of nodes) n.dataplane.close()
+    },
   }
   if (opts.configure ?? true) for (const n of nodes) n.dataplane.reconfig(configFor(n.name))
   if (opts.start ?? true) for (const n of nodes) n.dataplane.start()

@@ -8,12 +8,12 @@ export class MemoryTimestampStore implements TimestampStore {
   /** Number of save() calls so far. */
   saves = 0
 
-  load (peerPublicKey: Uint8Array): Uint8Array | undefined {
+  load(peerPublicKey: Uint8Array): Uint8Array | undefined {
     const t = this.#map.get(encodeKey(peerPublicKey))
     return t === undefined ? undefined : Uint8Array.from(t)
   }
 
-  save (peerPublicKey: Uint8Array, timestamp: Uint8Array): void {
+  save(peerPublicKey: Uint8Array, timestamp: Uint8Array): void {
     this.saves++
     this.#map.set(encodeKey(peerPublicKey), Uint8Array.from(timestamp))
   }

@@ -30,7 +30,7 @@ export interface FakeFailure {
 }
 
 /** True for commands that only read state (`… show`, `nft … list …`, `sysctl` without `-w`). */
-export function isReadCommand (argv: readonly string[]): boolean {
+export function isReadCommand(argv: readonly string[]): boolean {
   if (argv[0] === 'ip') return argv.includes('show')
   if (argv[0] === 'nft') return argv.includes('list')
   if (argv[0] === 'sysctl') return !argv.includes('-w')
@@ -47,42 +47,49 @@ export class FakeRunner implements CommandRunner {
   readonly #nft = new FakeNft()
   readonly #sysctl: Map<string, string>
 
-  constructor (options: FakeRunnerOptions = {}) {
-    this.#sysctl = new Map(Object.entries(options.sysctls ??
-      { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '0', 'net.ipv4.conf.all.rp_filter': '0' }))
+  constructor(options: FakeRunnerOptions = {}) {
+    this.#sysctl = new Map(
+      Object.entries(
+        options.sysctls ?? {
+          'net.ipv4.ip_forward': '0',
+          'net.ipv6.conf.all.forwarding': '0',
+          'net.ipv4.conf.all.rp_filter': '0',
+        },
+      ),
+    )
   }
 
   /** Creates a link (as the packet engine would), down with the given MTU. */
-  addLink (name: string, mtu = 1500): void {
+  addLink(name: string, mtu = 1500): void {
     this.#ip.links.set(name, { mtu, up: false, addresses: [] })
   }
 
   /** Adds an address (scope global) to a link, as `ip addr add` would. */
-  addAddress (link: string, address: string): void {
+  addAddress(link: string, address: string): void {
     this.#ip.links.get(link)?.addresses.push(address)
   }
 
   /** Sets a link up (or down, which drops its routes like the kernel does). */
-  setUp (name: string, up = true): void {
+  setUp(name: string, up = true): void {
     this.#ip.setUp(name, up)
   }
 
   /** Deletes a link and its routes, as the kernel does when the TUN closes. */
-  removeLink (name: string): void {
+  removeLink(name: string): void {
     this.#ip.removeLink(name)
   }
 
   /** Adds to a named counter of the `inet vpcmesh` table, as matching packets would; false when it does not exist. */
-  countNft (name: string, packets: number, bytes: number): boolean {
+  countNft(name: string, packets: number, bytes: number): boolean {
     return this.#nft.count('inet vpcmesh', name, packets, bytes)
   }
 
   /** Commands recorded so far as shell-like lines (for assertions), then forgets them. */
-  takeCommands (): string[] {
+  takeCommands(): string[] {
     return this.commands.splice(0).map((c) => formatArgv(c.argv))
   }
 
-  async run (argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     this.commands.push(opts.input === undefined ? { argv: [...argv] } : { argv: [...argv], input: opts.input })
     const failure = this.failures.find((f) => f.match(argv))
     const out: FakeOutcome = failure ?? this.#dispatch(argv, opts.input)
@@ -95,18 +102,30 @@ export class FakeRunner implements CommandRunner {
    * The modelled state as text: links, nftables tables (rules in order), routes and sysctls,
    * each group sorted, one item per line.
    */
-  dump (): string {
+  dump(): string {
     const links = [...this.#ip.links].map(([n, l]) => `link ${n} mtu ${l.mtu} ${l.up ? 'up' : 'down'}`).sort()
-    const routes = this.#ip.routes.map((r) => r.type === 'throw'
-      ? `route table ${r.table} throw ${r.prefix} proto ${r.proto} metric ${r.metric}`
-      : `route table ${r.table} ${r.prefix} dev ${r.dev} proto ${r.proto} metric ${r.metric}`).sort()
-    const rules = this.#ip.rules.map((r) => `rule -${r.family} pref ${r.priority}${r.not ? ' not' : ''} fwmark ${r.fwmark ?? '-'} table ${r.table} proto ${r.proto ?? '-'}`).sort()
+    const routes = this.#ip.routes
+      .map((r) =>
+        r.type === 'throw'
+          ? `route table ${r.table} throw ${r.prefix} proto ${r.proto} metric ${r.metric}`
+          : `route table ${r.table} ${r.prefix} dev ${r.dev} proto ${r.proto} metric ${r.metric}`,
+      )
+      .sort()
+    const rules = this.#ip.rules
+      .map(
+        (r) =>
+          `rule -${r.family} pref ${r.priority}${r.not ? ' not' : ''} fwmark ${r.fwmark ?? '-'} table ${r.table} proto ${r.proto ?? '-'}`,
+      )
+      .sort()
     const sysctls = [...this.#sysctl].map(([k, v]) => `sysctl ${k} = ${v}`).sort()
-    const nft = (this.#nft.listText().stdout ?? '').split('\n').filter((l) => l !== '').map((l) => `nft ${l.replaceAll('\t', '  ')}`)
-    return [...links, ...nft, ...rules, ...routes, ...sysctls].join('\n') + '\n'
+    const nft = (this.#nft.listText().stdout ?? '')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => `nft ${l.replaceAll('\t', '  ')}`)
+    return `${[...links, ...nft, ...rules, ...routes, ...sysctls].join('\n')}\n`
   }
 
-  #dispatch (argv: readonly string[], input: string | undefined): FakeOutcome {
+  #dispatch(argv: readonly string[], input: string | undefined): FakeOutcome {
     const [cmd, ...rest] = argv
     if (cmd === 'ip') return this.#ipCommand(rest)
     if (cmd === 'nft') return this.#nftCommand(rest, input)
@@ -114,7 +133,7 @@ export class FakeRunner implements CommandRunner {
     return unmodelled(argv)
   }
 
-  #ipCommand (args: readonly string[]): FakeOutcome {
+  #ipCommand(args: readonly string[]): FakeOutcome {
     const flags = args.filter((a) => a.startsWith('-'))
     const words = args.filter((a) => !a.startsWith('-'))
     const family = flags.includes('-6') ? 6 : flags.includes('-4') ? 4 : undefined
@@ -128,12 +147,19 @@ export class FakeRunner implements CommandRunner {
     if (obj !== 'route') return unmodelled(['ip', ...args])
     if (verb === 'show' || verb === 'list') return this.#routeShow(family, kv, json)
     const type = tail[0] === 'throw' ? 'throw' : 'unicast'
-    const dst = tail[0] === 'throw' ? tail[1] ?? '' : tail[0] ?? ''
+    const dst = tail[0] === 'throw' ? (tail[1] ?? '') : (tail[0] ?? '')
     const proto = parseProto(kv.get('proto') ?? 'boot')
     const metric = kv.has('metric') ? Number(kv.get('metric')) : undefined
     const table = kv.get('table') ?? 'main'
     if (verb === 'del') {
-      return this.#ip.del({ table, type: tail[0] === 'throw' ? 'throw' : undefined, prefix: canonical(dst), dev: kv.get('dev'), proto: kv.has('proto') ? proto : undefined, metric })
+      return this.#ip.del({
+        table,
+        type: tail[0] === 'throw' ? 'throw' : undefined,
+        prefix: canonical(dst),
+        dev: kv.get('dev'),
+        proto: kv.has('proto') ? proto : undefined,
+        metric,
+      })
     }
     if (verb !== 'replace' && verb !== 'add') return unmodelled(['ip', ...args])
     const route = this.#ip.route(dst, kv.get('dev') ?? '', proto ?? 3, metric, table, type)
@@ -141,46 +167,66 @@ export class FakeRunner implements CommandRunner {
     return this.#ip.put(route, verb === 'replace')
   }
 
-  #routeShow (family: 4 | 6 | undefined, kv: Map<string, string>, json: boolean): FakeOutcome {
+  #routeShow(family: 4 | 6 | undefined, kv: Map<string, string>, json: boolean): FakeOutcome {
     const table = kv.get('table') ?? 'main'
-    const f: RouteFilter = { table, family: family ?? 4, dev: kv.get('dev'), proto: kv.has('proto') ? parseProto(kv.get('proto') ?? '') : undefined }
+    const f: RouteFilter = {
+      table,
+      family: family ?? 4,
+      dev: kv.get('dev'),
+      proto: kv.has('proto') ? parseProto(kv.get('proto') ?? '') : undefined,
+    }
     return { code: 0, stdout: this.#ip.show(f, json) }
   }
 
-  #addrShow (): FakeOutcome {
+  #addrShow(): FakeOutcome {
     const lo = { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }] }
     const links = [...this.#ip.links].map(([ifname, l]) => ({
-      ifname, addr_info: l.addresses.map((a) => ({ family: a.includes(':') ? 'inet6' : 'inet', local: a, scope: 'global' }))
+      ifname,
+      addr_info: l.addresses.map((a) => ({ family: a.includes(':') ? 'inet6' : 'inet', local: a, scope: 'global' })),
     }))
     return { code: 0, stdout: `${JSON.stringify([lo, ...links])}\n` }
   }
 
   /** `ip rule add|del|show` over the rule model (selectors: not, fwmark, table, pref, proto). */
-  #ruleCommand (family: 4 | 6, verb: string | undefined, tail: readonly string[], json: boolean): FakeOutcome {
+  #ruleCommand(family: 4 | 6, verb: string | undefined, tail: readonly string[], json: boolean): FakeOutcome {
     if (verb === 'show' && json) return { code: 0, stdout: showRules(this.#ip.rules, family) }
     const kv = pairs(tail)
     const fwmark = kv.has('fwmark') ? `0x${Number(kv.get('fwmark')).toString(16)}` : undefined
     const priority = kv.has('pref') ? Number(kv.get('pref')) : undefined
     if (verb === 'add') {
-      this.#ip.rules.push({ family, priority: priority ?? 32765, not: tail.includes('not'), fwmark, table: kv.get('table') ?? 'main', proto: kv.has('proto') ? Number(kv.get('proto')) : undefined })
+      this.#ip.rules.push({
+        family,
+        priority: priority ?? 32765,
+        not: tail.includes('not'),
+        fwmark,
+        table: kv.get('table') ?? 'main',
+        proto: kv.has('proto') ? Number(kv.get('proto')) : undefined,
+      })
       return { code: 0 }
     }
     if (verb !== 'del') return unmodelled(['ip', `-${family}`, 'rule', verb ?? '', ...tail])
-    const i = this.#ip.rules.findIndex((r) => r.family === family && (priority === undefined || r.priority === priority) &&
-      (!kv.has('table') || r.table === kv.get('table')))
+    const i = this.#ip.rules.findIndex(
+      (r) =>
+        r.family === family &&
+        (priority === undefined || r.priority === priority) &&
+        (!kv.has('table') || r.table === kv.get('table')),
+    )
     if (i < 0) return { code: 2, stderr: 'RTNETLINK answers: No such file or directory' }
     this.#ip.rules.splice(i, 1)
     return { code: 0 }
   }
 
-  #linkShow (name: string): FakeOutcome {
+  #linkShow(name: string): FakeOutcome {
     const l = this.#ip.links.get(name)
     if (l === undefined) return { code: 1, stderr: `Device "${name}" does not exist.` }
     const flags = ['POINTOPOINT', 'MULTICAST', 'NOARP', ...(l.up ? ['UP'] : [])]
-    return { code: 0, stdout: `${JSON.stringify([{ ifname: name, flags, mtu: l.mtu, operstate: l.up ? 'UNKNOWN' : 'DOWN' }])}\n` }
+    return {
+      code: 0,
+      stdout: `${JSON.stringify([{ ifname: name, flags, mtu: l.mtu, operstate: l.up ? 'UNKNOWN' : 'DOWN' }])}\n`,
+    }
   }
 
-  #linkSet (tail: readonly string[]): FakeOutcome {
+  #linkSet(tail: readonly string[]): FakeOutcome {
     const kv = pairs(tail)
     const name = kv.get('dev') ?? ''
     const l = this.#ip.links.get(name)
@@ -190,7 +236,7 @@ export class FakeRunner implements CommandRunner {
     return { code: 0 }
   }
 
-  #nftCommand (args: readonly string[], input: string | undefined): FakeOutcome {
+  #nftCommand(args: readonly string[], input: string | undefined): FakeOutcome {
     const json = args[0] === '-j'
     const words = json ? args.slice(1) : args
     const key = words.slice(2, 4).join(' ')
@@ -201,34 +247,51 @@ export class FakeRunner implements CommandRunner {
     return unmodelled(['nft', ...args])
   }
 
-  #sysctlCommand (args: readonly string[]): FakeOutcome {
+  #sysctlCommand(args: readonly string[]): FakeOutcome {
     if (args[0] === '-w') {
       const [k, v] = (args[1] ?? '').split('=')
-      if (k === undefined || v === undefined || !this.#sysctl.has(k)) return { code: 255, stderr: `sysctl: cannot stat /proc/sys/${(k ?? '').replaceAll('.', '/')}: No such file or directory` }
+      if (k === undefined || v === undefined || !this.#sysctl.has(k))
+        return {
+          code: 255,
+          stderr: `sysctl: cannot stat /proc/sys/${(k ?? '').replaceAll('.', '/')}: No such file or directory`,
+        }
       this.#sysctl.set(k, v)
       return { code: 0, stdout: `${k} = ${v}\n` }
     }
     const keys = args.filter((a) => !a.startsWith('-'))
-    return { code: 0, stdout: keys.filter((k) => this.#sysctl.has(k)).map((k) => `${k} = ${this.#sysctl.get(k) ?? ''}\n`).join('') }
+    return {
+      code: 0,
+      stdout: keys
+        .filter((k) => this.#sysctl.has(k))
+        .map((k) => `${k} = ${this.#sysctl.get(k) ?? ''}\n`)
+        .join(''),
+    }
   }
 }
 
 /** `ip` style keyword arguments: `dev X proto Y` → map (single words are skipped). */
-function pairs (words: readonly string[]): Map<string, string> {
+function pairs(words: readonly string[]): Map<string, string> {
   const out = new Map<string, string>()
   for (let i = 0; i < words.length; i++) {
     const w = words[i] ?? ''
     const v = words[i + 1]
-    if (['dev', 'proto', 'metric', 'table', 'mtu', 'fwmark', 'pref'].includes(w) && v !== undefined) { out.set(w, v); i++ }
+    if (['dev', 'proto', 'metric', 'table', 'mtu', 'fwmark', 'pref'].includes(w) && v !== undefined) {
+      out.set(w, v)
+      i++
+    }
   }
   return out
 }
 
 /** The canonical CIDR for `ip` prefix text (`default` is the IPv4 default); unparsable text as is. */
-function canonical (text: string): string {
-  try { return parsePrefix(text === 'default' ? '0.0.0.0/0' : text, { strict: false }).toString() } catch { return text }
+function canonical(text: string): string {
+  try {
+    return parsePrefix(text === 'default' ? '0.0.0.0/0' : text, { strict: false }).toString()
+  } catch {
+    return text
+  }
 }
 
-function unmodelled (argv: readonly string[]): FakeOutcome {
+function unmodelled(argv: readonly string[]): FakeOutcome {
   return { code: 127, stderr: `FakeRunner does not model: ${formatArgv(argv)}` }
 }

@@ -1,7 +1,15 @@
 import { type Clock, systemClock } from '@vpcmesh/common'
 import {
-  PROMETHEUS_CONTENT_TYPE, type Counter, type Exposition, type Gauge, type GaugeOptions, type Histogram,
-  type HistogramOptions, type Labels, type MetricOptions, type Metrics
+  PROMETHEUS_CONTENT_TYPE,
+  type Counter,
+  type Exposition,
+  type Gauge,
+  type GaugeOptions,
+  type Histogram,
+  type HistogramOptions,
+  type Labels,
+  type MetricOptions,
+  type Metrics,
 } from '../metrics.js'
 import { describeMetric, RegistrationTable, type MetricKind, type Registration } from '../registration.js'
 import { MetricsError, MetricsErrorCode } from '../errors.js'
@@ -33,35 +41,35 @@ export class MemoryMetrics implements Metrics {
   private readonly table = new RegistrationTable<Family>()
   private readonly clock: Clock
 
-  constructor (options: MemoryMetricsOptions = {}) {
+  constructor(options: MemoryMetricsOptions = {}) {
     this.clock = options.clock ?? systemClock
   }
 
-  counter (options: MetricOptions): Counter {
+  counter(options: MetricOptions): Counter {
     return this.register('counter', options).metric as Counter
   }
 
-  gauge (options: GaugeOptions): Gauge {
+  gauge(options: GaugeOptions): Gauge {
     return this.register('gauge', options).metric as Gauge
   }
 
-  histogram (options: HistogramOptions): Histogram {
+  histogram(options: HistogramOptions): Histogram {
     return this.register('histogram', options).metric as Histogram
   }
 
-  async render (): Promise<Exposition> {
+  async render(): Promise<Exposition> {
     const families = this.table.metrics()
     for (const f of families) f.collect?.()
     const body = families.map((f) => formatFamily(f.reg, [...f.series.values()])).join('\n')
     return { contentType: PROMETHEUS_CONTENT_TYPE, body }
   }
 
-  listNames (): string[] {
+  listNames(): string[] {
     return this.table.names()
   }
 
   /** Registered metric names, sorted (the same as `listNames()`). */
-  names (): string[] {
+  names(): string[] {
     return this.table.names()
   }
 
@@ -71,7 +79,7 @@ export class MemoryMetrics implements Metrics {
    * Prometheus shows it); a labelled series never written reads undefined.
    * Throws MetricsError `VPCMESH_ERR_METRICS_INVALID` for an unregistered name or a histogram.
    */
-  value (name: string, labels: Labels = {}): number | undefined {
+  value(name: string, labels: Labels = {}): number | undefined {
     const f = this.family(name)
     if (f.reg.kind === 'histogram') throw this.invalid(`'${name}' is a histogram; use observations()`)
     f.collect?.()
@@ -81,34 +89,59 @@ export class MemoryMetrics implements Metrics {
   }
 
   /** Every value observed by a histogram series, in order; empty when none. Throws like {@link value}. */
-  observations (name: string, labels: Labels = {}): readonly number[] {
+  observations(name: string, labels: Labels = {}): readonly number[] {
     const f = this.family(name)
     if (f.reg.kind !== 'histogram') throw this.invalid(`'${name}' is a ${f.reg.kind}; use value()`)
     return [...(f.series.get(this.key(f.reg, labels))?.observations ?? [])]
   }
 
-  private register (kind: MetricKind, options: GaugeOptions & HistogramOptions): Family {
+  private register(kind: MetricKind, options: GaugeOptions & HistogramOptions): Family {
     const reg = describeMetric(kind, options)
     return this.table.getOrCreate(reg, () => {
       const series = new Map<string, SeriesRecord>()
       const metric = this.newMetric(reg, series)
       const collect = options.collect
-      return { reg, series, metric, collect: collect === undefined ? undefined : () => { collect(metric as Gauge) } }
+      return {
+        reg,
+        series,
+        metric,
+        collect:
+          collect === undefined
+            ? undefined
+            : () => {
+                collect(metric as Gauge)
+              },
+      }
     })
   }
 
-  private newMetric (reg: Registration, store: Map<string, SeriesRecord>): Counter | Gauge | Histogram {
-    const add = (sign: number) => (a?: Labels | number, b?: number): void => {
-      const [labels, n] = splitArgs(a, b, 1)
-      if (reg.kind === 'counter' && !(n >= 0)) throw this.invalid(`counter '${reg.name}' cannot be increased by ${n}`)
-      this.series(reg, store, labels).value += sign * n
+  private newMetric(reg: Registration, store: Map<string, SeriesRecord>): Counter | Gauge | Histogram {
+    const add =
+      (sign: number) =>
+      (a?: Labels | number, b?: number): void => {
+        const [labels, n] = splitArgs(a, b, 1)
+        if (reg.kind === 'counter' && !(n >= 0)) throw this.invalid(`counter '${reg.name}' cannot be increased by ${n}`)
+        this.series(reg, store, labels).value += sign * n
+      }
+    const observe = (labels: Labels | undefined, v: number): void => {
+      this.series(reg, store, labels).observations.push(v)
     }
-    const observe = (labels: Labels | undefined, v: number): void => { this.series(reg, store, labels).observations.push(v) }
-    if (reg.kind === 'counter') return { inc: add(1), remove: (labels: Labels) => { store.delete(this.key(reg, labels)) } }
+    if (reg.kind === 'counter')
+      return {
+        inc: add(1),
+        remove: (labels: Labels) => {
+          store.delete(this.key(reg, labels))
+        },
+      }
     if (reg.kind === 'histogram') {
       return {
-        observe: (a: Labels | number, b?: number) => { observe(...splitArgs(a, b, Number.NaN)) },
-        startTimer: (labels?: Labels) => startTimer(this.clock, (s) => { observe(labels, s) })
+        observe: (a: Labels | number, b?: number) => {
+          observe(...splitArgs(a, b, Number.NaN))
+        },
+        startTimer: (labels?: Labels) =>
+          startTimer(this.clock, (s) => {
+            observe(labels, s)
+          }),
       }
     }
     return {
@@ -118,12 +151,14 @@ export class MemoryMetrics implements Metrics {
       },
       inc: add(1),
       dec: add(-1),
-      remove: (labels: Labels) => { store.delete(this.key(reg, labels)) }
+      remove: (labels: Labels) => {
+        store.delete(this.key(reg, labels))
+      },
     }
   }
 
   /** The series for `labels`, created at zero on first use. */
-  private series (reg: Registration, store: Map<string, SeriesRecord>, labels: Labels = {}): SeriesRecord {
+  private series(reg: Registration, store: Map<string, SeriesRecord>, labels: Labels = {}): SeriesRecord {
     const k = this.key(reg, labels)
     let s = store.get(k)
     if (s === undefined) {
@@ -134,7 +169,7 @@ export class MemoryMetrics implements Metrics {
   }
 
   /** A key independent of label order; throws on a label name the metric did not declare. */
-  private key (reg: Registration, labels: Labels): string {
+  private key(reg: Registration, labels: Labels): string {
     const names = Object.keys(labels).sort()
     for (const n of names) {
       if (!reg.labelNames.includes(n)) throw this.invalid(`'${reg.name}' has no label '${n}'`)
@@ -142,13 +177,13 @@ export class MemoryMetrics implements Metrics {
     return JSON.stringify(names.map((n) => [n, labels[n]]))
   }
 
-  private family (name: string): Family {
+  private family(name: string): Family {
     const f = this.table.get(name)?.metric
     if (f === undefined) throw this.invalid(`'${name}' is not registered`)
     return f
   }
 
-  private invalid (why: string): MetricsError {
+  private invalid(why: string): MetricsError {
     return new MetricsError(MetricsErrorCode.Invalid, `metrics: ${why}`)
   }
 }

@@ -13,19 +13,17 @@ export interface SeriesRecord {
  * lines, then one line per series (`_bucket`, `_sum` and `_count` lines for histograms).
  * An unlabelled family with no series is written as a single zero series, as prom-client does.
  */
-export function formatFamily (reg: Registration, series: readonly SeriesRecord[]): string {
-  const rows = series.length > 0 || reg.labelNames.length > 0
-    ? series
-    : [{ labels: {}, value: 0, observations: [] }]
+export function formatFamily(reg: Registration, series: readonly SeriesRecord[]): string {
+  const rows = series.length > 0 || reg.labelNames.length > 0 ? series : [{ labels: {}, value: 0, observations: [] }]
   const lines = [`# HELP ${reg.name} ${escapeHelp(reg.help)}`, `# TYPE ${reg.name} ${reg.kind}`]
   for (const s of rows) {
     if (reg.kind === 'histogram') lines.push(...histogramLines(reg, s))
     else lines.push(`${reg.name}${formatLabels(s.labels)} ${formatNumber(s.value)}`)
   }
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }
 
-function histogramLines (reg: Registration, s: SeriesRecord): string[] {
+function histogramLines(reg: Registration, s: SeriesRecord): string[] {
   const bounds = [...reg.buckets, Number.POSITIVE_INFINITY]
   const out = bounds.map((le) => {
     const n = s.observations.filter((v) => v <= le).length
@@ -37,21 +35,21 @@ function histogramLines (reg: Registration, s: SeriesRecord): string[] {
   return out
 }
 
-function formatLabels (labels: Labels): string {
+function formatLabels(labels: Labels): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`)
   return parts.length === 0 ? '' : `{${parts.join(',')}}`
 }
 
-function formatNumber (n: number): string {
+function formatNumber(n: number): string {
   if (n === Number.POSITIVE_INFINITY) return '+Inf'
   if (n === Number.NEGATIVE_INFINITY) return '-Inf'
   return String(n)
 }
 
-function escapeHelp (s: string): string {
+function escapeHelp(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')
 }
 
-function escapeLabel (s: string): string {
+function escapeLabel(s: string): string {
   return escapeHelp(s).replace(/"/g, '\\"')
 }

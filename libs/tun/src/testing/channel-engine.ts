@@ -7,7 +7,15 @@
  */
 import { isIP } from 'node:net'
 import type {
-  CipherName, EngineInfo, EngineSessions, EngineStats, PacketEngine, PacketHandlers, TunBatch, UdpBatch, UdpEndpoint
+  CipherName,
+  EngineInfo,
+  EngineSessions,
+  EngineStats,
+  PacketEngine,
+  PacketHandlers,
+  TunBatch,
+  UdpBatch,
+  UdpEndpoint,
 } from '../engine.js'
 import { PacketFlag, PacketKind, Verdict } from '../engine.js'
 import { TunError } from '../errors.js'
@@ -49,7 +57,7 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
   readonly #udp: UdpBatch & { count: number }
   readonly #udpSources: UdpEndpoint[] = []
   readonly #tunQueue: Uint8Array[] = []
-  readonly #udpQueue: Array<{ datagram: Uint8Array, from: UdpEndpoint }> = []
+  readonly #udpQueue: Array<{ datagram: Uint8Array; from: UdpEndpoint }> = []
   #handlers: PacketHandlers | undefined
   #closed = false
   #tunOpen = false
@@ -57,34 +65,55 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
   #udpInCallback = false
   #scheduled = false
 
-  constructor (network: ChannelNetwork, opts: ChannelEngineOptions) {
+  constructor(network: ChannelNetwork, opts: ChannelEngineOptions) {
     const batchSize = opts.batchSize ?? 64
     const maxSlots = opts.maxSlots ?? 1024
     const mtu = opts.mtu ?? 1420
     this.info = Object.freeze({
-      tunName: opts.tunName ?? 'chan0', udpPort: opts.endpoint.port, udpFamily: isIP(opts.endpoint.address) === 6 ? 6 : 4,
-      mtu, batchSize, maxSlots, cipher: opts.cipher ?? 'aes-256-gcm'
+      tunName: opts.tunName ?? 'chan0',
+      udpPort: opts.endpoint.port,
+      udpFamily: isIP(opts.endpoint.address) === 6 ? 6 : 4,
+      mtu,
+      batchSize,
+      maxSlots,
+      cipher: opts.cipher ?? 'aes-256-gcm',
     })
     this.#network = network
     this.#endpoint = { ...opts.endpoint }
     this.#table = new FakeSessionTable(maxSlots, this.info.cipher)
     this.#stride = Math.ceil((Math.max(mtu, 9000) + WIRE.overhead) / 64) * 64
     this.#slotStats = new BigUint64Array(maxSlots * SLOT_STAT_FIELDS.length)
-    this.#tun = { count: 0, buffer: new Uint8Array(batchSize * this.#stride), offsets: new Int32Array(batchSize), lengths: new Int32Array(batchSize), slots: new Int32Array(batchSize) }
+    this.#tun = {
+      count: 0,
+      buffer: new Uint8Array(batchSize * this.#stride),
+      offsets: new Int32Array(batchSize),
+      lengths: new Int32Array(batchSize),
+      slots: new Int32Array(batchSize),
+    }
     const sources = this.#udpSources
     this.#udp = {
-      count: 0, buffer: new Uint8Array(batchSize * this.#stride), offsets: new Int32Array(batchSize), lengths: new Int32Array(batchSize),
-      kinds: new Uint8Array(batchSize), slots: new Int32Array(batchSize), flags: new Uint8Array(batchSize), verdicts: new Uint8Array(batchSize),
+      count: 0,
+      buffer: new Uint8Array(batchSize * this.#stride),
+      offsets: new Int32Array(batchSize),
+      lengths: new Int32Array(batchSize),
+      kinds: new Uint8Array(batchSize),
+      slots: new Int32Array(batchSize),
+      flags: new Uint8Array(batchSize),
+      verdicts: new Uint8Array(batchSize),
       source: (i) => {
         const s = this.#udpInCallback ? sources[i] : undefined
-        if (s === undefined) throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', `source(${i}): no such entry in the current batch`)
+        if (s === undefined)
+          throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', `source(${i}): no such entry in the current batch`)
         return { ...s }
-      }
+      },
     }
     this.sessions = this.#makeSessions()
     this.stats = {
-      slot: (slot) => { this.#checkSlot(slot); return decodeStats(SLOT_STAT_FIELDS, this.#slotStats, slot * SLOT_STAT_FIELDS.length) },
-      global: () => decodeStats(GLOBAL_STAT_FIELDS, this.#globalStats, 0)
+      slot: (slot) => {
+        this.#checkSlot(slot)
+        return decodeStats(SLOT_STAT_FIELDS, this.#slotStats, slot * SLOT_STAT_FIELDS.length)
+      },
+      global: () => decodeStats(GLOBAL_STAT_FIELDS, this.#globalStats, 0),
     }
     network.attach(this.#endpoint, this)
   }
@@ -92,14 +121,14 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
   // --- test side -------------------------------------------------------------------
 
   /** Queues `packet` as if the kernel routed it into the TUN (copied). Ignored after close. */
-  injectTun (packet: Uint8Array): void {
+  injectTun(packet: Uint8Array): void {
     if (this.#closed) return
     this.#tunQueue.push(Uint8Array.from(packet))
     this.#schedule()
   }
 
   /** ChannelPort: a datagram arrives from the network. */
-  receive (datagram: Uint8Array, from: UdpEndpoint): void {
+  receive(datagram: Uint8Array, from: UdpEndpoint): void {
     if (this.#closed) return
     this.#udpQueue.push({ datagram, from })
     this.#schedule()
@@ -107,14 +136,15 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
 
   // --- PacketEngine ----------------------------------------------------------------
 
-  start (handlers: PacketHandlers): void {
+  start(handlers: PacketHandlers): void {
     if (this.#closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
-    if (this.#handlers !== undefined) throw new TunError('VPCMESH_ERR_TUN_ALREADY_STARTED', 'start() may be called once')
+    if (this.#handlers !== undefined)
+      throw new TunError('VPCMESH_ERR_TUN_ALREADY_STARTED', 'start() may be called once')
     this.#handlers = handlers
     this.#schedule()
   }
 
-  sealAndSend (count?: number): number {
+  sealAndSend(count?: number): number {
     if (this.#closed) return 0
     if (!this.#tunOpen) throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', 'sealAndSend() outside onTun or called twice')
     this.#tunOpen = false
@@ -123,20 +153,23 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
     let sent = 0
     for (let i = 0; i < n; i++) {
       const slot = this.#tun.slots[i] ?? -1
-      if (slot < 0 || slot >= this.info.maxSlots) { this.#bumpGlobal('tunDropUnrouted'); continue }
+      if (slot < 0 || slot >= this.info.maxSlots) {
+        this.#bumpGlobal('tunDropUnrouted')
+        continue
+      }
       const off = this.#tun.offsets[i] ?? 0
       if (this.#sealAndDeliver(slot, this.#tun.buffer.subarray(off, off + (this.#tun.lengths[i] ?? 0)))) sent++
     }
     return sent
   }
 
-  sealAndSendOne (slot: number, payload: Uint8Array): boolean {
+  sealAndSendOne(slot: number, payload: Uint8Array): boolean {
     if (this.#closed) return false
     this.#checkSlot(slot)
     return this.#sealAndDeliver(slot, payload)
   }
 
-  writeTun (count?: number): number {
+  writeTun(count?: number): number {
     if (this.#closed) return 0
     if (!this.#udpOpen) throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', 'writeTun() outside onUdp or called twice')
     this.#udpOpen = false
@@ -145,7 +178,10 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
     for (let r = 0; r < this.#udp.count; r++) {
       if (this.#udp.kinds[r] !== PacketKind.Ip) continue
       const slot = this.#udp.slots[r] ?? 0
-      if (r >= n || this.#udp.verdicts[r] !== Verdict.Accept) { this.#bump(slot, 'rxDropRejected'); continue }
+      if (r >= n || this.#udp.verdicts[r] !== Verdict.Accept) {
+        this.#bump(slot, 'rxDropRejected')
+        continue
+      }
       const off = this.#udp.offsets[r] ?? 0
       const len = this.#udp.lengths[r] ?? 0
       this.tunWrites.push(this.#udp.buffer.slice(off, off + len))
@@ -156,7 +192,7 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
     return written
   }
 
-  sendRaw (datagram: Uint8Array, to: UdpEndpoint): boolean {
+  sendRaw(datagram: Uint8Array, to: UdpEndpoint): boolean {
     if (isIP(to.address) === 0 || !Number.isInteger(to.port) || to.port < 0 || to.port > 65535) {
       throw new TunError('VPCMESH_ERR_TUN_INVALID_ADDRESS', `invalid destination ${to.address}:${to.port}`)
     }
@@ -165,7 +201,7 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
     return this.#network.send(datagram, this.#endpoint, to)
   }
 
-  close (): void {
+  close(): void {
     if (this.#closed) return
     this.#closed = true
     this.#tunOpen = this.#udpOpen = false
@@ -176,13 +212,15 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
 
   // --- internals -------------------------------------------------------------------
 
-  #makeSessions (): EngineSessions {
+  #makeSessions(): EngineSessions {
     return {
       set: (slot, keys) => {
         if (this.#closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
         this.#checkSlot(slot)
-        if (keys.sendKey.length !== 32 || keys.recvKey.length !== 32) throw new TunError('VPCMESH_ERR_TUN_INVALID_ARGUMENT', 'keys must be 32 bytes')
-        if (!this.#table.install(slot, keys)) throw new TunError('VPCMESH_ERR_TUN_INDEX_IN_USE', 'localIndex already belongs to another slot')
+        if (keys.sendKey.length !== 32 || keys.recvKey.length !== 32)
+          throw new TunError('VPCMESH_ERR_TUN_INVALID_ARGUMENT', 'keys must be 32 bytes')
+        if (!this.#table.install(slot, keys))
+          throw new TunError('VPCMESH_ERR_TUN_INDEX_IN_USE', 'localIndex already belongs to another slot')
         this.#setStat(slot, 'sendCounter', 0n)
         this.#setStat(slot, 'recvNewest', 0n)
       },
@@ -190,42 +228,60 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
         if (this.#closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
         this.#checkSlot(slot)
         const fam = isIP(ep.address)
-        if (fam === 0 || (fam === 6 && this.info.udpFamily === 4) || !Number.isInteger(ep.port) || ep.port < 0 || ep.port > 65535) {
-          throw new TunError('VPCMESH_ERR_TUN_INVALID_ADDRESS', 'invalid endpoint for this socket\'s address family')
+        if (
+          fam === 0 ||
+          (fam === 6 && this.info.udpFamily === 4) ||
+          !Number.isInteger(ep.port) ||
+          ep.port < 0 ||
+          ep.port > 65535
+        ) {
+          throw new TunError('VPCMESH_ERR_TUN_INVALID_ADDRESS', "invalid endpoint for this socket's address family")
         }
         const s = this.#table.slots[slot]
         if (s !== undefined) s.endpoint = { address: ep.address, port: ep.port }
       },
-      clear: (slot) => { this.#checkSlot(slot); this.#table.clear(slot) }
+      clear: (slot) => {
+        this.#checkSlot(slot)
+        this.#table.clear(slot)
+      },
     }
   }
 
-  #checkSlot (slot: number): void {
+  #checkSlot(slot: number): void {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.info.maxSlots) {
       throw new TunError('VPCMESH_ERR_TUN_INVALID_ARGUMENT', `slot out of range: ${slot}`)
     }
   }
 
-  #bump (slot: number, field: SlotField, n = 1): void {
+  #bump(slot: number, field: SlotField, n = 1): void {
     const i = slot * SLOT_STAT_FIELDS.length + SLOT_STAT_FIELDS.indexOf(field)
     this.#slotStats[i] = (this.#slotStats[i] ?? 0n) + BigInt(n)
   }
 
-  #setStat (slot: number, field: SlotField, v: bigint): void {
+  #setStat(slot: number, field: SlotField, v: bigint): void {
     this.#slotStats[slot * SLOT_STAT_FIELDS.length + SLOT_STAT_FIELDS.indexOf(field)] = v
   }
 
-  #bumpGlobal (field: GlobalField, n = 1): void {
+  #bumpGlobal(field: GlobalField, n = 1): void {
     const i = GLOBAL_STAT_FIELDS.indexOf(field)
     this.#globalStats[i] = (this.#globalStats[i] ?? 0n) + BigInt(n)
   }
 
   /** The native SealMessage + send, one message. */
-  #sealAndDeliver (slot: number, payload: Uint8Array): boolean {
+  #sealAndDeliver(slot: number, payload: Uint8Array): boolean {
     const s = this.#table.slots[slot]
-    if (s === undefined || !s.active || s.sendCounter >= REJECT_AFTER_MESSAGES) { this.#bump(slot, 'txDropNoSession'); return false }
-    if (s.endpoint === undefined) { this.#bump(slot, 'txDropNoEndpoint'); return false }
-    if (payload.length > Math.min(MAX_INNER, this.#stride - WIRE.overhead)) { this.#bump(slot, 'txDropTooBig'); return false }
+    if (s === undefined || !s.active || s.sendCounter >= REJECT_AFTER_MESSAGES) {
+      this.#bump(slot, 'txDropNoSession')
+      return false
+    }
+    if (s.endpoint === undefined) {
+      this.#bump(slot, 'txDropNoEndpoint')
+      return false
+    }
+    if (payload.length > Math.min(MAX_INNER, this.#stride - WIRE.overhead)) {
+      this.#bump(slot, 'txDropTooBig')
+      return false
+    }
     const counter = s.sendCounter++
     this.#setStat(slot, 'sendCounter', s.sendCounter)
     const msg = sealDataMessage(this.#table.cipher, s.sendKey, s.remoteIndex, counter, payload)
@@ -235,7 +291,7 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
     return true
   }
 
-  #schedule (): void {
+  #schedule(): void {
     if (this.#scheduled || this.#handlers === undefined || this.#closed) return
     this.#scheduled = true
     setImmediate(() => {
@@ -247,7 +303,7 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
   }
 
   /** One TUN batch, like native OnTunReadable. */
-  #flushTun (): void {
+  #flushTun(): void {
     const handlers = this.#handlers
     if (handlers === undefined || this.#closed || this.#tunQueue.length === 0) return
     const batch = this.#tunQueue.splice(0, this.info.batchSize)
@@ -269,12 +325,14 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
   }
 
   /** One UDP batch, like native OnUdpReadable. */
-  #flushUdp (): void {
+  #flushUdp(): void {
     const handlers = this.#handlers
     if (handlers === undefined || this.#closed || this.#udpQueue.length === 0) return
     const batch = this.#udpQueue.splice(0, this.info.batchSize)
     this.#udp.count = 0
-    batch.forEach(({ datagram, from }, i) => { this.#process(datagram, from, i) })
+    batch.forEach(({ datagram, from }, i) => {
+      this.#process(datagram, from, i)
+    })
     if (this.#udp.count === 0) return
     this.#udpOpen = this.#udpInCallback = true
     this.#bumpGlobal('udpBatches')
@@ -288,7 +346,7 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
   }
 
   /** The native ProcessDatagram. */
-  #process (datagram: Uint8Array, from: UdpEndpoint, i: number): void {
+  #process(datagram: Uint8Array, from: UdpEndpoint, i: number): void {
     this.#bumpGlobal('udpRxDatagrams')
     const base = i * this.#stride
     if (datagram.length > this.#stride) return this.#bumpGlobal('udpDropTruncated')
@@ -319,7 +377,7 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
     this.#report(kind, slot, base + WIRE.headerSize, plain.length, from, same ? 0 : PacketFlag.NewSource)
   }
 
-  #report (kind: number, slot: number, offset: number, length: number, from: UdpEndpoint, flags: number): void {
+  #report(kind: number, slot: number, offset: number, length: number, from: UdpEndpoint, flags: number): void {
     const r = this.#udp.count++
     this.#udp.kinds[r] = kind
     this.#udp.slots[r] = slot
@@ -331,7 +389,7 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
   }
 }
 
-function classify (p: Uint8Array): number | undefined {
+function classify(p: Uint8Array): number | undefined {
   if (p.length === 0) return PacketKind.Keepalive
   const first = p[0] ?? 0
   if (first >> 4 === 4 || first >> 4 === 6) return PacketKind.Ip
@@ -339,7 +397,11 @@ function classify (p: Uint8Array): number | undefined {
 }
 
 /** Two fake engines on a fresh network, at 192.0.2.1:51820 and 192.0.2.2:51820 (TEST-NET-1, never routed). */
-export function createChannelEnginePair (opts: Omit<ChannelEngineOptions, 'endpoint'> = {}): { network: ChannelNetwork, a: ChannelEngine, b: ChannelEngine } {
+export function createChannelEnginePair(opts: Omit<ChannelEngineOptions, 'endpoint'> = {}): {
+  network: ChannelNetwork
+  a: ChannelEngine
+  b: ChannelEngine
+} {
   const network = new ChannelNetwork()
   const a = new ChannelEngine(network, { ...opts, endpoint: { address: '192.0.2.1', port: 51820 }, tunName: 'chan-a' })
   const b = new ChannelEngine(network, { ...opts, endpoint: { address: '192.0.2.2', port: 51820 }, tunName: 'chan-b' })

@@ -12,7 +12,7 @@ export interface ChannelPort {
 }
 
 /** Key of an endpoint in the network's table. */
-export function endpointKey (ep: UdpEndpoint): string {
+export function endpointKey(ep: UdpEndpoint): string {
   return `${ep.address}|${ep.port}`
 }
 
@@ -25,19 +25,19 @@ export class ChannelNetwork {
   dropIf: ((datagram: Uint8Array, from: UdpEndpoint, to: UdpEndpoint) => boolean) | undefined
 
   /** Attaches `port` at `ep`; throws if taken. */
-  attach (ep: UdpEndpoint, port: ChannelPort): void {
+  attach(ep: UdpEndpoint, port: ChannelPort): void {
     const key = endpointKey(ep)
     if (this.#ports.has(key)) throw new Error(`channel network: ${key} already attached`)
     this.#ports.set(key, port)
   }
 
   /** Detaches whatever is at `ep`. */
-  detach (ep: UdpEndpoint): void {
+  detach(ep: UdpEndpoint): void {
     this.#ports.delete(endpointKey(ep))
   }
 
   /** Sends a copy of `datagram`. Returns true (a UDP send succeeds even if nobody listens). */
-  send (datagram: Uint8Array, from: UdpEndpoint, to: UdpEndpoint): boolean {
+  send(datagram: Uint8Array, from: UdpEndpoint, to: UdpEndpoint): boolean {
     const copy = Uint8Array.from(datagram)
     this.onDatagram?.(copy, from, to)
     if (this.dropIf?.(copy, from, to) === true) return true

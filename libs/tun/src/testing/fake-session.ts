@@ -20,36 +20,47 @@ export class FakeSessionTable {
   readonly slots: FakeSession[]
   readonly #byIndex = new Map<number, number>()
 
-  constructor (size: number, cipher: CipherName) {
+  constructor(size: number, cipher: CipherName) {
     this.cipher = cipher
     this.slots = Array.from({ length: size }, () => ({
-      active: false, localIndex: 0, remoteIndex: 0, sendKey: new Uint8Array(32), recvKey: new Uint8Array(32),
-      sendCounter: 0n, replay: new ReplayWindow(), endpoint: undefined
+      active: false,
+      localIndex: 0,
+      remoteIndex: 0,
+      sendKey: new Uint8Array(32),
+      recvKey: new Uint8Array(32),
+      sendCounter: 0n,
+      replay: new ReplayWindow(),
+      endpoint: undefined,
     }))
   }
 
   /** The slot owning `localIndex`, or -1. */
-  lookup (localIndex: number): number {
+  lookup(localIndex: number): number {
     return this.#byIndex.get(localIndex) ?? -1
   }
 
   /** Installs keys; false if another slot owns localIndex. Keeps the endpoint. */
-  install (slot: number, keys: SessionKeys): boolean {
+  install(slot: number, keys: SessionKeys): boolean {
     const owner = this.lookup(keys.localIndex)
     if (owner >= 0 && owner !== slot) return false
     const s = this.slots[slot]
     if (s === undefined) return false
     if (s.active) this.#byIndex.delete(s.localIndex)
     Object.assign(s, {
-      active: true, localIndex: keys.localIndex, remoteIndex: keys.remoteIndex, sendKey: Uint8Array.from(keys.sendKey),
-      recvKey: Uint8Array.from(keys.recvKey), sendCounter: 0n, replay: new ReplayWindow()
+      active: true,
+      localIndex: keys.localIndex,
+      remoteIndex: keys.remoteIndex,
+      sendKey: Uint8Array.from(keys.sendKey),
+      recvKey: Uint8Array.from(keys.recvKey),
+      sendCounter: 0n,
+      replay: new ReplayWindow(),
     })
     this.#byIndex.set(keys.localIndex, slot)
     return true
   }
 
   /** Removes session and endpoint. */
-  clear (slot: number): void {
+  clear(slot: number): void {
     const s = this.slots[slot]
     if (s === undefined) return
     if (s.active) this.#byIndex.delete(s.localIndex)

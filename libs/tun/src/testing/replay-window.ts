@@ -17,10 +17,12 @@ export class ReplayWindow {
   readonly #ring = new BigUint64Array(RING_WORDS)
 
   /** The newest counter recorded (0 before any). */
-  get newest (): bigint { return this.#newest }
+  get newest(): bigint {
+    return this.#newest
+  }
 
   /** True if `counter` is neither seen nor too old. Does not record it. */
-  check (counter: bigint): boolean {
+  check(counter: bigint): boolean {
     if (counter >= REJECT_AFTER_MESSAGES) return false
     if (counter > this.#newest) return true
     if (this.#newest - counter >= BigInt(ReplayWindow.SIZE)) return false
@@ -29,7 +31,7 @@ export class ReplayWindow {
   }
 
   /** Records `counter` (precondition: check(counter) was true). */
-  mark (counter: bigint): void {
+  mark(counter: bigint): void {
     const index = counter / WORD_BITS
     if (counter > this.#newest) {
       const current = this.#newest / WORD_BITS

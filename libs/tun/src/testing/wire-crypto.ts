@@ -14,10 +14,10 @@ export const WIRE = {
   tagSize: 16,
   overhead: 32,
   offsetReceiver: 4,
-  offsetCounter: 8
+  offsetCounter: 8,
 } as const
 
-function nonceFor (counter: bigint): Buffer {
+function nonceFor(counter: bigint): Buffer {
   const nonce = Buffer.alloc(12)
   nonce.writeBigUInt64LE(counter, 4)
   return nonce
@@ -27,7 +27,13 @@ function nonceFor (counter: bigint): Buffer {
 const algo = (c: CipherName): CipherGCMTypes => c as CipherGCMTypes
 
 /** Seals `plaintext` into one data message for `receiverIndex` with `counter`. */
-export function sealDataMessage (cipher: CipherName, key: Uint8Array, receiverIndex: number, counter: bigint, plaintext: Uint8Array): Uint8Array {
+export function sealDataMessage(
+  cipher: CipherName,
+  key: Uint8Array,
+  receiverIndex: number,
+  counter: bigint,
+  plaintext: Uint8Array,
+): Uint8Array {
   const out = Buffer.alloc(WIRE.overhead + plaintext.length)
   out.writeUInt32LE(WIRE.typeData, 0)
   out.writeUInt32LE(receiverIndex >>> 0, WIRE.offsetReceiver)
@@ -40,18 +46,18 @@ export function sealDataMessage (cipher: CipherName, key: Uint8Array, receiverIn
 }
 
 /** The receiver index and counter of a data message (caller checked the length). */
-export function readDataHeader (msg: Uint8Array): { receiverIndex: number, counter: bigint } {
+export function readDataHeader(msg: Uint8Array): { receiverIndex: number; counter: bigint } {
   const b = Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength)
   return { receiverIndex: b.readUInt32LE(WIRE.offsetReceiver), counter: b.readBigUInt64LE(WIRE.offsetCounter) }
 }
 
 /** True if `msg` starts with the data-message type (a LE u32 equal to 4). */
-export function isDataMessage (msg: Uint8Array): boolean {
+export function isDataMessage(msg: Uint8Array): boolean {
   return msg.length >= 4 && msg[0] === WIRE.typeData && msg[1] === 0 && msg[2] === 0 && msg[3] === 0
 }
 
 /** Opens a data message; the plaintext, or undefined if authentication fails. */
-export function openDataMessage (cipher: CipherName, key: Uint8Array, msg: Uint8Array): Uint8Array | undefined {
+export function openDataMessage(cipher: CipherName, key: Uint8Array, msg: Uint8Array): Uint8Array | undefined {
   if (msg.length < WIRE.overhead) return undefined
   const { counter } = readDataHeader(msg)
   const end = msg.length - WIRE.tagSize

@@ -8,7 +8,7 @@ import type { CipherName } from '../../src/index.js'
 const SIZE = Number(process.argv[2] ?? 1400)
 const PACKETS = Number(process.argv[3] ?? 200000)
 
-function nodeCryptoNs (cipher: CipherName): number {
+function nodeCryptoNs(cipher: CipherName): number {
   const key = randomBytes(32)
   const plain = randomBytes(SIZE)
   const aad = Buffer.alloc(16)
@@ -23,12 +23,14 @@ function nodeCryptoNs (cipher: CipherName): number {
   return Number(process.hrtime.bigint() - t0) / PACKETS
 }
 
-function main (): void {
+function main(): void {
   const hooks = nativeTestHooks()
   console.log(`AEAD per packet, ${SIZE}-byte payload, ${PACKETS} packets`)
   for (const cipher of ['aes-256-gcm', 'chacha20-poly1305'] as const) {
     const n = hooks.aeadBench(cipher, SIZE, PACKETS)
-    console.log(`${cipher.padEnd(18)} native seal ${(n.sealNsPerPacket / 1000).toFixed(2)} us  open ${(n.openNsPerPacket / 1000).toFixed(2)} us  | node:crypto seal ${(nodeCryptoNs(cipher) / 1000).toFixed(2)} us`)
+    console.log(
+      `${cipher.padEnd(18)} native seal ${(n.sealNsPerPacket / 1000).toFixed(2)} us  open ${(n.openNsPerPacket / 1000).toFixed(2)} us  | node:crypto seal ${(nodeCryptoNs(cipher) / 1000).toFixed(2)} us`,
+    )
   }
 }
 

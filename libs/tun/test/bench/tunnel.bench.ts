@@ -23,25 +23,38 @@ import type { CipherName } from '../../src/index.js'
 
 const SECONDS = Number(process.argv[2] ?? 5)
 const RUNS = Number(process.argv[3] ?? 3)
-const HOST_MTU = 1420  // = the TUN MTU, so both runs carry the same packet sizes
+const HOST_MTU = 1420 // = the TUN MTU, so both runs carry the same packet sizes
 const PORT = 51820
 
-interface Result { label: string, gbps: number, retransmits: number, all?: number[] }
+interface Result {
+  label: string
+  gbps: number
+  retransmits: number
+  all?: number[]
+}
 
 /** The run with the median throughput of `runs` (odd counts; the lower middle otherwise). */
-function median (label: string, runs: Result[]): Result {
+function median(label: string, runs: Result[]): Result {
   const sorted = [...runs].sort((a, b) => a.gbps - b.gbps)
   const m = sorted[Math.floor((sorted.length - 1) / 2)] ?? { label, gbps: 0, retransmits: 0 }
   return { ...m, label, all: runs.map((r) => r.gbps) }
 }
 
 /** RUNS bounded iperf3 runs; their median. */
-function iperfMedian (ns: Record<string, string>, label: string): Result {
-  return median(label, Array.from({ length: RUNS }, () => iperf(ns, label)))
+function iperfMedian(ns: Record<string, string>, label: string): Result {
+  return median(
+    label,
+    Array.from({ length: RUNS }, () => iperf(ns, label)),
+  )
 }
 
-function build (topo: Topology): Record<'ha' | 'ea' | 'eb' | 'hb', string> {
-  const ns = { ha: topo.addNamespace('ha'), ea: topo.addNamespace('ea'), eb: topo.addNamespace('eb'), hb: topo.addNamespace('hb') }
+function build(topo: Topology): Record<'ha' | 'ea' | 'eb' | 'hb', string> {
+  const ns = {
+    ha: topo.addNamespace('ha'),
+    ea: topo.addNamespace('ea'),
+    eb: topo.addNamespace('eb'),
+    hb: topo.addNamespace('hb'),
+  }
   const [ha] = topo.link(ns.ha, '10.210.1.2/24', ns.ea, '10.210.1.1/24')
   topo.link(ns.ea, '10.201.0.1/30', ns.eb, '10.201.0.2/30')
   const [hb] = topo.link(ns.hb, '10.210.2.2/24', ns.eb, '10.210.2.1/24')
@@ -54,31 +67,63 @@ function build (topo: Topology): Record<'ha' | 'ea' | 'eb' | 'hb', string> {
 }
 
 /** One bounded iperf3 run host-a → host-b. */
-function iperf (ns: Record<string, string>, label: string): Result {
-  const server = spawnSync('ip', ['netns', 'exec', ns.hb ?? '', 'iperf3', '-s', '-1', '-D', '-B', '10.210.2.2'], { encoding: 'utf8' })
+function iperf(ns: Record<string, string>, label: string): Result {
+  const server = spawnSync('ip', ['netns', 'exec', ns.hb ?? '', 'iperf3', '-s', '-1', '-D', '-B', '10.210.2.2'], {
+    encoding: 'utf8',
+  })
   if (server.status !== 0) throw new Error(`iperf3 server: ${server.stderr}`)
-  spawnSync('sleep', ['0.3'])  // -D returns before the server listens; the client retries below anyway
-  let out = spawnSync('ip', ['netns', 'exec', ns.ha ?? '', 'iperf3', '-c', '10.210.2.2', '-t', String(SECONDS), '-J'], { encoding: 'utf8', timeout: (SECONDS + 20) * 1000 })
+  spawnSync('sleep', ['0.3']) // -D returns before the server listens; the client retries below anyway
+  let out = spawnSync('ip', ['netns', 'exec', ns.ha ?? '', 'iperf3', '-c', '10.210.2.2', '-t', String(SECONDS), '-J'], {
+    encoding: 'utf8',
+    timeout: (SECONDS + 20) * 1000,
+  })
   if (out.status !== 0) {
     spawnSync('sleep', ['1'])
-    out = spawnSync('ip', ['netns', 'exec', ns.ha ?? '', 'iperf3', '-c', '10.210.2.2', '-t', String(SECONDS), '-J'], { encoding: 'utf8', timeout: (SECONDS + 20) * 1000 })
+    out = spawnSync('ip', ['netns', 'exec', ns.ha ?? '', 'iperf3', '-c', '10.210.2.2', '-t', String(SECONDS), '-J'], {
+      encoding: 'utf8',
+      timeout: (SECONDS + 20) * 1000,
+    })
   }
-  const j = JSON.parse(out.stdout) as { error?: string, end?: { sum_received?: { bits_per_second: number }, sum_sent?: { retransmits?: number } } }
+  const j = JSON.parse(out.stdout) as {
+    error?: string
+    end?: { sum_received?: { bits_per_second: number }; sum_sent?: { retransmits?: number } }
+  }
   if (j.error !== undefined || j.end?.sum_received === undefined) throw new Error(`iperf3: ${j.error ?? out.stderr}`)
   return { label, gbps: j.end.sum_received.bits_per_second / 1e9, retransmits: j.end.sum_sent?.retransmits ?? 0 }
 }
 
-async function tunnel (topo: Topology, ns: Record<string, string>, cipher: CipherName, offload: boolean): Promise<{ result: Result, stats: unknown }> {
+async function tunnel(
+  topo: Topology,
+  ns: Record<string, string>,
+  cipher: CipherName,
+  offload: boolean,
+): Promise<{ result: Result; stats: unknown }> {
   const kAB = randomBytes(32).toString('hex')
   const kBA = randomBytes(32).toString('hex')
   const common = { tunName: 'vmtun0', bindPort: PORT, cipher, mtu: HOST_MTU, offload }
   const a = new EdgeProcess(topo, ns.ea ?? '', {
-    ...common, tunAddress: '10.202.1.1/24', routes: ['10.210.2.0/24'], bindHost: '10.201.0.1', peer: { address: '10.201.0.2', port: PORT },
-    sendKey: kAB, recvKey: kBA, localIndex: 1, remoteIndex: 2, peerPrefix: '10.210.2.0/24'
+    ...common,
+    tunAddress: '10.202.1.1/24',
+    routes: ['10.210.2.0/24'],
+    bindHost: '10.201.0.1',
+    peer: { address: '10.201.0.2', port: PORT },
+    sendKey: kAB,
+    recvKey: kBA,
+    localIndex: 1,
+    remoteIndex: 2,
+    peerPrefix: '10.210.2.0/24',
   })
   const b = new EdgeProcess(topo, ns.eb ?? '', {
-    ...common, tunAddress: '10.202.2.1/24', routes: ['10.210.1.0/24'], bindHost: '10.201.0.2', peer: { address: '10.201.0.1', port: PORT },
-    sendKey: kBA, recvKey: kAB, localIndex: 2, remoteIndex: 1, peerPrefix: '10.210.1.0/24'
+    ...common,
+    tunAddress: '10.202.2.1/24',
+    routes: ['10.210.1.0/24'],
+    bindHost: '10.201.0.2',
+    peer: { address: '10.201.0.1', port: PORT },
+    sendKey: kBA,
+    recvKey: kAB,
+    localIndex: 2,
+    remoteIndex: 1,
+    peerPrefix: '10.210.1.0/24',
   })
   try {
     await a.awaitLine('edge a ready', (l) => l.event === 'ready')
@@ -90,7 +135,7 @@ async function tunnel (topo: Topology, ns: Record<string, string>, cipher: Ciphe
   }
 }
 
-async function main (): Promise<void> {
+async function main(): Promise<void> {
   const topo = new Topology('bench')
   try {
     const ns = build(topo)
@@ -110,7 +155,9 @@ async function main (): Promise<void> {
     console.log(`iperf3 single TCP stream, median of ${RUNS} x ${SECONDS} s, MTU ${HOST_MTU}, host-a -> host-b`)
     for (const r of results) {
       const runs = (r.all ?? []).map((g) => g.toFixed(2)).join(' ')
-      console.log(`${r.label.padEnd(36)} ${r.gbps.toFixed(2).padStart(6)} Gbit/s  ${(r.gbps / kernel * 100).toFixed(1).padStart(5)} % of kernel  retransmits ${r.retransmits}  runs [${runs}]`)
+      console.log(
+        `${r.label.padEnd(36)} ${r.gbps.toFixed(2).padStart(6)} Gbit/s  ${((r.gbps / kernel) * 100).toFixed(1).padStart(5)} % of kernel  retransmits ${r.retransmits}  runs [${runs}]`,
+      )
     }
   } finally {
     topo.destroy()
