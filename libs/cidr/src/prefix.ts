@@ -16,6 +16,9 @@ export interface PrefixOptions {
   strict?: boolean
 }
 
+/** Canonical text of each Prefix, computed on first use (a Prefix is frozen, so the cache lives here). */
+const TEXT = new WeakMap<Prefix, string>()
+
 /**
  * An immutable IPv4 or IPv6 prefix. Make one with `parsePrefix` or `prefixFrom`; the
  * constructor is internal to this package (it trusts its input to be canonical).
@@ -25,12 +28,11 @@ export class Prefix {
   readonly family: IpFamily
   /** Prefix length in bits: 0-32 for IPv4, 0-128 for IPv6. */
   readonly bits: number
-  readonly #bytes: Uint8Array
-  #text: string | undefined
+  private readonly bytes: Uint8Array
 
   /** @internal `bytes` must be 4 or 16 bytes with no host bits; ownership passes to the Prefix. */
   constructor(bytes: Uint8Array, bits: number) {
-    this.#bytes = bytes
+    this.bytes = bytes
     this.family = familyOf(bytes) ?? 4
     this.bits = bits
     Object.freeze(this)
@@ -43,7 +45,7 @@ export class Prefix {
 
   /** A fresh copy of the network address (host bits zero); the caller owns it. */
   get address(): Uint8Array {
-    return Uint8Array.from(this.#bytes)
+    return Uint8Array.from(this.bytes)
   }
 
   /**
@@ -52,8 +54,8 @@ export class Prefix {
    * @returns false when the address would run past the end of `buf`
    */
   containsAt(buf: Uint8Array, offset: number): boolean {
-    if (offset < 0 || offset + this.#bytes.length > buf.length) return false
-    return bitsEqual(this.#bytes, buf, offset, 0, this.bits)
+    if (offset < 0 || offset + this.bytes.length > buf.length) return false
+    return bitsEqual(this.bytes, buf, offset, 0, this.bits)
   }
 
   /**
@@ -61,13 +63,13 @@ export class Prefix {
    * equal to or more specific than this one. Always false across families.
    */
   contains(x: Uint8Array | Prefix): boolean {
-    if (x instanceof Uint8Array) return x.length === this.#bytes.length && this.containsAt(x, 0)
-    return x.family === this.family && x.bits >= this.bits && this.containsAt(x.#bytes, 0)
+    if (x instanceof Uint8Array) return x.length === this.bytes.length && this.containsAt(x, 0)
+    return x.family === this.family && x.bits >= this.bits && this.containsAt(x.bytes, 0)
   }
 
   /** True when the two prefixes share any address (one contains the other). False across families. */
   overlaps(other: Prefix): boolean {
-    return other.family === this.family && bitsEqual(this.#bytes, other.#bytes, 0, 0, Math.min(this.bits, other.bits))
+    return other.family === this.family && bitsEqual(this.bytes, other.bytes, 0, 0, Math.min(this.bits, other.bits))
   }
 
   /**
@@ -76,7 +78,7 @@ export class Prefix {
    */
   compare(other: Prefix): number {
     if (this.family !== other.family) return this.family - other.family
-    return compareBytes(this.#bytes, other.#bytes) || this.bits - other.bits
+    return compareBytes(this.bytes, other.bytes) || this.bits - other.bits
   }
 
   /** True when both are the same network (family, address and length). */
@@ -86,8 +88,12 @@ export class Prefix {
 
   /** Canonical text: `10.0.0.0/16`, `fd00::/48` (RFC 5952 for IPv6). */
   toString(): string {
-    this.#text ??= `${formatAddress(this.#bytes)}/${this.bits}`
-    return this.#text
+    let text = TEXT.get(this)
+    if (text === undefined) {
+      text = `${formatAddress(this.bytes)}/${this.bits}`
+      TEXT.set(this, text)
+    }
+    return text
   }
 
   /** Same as {@link Prefix.toString}, so prefixes serialize as JSON strings. */

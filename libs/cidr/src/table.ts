@@ -27,17 +27,17 @@ export interface RouteEntry<T> {
  * type, but an `undefined` value is indistinguishable from "no route" in `lookup` and `get`.
  */
 export class RouteTable<T> {
-  readonly #v4 = new BitTrie<T>(IPV4_BYTES)
-  readonly #v6 = new BitTrie<T>(IPV6_BYTES)
+  private readonly v4 = new BitTrie<T>(IPV4_BYTES)
+  private readonly v6 = new BitTrie<T>(IPV6_BYTES)
 
   /** Number of routes, both families. */
   get size(): number {
-    return this.#v4.size + this.#v6.size
+    return this.v4.size + this.v6.size
   }
 
   /** The trie for a family. */
-  #trie(family: IpFamily): BitTrie<T> {
-    return family === 4 ? this.#v4 : this.#v6
+  private trie(family: IpFamily): BitTrie<T> {
+    return family === 4 ? this.v4 : this.v6
   }
 
   /**
@@ -45,17 +45,17 @@ export class RouteTable<T> {
    * @returns true when the prefix was new, false when its value was replaced
    */
   insert(prefix: Prefix, value: T): boolean {
-    return this.#trie(prefix.family).set(prefix, value)
+    return this.trie(prefix.family).set(prefix, value)
   }
 
   /** The value stored for exactly `prefix` (no longest-match), or `undefined`. */
   get(prefix: Prefix): T | undefined {
-    return this.#trie(prefix.family).get(prefix.address, prefix.bits)
+    return this.trie(prefix.family).get(prefix.address, prefix.bits)
   }
 
   /** Removes the route for exactly `prefix`. @returns true when a route was removed */
   remove(prefix: Prefix): boolean {
-    return this.#trie(prefix.family).delete(prefix.address, prefix.bits)
+    return this.trie(prefix.family).delete(prefix.address, prefix.bits)
   }
 
   /**
@@ -83,7 +83,7 @@ export class RouteTable<T> {
    */
   lookup(buf: Uint8Array, offset = 0, family: IpFamily | undefined = familyOf(buf)): T | undefined {
     if (family === undefined) return undefined
-    const trie = family === 4 ? this.#v4 : this.#v6
+    const trie = family === 4 ? this.v4 : this.v6
     if ((offset | 0) !== offset || offset < 0 || offset + trie.width > buf.length) return undefined
     return trie.lookup(buf, offset)
   }
@@ -104,8 +104,8 @@ export class RouteTable<T> {
     const push = (prefix: Prefix, value: T): void => {
       out.push({ prefix, value })
     }
-    this.#v4.forEach(push)
-    this.#v6.forEach(push)
+    this.v4.forEach(push)
+    this.v6.forEach(push)
     return out
   }
 }

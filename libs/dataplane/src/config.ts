@@ -99,14 +99,14 @@ function parseEndpoint(ep: unknown, family: 4 | 6): UdpEndpoint | null | string 
 
 /** Collects skipped entries, one (the first problem) per entry. */
 class Skips {
-  readonly #byEntry = new Map<unknown, SkippedPeer>()
+  private readonly byEntry = new Map<unknown, SkippedPeer>()
 
   /** Records that `entry` is skipped for `code`; later problems of the same entry are ignored. */
   add(entry: unknown, code: DataplaneErrorCode, message: string): void {
-    if (this.#byEntry.has(entry)) return
+    if (this.byEntry.has(entry)) return
     const e = (typeof entry === 'object' && entry !== null ? entry : {}) as { id?: unknown; name?: unknown }
     const text = (v: unknown): string => (typeof v === 'string' ? v : '')
-    this.#byEntry.set(entry, {
+    this.byEntry.set(entry, {
       peerId: text(e.id),
       name: text(e.name),
       code,
@@ -115,13 +115,13 @@ class Skips {
   }
 
   has(entry: unknown): boolean {
-    return this.#byEntry.has(entry)
+    return this.byEntry.has(entry)
   }
 
   /** The skipped entries in the order of `entries`. */
   inOrder(entries: readonly unknown[]): SkippedPeer[] {
     return [...new Set(entries)].flatMap((e) => {
-      const s = this.#byEntry.get(e)
+      const s = this.byEntry.get(e)
       return s === undefined ? [] : [s]
     })
   }

@@ -16,14 +16,14 @@ export const ControlType = { Ping: 1, Pong: 2 } as const
 export class ControlBuffer {
   /** The message bytes (valid up to CONTROL_BYTES). */
   readonly bytes = new Uint8Array(CONTROL_BYTES)
-  readonly #view = new DataView(this.bytes.buffer)
+  private readonly view = new DataView(this.bytes.buffer)
 
   /** Writes a message of `type` with `id` and `timeMs`; returns `bytes`. */
   write(type: number, id: number, timeMs: number): Uint8Array {
     this.bytes[0] = 0
     this.bytes[1] = type
-    this.#view.setUint32(2, id >>> 0, true)
-    this.#view.setFloat64(6, timeMs, true)
+    this.view.setUint32(2, id >>> 0, true)
+    this.view.setFloat64(6, timeMs, true)
     return this.bytes
   }
 
@@ -40,10 +40,10 @@ export class ControlBuffer {
   }
   /** Id of the message read last. */
   get id(): number {
-    return this.#view.getUint32(2, true)
+    return this.view.getUint32(2, true)
   }
   /** Time of the message read last. */
   get timeMs(): number {
-    return this.#view.getFloat64(6, true)
+    return this.view.getFloat64(6, true)
   }
 }

@@ -24,20 +24,20 @@ export interface CookieCheckerDeps {
 
 /** Makes and checks cookies for initiations sent to us. */
 export class CookieChecker {
-  readonly #clock: Clock
-  readonly #random: (n: number) => Uint8Array
-  #replyKey: Uint8Array | undefined
-  #secret: Uint8Array | undefined
-  #secretAt = 0
+  private readonly clock: Clock
+  private readonly random: (n: number) => Uint8Array
+  private replyKey: Uint8Array | undefined
+  private secret: Uint8Array | undefined
+  private secretAt = 0
 
   constructor(deps: CookieCheckerDeps) {
-    this.#clock = deps.clock
-    this.#random = deps.random ?? ((n) => new Uint8Array(randomBytes(n)))
+    this.clock = deps.clock
+    this.random = deps.random ?? ((n) => new Uint8Array(randomBytes(n)))
   }
 
   /** Sets our static public key (cookie replies are sealed under a key derived from it). */
   setLocal(staticPublic: Uint8Array): void {
-    this.#replyKey = cookieKey(staticPublic)
+    this.replyKey = cookieKey(staticPublic)
   }
 
   /** True when `initiation` carries the mac2 of `from`'s current cookie. */
@@ -53,8 +53,8 @@ export class CookieChecker {
   /** A cookie reply to `initiation` from `from`, or undefined (no local key yet, bad address or size). */
   reply(initiation: Uint8Array, from: UdpEndpoint): Uint8Array | undefined {
     const cookie = this.cookieFor(from)
-    if (cookie === undefined || this.#replyKey === undefined) return undefined
-    const msg = createCookieReply(this.#replyKey, initiation, cookie, this.#random(COOKIE_NONCE_BYTES))
+    if (cookie === undefined || this.replyKey === undefined) return undefined
+    const msg = createCookieReply(this.replyKey, initiation, cookie, this.random(COOKIE_NONCE_BYTES))
     cookie.fill(0)
     return msg
   }
@@ -63,12 +63,12 @@ export class CookieChecker {
   cookieFor(from: UdpEndpoint): Uint8Array | undefined {
     const address = addressBytes(from.address)
     if (address === undefined) return undefined
-    const now = this.#clock.monotonic()
-    if (this.#secret === undefined || now - this.#secretAt >= COOKIE_SECRET_MS) {
-      this.#secret?.fill(0)
-      this.#secret = this.#random(32)
-      this.#secretAt = now
+    const now = this.clock.monotonic()
+    if (this.secret === undefined || now - this.secretAt >= COOKIE_SECRET_MS) {
+      this.secret?.fill(0)
+      this.secret = this.random(32)
+      this.secretAt = now
     }
-    return makeCookie(this.#secret, sourceBytes(address, from.port))
+    return makeCookie(this.secret, sourceBytes(address, from.port))
   }
 }

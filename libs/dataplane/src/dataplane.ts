@@ -90,121 +90,121 @@ export function createDataplane(components: DataplaneComponents, options: Datapl
 }
 
 class DataplaneImpl implements Dataplane {
-  readonly #c: DataplaneComponents
-  readonly #o: ResolvedOptions
-  readonly #logger: Logger
-  readonly #metrics: DataplaneMetrics
-  readonly #drops: DropCounter
-  readonly #slots: SlotTable
-  readonly #sessions: SessionStore
-  readonly #handshaker: Handshaker
-  readonly #liveness: Liveness
-  readonly #peers: PeerSet
-  readonly #ticker: Ticker
-  readonly #routes = new RouteTable<Peer>()
-  readonly #indices = new IndexTable<Peer>()
-  #config: ParsedConfig | undefined
-  #skipped: readonly SkippedPeer[] = []
-  #timer: TimerHandle | undefined
-  #state: 'created' | 'running' | 'closed' = 'created'
+  private readonly c: DataplaneComponents
+  private readonly o: ResolvedOptions
+  private readonly logger: Logger
+  private readonly metrics: DataplaneMetrics
+  private readonly dropCounter: DropCounter
+  private readonly slots: SlotTable
+  private readonly sessions: SessionStore
+  private readonly handshaker: Handshaker
+  private readonly liveness: Liveness
+  private readonly peers: PeerSet
+  private readonly ticker: Ticker
+  private readonly routes = new RouteTable<Peer>()
+  private readonly indices = new IndexTable<Peer>()
+  private config: ParsedConfig | undefined
+  private skipped: readonly SkippedPeer[] = []
+  private timer: TimerHandle | undefined
+  private state: 'created' | 'running' | 'closed' = 'created'
 
   constructor(c: DataplaneComponents, o: ResolvedOptions) {
-    this.#c = c
-    this.#o = o
-    this.#logger = c.logger.child('dataplane')
-    this.#metrics = registerMetrics(c.metrics ?? noopMetrics)
-    this.#drops = new DropCounter(this.#metrics.drops)
-    this.#slots = new SlotTable(c.engine)
-    const base = { engine: c.engine, logger: this.#logger, drops: this.#drops, metrics: this.#metrics }
-    this.#sessions = new SessionStore({ ...base, slots: this.#slots, indices: this.#indices })
-    this.#liveness = new Liveness({ ...base, options: o })
+    this.c = c
+    this.o = o
+    this.logger = c.logger.child('dataplane')
+    this.metrics = registerMetrics(c.metrics ?? noopMetrics)
+    this.dropCounter = new DropCounter(this.metrics.drops)
+    this.slots = new SlotTable(c.engine)
+    const base = { engine: c.engine, logger: this.logger, drops: this.dropCounter, metrics: this.metrics }
+    this.sessions = new SessionStore({ ...base, slots: this.slots, indices: this.indices })
+    this.liveness = new Liveness({ ...base, options: o })
     const byKey = new Map<string, Peer>()
-    this.#handshaker = new Handshaker({
+    this.handshaker = new Handshaker({
       ...base,
       clock: c.clock,
       options: o,
-      sessions: this.#sessions,
-      indices: this.#indices,
+      sessions: this.sessions,
+      indices: this.indices,
       peersByKey: byKey,
       timestamps: c.timestamps,
     })
-    this.#peers = new PeerSet(
+    this.peers = new PeerSet(
       {
         tieWindowMs: o.handshakeRetryMs,
-        routes: this.#routes,
-        sessions: this.#sessions,
-        handshaker: this.#handshaker,
-        liveness: this.#liveness,
+        routes: this.routes,
+        sessions: this.sessions,
+        handshaker: this.handshaker,
+        liveness: this.liveness,
       },
       byKey,
     )
-    this.#ticker = new Ticker({
+    this.ticker = new Ticker({
       ...base,
       options: o,
-      slots: this.#slots,
-      sessions: this.#sessions,
-      handshaker: this.#handshaker,
-      liveness: this.#liveness,
+      slots: this.slots,
+      sessions: this.sessions,
+      handshaker: this.handshaker,
+      liveness: this.liveness,
     })
   }
 
   start(): void {
-    if (this.#state === 'closed') throw new DataplaneError('VPCMESH_ERR_DATAPLANE_CLOSED', 'start() after close()')
-    if (this.#state === 'running')
+    if (this.state === 'closed') throw new DataplaneError('VPCMESH_ERR_DATAPLANE_CLOSED', 'start() after close()')
+    if (this.state === 'running')
       throw new DataplaneError('VPCMESH_ERR_DATAPLANE_ALREADY_STARTED', 'start() may be called once')
-    this.#state = 'running'
-    const now = (): number => this.#c.clock.monotonic()
-    const deps = { engine: this.#c.engine, logger: this.#logger, drops: this.#drops, routes: this.#routes }
-    this.#c.engine.start({
+    this.state = 'running'
+    const now = (): number => this.c.clock.monotonic()
+    const deps = { engine: this.c.engine, logger: this.logger, drops: this.dropCounter, routes: this.routes }
+    this.c.engine.start({
       onTunBatch: createOutbound({
         ...deps,
         onDemand: (p) => {
-          this.#onDemand(p, now())
+          this.onDemand(p, now())
         },
       }),
       onUdpBatch: createInbound({
         ...deps,
-        clock: this.#c.clock,
-        slots: this.#slots,
-        sessions: this.#sessions,
-        liveness: this.#liveness,
+        clock: this.c.clock,
+        slots: this.slots,
+        sessions: this.sessions,
+        liveness: this.liveness,
         onRaw: (d, from, t) => {
-          if (this.#state === 'running') this.#handshaker.onDatagram(d, from, t)
+          if (this.state === 'running') this.handshaker.onDatagram(d, from, t)
         },
       }),
       onError: (err) => {
-        this.#logger.error('packet engine error', { code: err.code, error: err.message })
-        this.#c.onEngineError?.(err)
+        this.logger.error('packet engine error', { code: err.code, error: err.message })
+        this.c.onEngineError?.(err)
       },
     })
-    this.#timer = this.#c.clock.setInterval(() => {
-      this.#tick()
-    }, this.#o.tickMs)
-    this.#logger.info('started', { peers: this.#peers.byId.size })
-    this.#tick()
+    this.timer = this.c.clock.setInterval(() => {
+      this.tick()
+    }, this.o.tickMs)
+    this.logger.info('started', { peers: this.peers.byId.size })
+    this.tick()
   }
 
   reconfig(cfg: DataplaneConfig): 'changed' | 'unchanged' {
-    if (this.#state === 'closed') throw new DataplaneError('VPCMESH_ERR_DATAPLANE_CLOSED', 'reconfig() after close()')
-    const info = this.#c.engine.info
+    if (this.state === 'closed') throw new DataplaneError('VPCMESH_ERR_DATAPLANE_CLOSED', 'reconfig() after close()')
+    const info = this.c.engine.info
     const next = parseConfig(cfg, { udpFamily: info.udpFamily, maxPeers: Math.floor(info.maxSlots / MAX_SESSIONS) })
-    this.#skipped = next.skipped
-    if (sameConfig(this.#config, next)) return 'unchanged'
-    this.#peers.apply(this.#config, next, this.#c.clock.monotonic())
-    this.#config = next
-    this.#logger.info('reconfigured', { peers: next.peers.size, skipped: next.skipped.length })
-    if (this.#state === 'running') this.#tick()
+    this.skipped = next.skipped
+    if (sameConfig(this.config, next)) return 'unchanged'
+    this.peers.apply(this.config, next, this.c.clock.monotonic())
+    this.config = next
+    this.logger.info('reconfigured', { peers: next.peers.size, skipped: next.skipped.length })
+    if (this.state === 'running') this.tick()
     return 'changed'
   }
 
   skippedPeers(): readonly SkippedPeer[] {
-    return this.#skipped
+    return this.skipped
   }
 
   status(): PeerStatus[] {
-    const now = this.#c.clock.monotonic()
-    return [...this.#peers.byId.values()].map((p) => {
-      this.#sessions.sync(p)
+    const now = this.c.clock.monotonic()
+    return [...this.peers.byId.values()].map((p) => {
+      this.sessions.sync(p)
       return {
         id: p.id,
         name: p.config.name,
@@ -218,31 +218,31 @@ class DataplaneImpl implements Dataplane {
   }
 
   drops(): Record<DropReason, number> {
-    if (this.#state !== 'closed') this.#ticker.syncGlobal()
-    return this.#drops.totals()
+    if (this.state !== 'closed') this.ticker.syncGlobal()
+    return this.dropCounter.totals()
   }
 
   close(): void {
-    if (this.#state === 'closed') return
-    const wasRunning = this.#state === 'running'
-    this.#state = 'closed'
-    this.#timer?.cancel()
-    for (const p of [...this.#peers.byId.values()]) this.#sessions.clearPeer(p)
-    this.#ticker.syncGlobal()
-    this.#c.engine.close()
-    if (wasRunning) this.#logger.info('stopped')
+    if (this.state === 'closed') return
+    const wasRunning = this.state === 'running'
+    this.state = 'closed'
+    this.timer?.cancel()
+    for (const p of [...this.peers.byId.values()]) this.sessions.clearPeer(p)
+    this.ticker.syncGlobal()
+    this.c.engine.close()
+    if (wasRunning) this.logger.info('stopped')
   }
 
-  #tick(): void {
-    if (this.#state !== 'running') return
+  private tick(): void {
+    if (this.state !== 'running') return
     try {
-      this.#ticker.tick(this.#peers.byId.values(), this.#c.clock.monotonic())
+      this.ticker.tick(this.peers.byId.values(), this.c.clock.monotonic())
     } catch (e) {
-      this.#logger.error('timer pass failed', { error: e instanceof Error ? e.message : String(e) })
+      this.logger.error('timer pass failed', { error: e instanceof Error ? e.message : String(e) })
     }
   }
 
-  #onDemand(peer: Peer, now: number): void {
-    if (this.#state === 'running' && this.#ticker.wantsHandshake(peer, now)) this.#handshaker.initiate(peer, now)
+  private onDemand(peer: Peer, now: number): void {
+    if (this.state === 'running' && this.ticker.wantsHandshake(peer, now)) this.handshaker.initiate(peer, now)
   }
 }

@@ -42,35 +42,35 @@ export const Drop = Object.fromEntries(DROP_REASONS.map((r, i) => [r, i])) as { 
 
 /** Pending and total drop counts by reason. */
 export class DropCounter {
-  readonly #pending = new Float64Array(DROP_REASONS.length)
-  readonly #total = new Float64Array(DROP_REASONS.length)
-  readonly #labels = DROP_REASONS.map((reason) => ({ reason }))
-  readonly #metric: Counter
+  private readonly pending = new Float64Array(DROP_REASONS.length)
+  private readonly total = new Float64Array(DROP_REASONS.length)
+  private readonly labels = DROP_REASONS.map((reason) => ({ reason }))
+  private readonly metric: Counter
 
   constructor(metric: Counter) {
-    this.#metric = metric
+    this.metric = metric
   }
 
   /** Counts `n` drops of reason index `reason` (a {@link Drop} value). Never throws. */
   add(reason: number, n = 1): void {
-    this.#pending[reason] = (this.#pending[reason] ?? 0) + n
+    this.pending[reason] = (this.pending[reason] ?? 0) + n
   }
 
   /** Moves pending counts into the metric and the totals. */
   flush(): void {
-    for (let i = 0; i < this.#pending.length; i++) {
-      const n = this.#pending[i] ?? 0
+    for (let i = 0; i < this.pending.length; i++) {
+      const n = this.pending[i] ?? 0
       if (n === 0) continue
-      this.#pending[i] = 0
-      this.#total[i] = (this.#total[i] ?? 0) + n
-      const labels = this.#labels[i]
-      if (labels !== undefined) this.#metric.inc(labels, n)
+      this.pending[i] = 0
+      this.total[i] = (this.total[i] ?? 0) + n
+      const labels = this.labels[i]
+      if (labels !== undefined) this.metric.inc(labels, n)
     }
   }
 
   /** Totals by reason since creation (flushes first). */
   totals(): Record<DropReason, number> {
     this.flush()
-    return Object.fromEntries(DROP_REASONS.map((r, i) => [r, this.#total[i] ?? 0])) as Record<DropReason, number>
+    return Object.fromEntries(DROP_REASONS.map((r, i) => [r, this.total[i] ?? 0])) as Record<DropReason, number>
   }
 }

@@ -7,14 +7,14 @@ import { randomBytes } from 'node:crypto'
 
 /** Who holds each index. */
 export class IndexTable<T> {
-  readonly #owners = new Map<number, T>()
+  private readonly owners = new Map<number, T>()
 
   /** Reserves a fresh random index for `owner`. */
   allocate(owner: T): number {
     for (;;) {
       const index = randomBytes(4).readUInt32LE(0)
-      if (!this.#owners.has(index)) {
-        this.#owners.set(index, owner)
+      if (!this.owners.has(index)) {
+        this.owners.set(index, owner)
         return index
       }
     }
@@ -22,16 +22,16 @@ export class IndexTable<T> {
 
   /** The owner of `index`, or `undefined`. */
   get(index: number): T | undefined {
-    return this.#owners.get(index)
+    return this.owners.get(index)
   }
 
   /** Frees `index` (no-op if free). */
   release(index: number): void {
-    this.#owners.delete(index)
+    this.owners.delete(index)
   }
 
   /** Number of indices in use. */
   get size(): number {
-    return this.#owners.size
+    return this.owners.size
   }
 }

@@ -24,10 +24,10 @@ export interface SessionStoreDeps {
 
 /** Session lifecycle over engine slots. */
 export class SessionStore {
-  readonly #d: SessionStoreDeps
+  private readonly d: SessionStoreDeps
 
   constructor(deps: SessionStoreDeps) {
-    this.#d = deps
+    this.d = deps
   }
 
   /**
@@ -49,28 +49,28 @@ export class SessionStore {
       if (victim === undefined) break
       this.remove(peer, victim)
     }
-    const slot = this.#d.slots.allocate(peer)
-    if (slot < 0) return this.#refuse(peer, localIndex, 'no free slot')
+    const slot = this.d.slots.allocate(peer)
+    if (slot < 0) return this.refuse(peer, localIndex, 'no free slot')
     try {
-      this.#d.engine.sessions.set(slot, { sendKey: keys.sendKey, recvKey: keys.recvKey, localIndex, remoteIndex })
-      if (peer.endpoint !== null) this.#d.engine.sessions.setEndpoint(slot, peer.endpoint)
+      this.d.engine.sessions.set(slot, { sendKey: keys.sendKey, recvKey: keys.recvKey, localIndex, remoteIndex })
+      if (peer.endpoint !== null) this.d.engine.sessions.setEndpoint(slot, peer.endpoint)
     } catch (e) {
-      this.#d.slots.release(slot, this.#d.drops, this.#d.metrics)
-      return this.#refuse(peer, localIndex, e instanceof Error ? e.message : String(e))
+      this.d.slots.release(slot, this.d.drops, this.d.metrics)
+      return this.refuse(peer, localIndex, e instanceof Error ? e.message : String(e))
     } finally {
       keys.sendKey.fill(0)
       keys.recvKey.fill(0)
     }
     const session: Session = { slot, localIndex, remoteIndex, createdAt: now, initiator, confirmed: initiator }
-    this.#d.slots.bind(slot, session)
+    this.d.slots.bind(slot, session)
     peer.sessions.push(session)
     peer.reselect()
     return session
   }
 
-  #refuse(peer: Peer, localIndex: number, why: string): undefined {
-    this.#d.indices.release(localIndex)
-    this.#d.logger.warn('cannot install session', { peer: peer.config.name, reason: why })
+  private refuse(peer: Peer, localIndex: number, why: string): undefined {
+    this.d.indices.release(localIndex)
+    this.d.logger.warn('cannot install session', { peer: peer.config.name, reason: why })
     return undefined
   }
 
@@ -85,8 +85,8 @@ export class SessionStore {
     const i = peer.sessions.indexOf(session)
     if (i < 0) return
     peer.sessions.splice(i, 1)
-    this.#d.slots.release(session.slot, this.#d.drops, this.#d.metrics)
-    this.#d.indices.release(session.localIndex)
+    this.d.slots.release(session.slot, this.d.drops, this.d.metrics)
+    this.d.indices.release(session.localIndex)
     peer.reselect()
   }
 
@@ -99,7 +99,7 @@ export class SessionStore {
   clearPeer(peer: Peer): void {
     for (const s of [...peer.sessions]) this.remove(peer, s)
     if (peer.pending !== undefined) {
-      this.#d.indices.release(peer.pending.handshake.localIndex)
+      this.d.indices.release(peer.pending.handshake.localIndex)
       peer.pending.handshake.state.wipe()
     }
     peer.pending = undefined
@@ -110,9 +110,9 @@ export class SessionStore {
     peer.endpoint = { address: endpoint.address, port: endpoint.port }
     for (const s of peer.sessions) {
       try {
-        this.#d.engine.sessions.setEndpoint(s.slot, endpoint)
+        this.d.engine.sessions.setEndpoint(s.slot, endpoint)
       } catch (e) {
-        this.#d.logger.warn('cannot set endpoint', {
+        this.d.logger.warn('cannot set endpoint', {
           peer: peer.config.name,
           error: e instanceof Error ? e.message : String(e),
         })
@@ -122,6 +122,6 @@ export class SessionStore {
 
   /** Credits engine counters of every slot of `peer`. */
   sync(peer: Peer): void {
-    for (const s of peer.sessions) this.#d.slots.sync(s.slot, this.#d.drops, this.#d.metrics)
+    for (const s of peer.sessions) this.d.slots.sync(s.slot, this.d.drops, this.d.metrics)
   }
 }

@@ -31,32 +31,32 @@ export class SlotTable {
   readonly owner: Array<Peer | undefined>
   /** Session in each slot, by slot number. */
   readonly session: Array<Session | undefined>
-  readonly #free: number[]
-  readonly #base: Float64Array
-  readonly #engine: PacketEngine
+  private readonly freeList: number[]
+  private readonly base: Float64Array
+  private readonly engine: PacketEngine
 
   constructor(engine: PacketEngine) {
     const n = engine.info.maxSlots
-    this.#engine = engine
+    this.engine = engine
     this.owner = new Array<Peer | undefined>(n).fill(undefined)
     this.session = new Array<Session | undefined>(n).fill(undefined)
-    this.#free = Array.from({ length: n }, (_, i) => n - 1 - i)
-    this.#base = new Float64Array(n * TRACKED.length)
+    this.freeList = Array.from({ length: n }, (_, i) => n - 1 - i)
+    this.base = new Float64Array(n * TRACKED.length)
   }
 
   /** Slots not in use. */
   get free(): number {
-    return this.#free.length
+    return this.freeList.length
   }
 
   /** Takes a free slot for `peer` and records the counter baseline; -1 if none is free. */
   allocate(peer: Peer): number {
-    const slot = this.#free.pop()
+    const slot = this.freeList.pop()
     if (slot === undefined) return -1
     this.owner[slot] = peer
-    const stats = this.#engine.stats.slot(slot)
+    const stats = this.engine.stats.slot(slot)
     TRACKED.forEach(([field], i) => {
-      this.#base[slot * TRACKED.length + i] = stats[field]
+      this.base[slot * TRACKED.length + i] = stats[field]
     })
     return slot
   }
@@ -73,23 +73,23 @@ export class SlotTable {
     this.owner[slot] = undefined
     this.session[slot] = undefined
     try {
-      this.#engine.sessions.clear(slot)
+      this.engine.sessions.clear(slot)
     } catch {
       /* closed engine: nothing to clear */
     }
-    this.#free.push(slot)
+    this.freeList.push(slot)
   }
 
   /** Credits counter growth of an owned slot to its peer, the peer metrics and the drops. */
   sync(slot: number, drops: DropCounter, metrics: DataplaneMetrics): void {
     const peer = this.owner[slot]
     if (peer === undefined) return
-    const stats = this.#engine.stats.slot(slot)
+    const stats = this.engine.stats.slot(slot)
     const d = new Float64Array(TRACKED.length)
     TRACKED.forEach(([field, reason], i) => {
       const at = slot * TRACKED.length + i
-      d[i] = stats[field] - (this.#base[at] ?? 0)
-      this.#base[at] = stats[field]
+      d[i] = stats[field] - (this.base[at] ?? 0)
+      this.base[at] = stats[field]
       if (reason >= 0 && (d[i] ?? 0) > 0) drops.add(reason, d[i])
     })
     const [txPackets = 0, txBytes = 0, rxPackets = 0, rxBytes = 0] = d
@@ -110,6 +110,6 @@ export class SlotTable {
 
   /** The send counter of the session in `slot` (to rekey on message count). */
   sendCounter(slot: number): number {
-    return this.#engine.stats.slot(slot).sendCounter
+    return this.engine.stats.slot(slot).sendCounter
   }
 }

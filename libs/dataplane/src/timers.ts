@@ -34,37 +34,37 @@ const GLOBAL_DROPS = [
 
 /** Runs the periodic work. */
 export class Ticker {
-  readonly #d: TickerDeps
-  readonly #globalBase: number[]
+  private readonly d: TickerDeps
+  private readonly globalBase: number[]
 
   constructor(deps: TickerDeps) {
-    this.#d = deps
+    this.d = deps
     const g = deps.engine.stats.global()
-    this.#globalBase = GLOBAL_DROPS.map(([f]) => g[f])
+    this.globalBase = GLOBAL_DROPS.map(([f]) => g[f])
   }
 
   /** One pass at monotonic time `now`. */
   tick(peers: Iterable<Peer>, now: number): void {
-    const { sessions, options } = this.#d
+    const { sessions, options } = this.d
     for (const peer of peers) {
       sessions.expire(peer, now, options.rejectAfterMs)
       sessions.sync(peer)
-      if (this.wantsHandshake(peer, now)) this.#d.handshaker.initiate(peer, now)
-      this.#d.liveness.tick(peer, now)
+      if (this.wantsHandshake(peer, now)) this.d.handshaker.initiate(peer, now)
+      this.d.liveness.tick(peer, now)
     }
     this.syncGlobal()
   }
 
   /** True when a new initiation to `peer` is due at `now`. */
   wantsHandshake(peer: Peer, now: number): boolean {
-    const o = this.#d.options
+    const o = this.d.options
     if (peer.endpoint === null || now < peer.nextInitiationAt) return false
     const s = peer.sendSession
     if (s === undefined)
       return o.handshakeOnConfigure || peer.demanded || peer.pending !== undefined || peer.sessions.length > 0
     const age = now - s.createdAt
     if (age >= o.rekeyAfterMs + (s.initiator ? 0 : o.handshakeRetryMs)) return true
-    if (this.#d.slots.sendCounter(s.slot) >= o.rekeyAfterMessages) return true
+    if (this.d.slots.sendCounter(s.slot) >= o.rekeyAfterMessages) return true
     // Nothing authenticated for the down window although we have a session: the peer may have lost it (restart).
     const silentFor = now - (peer.lastReceivedAt ?? s.createdAt)
     return silentFor > o.downAfterKeepalives * o.keepaliveMs
@@ -72,12 +72,12 @@ export class Ticker {
 
   /** Credits growth of the engine-wide drop counters. */
   syncGlobal(): void {
-    const g = this.#d.engine.stats.global()
+    const g = this.d.engine.stats.global()
     GLOBAL_DROPS.forEach(([field, reason], i) => {
-      const delta = g[field] - (this.#globalBase[i] ?? 0)
-      this.#globalBase[i] = g[field]
-      if (delta > 0) this.#d.drops.add(reason, delta)
+      const delta = g[field] - (this.globalBase[i] ?? 0)
+      this.globalBase[i] = g[field]
+      if (delta > 0) this.d.drops.add(reason, delta)
     })
-    this.#d.drops.flush()
+    this.d.drops.flush()
   }
 }

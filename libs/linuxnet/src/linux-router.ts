@@ -63,72 +63,72 @@ function checkRange(name: string, v: number | undefined, lo: number, hi: number,
 
 /** Router over `ip`, `nft` and `sysctl`; see {@link Router} for the contract. */
 class LinuxRouter implements Router {
-  readonly #runner: CommandRunner
-  readonly #log: Logger
-  readonly #proto: number
-  readonly #options: LinuxRouterOptions
-  #queue: Promise<unknown> = Promise.resolve()
-  #warnings: string[] = []
-  #skipped: SkippedRoute[] = []
+  private readonly runner: CommandRunner
+  private readonly log: Logger
+  private readonly proto: number
+  private readonly options: LinuxRouterOptions
+  private queue: Promise<unknown> = Promise.resolve()
+  private warnings: string[] = []
+  private skipped: SkippedRoute[] = []
   /** Table of the last successful set(), to move away from when it changes (a new TUN name). */
-  #lastTable: number | undefined
+  private lastTable: number | undefined
 
   constructor(components: LinuxRouterComponents, options: LinuxRouterOptions) {
-    this.#runner = components.runner
-    this.#log = (components.logger ?? noopLogger).child('router')
-    this.#proto = options.routeProtocol ?? VPCMESH_ROUTE_PROTOCOL
-    checkRange('routeProtocol', this.#proto, 5, 255)
+    this.runner = components.runner
+    this.log = (components.logger ?? noopLogger).child('router')
+    this.proto = options.routeProtocol ?? VPCMESH_ROUTE_PROTOCOL
+    checkRange('routeProtocol', this.proto, 5, 255)
     checkRange('routeTable', options.routeTable, 1, 0x7fffffff, [253, 254, 255])
     checkRange('fwmark', options.fwmark, 1, 0x7fffffff)
     checkRange('rulePriority', options.rulePriority, 1, 32765)
-    this.#options = options
+    this.options = options
   }
 
   async set(cfg: RouterConfig): Promise<SetResult> {
     const n = normalizeRouterConfig(cfg)
-    return await this.#serial(async () => await this.#apply(n))
+    return await this.serial(async () => await this.apply(n))
   }
 
   async cleanup(tunName: string): Promise<void> {
-    await this.#serial(async () => {
-      const routes = await cleanupHost(this.#runner, { tunName, table: this.#tableFor(tunName), proto: this.#proto })
-      this.#warnings = []
-      this.#skipped = []
-      this.#lastTable = undefined
-      this.#log.info('removed our routes, policy rule and nftables table', { tun: tunName, routes })
+    await this.serial(async () => {
+      const routes = await cleanupHost(this.runner, { tunName, table: this.tableFor(tunName), proto: this.proto })
+      this.warnings = []
+      this.skipped = []
+      this.lastTable = undefined
+      this.log.info('removed our routes, policy rule and nftables table', { tun: tunName, routes })
     })
   }
 
   async current(): Promise<RouterState> {
-    return await this.#serial(async () => {
-      const table = this.#lastTable
-      const entries = table === undefined ? [] : await readTable(this.#runner, table)
+    return await this.serial(async () => {
+      const table = this.lastTable
+      const entries = table === undefined ? [] : await readTable(this.runner, table)
       const routes = entries.filter((r) => r.type === undefined).map((r) => ({ prefix: r.prefix, dev: r.dev }))
       const throws = entries.filter((r) => r.type === 'throw').map((r) => r.prefix)
-      const nft = await readNftTable(this.#runner)
+      const nft = await readNftTable(this.runner)
       return {
         table,
         routes,
         throws,
-        skipped: [...this.#skipped],
+        skipped: [...this.skipped],
         nftRules: nft?.rules,
         forwardDenied: nft?.counters[NFT_COUNTERS.forwardDenied],
         inputDenied: nft?.counters[NFT_COUNTERS.inputDenied],
-        warnings: [...this.#warnings],
+        warnings: [...this.warnings],
       }
     })
   }
 
-  #tableFor(tunName: string): number {
-    return this.#options.routeTable ?? routeTableFor(tunName)
+  private tableFor(tunName: string): number {
+    return this.options.routeTable ?? routeTableFor(tunName)
   }
 
-  #rule(table: number): PolicyRule {
+  private rule(table: number): PolicyRule {
     return {
       table,
-      fwmark: this.#options.fwmark ?? DEFAULT_FWMARK,
-      priority: this.#options.rulePriority ?? DEFAULT_RULE_PRIORITY,
-      proto: this.#proto,
+      fwmark: this.options.fwmark ?? DEFAULT_FWMARK,
+      priority: this.options.rulePriority ?? DEFAULT_RULE_PRIORITY,
+      proto: this.proto,
     }
   }
 
@@ -136,34 +136,38 @@ class LinuxRouter implements Router {
    * Order of changes: link (fails early when missing), sysctls, nftables, the policy rule
    * (harmless while our table is empty), then the table itself.
    */
-  async #apply(cfg: NormalizedRouterConfig): Promise<SetResult> {
-    let changed = await ensureLink(this.#runner, cfg.tunName, cfg.mtu)
+  private async apply(cfg: NormalizedRouterConfig): Promise<SetResult> {
+    let changed = await ensureLink(this.runner, cfg.tunName, cfg.mtu)
     const sys = await syncSysctls(
-      this.#runner,
+      this.runner,
       cfg.routes.some((p) => p.includes(':')),
     )
-    this.#setWarnings(sys.warnings)
+    this.setWarnings(sys.warnings)
     changed = sys.changed || changed
-    if (await syncNftables(this.#runner, renderNftables(cfg))) {
+    if (await syncNftables(this.runner, renderNftables(cfg))) {
       changed = true
-      this.#log.info('nftables table replaced', { masquerade: cfg.masquerade, mssClamp: cfg.mssClamp })
+      this.log.info('nftables table replaced', { masquerade: cfg.masquerade, mssClamp: cfg.mssClamp })
     }
-    const table = this.#tableFor(cfg.tunName)
-    changed = (await syncPolicyRule(this.#runner, this.#rule(table))) || changed
-    const main = await readMainTable(this.#runner, this.#proto, cfg.tunName)
-    changed = (await this.#syncTable(cfg, table, main.others)) || changed
-    changed = (await this.#dropOld(table, main.ours)) || changed
-    this.#lastTable = table
+    const table = this.tableFor(cfg.tunName)
+    changed = (await syncPolicyRule(this.runner, this.rule(table))) || changed
+    const main = await readMainTable(this.runner, this.proto, cfg.tunName)
+    changed = (await this.syncTable(cfg, table, main.others)) || changed
+    changed = (await this.dropOld(table, main.ours)) || changed
+    this.lastTable = table
     return changed ? 'changed' : 'unchanged'
   }
 
   /** Plans our table from the host's addresses and the others' main routes, and applies the difference. */
-  async #syncTable(cfg: NormalizedRouterConfig, table: number, mainRoutes: readonly OwnedRoute[]): Promise<boolean> {
-    const plan = planTable(cfg, { addresses: await readHostAddresses(this.#runner, cfg.tunName), mainRoutes })
-    this.#setSkipped(plan.skipped)
-    const diff = diffRoutes(await readTable(this.#runner, table), plan.routes, cfg.tunName, plan.throws)
-    if (!(await applyRouteDiff(this.#runner, diff, cfg.tunName, { table, proto: this.#proto }))) return false
-    this.#log.info('routes changed', {
+  private async syncTable(
+    cfg: NormalizedRouterConfig,
+    table: number,
+    mainRoutes: readonly OwnedRoute[],
+  ): Promise<boolean> {
+    const plan = planTable(cfg, { addresses: await readHostAddresses(this.runner, cfg.tunName), mainRoutes })
+    this.setSkipped(plan.skipped)
+    const diff = diffRoutes(await readTable(this.runner, table), plan.routes, cfg.tunName, plan.throws)
+    if (!(await applyRouteDiff(this.runner, diff, cfg.tunName, { table, proto: this.proto }))) return false
+    this.log.info('routes changed', {
       table,
       replaced: diff.replace,
       throws: diff.replaceThrow,
@@ -176,33 +180,33 @@ class LinuxRouter implements Router {
    * Removes what an earlier set() left elsewhere: the previous table and its rule when the
    * table changed, and routes of ours in the main table (where versions before 0.2 put them).
    */
-  async #dropOld(table: number, legacy: readonly OwnedRoute[]): Promise<boolean> {
-    const last = this.#lastTable
+  private async dropOld(table: number, legacy: readonly OwnedRoute[]): Promise<boolean> {
+    const last = this.lastTable
     const moved = last !== undefined && last !== table
-    if (moved) await removeTable(this.#runner, last)
-    for (const r of legacy) await deleteRoute(this.#runner, r, 'main')
+    if (moved) await removeTable(this.runner, last)
+    for (const r of legacy) await deleteRoute(this.runner, r, 'main')
     return moved || legacy.length > 0
   }
 
   /** Logs skipped routes that were not skipped (for the same reason) on the previous set(). */
-  #setSkipped(skipped: SkippedRoute[]): void {
-    const before = new Set(this.#skipped.map((s) => `${s.prefix} ${s.reason}`))
+  private setSkipped(skipped: SkippedRoute[]): void {
+    const before = new Set(this.skipped.map((s) => `${s.prefix} ${s.reason}`))
     for (const s of skipped)
       if (!before.has(`${s.prefix} ${s.reason}`))
-        this.#log.warn(`route ${s.prefix} not installed (${s.reason}): ${s.detail}`)
-    this.#skipped = skipped
+        this.log.warn(`route ${s.prefix} not installed (${s.reason}): ${s.detail}`)
+    this.skipped = skipped
   }
 
   /** Logs warnings that were not there on the previous set(). */
-  #setWarnings(warnings: string[]): void {
-    for (const w of warnings) if (!this.#warnings.includes(w)) this.#log.warn(w)
-    this.#warnings = warnings
+  private setWarnings(warnings: string[]): void {
+    for (const w of warnings) if (!this.warnings.includes(w)) this.log.warn(w)
+    this.warnings = warnings
   }
 
   /** Runs `fn` after every earlier call finished (successfully or not). */
-  async #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn)
-    this.#queue = run.catch(() => {})
+  private async serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => {})
     return await run
   }
 }

@@ -74,18 +74,18 @@ export function commandError(
 
 /** ExecRunner runs commands with `child_process.execFile` (no shell), `LC_ALL=C`. */
 class ExecRunner implements CommandRunner {
-  readonly #prefix: string[]
-  readonly #timeoutMs: number
-  readonly #env: Record<string, string>
+  private readonly prefix: string[]
+  private readonly timeoutMs: number
+  private readonly env: Record<string, string>
 
   constructor(options: ExecRunnerOptions) {
-    this.#prefix = options.netns === undefined ? [] : ['ip', 'netns', 'exec', options.netns]
-    this.#timeoutMs = options.timeoutMs ?? 30_000
-    this.#env = { LC_ALL: 'C', PATH: options.path ?? DEFAULT_COMMAND_PATH }
+    this.prefix = options.netns === undefined ? [] : ['ip', 'netns', 'exec', options.netns]
+    this.timeoutMs = options.timeoutMs ?? 30_000
+    this.env = { LC_ALL: 'C', PATH: options.path ?? DEFAULT_COMMAND_PATH }
   }
 
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-    const full = [...this.#prefix, ...argv]
+    const full = [...this.prefix, ...argv]
     const [file, ...args] = full
     if (file === undefined) throw commandError(full, undefined, '', '', 'is empty')
     return await new Promise<RunResult>((resolve, reject) => {
@@ -93,8 +93,8 @@ class ExecRunner implements CommandRunner {
         file,
         args,
         {
-          env: this.#env,
-          timeout: this.#timeoutMs,
+          env: this.env,
+          timeout: this.timeoutMs,
           maxBuffer: 64 * 1024 * 1024,
           encoding: 'utf8',
         },
@@ -115,7 +115,7 @@ class ExecRunner implements CommandRunner {
               code,
               stdout,
               stderr,
-              err.killed === true ? `timed out after ${this.#timeoutMs} ms` : why,
+              err.killed === true ? `timed out after ${this.timeoutMs} ms` : why,
             ),
           )
         },

@@ -29,6 +29,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace vpcmesh
 
-static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return vpcmesh::Init(env, exports); }
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return vpcmesh::Init(env, exports);
+}
 
 NODE_API_MODULE(vpcmesh_tun, InitModule)

@@ -34,14 +34,16 @@ bool AeadContext::Init(CipherKind kind, const uint8_t key[kKeySize], bool encryp
   Reset();
   ctx_ = EVP_CIPHER_CTX_new();
   if (ctx_ == nullptr) return false;
-  bool ok = EVP_CipherInit_ex(ctx_, CipherFor(kind), nullptr, nullptr, nullptr, encrypt ? 1 : 0) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_IVLEN, int(kNonceSize), nullptr) == 1 &&
-            EVP_CipherInit_ex(ctx_, nullptr, nullptr, key, nullptr, encrypt ? 1 : 0) == 1;
+  bool ok =
+      EVP_CipherInit_ex(ctx_, CipherFor(kind), nullptr, nullptr, nullptr, encrypt ? 1 : 0) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_IVLEN, int(kNonceSize), nullptr) == 1 &&
+      EVP_CipherInit_ex(ctx_, nullptr, nullptr, key, nullptr, encrypt ? 1 : 0) == 1;
   if (!ok) Reset();
   return ok;
 }
 
-bool AeadContext::Seal(uint64_t counter, const uint8_t* aad, uint8_t* data, size_t len, uint8_t* tag) {
+bool AeadContext::Seal(uint64_t counter, const uint8_t* aad, uint8_t* data, size_t len,
+                       uint8_t* tag) {
   if (len > INT_MAX) return false;
   uint8_t nonce[kNonceSize];
   MakeNonce(nonce, counter);
@@ -53,7 +55,8 @@ bool AeadContext::Seal(uint64_t counter, const uint8_t* aad, uint8_t* data, size
          EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, int(kTagSize), tag) == 1;
 }
 
-bool AeadContext::Open(uint64_t counter, const uint8_t* aad, uint8_t* data, size_t len, const uint8_t* tag) {
+bool AeadContext::Open(uint64_t counter, const uint8_t* aad, uint8_t* data, size_t len,
+                       const uint8_t* tag) {
   if (len > INT_MAX) return false;
   uint8_t nonce[kNonceSize];
   MakeNonce(nonce, counter);
@@ -61,7 +64,8 @@ bool AeadContext::Open(uint64_t counter, const uint8_t* aad, uint8_t* data, size
   return EVP_DecryptInit_ex(ctx_, nullptr, nullptr, nullptr, nonce) == 1 &&
          EVP_DecryptUpdate(ctx_, nullptr, &outl, aad, int(kHeaderSize)) == 1 &&
          (len == 0 || EVP_DecryptUpdate(ctx_, data, &outl, data, int(len)) == 1) &&
-         EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, int(kTagSize), const_cast<uint8_t*>(tag)) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, int(kTagSize),
+                             const_cast<uint8_t*>(tag)) == 1 &&
          EVP_DecryptFinal_ex(ctx_, data + len, &outl) == 1;
 }
 

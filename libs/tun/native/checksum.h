@@ -61,12 +61,13 @@ inline void StoreChecksum(uint8_t* field, uint64_t acc) {
 
 // Sum of the TCP/UDP pseudo-header: source and destination address (4 or 16 bytes each,
 // taken from the IP header), protocol and upper-layer length.
-inline uint64_t PseudoHeaderSum(const uint8_t* src, const uint8_t* dst, size_t addrLen, uint8_t proto,
-                                uint32_t length) {
+inline uint64_t PseudoHeaderSum(const uint8_t* src, const uint8_t* dst, size_t addrLen,
+                                uint8_t proto, uint32_t length) {
   uint64_t acc = ChecksumAdd(src, addrLen, 0);
   acc = ChecksumAdd(dst, addrLen, acc);
-  uint8_t tail[8] = {0, 0, uint8_t(length >> 24), uint8_t(length >> 16), uint8_t(length >> 8), uint8_t(length),
-                     0, proto};
+  uint8_t tail[8] = {
+      0, 0,    uint8_t(length >> 24), uint8_t(length >> 16), uint8_t(length >> 8), uint8_t(length),
+      0, proto};
   return ChecksumAdd(tail, sizeof tail, acc);  // zero-padded words: same sum for both layouts
 }
 

@@ -28,18 +28,21 @@ constexpr bool kDefaultOffload = true;
 int IntOption(const Napi::Object& o, const char* key, int def, int lo, int hi) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return def;
-  if (!v.IsNumber()) ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", std::string(key) + " must be a number");
+  if (!v.IsNumber())
+    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", std::string(key) + " must be a number");
   double d = v.As<Napi::Number>().DoubleValue();
   if (d != double(int64_t(d)) || d < lo || d > hi)
     ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS",
-               std::string(key) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+               std::string(key) + " must be an integer in [" + std::to_string(lo) + ", " +
+                   std::to_string(hi) + "]");
   return int(d);
 }
 
 bool BoolOption(const Napi::Object& o, const char* key, bool def) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return def;
-  if (!v.IsBoolean()) ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", std::string(key) + " must be a boolean");
+  if (!v.IsBoolean())
+    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", std::string(key) + " must be a boolean");
   return v.As<Napi::Boolean>().Value();
 }
 
@@ -48,16 +51,19 @@ size_t AlignUp(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 std::string StringOption(const Napi::Object& o, const char* key, const char* def) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return def;
-  if (!v.IsString()) ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", std::string(key) + " must be a string");
+  if (!v.IsString())
+    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", std::string(key) + " must be a string");
   return v.As<Napi::String>().Utf8Value();
 }
 
 // A slot argument: an integer in [0, size). Throws otherwise (programming error).
 int SlotArg(const Napi::CallbackInfo& info, size_t i, size_t size) {
-  if (!info[i].IsNumber()) ThrowCoded(info.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "slot must be a number");
+  if (!info[i].IsNumber())
+    ThrowCoded(info.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "slot must be a number");
   double d = info[i].As<Napi::Number>().DoubleValue();
   if (d != double(int64_t(d)) || d < 0 || d >= double(size))
-    ThrowCoded(info.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "slot out of range: " + std::to_string(d));
+    ThrowCoded(info.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT",
+               "slot out of range: " + std::to_string(d));
   return int(d);
 }
 
@@ -73,7 +79,8 @@ const uint8_t* KeyField(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
       v.As<Napi::Uint8Array>().ByteLength() != kKeySize)
-    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", std::string(key) + " must be a 32-byte Uint8Array");
+    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT",
+               std::string(key) + " must be a 32-byte Uint8Array");
   return v.As<Napi::Uint8Array>().Data();
 }
 
@@ -103,26 +110,28 @@ struct HookCloser {
 }
 
 Napi::Function Engine::Define(Napi::Env env) {
-  return DefineClass(env, "Engine", {
-    InstanceMethod<&Engine::Start>("start"),
-    InstanceMethod<&Engine::Close>("close"),
-    InstanceMethod<&Engine::SetSession>("setSession"),
-    InstanceMethod<&Engine::SetEndpoint>("setEndpoint"),
-    InstanceMethod<&Engine::ClearSession>("clearSession"),
-    InstanceMethod<&Engine::SealAndSend>("sealAndSend"),
-    InstanceMethod<&Engine::SealAndSendOne>("sealAndSendOne"),
-    InstanceMethod<&Engine::WriteTun>("writeTun"),
-    InstanceMethod<&Engine::SendRaw>("sendRaw"),
-    InstanceMethod<&Engine::UdpSource>("udpSource"),
-    InstanceMethod<&Engine::GetViews>("views"),
-    InstanceMethod<&Engine::GetInfo>("info"),
-  });
+  return DefineClass(env, "Engine",
+                     {
+                         InstanceMethod<&Engine::Start>("start"),
+                         InstanceMethod<&Engine::Close>("close"),
+                         InstanceMethod<&Engine::SetSession>("setSession"),
+                         InstanceMethod<&Engine::SetEndpoint>("setEndpoint"),
+                         InstanceMethod<&Engine::ClearSession>("clearSession"),
+                         InstanceMethod<&Engine::SealAndSend>("sealAndSend"),
+                         InstanceMethod<&Engine::SealAndSendOne>("sealAndSendOne"),
+                         InstanceMethod<&Engine::WriteTun>("writeTun"),
+                         InstanceMethod<&Engine::SendRaw>("sendRaw"),
+                         InstanceMethod<&Engine::UdpSource>("udpSource"),
+                         InstanceMethod<&Engine::GetViews>("views"),
+                         InstanceMethod<&Engine::GetInfo>("info"),
+                     });
 }
 
 // new Engine(options): opens the TUN and the UDP socket; nothing is polled until start().
 Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_OPTIONS", "options object required");
+  if (!info[0].IsObject())
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_OPTIONS", "options object required");
   TunConfig tunCfg;
   UdpConfig udpCfg;
   ParseOptions(info[0].As<Napi::Object>(), &tunCfg, &udpCfg, &cipherName_);
@@ -141,7 +150,8 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   Ref();  // an open engine stays alive (like a socket) until close() or env exit
 }
 
-void Engine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig* udp, std::string* cipher) {
+void Engine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig* udp,
+                          std::string* cipher) {
   tun->name = StringOption(o, "tunName", "");
   tun->mtu = mtu_ = IntOption(o, "mtu", 1420, kMinMtu, int(kMaxInnerPacket));
   tun->txQueueLen = IntOption(o, "txQueueLen", 1000, 1, 1 << 20);
@@ -155,7 +165,8 @@ void Engine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig* udp,
   *cipher = StringOption(o, "cipher", "aes-256-gcm");
   CipherKind kind;
   if (!ParseCipherKind(cipher->c_str(), &kind))
-    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", "cipher must be aes-256-gcm or chacha20-poly1305");
+    ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS",
+               "cipher must be aes-256-gcm or chacha20-poly1305");
   sessions_ = std::make_unique<SessionTable>(slots, kind);
   size_t capacity = std::max(size_t(mtu_), kMinPacketCapacity);
   stride_ = tunStride_ = udpStride_ = AlignUp(capacity + kOverhead);
@@ -248,7 +259,8 @@ Napi::Value Engine::Start(const Napi::CallbackInfo& info) {
   if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
   if (started_) ThrowCoded(env, "VPCMESH_ERR_TUN_ALREADY_STARTED", "start() may be called once");
   if (!info[0].IsFunction() || !info[1].IsFunction() || !info[2].IsFunction())
-    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "start(onTun, onUdp, onError) needs three functions");
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT",
+               "start(onTun, onUdp, onError) needs three functions");
   onTun_ = Napi::Persistent(info[0].As<Napi::Function>());
   onUdp_ = Napi::Persistent(info[1].As<Napi::Function>());
   onError_ = Napi::Persistent(info[2].As<Napi::Function>());
@@ -279,11 +291,14 @@ void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
   if (self == nullptr || self->closed_) return;
   Napi::HandleScope scope(self->Env());  // every JS value of this batch lives in it
   if (status < 0) {
-    self->ReportError("VPCMESH_ERR_TUN_POLL_FAILED", std::string("uv_poll: ") + uv_strerror(status));
+    self->ReportError("VPCMESH_ERR_TUN_POLL_FAILED",
+                      std::string("uv_poll: ") + uv_strerror(status));
     return;
   }
-  if (ph == self->tunPoll_) self->OnTunReadable();
-  else self->OnUdpReadable();
+  if (ph == self->tunPoll_)
+    self->OnTunReadable();
+  else
+    self->OnUdpReadable();
 }
 
 // Stops and closes a poll handle. The close callback only frees the handle (and during
@@ -340,8 +355,10 @@ Napi::Value Engine::Close(const Napi::CallbackInfo& info) {
   onTun_.Reset();
   onUdp_.Reset();
   onError_.Reset();
-  if (callbackDepth_ > 0) unrefPending_ = true;
-  else Unref();
+  if (callbackDepth_ > 0)
+    unrefPending_ = true;
+  else
+    Unref();
   return info.Env().Undefined();
 }
 
@@ -373,12 +390,14 @@ Napi::Value Engine::SetSession(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
   int slot = SlotArg(info, 0, sessions_->size());
-  if (!info[1].IsObject()) ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "session object required");
+  if (!info[1].IsObject())
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "session object required");
   Napi::Object o = info[1].As<Napi::Object>();
   SessionKeys keys{KeyField(o, "sendKey"), KeyField(o, "recvKey"), U32Field(o, "localIndex"),
                    U32Field(o, "remoteIndex")};
   switch (sessions_->Install(slot, keys)) {
-    case InstallResult::kOk: break;
+    case InstallResult::kOk:
+      break;
     case InstallResult::kIndexInUse:
       ThrowCoded(env, "VPCMESH_ERR_TUN_INDEX_IN_USE", "localIndex already belongs to another slot");
     case InstallResult::kBadSlot:
@@ -398,8 +417,10 @@ Napi::Value Engine::SetEndpoint(const Napi::CallbackInfo& info) {
   int slot = SlotArg(info, 0, sessions_->size());
   Endpoint ep;
   if (!info[1].IsString() || !info[2].IsNumber() ||
-      !ParseEndpoint(info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Number>().Int32Value(), udpFamily_, &ep))
-    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ADDRESS", "invalid endpoint for this socket's address family");
+      !ParseEndpoint(info[1].As<Napi::String>().Utf8Value(),
+                     info[2].As<Napi::Number>().Int32Value(), udpFamily_, &ep))
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ADDRESS",
+               "invalid endpoint for this socket's address family");
   sessions_->At(slot)->endpoint = ep;
   return env.Undefined();
 }
@@ -429,16 +450,19 @@ Napi::Value Engine::UdpSource(const Napi::CallbackInfo& info) {
 // sendRaw(datagram, ip, port) -> boolean handed to the kernel. false after close.
 Napi::Value Engine::SendRaw(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+  if (!info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "datagram must be a Uint8Array");
   Endpoint ep;
   if (!info[1].IsString() || !info[2].IsNumber() ||
-      !ParseEndpoint(info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Number>().Int32Value(),
-                     closed_ ? AF_INET6 : udpFamily_, &ep))
-    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ADDRESS", "invalid destination for this socket's address family");
+      !ParseEndpoint(info[1].As<Napi::String>().Utf8Value(),
+                     info[2].As<Napi::Number>().Int32Value(), closed_ ? AF_INET6 : udpFamily_, &ep))
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ADDRESS",
+               "invalid destination for this socket's address family");
   if (closed_) return Napi::Boolean::New(env, false);
   Napi::Uint8Array d = info[0].As<Napi::Uint8Array>();
-  ssize_t r = sendto(udpFd_, d.Data(), d.ByteLength(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ep.addr), ep.len);
+  ssize_t r = sendto(udpFd_, d.Data(), d.ByteLength(), MSG_DONTWAIT,
+                     reinterpret_cast<sockaddr*>(&ep.addr), ep.len);
   Global(r >= 0 ? kRawTxDatagrams : kRawTxErrors)++;
   return Napi::Boolean::New(env, r >= 0);
 }

@@ -65,10 +65,10 @@ struct UdpEntry {
   uint32_t length;
   int32_t slot;
   uint8_t kind;
-  uint8_t flags;        // PacketFlag bits as reported
-  uint16_t recvIndex;   // which recvmmsg message it came from (for its source address)
-  uint16_t segments;    // datagrams coalesced into this entry (1 without offload)
-  VnetHeader vnet;      // what writeTun puts in front (offload only)
+  uint8_t flags;       // PacketFlag bits as reported
+  uint16_t recvIndex;  // which recvmmsg message it came from (for its source address)
+  uint16_t segments;   // datagrams coalesced into this entry (1 without offload)
+  VnetHeader vnet;     // what writeTun puts in front (offload only)
 };
 
 class Engine : public Napi::ObjectWrap<Engine> {
@@ -110,7 +110,8 @@ class Engine : public Napi::ObjectWrap<Engine> {
   size_t ReadTunBatch();
   size_t ReceiveUdpBatch();
   void ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool truncated);
-  void Report(uint8_t kind, int32_t slot, size_t offset, size_t length, size_t recvIndex, uint8_t flags);
+  void Report(uint8_t kind, int32_t slot, size_t offset, size_t length, size_t recvIndex,
+              uint8_t flags);
   bool DeliverUdpBatch();
   bool SealMessage(int slot, uint8_t* msg, size_t len);
   size_t SealAndSendTunBatch(size_t count);
@@ -122,19 +123,21 @@ class Engine : public Napi::ObjectWrap<Engine> {
   bool ProcessGroBuffer(size_t recvIndex);
   void ReportIp(int slot, size_t offset, size_t len, size_t recvIndex, uint8_t flags);
   void CloseGroup();
-  uint64_t& SlotStat(int slot, SlotStat field) { return slotStats_[size_t(slot) * kSlotStatsStride + field]; }
+  uint64_t& SlotStat(int slot, SlotStat field) {
+    return slotStats_[size_t(slot) * kSlotStatsStride + field];
+  }
   uint64_t& Global(GlobalStat field) { return globalStats_[field]; }
 
   // configuration
   int mtu_ = 0;
   size_t batchCap_ = 0;
-  size_t stride_ = 0;          // bytes per packet slot without offload (and of oneBuf_)
-  size_t tunStride_ = 0;       // bytes per packet slot in tunBuf_ (stride_, or a super-packet)
-  size_t udpStride_ = 0;       // bytes per recvmmsg slot in udpBuf_ (stride_, or a GRO buffer)
-  size_t segStride_ = 0;       // bytes per sealed segment in segArena_ (offload)
-  size_t sendCap_ = 0;         // datagrams sealed before a flush (sendIov_ entries)
-  bool offload_ = false;       // IFF_VNET_HDR + TSO on the TUN, UDP GSO/GRO on the socket
-  bool udpGso_ = false;        // UDP_SEGMENT in use (cleared when the kernel refuses it)
+  size_t stride_ = 0;     // bytes per packet slot without offload (and of oneBuf_)
+  size_t tunStride_ = 0;  // bytes per packet slot in tunBuf_ (stride_, or a super-packet)
+  size_t udpStride_ = 0;  // bytes per recvmmsg slot in udpBuf_ (stride_, or a GRO buffer)
+  size_t segStride_ = 0;  // bytes per sealed segment in segArena_ (offload)
+  size_t sendCap_ = 0;    // datagrams sealed before a flush (sendIov_ entries)
+  bool offload_ = false;  // IFF_VNET_HDR + TSO on the TUN, UDP GSO/GRO on the socket
+  bool udpGso_ = false;   // UDP_SEGMENT in use (cleared when the kernel refuses it)
   std::string cipherName_;
   std::string tunName_;
   int udpFamily_ = 0;
@@ -160,48 +163,49 @@ class Engine : public Napi::ObjectWrap<Engine> {
   uint8_t* tunBuf_ = nullptr;
   int32_t* tunOffsets_ = nullptr;
   int32_t* tunLengths_ = nullptr;
-  int32_t* tunSlots_ = nullptr;       // written by JS
+  int32_t* tunSlots_ = nullptr;  // written by JS
   uint8_t* udpBuf_ = nullptr;
   int32_t* udpOffsets_ = nullptr;
   int32_t* udpLengths_ = nullptr;
   int32_t* udpSlots_ = nullptr;
   uint8_t* udpKinds_ = nullptr;
   uint8_t* udpFlags_ = nullptr;
-  uint8_t* udpVerdicts_ = nullptr;    // written by JS
+  uint8_t* udpVerdicts_ = nullptr;  // written by JS
   uint64_t* slotStats_ = nullptr;
   uint64_t* globalStats_ = nullptr;
 
   // native-only batch state
-  std::vector<uint32_t> tunLen_;      // trusted lengths of the current TUN batch
-  std::vector<VnetHeader> tunVnet_;   // trusted virtio headers of the current TUN batch (offload)
+  std::vector<uint32_t> tunLen_;     // trusted lengths of the current TUN batch
+  std::vector<VnetHeader> tunVnet_;  // trusted virtio headers of the current TUN batch (offload)
   size_t tunCount_ = 0;
-  bool tunBatchOpen_ = false;         // inside onTun and sealAndSend not yet called
+  bool tunBatchOpen_ = false;  // inside onTun and sealAndSend not yet called
   std::vector<UdpEntry> udpEntries_;
   size_t udpCount_ = 0;
-  bool udpBatchOpen_ = false;         // inside onUdp and writeTun not yet called
+  bool udpBatchOpen_ = false;  // inside onUdp and writeTun not yet called
   bool udpInCallback_ = false;
-  std::vector<uint8_t> oneBuf_;       // scratch for sealAndSendOne
+  std::vector<uint8_t> oneBuf_;  // scratch for sealAndSendOne
 
   // recvmmsg / sendmmsg scratch, preallocated for batchCap_ messages
   std::vector<mmsghdr> recvMsgs_;
   std::vector<iovec> recvIov_;
   std::vector<sockaddr_storage> recvAddrs_;
-  std::vector<uint8_t> recvCtl_;      // a UDP_GRO cmsg buffer per message (offload)
-  std::vector<mmsghdr> sendMsgs_;     // one per group of datagrams (GSO) or per datagram
+  std::vector<uint8_t> recvCtl_;        // a UDP_GRO cmsg buffer per message (offload)
+  std::vector<mmsghdr> sendMsgs_;       // one per group of datagrams (GSO) or per datagram
   std::vector<uint32_t> sendMsgFirst_;  // first datagram (sendIov_ index) of each message
   std::vector<uint32_t> sendMsgCount_;  // datagrams in each message
-  std::vector<uint8_t> sendCtl_;      // a UDP_SEGMENT cmsg buffer per message
-  std::vector<iovec> sendIov_;        // one per sealed datagram
-  std::vector<int32_t> sendSlot_;     // slot of each sealed datagram
+  std::vector<uint8_t> sendCtl_;        // a UDP_SEGMENT cmsg buffer per message
+  std::vector<iovec> sendIov_;          // one per sealed datagram
+  std::vector<int32_t> sendSlot_;       // slot of each sealed datagram
   // offload scratch: segments of super-packets, sealed in place
   std::vector<uint8_t> segArena_;
   std::vector<uint32_t> segLens_;
-  size_t arenaSlots_ = 0;             // segments segArena_ holds
-  size_t arenaUsed_ = 0;              // segment slots of segArena_ holding unsent datagrams
-  TcpCoalescer coalescer_;            // open group = the last reported UDP entry
+  size_t arenaSlots_ = 0;   // segments segArena_ holds
+  size_t arenaUsed_ = 0;    // segment slots of segArena_ holding unsent datagrams
+  TcpCoalescer coalescer_;  // open group = the last reported UDP entry
 };
 
 // Throws a JS Error with `code` (a VPCMESH_ERR_TUN_* string) and, if nonzero, `errno`.
-[[noreturn]] void ThrowCoded(Napi::Env env, const char* code, const std::string& message, int err = 0);
+[[noreturn]] void ThrowCoded(Napi::Env env, const char* code, const std::string& message,
+                             int err = 0);
 
 }  // namespace vpcmesh

@@ -1,7 +1,7 @@
 // The per-packet paths: TUN and UDP batches, sealing, opening, sending and writing.
 // These hot loops are the sanctioned exception to the size guideline (see CONTRIBUTING.md,
-// Hot paths): they stay in one piece so the per-packet work is visible at a glance. None of them throws or
-// allocates per packet; every dropped packet increments exactly one counter.
+// Hot paths): they stay in one piece so the per-packet work is visible at a glance. None of them
+// throws or allocates per packet; every dropped packet increments exactly one counter.
 #include <netinet/udp.h>
 #include <unistd.h>
 
@@ -61,7 +61,8 @@ size_t Engine::ReadTunBatch() {
       }
       break;
     }
-    if (size_t(r) > capacity + vnet || size_t(r) < vnet) {  // the kernel reports the full length of a cut packet
+    if (size_t(r) > capacity + vnet ||
+        size_t(r) < vnet) {  // the kernel reports the full length of a cut packet
       Global(kTunReadErrors)++;
       continue;
     }
@@ -229,7 +230,8 @@ size_t Engine::SendMessages(size_t messages, size_t datagrams, size_t* sent) {
 // Sends sealed datagrams [0, datagrams). Returns how many the kernel took.
 size_t Engine::SendSealed(size_t datagrams) {
   size_t sent = 0;
-  for (size_t next = 0; next < datagrams;) next = SendMessages(GroupDatagrams(next, datagrams), datagrams, &sent);
+  for (size_t next = 0; next < datagrams;)
+    next = SendMessages(GroupDatagrams(next, datagrams), datagrams, &sent);
   return sent;
 }
 
@@ -237,8 +239,10 @@ size_t Engine::SendSealed(size_t datagrams) {
 Napi::Value Engine::SealAndSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return Napi::Number::New(env, 0);
-  if (!tunBatchOpen_) ThrowCoded(env, "VPCMESH_ERR_TUN_NO_BATCH", "sealAndSend() outside onTun or called twice");
-  size_t count = info[0].IsNumber() ? size_t(std::max(0, info[0].As<Napi::Number>().Int32Value())) : tunCount_;
+  if (!tunBatchOpen_)
+    ThrowCoded(env, "VPCMESH_ERR_TUN_NO_BATCH", "sealAndSend() outside onTun or called twice");
+  size_t count =
+      info[0].IsNumber() ? size_t(std::max(0, info[0].As<Napi::Number>().Int32Value())) : tunCount_;
   if (count > tunCount_) count = tunCount_;
   tunBatchOpen_ = false;
   Global(kTunDropUnrouted) += tunCount_ - count;
@@ -295,10 +299,12 @@ size_t Engine::ReceiveUdpBatch() {
   }
 }
 
-void Engine::Report(uint8_t kind, int32_t slot, size_t offset, size_t length, size_t recvIndex, uint8_t flags) {
+void Engine::Report(uint8_t kind, int32_t slot, size_t offset, size_t length, size_t recvIndex,
+                    uint8_t flags) {
   CloseGroup();  // the open group (if any) is the previous entry: finish it first
   size_t r = udpCount_++;
-  udpEntries_[r] = UdpEntry{uint32_t(offset), uint32_t(length), slot, kind, flags, uint16_t(recvIndex), 1, VnetHeader{}};
+  udpEntries_[r] = UdpEntry{
+      uint32_t(offset), uint32_t(length), slot, kind, flags, uint16_t(recvIndex), 1, VnetHeader{}};
   udpOffsets_[r] = int32_t(offset);
   udpLengths_[r] = int32_t(length);
   udpSlots_[r] = slot;
@@ -324,7 +330,8 @@ void Engine::ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool t
   if (slot < 0) return void(Global(kUdpDropUnknownIndex)++);
   Session* s = sessions_->At(slot);
   uint64_t counter = LoadLe64(p + kOffsetCounter);
-  if (counter >= kRejectAfterMessages || !s->replay.Check(counter)) return void(SlotStat(slot, kRxDropReplay)++);
+  if (counter >= kRejectAfterMessages || !s->replay.Check(counter))
+    return void(SlotStat(slot, kRxDropReplay)++);
   size_t plen = len - kOverhead;
   if (!s->opener.Open(counter, p, p + kHeaderSize, plen, p + kHeaderSize + plen))
     return void(SlotStat(slot, kRxDropAuth)++);
@@ -338,7 +345,8 @@ void Engine::ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool t
   if (kind == kKindControl) SlotStat(slot, kRxControl)++;
   bool same = s->endpoint.set() && SameEndpoint(recvAddrs_[recvIndex], s->endpoint.addr);
   uint8_t flags = same ? 0 : kFlagNewSource;
-  if (offload_ && kind == kKindIp) return ReportIp(slot, offset + kHeaderSize, plen, recvIndex, flags);
+  if (offload_ && kind == kKindIp)
+    return ReportIp(slot, offset + kHeaderSize, plen, recvIndex, flags);
   Report(uint8_t(kind), slot, offset + kHeaderSize, plen, recvIndex, flags);
 }
 
@@ -355,7 +363,8 @@ bool Engine::DeliverUdpBatch() {
   if (udpBatchOpen_) {
     udpBatchOpen_ = false;  // JS never called writeTun: its IP packets count as rejected
     for (size_t r = 0; r < udpCount_; r++)
-      if (udpEntries_[r].kind == kKindIp) SlotStat(udpEntries_[r].slot, kRxDropRejected) += udpEntries_[r].segments;
+      if (udpEntries_[r].kind == kKindIp)
+        SlotStat(udpEntries_[r].slot, kRxDropRejected) += udpEntries_[r].segments;
   }
   udpCount_ = 0;
   return true;
@@ -370,7 +379,8 @@ void Engine::OnUdpReadable() {
       if (!ProcessGroBuffer(i)) return;
       continue;
     }
-    ProcessDatagram(i, i * udpStride_, recvMsgs_[i].msg_len, recvMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC);
+    ProcessDatagram(i, i * udpStride_, recvMsgs_[i].msg_len,
+                    recvMsgs_[i].msg_hdr.msg_flags & MSG_TRUNC);
   }
   DeliverUdpBatch();
 }
@@ -383,8 +393,10 @@ void Engine::OnUdpReadable() {
 Napi::Value Engine::WriteTun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return Napi::Number::New(env, 0);
-  if (!udpBatchOpen_) ThrowCoded(env, "VPCMESH_ERR_TUN_NO_BATCH", "writeTun() outside onUdp or called twice");
-  size_t count = info[0].IsNumber() ? size_t(std::max(0, info[0].As<Napi::Number>().Int32Value())) : udpCount_;
+  if (!udpBatchOpen_)
+    ThrowCoded(env, "VPCMESH_ERR_TUN_NO_BATCH", "writeTun() outside onUdp or called twice");
+  size_t count =
+      info[0].IsNumber() ? size_t(std::max(0, info[0].As<Napi::Number>().Int32Value())) : udpCount_;
   udpBatchOpen_ = false;
   const size_t vnet = offload_ ? kVnetHdrLen : 0;
   size_t written = 0;

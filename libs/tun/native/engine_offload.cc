@@ -33,8 +33,9 @@ size_t GroSegmentSize(msghdr* h) {
 size_t Engine::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent) {
   const uint8_t* pkt = tunBuf_ + i * tunStride_ + kHeaderSize;
   auto segment = [&]() {
-    return SegmentTcp(pkt, tunLen_[i], tunVnet_[i], size_t(mtu_), segArena_.data() + arenaUsed_ * segStride_ + kHeaderSize,
-                      segStride_, std::min(sendCap_ - m, arenaSlots_ - arenaUsed_), segLens_.data());
+    return SegmentTcp(pkt, tunLen_[i], tunVnet_[i], size_t(mtu_),
+                      segArena_.data() + arenaUsed_ * segStride_ + kHeaderSize, segStride_,
+                      std::min(sendCap_ - m, arenaSlots_ - arenaUsed_), segLens_.data());
   };
   int n = segment();
   if (n == kSegmentTooMany && (m > 0 || arenaUsed_ > 0)) {  // room after a flush
@@ -85,7 +86,8 @@ bool Engine::ProcessGroBuffer(size_t recvIndex) {
 void Engine::ReportIp(int slot, size_t offset, size_t len, size_t recvIndex, uint8_t flags) {
   if (coalescer_.open()) {
     const UdpEntry& last = udpEntries_[udpCount_ - 1];
-    if (last.slot == slot && last.flags == flags && SameEndpoint(recvAddrs_[last.recvIndex], recvAddrs_[recvIndex]) &&
+    if (last.slot == slot && last.flags == flags &&
+        SameEndpoint(recvAddrs_[last.recvIndex], recvAddrs_[recvIndex]) &&
         coalescer_.Append(udpBuf_ + offset, len)) {
       Global(kUdpCoalesced)++;
       return;

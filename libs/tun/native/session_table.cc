@@ -20,7 +20,8 @@ InstallResult SessionTable::Install(int slot, const SessionKeys& keys) {
   if (owner >= 0 && owner != slot) return InstallResult::kIndexInUse;
   if (s->active) byIndex_.erase(s->localIndex);
   s->active = false;
-  if (!s->sealer.Init(cipher_, keys.sendKey, true) || !s->opener.Init(cipher_, keys.recvKey, false)) {
+  if (!s->sealer.Init(cipher_, keys.sendKey, true) ||
+      !s->opener.Init(cipher_, keys.recvKey, false)) {
     s->sealer.Reset();
     s->opener.Reset();
     return InstallResult::kCryptoFailed;

@@ -17,18 +17,18 @@ namespace vpcmesh {
 
 struct Session {
   bool active = false;
-  uint32_t localIndex = 0;    // receiver index peers put in messages to us
-  uint32_t remoteIndex = 0;   // receiver index we put in messages to the peer
-  uint64_t sendCounter = 0;   // next counter to send; authoritative (JS sees a copy)
+  uint32_t localIndex = 0;   // receiver index peers put in messages to us
+  uint32_t remoteIndex = 0;  // receiver index we put in messages to the peer
+  uint64_t sendCounter = 0;  // next counter to send; authoritative (JS sees a copy)
   AeadContext sealer;
   AeadContext opener;
   ReplayWindow replay;
-  Endpoint endpoint;          // where sealed messages go; unset = drop
+  Endpoint endpoint;  // where sealed messages go; unset = drop
 };
 
 struct SessionKeys {
-  const uint8_t* sendKey;     // kKeySize bytes
-  const uint8_t* recvKey;     // kKeySize bytes
+  const uint8_t* sendKey;  // kKeySize bytes
+  const uint8_t* recvKey;  // kKeySize bytes
   uint32_t localIndex;
   uint32_t remoteIndex;
 };
@@ -41,7 +41,9 @@ class SessionTable {
 
   size_t size() const { return slots_.size(); }
   // The slot's session, or nullptr if `slot` is out of range.
-  Session* At(int64_t slot) { return slot >= 0 && size_t(slot) < slots_.size() ? slots_[slot].get() : nullptr; }
+  Session* At(int64_t slot) {
+    return slot >= 0 && size_t(slot) < slots_.size() ? slots_[slot].get() : nullptr;
+  }
   // The slot whose localIndex is `index`, or -1.
   int Lookup(uint32_t index) const;
 

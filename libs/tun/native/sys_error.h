@@ -9,8 +9,8 @@ namespace vpcmesh {
 
 struct SysError {
   bool failed = false;
-  int err = 0;           // errno, or 0 when the input itself was invalid
-  std::string what;      // e.g. "ioctl(TUNSETIFF) vpcmesh0"
+  int err = 0;       // errno, or 0 when the input itself was invalid
+  std::string what;  // e.g. "ioctl(TUNSETIFF) vpcmesh0"
 
   static SysError Ok() { return SysError{}; }
   static SysError Fail(int err, std::string what) { return SysError{true, err, std::move(what)}; }

@@ -10,7 +10,9 @@ namespace vpcmesh {
 namespace {
 
 uint16_t LoadBe16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
-uint32_t LoadBe32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+uint32_t LoadBe32(const uint8_t* p) {
+  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
 void StoreBe16(uint8_t* p, uint16_t v) {
   p[0] = uint8_t(v >> 8);
   p[1] = uint8_t(v);
@@ -25,8 +27,11 @@ constexpr uint16_t kUdpChecksumOffset = 6;  // RFC 768
 
 // The pseudo-header sum of a TCP segment of `tcpLen` bytes inside IP packet `p`.
 uint64_t TcpPseudoSum(const uint8_t* p, const TcpPacket& t, size_t tcpLen) {
-  if (t.version == 4) return PseudoHeaderSum(p + kIpv4OffSource, p + kIpv4OffSource + 4, 4, kIpProtoTcp, uint32_t(tcpLen));
-  return PseudoHeaderSum(p + kIpv6OffSource, p + kIpv6OffSource + 16, 16, kIpProtoTcp, uint32_t(tcpLen));
+  if (t.version == 4)
+    return PseudoHeaderSum(p + kIpv4OffSource, p + kIpv4OffSource + 4, 4, kIpProtoTcp,
+                           uint32_t(tcpLen));
+  return PseudoHeaderSum(p + kIpv6OffSource, p + kIpv6OffSource + 16, 16, kIpProtoTcp,
+                         uint32_t(tcpLen));
 }
 
 // True if the TCP checksum of the whole packet verifies (RFC 1071 §1: the sum over the
@@ -79,8 +84,10 @@ bool ParseTcpPacket(const uint8_t* p, size_t len, TcpPacket* out) {
   t.version = p[0] >> 4;
   if (t.version == 4) {
     t.ipLen = size_t(p[0] & 0x0f) * 4;
-    if (len < kIpv4MinHeader || t.ipLen < kIpv4MinHeader || p[kIpv4OffProtocol] != kIpProtoTcp) return false;
-    if (LoadBe16(p + kIpv4OffFlagsFragment) & (kIpv4MoreFragments | kIpv4FragmentOffsetMask)) return false;
+    if (len < kIpv4MinHeader || t.ipLen < kIpv4MinHeader || p[kIpv4OffProtocol] != kIpProtoTcp)
+      return false;
+    if (LoadBe16(p + kIpv4OffFlagsFragment) & (kIpv4MoreFragments | kIpv4FragmentOffsetMask))
+      return false;
   } else if (t.version == 6) {
     t.ipLen = kIpv6Header;
     if (len < kIpv6Header || p[kIpv6OffNextHeader] != kIpProtoTcp) return false;
@@ -99,7 +106,8 @@ bool CompleteChecksum(uint8_t* p, size_t len, size_t start, size_t offset) {
   if (start >= len || offset + 2 > len - start) return false;
   uint8_t* field = p + start + offset;
   StoreChecksum(field, ChecksumAdd(p + start, len - start, 0));
-  if (offset == kUdpChecksumOffset && field[0] == 0 && field[1] == 0) field[0] = field[1] = 0xff;  // RFC 768
+  if (offset == kUdpChecksumOffset && field[0] == 0 && field[1] == 0)
+    field[0] = field[1] = 0xff;  // RFC 768
   return true;
 }
 
@@ -114,8 +122,8 @@ bool PrepareTunPacket(uint8_t* p, size_t len, VnetHeader* h) {
 }
 
 // Hot loop: one iteration per segment (copy headers + payload, fix fields, checksum).
-int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, uint8_t* out, size_t stride,
-               size_t maxSegments, uint32_t* lens) {
+int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, uint8_t* out,
+               size_t stride, size_t maxSegments, uint32_t* lens) {
   TcpPacket t;
   uint8_t gso = h.gsoType & uint8_t(~kVnetGsoEcn);
   if (!ParseTcpPacket(pkt, len, &t) || h.gsoSize == 0 || len == t.hdrLen) return kSegmentMalformed;
@@ -140,7 +148,8 @@ int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, 
     if (k != 0) flags &= uint8_t(~kTcpCwr);
     tcp[kTcpOffFlags] = flags;
     std::memset(tcp + kTcpOffChecksum, 0, 2);
-    StoreChecksum(tcp + kTcpOffChecksum, ChecksumAdd(tcp, segLen - t.ipLen, TcpPseudoSum(seg, t, segLen - t.ipLen)));
+    StoreChecksum(tcp + kTcpOffChecksum,
+                  ChecksumAdd(tcp, segLen - t.ipLen, TcpPseudoSum(seg, t, segLen - t.ipLen)));
     lens[k] = uint32_t(segLen);
   }
   return int(count);
@@ -151,7 +160,8 @@ int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, 
 bool TcpCoalescer::Start(uint8_t* pkt, size_t len, size_t room) {
   head_ = nullptr;
   TcpPacket t;
-  if (!ParseTcpPacket(pkt, len, &t) || !IpLengthMatches(pkt, len, t) || len == t.hdrLen) return false;
+  if (!ParseTcpPacket(pkt, len, &t) || !IpLengthMatches(pkt, len, t) || len == t.hdrLen)
+    return false;
   if (pkt[t.ipLen + kTcpOffFlags] & kCoalesceRefusedFlags) return false;
   if (!TcpChecksumValid(pkt, len, t)) return false;
   head_ = pkt;
@@ -170,8 +180,9 @@ bool TcpCoalescer::Continues(const uint8_t* seg, size_t len, const TcpPacket& t)
   const uint8_t* a = head_;
   if (t.version != t_.version || t.ipLen != t_.ipLen || t.hdrLen != t_.hdrLen) return false;
   if (t.version == 4) {
-    if (std::memcmp(a, seg, 2) != 0 || std::memcmp(a + 6, seg + 6, 4) != 0 ||  // ver/IHL/TOS; flags/TTL/proto
-        std::memcmp(a + 12, seg + 12, t.ipLen - 12) != 0)                     // addresses, options
+    if (std::memcmp(a, seg, 2) != 0 ||
+        std::memcmp(a + 6, seg + 6, 4) != 0 ||             // ver/IHL/TOS; flags/TTL/proto
+        std::memcmp(a + 12, seg + 12, t.ipLen - 12) != 0)  // addresses, options
       return false;
     if (LoadBe16(seg + kIpv4OffId) != uint16_t(LoadBe16(a + kIpv4OffId) + count_)) return false;
   } else if (std::memcmp(a, seg, 4) != 0 || std::memcmp(a + 6, seg + 6, kIpv6Header - 6) != 0) {
@@ -179,16 +190,18 @@ bool TcpCoalescer::Continues(const uint8_t* seg, size_t len, const TcpPacket& t)
   }
   const uint8_t* x = a + t.ipLen;
   const uint8_t* y = seg + t.ipLen;
-  return std::memcmp(x, y, 4) == 0 &&                                       // ports
+  return std::memcmp(x, y, 4) == 0 &&  // ports
          LoadBe32(y + kTcpOffSequence) == nextSeq_ &&
-         std::memcmp(x + kTcpOffAck, y + kTcpOffAck, 5) == 0 &&            // ACK, data offset
+         std::memcmp(x + kTcpOffAck, y + kTcpOffAck, 5) == 0 &&  // ACK, data offset
          (y[kTcpOffFlags] & uint8_t(~kTcpPsh)) == x[kTcpOffFlags] &&
-         std::memcmp(x + kTcpMinHeader, y + kTcpMinHeader, t.hdrLen - t.ipLen - kTcpMinHeader) == 0;  // options
+         std::memcmp(x + kTcpMinHeader, y + kTcpMinHeader, t.hdrLen - t.ipLen - kTcpMinHeader) ==
+             0;  // options
 }
 
 bool TcpCoalescer::Append(const uint8_t* seg, size_t len) {
   TcpPacket t;
-  if (head_ == nullptr || last_ || !ParseTcpPacket(seg, len, &t) || !IpLengthMatches(seg, len, t)) return false;
+  if (head_ == nullptr || last_ || !ParseTcpPacket(seg, len, &t) || !IpLengthMatches(seg, len, t))
+    return false;
   const size_t payload = len - t.hdrLen;
   if (payload == 0 || payload > gsoSize_ || len_ + payload > room_) return false;
   if (!Continues(seg, len, t) || !TcpChecksumValid(seg, len, t)) return false;
@@ -209,7 +222,8 @@ size_t TcpCoalescer::Finish(VnetHeader* h) {
     WriteIpLength(head_, t_, len, t_.version == 4 ? LoadBe16(head_ + kIpv4OffId) : 0);
     uint8_t* tcp = head_ + t_.ipLen;
     if (psh_) tcp[kTcpOffFlags] |= kTcpPsh;
-    uint16_t partial = ChecksumFold(TcpPseudoSum(head_, t_, len - t_.ipLen));  // not complemented: the kernel finishes it
+    uint16_t partial = ChecksumFold(
+        TcpPseudoSum(head_, t_, len - t_.ipLen));  // not complemented: the kernel finishes it
     std::memcpy(tcp + kTcpOffChecksum, &partial, 2);
     h->flags = kVnetNeedsCsum;
     h->gsoType = t_.version == 4 ? kVnetGsoTcpV4 : kVnetGsoTcpV6;

@@ -15,17 +15,17 @@ namespace vpcmesh {
 // gso_size, csum_start, csum_offset as u16 in host order (legacy virtio, which a TUN
 // without TUNSETVNETLE/BE uses). Mirrored here: the UAPI header does not compile as C++.
 constexpr size_t kVnetHdrLen = 10;
-constexpr uint8_t kVnetNeedsCsum = 1;   // VIRTIO_NET_HDR_F_NEEDS_CSUM
-constexpr uint8_t kVnetGsoNone = 0;     // VIRTIO_NET_HDR_GSO_NONE
-constexpr uint8_t kVnetGsoTcpV4 = 1;    // VIRTIO_NET_HDR_GSO_TCPV4
-constexpr uint8_t kVnetGsoTcpV6 = 4;    // VIRTIO_NET_HDR_GSO_TCPV6
-constexpr uint8_t kVnetGsoEcn = 0x80;   // VIRTIO_NET_HDR_GSO_ECN (flag bit)
+constexpr uint8_t kVnetNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
+constexpr uint8_t kVnetGsoNone = 0;    // VIRTIO_NET_HDR_GSO_NONE
+constexpr uint8_t kVnetGsoTcpV4 = 1;   // VIRTIO_NET_HDR_GSO_TCPV4
+constexpr uint8_t kVnetGsoTcpV6 = 4;   // VIRTIO_NET_HDR_GSO_TCPV6
+constexpr uint8_t kVnetGsoEcn = 0x80;  // VIRTIO_NET_HDR_GSO_ECN (flag bit)
 
 struct VnetHeader {
-  uint8_t flags = 0;      // VIRTIO_NET_HDR_F_*
-  uint8_t gsoType = 0;    // VIRTIO_NET_HDR_GSO_* (| kVnetGsoEcn)
-  uint16_t hdrLen = 0;    // IP + TCP header bytes
-  uint16_t gsoSize = 0;   // payload bytes per segment
+  uint8_t flags = 0;     // VIRTIO_NET_HDR_F_*
+  uint8_t gsoType = 0;   // VIRTIO_NET_HDR_GSO_* (| kVnetGsoEcn)
+  uint16_t hdrLen = 0;   // IP + TCP header bytes
+  uint16_t gsoSize = 0;  // payload bytes per segment
   uint16_t csumStart = 0;
   uint16_t csumOffset = 0;
 };
@@ -40,32 +40,33 @@ constexpr size_t kIpv4OffId = 4;
 constexpr size_t kIpv4OffFlagsFragment = 6;  // 3 flag bits + 13-bit fragment offset
 constexpr size_t kIpv4OffProtocol = 9;
 constexpr size_t kIpv4OffChecksum = 10;
-constexpr size_t kIpv4OffSource = 12;        // then the destination at 16
+constexpr size_t kIpv4OffSource = 12;  // then the destination at 16
 constexpr uint16_t kIpv4MoreFragments = 0x2000;
 constexpr uint16_t kIpv4FragmentOffsetMask = 0x1fff;
 // --- IPv6 header, RFC 8200 §3 ---------------------------------------------------------------
 constexpr size_t kIpv6Header = 40;
 constexpr size_t kIpv6OffPayloadLength = 4;
 constexpr size_t kIpv6OffNextHeader = 6;
-constexpr size_t kIpv6OffSource = 8;         // then the destination at 24
+constexpr size_t kIpv6OffSource = 8;  // then the destination at 24
 // --- TCP header, RFC 9293 §3.1 --------------------------------------------------------------
 constexpr size_t kTcpMinHeader = 20;
 constexpr size_t kTcpOffSequence = 4;
 constexpr size_t kTcpOffAck = 8;
-constexpr size_t kTcpOffDataOffset = 12;     // high nibble: header length in 32-bit words
+constexpr size_t kTcpOffDataOffset = 12;  // high nibble: header length in 32-bit words
 constexpr size_t kTcpOffFlags = 13;
 constexpr size_t kTcpOffChecksum = 16;
 constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08;
-constexpr uint8_t kTcpAck = 0x10, kTcpUrg = 0x20, kTcpEce = 0x40, kTcpCwr = 0x80;  // CWR/ECE: RFC 3168
+constexpr uint8_t kTcpAck = 0x10, kTcpUrg = 0x20, kTcpEce = 0x40,
+                  kTcpCwr = 0x80;  // CWR/ECE: RFC 3168
 // The largest IP packet (total length is 16 bits; no jumbograms).
 constexpr size_t kMaxIpPacket = 65535;
 
 // Where the headers of a TCP/IP packet end. Only unfragmented IPv4 (options allowed) and
 // IPv6 whose next header is TCP (no extension headers).
 struct TcpPacket {
-  int version = 0;     // 4 or 6
-  size_t ipLen = 0;    // IP header bytes = offset of the TCP header
-  size_t hdrLen = 0;   // IP + TCP header bytes = offset of the payload
+  int version = 0;    // 4 or 6
+  size_t ipLen = 0;   // IP header bytes = offset of the TCP header
+  size_t hdrLen = 0;  // IP + TCP header bytes = offset of the payload
 };
 
 // False unless `p` holds an IPv4/IPv6 + TCP header as above within `len` bytes.
@@ -90,8 +91,8 @@ constexpr int kSegmentTooMany = -3;    // more than maxSegments segments
 // length, ID (+k) and header checksum, or the IPv6 payload length; TCP sequence number
 // (+k*gso_size), flags (FIN and PSH only on the last, CWR only on the first) and a full
 // TCP checksum. Returns the number of segments, or a kSegment* error.
-int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, uint8_t* out, size_t stride,
-               size_t maxSegments, uint32_t* lens);
+int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, uint8_t* out,
+               size_t stride, size_t maxSegments, uint32_t* lens);
 
 // Coalesces consecutive in-order segments of one TCP flow into a super-packet in place
 // (the GRO of RFC-less practice, as the kernel's tcp_gro_receive does it):
@@ -128,7 +129,7 @@ class TcpCoalescer {
   TcpPacket t_;
   size_t gsoSize_ = 0;
   uint32_t nextSeq_ = 0;
-  bool last_ = false;   // the last appended segment ended the group (short or PSH)
+  bool last_ = false;  // the last appended segment ended the group (short or PSH)
   bool psh_ = false;
 };
 

@@ -16,17 +16,21 @@ namespace {
 CipherKind CipherArg(const Napi::Value& v) {
   CipherKind kind;
   if (!v.IsString() || !ParseCipherKind(v.As<Napi::String>().Utf8Value().c_str(), &kind))
-    ThrowCoded(v.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "cipher must be aes-256-gcm or chacha20-poly1305");
+    ThrowCoded(v.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT",
+               "cipher must be aes-256-gcm or chacha20-poly1305");
   return kind;
 }
 
 double ElapsedNs(std::chrono::steady_clock::time_point since) {
-  return double(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since).count());
+  return double(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since)
+          .count());
 }
 
 Napi::Uint8Array BytesArg(const Napi::Value& v, const char* what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    ThrowCoded(v.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", std::string(what) + " must be a Uint8Array");
+    ThrowCoded(v.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT",
+               std::string(what) + " must be a Uint8Array");
   return v.As<Napi::Uint8Array>();
 }
 
@@ -52,7 +56,8 @@ Napi::Value TcpSegment(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Uint8Array pkt = BytesArg(info[0], "packet");
   if (!info[1].IsObject() || !info[2].IsNumber())
-    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "tcpSegment(packet, {gsoType, gsoSize}, mtu)");
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT",
+               "tcpSegment(packet, {gsoType, gsoSize}, mtu)");
   VnetHeader h;
   h.gsoType = uint8_t(U16Field(info[1].As<Napi::Object>(), "gsoType"));
   h.gsoSize = U16Field(info[1].As<Napi::Object>(), "gsoSize");
@@ -61,16 +66,20 @@ Napi::Value TcpSegment(const Napi::CallbackInfo& info) {
   size_t stride = mtu + 64;
   std::vector<uint8_t> out(kMaxSegments * stride);
   std::vector<uint32_t> lens(kMaxSegments);
-  int n = SegmentTcp(pkt.Data(), pkt.ByteLength(), h, mtu, out.data(), stride, kMaxSegments, lens.data());
+  int n = SegmentTcp(pkt.Data(), pkt.ByteLength(), h, mtu, out.data(), stride, kMaxSegments,
+                     lens.data());
   if (n < 0) return Napi::Number::New(env, n);
   Napi::Array segs = Napi::Array::New(env, size_t(n));
-  for (int k = 0; k < n; k++) segs.Set(uint32_t(k), Napi::Buffer<uint8_t>::Copy(env, out.data() + size_t(k) * stride, lens[k]));
+  for (int k = 0; k < n; k++)
+    segs.Set(uint32_t(k),
+             Napi::Buffer<uint8_t>::Copy(env, out.data() + size_t(k) * stride, lens[k]));
   return segs;
 }
 
 Napi::Value TcpCoalesce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsArray()) ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "tcpCoalesce(packets: Uint8Array[])");
+  if (!info[0].IsArray())
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "tcpCoalesce(packets: Uint8Array[])");
   Napi::Array in = info[0].As<Napi::Array>();
   Napi::Array out = Napi::Array::New(env);
   std::vector<uint8_t> group(kMaxIpPacket), seg;
@@ -89,7 +98,8 @@ Napi::Value TcpCoalesce(const Napi::CallbackInfo& info) {
   };
   for (uint32_t i = 0; i < in.Length(); i++) {
     Napi::Uint8Array p = BytesArg(in.Get(i), "packet");
-    if (p.ByteLength() > kMaxIpPacket) ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "packet too large");
+    if (p.ByteLength() > kMaxIpPacket)
+      ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "packet too large");
     seg.assign(p.Data(), p.Data() + p.ByteLength());
     if (c.open() && c.Append(seg.data(), seg.size())) continue;
     emit();
@@ -105,7 +115,8 @@ Napi::Value CompleteChecksumHook(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Uint8Array pkt = BytesArg(info[0], "packet");
   if (!info[1].IsNumber() || !info[2].IsNumber())
-    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "completeChecksum(packet, csumStart, csumOffset)");
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT",
+               "completeChecksum(packet, csumStart, csumOffset)");
   Napi::Buffer<uint8_t> copy = Napi::Buffer<uint8_t>::Copy(env, pkt.Data(), pkt.ByteLength());
   bool ok = CompleteChecksum(copy.Data(), copy.Length(), info[1].As<Napi::Number>().Uint32Value(),
                              info[2].As<Napi::Number>().Uint32Value());
@@ -114,7 +125,8 @@ Napi::Value CompleteChecksumHook(const Napi::CallbackInfo& info) {
 
 Napi::Value ReplayWindowRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array)
+  if (!info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array)
     ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "counters must be a BigUint64Array");
   Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
   const uint64_t* counters = reinterpret_cast<const uint64_t*>(
@@ -134,9 +146,10 @@ Napi::Value ReplayWindowRun(const Napi::CallbackInfo& info) {
 Napi::Value SealForTest(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CipherKind kind = CipherArg(info[0]);
-  if (!info[1].IsTypedArray() || info[1].As<Napi::Uint8Array>().ByteLength() != kKeySize || !info[2].IsNumber() ||
-      !info[3].IsBigInt() || !info[4].IsTypedArray())
-    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "sealForTest(cipher, key32, index, counter, plaintext)");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::Uint8Array>().ByteLength() != kKeySize ||
+      !info[2].IsNumber() || !info[3].IsBigInt() || !info[4].IsTypedArray())
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT",
+               "sealForTest(cipher, key32, index, counter, plaintext)");
   bool lossless = false;
   uint64_t counter = info[3].As<Napi::BigInt>().Uint64Value(&lossless);
   Napi::Uint8Array plain = info[4].As<Napi::Uint8Array>();

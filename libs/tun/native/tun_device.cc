@@ -12,9 +12,7 @@
 
 namespace vpcmesh {
 
-std::string SysError::Message() const {
-  return err == 0 ? what : what + ": " + std::strerror(err);
-}
+std::string SysError::Message() const { return err == 0 ? what : what + ": " + std::strerror(err); }
 
 namespace {
 
@@ -49,8 +47,8 @@ SysError ConfigureLink(const std::string& name, const TunConfig& cfg) {
 // Asks for checksum + TSO (+ ECN) offload, falling back to less; the virtio header stays
 // on either way, so nothing depends on which set the kernel took.
 void EnableOffload(int fd) {
-  const unsigned sets[] = {TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6,
-                           TUN_F_CSUM};
+  const unsigned sets[] = {TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+                           TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6, TUN_F_CSUM};
   for (unsigned flags : sets)
     if (ioctl(fd, TUNSETOFFLOAD, flags) == 0) return;
 }

@@ -8,10 +8,10 @@
 namespace vpcmesh {
 
 struct TunConfig {
-  std::string name;          // requested interface name (may contain %d)
-  int mtu = 1420;            // bytes, the largest inner IP packet
-  int txQueueLen = 1000;     // packets; the kernel default 500 drops under one TCP stream
-  bool offload = false;      // IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO4/6, ECN)
+  std::string name;       // requested interface name (may contain %d)
+  int mtu = 1420;         // bytes, the largest inner IP packet
+  int txQueueLen = 1000;  // packets; the kernel default 500 drops under one TCP stream
+  bool offload = false;   // IFF_VNET_HDR + TUNSETOFFLOAD (checksum, TSO4/6, ECN)
 };
 
 // Opens /dev/net/tun as IFF_TUN|IFF_NO_PI, non-blocking and close-on-exec, sets MTU and

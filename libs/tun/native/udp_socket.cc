@@ -32,7 +32,8 @@ SysError OpenUdp(const UdpConfig& cfg, int* fd, int* family, int* boundPort) {
   int fam = inet_pton(AF_INET6, cfg.host.c_str(), &probe6) == 1 ? AF_INET6 : AF_INET;
   Endpoint bindAddr;
   if (cfg.port < 0 || cfg.port > 65535 || !ParseEndpoint(cfg.host, cfg.port, fam, &bindAddr))
-    return SysError::Fail(0, "invalid UDP bind address " + cfg.host + ":" + std::to_string(cfg.port));
+    return SysError::Fail(0,
+                          "invalid UDP bind address " + cfg.host + ":" + std::to_string(cfg.port));
   int f = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (f < 0) return SysError::Fail(errno, "socket(SOCK_DGRAM)");
   if (fam == AF_INET6) {
@@ -46,7 +47,8 @@ SysError OpenUdp(const UdpConfig& cfg, int* fd, int* family, int* boundPort) {
     setsockopt(f, SOL_UDP, UDP_GRO, &on, sizeof on);
   }
   if (cfg.fwmark != 0 && setsockopt(f, SOL_SOCKET, SO_MARK, &cfg.fwmark, sizeof cfg.fwmark) != 0) {
-    SysError e = SysError::Fail(errno, "setsockopt(SO_MARK " + std::to_string(cfg.fwmark) + ") (needs CAP_NET_ADMIN)");
+    SysError e = SysError::Fail(
+        errno, "setsockopt(SO_MARK " + std::to_string(cfg.fwmark) + ") (needs CAP_NET_ADMIN)");
     close(f);
     return e;
   }

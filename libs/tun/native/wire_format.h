@@ -16,13 +16,13 @@
 namespace vpcmesh {
 
 // --- message header -------------------------------------------------------------
-constexpr uint32_t kTypeData = 4;          // bytes 0..3 as a LE u32
-constexpr size_t kOffsetReceiver = 4;      // bytes 4..7: receiver index (LE u32)
-constexpr size_t kOffsetCounter = 8;       // bytes 8..15: counter (LE u64)
-constexpr size_t kHeaderSize = 16;         // also the AAD
-constexpr size_t kTagSize = 16;            // AEAD tag after the ciphertext
+constexpr uint32_t kTypeData = 4;                     // bytes 0..3 as a LE u32
+constexpr size_t kOffsetReceiver = 4;                 // bytes 4..7: receiver index (LE u32)
+constexpr size_t kOffsetCounter = 8;                  // bytes 8..15: counter (LE u64)
+constexpr size_t kHeaderSize = 16;                    // also the AAD
+constexpr size_t kTagSize = 16;                       // AEAD tag after the ciphertext
 constexpr size_t kOverhead = kHeaderSize + kTagSize;  // 32 bytes per data message
-constexpr size_t kNonceSize = 12;          // 4 zero bytes + 8-byte LE counter
+constexpr size_t kNonceSize = 12;                     // 4 zero bytes + 8-byte LE counter
 constexpr size_t kKeySize = 32;
 
 // --- limits ---------------------------------------------------------------------

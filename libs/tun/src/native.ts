@@ -143,10 +143,10 @@ class NativeUdpBatch implements UdpBatch {
   readonly slots: Int32Array
   readonly flags: Uint8Array
   readonly verdicts: Uint8Array
-  readonly #engine: NativeEngine
+  private readonly engine: NativeEngine
 
   constructor(engine: NativeEngine, v: NativeViews) {
-    this.#engine = engine
+    this.engine = engine
     this.buffer = v.udpBuffer
     this.offsets = v.udpOffsets
     this.lengths = v.udpLengths
@@ -157,7 +157,7 @@ class NativeUdpBatch implements UdpBatch {
   }
 
   source(i: number): UdpEndpoint {
-    const s = this.#engine.udpSource(i)
+    const s = this.engine.udpSource(i)
     if (s === undefined)
       throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', `source(${i}): no such entry in the current batch`)
     return s
@@ -169,17 +169,17 @@ class NativePacketEngine implements PacketEngine {
   readonly info: EngineInfo
   readonly sessions: EngineSessions
   readonly stats: EngineStats
-  readonly #native: NativeEngine
-  readonly #tunBatch: TunBatch & { count: number }
-  readonly #udpBatch: NativeUdpBatch
+  private readonly native: NativeEngine
+  private readonly tunBatch: TunBatch & { count: number }
+  private readonly udpBatch: NativeUdpBatch
 
   constructor(native: NativeEngine) {
-    this.#native = native
+    this.native = native
     const { closed: _closed, offload: _offload, ...info } = native.info()
     this.info = Object.freeze(info)
     const v = native.views()
-    this.#tunBatch = { count: 0, buffer: v.tunBuffer, offsets: v.tunOffsets, lengths: v.tunLengths, slots: v.tunSlots }
-    this.#udpBatch = new NativeUdpBatch(native, v)
+    this.tunBatch = { count: 0, buffer: v.tunBuffer, offsets: v.tunOffsets, lengths: v.tunLengths, slots: v.tunSlots }
+    this.udpBatch = new NativeUdpBatch(native, v)
     this.sessions = {
       set: (slot, keys) => {
         guard(() => {
@@ -210,10 +210,10 @@ class NativePacketEngine implements PacketEngine {
   }
 
   start(handlers: PacketHandlers): void {
-    const tun = this.#tunBatch
-    const udp = this.#udpBatch
+    const tun = this.tunBatch
+    const udp = this.udpBatch
     guard(() => {
-      this.#native.start(
+      this.native.start(
         (n) => {
           tun.count = n
           handlers.onTunBatch(tun)
@@ -230,19 +230,19 @@ class NativePacketEngine implements PacketEngine {
   }
 
   sealAndSend(count?: number): number {
-    return guard(() => this.#native.sealAndSend(count))
+    return guard(() => this.native.sealAndSend(count))
   }
   sealAndSendOne(slot: number, payload: Uint8Array): boolean {
-    return guard(() => this.#native.sealAndSendOne(slot, payload))
+    return guard(() => this.native.sealAndSendOne(slot, payload))
   }
   writeTun(count?: number): number {
-    return guard(() => this.#native.writeTun(count))
+    return guard(() => this.native.writeTun(count))
   }
   sendRaw(datagram: Uint8Array, to: UdpEndpoint): boolean {
-    return guard(() => this.#native.sendRaw(datagram, to.address, to.port))
+    return guard(() => this.native.sendRaw(datagram, to.address, to.port))
   }
   close(): void {
-    this.#native.close()
+    this.native.close()
   }
 }
 

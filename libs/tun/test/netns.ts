@@ -51,7 +51,7 @@ export async function awaitValue<T>(
 export class Topology {
   readonly prefix: string
   readonly namespaces: string[] = []
-  readonly #children: ChildProcess[] = []
+  private readonly children: ChildProcess[] = []
 
   constructor(tag: string) {
     this.prefix = `vmtun-${process.pid}-${tag}`
@@ -81,7 +81,7 @@ export class Topology {
   /** Spawns `argv` inside `ns`, tracked for cleanup. */
   spawnIn(ns: string, argv: string[]): ChildProcess {
     const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] })
-    this.#children.push(child)
+    this.children.push(child)
     return child
   }
 
@@ -94,7 +94,7 @@ export class Topology {
     const log = (what: string, e: unknown): void => {
       process.stderr.write(`teardown: ${what} failed: ${e instanceof Error ? e.message : String(e)}\n`)
     }
-    for (const c of this.#children) {
+    for (const c of this.children) {
       try {
         if (c.exitCode === null && c.signalCode === null && c.pid !== undefined) c.kill('SIGKILL')
       } catch (e) {
@@ -202,20 +202,20 @@ export class EdgeProcess {
 
 /** A tcpdump writing a pcap file; stop() ends it by PID. */
 export class Capture {
-  readonly #child: ChildProcess
+  private readonly child: ChildProcess
   readonly file: string
-  #stderr = ''
+  private stderr = ''
 
   constructor(topo: Topology, ns: string, dev: string, file: string, filter: string[]) {
     this.file = file
-    this.#child = topo.spawnIn(ns, ['tcpdump', '-i', dev, '--immediate-mode', '-U', '-n', '-w', file, ...filter])
-    this.#child.stderr?.on('data', (d: Buffer) => {
-      this.#stderr += d.toString()
+    this.child = topo.spawnIn(ns, ['tcpdump', '-i', dev, '--immediate-mode', '-U', '-n', '-w', file, ...filter])
+    this.child.stderr?.on('data', (d: Buffer) => {
+      this.stderr += d.toString()
     })
   }
 
   async ready(): Promise<void> {
-    await awaitValue('tcpdump to listen', () => (this.#stderr.includes('listening on') ? true : undefined))
+    await awaitValue('tcpdump to listen', () => (this.stderr.includes('listening on') ? true : undefined))
   }
 
   /** Waits until the file holds at least `n` frames. */
@@ -226,9 +226,9 @@ export class Capture {
   }
 
   async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return
-    const exited = new Promise((resolve) => this.#child.once('exit', resolve))
-    this.#child.kill('SIGINT')
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    const exited = new Promise((resolve) => this.child.once('exit', resolve))
+    this.child.kill('SIGINT')
     await exited
   }
 }

@@ -26,17 +26,17 @@ export function skipReason(code: string): string {
  * table is replaced: each reading adds what is new since the previous one.
  */
 class KernelCounter {
-  #last = 0
+  private last = 0
   constructor(private readonly counter: Counter) {}
 
   /** Feeds one reading (undefined: the table is absent, the next reading starts from 0). */
   observe(total: number | undefined): void {
     if (total === undefined) {
-      this.#last = 0
+      this.last = 0
       return
     }
-    this.counter.inc(total >= this.#last ? total - this.#last : total)
-    this.#last = total
+    this.counter.inc(total >= this.last ? total - this.last : total)
+    this.last = total
   }
 }
 

@@ -43,13 +43,13 @@ export function nextTimestamp(t: Uint8Array): Uint8Array {
  * millisecond (or after the clock stepped back) still carry increasing labels.
  */
 export class TimestampSource {
-  #last: Uint8Array | undefined
+  private last: Uint8Array | undefined
 
   /** A label later than every label returned before, and not earlier than `unixMs`. */
   next(unixMs: number): Uint8Array {
     let t = tai64n(unixMs)
-    if (this.#last !== undefined && compareTimestamps(t, this.#last) <= 0) t = nextTimestamp(this.#last)
-    this.#last = t
+    if (this.last !== undefined && compareTimestamps(t, this.last) <= 0) t = nextTimestamp(this.last)
+    this.last = t
     return t
   }
 }

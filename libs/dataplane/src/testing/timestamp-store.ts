@@ -4,17 +4,17 @@ import type { TimestampStore } from '../timestamp-store.js'
 
 /** Greatest timestamps by canonical base64 key, copied in and out. */
 export class MemoryTimestampStore implements TimestampStore {
-  readonly #map = new Map<string, Uint8Array>()
+  private readonly map = new Map<string, Uint8Array>()
   /** Number of save() calls so far. */
   saves = 0
 
   load(peerPublicKey: Uint8Array): Uint8Array | undefined {
-    const t = this.#map.get(encodeKey(peerPublicKey))
+    const t = this.map.get(encodeKey(peerPublicKey))
     return t === undefined ? undefined : Uint8Array.from(t)
   }
 
   save(peerPublicKey: Uint8Array, timestamp: Uint8Array): void {
     this.saves++
-    this.#map.set(encodeKey(peerPublicKey), Uint8Array.from(timestamp))
+    this.map.set(encodeKey(peerPublicKey), Uint8Array.from(timestamp))
   }
 }

@@ -47,23 +47,23 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
   readonly stats: EngineStats
   /** Copies of every packet written to the fake TUN, in order. */
   readonly tunWrites: Uint8Array[] = []
-  readonly #network: ChannelNetwork
-  readonly #endpoint: UdpEndpoint
-  readonly #table: FakeSessionTable
-  readonly #stride: number
-  readonly #slotStats: BigUint64Array
-  readonly #globalStats = new BigUint64Array(GLOBAL_STAT_FIELDS.length)
-  readonly #tun: TunBatch & { count: number }
-  readonly #udp: UdpBatch & { count: number }
-  readonly #udpSources: UdpEndpoint[] = []
-  readonly #tunQueue: Uint8Array[] = []
-  readonly #udpQueue: Array<{ datagram: Uint8Array; from: UdpEndpoint }> = []
-  #handlers: PacketHandlers | undefined
-  #closed = false
-  #tunOpen = false
-  #udpOpen = false
-  #udpInCallback = false
-  #scheduled = false
+  private readonly network: ChannelNetwork
+  private readonly endpoint: UdpEndpoint
+  private readonly table: FakeSessionTable
+  private readonly stride: number
+  private readonly slotStats: BigUint64Array
+  private readonly globalStats = new BigUint64Array(GLOBAL_STAT_FIELDS.length)
+  private readonly tun: TunBatch & { count: number }
+  private readonly udp: UdpBatch & { count: number }
+  private readonly udpSources: UdpEndpoint[] = []
+  private readonly tunQueue: Uint8Array[] = []
+  private readonly udpQueue: Array<{ datagram: Uint8Array; from: UdpEndpoint }> = []
+  private handlers: PacketHandlers | undefined
+  private closed = false
+  private tunOpen = false
+  private udpOpen = false
+  private udpInCallback = false
+  private scheduled = false
 
   constructor(network: ChannelNetwork, opts: ChannelEngineOptions) {
     const batchSize = opts.batchSize ?? 64
@@ -78,22 +78,22 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
       maxSlots,
       cipher: opts.cipher ?? 'aes-256-gcm',
     })
-    this.#network = network
-    this.#endpoint = { ...opts.endpoint }
-    this.#table = new FakeSessionTable(maxSlots, this.info.cipher)
-    this.#stride = Math.ceil((Math.max(mtu, 9000) + WIRE.overhead) / 64) * 64
-    this.#slotStats = new BigUint64Array(maxSlots * SLOT_STAT_FIELDS.length)
-    this.#tun = {
+    this.network = network
+    this.endpoint = { ...opts.endpoint }
+    this.table = new FakeSessionTable(maxSlots, this.info.cipher)
+    this.stride = Math.ceil((Math.max(mtu, 9000) + WIRE.overhead) / 64) * 64
+    this.slotStats = new BigUint64Array(maxSlots * SLOT_STAT_FIELDS.length)
+    this.tun = {
       count: 0,
-      buffer: new Uint8Array(batchSize * this.#stride),
+      buffer: new Uint8Array(batchSize * this.stride),
       offsets: new Int32Array(batchSize),
       lengths: new Int32Array(batchSize),
       slots: new Int32Array(batchSize),
     }
-    const sources = this.#udpSources
-    this.#udp = {
+    const sources = this.udpSources
+    this.udp = {
       count: 0,
-      buffer: new Uint8Array(batchSize * this.#stride),
+      buffer: new Uint8Array(batchSize * this.stride),
       offsets: new Int32Array(batchSize),
       lengths: new Int32Array(batchSize),
       kinds: new Uint8Array(batchSize),
@@ -101,92 +101,91 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
       flags: new Uint8Array(batchSize),
       verdicts: new Uint8Array(batchSize),
       source: (i) => {
-        const s = this.#udpInCallback ? sources[i] : undefined
+        const s = this.udpInCallback ? sources[i] : undefined
         if (s === undefined)
           throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', `source(${i}): no such entry in the current batch`)
         return { ...s }
       },
     }
-    this.sessions = this.#makeSessions()
+    this.sessions = this.makeSessions()
     this.stats = {
       slot: (slot) => {
-        this.#checkSlot(slot)
-        return decodeStats(SLOT_STAT_FIELDS, this.#slotStats, slot * SLOT_STAT_FIELDS.length)
+        this.checkSlot(slot)
+        return decodeStats(SLOT_STAT_FIELDS, this.slotStats, slot * SLOT_STAT_FIELDS.length)
       },
-      global: () => decodeStats(GLOBAL_STAT_FIELDS, this.#globalStats, 0),
+      global: () => decodeStats(GLOBAL_STAT_FIELDS, this.globalStats, 0),
     }
-    network.attach(this.#endpoint, this)
+    network.attach(this.endpoint, this)
   }
 
   // --- test side -------------------------------------------------------------------
 
   /** Queues `packet` as if the kernel routed it into the TUN (copied). Ignored after close. */
   injectTun(packet: Uint8Array): void {
-    if (this.#closed) return
-    this.#tunQueue.push(Uint8Array.from(packet))
-    this.#schedule()
+    if (this.closed) return
+    this.tunQueue.push(Uint8Array.from(packet))
+    this.schedule()
   }
 
   /** ChannelPort: a datagram arrives from the network. */
   receive(datagram: Uint8Array, from: UdpEndpoint): void {
-    if (this.#closed) return
-    this.#udpQueue.push({ datagram, from })
-    this.#schedule()
+    if (this.closed) return
+    this.udpQueue.push({ datagram, from })
+    this.schedule()
   }
 
   // --- PacketEngine ----------------------------------------------------------------
 
   start(handlers: PacketHandlers): void {
-    if (this.#closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
-    if (this.#handlers !== undefined)
-      throw new TunError('VPCMESH_ERR_TUN_ALREADY_STARTED', 'start() may be called once')
-    this.#handlers = handlers
-    this.#schedule()
+    if (this.closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
+    if (this.handlers !== undefined) throw new TunError('VPCMESH_ERR_TUN_ALREADY_STARTED', 'start() may be called once')
+    this.handlers = handlers
+    this.schedule()
   }
 
   sealAndSend(count?: number): number {
-    if (this.#closed) return 0
-    if (!this.#tunOpen) throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', 'sealAndSend() outside onTun or called twice')
-    this.#tunOpen = false
-    const n = Math.min(Math.max(0, count ?? this.#tun.count), this.#tun.count)
-    this.#bumpGlobal('tunDropUnrouted', this.#tun.count - n)
+    if (this.closed) return 0
+    if (!this.tunOpen) throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', 'sealAndSend() outside onTun or called twice')
+    this.tunOpen = false
+    const n = Math.min(Math.max(0, count ?? this.tun.count), this.tun.count)
+    this.bumpGlobal('tunDropUnrouted', this.tun.count - n)
     let sent = 0
     for (let i = 0; i < n; i++) {
-      const slot = this.#tun.slots[i] ?? -1
+      const slot = this.tun.slots[i] ?? -1
       if (slot < 0 || slot >= this.info.maxSlots) {
-        this.#bumpGlobal('tunDropUnrouted')
+        this.bumpGlobal('tunDropUnrouted')
         continue
       }
-      const off = this.#tun.offsets[i] ?? 0
-      if (this.#sealAndDeliver(slot, this.#tun.buffer.subarray(off, off + (this.#tun.lengths[i] ?? 0)))) sent++
+      const off = this.tun.offsets[i] ?? 0
+      if (this.sealAndDeliver(slot, this.tun.buffer.subarray(off, off + (this.tun.lengths[i] ?? 0)))) sent++
     }
     return sent
   }
 
   sealAndSendOne(slot: number, payload: Uint8Array): boolean {
-    if (this.#closed) return false
-    this.#checkSlot(slot)
-    return this.#sealAndDeliver(slot, payload)
+    if (this.closed) return false
+    this.checkSlot(slot)
+    return this.sealAndDeliver(slot, payload)
   }
 
   writeTun(count?: number): number {
-    if (this.#closed) return 0
-    if (!this.#udpOpen) throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', 'writeTun() outside onUdp or called twice')
-    this.#udpOpen = false
-    const n = count ?? this.#udp.count
+    if (this.closed) return 0
+    if (!this.udpOpen) throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', 'writeTun() outside onUdp or called twice')
+    this.udpOpen = false
+    const n = count ?? this.udp.count
     let written = 0
-    for (let r = 0; r < this.#udp.count; r++) {
-      if (this.#udp.kinds[r] !== PacketKind.Ip) continue
-      const slot = this.#udp.slots[r] ?? 0
-      if (r >= n || this.#udp.verdicts[r] !== Verdict.Accept) {
-        this.#bump(slot, 'rxDropRejected')
+    for (let r = 0; r < this.udp.count; r++) {
+      if (this.udp.kinds[r] !== PacketKind.Ip) continue
+      const slot = this.udp.slots[r] ?? 0
+      if (r >= n || this.udp.verdicts[r] !== Verdict.Accept) {
+        this.bump(slot, 'rxDropRejected')
         continue
       }
-      const off = this.#udp.offsets[r] ?? 0
-      const len = this.#udp.lengths[r] ?? 0
-      this.tunWrites.push(this.#udp.buffer.slice(off, off + len))
-      this.#bumpGlobal('tunWritePackets')
-      this.#bumpGlobal('tunWriteBytes', len)
+      const off = this.udp.offsets[r] ?? 0
+      const len = this.udp.lengths[r] ?? 0
+      this.tunWrites.push(this.udp.buffer.slice(off, off + len))
+      this.bumpGlobal('tunWritePackets')
+      this.bumpGlobal('tunWriteBytes', len)
       written++
     }
     return written
@@ -196,37 +195,37 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
     if (isIP(to.address) === 0 || !Number.isInteger(to.port) || to.port < 0 || to.port > 65535) {
       throw new TunError('VPCMESH_ERR_TUN_INVALID_ADDRESS', `invalid destination ${to.address}:${to.port}`)
     }
-    if (this.#closed) return false
-    this.#bumpGlobal('rawTxDatagrams')
-    return this.#network.send(datagram, this.#endpoint, to)
+    if (this.closed) return false
+    this.bumpGlobal('rawTxDatagrams')
+    return this.network.send(datagram, this.endpoint, to)
   }
 
   close(): void {
-    if (this.#closed) return
-    this.#closed = true
-    this.#tunOpen = this.#udpOpen = false
-    this.#tunQueue.length = 0
-    this.#udpQueue.length = 0
-    this.#network.detach(this.#endpoint)
+    if (this.closed) return
+    this.closed = true
+    this.tunOpen = this.udpOpen = false
+    this.tunQueue.length = 0
+    this.udpQueue.length = 0
+    this.network.detach(this.endpoint)
   }
 
   // --- internals -------------------------------------------------------------------
 
-  #makeSessions(): EngineSessions {
+  private makeSessions(): EngineSessions {
     return {
       set: (slot, keys) => {
-        if (this.#closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
-        this.#checkSlot(slot)
+        if (this.closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
+        this.checkSlot(slot)
         if (keys.sendKey.length !== 32 || keys.recvKey.length !== 32)
           throw new TunError('VPCMESH_ERR_TUN_INVALID_ARGUMENT', 'keys must be 32 bytes')
-        if (!this.#table.install(slot, keys))
+        if (!this.table.install(slot, keys))
           throw new TunError('VPCMESH_ERR_TUN_INDEX_IN_USE', 'localIndex already belongs to another slot')
-        this.#setStat(slot, 'sendCounter', 0n)
-        this.#setStat(slot, 'recvNewest', 0n)
+        this.setStat(slot, 'sendCounter', 0n)
+        this.setStat(slot, 'recvNewest', 0n)
       },
       setEndpoint: (slot, ep) => {
-        if (this.#closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
-        this.#checkSlot(slot)
+        if (this.closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
+        this.checkSlot(slot)
         const fam = isIP(ep.address)
         if (
           fam === 0 ||
@@ -237,155 +236,155 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
         ) {
           throw new TunError('VPCMESH_ERR_TUN_INVALID_ADDRESS', "invalid endpoint for this socket's address family")
         }
-        const s = this.#table.slots[slot]
+        const s = this.table.slots[slot]
         if (s !== undefined) s.endpoint = { address: ep.address, port: ep.port }
       },
       clear: (slot) => {
-        this.#checkSlot(slot)
-        this.#table.clear(slot)
+        this.checkSlot(slot)
+        this.table.clear(slot)
       },
     }
   }
 
-  #checkSlot(slot: number): void {
+  private checkSlot(slot: number): void {
     if (!Number.isInteger(slot) || slot < 0 || slot >= this.info.maxSlots) {
       throw new TunError('VPCMESH_ERR_TUN_INVALID_ARGUMENT', `slot out of range: ${slot}`)
     }
   }
 
-  #bump(slot: number, field: SlotField, n = 1): void {
+  private bump(slot: number, field: SlotField, n = 1): void {
     const i = slot * SLOT_STAT_FIELDS.length + SLOT_STAT_FIELDS.indexOf(field)
-    this.#slotStats[i] = (this.#slotStats[i] ?? 0n) + BigInt(n)
+    this.slotStats[i] = (this.slotStats[i] ?? 0n) + BigInt(n)
   }
 
-  #setStat(slot: number, field: SlotField, v: bigint): void {
-    this.#slotStats[slot * SLOT_STAT_FIELDS.length + SLOT_STAT_FIELDS.indexOf(field)] = v
+  private setStat(slot: number, field: SlotField, v: bigint): void {
+    this.slotStats[slot * SLOT_STAT_FIELDS.length + SLOT_STAT_FIELDS.indexOf(field)] = v
   }
 
-  #bumpGlobal(field: GlobalField, n = 1): void {
+  private bumpGlobal(field: GlobalField, n = 1): void {
     const i = GLOBAL_STAT_FIELDS.indexOf(field)
-    this.#globalStats[i] = (this.#globalStats[i] ?? 0n) + BigInt(n)
+    this.globalStats[i] = (this.globalStats[i] ?? 0n) + BigInt(n)
   }
 
   /** The native SealMessage + send, one message. */
-  #sealAndDeliver(slot: number, payload: Uint8Array): boolean {
-    const s = this.#table.slots[slot]
+  private sealAndDeliver(slot: number, payload: Uint8Array): boolean {
+    const s = this.table.slots[slot]
     if (s === undefined || !s.active || s.sendCounter >= REJECT_AFTER_MESSAGES) {
-      this.#bump(slot, 'txDropNoSession')
+      this.bump(slot, 'txDropNoSession')
       return false
     }
     if (s.endpoint === undefined) {
-      this.#bump(slot, 'txDropNoEndpoint')
+      this.bump(slot, 'txDropNoEndpoint')
       return false
     }
-    if (payload.length > Math.min(MAX_INNER, this.#stride - WIRE.overhead)) {
-      this.#bump(slot, 'txDropTooBig')
+    if (payload.length > Math.min(MAX_INNER, this.stride - WIRE.overhead)) {
+      this.bump(slot, 'txDropTooBig')
       return false
     }
     const counter = s.sendCounter++
-    this.#setStat(slot, 'sendCounter', s.sendCounter)
-    const msg = sealDataMessage(this.#table.cipher, s.sendKey, s.remoteIndex, counter, payload)
-    this.#network.send(msg, this.#endpoint, s.endpoint)
-    this.#bump(slot, 'txPackets')
-    this.#bump(slot, 'txBytes', msg.length)
+    this.setStat(slot, 'sendCounter', s.sendCounter)
+    const msg = sealDataMessage(this.table.cipher, s.sendKey, s.remoteIndex, counter, payload)
+    this.network.send(msg, this.endpoint, s.endpoint)
+    this.bump(slot, 'txPackets')
+    this.bump(slot, 'txBytes', msg.length)
     return true
   }
 
-  #schedule(): void {
-    if (this.#scheduled || this.#handlers === undefined || this.#closed) return
-    this.#scheduled = true
+  private schedule(): void {
+    if (this.scheduled || this.handlers === undefined || this.closed) return
+    this.scheduled = true
     setImmediate(() => {
-      this.#scheduled = false
-      this.#flushTun()
-      this.#flushUdp()
-      if (this.#tunQueue.length > 0 || this.#udpQueue.length > 0) this.#schedule()
+      this.scheduled = false
+      this.flushTun()
+      this.flushUdp()
+      if (this.tunQueue.length > 0 || this.udpQueue.length > 0) this.schedule()
     })
   }
 
   /** One TUN batch, like native OnTunReadable. */
-  #flushTun(): void {
-    const handlers = this.#handlers
-    if (handlers === undefined || this.#closed || this.#tunQueue.length === 0) return
-    const batch = this.#tunQueue.splice(0, this.info.batchSize)
+  private flushTun(): void {
+    const handlers = this.handlers
+    if (handlers === undefined || this.closed || this.tunQueue.length === 0) return
+    const batch = this.tunQueue.splice(0, this.info.batchSize)
     batch.forEach((p, i) => {
-      const off = i * this.#stride + WIRE.headerSize
-      this.#tun.buffer.set(p, off)
-      this.#tun.offsets[i] = off
-      this.#tun.lengths[i] = p.length
-      this.#tun.slots[i] = -1
-      this.#bumpGlobal('tunReadPackets')
-      this.#bumpGlobal('tunReadBytes', p.length)
+      const off = i * this.stride + WIRE.headerSize
+      this.tun.buffer.set(p, off)
+      this.tun.offsets[i] = off
+      this.tun.lengths[i] = p.length
+      this.tun.slots[i] = -1
+      this.bumpGlobal('tunReadPackets')
+      this.bumpGlobal('tunReadBytes', p.length)
     })
-    this.#tun.count = batch.length
-    this.#tunOpen = true
-    this.#bumpGlobal('tunBatches')
-    handlers.onTunBatch(this.#tun)
-    if (this.#tunOpen) this.#bumpGlobal('tunDropUnrouted', batch.length)
-    this.#tunOpen = false
+    this.tun.count = batch.length
+    this.tunOpen = true
+    this.bumpGlobal('tunBatches')
+    handlers.onTunBatch(this.tun)
+    if (this.tunOpen) this.bumpGlobal('tunDropUnrouted', batch.length)
+    this.tunOpen = false
   }
 
   /** One UDP batch, like native OnUdpReadable. */
-  #flushUdp(): void {
-    const handlers = this.#handlers
-    if (handlers === undefined || this.#closed || this.#udpQueue.length === 0) return
-    const batch = this.#udpQueue.splice(0, this.info.batchSize)
-    this.#udp.count = 0
+  private flushUdp(): void {
+    const handlers = this.handlers
+    if (handlers === undefined || this.closed || this.udpQueue.length === 0) return
+    const batch = this.udpQueue.splice(0, this.info.batchSize)
+    this.udp.count = 0
     batch.forEach(({ datagram, from }, i) => {
-      this.#process(datagram, from, i)
+      this.process(datagram, from, i)
     })
-    if (this.#udp.count === 0) return
-    this.#udpOpen = this.#udpInCallback = true
-    this.#bumpGlobal('udpBatches')
-    handlers.onUdpBatch(this.#udp)
-    this.#udpInCallback = false
-    if (!this.#udpOpen) return
-    this.#udpOpen = false
-    for (let r = 0; r < this.#udp.count; r++) {
-      if (this.#udp.kinds[r] === PacketKind.Ip) this.#bump(this.#udp.slots[r] ?? 0, 'rxDropRejected')
+    if (this.udp.count === 0) return
+    this.udpOpen = this.udpInCallback = true
+    this.bumpGlobal('udpBatches')
+    handlers.onUdpBatch(this.udp)
+    this.udpInCallback = false
+    if (!this.udpOpen) return
+    this.udpOpen = false
+    for (let r = 0; r < this.udp.count; r++) {
+      if (this.udp.kinds[r] === PacketKind.Ip) this.bump(this.udp.slots[r] ?? 0, 'rxDropRejected')
     }
   }
 
   /** The native ProcessDatagram. */
-  #process(datagram: Uint8Array, from: UdpEndpoint, i: number): void {
-    this.#bumpGlobal('udpRxDatagrams')
-    const base = i * this.#stride
-    if (datagram.length > this.#stride) return this.#bumpGlobal('udpDropTruncated')
-    if (datagram.length < 4) return this.#bumpGlobal('udpDropTooShort')
-    this.#udp.buffer.set(datagram, base)
+  private process(datagram: Uint8Array, from: UdpEndpoint, i: number): void {
+    this.bumpGlobal('udpRxDatagrams')
+    const base = i * this.stride
+    if (datagram.length > this.stride) return this.bumpGlobal('udpDropTruncated')
+    if (datagram.length < 4) return this.bumpGlobal('udpDropTooShort')
+    this.udp.buffer.set(datagram, base)
     if (!isDataMessage(datagram)) {
-      this.#bumpGlobal('udpRxRaw')
-      return this.#report(PacketKind.Raw, -1, base, datagram.length, from, 0)
+      this.bumpGlobal('udpRxRaw')
+      return this.report(PacketKind.Raw, -1, base, datagram.length, from, 0)
     }
-    if (datagram.length < WIRE.overhead) return this.#bumpGlobal('udpDropTooShort')
+    if (datagram.length < WIRE.overhead) return this.bumpGlobal('udpDropTooShort')
     const { receiverIndex, counter } = readDataHeader(datagram)
-    const slot = this.#table.lookup(receiverIndex)
-    const s = this.#table.slots[slot]
-    if (s === undefined) return this.#bumpGlobal('udpDropUnknownIndex')
-    if (!s.replay.check(counter)) return this.#bump(slot, 'rxDropReplay')
-    const plain = openDataMessage(this.#table.cipher, s.recvKey, datagram)
-    if (plain === undefined) return this.#bump(slot, 'rxDropAuth')
+    const slot = this.table.lookup(receiverIndex)
+    const s = this.table.slots[slot]
+    if (s === undefined) return this.bumpGlobal('udpDropUnknownIndex')
+    if (!s.replay.check(counter)) return this.bump(slot, 'rxDropReplay')
+    const plain = openDataMessage(this.table.cipher, s.recvKey, datagram)
+    if (plain === undefined) return this.bump(slot, 'rxDropAuth')
     s.replay.mark(counter)
-    this.#bump(slot, 'rxPackets')
-    this.#bump(slot, 'rxBytes', datagram.length)
-    this.#setStat(slot, 'recvNewest', s.replay.newest)
+    this.bump(slot, 'rxPackets')
+    this.bump(slot, 'rxBytes', datagram.length)
+    this.setStat(slot, 'recvNewest', s.replay.newest)
     const kind = classify(plain)
-    if (kind === undefined) return this.#bump(slot, 'rxDropMalformed')
-    if (kind === PacketKind.Keepalive) this.#bump(slot, 'rxKeepalives')
-    if (kind === PacketKind.Control) this.#bump(slot, 'rxControl')
-    this.#udp.buffer.set(plain, base + WIRE.headerSize)
+    if (kind === undefined) return this.bump(slot, 'rxDropMalformed')
+    if (kind === PacketKind.Keepalive) this.bump(slot, 'rxKeepalives')
+    if (kind === PacketKind.Control) this.bump(slot, 'rxControl')
+    this.udp.buffer.set(plain, base + WIRE.headerSize)
     const same = s.endpoint !== undefined && endpointKey(s.endpoint) === endpointKey(from)
-    this.#report(kind, slot, base + WIRE.headerSize, plain.length, from, same ? 0 : PacketFlag.NewSource)
+    this.report(kind, slot, base + WIRE.headerSize, plain.length, from, same ? 0 : PacketFlag.NewSource)
   }
 
-  #report(kind: number, slot: number, offset: number, length: number, from: UdpEndpoint, flags: number): void {
-    const r = this.#udp.count++
-    this.#udp.kinds[r] = kind
-    this.#udp.slots[r] = slot
-    this.#udp.offsets[r] = offset
-    this.#udp.lengths[r] = length
-    this.#udp.flags[r] = flags
-    this.#udp.verdicts[r] = Verdict.Drop
-    this.#udpSources[r] = from
+  private report(kind: number, slot: number, offset: number, length: number, from: UdpEndpoint, flags: number): void {
+    const r = this.udp.count++
+    this.udp.kinds[r] = kind
+    this.udp.slots[r] = slot
+    this.udp.offsets[r] = offset
+    this.udp.lengths[r] = length
+    this.udp.flags[r] = flags
+    this.udp.verdicts[r] = Verdict.Drop
+    this.udpSources[r] = from
   }
 }
 

@@ -18,7 +18,7 @@ export function endpointKey(ep: UdpEndpoint): string {
 
 /** A shared medium for fake engines, with hooks for tests. */
 export class ChannelNetwork {
-  readonly #ports = new Map<string, ChannelPort>()
+  private readonly ports = new Map<string, ChannelPort>()
   /** Sees every datagram sent (copies), e.g. to prove no plaintext crosses the wire. */
   onDatagram: ((datagram: Uint8Array, from: UdpEndpoint, to: UdpEndpoint) => void) | undefined
   /** Return true to lose a datagram (loss tests). */
@@ -27,13 +27,13 @@ export class ChannelNetwork {
   /** Attaches `port` at `ep`; throws if taken. */
   attach(ep: UdpEndpoint, port: ChannelPort): void {
     const key = endpointKey(ep)
-    if (this.#ports.has(key)) throw new Error(`channel network: ${key} already attached`)
-    this.#ports.set(key, port)
+    if (this.ports.has(key)) throw new Error(`channel network: ${key} already attached`)
+    this.ports.set(key, port)
   }
 
   /** Detaches whatever is at `ep`. */
   detach(ep: UdpEndpoint): void {
-    this.#ports.delete(endpointKey(ep))
+    this.ports.delete(endpointKey(ep))
   }
 
   /** Sends a copy of `datagram`. Returns true (a UDP send succeeds even if nobody listens). */
@@ -41,7 +41,7 @@ export class ChannelNetwork {
     const copy = Uint8Array.from(datagram)
     this.onDatagram?.(copy, from, to)
     if (this.dropIf?.(copy, from, to) === true) return true
-    this.#ports.get(endpointKey(to))?.receive(copy, { ...from })
+    this.ports.get(endpointKey(to))?.receive(copy, { ...from })
     return true
   }
 }

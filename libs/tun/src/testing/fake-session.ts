@@ -18,7 +18,7 @@ export interface FakeSession {
 export class FakeSessionTable {
   readonly cipher: CipherName
   readonly slots: FakeSession[]
-  readonly #byIndex = new Map<number, number>()
+  private readonly byIndex = new Map<number, number>()
 
   constructor(size: number, cipher: CipherName) {
     this.cipher = cipher
@@ -36,7 +36,7 @@ export class FakeSessionTable {
 
   /** The slot owning `localIndex`, or -1. */
   lookup(localIndex: number): number {
-    return this.#byIndex.get(localIndex) ?? -1
+    return this.byIndex.get(localIndex) ?? -1
   }
 
   /** Installs keys; false if another slot owns localIndex. Keeps the endpoint. */
@@ -45,7 +45,7 @@ export class FakeSessionTable {
     if (owner >= 0 && owner !== slot) return false
     const s = this.slots[slot]
     if (s === undefined) return false
-    if (s.active) this.#byIndex.delete(s.localIndex)
+    if (s.active) this.byIndex.delete(s.localIndex)
     Object.assign(s, {
       active: true,
       localIndex: keys.localIndex,
@@ -55,7 +55,7 @@ export class FakeSessionTable {
       sendCounter: 0n,
       replay: new ReplayWindow(),
     })
-    this.#byIndex.set(keys.localIndex, slot)
+    this.byIndex.set(keys.localIndex, slot)
     return true
   }
 
@@ -63,7 +63,7 @@ export class FakeSessionTable {
   clear(slot: number): void {
     const s = this.slots[slot]
     if (s === undefined) return
-    if (s.active) this.#byIndex.delete(s.localIndex)
+    if (s.active) this.byIndex.delete(s.localIndex)
     s.active = false
     s.endpoint = undefined
   }
