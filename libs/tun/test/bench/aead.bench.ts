@@ -29,7 +29,8 @@ function main(): void {
   for (const cipher of ['aes-256-gcm', 'chacha20-poly1305'] as const) {
     const n = hooks.aeadBench(cipher, SIZE, PACKETS)
     console.log(
-      `${cipher.padEnd(18)} native seal ${(n.sealNsPerPacket / 1000).toFixed(2)} us  open ${(n.openNsPerPacket / 1000).toFixed(2)} us  | node:crypto seal ${(nodeCryptoNs(cipher) / 1000).toFixed(2)} us`,
+      `${cipher.padEnd(18)} native seal ${(n.sealNsPerPacket / 1000).toFixed(2)} us  ` +
+        `open ${(n.openNsPerPacket / 1000).toFixed(2)} us  | node:crypto seal ${(nodeCryptoNs(cipher) / 1000).toFixed(2)} us`,
     )
   }
 }

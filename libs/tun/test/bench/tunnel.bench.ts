@@ -156,7 +156,8 @@ async function main(): Promise<void> {
     for (const r of results) {
       const runs = (r.all ?? []).map((g) => g.toFixed(2)).join(' ')
       console.log(
-        `${r.label.padEnd(36)} ${r.gbps.toFixed(2).padStart(6)} Gbit/s  ${((r.gbps / kernel) * 100).toFixed(1).padStart(5)} % of kernel  retransmits ${r.retransmits}  runs [${runs}]`,
+        `${r.label.padEnd(36)} ${r.gbps.toFixed(2).padStart(6)} Gbit/s  ` +
+          `${((r.gbps / kernel) * 100).toFixed(1).padStart(5)} % of kernel  retransmits ${r.retransmits}  runs [${runs}]`,
       )
     }
   } finally {
