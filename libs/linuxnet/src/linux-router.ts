@@ -218,6 +218,6 @@ class LinuxRouter implements Router {
 export function createLinuxRouter(
   components: LinuxRouterComponents,
   options: LinuxRouterOptions = {},
-): Router & { current(): Promise<RouterState> } {
+): Router {
   return new LinuxRouter(components, options)
 }
