@@ -122,7 +122,10 @@ function rig(saved?: NetMap): Rig {
     keys: generateKeyPair(),
     agentVersion: 'test',
     openEngine: (o) => {
-      const e = new ProbeEngine(network, { endpoint: { address: '192.0.2.1', port: o.bindPort ?? 51820 }, tunName: o.tunName })
+      const e = new ProbeEngine(network, {
+        endpoint: { address: '192.0.2.1', port: o.bindPort ?? 51820 },
+        tunName: o.tunName,
+      })
       r.engines.push(e)
       return e
     },

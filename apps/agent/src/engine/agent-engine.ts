@@ -217,7 +217,12 @@ export class AgentEngine {
   }
 
   /** Status reports, host repair and the TUN presence check, on intervals. */
-  private timers(engine: PacketEngine, dataplane: Dataplane, client: ControlChannel, reconciler: Reconciler): Startable {
+  private timers(
+    engine: PacketEngine,
+    dataplane: Dataplane,
+    client: ControlChannel,
+    reconciler: Reconciler,
+  ): Startable {
     const { clock } = this.c
     const tun = engine.info.tunName
     const handles: Array<{ cancel(): void }> = []
@@ -235,7 +240,9 @@ export class AgentEngine {
         const link = clock.setInterval(() => {
           if (this.c.linkExists(tun)) return
           link.cancel()
-          this.engineFailed(Object.assign(new Error(`TUN device ${tun} disappeared`), { code: 'VPCMESH_ERR_TUN_DEVICE_GONE' }))
+          this.engineFailed(
+            Object.assign(new Error(`TUN device ${tun} disappeared`), { code: 'VPCMESH_ERR_TUN_DEVICE_GONE' }),
+          )
         }, LINK_CHECK_MS)
         handles.push(link)
       },
