@@ -1,4 +1,4 @@
-import { consoleLogger, errorMessage, systemClock, type Logger } from '@vpcmesh/common'
+import { createLogger, errorMessage, systemClock, type Logger } from '@vpcmesh/common'
 import { prometheusMetrics } from '@vpcmesh/metrics'
 import { generateKeyPair, publicKeyOf } from '@vpcmesh/dataplane'
 import { createExecRunner, createLinuxRouter } from '@vpcmesh/linuxnet'
@@ -30,7 +30,7 @@ export async function main(
     )
     return 2
   }
-  const logger = consoleLogger({ level: config.logLevel }).child('agent')
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child('agent')
   if (config.cleanup) return await cleanup(config, logger)
   for (const url of plaintextControllers(config.controllers)) {
     logger.warn(
