@@ -83,7 +83,8 @@ describe('daemon logs (JSON, the default)', () => {
     const credential = state.load()?.credential
     assert.ok(credential !== undefined)
     const all = h.controllers[0]!.output + agentLines.join('\n')
-    for (const secret of [ADMIN_TOKEN, vpc.joinToken, credential]) assert.ok(!all.includes(secret), 'a secret was logged')
+    for (const secret of [ADMIN_TOKEN, vpc.joinToken, credential])
+      assert.ok(!all.includes(secret), 'a secret was logged')
   })
 })
 
@@ -106,7 +107,9 @@ describe('daemon logs (VPCMESH_LOG_FORMAT=text)', () => {
       )
       assert.match(
         line,
-        new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z INFO  session: agent connected address=127\\.0\\.0\\.1 vpc=${vpc.id} vpcName=texty `),
+        new RegExp(
+          `^\\d{4}-\\d\\d-\\d\\dT\\S+Z INFO  session: agent connected address=127\\.0\\.0\\.1 vpc=${vpc.id} vpcName=texty `,
+        ),
       )
       for (const l of h.controllers[0]!.output.split('\n').filter((x) => x !== ''))
         assert.match(l, /^\S+Z (DEBUG|INFO |WARN |ERROR) \S+: /, l)

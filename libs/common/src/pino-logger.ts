@@ -95,7 +95,11 @@ class PinoLogger implements Logger {
   }
 
   child(component: string, bindings?: Readonly<Record<string, unknown>>): Logger {
-    return new PinoLogger(this.out, component, bindings === undefined ? this.bindings : { ...this.bindings, ...bindings })
+    return new PinoLogger(
+      this.out,
+      component,
+      bindings === undefined ? this.bindings : { ...this.bindings, ...bindings },
+    )
   }
 
   private emit(level: LogLevel, msg: string, fields: Record<string, unknown> | undefined): void {

@@ -22,7 +22,12 @@ export function textLogLine(json: string): string {
   } catch {
     return json.trim()
   }
-  const head = [String(rec.time ?? ''), String(rec.level ?? '').toUpperCase().padEnd(5)]
+  const head = [
+    String(rec.time ?? ''),
+    String(rec.level ?? '')
+      .toUpperCase()
+      .padEnd(5),
+  ]
   const component = typeof rec.component === 'string' ? `${rec.component}: ` : ''
   const msg = String(rec.msg ?? '').replace(/\p{Cc}/gu, (c) => JSON.stringify(c).slice(1, -1))
   const fields = Object.entries(rec)

@@ -80,7 +80,9 @@ test('redact: the original fields object is left untouched', () => {
 
 test('text: one readable line per record with time, level, component, msg and key=value fields', () => {
   const { log, lines } = recording({ format: 'text' })
-  log.child('control', { vpc: 'v-1' }).warn('disconnected; retrying\nsoon', { code: 1006, reason: 'gone away', inMs: 500 })
+  log
+    .child('control', { vpc: 'v-1' })
+    .warn('disconnected; retrying\nsoon', { code: 1006, reason: 'gone away', inMs: 500 })
   assert.equal(lines.length, 1)
   assert.match(
     lines[0]!,

@@ -3,7 +3,15 @@ import assert from 'node:assert/strict'
 import { textLogLine } from '../src/text-log-line.js'
 
 test('fixed fields come first, then every other field as key=value in record order', () => {
-  const rec = { level: 'info', time: '2026-01-02T03:04:05.678Z', component: 'hub', vpc: 'v-1', n: 3, ok: true, msg: 'hello' }
+  const rec = {
+    level: 'info',
+    time: '2026-01-02T03:04:05.678Z',
+    component: 'hub',
+    vpc: 'v-1',
+    n: 3,
+    ok: true,
+    msg: 'hello',
+  }
   assert.equal(textLogLine(JSON.stringify(rec)), '2026-01-02T03:04:05.678Z INFO  hub: hello vpc=v-1 n=3 ok=true')
 })
 
