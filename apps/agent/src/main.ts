@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { consoleLogger, errorMessage, startAll, stopAll, systemClock, type Logger } from '@vpcmesh/common'
+import { createLogger, errorMessage, startAll, stopAll, systemClock, type Logger } from '@vpcmesh/common'
 import { prometheusMetrics } from '@vpcmesh/metrics'
 import { openPacketEngine } from '@vpcmesh/tun'
 import { generateKeyPair, publicKeyOf } from '@vpcmesh/dataplane'
@@ -36,7 +36,7 @@ export async function main(
     )
     return 2
   }
-  const logger = consoleLogger({ level: config.logLevel }).child('agent')
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child('agent')
   if (config.cleanup) return await cleanup(config, logger)
   for (const url of plaintextControllers(config.controllers)) logger.warn(PLAINTEXT_WARNING, { url })
   const state = new StateDir(config.stateDir)

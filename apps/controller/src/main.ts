@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { consoleLogger, errorMessage, systemClock } from '@vpcmesh/common'
+import { createLogger, errorMessage, systemClock } from '@vpcmesh/common'
 import { parseEndpoint } from '@vpcmesh/protocol'
 import { prometheusMetrics } from '@vpcmesh/metrics'
 import { buildApp } from './app.js'
@@ -32,7 +32,7 @@ export async function main(
     )
     return 2
   }
-  const logger = consoleLogger({ level: config.logLevel }).child('controller')
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child('controller')
   let embedded: EmbeddedRedis | undefined
   let target: RedisTarget
   if (config.redisSentinels !== undefined) {

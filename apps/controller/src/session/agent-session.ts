@@ -84,7 +84,7 @@ export class AgentSession {
   private lastHeard: number
   private timer: TimerHandle | undefined
   private pingId = 0
-  private readonly log: Logger
+  private log: Logger
 
   constructor(
     private readonly c: AgentSessionComponents,
@@ -92,7 +92,7 @@ export class AgentSession {
     private readonly socket: WebSocket,
     readonly remoteAddress: string,
   ) {
-    this.log = c.logger
+    this.log = c.logger.child('session', { address: remoteAddress })
     this.lastHeard = c.clock.now()
     this.timer = c.clock.setTimeout(() => {
       this.refuse(
@@ -226,6 +226,7 @@ export class AgentSession {
     const auth = await this.authenticate(h)
     if (auth === undefined || this.state === 'closed') return
     this.vpcId = auth.vpcId
+    this.log = this.log.child('session', { vpc: auth.vpcId, vpcName: this.vpcName })
     this.c.host.register(this)
     const epoch = await this.c.store.epoch()
     const from = h.epoch === undefined || h.epoch === epoch ? h.lastVersion : 0
@@ -260,6 +261,7 @@ export class AgentSession {
       this.heartbeat()
     }, this.o.heartbeatMs)
     this.c.events.connected(auth.vpcId)
+    this.log.info('agent connected', { agentVersion: h.agentVersion, fromVersion: from })
     this.c.host.kick()
   }
 
