@@ -224,7 +224,8 @@ export function parseConfig(env: Record<string, string | undefined>): Controller
 }
 
 /** Help text of `vpcmesh controller`. */
-export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--advertise-addresses LIST] [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
+export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--advertise-addresses LIST]
+                          [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
                           [--admin-token-file PATH] [--tls-cert PATH --tls-key PATH] [--replica-id NAME] [--log-level LEVEL]
 
 Runs the controller: REST API under /v1 (OpenAPI at /docs), the agents' WebSocket hub, /metrics.

@@ -1,5 +1,14 @@
 import { readFileSync } from 'node:fs'
-import { consoleLogger, errorMessage, systemClock } from '@vpcmesh/common'
+import type { FastifyInstance } from 'fastify'
+import {
+  type Logger,
+  type Startable,
+  consoleLogger,
+  errorMessage,
+  startAll,
+  stopAll,
+  systemClock,
+} from '@vpcmesh/common'
 import { parseEndpoint } from '@vpcmesh/protocol'
 import { prometheusMetrics } from '@vpcmesh/metrics'
 import { buildApp } from './app.js'
@@ -8,6 +17,7 @@ import { createRedisStore } from './state/redis-store.js'
 import type { Store } from './state/store.js'
 import { describeTarget, type RedisTarget } from './state/redis-target.js'
 import { EmbeddedRedis, hasRedisServer } from './state/embedded-redis.js'
+import { RateLimitRedis } from './state/rate-limit-redis.js'
 
 /**
  * Entry point of `vpcmesh controller`: the only place that reads process.env, wires the
@@ -33,44 +43,12 @@ export async function main(
     return 2
   }
   const logger = consoleLogger({ level: config.logLevel }).child('controller')
-  let embedded: EmbeddedRedis | undefined
-  let target: RedisTarget
-  if (config.redisSentinels !== undefined) {
-    target = {
-      sentinels: config.redisSentinels,
-      name: config.redisSentinelName,
-      password: config.redisPassword,
-      sentinelPassword: config.redisSentinelPassword,
-    }
-  } else if (config.redisUrl !== undefined) {
-    target = { url: config.redisUrl }
-  } else {
-    if (!hasRedisServer()) {
-      process.stderr.write(
-        'vpcmesh controller: REDIS_URL is not set and redis-server is not installed; install it (apt-get install redis-server), set REDIS_URL=redis://HOST:6379 or VPCMESH_REDIS_SENTINELS=HOST:26379\n',
-      )
-      return 2
-    }
-    embedded = new EmbeddedRedis({ logger, clock: systemClock }, { dir: config.dataDir })
-    try {
-      await embedded.start()
-    } catch (e) {
-      logger.error('cannot start embedded redis-server', { dir: config.dataDir, error: errorMessage(e) })
-      return 1
-    }
-    target = { url: embedded.url }
-  }
-  const metrics = prometheusMetrics({ collectDefault: true })
-  let store: Store
-  try {
-    store = await createRedisStore(
-      { logger },
-      { target, prefix: config.redisPrefix, changeLogMax: config.changeLogMax },
+  if (config.redisSentinels === undefined && config.redisUrl === undefined && !hasRedisServer()) {
+    process.stderr.write(
+      'vpcmesh controller: REDIS_URL is not set and redis-server is not installed; install it ' +
+        '(apt-get install redis-server), set REDIS_URL=redis://HOST:6379 or VPCMESH_REDIS_SENTINELS=HOST:26379\n',
     )
-  } catch (e) {
-    logger.error('cannot reach Redis', { redis: describeTarget(target), error: errorMessage(e) })
-    await embedded?.stop()
-    return 1
+    return 2
   }
   let tls: { cert: Buffer; key: Buffer } | undefined
   if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) {
@@ -78,16 +56,22 @@ export async function main(
       tls = { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
     } catch (e) {
       process.stderr.write(`vpcmesh controller: cannot read the TLS certificate or key: ${errorMessage(e)}\n`)
-      await store.close()
-      await embedded?.stop()
       return 2
     }
   }
-  const app = await buildApp({ config, store, metrics, logger, clock: systemClock, tls })
   const listen = parseEndpoint(config.listen)
-  if (typeof listen === 'string') throw new Error(listen)
-  await app.listen({ host: listen.host, port: listen.port })
-  logger.info('listening', { listen: config.listen, replica: config.replicaId, redis: describeTarget(target) })
+  if (typeof listen === 'string') {
+    process.stderr.write(`vpcmesh controller: VPCMESH_LISTEN: ${listen}\n`)
+    return 2
+  }
+  const parts = controllerParts(config, listen, logger, tls)
+  try {
+    await startAll(parts.all)
+  } catch (e) {
+    logger.error(`cannot start: ${parts.step()}`, { error: errorMessage(e) })
+    return 1
+  }
+  logger.info('listening', { listen: config.listen, replica: config.replicaId, redis: parts.redis() })
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       resolve()
@@ -96,8 +80,101 @@ export async function main(
     process.once('SIGINT', stop)
   })
   logger.info('shutting down')
-  await app.close()
-  await store.close()
-  await embedded?.stop()
+  try {
+    await stopAll(parts.all)
+  } catch (e) {
+    logger.error('shutdown failed', { error: errorMessage(e) })
+    return 1
+  }
   return 0
+}
+
+/** Where Redis is, by configuration; undefined means an embedded redis-server. */
+function configuredTarget(config: ControllerConfig): RedisTarget | undefined {
+  if (config.redisSentinels !== undefined)
+    return {
+      sentinels: config.redisSentinels,
+      name: config.redisSentinelName,
+      password: config.redisPassword,
+      sentinelPassword: config.redisSentinelPassword,
+    }
+  if (config.redisUrl !== undefined) return { url: config.redisUrl }
+  return undefined
+}
+
+/**
+ * The controller as parts started in order and stopped in reverse by `startAll`/`stopAll`
+ * (libs/common/src/lifecycle.ts): the embedded redis-server (only without REDIS_URL and
+ * sentinels), the Store, the rate limit's Redis connection, and the listening app. A failed
+ * start stops exactly the parts started before it; every stop is safe without a start.
+ * `step()` names the part starting last, for the log; `redis()` the target without secrets.
+ */
+function controllerParts(
+  config: ControllerConfig,
+  listen: { host: string; port: number },
+  logger: Logger,
+  tls: { cert: Buffer; key: Buffer } | undefined,
+): { all: Startable[]; step: () => string; redis: () => string } {
+  const fixed = configuredTarget(config)
+  const embedded =
+    fixed === undefined ? new EmbeddedRedis({ logger, clock: systemClock }, { dir: config.dataDir }) : undefined
+  const target = (): RedisTarget => fixed ?? { url: (embedded as EmbeddedRedis).url }
+  let step = ''
+  let store: Store | undefined
+  let rateLimitRedis: RateLimitRedis | undefined
+  let app: FastifyInstance | undefined
+  const all: Startable[] = []
+  if (embedded !== undefined)
+    all.push({
+      start: async () => {
+        step = `embedded redis-server in ${config.dataDir}`
+        await embedded.start()
+      },
+      stop: async () => {
+        await embedded.stop()
+      },
+    })
+  all.push(
+    {
+      start: async () => {
+        step = `Redis at ${describeTarget(target())}`
+        store = await createRedisStore(
+          { logger },
+          { target: target(), prefix: config.redisPrefix, changeLogMax: config.changeLogMax },
+        )
+      },
+      stop: async () => {
+        await store?.close()
+      },
+    },
+    {
+      start: async () => {
+        step = `rate limit connection to ${describeTarget(target())}`
+        rateLimitRedis = new RateLimitRedis({ logger }, { target: target() })
+        await rateLimitRedis.connect()
+      },
+      stop: async () => {
+        await rateLimitRedis?.close()
+      },
+    },
+    {
+      start: async () => {
+        step = `listen on ${config.listen}`
+        app = await buildApp({
+          config,
+          store: store as Store,
+          metrics: prometheusMetrics({ collectDefault: true }),
+          logger,
+          clock: systemClock,
+          tls,
+          rateLimitRedis,
+        })
+        await app.listen({ host: listen.host, port: listen.port })
+      },
+      stop: async () => {
+        await app?.close()
+      },
+    },
+  )
+  return { all, step: () => step, redis: () => describeTarget(target()) }
 }
