@@ -95,7 +95,7 @@ describe('controller start-up failure after a partial start', () => {
       15_000,
     )
     assert.equal(code, 1, output)
-    assert.match(output, new RegExp(`cannot start: listen on 127\\.0\\.0\\.1:${busyPort}`))
+    assert.match(output, new RegExp(`"msg":"controller: cannot start","step":"listen on 127\\.0\\.0\\.1:${busyPort}"`))
     await awaitValue(`redis-server ${started.pid} gone`, () => !alive(started.pid), 5000)
     assert.equal(await accepts(started.port), false, `port ${started.port} of the embedded Redis still accepts`)
   })

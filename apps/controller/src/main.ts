@@ -1,23 +1,9 @@
 import { readFileSync } from 'node:fs'
-import type { FastifyInstance } from 'fastify'
-import {
-  type Logger,
-  type Startable,
-  consoleLogger,
-  errorMessage,
-  startAll,
-  stopAll,
-  systemClock,
-} from '@vpcmesh/common'
+import { consoleLogger, errorMessage, startAll, stopAll } from '@vpcmesh/common'
 import { parseEndpoint } from '@vpcmesh/protocol'
-import { prometheusMetrics } from '@vpcmesh/metrics'
-import { buildApp } from './app.js'
 import { CONTROLLER_USAGE, ConfigError, type ControllerConfig, parseConfig, parseFlags } from './config.js'
-import { createRedisStore } from './state/redis-store.js'
-import type { Store } from './state/store.js'
-import { describeTarget, type RedisTarget } from './state/redis-target.js'
-import { EmbeddedRedis, hasRedisServer } from './state/embedded-redis.js'
-import { RateLimitRedis } from './state/rate-limit-redis.js'
+import { hasRedisServer } from './state/embedded-redis.js'
+import { controllerParts } from './controller-parts.js'
 
 /**
  * Entry point of `vpcmesh controller`: the only place that reads process.env, wires the
@@ -65,20 +51,24 @@ export async function main(
     return 2
   }
   const parts = controllerParts(config, listen, logger, tls)
+  // Listen for signals before starting, so a SIGTERM during start-up still stops what started.
+  let signalled = (): void => {}
+  const signal = new Promise<void>((resolve) => {
+    signalled = resolve
+  })
+  process.once('SIGTERM', signalled)
+  process.once('SIGINT', signalled)
   try {
     await startAll(parts.all)
+    logger.info('listening', { listen: config.listen, replica: config.replicaId, redis: parts.redis() })
+    await signal
   } catch (e) {
-    logger.error(`cannot start: ${parts.step()}`, { error: errorMessage(e) })
+    logger.error('cannot start', { step: parts.step(), error: errorMessage(e) })
     return 1
+  } finally {
+    process.off('SIGTERM', signalled)
+    process.off('SIGINT', signalled)
   }
-  logger.info('listening', { listen: config.listen, replica: config.replicaId, redis: parts.redis() })
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      resolve()
-    }
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
-  })
   logger.info('shutting down')
   try {
     await stopAll(parts.all)
@@ -87,94 +77,4 @@ export async function main(
     return 1
   }
   return 0
-}
-
-/** Where Redis is, by configuration; undefined means an embedded redis-server. */
-function configuredTarget(config: ControllerConfig): RedisTarget | undefined {
-  if (config.redisSentinels !== undefined)
-    return {
-      sentinels: config.redisSentinels,
-      name: config.redisSentinelName,
-      password: config.redisPassword,
-      sentinelPassword: config.redisSentinelPassword,
-    }
-  if (config.redisUrl !== undefined) return { url: config.redisUrl }
-  return undefined
-}
-
-/**
- * The controller as parts started in order and stopped in reverse by `startAll`/`stopAll`
- * (libs/common/src/lifecycle.ts): the embedded redis-server (only without REDIS_URL and
- * sentinels), the Store, the rate limit's Redis connection, and the listening app. A failed
- * start stops exactly the parts started before it; every stop is safe without a start.
- * `step()` names the part starting last, for the log; `redis()` the target without secrets.
- */
-function controllerParts(
-  config: ControllerConfig,
-  listen: { host: string; port: number },
-  logger: Logger,
-  tls: { cert: Buffer; key: Buffer } | undefined,
-): { all: Startable[]; step: () => string; redis: () => string } {
-  const fixed = configuredTarget(config)
-  const embedded =
-    fixed === undefined ? new EmbeddedRedis({ logger, clock: systemClock }, { dir: config.dataDir }) : undefined
-  const target = (): RedisTarget => fixed ?? { url: (embedded as EmbeddedRedis).url }
-  let step = ''
-  let store: Store | undefined
-  let rateLimitRedis: RateLimitRedis | undefined
-  let app: FastifyInstance | undefined
-  const all: Startable[] = []
-  if (embedded !== undefined)
-    all.push({
-      start: async () => {
-        step = `embedded redis-server in ${config.dataDir}`
-        await embedded.start()
-      },
-      stop: async () => {
-        await embedded.stop()
-      },
-    })
-  all.push(
-    {
-      start: async () => {
-        step = `Redis at ${describeTarget(target())}`
-        store = await createRedisStore(
-          { logger },
-          { target: target(), prefix: config.redisPrefix, changeLogMax: config.changeLogMax },
-        )
-      },
-      stop: async () => {
-        await store?.close()
-      },
-    },
-    {
-      start: async () => {
-        step = `rate limit connection to ${describeTarget(target())}`
-        rateLimitRedis = new RateLimitRedis({ logger }, { target: target() })
-        await rateLimitRedis.connect()
-      },
-      stop: async () => {
-        await rateLimitRedis?.close()
-      },
-    },
-    {
-      start: async () => {
-        step = `listen on ${config.listen}`
-        app = await buildApp({
-          config,
-          store: store as Store,
-          metrics: prometheusMetrics({ collectDefault: true }),
-          logger,
-          clock: systemClock,
-          tls,
-          rateLimitRedis,
-        })
-        await app.listen({ host: listen.host, port: listen.port })
-      },
-      stop: async () => {
-        await app?.close()
-      },
-    },
-  )
-  return { all, step: () => step, redis: () => describeTarget(target()) }
 }
