@@ -227,8 +227,10 @@ export function parseConfig(env: Record<string, string | undefined>): Controller
 }
 
 /** Help text of `vpcmesh controller`. */
-export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--advertise-addresses LIST] [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
-                          [--admin-token-file PATH] [--tls-cert PATH --tls-key PATH] [--replica-id NAME] [--log-level LEVEL] [--log-format FORMAT]
+export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--advertise-addresses LIST]
+                          [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
+                          [--admin-token-file PATH] [--tls-cert PATH --tls-key PATH] [--replica-id NAME]
+                          [--log-level LEVEL] [--log-format FORMAT]
 
 Runs the controller: REST API under /v1 (OpenAPI at /docs), the agents' WebSocket hub, /metrics.
 Any number of replicas may share one Redis. Every flag has an environment variable:
