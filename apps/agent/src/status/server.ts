@@ -1,9 +1,14 @@
 import Fastify from 'fastify'
 import type { Metrics } from '@vpcmesh/metrics'
+import { AgentStatusDocument } from '@vpcmesh/protocol'
 
 /** What the status server shows; the agent's engine implements it. */
 export interface StatusSource {
-  /** The /status document (JSON-serializable). */
+  /**
+   * The /status document: an {@link AgentStatusDocument} (libs/protocol/src/agent-status.ts).
+   * Checked against that schema on every answer, so the wire never carries a shape the CLI
+   * cannot read; a mismatch is a bug and answers 500.
+   */
   status(): unknown
   /** Liveness for /healthz: ok unless the data plane failed or the last apply failed. */
   health(): { ok: boolean; detail?: string }
@@ -27,7 +32,7 @@ export async function startStatusServer(
     const h = c.source.health()
     return await reply.status(h.ok ? 200 : 503).send({ status: h.ok ? 'ok' : 'unhealthy', detail: h.detail })
   })
-  app.get('/status', async () => c.source.status())
+  app.get('/status', async (): Promise<AgentStatusDocument> => AgentStatusDocument.parse(c.source.status()))
   await app.listen({ host: o.host, port: o.port })
   return {
     close: async () => {
