@@ -25,7 +25,10 @@ function summary(s: AgentStatusDocument): string {
   return formatFields([
     ['VPC', s.vpc === null ? `- (${s.vpcId ?? 'not enrolled'})` : `${s.vpc} (${s.vpcId ?? '-'})`],
     ['version applied', s.appliedVersion === 0 ? '0 (no map yet)' : String(s.appliedVersion)],
-    ['controller', [c.state, c.url, c.lastError === null ? null : `last error: ${c.lastError}`].filter(Boolean).join(', ')],
+    [
+      'controller',
+      [c.state, c.url, c.lastError === null ? null : `last error: ${c.lastError}`].filter(Boolean).join(', '),
+    ],
     ['tun', `${s.tun.name} mtu ${s.tun.mtu}`],
     ['last apply', s.lastReconcileError === null ? 'ok' : `failed: ${s.lastReconcileError}`],
     ['host', hostLine(s.host)],

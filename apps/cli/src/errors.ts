@@ -72,7 +72,8 @@ export function isUsageError(e: unknown): boolean {
  */
 export function describeFailure(e: unknown): { exitCode: number; line: string } {
   if (isUsageError(e)) return { exitCode: 2, line: oneLine((e as Error).message) }
-  if (hasCode(e) && e.code === CliErrorCode.badAgentStatus) return { exitCode: 2, line: oneLine(`${e.code}: ${e.message}`) }
+  if (hasCode(e) && e.code === CliErrorCode.badAgentStatus)
+    return { exitCode: 2, line: oneLine(`${e.code}: ${e.message}`) }
   if (hasCode(e) && e.code === CliErrorCode.unreachable) return { exitCode: 1, line: oneLine(e.message) }
   if (hasCode(e)) return { exitCode: 1, line: oneLine(`${e.code}: ${e.message}`) }
   const message = e instanceof Error ? e.message : String(e)

@@ -28,7 +28,8 @@ ${formatFields(
   '  ',
 )}`
 
-const AGENT_EXIT_CODES = 'Exit status: 0 ok, 1 agent unreachable, 2 usage error or an answer that is not an agent status.'
+const AGENT_EXIT_CODES =
+  'Exit status: 0 ok, 1 agent unreachable, 2 usage error or an answer that is not an agent status.'
 
 /** True when the entry is a group of subcommands. */
 export function isGroup(e: Entry): e is CommandGroup {

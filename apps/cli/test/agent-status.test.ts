@@ -121,7 +121,10 @@ test('agent-status says so when the agent reports no drops', async () => {
 
 test('an answer that is not an agent status exits 2 with one line naming the mismatch', async () => {
   const cases: Array<[string, RegExp]> = [
-    [`${base}/spoiled`, /BAD_AGENT_STATUS: .*\/spoiled\/status answered a body that is not an agent status: peers\.0\.rttMs/],
+    [
+      `${base}/spoiled`,
+      /BAD_AGENT_STATUS: .*\/spoiled\/status answered a body that is not an agent status: peers\.0\.rttMs/,
+    ],
     [`${base}/text`, /BAD_AGENT_STATUS: .*\/text\/status answered something that is not JSON/],
     [`${base}/missing`, /BAD_AGENT_STATUS: .*\/missing\/status answered 404 Not Found; is it an agent's status server/],
   ]

@@ -62,9 +62,21 @@ test('AgentStatusDocument parses an applied and a fresh agent status unchanged',
 test('AgentStatusDocument refuses a status missing a field or with a wrong type, naming the path', () => {
   const cases: Array<[string, (d: Record<string, unknown>) => void, string]> = [
     ['no peers', (d) => delete d.peers, 'peers'],
-    ['rtt as text', (d) => ((d.peers as Array<Record<string, unknown>>)[0] as Record<string, unknown>).rttMs = '1ms', 'peers.0.rttMs'],
-    ['unknown controller state', (d) => (d.controller = { state: 'up', url: null, lastError: null }), 'controller.state'],
-    ['host without skippedRoutes', (d) => delete (d.host as Record<string, unknown>).skippedRoutes, 'host.skippedRoutes'],
+    [
+      'rtt as text',
+      (d) => (((d.peers as Array<Record<string, unknown>>)[0] as Record<string, unknown>).rttMs = '1ms'),
+      'peers.0.rttMs',
+    ],
+    [
+      'unknown controller state',
+      (d) => (d.controller = { state: 'up', url: null, lastError: null }),
+      'controller.state',
+    ],
+    [
+      'host without skippedRoutes',
+      (d) => delete (d.host as Record<string, unknown>).skippedRoutes,
+      'host.skippedRoutes',
+    ],
     ['negative drop count', (d) => (d.drops = { replay: -1 }), 'drops.replay'],
     ['bad vpc id', (d) => (d.vpcId = 'prod'), 'vpcId'],
   ]
