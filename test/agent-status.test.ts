@@ -83,7 +83,7 @@ test("vpcmesh agent-status reads the agent status server's document, as JSON and
       assert.equal(table.code, 0, table.stderr)
       assert.match(table.stdout, /^controller +backoff, last error: closed 1006$/m)
       assert.match(table.stdout, /^gcp-dev +vpc_abcdefabcdef +up +15ms +198\.51\.100\.7:51820 +3s ago +96 +96$/m)
-      assert.match(table.stdout, /\ndrops: none\n$/)
+      assert.match(table.stdout, /\n\nskipped routes: none\n\nskipped peers: none\n\ndrops: none\n$/)
     },
   )
 })

@@ -7,17 +7,24 @@ import { formatMs } from './status-view.js'
  * table, the skipped routes and peers, and the non-zero drop counts.
  */
 export function agentStatusText(s: AgentStatusDocument): string {
-  const parts = [summary(s), '', peerTable(s.peers)]
-  if (s.host !== null && s.host.skippedRoutes.length > 0) {
-    const rows = s.host.skippedRoutes.map((r) => [r.prefix, r.reason, r.detail])
-    parts.push('', `skipped routes (${rows.length}):`, formatTable(['PREFIX', 'REASON', 'DETAIL'], rows))
-  }
-  if (s.skippedPeers.length > 0) {
-    const rows = s.skippedPeers.map((p) => [p.name || '-', p.id || '-', p.code, p.message])
-    parts.push('', `skipped peers (${rows.length}):`, formatTable(['PEER', 'ID', 'CODE', 'MESSAGE'], rows))
-  }
-  parts.push('', `drops: ${dropsLine(s.drops)}`)
-  return parts.join('\n')
+  const routes = (s.host?.skippedRoutes ?? []).map((r) => [r.prefix, r.reason, r.detail])
+  const peers = s.skippedPeers.map((p) => [p.name || '-', p.id || '-', p.code, p.message])
+  return [
+    summary(s),
+    '',
+    peerTable(s.peers),
+    '',
+    section('skipped routes', ['PREFIX', 'REASON', 'DETAIL'], routes),
+    '',
+    section('skipped peers', ['PEER', 'ID', 'CODE', 'MESSAGE'], peers),
+    '',
+    `drops: ${dropsLine(s.drops)}`,
+  ].join('\n')
+}
+
+/** `title: none`, or `title (n):` over a table of the rows. */
+function section(title: string, headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  return rows.length === 0 ? `${title}: none` : `${title} (${rows.length}):\n${formatTable(headers, rows)}`
 }
 
 function summary(s: AgentStatusDocument): string {

@@ -55,6 +55,20 @@ const STATUS: AgentStatusDocument = {
   drops: { no_route: 4, replay: 0, auth_failure: 2 },
 }
 
+/** An agent that has not enrolled or applied anything yet. */
+const FRESH: AgentStatusDocument = {
+  vpc: null,
+  vpcId: null,
+  appliedVersion: 0,
+  controller: { state: 'connecting', url: null, lastError: null },
+  tun: { name: 'vpcmesh0', mtu: 1420 },
+  lastReconcileError: 'no map yet',
+  host: null,
+  peers: [],
+  skippedPeers: [],
+  drops: {},
+}
+
 /** A status server answering by path: the document, a spoiled one, text, and an error. */
 let server: Server
 let base: string
@@ -65,6 +79,7 @@ before(async () => {
     '/old/status': [200, 'application/json', JSON.stringify({ ...STATUS, drops: undefined })],
     '/spoiled/status': [200, 'application/json', JSON.stringify(spoiled)],
     '/text/status': [200, 'text/plain', 'hello'],
+    '/fresh/status': [200, 'application/json', JSON.stringify(FRESH)],
   }
   server = createServer((req, res) => {
     const [code, type, body] = answers[req.url ?? ''] ?? [404, 'application/json', '{"message":"not found"}']
@@ -111,6 +126,27 @@ test('agent-status --json prints the parsed answer; a URL ending in /status is u
     assert.equal(r.code, 0, r.stderr)
     assert.deepEqual(JSON.parse(r.stdout), STATUS)
   }
+})
+
+test('agent-status shows a fresh agent: nothing enrolled, applied or skipped', async () => {
+  const r = await cli('agent-status', `${base}/fresh`)
+  assert.equal(r.code, 0, r.stderr)
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), [
+    'VPC              - (not enrolled)',
+    'version applied  0 (no map yet)',
+    'controller       connecting',
+    'tun              vpcmesh0 mtu 1420',
+    'last apply       failed: no map yet',
+    'host             nothing applied yet',
+    '',
+    'no peers',
+    '',
+    'skipped routes: none',
+    '',
+    'skipped peers: none',
+    '',
+    'drops: none',
+  ])
 })
 
 test('agent-status says so when the agent reports no drops', async () => {
