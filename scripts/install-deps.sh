@@ -15,6 +15,11 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v g++ >/dev/null || need+=(g++)
 command -v python3 >/dev/null || need+=(python3)
 command -v clang-format >/dev/null || need+=(clang-format)
+# npm run fuzz (scripts/fuzz.mjs): clang with libFuzzer and the sanitizer runtimes, and the
+# system OpenSSL headers and libcrypto the fuzz build links (the addon uses Node's own).
+command -v clang++ >/dev/null || need+=(clang)
+compgen -G "/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a" >/dev/null || need+=(libclang-rt-14-dev)
+[ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: missing ${need[*]}; run as root or install them with apt-get" >&2

@@ -20,6 +20,7 @@
       "type": "static_library",
       "sources": [
         "aead.cc",
+        "datagram_open.cc",
         "engine_io.cc",
         "engine_offload.cc",
         "module_exports.cc",

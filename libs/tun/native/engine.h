@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "datagram_open.h"
 #include "session_table.h"
 #include "stats.h"
 #include "tcp_offload.h"
@@ -35,9 +36,7 @@
 
 namespace vpcmesh {
 
-// Kinds of entries in a UDP batch (udpKinds[]). 0 is never used so that a stale zero
-// cannot pass for a packet.
-enum PacketKind : uint8_t { kKindIp = 1, kKindKeepalive = 2, kKindControl = 3, kKindRaw = 4 };
+// Kinds of entries in a UDP batch (udpKinds[]): PacketKind, in datagram_open.h.
 // Bits in udpFlags[].
 constexpr uint8_t kFlagNewSource = 1;  // authenticated, from an address != slot endpoint
 // Values of udpVerdicts[]: JavaScript writes kVerdictAccept to let an IP packet through.

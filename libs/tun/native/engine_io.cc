@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "datagram_open.h"
 #include "engine.h"
 #include "slot_arg.h"
 #include "wire_format.h"
@@ -16,15 +17,6 @@
 namespace vpcmesh {
 
 namespace {
-
-// Classifies an authenticated payload by its first byte.
-int ClassifyPayload(const uint8_t* p, size_t len) {
-  if (len == 0) return kKindKeepalive;
-  uint8_t version = p[0] >> 4;
-  if (version == 4 || version == 6) return kKindIp;
-  if (p[0] == kControlFirstByte) return kKindControl;
-  return -1;
-}
 
 bool IsTransientSendError(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
 
@@ -318,26 +310,29 @@ void Engine::ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool t
   uint8_t* p = udpBuf_ + offset;
   Global(kUdpRxDatagrams)++;
   if (truncated) return void(Global(kUdpDropTruncated)++);
-  if (len < 4) return void(Global(kUdpDropTooShort)++);
-  if (LoadLe32(p) != kTypeData) {
-    Global(kUdpRxRaw)++;
-    return Report(kKindRaw, -1, offset, len, recvIndex, 0);
+  const OpenResult r = OpenDatagram(*sessions_, p, len);
+  const int slot = r.slot;
+  switch (r.status) {
+    case OpenStatus::kTooShort:
+      return void(Global(kUdpDropTooShort)++);
+    case OpenStatus::kRaw:
+      Global(kUdpRxRaw)++;
+      return Report(kKindRaw, -1, offset, len, recvIndex, 0);
+    case OpenStatus::kUnknownIndex:
+      return void(Global(kUdpDropUnknownIndex)++);
+    case OpenStatus::kReplay:
+      return void(SlotStat(slot, kRxDropReplay)++);
+    case OpenStatus::kAuthFailed:
+      return void(SlotStat(slot, kRxDropAuth)++);
+    case OpenStatus::kOpened:
+      break;
   }
-  if (len < kOverhead) return void(Global(kUdpDropTooShort)++);
-  int slot = sessions_->Lookup(LoadLe32(p + kOffsetReceiver));
-  if (slot < 0) return void(Global(kUdpDropUnknownIndex)++);
   Session* s = sessions_->At(slot);
-  uint64_t counter = LoadLe64(p + kOffsetCounter);
-  if (counter >= kRejectAfterMessages || !s->replay.Check(counter))
-    return void(SlotStat(slot, kRxDropReplay)++);
-  size_t plen = len - kOverhead;
-  if (!s->opener.Open(counter, p, p + kHeaderSize, plen, p + kHeaderSize + plen))
-    return void(SlotStat(slot, kRxDropAuth)++);
-  s->replay.Mark(counter);
   SlotStat(slot, kRxPackets)++;
   SlotStat(slot, kRxBytes) += len;
   SlotStat(slot, kRecvNewest) = s->replay.newest();
-  int kind = ClassifyPayload(p + kHeaderSize, plen);
+  const int kind = r.kind;
+  const size_t plen = r.payloadLen;
   if (kind < 0) return void(SlotStat(slot, kRxDropMalformed)++);
   if (kind == kKindKeepalive) SlotStat(slot, kRxKeepalives)++;
   if (kind == kKindControl) SlotStat(slot, kRxControl)++;

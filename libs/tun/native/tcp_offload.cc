@@ -127,7 +127,7 @@ int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, 
   TcpPacket t;
   uint8_t gso = h.gsoType & uint8_t(~kVnetGsoEcn);
   if (!ParseTcpPacket(pkt, len, &t) || h.gsoSize == 0 || len == t.hdrLen) return kSegmentMalformed;
-  if ((t.version == 4) != (gso == kVnetGsoTcpV4)) return kSegmentMalformed;
+  if (gso != (t.version == 4 ? kVnetGsoTcpV4 : kVnetGsoTcpV6)) return kSegmentMalformed;
   const size_t payload = len - t.hdrLen, size = h.gsoSize;
   const size_t count = (payload + size - 1) / size;
   if (t.hdrLen + std::min(size, payload) > mtu) return kSegmentTooBig;
