@@ -33,7 +33,7 @@ const tracked = (patterns) =>
     .filter((f) => f !== '')
 
 run('biome', join(ROOT, 'node_modules/.bin/biome'), ['check', '.'])
-const native = tracked(['libs/tun/native/*.cc', 'libs/tun/native/*.h'])
+const native = tracked(['libs/tun/native/**/*.cc', 'libs/tun/native/**/*.h'])
 run('clang-format', 'clang-format', ['--dry-run', '--Werror', ...native])
 
 const problems = []
