@@ -1,4 +1,4 @@
-import { MeshError, hasCode } from '@vpcmesh/common'
+import { MeshError, errorMessage, hasCode } from '@vpcmesh/common'
 
 /**
  * Error codes the CLI raises itself. Codes from the controller travel unchanged in
@@ -60,7 +60,7 @@ export function describeFailure(e: unknown): { exitCode: number; line: string } 
   if (isUsageError(e)) return { exitCode: 2, line: oneLine((e as Error).message) }
   if (hasCode(e) && e.code === CliErrorCode.unreachable) return { exitCode: 1, line: oneLine(e.message) }
   if (hasCode(e)) return { exitCode: 1, line: oneLine(`${e.code}: ${e.message}`) }
-  const message = e instanceof Error ? e.message : String(e)
+  const message = errorMessage(e)
   return { exitCode: 1, line: oneLine(`internal error: ${message}`) }
 }
 
