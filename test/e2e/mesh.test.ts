@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, AGENT_UDP_PORT, type TestbedNode, teardown } from '@vpcmesh/testbed'
-import { firstUdpPayload } from './pcap.js'
+import { LocalMesh, Testbed, AGENT_UDP_PORT, type TestbedNode, firstUdpPayload, teardown } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')

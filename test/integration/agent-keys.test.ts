@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Harness } from './harness.js'
 import { SimAgent } from './sim-agent.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 /** 32 little-endian bytes of `n`, base64. */
 function keyOf(n: bigint): string {

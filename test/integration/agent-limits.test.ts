@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { Harness } from './harness.js'
 import { SimAgent } from './sim-agent.js'
 import { RawConn } from './raw-ws.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 /** Limits of the controller under test (small, so the test reaches them quickly). */
 const HELLO_TIMEOUT_MS = 1500
