@@ -7,12 +7,12 @@
 // holds a poisoned peer entry (issue 8 item 2), which B must skip and report, applying the rest.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { AGENT_STATUS_PORT, LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardown } from '@vpcmesh/testbed'
+import { AGENT_STATUS_PORT, LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardownMesh } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -139,29 +139,7 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
   after(async () => {
     if (process.exitCode !== undefined && process.exitCode !== 0)
       for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
-    await teardown(
-      [
-        [
-          'stopping the mesh',
-          async () => {
-            await mesh?.stop()
-          },
-        ],
-        [
-          'destroying the testbed',
-          async () => {
-            await tb?.destroy()
-          },
-        ],
-        [
-          'removing the work dir',
-          () => {
-            rmSync(work, { recursive: true, force: true })
-          },
-        ],
-      ],
-      { timeoutMs: 60_000 },
-    )
+    await teardownMesh({ mesh, testbed: tb, workDir: work })
   })
 
   test('agent B skips and reports the poisoned peer entry once, applies the rest and stays healthy', async () => {

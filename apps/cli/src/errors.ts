@@ -4,14 +4,17 @@ import { MeshError, errorMessage, hasCode } from '@vpcmesh/common'
  * Error codes the CLI raises itself. Codes from the controller travel unchanged in
  * {@link ApiError}; these cover what happens before or around a request.
  */
-export const CliErrorCode = {
+export const CliErrorCode = Object.freeze({
   /** Bad command line: unknown command or flag, missing argument, bad flag value, no token. Exit 2. */
   usage: 'VPCMESH_ERR_CLI_USAGE',
   /** The controller could not be reached (refused, DNS, TLS, timeout). Exit 1. */
   unreachable: 'VPCMESH_ERR_CLI_UNREACHABLE',
   /** The controller answered with a body that does not match the protocol schemas. Exit 1. */
   badResponse: 'VPCMESH_ERR_CLI_BAD_RESPONSE',
-} as const
+} as const)
+
+/** One of the {@link CliErrorCode} values. */
+export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode]
 
 /** A usage error: the command line is wrong. `vpcmesh` exits 2 and prints the message on one line. */
 export class CliError extends MeshError {

@@ -10,11 +10,11 @@ export function parseJsonArray(json: string, what: string): unknown[] {
   try {
     raw = JSON.parse(json.trim() === '' ? '[]' : json)
   } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `${what} printed invalid JSON: ${json.slice(0, 200)}`, {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.output, `${what} printed invalid JSON: ${json.slice(0, 200)}`, {
       cause: e,
     })
   }
   if (!Array.isArray(raw))
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `${what} printed no array: ${json.slice(0, 200)}`)
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.output, `${what} printed no array: ${json.slice(0, 200)}`)
   return raw
 }

@@ -22,14 +22,14 @@ export function parseLink(json: string): LinkState {
   try {
     raw = JSON.parse(json)
   } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json link printed invalid JSON: ${json.slice(0, 200)}`, {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.output, `ip -json link printed invalid JSON: ${json.slice(0, 200)}`, {
       cause: e,
     })
   }
   const link = Array.isArray(raw) ? (raw[0] as { mtu?: unknown; flags?: unknown } | undefined) : undefined
   if (typeof link?.mtu !== 'number')
     throw new LinuxNetError(
-      LINUXNET_ERROR_CODES.OUTPUT,
+      LINUXNET_ERROR_CODES.output,
       `ip -json link printed no link with an mtu: ${json.slice(0, 200)}`,
     )
   return { mtu: link.mtu, up: Array.isArray(link.flags) && link.flags.includes('UP') }
@@ -44,7 +44,7 @@ export async function readLink(runner: CommandRunner, name: string): Promise<Lin
   const res = await runExpecting(runner, argv, ['noLink'])
   if (res !== undefined) return parseLink(res.stdout)
   throw new LinuxNetError(
-    LINUXNET_ERROR_CODES.NO_LINK,
+    LINUXNET_ERROR_CODES.noLink,
     `TUN link ${JSON.stringify(name)} does not exist; the packet engine creates it`,
   )
 }

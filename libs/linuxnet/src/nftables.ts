@@ -129,7 +129,7 @@ function denyRules(tun: string, what: 'forward' | 'input', counter: string): str
  */
 export function renderNftables(cfg: NftablesInput): string {
   if (!isValidLinkName(cfg.tunName)) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `invalid TUN name ${JSON.stringify(cfg.tunName)} for nftables`)
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.config, `invalid TUN name ${JSON.stringify(cfg.tunName)} for nftables`)
   }
   const tun = cfg.tunName
   const lines = [
@@ -200,12 +200,12 @@ export async function readNftTable(runner: CommandRunner): Promise<NftTableState
   try {
     doc = JSON.parse(res.stdout) as typeof doc
   } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `nft -j printed invalid JSON: ${res.stdout.slice(0, 200)}`, {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.output, `nft -j printed invalid JSON: ${res.stdout.slice(0, 200)}`, {
       cause: e,
     })
   }
   if (!Array.isArray(doc.nftables))
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, 'nft -j printed no "nftables" array')
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.output, 'nft -j printed no "nftables" array')
   const counters: Record<string, NftCounter> = {}
   for (const o of doc.nftables) {
     const c = o.counter

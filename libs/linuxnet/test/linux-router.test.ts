@@ -224,7 +224,7 @@ test('LinuxRouter: a failing command surfaces argv and output; the next set() co
   })
   await assert.rejects(r.set(BASE), (e) => {
     assert.ok(isLinuxNetError(e))
-    assert.equal(e.code, LINUXNET_ERROR_CODES.COMMAND)
+    assert.equal(e.code, LINUXNET_ERROR_CODES.command)
     assert.equal(
       e.message,
       'command exited with code 2: ip route replace 10.2.0.0/16 dev vmt0 table 30317 proto 112: RTNETLINK answers: Operation not permitted',
@@ -289,19 +289,19 @@ test('LinuxRouter: concurrent set() calls run one after the other', async () => 
 
 test('createLinuxRouter: rejects a route protocol outside 5-255, reserved tables, bad marks and priorities', () => {
   assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { routeProtocol: 2 }), {
-    code: LINUXNET_ERROR_CODES.CONFIG,
+    code: LINUXNET_ERROR_CODES.config,
   })
   for (const routeTable of [0, 254, 255, 253, 2 ** 31]) {
     assert.throws(
       () => createLinuxRouter({ runner: new FakeRunner() }, { routeTable }),
-      { code: LINUXNET_ERROR_CODES.CONFIG },
+      { code: LINUXNET_ERROR_CODES.config },
       String(routeTable),
     )
   }
   assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { fwmark: 0 }), {
-    code: LINUXNET_ERROR_CODES.CONFIG,
+    code: LINUXNET_ERROR_CODES.config,
   })
   assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { rulePriority: 32766 }), {
-    code: LINUXNET_ERROR_CODES.CONFIG,
+    code: LINUXNET_ERROR_CODES.config,
   })
 })

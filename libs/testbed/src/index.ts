@@ -11,3 +11,4 @@ export {
 export { stopProcess, teardown, type TeardownStep, type TeardownOptions } from './teardown.js'
 export { awaitValue } from './await-value.js'
 export { pcapFrames, udpPayloads, firstUdpPayload } from './pcap.js'
+export { teardownMesh, type MeshParts } from './mesh-teardown.js'
