@@ -2,8 +2,9 @@
 // after each step and the exact commands issued (tailscale TestRouterStates).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { type RouterConfig, createLinuxRouter, LINUXNET_ERROR_CODES, isLinuxNetError } from '../src/index.js'
+import { createLinuxRouter, LINUXNET_ERROR_CODES, isLinuxNetError } from '../src/index.js'
 import { FakeRunner, isReadCommand } from '../src/testing/index.js'
+import { BASE } from './router-fixtures.js'
 
 /** The dump with rule fingerprints replaced by `<fp>` (nftables.test.ts pins the real ones). */
 function dump(f: FakeRunner): string {
@@ -30,14 +31,6 @@ const READS = [
 
 /** Our table in these tests (the default would be derived from the TUN name). */
 const OPTS = { routeTable: 30317 }
-
-const BASE: RouterConfig = {
-  tunName: 'vmt0',
-  mtu: 1380,
-  routes: ['10.2.0.0/16', '10.1.0.0/16', 'fd00:2::/64'],
-  localCidrs: ['10.0.0.0/16'],
-  masquerade: true,
-}
 
 /** The mesh policy chains for TUN vmt0 (identical in every step). */
 const POLICY = (what: 'forward' | 'input'): string[] => [
