@@ -75,6 +75,32 @@ describe('agent hello through buildApp (injected WebSocket)', () => {
     ws.terminate()
   })
 
+  test('an agent silent after hello gets pings 1, 2, … then 4408 VPCMESH_ERR_WS_HEARTBEAT_TIMEOUT (3 heartbeats of 1 s)', async () => {
+    const r = await ctl.app.inject({
+      method: 'POST',
+      url: '/v1/vpcs',
+      headers: auth,
+      payload: { name: 'svc-silent', cidrs: ['10.9.0.0/16'], endpoint: '192.0.2.9:1' },
+    })
+    const o = await hello(ctl.app, helloFrame(r.json().joinToken as string))
+    assert.equal(o.code, 4408)
+    assert.deepEqual(
+      o.frames.slice(0, 2).map((f) => f.type),
+      ['welcome', 'snapshot'],
+    )
+    const pings = o.frames.slice(2, -1) as Array<{ type: string; id?: number }>
+    assert.ok(pings.length >= 2, `pings before the timeout: ${JSON.stringify(pings)}`)
+    assert.deepEqual(
+      pings,
+      pings.map((_, i) => ({ type: 'ping', id: i + 1 })),
+    )
+    assert.deepEqual(o.frames.at(-1), {
+      type: 'error',
+      code: 'VPCMESH_ERR_WS_HEARTBEAT_TIMEOUT',
+      message: 'heartbeat timeout',
+    })
+  })
+
   test('no hello → 4407 VPCMESH_ERR_WS_HELLO_TIMEOUT after VPCMESH_HELLO_TIMEOUT_MS', async () => {
     const o = await hello(ctl.app)
     assert.deepEqual([o.code, o.frames[0]?.code], [4407, 'VPCMESH_ERR_WS_HELLO_TIMEOUT'])
