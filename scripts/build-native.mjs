@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Builds the packet engine addon (libs/tun/native) with node-gyp against the headers of the
-// Node that runs this script: <prefix>/include/node next to <prefix>/bin/node (Debian /usr,
-// nvm, the official images' /usr/local). Nothing is downloaded.
+// Builds the packet engine addons (libs/tun/native/binding.gyp: vpcmesh_tun.node for
+// production, vpcmesh_tun_test.node with the test hooks) with node-gyp against the headers
+// of the Node that runs this script: <prefix>/include/node next to <prefix>/bin/node (Debian
+// /usr, nvm, the official images' /usr/local). Nothing is downloaded.
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { spawnSync } from 'node:child_process'

@@ -537,7 +537,7 @@ test('k8s: the Redis StatefulSet keeps AOF data on a PersistentVolumeClaim behin
   assert.ok(flagValue(argv, '--requirepass') !== undefined, 'Redis holds the registry: require a password')
 })
 
-test('k8s: the agent DaemonSet: host network, gateway nodes only, NET_ADMIN, /dev/net/tun, state on the node, join token from a Secret, cleanup on stop', () => {
+test('k8s: agent DaemonSet: host network, gateway nodes, NET_ADMIN, /dev/net/tun, node state, token Secret, cleanup', () => {
   const c = findContainer('DaemonSet', 'agent')
   const pod = c.podSpec as Record<string, any>
   assert.equal(pod.hostNetwork, true)

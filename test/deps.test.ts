@@ -40,6 +40,7 @@ const CONFINED: Policy['confined'] = {
     only: ['libs/protocol', 'apps/*/src/config.ts', 'apps/controller/src/routes/', 'apps/controller/src/app.ts'],
     reason: 'schemas are the wire contract (libs/protocol), config parsed at the edge, or route typing',
   },
+  pino: { only: ['libs/common/src/pino-logger.ts'], reason: 'everything else logs through the Logger interface' },
   'node-addon-api': { only: ['libs/tun/src/native.ts'], reason: ADDON_WHY },
   '*.node': { only: ['libs/tun/src/native.ts'], reason: ADDON_WHY },
 }

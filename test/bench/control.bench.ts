@@ -112,7 +112,8 @@ async function main(): Promise<void> {
         10,
       )
       console.log(
-        `round ${r + 1}: version ${v}: ack time p50 ${pct(ms, 50).toFixed(1)} ms, p99 ${pct(ms, 99).toFixed(1)} ms, max ${pct(ms, 100).toFixed(1)} ms; confirmed in controller status after ${confirmed.toFixed(0)} ms`,
+        `round ${r + 1}: version ${v}: ack time p50 ${pct(ms, 50).toFixed(1)} ms, p99 ${pct(ms, 99).toFixed(1)} ms, ` +
+          `max ${pct(ms, 100).toFixed(1)} ms; confirmed in controller status after ${confirmed.toFixed(0)} ms`,
       )
     }
     const cEnd = await counters(ctl.url)
@@ -143,7 +144,8 @@ async function main(): Promise<void> {
       50,
     )
     console.log(
-      `controller restart: all ${N} agents reconnected and synced in ${((performance.now() - tRe) / 1000).toFixed(1)} s (${counted(await counters(ctl.url))}); RSS ${rssMiB(ctl.pid as number).toFixed(1)} MiB`,
+      `controller restart: all ${N} agents reconnected and synced in ${((performance.now() - tRe) / 1000).toFixed(1)} s ` +
+        `(${counted(await counters(ctl.url))}); RSS ${rssMiB(ctl.pid as number).toFixed(1)} MiB`,
     )
   } finally {
     for (const a of agents) a.terminate()

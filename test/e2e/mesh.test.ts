@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
+import { AgentStatusDocument } from '@vpcmesh/protocol'
 import { LocalMesh, Testbed, AGENT_UDP_PORT, type TestbedNode, firstUdpPayload, teardownMesh } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -243,16 +244,21 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
     await mesh.awaitConverged()
   })
 
-  test('the agent keeps its key 0600 and serves /healthz and /metrics', async () => {
+  test('the agent keeps its key 0600 and serves /healthz, /metrics and a /status the protocol schema reads', async () => {
     const { statSync } = await import('node:fs')
     assert.equal(statSync(join(work, 'a', 'private.key')).mode & 0o777, 0o600)
     assert.equal(statSync(join(work, 'a', 'credential.json')).mode & 0o777, 0o600)
     assert.equal(statSync(join(work, 'a')).mode & 0o777, 0o700)
     assert.deepEqual(JSON.parse(await mesh.agentGet(a, '/healthz')), { status: 'ok' })
     assert.match(await mesh.agentGet(a, '/metrics'), /vpcmesh_agent_peer_up\{peer="b"\} 1/)
-    const st = JSON.parse(await mesh.agentGet(a, '/status')) as {
-      host: { routes: Array<{ prefix: string; dev: string }>; nftables: boolean }
-    }
+    const raw: unknown = JSON.parse(await mesh.agentGet(a, '/status'))
+    const parsed = AgentStatusDocument.safeParse(raw)
+    assert.ok(parsed.success, `/status does not match AgentStatusDocument: ${JSON.stringify(parsed.error?.issues)}`)
+    const st = parsed.data
+    assert.deepEqual(st, raw, 'the schema keeps every field the agent serves')
+    assert.equal(st.vpc, 'a')
+    assert.deepEqual(st.peers.map((p) => p.name).sort(), ['b', 'c'])
+    assert.ok(st.host !== null, 'host is read back after an apply')
     assert.deepEqual(st.host.routes.map((r) => `${r.prefix} ${r.dev}`).sort(), [
       '10.2.0.0/24 vpcmesh0',
       '10.3.0.0/24 vpcmesh0',

@@ -221,7 +221,9 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
     const line = (xs: number[]): string =>
       `median ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`
     console.log(
-      `flood: ${stats.opened} connections (${(stats.opened / secs).toFixed(0)}/s), ${stats.hellos} bad hellos (${(stats.hellos / secs).toFixed(0)}/s), ${stats.refusedUpgrade} upgrades refused, closes ${JSON.stringify(Object.fromEntries(stats.closes))}`,
+      `flood: ${stats.opened} connections (${(stats.opened / secs).toFixed(0)}/s), ` +
+        `${stats.hellos} bad hellos (${(stats.hellos / secs).toFixed(0)}/s), ${stats.refusedUpgrade} upgrades refused, ` +
+        `closes ${JSON.stringify(Object.fromEntries(stats.closes))}`,
     )
     console.log(`admin writes (POST /v1/vpcs) without flood: ${line(baseline)}`)
     console.log(`admin writes (POST /v1/vpcs) under flood: ${line(writes)}`)

@@ -4,7 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { freePort, startRedisSentinel, startRedisServer, type RedisServer } from '@vpcmesh/controller/testing'
+import {
+  freePort,
+  startRedisReplica,
+  startRedisSentinel,
+  startRedisServer,
+  type RedisServer,
+} from '@vpcmesh/controller/testing'
 import { ADMIN_TOKEN, Harness, type ApiAnswer } from './harness.js'
 import { ControllerProc } from './controller-proc.js'
 import { SimAgent } from './sim-agent.js'
@@ -38,7 +44,7 @@ class SentinelHarness extends Harness {
   private async startAll(): Promise<void> {
     this.master = await startRedisServer({ dir: join(this.root, 'master') })
     this.redis = this.master
-    const replica = await startRedisServer({
+    const replica = await startRedisReplica({
       dir: join(this.root, 'replica'),
       replicaOf: this.master.port,
     })

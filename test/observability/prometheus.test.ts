@@ -230,7 +230,9 @@ describe('Prometheus scrapes a real 3-VPC mesh: every dashboard query has data, 
     // (the agent dashboard is evaluated for vpc="a").
     for (const from of nodes) for (const to of nodes) if (from !== to) await ping(from, to)
     const junk =
-      'const s=require("dgram").createSocket("udp4");let n=50;const f=()=>{if(n--<=0)return s.close();s.send(require("crypto").randomBytes(1+(n*7)%150),+process.argv[2],process.argv[1],f)};f()'
+      'const s=require("dgram").createSocket("udp4");let n=50;' +
+      'const f=()=>{if(n--<=0)return s.close();' +
+      's.send(require("crypto").randomBytes(1+(n*7)%150),+process.argv[2],process.argv[1],f)};f()'
     for (const n of nodes) await tb.exec(tb.wanNs, [process.execPath, '-e', junk, n.underlayIp, String(AGENT_UDP_PORT)])
 
     const queries: DeployQuery[] = loadDashboards(ROOT).flatMap((d) => dashboardQueries(d.file, d.dashboard))

@@ -34,6 +34,8 @@ export const AgentConfig = z
     /** Tunnel keepalive interval, ms (a peer is down after 3 silent intervals). */
     keepaliveMs: z.coerce.number().int().min(100).max(60_000).default(2000),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** Log lines: one JSON object each (log collectors), or human-readable text (a terminal, journald). */
+    logFormat: z.enum(['json', 'text'], { message: 'must be json or text' }).default('json'),
     /** Remove everything vpcmesh added on this host, then exit. */
     cleanup: z.boolean().default(false),
     /** Routing table of the TUN's routes; undefined: derived from the TUN name (30208-34303). */
@@ -96,16 +98,18 @@ to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
   --fwmark N            firewall mark of tunnel datagrams, which skip that table (default 0x766d)
   --require-tls         refuse http:// controller URLs (env VPCMESH_REQUIRE_TLS=1)
   --log-level LEVEL     debug|info|warn|error (env VPCMESH_LOG_LEVEL)
+  --log-format FORMAT   json (default, one object per line) or text (env VPCMESH_LOG_FORMAT)
   --cleanup             remove routes, rule and nftables table vpcmesh added for --tun, then exit
   -h, --help            this text`
 
 /**
  * Parses argv and env into a frozen config. Throws AgentConfigError listing every problem.
- * With `--cleanup` only `--tun`, `--route-table` and `--log-level` matter: the environment (controller URL,
+ * With `--cleanup` only `--tun`, `--route-table`, `--log-level` and `--log-format` matter: the environment (controller URL,
  * join token) is ignored, so a broken setting can never stop a cleanup.
  */
 export function parseAgentConfig(argv: string[], env: Record<string, string | undefined>): AgentConfig {
-  if (argv.includes('--cleanup')) env = { VPCMESH_LOG_LEVEL: env.VPCMESH_LOG_LEVEL }
+  if (argv.includes('--cleanup'))
+    env = { VPCMESH_LOG_LEVEL: env.VPCMESH_LOG_LEVEL, VPCMESH_LOG_FORMAT: env.VPCMESH_LOG_FORMAT }
   let values: Record<string, string | boolean | string[] | undefined>
   try {
     values = parseArgs({
@@ -124,6 +128,7 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
         'keepalive-ms': { type: 'string' },
         'no-offload': { type: 'boolean' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         'route-table': { type: 'string' },
         fwmark: { type: 'string' },
         'require-tls': { type: 'boolean' },
@@ -152,6 +157,7 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
     keepaliveMs: values['keepalive-ms'],
     offload: values['no-offload'] === true ? false : undefined,
     logLevel: values['log-level'] ?? env.VPCMESH_LOG_LEVEL,
+    logFormat: values['log-format'] ?? env.VPCMESH_LOG_FORMAT,
     cleanup: values.cleanup,
     routeTable: values['route-table'],
     fwmark: values.fwmark,

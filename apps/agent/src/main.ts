@@ -1,10 +1,16 @@
-import { consoleLogger, errorMessage, systemClock, type Logger } from '@vpcmesh/common'
+import { readFileSync } from 'node:fs'
+import { createLogger, errorMessage, startAll, stopAll, systemClock, type Logger } from '@vpcmesh/common'
 import { prometheusMetrics } from '@vpcmesh/metrics'
+import { openPacketEngine } from '@vpcmesh/tun'
 import { generateKeyPair, publicKeyOf } from '@vpcmesh/dataplane'
 import { createExecRunner, createLinuxRouter } from '@vpcmesh/linuxnet'
 import { AGENT_USAGE, AgentConfigError, parseAgentConfig, plaintextControllers, type AgentConfig } from './config.js'
-import { AgentEngine } from './engine/agent-engine.js'
+import { ControlClient } from './control/client.js'
+import { AgentEngine, type AgentEngineComponents } from './engine/agent-engine.js'
+import { linkExists } from './engine/link-exists.js'
 import { StateDir } from './state/state-dir.js'
+import { startStatusServer } from './status/server.js'
+import { StopSignal } from './stop-signal.js'
 
 /** Version reported to the controller in hello. */
 export const AGENT_VERSION = '0.1.0'
@@ -30,49 +36,65 @@ export async function main(
     )
     return 2
   }
-  const logger = consoleLogger({ level: config.logLevel }).child('agent')
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child('agent')
   if (config.cleanup) return await cleanup(config, logger)
-  for (const url of plaintextControllers(config.controllers)) {
-    logger.warn(
-      'controller URL is plain HTTP to a non-loopback address: the join token and the agent credential cross the network in clear; use https:// (--require-tls refuses such URLs)',
-      { url },
-    )
-  }
+  for (const url of plaintextControllers(config.controllers)) logger.warn(PLAINTEXT_WARNING, { url })
   const state = new StateDir(config.stateDir)
-  const keys = loadKeys(state, logger)
-  let fatal: string | undefined
-  let wake: () => void = () => {}
-  const stopped = new Promise<void>((resolve) => {
-    wake = resolve
-  })
+  const stop = new StopSignal(process)
   const engine = new AgentEngine({
-    config,
+    ...hostComponents(config, logger),
     state,
-    logger,
-    clock: systemClock,
-    metrics: prometheusMetrics({ collectDefault: true }),
-    keys,
-    agentVersion: AGENT_VERSION,
+    keys: loadKeys(state, logger),
     onFatal: (reason) => {
-      fatal = reason
-      wake()
+      stop.fatal(reason)
     },
   })
+  // Listening for signals first: a SIGTERM during a slow start still ends in a clean stop.
+  const parts = [stop, engine]
   try {
-    await engine.start()
+    await startAll(parts)
   } catch (e) {
     logger.error('cannot start', { error: errorMessage(e) })
-    await engine.stop().catch(() => undefined)
     return 1
   }
-  process.once('SIGTERM', wake)
-  process.once('SIGINT', wake)
-  await stopped
+  const fatal = await stop.stopped
   if (fatal !== undefined)
     logger.error('cannot go on; exiting for the supervisor to restart the agent', { reason: fatal })
   else logger.info('stopping')
-  await engine.stop()
+  try {
+    await stopAll(parts)
+  } catch (e) {
+    logger.error('cannot stop cleanly', { error: errorMessage(e) })
+    return 1
+  }
   return fatal === undefined ? 0 : 1
+}
+
+const PLAINTEXT_WARNING =
+  'controller URL is plain HTTP to a non-loopback address: the join token and the agent credential cross the network ' +
+  'in clear; use https:// (--require-tls refuses such URLs)'
+
+/** The real host, network and clock behind an AgentEngine. */
+function hostComponents(
+  config: AgentConfig,
+  logger: Logger,
+): Omit<AgentEngineComponents, 'state' | 'keys' | 'onFatal'> {
+  return {
+    config,
+    logger,
+    clock: systemClock,
+    metrics: prometheusMetrics({ collectDefault: true }),
+    agentVersion: AGENT_VERSION,
+    openEngine: openPacketEngine,
+    router: createLinuxRouter(
+      { runner: createExecRunner(), logger },
+      { routeTable: config.routeTable, fwmark: config.fwmark },
+    ),
+    createControlClient: (c, o) => new ControlClient(c, o),
+    startStatusServer,
+    readFile: (path) => readFileSync(path),
+    linkExists,
+  }
 }
 
 /** Loads the private key from the state directory, creating it (0600) on first start. */

@@ -98,3 +98,16 @@ test('--route-table and --fwmark: defaults, hex marks, reserved tables refused',
   )
   assert.equal(parseAgentConfig(['--cleanup', '--route-table', '100'], { VPCMESH_REQUIRE_TLS: '1' }).routeTable, 100)
 })
+
+test('--log-format: json by default, text from the flag or VPCMESH_LOG_FORMAT (flag wins, also with --cleanup); anything else is refused', () => {
+  const env = { VPCMESH_CONTROLLER: 'http://a:1' }
+  assert.equal(parseAgentConfig([], env).logFormat, 'json')
+  assert.equal(parseAgentConfig(['--log-format', 'text'], env).logFormat, 'text')
+  assert.equal(parseAgentConfig([], { ...env, VPCMESH_LOG_FORMAT: 'text' }).logFormat, 'text')
+  assert.equal(parseAgentConfig(['--log-format', 'json'], { ...env, VPCMESH_LOG_FORMAT: 'text' }).logFormat, 'json')
+  assert.equal(parseAgentConfig(['--cleanup'], { VPCMESH_LOG_FORMAT: 'text' }).logFormat, 'text')
+  assert.throws(
+    () => parseAgentConfig(['--log-format', 'pretty'], env),
+    (e) => e instanceof AgentConfigError && e.problems.some((p) => p === 'logFormat: must be json or text'),
+  )
+})

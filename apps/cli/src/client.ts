@@ -138,7 +138,7 @@ function errorFromAnswer(res: Response, text: string, what: string): ApiError {
 }
 
 /** The most specific reason a fetch failed: undici hides it in `cause` ("fetch failed"). */
-function failureReason(e: unknown, timeoutMs: number): string {
+export function failureReason(e: unknown, timeoutMs: number): string {
   if (e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError'))
     return `no answer within ${timeoutMs} ms`
   let reason: unknown = e instanceof Error && e.cause !== undefined ? e.cause : e

@@ -11,6 +11,8 @@ export const CliErrorCode = Object.freeze({
   unreachable: 'VPCMESH_ERR_CLI_UNREACHABLE',
   /** The controller answered with a body that does not match the protocol schemas. Exit 1. */
   badResponse: 'VPCMESH_ERR_CLI_BAD_RESPONSE',
+  /** The URL given to `agent-status` answered, but not with an agent status document. Exit 2. */
+  badAgentStatus: 'VPCMESH_ERR_CLI_BAD_AGENT_STATUS',
 } as const)
 
 /** One of the {@link CliErrorCode} values. */
@@ -42,11 +44,22 @@ export class ApiError extends MeshError {
   }
 }
 
-/** The controller did not answer at all; `message` names the URL and the reason. */
+/** The controller (or, for `agent-status`, the agent) did not answer at all; `message` names the URL and the reason. */
 export class UnreachableError extends MeshError {
-  constructor(baseUrl: string, reason: string, cause?: unknown) {
-    super(CliErrorCode.unreachable, `cannot reach controller at ${baseUrl}: ${reason}`, { cause, retryable: true })
+  constructor(baseUrl: string, reason: string, cause?: unknown, what: 'controller' | 'agent' = 'controller') {
+    super(CliErrorCode.unreachable, `cannot reach ${what} at ${baseUrl}: ${reason}`, { cause, retryable: true })
     this.name = 'UnreachableError'
+  }
+}
+
+/**
+ * The URL given to `agent-status` answered with an error status, not JSON, or JSON that is not
+ * an agent status: it is not an agent's status server (or the versions are incompatible).
+ */
+export class BadAgentStatusError extends MeshError {
+  constructor(message: string) {
+    super(CliErrorCode.badAgentStatus, message)
+    this.name = 'BadAgentStatusError'
   }
 }
 
@@ -57,10 +70,13 @@ export function isUsageError(e: unknown): boolean {
 
 /**
  * The exit status and the single stderr line (without `vpcmesh: ` and newline) for a thrown
- * value: 2 for usage errors, 1 for everything else. Newlines inside messages are folded.
+ * value: 2 for usage errors and a URL that serves no agent status, 1 for everything else.
+ * Newlines inside messages are folded.
  */
 export function describeFailure(e: unknown): { exitCode: number; line: string } {
   if (isUsageError(e)) return { exitCode: 2, line: oneLine((e as Error).message) }
+  if (hasCode(e) && e.code === CliErrorCode.badAgentStatus)
+    return { exitCode: 2, line: oneLine(`${e.code}: ${e.message}`) }
   if (hasCode(e) && e.code === CliErrorCode.unreachable) return { exitCode: 1, line: oneLine(e.message) }
   if (hasCode(e)) return { exitCode: 1, line: oneLine(`${e.code}: ${e.message}`) }
   const message = errorMessage(e)

@@ -1,6 +1,7 @@
-import { checkArgs, checkFlags, GLOBAL_FLAGS, splitArgv, type FlagSpecs } from './args.js'
+import { checkArgs, checkFlags, GLOBAL_FLAGS, splitArgv, type FlagSpec, type FlagSpecs } from './args.js'
 import { ApiClient } from './client.js'
-import type { CommandSpec } from './command.js'
+import type { AgentCommandSpec, BaseContext, CommandSpec } from './command.js'
+import { agentStatusCommand } from './commands/agent-status.js'
 import { routeGroup } from './commands/route.js'
 import { statusCommand } from './commands/status.js'
 import { vpcGroup } from './commands/vpc.js'
@@ -22,7 +23,7 @@ export interface CliIo {
   readonly now?: () => number
 }
 
-const ENTRIES: readonly Entry[] = [vpcGroup, routeGroup, statusCommand]
+const ENTRIES: readonly Entry[] = [vpcGroup, routeGroup, statusCommand, agentStatusCommand]
 
 /**
  * The first words this CLI handles. A launcher sends argv starting with one of these to
@@ -34,12 +35,15 @@ export const CLI_COMMANDS: readonly string[] = Object.freeze(ENTRIES.map((e) => 
 const ALL_FLAGS: FlagSpecs = Object.assign(
   {},
   GLOBAL_FLAGS,
-  ...ENTRIES.flatMap((e) => (isGroup(e) ? e.commands : [e])).map((c) => c.flags),
+  ...ENTRIES.flatMap((e): ReadonlyArray<CommandSpec | AgentCommandSpec> => (isGroup(e) ? e.commands : [e])).map(
+    (c) => c.flags,
+  ),
 )
 
 /**
  * Runs one `vpcmesh` invocation (argv without the node and script paths) and returns the
- * exit status: 0 ok, 1 API error or unreachable controller, 2 usage error. Failures print
+ * exit status: 0 ok, 1 API error or unreachable controller or agent, 2 usage error or a URL
+ * given to `agent-status` that serves no agent status. Failures print
  * exactly one line on stderr. The admin token is never printed.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -62,28 +66,32 @@ async function dispatch(argv: readonly string[], io: CliIo, out: Output): Promis
   if (split.help) return out.print(target.help)
   if (target.spec === undefined) throw target.missing
   const { spec, args } = target
-  const flags = checkFlags(split, { ...GLOBAL_FLAGS, ...spec.flags }, spec.path)
+  const accepted = spec.target === 'agent' ? AGENT_FLAGS : GLOBAL_FLAGS
+  const flags = checkFlags(split, { ...accepted, ...spec.flags }, spec.path)
   checkArgs(args, spec.args, spec.path)
-  const baseUrl = controllerUrl(flags, io.env)
-  const token = await resolveToken(flags, io.env)
-  out.addSecret(token)
-  const client = new ApiClient({ baseUrl, token, fetch: io.fetch })
-  const now = io.now ?? (() => Date.now())
-  await spec.run({
+  const base: BaseContext = {
     command: spec.path,
     args,
     flags,
     json: flags.bool('json'),
-    client,
-    controllerUrl: baseUrl,
     out,
-    now,
-  })
+    now: io.now ?? (() => Date.now()),
+    fetch: io.fetch,
+  }
+  if (spec.target === 'agent') return await spec.run(base)
+  const baseUrl = controllerUrl(flags, io.env)
+  const token = await resolveToken(flags, io.env)
+  out.addSecret(token)
+  const client = new ApiClient({ baseUrl, token, fetch: io.fetch })
+  await spec.run({ ...base, client, controllerUrl: baseUrl })
 }
+
+/** The global flags an agent command accepts: it needs no controller URL or token. */
+const AGENT_FLAGS: FlagSpecs = { json: GLOBAL_FLAGS.json as FlagSpec, help: GLOBAL_FLAGS.help as FlagSpec }
 
 /** What the positionals name: a runnable command, or a root/group that needs a subcommand. */
 type Target =
-  | { spec: CommandSpec; args: readonly string[]; help: string }
+  | { spec: CommandSpec | AgentCommandSpec; args: readonly string[]; help: string }
   | { spec: undefined; missing: CliError; help: string }
 
 function findTarget(positionals: readonly string[]): Target {

@@ -1,9 +1,9 @@
-import type { CommandGroup, CommandSpec } from './command.js'
+import type { AgentCommandSpec, CommandGroup, CommandHelp, CommandSpec } from './command.js'
 import { formatFields } from './output.js'
 import { DEFAULT_CONTROLLER_URL } from './settings.js'
 
-/** A top-level entry: a group (`vpc`) or a command of its own (`status`). */
-export type Entry = CommandGroup | CommandSpec
+/** A top-level entry: a group (`vpc`) or a command of its own (`status`, `agent-status`). */
+export type Entry = CommandGroup | CommandSpec | AgentCommandSpec
 
 const GLOBAL_FLAGS_HELP = `Global flags:
 ${formatFields(
@@ -19,6 +19,18 @@ ${formatFields(
 
 const EXIT_CODES = 'Exit status: 0 ok, 1 API error or controller unreachable, 2 usage error.'
 
+const AGENT_FLAGS_HELP = `Flags:
+${formatFields(
+  [
+    ['--json', 'print the parsed status as JSON instead of tables'],
+    ['-h, --help', 'show help for the command'],
+  ],
+  '  ',
+)}`
+
+const AGENT_EXIT_CODES =
+  'Exit status: 0 ok, 1 agent unreachable, 2 usage error or an answer that is not an agent status.'
+
 /** True when the entry is a group of subcommands. */
 export function isGroup(e: Entry): e is CommandGroup {
   return 'commands' in e
@@ -32,7 +44,8 @@ export function rootHelp(entries: readonly Entry[]): string {
   return [
     'Usage: vpcmesh COMMAND [ARGS] [FLAGS]',
     '',
-    'vpcmesh joins private networks into an encrypted mesh. These commands talk to the controller.',
+    'vpcmesh joins private networks into an encrypted mesh. These commands talk to the controller,',
+    "except agent-status, which reads one agent's local status server.",
     '',
     'Commands:',
     formatFields(rows, '  '),
@@ -46,7 +59,7 @@ export function rootHelp(entries: readonly Entry[]): string {
 }
 
 /** A command with its positionals but no flags, e.g. `route list [ID|NAME]`. */
-function shortUsage(c: CommandSpec): string {
+function shortUsage(c: CommandHelp): string {
   return [c.path, ...c.args.map((a) => (a.optional === true ? `[${a.name}]` : a.name))].join(' ')
 }
 
@@ -70,6 +83,7 @@ export function groupHelp(g: CommandGroup): string {
 }
 
 /** Help of one command such as `vpcmesh vpc add`. */
-export function commandHelp(c: CommandSpec): string {
-  return [`Usage: vpcmesh ${c.synopsis}`, '', c.details, '', GLOBAL_FLAGS_HELP, '', EXIT_CODES].join('\n')
+export function commandHelp(c: CommandSpec | AgentCommandSpec): string {
+  const [flags, exit] = c.target === 'agent' ? [AGENT_FLAGS_HELP, AGENT_EXIT_CODES] : [GLOBAL_FLAGS_HELP, EXIT_CODES]
+  return [`Usage: vpcmesh ${c.synopsis}`, '', c.details, '', flags, '', exit].join('\n')
 }

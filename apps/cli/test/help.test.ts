@@ -18,6 +18,7 @@ const COMMANDS: Array<[string[], string]> = [
   [['route', 'rm'], 'Usage: vpcmesh route rm ID|NAME CIDR'],
   [['route', 'list'], 'Usage: vpcmesh route list [ID|NAME]'],
   [['status'], 'Usage: vpcmesh status'],
+  [['agent-status'], 'Usage: vpcmesh agent-status URL'],
 ]
 
 test('--help and -h print usage and exit 0 for every command and group, without a token', async () => {
@@ -27,7 +28,9 @@ test('--help and -h print usage and exit 0 for every command and group, without 
       assert.equal(r.code, 0, `${path.join(' ')} ${flag}`)
       assert.equal(r.stderr, '')
       assert.ok(r.stdout.startsWith(usage), `${path.join(' ')} ${flag}: ${r.stdout.slice(0, 80)}`)
-      assert.match(r.stdout, /--controller URL/)
+      // agent-status reads an agent, not the controller: it shows only its own flags.
+      if (path[0] === 'agent-status') assert.doesNotMatch(r.stdout, /--controller|--token/)
+      else assert.match(r.stdout, /--controller URL/)
     }
   }
 })
@@ -43,6 +46,6 @@ test('help wins over other flag problems', async () => {
   assert.ok(r.stdout.startsWith('Usage: vpcmesh vpc add'))
 })
 
-test('the dispatcher claims vpc, route and status, not controller, agent or demo', () => {
-  assert.deepEqual([...CLI_COMMANDS], ['vpc', 'route', 'status'])
+test('the dispatcher claims vpc, route, status and agent-status, not controller, agent or demo', () => {
+  assert.deepEqual([...CLI_COMMANDS], ['vpc', 'route', 'status', 'agent-status'])
 })

@@ -1,16 +1,17 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifySwagger from '@fastify/swagger'
 import fastifyWebsocket from '@fastify/websocket'
+import fastifyRateLimit from '@fastify/rate-limit'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { Clock, Logger } from '@vpcmesh/common'
 import type { Metrics } from '@vpcmesh/metrics'
-import { MAX_FRAME_BYTES, WireErrorCode } from '@vpcmesh/protocol'
+import { MAX_FRAME_BYTES } from '@vpcmesh/protocol'
 import type { ControllerConfig } from './config.js'
 import type { Store } from './state/store.js'
 import { adminGuard } from './auth.js'
-import { ApiError } from './errors.js'
 import { installErrorHandler } from './error-handler.js'
-import { RateLimiter } from './rate-limit.js'
+import { rateLimitOptions } from './rate-limit.js'
+import type { RateLimitRedis } from './state/rate-limit-redis.js'
 import { ControllerMetrics } from './controller-metrics.js'
 import { Hub } from './session/hub.js'
 import { MapCache } from './mesh/map-cache.js'
@@ -29,10 +30,17 @@ export interface AppDeps {
   clock: Clock
   /** PEM certificate and key: serve HTTPS (and WSS). Absent: plain HTTP. */
   tls?: { cert: Buffer; key: Buffer }
+  /**
+   * The rate limit's Redis connection, shared by every replica (`main.ts` always gives one).
+   * Absent: each app counts in its own memory (tests that need no shared count).
+   */
+  rateLimitRedis?: RateLimitRedis
 }
 
-/** Paths open without the admin token: probes, metrics, docs, and the agent hub (which authenticates in hello). */
-const PUBLIC = new Set(['/healthz', '/readyz', '/metrics', '/docs', '/docs/json', '/v1/agents/connect'])
+/** The agent hub's upgrade path: open without the admin token (agents authenticate in hello), but rate limited. */
+const AGENT_CONNECT = '/v1/agents/connect'
+/** Paths open without the admin token and outside the rate limit: probes, metrics, docs. */
+const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics', '/docs', '/docs/json'])
 
 /**
  * Builds the controller: REST API, WebSocket hub and notifier on one fastify instance. Never
@@ -107,16 +115,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } })
 
   const guard = adminGuard(config.adminToken)
-  const limiter = new RateLimiter(config.rateLimitPerMin)
-  app.addHook('onRequest', async (req) => {
+  await app.register(
+    fastifyRateLimit,
+    rateLimitOptions({
+      perMinute: config.rateLimitPerMin,
+      prefix: config.redisPrefix,
+      redis: deps.rateLimitRedis?.client,
+    }),
+  )
+  const limit = config.rateLimitPerMin === 0 ? undefined : app.rateLimit()
+  // Counted before authentication (slows token guessing); see docs/api.md, "Rate limits".
+  app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0] ?? ''
-    if (PUBLIC.has(path)) return
-    if (!limiter.allow(req.ip, clock.now()))
-      throw new ApiError(
-        WireErrorCode.rateLimited,
-        `more than ${config.rateLimitPerMin} requests a minute from ${req.ip}; slow down`,
-      )
-    guard(req)
+    if (UNLIMITED.has(path)) return
+    await limit?.call(app, req, reply)
+    if (path !== AGENT_CONNECT) guard(req)
   })
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched'

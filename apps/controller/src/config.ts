@@ -114,6 +114,8 @@ export const ControllerConfig = z
     /** Change-log entries kept for delta catch-up; agents further behind get a snapshot. */
     changeLogMax: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** Log lines: one JSON object each (log collectors), or human-readable text (a terminal, journald). */
+    logFormat: z.enum(['json', 'text'], { message: 'must be json or text' }).default('json'),
     /** PEM certificate (chain) for HTTPS/WSS; with tlsKeyFile. Unset: plain HTTP (put a TLS proxy in front). */
     tlsCertFile: z.string().min(1).optional(),
     /** PEM private key of tlsCertFile. */
@@ -174,6 +176,7 @@ const ENV: Record<keyof z.input<typeof ControllerConfig>, string> = {
   helloBurst: 'VPCMESH_HELLO_BURST',
   changeLogMax: 'VPCMESH_CHANGELOG_MAX',
   logLevel: 'VPCMESH_LOG_LEVEL',
+  logFormat: 'VPCMESH_LOG_FORMAT',
   tlsCertFile: 'VPCMESH_TLS_CERT_FILE',
   tlsKeyFile: 'VPCMESH_TLS_KEY_FILE',
 }
@@ -217,8 +220,10 @@ export function parseConfig(env: Record<string, string | undefined>): Controller
 }
 
 /** Help text of `vpcmesh controller`. */
-export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--advertise-addresses LIST] [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
-                          [--admin-token-file PATH] [--tls-cert PATH --tls-key PATH] [--replica-id NAME] [--log-level LEVEL]
+export const CONTROLLER_USAGE = `usage: vpcmesh controller [--listen HOST:PORT] [--advertise-addresses LIST]
+                          [--redis-url URL | --redis-sentinels LIST [--redis-sentinel-name NAME] | --data-dir DIR]
+                          [--admin-token-file PATH] [--tls-cert PATH --tls-key PATH] [--replica-id NAME]
+                          [--log-level LEVEL] [--log-format FORMAT]
 
 Runs the controller: REST API under /v1 (OpenAPI at /docs), the agents' WebSocket hub, /metrics.
 Any number of replicas may share one Redis. Every flag has an environment variable:
@@ -233,6 +238,7 @@ Any number of replicas may share one Redis. Every flag has an environment variab
   --tls-key PATH              VPCMESH_TLS_KEY_FILE: its PEM private key
   --replica-id NAME           VPCMESH_REPLICA_ID (default hostname-pid)
   --log-level LEVEL           VPCMESH_LOG_LEVEL: debug|info|warn|error
+  --log-format FORMAT         VPCMESH_LOG_FORMAT: json (default, one object per line) or text (one readable line)
   -h, --help                  this text
 Also: VPCMESH_HEARTBEAT_MS, VPCMESH_JOIN_TOKEN_TTL_S, VPCMESH_BODY_LIMIT, VPCMESH_RATE_LIMIT_PER_MIN,
 VPCMESH_HELLO_TIMEOUT_MS, VPCMESH_UNAUTH_PER_ADDRESS, VPCMESH_UNAUTH_MAX, VPCMESH_HELLO_RATE_PER_S, VPCMESH_HELLO_BURST,
@@ -260,6 +266,7 @@ export function parseFlags(argv: string[]): Record<string, string> | 'help' {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values
@@ -279,6 +286,7 @@ export function parseFlags(argv: string[]): Record<string, string> | 'help' {
     'tls-cert': 'VPCMESH_TLS_CERT_FILE',
     'tls-key': 'VPCMESH_TLS_KEY_FILE',
     'log-level': 'VPCMESH_LOG_LEVEL',
+    'log-format': 'VPCMESH_LOG_FORMAT',
   }
   const out: Record<string, string> = {}
   for (const [flag, name] of Object.entries(map)) {

@@ -1,13 +1,9 @@
 import { readFileSync } from 'node:fs'
-import { consoleLogger, errorMessage, systemClock } from '@vpcmesh/common'
+import { createLogger, errorMessage, startAll, stopAll } from '@vpcmesh/common'
 import { parseEndpoint } from '@vpcmesh/protocol'
-import { prometheusMetrics } from '@vpcmesh/metrics'
-import { buildApp } from './app.js'
 import { CONTROLLER_USAGE, ConfigError, type ControllerConfig, parseConfig, parseFlags } from './config.js'
-import { createRedisStore } from './state/redis-store.js'
-import type { Store } from './state/store.js'
-import { describeTarget, type RedisTarget } from './state/redis-target.js'
-import { EmbeddedRedis, hasRedisServer } from './state/embedded-redis.js'
+import { hasRedisServer } from './state/embedded-redis.js'
+import { controllerParts } from './controller-parts.js'
 
 /**
  * Entry point of `vpcmesh controller`: the only place that reads process.env, wires the
@@ -32,45 +28,13 @@ export async function main(
     )
     return 2
   }
-  const logger = consoleLogger({ level: config.logLevel }).child('controller')
-  let embedded: EmbeddedRedis | undefined
-  let target: RedisTarget
-  if (config.redisSentinels !== undefined) {
-    target = {
-      sentinels: config.redisSentinels,
-      name: config.redisSentinelName,
-      password: config.redisPassword,
-      sentinelPassword: config.redisSentinelPassword,
-    }
-  } else if (config.redisUrl !== undefined) {
-    target = { url: config.redisUrl }
-  } else {
-    if (!hasRedisServer()) {
-      process.stderr.write(
-        'vpcmesh controller: REDIS_URL is not set and redis-server is not installed; install it (apt-get install redis-server), set REDIS_URL=redis://HOST:6379 or VPCMESH_REDIS_SENTINELS=HOST:26379\n',
-      )
-      return 2
-    }
-    embedded = new EmbeddedRedis({ logger, clock: systemClock }, { dir: config.dataDir })
-    try {
-      await embedded.start()
-    } catch (e) {
-      logger.error('cannot start embedded redis-server', { dir: config.dataDir, error: errorMessage(e) })
-      return 1
-    }
-    target = { url: embedded.url }
-  }
-  const metrics = prometheusMetrics({ collectDefault: true })
-  let store: Store
-  try {
-    store = await createRedisStore(
-      { logger },
-      { target, prefix: config.redisPrefix, changeLogMax: config.changeLogMax },
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat }).child('controller')
+  if (config.redisSentinels === undefined && config.redisUrl === undefined && !hasRedisServer()) {
+    process.stderr.write(
+      'vpcmesh controller: REDIS_URL is not set and redis-server is not installed; install it ' +
+        '(apt-get install redis-server), set REDIS_URL=redis://HOST:6379 or VPCMESH_REDIS_SENTINELS=HOST:26379\n',
     )
-  } catch (e) {
-    logger.error('cannot reach Redis', { redis: describeTarget(target), error: errorMessage(e) })
-    await embedded?.stop()
-    return 1
+    return 2
   }
   let tls: { cert: Buffer; key: Buffer } | undefined
   if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) {
@@ -78,26 +42,39 @@ export async function main(
       tls = { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
     } catch (e) {
       process.stderr.write(`vpcmesh controller: cannot read the TLS certificate or key: ${errorMessage(e)}\n`)
-      await store.close()
-      await embedded?.stop()
       return 2
     }
   }
-  const app = await buildApp({ config, store, metrics, logger, clock: systemClock, tls })
   const listen = parseEndpoint(config.listen)
-  if (typeof listen === 'string') throw new Error(listen)
-  await app.listen({ host: listen.host, port: listen.port })
-  logger.info('listening', { listen: config.listen, replica: config.replicaId, redis: describeTarget(target) })
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      resolve()
-    }
-    process.once('SIGTERM', stop)
-    process.once('SIGINT', stop)
+  if (typeof listen === 'string') {
+    process.stderr.write(`vpcmesh controller: VPCMESH_LISTEN: ${listen}\n`)
+    return 2
+  }
+  const parts = controllerParts(config, listen, logger, tls)
+  // Listen for signals before starting, so a SIGTERM during start-up still stops what started.
+  let signalled = (): void => {}
+  const signal = new Promise<void>((resolve) => {
+    signalled = resolve
   })
+  process.once('SIGTERM', signalled)
+  process.once('SIGINT', signalled)
+  try {
+    await startAll(parts.all)
+    logger.info('listening', { listen: config.listen, replica: config.replicaId, redis: parts.redis() })
+    await signal
+  } catch (e) {
+    logger.error('cannot start', { step: parts.step(), error: errorMessage(e) })
+    return 1
+  } finally {
+    process.off('SIGTERM', signalled)
+    process.off('SIGINT', signalled)
+  }
   logger.info('shutting down')
-  await app.close()
-  await store.close()
-  await embedded?.stop()
+  try {
+    await stopAll(parts.all)
+  } catch (e) {
+    logger.error('shutdown failed', { error: errorMessage(e) })
+    return 1
+  }
   return 0
 }

@@ -1,28 +1,40 @@
+import type { FastifyRequest } from 'fastify'
+import type { RateLimitPluginOptions } from '@fastify/rate-limit'
+import { WireErrorCode } from '@vpcmesh/protocol'
+import { ApiError } from './errors.js'
+
+/** Length of one counting window, ms. */
+export const RATE_WINDOW_MS = 60_000
+
+/** Inputs of {@link rateLimitOptions}. */
+export interface RateLimitSettings {
+  /** Requests allowed per client address per window; 0 means the caller installs no limiter. */
+  perMinute: number
+  /** Redis key prefix of the controller; the counters live under `<prefix>ratelimit:`. */
+  prefix: string
+  /** ioredis client of the shared counters (RateLimitRedis); absent: counted in this process. */
+  redis?: unknown
+}
+
 /**
- * A fixed-window request limiter per client address. `allow(key, nowMs)` returns false once
- * `perMinute` requests were allowed in the current minute. Memory is bounded by pruning
- * windows that ended. `perMinute` 0 allows everything.
+ * Options of `@fastify/rate-limit` for the controller: a fixed window of one minute per client
+ * address (the TCP peer), counted in Redis so the budget is shared by every replica. Over the
+ * limit the request fails with `429 VPCMESH_ERR_RATE_LIMITED` (the error handler's
+ * `{code, message, retryable}` body) and `Retry-After` (seconds until the window ends).
+ * Fail-open: when Redis does not answer, the request is let through rather than failed (the
+ * routes that need Redis answer 503 on their own); see docs/operations.md. The plugin only
+ * registers the `rateLimit` decorator (`global: false`): `app.ts` calls it from its own
+ * onRequest hook, before authentication.
  */
-export class RateLimiter {
-  private windows = new Map<string, { start: number; count: number }>()
-  private lastPrune = 0
-
-  constructor(private readonly perMinute: number) {}
-
-  allow(key: string, nowMs: number): boolean {
-    if (this.perMinute === 0) return true
-    if (nowMs - this.lastPrune > 60_000) this.prune(nowMs)
-    const w = this.windows.get(key)
-    if (w === undefined || nowMs - w.start >= 60_000) {
-      this.windows.set(key, { start: nowMs, count: 1 })
-      return true
-    }
-    w.count++
-    return w.count <= this.perMinute
-  }
-
-  private prune(nowMs: number): void {
-    this.lastPrune = nowMs
-    for (const [k, w] of this.windows) if (nowMs - w.start >= 60_000) this.windows.delete(k)
+export function rateLimitOptions(s: RateLimitSettings): RateLimitPluginOptions {
+  return {
+    global: false,
+    max: s.perMinute,
+    timeWindow: RATE_WINDOW_MS,
+    keyGenerator: (req: FastifyRequest) => req.ip,
+    skipOnError: true,
+    ...(s.redis === undefined ? {} : { redis: s.redis, nameSpace: `${s.prefix}ratelimit:` }),
+    errorResponseBuilder: (req: FastifyRequest) =>
+      new ApiError(WireErrorCode.rateLimited, `more than ${s.perMinute} requests a minute from ${req.ip}; slow down`),
   }
 }

@@ -106,7 +106,7 @@ describe('agent hello through buildApp (injected WebSocket)', () => {
     assert.deepEqual([o.code, o.frames[0]?.code], [4407, 'VPCMESH_ERR_WS_HELLO_TIMEOUT'])
   })
 
-  test('with Redis stopped: a malformed token (4401) and an unusable key (4422) are refused without the store; a well-formed token needs it (1011)', async () => {
+  test('with Redis stopped: a bad token (4401) or key (4422) is refused without the store; a good token needs it (1011)', async () => {
     await redis.stop()
     assert.deepEqual((await hello(ctl.app, helloFrame('vmj_made-up-token-000000'))).code, 4401)
     assert.deepEqual((await hello(ctl.app, helloFrame(WELL_FORMED, LOW_ORDER))).code, 4422)

@@ -84,3 +84,10 @@ test('agent hub limits: defaults, 0 disables, out-of-range values are refused', 
       p.join('\n'),
     )
 })
+
+test('log format: json by default, text from VPCMESH_LOG_FORMAT or --log-format; anything else is refused', () => {
+  assert.equal(parseConfig({ ...TOKEN }).logFormat, 'json')
+  assert.equal(parseConfig({ ...TOKEN, VPCMESH_LOG_FORMAT: 'text' }).logFormat, 'text')
+  assert.deepEqual(parseFlags(['--log-format', 'text']), { VPCMESH_LOG_FORMAT: 'text' })
+  assert.deepEqual(problems({ ...TOKEN, VPCMESH_LOG_FORMAT: 'pretty' }), ['VPCMESH_LOG_FORMAT: must be json or text'])
+})

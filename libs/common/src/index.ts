@@ -1,4 +1,5 @@
-export { type Logger, type LogLevel, type ConsoleLoggerOptions, noopLogger, consoleLogger } from './logger.js'
+export { type Logger, type LogLevel, type LogFormat, noopLogger } from './logger.js'
+export { type LoggerOptions, createLogger, REDACTED, REDACTED_KEYS } from './pino-logger.js'
 export { MeshError, hasCode, isCode, errorMessage } from './errors.js'
 export { type Clock, type TimerHandle, systemClock } from './clock.js'
 export { Backoff, type BackoffOptions } from './backoff.js'

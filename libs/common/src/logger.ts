@@ -1,20 +1,28 @@
 /**
  * Logger is the only way vpcmesh code writes diagnostics. Implementations must never throw.
- * Messages are plain strings; `fields` are extra structured values (never secrets: callers
- * must redact tokens and keys before logging).
+ * Messages are plain strings; `fields` are extra structured values. Fields named like a
+ * secret (`token`, `joinToken`, `authorization`, `privateKey`, `secret`, `password`, ... see
+ * `REDACTED_KEYS` in `libs/common/src/pino-logger.ts`) are censored by the process logger,
+ * but callers still never put secrets into `msg`.
  */
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void
   info(msg: string, fields?: Record<string, unknown>): void
   warn(msg: string, fields?: Record<string, unknown>): void
   error(msg: string, fields?: Record<string, unknown>): void
-  /** Returns a logger whose messages are prefixed with `component: `. */
-  child(component: string): Logger
+  /**
+   * Returns a logger whose records carry `component` (replacing this logger's) and, besides
+   * this logger's bindings, `bindings` (e.g. `{ vpc }`) on every record. A field given at the
+   * call wins over a binding of the same name.
+   */
+  child(component: string, bindings?: Readonly<Record<string, unknown>>): Logger
 }
 
 /** Level names in increasing severity. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
-const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
+
+/** Output format: one JSON object per line, or one human-readable line per record. */
+export type LogFormat = 'json' | 'text'
 
 /** A logger that discards everything. */
 export const noopLogger: Logger = {
@@ -25,47 +33,4 @@ export const noopLogger: Logger = {
   child() {
     return noopLogger
   },
-}
-
-/** Options for {@link consoleLogger}. */
-export interface ConsoleLoggerOptions {
-  /** Minimum level written. @default 'info' */
-  level?: LogLevel
-  /** Where lines go. @default process.stderr */
-  write?: (line: string) => void
-}
-
-/**
- * A logger writing one JSON line per message: `{"t":ISO,"level":..,"msg":"component: text",...fields}`.
- */
-export function consoleLogger(opts: ConsoleLoggerOptions = {}, prefix = ''): Logger {
-  const min = LEVELS[opts.level ?? 'info']
-  const write =
-    opts.write ??
-    ((line: string) => {
-      process.stderr.write(`${line}\n`)
-    })
-  const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (LEVELS[level] < min) return
-    try {
-      write(JSON.stringify({ t: new Date().toISOString(), level, msg: prefix + msg, ...fields }))
-    } catch {
-      // A logger never throws (e.g. circular fields).
-    }
-  }
-  return {
-    debug: (m, f) => {
-      emit('debug', m, f)
-    },
-    info: (m, f) => {
-      emit('info', m, f)
-    },
-    warn: (m, f) => {
-      emit('warn', m, f)
-    },
-    error: (m, f) => {
-      emit('error', m, f)
-    },
-    child: (component) => consoleLogger(opts, `${prefix}${component}: `),
-  }
 }

@@ -52,7 +52,9 @@ export const METRICS: readonly MetricDefinition[] = Object.freeze([
     name: 'vpcmesh_agent_handshakes_total',
     type: 'counter',
     labels: ['result'],
-    help: 'Handshake messages by result: initiated (initiation sent), completed (session established, either role), timeout (no response before retry), rejected (a handshake message dropped).',
+    help:
+      'Handshake messages by result: initiated (initiation sent), completed (session established, either role), ' +
+      'timeout (no response before retry), rejected (a handshake message dropped).',
   },
   {
     name: 'vpcmesh_agent_drops_total',
@@ -64,7 +66,9 @@ export const METRICS: readonly MetricDefinition[] = Object.freeze([
     name: 'vpcmesh_agent_rekeys_total',
     type: 'counter',
     labels: [],
-    help: 'Handshakes completed with a peer that had completed one before: rekeys on time, message count or lost liveness, and repeats of a simultaneous initiation.',
+    help:
+      'Handshakes completed with a peer that had completed one before: rekeys on time, message count or lost ' +
+      'liveness, and repeats of a simultaneous initiation.',
   },
   {
     name: 'vpcmesh_agent_handshake_cookie_replies_total',

@@ -215,9 +215,6 @@ class LinuxRouter implements Router {
  * Creates the Linux Router. Needs root (CAP_NET_ADMIN) for the commands it issues.
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG for a bad routeProtocol
  */
-export function createLinuxRouter(
-  components: LinuxRouterComponents,
-  options: LinuxRouterOptions = {},
-): Router & { current(): Promise<RouterState> } {
+export function createLinuxRouter(components: LinuxRouterComponents, options: LinuxRouterOptions = {}): Router {
   return new LinuxRouter(components, options)
 }

@@ -70,5 +70,5 @@ export interface Router {
    */
   cleanup(tunName: string): Promise<void>
   /** Reads what vpcmesh has programmed on the host now (for status and "explain" views). */
-  current?(): Promise<RouterState>
+  current(): Promise<RouterState>
 }

@@ -65,8 +65,10 @@ const TABLE = (masq: boolean, mss4: number, mss6: number): string =>
     'nft   }',
     'nft   chain forward {',
     'nft     type filter hook forward priority mangle; policy accept;',
-    `nft     iifname "vmt0" meta nfproto ipv4 tcp flags syn tcp option maxseg size > ${mss4} tcp option maxseg size set ${mss4} comment "vpcmesh:mss-in-v4:<fp>"`,
-    `nft     iifname "vmt0" meta nfproto ipv6 tcp flags syn tcp option maxseg size > ${mss6} tcp option maxseg size set ${mss6} comment "vpcmesh:mss-in-v6:<fp>"`,
+    `nft     iifname "vmt0" meta nfproto ipv4 tcp flags syn tcp option maxseg size > ${mss4} ` +
+      `tcp option maxseg size set ${mss4} comment "vpcmesh:mss-in-v4:<fp>"`,
+    `nft     iifname "vmt0" meta nfproto ipv6 tcp flags syn tcp option maxseg size > ${mss6} ` +
+      `tcp option maxseg size set ${mss6} comment "vpcmesh:mss-in-v6:<fp>"`,
     'nft     oifname "vmt0" tcp flags syn tcp option maxseg size set rt mtu comment "vpcmesh:mss-out:<fp>"',
     'nft   }',
     'nft   chain mesh_forward {',

@@ -135,9 +135,9 @@ export function routerCompliance(name: string, setup: () => Promise<RouterHarnes
       await h.router.set({ ...cfg, routes: ['10.1.0.0/16', '10.2.0.0/16'] })
       assert.deepEqual(await routesOn(h.runner, h.tun, 'main'), ['10.1.0.0/16 static', '192.168.9.0/24 static'])
       assert.deepEqual(await routesOn(h.runner, h.tun), [`10.2.0.0/16 ${PROTO}`])
-      const state = await h.router.current?.()
+      const state = await h.router.current()
       assert.deepEqual(
-        state?.skipped.map((x) => [x.prefix, x.reason]),
+        state.skipped.map((x) => [x.prefix, x.reason]),
         [['10.1.0.0/16', 'operator']],
       )
     })
@@ -150,15 +150,15 @@ export function routerCompliance(name: string, setup: () => Promise<RouterHarnes
         peerEndpoints: ['198.51.100.9'],
       })
       assert.deepEqual(await routesOn(h.runner, h.tun), [`10.1.0.0/16 ${PROTO}`])
-      const state = await h.router.current?.()
+      const state = await h.router.current()
       assert.deepEqual(
-        state?.skipped.map((x) => [x.prefix, x.reason]),
+        state.skipped.map((x) => [x.prefix, x.reason]),
         [
           ['192.0.2.0/24', 'underlay'],
           ['198.51.100.0/24', 'underlay'],
         ],
       )
-      assert.deepEqual(state?.throws, ['192.0.2.7/32'], 'the controller is looked up in main')
+      assert.deepEqual(state.throws, ['192.0.2.7/32'], 'the controller is looked up in main')
     })
 
     it("two TUNs on one host have their own tables; cleanup of one never removes the other's routes", async () => {
@@ -182,7 +182,7 @@ export function routerCompliance(name: string, setup: () => Promise<RouterHarnes
       assert.equal(await h.router.set({ ...cfg, masquerade: false, mssClamp: false }), 'changed')
       assert.deepEqual(await tables(h.runner), ['inet vpcmesh'])
       assert.deepEqual(
-        (await h.router.current?.())?.nftRules?.map((c) => c.split(':')[1]),
+        (await h.router.current()).nftRules?.map((c) => c.split(':')[1]),
         [
           'forward-deny-hairpin',
           'forward-deny-link-local-v4',
@@ -272,27 +272,27 @@ export function routerCompliance(name: string, setup: () => Promise<RouterHarnes
       assert.equal(await h.router.set({ ...cfg, routes: ['10.9.0.0/16', '10.0.5.0/24'] }), 'changed')
       assert.deepEqual(await routesOn(h.runner, h.tun), [`10.9.0.0/16 ${PROTO}`])
       assert.deepEqual(
-        (await h.router.current?.())?.skipped.map((x) => [x.prefix, x.reason]),
+        (await h.router.current()).skipped.map((x) => [x.prefix, x.reason]),
         [['10.0.5.0/24', 'local']],
       )
     })
 
     it('current() reports our routes and rules', async () => {
       await h.router.set(cfg)
-      const state = await h.router.current?.()
-      assert.equal(state?.routes.length, 4)
-      assert.equal(state?.table, routeTableFor(h.tun))
-      assert.equal(state?.nftRules?.length, 14)
+      const state = await h.router.current()
+      assert.equal(state.routes.length, 4)
+      assert.equal(state.table, routeTableFor(h.tun))
+      assert.equal(state.nftRules?.length, 14)
       assert.deepEqual(
-        [state?.forwardDenied, state?.inputDenied],
+        [state.forwardDenied, state.inputDenied],
         [
           { packets: 0, bytes: 0 },
           { packets: 0, bytes: 0 },
         ],
       )
       await h.router.cleanup(h.tun)
-      const gone = await h.router.current?.()
-      assert.deepEqual([gone?.nftRules, gone?.forwardDenied, gone?.inputDenied], [undefined, undefined, undefined])
+      const gone = await h.router.current()
+      assert.deepEqual([gone.nftRules, gone.forwardDenied, gone.inputDenied], [undefined, undefined, undefined])
     })
   })
 }

@@ -102,7 +102,9 @@ test('diffRoutes: throw entries are kept, added and removed like routes; a route
 
 test('parseRouteList: throw entries (no dev) and numeric protocols are read', () => {
   const json =
-    '[{"type":"throw","dst":"10.5.0.0/16","protocol":"112","flags":[]},{"dst":"10.6.0.0/16","dev":"vmt0","protocol":"112","scope":"link","flags":[]},{"dst":"10.7.0.0/16","dev":"eth0","protocol":"kernel"}]'
+    '[{"type":"throw","dst":"10.5.0.0/16","protocol":"112","flags":[]},' +
+    '{"dst":"10.6.0.0/16","dev":"vmt0","protocol":"112","scope":"link","flags":[]},' +
+    '{"dst":"10.7.0.0/16","dev":"eth0","protocol":"kernel"}]'
   assert.deepEqual(parseRouteList(json, 4), [
     { prefix: '10.5.0.0/16', dev: '', metric: undefined, type: 'throw', proto: 112 },
     { prefix: '10.6.0.0/16', dev: 'vmt0', metric: undefined, proto: 112 },

@@ -38,3 +38,11 @@ export {
   HealthResponse,
 } from './api.js'
 export { LOW_ORDER_POINTS, PUBLIC_KEY_BYTES, checkPublicKey, isValidPublicKey } from './public-key.js'
+export {
+  AgentStatusDocument,
+  AgentPeerState,
+  AgentHostState,
+  SkippedPeerState,
+  SkippedRouteState,
+  UdpEndpointState,
+} from './agent-status.js'

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "slot_arg.h"
 #include "wire_format.h"
 
 namespace vpcmesh {
@@ -54,17 +55,6 @@ std::string StringOption(const Napi::Object& o, const char* key, const char* def
   if (!v.IsString())
     ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS", std::string(key) + " must be a string");
   return v.As<Napi::String>().Utf8Value();
-}
-
-// A slot argument: an integer in [0, size). Throws otherwise (programming error).
-int SlotArg(const Napi::CallbackInfo& info, size_t i, size_t size) {
-  if (!info[i].IsNumber())
-    ThrowCoded(info.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "slot must be a number");
-  double d = info[i].As<Napi::Number>().DoubleValue();
-  if (d != double(int64_t(d)) || d < 0 || d >= double(size))
-    ThrowCoded(info.Env(), "VPCMESH_ERR_TUN_INVALID_ARGUMENT",
-               "slot out of range: " + std::to_string(d));
-  return int(d);
 }
 
 uint32_t U32Field(const Napi::Object& o, const char* key) {
@@ -138,14 +128,18 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   SysError e = OpenTun(tunCfg, &tunFd_, &tunName_);
   if (e.failed) ThrowCoded(env, "VPCMESH_ERR_TUN_OPEN_FAILED", e.Message(), e.err);
   e = OpenUdp(udpCfg, &udpFd_, &udpFamily_, &udpPort_);
-  if (e.failed) {
-    close(tunFd_);
-    tunFd_ = -1;
-    ThrowCoded(env, "VPCMESH_ERR_TUN_BIND_FAILED", e.Message(), e.err);
-  }
+  if (e.failed) ThrowCoded(env, "VPCMESH_ERR_TUN_BIND_FAILED", e.Message(), e.err);
   AllocateShared(env);
   PrepareMessages();
   asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "vpcmesh_tun");
+#ifdef VPCMESH_TEST_HOOKS
+  // Test addon only: fail as late as possible, with both fds open and every buffer
+  // allocated, to prove the UniqueFd members close them (libs/tun/test/netns-fd-leak.test.ts).
+  if (BoolOption(info[0].As<Napi::Object>(), "failAfterOpenForTest", false))
+    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_OPTIONS",
+               "failAfterOpenForTest: tun fd " + std::to_string(tunFd_.get()) + ", udp fd " +
+                   std::to_string(udpFd_.get()));
+#endif
   napi_add_async_cleanup_hook(env, &Engine::OnEnvTeardown, this, &hook_);
   Ref();  // an open engine stays alive (like a socket) until close() or env exit
 }
@@ -246,11 +240,9 @@ void Engine::PrepareMessages() {
 }
 
 Engine::~Engine() {
-  // Normally close() or env teardown already ran; this only covers fds of an engine
-  // that failed half-way. Poll handles are never touched here.
+  // Normally close() or env teardown already ran; the fds (if still open) close with
+  // their UniqueFd members. Poll handles are never touched here.
   if (hook_ != nullptr) napi_remove_async_cleanup_hook(hook_);
-  if (tunFd_ >= 0) close(tunFd_);
-  if (udpFd_ >= 0) close(udpFd_);
 }
 
 // start(onTun(count), onUdp(count), onError(code, message)): begins polling. Once only.
@@ -264,8 +256,8 @@ Napi::Value Engine::Start(const Napi::CallbackInfo& info) {
   onTun_ = Napi::Persistent(info[0].As<Napi::Function>());
   onUdp_ = Napi::Persistent(info[1].As<Napi::Function>());
   onError_ = Napi::Persistent(info[2].As<Napi::Function>());
-  tunPoll_ = StartPoll(tunFd_);
-  udpPoll_ = StartPoll(udpFd_);
+  tunPoll_ = StartPoll(tunFd_.get());
+  udpPoll_ = StartPoll(udpFd_.get());
   started_ = true;
   if (tunPoll_ == nullptr || udpPoll_ == nullptr)
     ThrowCoded(env, "VPCMESH_ERR_TUN_POLL_FAILED", "uv_poll_start failed");
@@ -327,9 +319,8 @@ void Engine::CloseEverything(HookCloser* closer) {
   tunBatchOpen_ = udpBatchOpen_ = false;
   StopPoll(&tunPoll_, closer);
   StopPoll(&udpPoll_, closer);
-  if (tunFd_ >= 0) close(tunFd_);
-  if (udpFd_ >= 0) close(udpFd_);
-  tunFd_ = udpFd_ = -1;
+  tunFd_.reset();
+  udpFd_.reset();
 }
 
 // Env teardown (process exit, worker termination) without close(): close the handles
@@ -389,7 +380,7 @@ void Engine::ReportError(const char* code, const std::string& message) {
 Napi::Value Engine::SetSession(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
-  int slot = SlotArg(info, 0, sessions_->size());
+  int slot = SlotArg(info[0], sessions_->size());
   if (!info[1].IsObject())
     ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "session object required");
   Napi::Object o = info[1].As<Napi::Object>();
@@ -414,7 +405,7 @@ Napi::Value Engine::SetSession(const Napi::CallbackInfo& info) {
 Napi::Value Engine::SetEndpoint(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
-  int slot = SlotArg(info, 0, sessions_->size());
+  int slot = SlotArg(info[0], sessions_->size());
   Endpoint ep;
   if (!info[1].IsString() || !info[2].IsNumber() ||
       !ParseEndpoint(info[1].As<Napi::String>().Utf8Value(),
@@ -427,7 +418,7 @@ Napi::Value Engine::SetEndpoint(const Napi::CallbackInfo& info) {
 
 // clearSession(slot): no-op after close or for an empty slot.
 Napi::Value Engine::ClearSession(const Napi::CallbackInfo& info) {
-  int slot = SlotArg(info, 0, sessions_->size());
+  int slot = SlotArg(info[0], sessions_->size());
   sessions_->Clear(slot);
   return info.Env().Undefined();
 }
@@ -461,7 +452,7 @@ Napi::Value Engine::SendRaw(const Napi::CallbackInfo& info) {
                "invalid destination for this socket's address family");
   if (closed_) return Napi::Boolean::New(env, false);
   Napi::Uint8Array d = info[0].As<Napi::Uint8Array>();
-  ssize_t r = sendto(udpFd_, d.Data(), d.ByteLength(), MSG_DONTWAIT,
+  ssize_t r = sendto(udpFd_.get(), d.Data(), d.ByteLength(), MSG_DONTWAIT,
                      reinterpret_cast<sockaddr*>(&ep.addr), ep.len);
   Global(r >= 0 ? kRawTxDatagrams : kRawTxErrors)++;
   return Napi::Boolean::New(env, r >= 0);

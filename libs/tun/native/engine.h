@@ -31,6 +31,7 @@
 #include "tcp_offload.h"
 #include "tun_device.h"
 #include "udp_socket.h"
+#include "unique_fd.h"
 
 namespace vpcmesh {
 
@@ -143,9 +144,10 @@ class Engine : public Napi::ObjectWrap<Engine> {
   int udpFamily_ = 0;
   int udpPort_ = 0;
 
-  // OS resources
-  int tunFd_ = -1;
-  int udpFd_ = -1;
+  // OS resources. UniqueFd members are closed even when the constructor throws after
+  // opening them (the destructor of a half-built object never runs; its members' do).
+  UniqueFd tunFd_;
+  UniqueFd udpFd_;
   PollHandle* tunPoll_ = nullptr;
   PollHandle* udpPoll_ = nullptr;
   napi_async_cleanup_hook_handle hook_ = nullptr;

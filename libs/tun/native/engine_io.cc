@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "engine.h"
+#include "slot_arg.h"
 #include "wire_format.h"
 
 namespace vpcmesh {
@@ -50,7 +51,7 @@ size_t Engine::ReadTunBatch() {
   size_t n = 0;
   while (n < batchCap_) {
     uint8_t* p = tunBuf_ + n * tunStride_ + kHeaderSize;
-    ssize_t r = read(tunFd_, p - vnet, capacity + vnet);
+    ssize_t r = read(tunFd_.get(), p - vnet, capacity + vnet);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -208,7 +209,7 @@ size_t Engine::SendMessages(size_t messages, size_t datagrams, size_t* sent) {
     }
   };
   while (done < messages) {
-    int r = sendmmsg(udpFd_, &sendMsgs_[done], unsigned(messages - done), MSG_DONTWAIT);
+    int r = sendmmsg(udpFd_.get(), &sendMsgs_[done], unsigned(messages - done), MSG_DONTWAIT);
     if (r > 0) {
       for (size_t j = done; j < done + size_t(r); j++) account(j, true);
       done += size_t(r);
@@ -254,13 +255,10 @@ Napi::Value Engine::SealAndSend(const Napi::CallbackInfo& info) {
 Napi::Value Engine::SealAndSendOne(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return Napi::Boolean::New(env, false);
-  if (!info[0].IsNumber() || !info[1].IsTypedArray() ||
+  int slot = SlotArg(info[0], sessions_->size());
+  if (!info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
     ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "sealAndSendOne(slot, Uint8Array)");
-  double slotD = info[0].As<Napi::Number>().DoubleValue();
-  if (slotD != double(int64_t(slotD)) || slotD < 0 || slotD >= double(sessions_->size()))
-    ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ARGUMENT", "slot out of range");
-  int slot = int(slotD);
   Napi::Uint8Array payload = info[1].As<Napi::Uint8Array>();
   size_t len = payload.ByteLength();
   if (len > oneBuf_.size() - kOverhead) {
@@ -270,7 +268,7 @@ Napi::Value Engine::SealAndSendOne(const Napi::CallbackInfo& info) {
   std::memcpy(oneBuf_.data() + kHeaderSize, payload.Data(), len);
   if (!SealMessage(slot, oneBuf_.data(), len)) return Napi::Boolean::New(env, false);
   const Endpoint& ep = sessions_->At(slot)->endpoint;
-  ssize_t r = sendto(udpFd_, oneBuf_.data(), len + kOverhead, MSG_DONTWAIT,
+  ssize_t r = sendto(udpFd_.get(), oneBuf_.data(), len + kOverhead, MSG_DONTWAIT,
                      reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
   if (r < 0) {
     SlotStat(slot, kTxDropSendError)++;
@@ -290,7 +288,7 @@ size_t Engine::ReceiveUdpBatch() {
     recvMsgs_[i].msg_hdr.msg_flags = 0;
   }
   for (;;) {
-    int r = recvmmsg(udpFd_, recvMsgs_.data(), unsigned(batchCap_), MSG_DONTWAIT, nullptr);
+    int r = recvmmsg(udpFd_.get(), recvMsgs_.data(), unsigned(batchCap_), MSG_DONTWAIT, nullptr);
     if (r >= 0) return size_t(r);
     if (errno == EINTR) continue;
     // ICMP errors surfacing on the socket and the like: count, try again next readiness.
@@ -409,7 +407,7 @@ Napi::Value Engine::WriteTun(const Napi::CallbackInfo& info) {
     }
     uint8_t* p = udpBuf_ + e.offset - vnet;  // the 16-byte data header has room for it
     if (offload_) StoreVnetHeader(p, e.vnet);
-    ssize_t w = write(tunFd_, p, e.length + vnet);
+    ssize_t w = write(tunFd_.get(), p, e.length + vnet);
     if (w < 0) {
       Global(kTunWriteErrors)++;
       continue;

@@ -199,4 +199,13 @@ Napi::Value AeadBench(const Napi::CallbackInfo& info) {
   return o;
 }
 
+void ExportTestHooks(Napi::Env env, Napi::Object exports) {
+  exports.Set("replayWindowRun", Napi::Function::New(env, ReplayWindowRun));
+  exports.Set("sealForTest", Napi::Function::New(env, SealForTest));
+  exports.Set("aeadBench", Napi::Function::New(env, AeadBench));
+  exports.Set("tcpSegment", Napi::Function::New(env, TcpSegment));
+  exports.Set("tcpCoalesce", Napi::Function::New(env, TcpCoalesce));
+  exports.Set("completeChecksum", Napi::Function::New(env, CompleteChecksumHook));
+}
+
 }  // namespace vpcmesh

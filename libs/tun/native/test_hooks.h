@@ -1,10 +1,15 @@
-// Module-level functions for tests and benchmarks. They exercise the same C++ code the
-// engine uses (ReplayWindow, AeadContext) without any device, socket or root.
+// Module-level functions for tests and benchmarks, exported only by the test addon
+// (vpcmesh_tun_test, test_addon.cc), never by the production one. They exercise the same
+// C++ code the engine uses (ReplayWindow, AeadContext, offloads) without any device,
+// socket or root.
 #pragma once
 
 #include <napi.h>
 
 namespace vpcmesh {
+
+// Sets every hook below on `exports` under its JavaScript name.
+void ExportTestHooks(Napi::Env env, Napi::Object exports);
 
 // replayWindowRun(counters: BigUint64Array) -> Uint8Array: for each counter in order,
 // 1 if a fresh window (as in a new session) accepts it (and then records it), else 0.

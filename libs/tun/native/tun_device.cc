@@ -23,8 +23,9 @@ void FillName(struct ifreq* ifr, const std::string& name) {
 
 // Applies MTU, txqueuelen and IFF_UP through an AF_INET control socket.
 SysError ConfigureLink(const std::string& name, const TunConfig& cfg) {
-  int ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (ctl < 0) return SysError::Fail(errno, "socket(AF_INET) for ioctls");
+  UniqueFd ctlFd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!ctlFd.valid()) return SysError::Fail(errno, "socket(AF_INET) for ioctls");
+  int ctl = ctlFd.get();
   struct ifreq ifr;
   SysError result = SysError::Ok();
   FillName(&ifr, name);
@@ -40,7 +41,6 @@ SysError ConfigureLink(const std::string& name, const TunConfig& cfg) {
   ifr.ifr_flags |= IFF_UP;
   if (!result.failed && ioctl(ctl, SIOCSIFFLAGS, &ifr) < 0)
     result = SysError::Fail(errno, "ioctl(SIOCSIFFLAGS) " + name);
-  close(ctl);
   return result;
 }
 
@@ -55,27 +55,21 @@ void EnableOffload(int fd) {
 
 }  // namespace
 
-SysError OpenTun(const TunConfig& cfg, int* fd, std::string* actualName) {
+SysError OpenTun(const TunConfig& cfg, UniqueFd* fd, std::string* actualName) {
   if (cfg.name.empty() || cfg.name.size() >= IFNAMSIZ)
     return SysError::Fail(0, "invalid TUN name '" + cfg.name + "' (1-15 characters)");
-  int f = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (f < 0) return SysError::Fail(errno, "open(/dev/net/tun)");
+  UniqueFd owned(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!owned.valid()) return SysError::Fail(errno, "open(/dev/net/tun)");
+  int f = owned.get();
   struct ifreq ifr;
   FillName(&ifr, cfg.name);
   ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (cfg.offload ? IFF_VNET_HDR : 0);
-  if (ioctl(f, TUNSETIFF, &ifr) < 0) {
-    SysError e = SysError::Fail(errno, "ioctl(TUNSETIFF) " + cfg.name);
-    close(f);
-    return e;
-  }
+  if (ioctl(f, TUNSETIFF, &ifr) < 0) return SysError::Fail(errno, "ioctl(TUNSETIFF) " + cfg.name);
   std::string name(ifr.ifr_name);
   if (cfg.offload) EnableOffload(f);
   SysError e = ConfigureLink(name, cfg);
-  if (e.failed) {
-    close(f);
-    return e;
-  }
-  *fd = f;
+  if (e.failed) return e;
+  *fd = std::move(owned);
   *actualName = name;
   return SysError::Ok();
 }

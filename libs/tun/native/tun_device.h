@@ -4,6 +4,7 @@
 #include <string>
 
 #include "sys_error.h"
+#include "unique_fd.h"
 
 namespace vpcmesh {
 
@@ -15,11 +16,11 @@ struct TunConfig {
 };
 
 // Opens /dev/net/tun as IFF_TUN|IFF_NO_PI, non-blocking and close-on-exec, sets MTU and
-// txqueuelen and brings the link up. On success *fd is the open fd and *actualName the
-// kernel's name for it. Addresses and routes are the caller's business. With `offload`
-// every read and write carries a 10-byte virtio_net_hdr and the kernel may hand over
-// partially checksummed packets and TCP super-packets (TSO); if it refuses TSO the
-// device still has the header (and at least checksum offload, or none).
-SysError OpenTun(const TunConfig& cfg, int* fd, std::string* actualName);
+// txqueuelen and brings the link up. On success *fd owns the open fd and *actualName is the
+// kernel's name for it; on failure nothing stays open. Addresses and routes are the caller's
+// business. With `offload` every read and write carries a 10-byte virtio_net_hdr and the kernel may
+// hand over partially checksummed packets and TCP super-packets (TSO); if it refuses TSO the device
+// still has the header (and at least checksum offload, or none).
+SysError OpenTun(const TunConfig& cfg, UniqueFd* fd, std::string* actualName);
 
 }  // namespace vpcmesh

@@ -27,15 +27,16 @@ int BoundPort(int fd) {
 
 }  // namespace
 
-SysError OpenUdp(const UdpConfig& cfg, int* fd, int* family, int* boundPort) {
+SysError OpenUdp(const UdpConfig& cfg, UniqueFd* fd, int* family, int* boundPort) {
   in6_addr probe6;
   int fam = inet_pton(AF_INET6, cfg.host.c_str(), &probe6) == 1 ? AF_INET6 : AF_INET;
   Endpoint bindAddr;
   if (cfg.port < 0 || cfg.port > 65535 || !ParseEndpoint(cfg.host, cfg.port, fam, &bindAddr))
     return SysError::Fail(0,
                           "invalid UDP bind address " + cfg.host + ":" + std::to_string(cfg.port));
-  int f = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (f < 0) return SysError::Fail(errno, "socket(SOCK_DGRAM)");
+  UniqueFd owned(socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!owned.valid()) return SysError::Fail(errno, "socket(SOCK_DGRAM)");
+  int f = owned.get();
   if (fam == AF_INET6) {
     int off = 0;  // dual stack: also accept and send IPv4 (as v4-mapped)
     setsockopt(f, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
@@ -46,20 +47,14 @@ SysError OpenUdp(const UdpConfig& cfg, int* fd, int* family, int* boundPort) {
     int on = 1;  // without it (old kernels) every datagram arrives alone: still correct
     setsockopt(f, SOL_UDP, UDP_GRO, &on, sizeof on);
   }
-  if (cfg.fwmark != 0 && setsockopt(f, SOL_SOCKET, SO_MARK, &cfg.fwmark, sizeof cfg.fwmark) != 0) {
-    SysError e = SysError::Fail(
+  if (cfg.fwmark != 0 && setsockopt(f, SOL_SOCKET, SO_MARK, &cfg.fwmark, sizeof cfg.fwmark) != 0)
+    return SysError::Fail(
         errno, "setsockopt(SO_MARK " + std::to_string(cfg.fwmark) + ") (needs CAP_NET_ADMIN)");
-    close(f);
-    return e;
-  }
-  if (bind(f, reinterpret_cast<sockaddr*>(&bindAddr.addr), bindAddr.len) != 0) {
-    SysError e = SysError::Fail(errno, "bind " + cfg.host + ":" + std::to_string(cfg.port));
-    close(f);
-    return e;
-  }
-  *fd = f;
+  if (bind(f, reinterpret_cast<sockaddr*>(&bindAddr.addr), bindAddr.len) != 0)
+    return SysError::Fail(errno, "bind " + cfg.host + ":" + std::to_string(cfg.port));
   *family = fam;
   *boundPort = BoundPort(f);
+  *fd = std::move(owned);
   return SysError::Ok();
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "sys_error.h"
+#include "unique_fd.h"
 
 namespace vpcmesh {
 
@@ -28,9 +29,10 @@ struct Endpoint {
   bool set() const { return len != 0; }
 };
 
-// Opens, tunes and binds the socket (non-blocking, close-on-exec). *family is the
-// socket's address family, *boundPort the actual port.
-SysError OpenUdp(const UdpConfig& cfg, int* fd, int* family, int* boundPort);
+// Opens, tunes and binds the socket (non-blocking, close-on-exec). On success *fd owns it,
+// *family is the socket's address family, *boundPort the actual port; on failure nothing
+// stays open.
+SysError OpenUdp(const UdpConfig& cfg, UniqueFd* fd, int* family, int* boundPort);
 
 // Parses `ip`/`port` into an address usable on a socket of `family` (IPv4 becomes
 // v4-mapped on AF_INET6). False if the literal is invalid or IPv6 on an AF_INET socket.

@@ -125,7 +125,10 @@ export interface SessionKeys {
 export interface TunBatch {
   /** Number of packets, 1..batchSize. Entries at index >= count are stale. */
   readonly count: number
-  /** The engine's TUN buffer; packet i is `buffer.subarray(offsets[i], offsets[i] + lengths[i])`. May be modified in place (within the packet) before sealing. */
+  /**
+   * The engine's TUN buffer; packet i is `buffer.subarray(offsets[i], offsets[i] + lengths[i])`.
+   * May be modified in place (within the packet) before sealing.
+   */
   readonly buffer: Uint8Array
   readonly offsets: Int32Array
   /** Bytes of each IP packet; with `offload` a TCP super-packet may exceed the MTU (up to 65535). */
@@ -167,7 +170,11 @@ export interface PacketHandlers {
 
 /** The session table: slots 0..maxSlots-1, owned and assigned by the caller. */
 export interface EngineSessions {
-  /** Installs keys in `slot`, replacing any session there (its endpoint is kept). Send counter and replay window restart at 0. Throws VPCMESH_ERR_TUN_INDEX_IN_USE if another slot has `localIndex`. */
+  /**
+   * Installs keys in `slot`, replacing any session there (its endpoint is kept). Send counter
+   * and replay window restart at 0. Throws VPCMESH_ERR_TUN_INDEX_IN_USE if another slot has
+   * `localIndex`.
+   */
   set(slot: number, keys: SessionKeys): void
   /** Where the slot's messages go. IPv4 works on either socket family; IPv6 needs a dual-stack engine. */
   setEndpoint(slot: number, endpoint: UdpEndpoint): void

@@ -7,6 +7,8 @@ import { MeshError } from '@vpcmesh/common'
 export const TUN_ERROR_CODES = {
   /** The compiled addon is absent: run `npm run build:native`. */
   VPCMESH_ERR_TUN_ADDON_MISSING: 'the native addon is not built',
+  /** The addon's stats layout differs from src/stats.ts: stale build or unsynced edit. */
+  VPCMESH_ERR_TUN_ADDON_MISMATCH: 'the native addon does not match this TypeScript',
   /** An open option is out of range or of the wrong type. */
   VPCMESH_ERR_TUN_INVALID_OPTIONS: 'invalid packet engine options',
   /** A method got an argument of the wrong type or range (a programming error). */

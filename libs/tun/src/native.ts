@@ -1,12 +1,13 @@
 /**
- * The only place the compiled addon (native/build/Release/vpcmesh_tun.node) is loaded,
- * lazily on first use. NativePacketEngine adapts its raw API to {@link PacketEngine}.
+ * The only place a compiled addon (in native/build/Release/) is loaded, lazily on first
+ * use and only after its stats layout matched ours. NativePacketEngine adapts the raw API
+ * of the production addon (vpcmesh_tun.node) to {@link PacketEngine}; the test addon is
+ * loaded from src/testing/native-hooks.ts through {@link loadNativeAddon}.
  */
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type {
-  CipherName,
   EngineInfo,
   EngineSessions,
   EngineStats,
@@ -39,7 +40,7 @@ interface NativeViews {
 }
 
 /** The addon's Engine object (native/engine.h). */
-interface NativeEngine {
+export interface NativeEngine {
   start(onTun: (n: number) => void, onUdp: (n: number) => void, onError: (code: string, msg: string) => void): void
   close(): void
   setSession(slot: number, keys: SessionKeys): void
@@ -54,74 +55,76 @@ interface NativeEngine {
   info(): EngineInfo & { closed: boolean; offload: boolean }
 }
 
-/** Test and benchmark hooks of the addon (native/test_hooks.h). */
-export interface NativeTestHooks {
-  /** For each counter in order: 1 if a fresh replay window accepts (and records) it. */
-  replayWindowRun(counters: BigUint64Array): Uint8Array
-  /** One data message exactly as the engine seals it. */
-  sealForTest(
-    cipher: CipherName,
-    key: Uint8Array,
-    receiverIndex: number,
-    counter: bigint,
-    plaintext: Uint8Array,
-  ): Uint8Array
-  /** Batched in-place AEAD timing with reused contexts. */
-  aeadBench(
-    cipher: CipherName,
-    payloadBytes: number,
-    packets: number,
-  ): { sealNsPerPacket: number; openNsPerPacket: number; openOk: number }
-  /** The engine's TSO segmentation on one super-packet: the segments, or a negative error (-1 malformed, -2 too big, -3 too many). */
-  tcpSegment(packet: Uint8Array, vnet: { gsoType: number; gsoSize: number }, mtu: number): Uint8Array[] | number
-  /** The engine's receive-side coalescing over consecutive packets: one result per TUN write. */
-  tcpCoalesce(packets: Uint8Array[]): Array<{ packet: Uint8Array; segments: number; vnet: VnetHeaderFields }>
-  /** A copy of `packet` with a NEEDS_CSUM partial checksum completed; null if out of bounds. */
-  completeChecksum(packet: Uint8Array, csumStart: number, csumOffset: number): Uint8Array | null
-  /** Wire and layout constants compiled into the addon. */
-  constants: {
-    headerSize: number
-    overhead: number
-    replayWindowSize: number
-    slotStatsStride: number
-    globalStatsCount: number
+/** Wire and layout constants compiled into every build of the addon (native/module_exports.cc). */
+export interface NativeConstants {
+  headerSize: number
+  overhead: number
+  replayWindowSize: number
+  slotStatsStride: number
+  globalStatsCount: number
+}
+
+/** The stats layout as one side sees it: counters per slot, and engine-wide counters. */
+export interface StatsLayout {
+  slotStatsStride: number
+  globalStatsCount: number
+}
+
+/** The layout this TypeScript decodes (src/stats.ts), which native/stats.h must match. */
+export const TS_STATS_LAYOUT: Readonly<StatsLayout> = Object.freeze({
+  slotStatsStride: SLOT_STAT_FIELDS.length,
+  globalStatsCount: GLOBAL_STAT_FIELDS.length,
+})
+
+/**
+ * Refuses an addon whose stats layout differs from `expected`: the stats views would be
+ * decoded at the wrong offsets. Pure; `file` only names the addon in the message.
+ * @throws TunError VPCMESH_ERR_TUN_ADDON_MISMATCH naming both numbers of each field that differs
+ */
+export function checkStatsLayout(native: StatsLayout, file: string, expected: StatsLayout = TS_STATS_LAYOUT): void {
+  const diffs: string[] = []
+  for (const key of ['slotStatsStride', 'globalStatsCount'] as const) {
+    if (native[key] !== expected[key]) diffs.push(`${key}: addon ${native[key]}, TypeScript ${expected[key]}`)
   }
+  if (diffs.length === 0) return
+  throw new TunError(
+    'VPCMESH_ERR_TUN_ADDON_MISMATCH',
+    `native addon ${file} has another stats layout than libs/tun/src/stats.ts (${diffs.join('; ')}): ` +
+      'keep native/stats.h and src/stats.ts in step, then rebuild with `npm run build:native`',
+  )
 }
 
-/** A virtio_net_hdr as the test hooks report it (host-order numbers). */
-export interface VnetHeaderFields {
-  flags: number
-  gsoType: number
-  hdrLen: number
-  gsoSize: number
-  csumStart: number
-  csumOffset: number
-}
-
-interface Addon extends NativeTestHooks {
+/** What every build of the addon exports (the production addon exports nothing else). */
+export interface AddonExports {
   Engine: new (options: PacketEngineOptions) => NativeEngine
+  constants: NativeConstants
 }
 
-const ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/vpcmesh_tun.node', import.meta.url))
-let addon: Addon | undefined
+/** The production addon, built by `npm run build:native`. */
+export const PRODUCTION_ADDON = 'vpcmesh_tun.node'
+const BUILD_DIR = new URL('../../native/build/Release/', import.meta.url)
+const loaded = new Map<string, AddonExports>()
 
-/** Loads the addon once. Throws VPCMESH_ERR_TUN_ADDON_MISSING when it was not built. */
-function loadAddon(): Addon {
-  if (addon !== undefined) return addon
-  if (!existsSync(ADDON_PATH)) {
+/**
+ * Loads `file` from native/build/Release once, and checks its stats layout. Production
+ * code loads only {@link PRODUCTION_ADDON}; src/testing/ loads the test addon through this.
+ * @throws TunError VPCMESH_ERR_TUN_ADDON_MISSING when it was not built, VPCMESH_ERR_TUN_ADDON_MISMATCH
+ */
+export function loadNativeAddon(file: string): AddonExports {
+  const cached = loaded.get(file)
+  if (cached !== undefined) return cached
+  const path = fileURLToPath(new URL(file, BUILD_DIR))
+  if (!existsSync(path)) {
     throw new TunError(
       'VPCMESH_ERR_TUN_ADDON_MISSING',
-      `native addon not found at ${ADDON_PATH}: run \`npm run build:native\` (needs node-gyp and a C++ compiler)`,
+      `native addon not found at ${path}: run \`npm run build:native\` (needs node-gyp and a C++ compiler)`,
     )
   }
   const require = createRequire(import.meta.url)
-  addon = require(ADDON_PATH) as Addon
+  const addon = require(path) as AddonExports
+  checkStatsLayout(addon.constants, file)
+  loaded.set(file, addon)
   return addon
-}
-
-/** The addon's test hooks (loads the addon). */
-export function nativeTestHooks(): NativeTestHooks {
-  return loadAddon()
 }
 
 /** Runs `fn`, turning whatever the addon throws into a TunError. */
@@ -248,6 +251,6 @@ class NativePacketEngine implements PacketEngine {
 
 /** Opens the TUN device and the UDP socket. Needs CAP_NET_ADMIN. Nothing is polled until `start`. */
 export function openNativeEngine(options: PacketEngineOptions): PacketEngine {
-  const { Engine } = loadAddon()
+  const { Engine } = loadNativeAddon(PRODUCTION_ADDON)
   return new NativePacketEngine(guard(() => new Engine(options)))
 }

@@ -3,8 +3,7 @@
 // and the TypeScript port used by the fake engine.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { nativeTestHooks } from '../src/native.js'
-import { ReplayWindow } from '../src/testing/index.js'
+import { nativeTestHooks, ReplayWindow } from '../src/testing/index.js'
 
 const WINDOW = BigInt(ReplayWindow.SIZE)
 

@@ -3,7 +3,7 @@
 // receive coalescing. Every checksum is verified by the independent RFC 1071 code below.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { nativeTestHooks, type VnetHeaderFields } from '../src/native.js'
+import { nativeTestHooks, type VnetHeaderFields } from '../src/testing/index.js'
 
 const hooks = nativeTestHooks()
 const GSO_TCPV4 = 1

@@ -3,8 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes, randomInt } from 'node:crypto'
-import { nativeTestHooks } from '../src/native.js'
-import { openDataMessage, readDataHeader, sealDataMessage, WIRE } from '../src/testing/index.js'
+import { nativeTestHooks, openDataMessage, readDataHeader, sealDataMessage, WIRE } from '../src/testing/index.js'
 import type { CipherName } from '../src/index.js'
 
 const CIPHERS: CipherName[] = ['aes-256-gcm', 'chacha20-poly1305']

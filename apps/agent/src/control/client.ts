@@ -81,7 +81,7 @@ export class ControlClient {
   private readonly heartbeat: Heartbeat
   /** Set when the controller refused our stored credential and a join token is at hand. */
   private useJoinToken = false
-  private readonly log: Logger
+  private log: Logger
 
   constructor(
     private readonly c: ControlClientComponents,
@@ -209,6 +209,7 @@ export class ControlClient {
         this.state = 'connected'
         this.backoff.reset()
         this.heartbeat.start(m.heartbeatMs)
+        this.log = this.c.logger.child('control', { vpc: m.vpcId })
         this.log.info('connected', { controller: this.connectedUrl, replica: m.replica, vpc: m.vpcId })
         return
       case 'snapshot':

@@ -1,20 +1,29 @@
-import { readFileSync } from 'node:fs'
-import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
+import { type Clock, type Logger, type Startable, errorMessage, startAll, stopAll } from '@vpcmesh/common'
 import type { Metrics } from '@vpcmesh/metrics'
-import { parseEndpoint, type Endpoint, type NetMap } from '@vpcmesh/protocol'
-import { openPacketEngine, type PacketEngine } from '@vpcmesh/tun'
+import { parseEndpoint, type Endpoint, type NetMap, type PeerStatus } from '@vpcmesh/protocol'
+import type { PacketEngine, PacketEngineOptions } from '@vpcmesh/tun'
 import { createDataplane, type Dataplane } from '@vpcmesh/dataplane'
-import { createExecRunner, createLinuxRouter, type Router, type RouterState } from '@vpcmesh/linuxnet'
+import type { Router, RouterState } from '@vpcmesh/linuxnet'
 import type { AgentConfig } from '../config.js'
-import { ControlClient } from '../control/client.js'
 import type { StateDir } from '../state/state-dir.js'
-import { startStatusServer, type StatusServer } from '../status/server.js'
+import type { StatusServer, StatusSource } from '../status/server.js'
 import { AgentMetrics } from './agent-metrics.js'
+import type { ControlChannel, ControlChannelFactory } from './control-channel.js'
 import { resolveControllerAddresses, resolveEndpoint, type ResolvedEndpoint } from './endpoint-resolver.js'
 import { Reconciler } from './reconciler.js'
 import { translate } from './translate.js'
 
-/** Dependencies of the {@link AgentEngine}. */
+/** Starts the local status server; `startStatusServer` (apps/agent/src/status/server.ts) in production. */
+export type StatusServerFactory = (
+  c: { metrics: Metrics; source: StatusSource },
+  o: { host: string; port: number },
+) => Promise<StatusServer>
+
+/**
+ * Dependencies of the {@link AgentEngine}. Everything that touches the host comes in here, so
+ * the engine runs in unit tests over `ChannelEngine` and a router over `FakeRunner`;
+ * apps/agent/src/main.ts wires the real ones.
+ */
 export interface AgentEngineComponents {
   config: AgentConfig
   state: StateDir
@@ -24,12 +33,33 @@ export interface AgentEngineComponents {
   /** base64 X25519 key pair of this agent. */
   keys: { privateKey: string; publicKey: string }
   agentVersion: string
+  /** Opens the packet engine (creates the TUN, binds UDP); called once per start(). Real: `openPacketEngine`. */
+  openEngine: (options: PacketEngineOptions) => PacketEngine
+  /** Programs routes, policy rule and nftables for the TUN. Real: `createLinuxRouter` over `createExecRunner`. */
+  router: Router
+  /** Creates the control client, not yet started. Real: `new ControlClient(c, o)`. */
+  createControlClient: ControlChannelFactory
+  /** Starts the /metrics, /healthz, /status server. Real: `startStatusServer`. */
+  startStatusServer: StatusServerFactory
+  /** Reads a whole file (the `--ca-file` bundle). Real: `readFileSync`. */
+  readFile: (path: string) => Buffer
+  /** Whether this network namespace has the link `name`, polled to notice the TUN vanishing. Real: `linkExists`. */
+  linkExists: (name: string) => boolean
   /**
    * Called when the agent cannot go on (its TUN device disappeared): the owner should exit
    * non-zero so the supervisor (systemd Restart=on-failure, Kubernetes) starts it again, and the
    * new process rebuilds everything from the saved map.
    */
   onFatal?: (reason: string) => void
+}
+
+/** What exists from a successful start() until stop(). */
+interface Running {
+  dataplane: Dataplane
+  client: ControlChannel
+  reconciler: Reconciler
+  /** Started in this order (data plane, saved map, client, timers, status server), stopped in reverse. */
+  parts: Startable[]
 }
 
 /**
@@ -39,41 +69,63 @@ export interface AgentEngineComponents {
  * rebuilds the same forwarding state. Losing the controller never removes anything.
  */
 export class AgentEngine {
-  private engine: PacketEngine | undefined
-  private dataplane: Dataplane | undefined
-  private router: (Router & { current(): Promise<RouterState> }) | undefined
-  /** What the host has programmed, read back after each apply (for /status). */
+  private running: Running | undefined
+  /** What the host has programmed, read back after each apply (for /status); undefined before the first. */
   private host: RouterState | undefined
-  private client: ControlClient | undefined
-  private reconciler: Reconciler | undefined
-  private server: StatusServer | undefined
-  private statusTimer: TimerHandle | undefined
-  private refreshTimer: TimerHandle | undefined
-  private linkTimer: TimerHandle | undefined
   private engineError: string | undefined
   /** `peerId\0code` of the skipped peer entries already logged. */
   private reportedSkips = new Set<string>()
   private readonly log: Logger
+  private readonly m: AgentMetrics
 
   constructor(private readonly c: AgentEngineComponents) {
     this.log = c.logger
+    this.m = new AgentMetrics(
+      c.metrics,
+      () => this.running?.client.state === 'connected',
+      () => this.host?.skipped ?? [],
+    )
   }
 
+  /**
+   * Opens the packet engine and starts everything. When a step fails, what already started is
+   * stopped (the engine closed, timers cancelled) and the error is rethrown. A second call
+   * while running does nothing.
+   */
   async start(): Promise<void> {
-    const { config } = this.c
-    const engine = openPacketEngine({
-      tunName: config.tun,
-      mtu: config.mtu,
-      bindHost: config.bindAddress,
-      bindPort: config.listenPort,
-      offload: config.offload,
-      fwmark: config.fwmark,
+    if (this.running !== undefined) return
+    const engine = this.c.openEngine(engineOptions(this.c.config))
+    try {
+      const running = this.assemble(engine)
+      await startAll(running.parts)
+      this.running = running
+    } catch (e) {
+      engine.close()
+      throw e
+    }
+    this.log.info('agent started', {
+      tun: engine.info.tunName,
+      udpPort: engine.info.udpPort,
+      mtu: engine.info.mtu,
+      status: this.c.config.statusListen,
     })
-    this.engine = engine
-    this.dataplane = createDataplane(
+  }
+
+  /** Stops everything; the TUN device (and with it the kernel routes through it) disappears. Safe when not running. */
+  async stop(): Promise<void> {
+    const r = this.running
+    if (r === undefined) return
+    this.running = undefined
+    await stopAll(r.parts)
+  }
+
+  /** Builds the parts over `engine` without starting any. */
+  private assemble(engine: PacketEngine): Running {
+    const { config, clock } = this.c
+    const dataplane = createDataplane(
       {
         engine,
-        clock: this.c.clock,
+        clock,
         logger: this.log,
         metrics: this.c.metrics,
         onEngineError: (e) => {
@@ -85,54 +137,18 @@ export class AgentEngine {
       },
       { keepaliveMs: config.keepaliveMs },
     )
-    this.dataplane.start()
-    this.router = createLinuxRouter(
-      { runner: createExecRunner(), logger: this.log },
-      { routeTable: config.routeTable, fwmark: config.fwmark },
-    )
-    const m = new AgentMetrics(
-      this.c.metrics,
-      () => this.client?.state === 'connected',
-      () => this.host?.skipped ?? [],
-    )
-    let persisted: NetMap | undefined
-    this.reconciler = new Reconciler({
-      clock: this.c.clock,
-      logger: this.log,
-      apply: async (map) => {
-        await this.apply(map)
-      },
-      onApplied: (map, s) => {
-        // A refresh re-applies the same map to repair the host: nothing new to persist or ack.
-        if (map !== persisted) {
-          this.c.state.saveNetMap(map)
-          this.client?.ack(map)
-          persisted = map
-        }
-        m.appliedVersion.set(map.version)
-        this.reportApplied(m)
-        m.reconciles.inc({ result: 'ok' })
-        m.reconcileSeconds.observe(s)
-      },
-      onError: () => {
-        m.reconciles.inc({ result: 'error' })
-      },
-    })
     const saved = this.c.state.loadNetMap()
-    if (saved !== undefined) {
-      this.log.info('applying the last saved map before contacting the controller', { version: saved.version })
-      this.reconciler.submit(saved)
-    }
-    this.client = new ControlClient(
+    const reconciler = this.reconciler(dataplane, (map) => client.ack(map))
+    const client = this.c.createControlClient(
       {
-        clock: this.c.clock,
+        clock,
         logger: this.log,
         vault: this.c.state,
         onMap: (map) => {
-          this.reconciler?.submit(map)
+          reconciler.submit(map)
         },
         onRemoved: () => {
-          this.removed()
+          this.removed(reconciler)
         },
       },
       {
@@ -141,54 +157,132 @@ export class AgentEngine {
         publicKey: this.c.keys.publicKey,
         agentVersion: this.c.agentVersion,
         initialMap: saved,
-        ca: config.caFile === undefined ? undefined : readFileSync(config.caFile),
+        ca: config.caFile === undefined ? undefined : this.c.readFile(config.caFile),
       },
     )
-    this.client.start()
-    this.statusTimer = this.c.clock.setInterval(() => {
-      this.client?.reportStatus(this.peerStatus())
-    }, 5000)
-    this.refreshTimer = this.c.clock.setInterval(() => {
-      this.reconciler?.refresh()
-    }, REFRESH_MS)
-    this.linkTimer = this.c.clock.setInterval(() => {
-      this.checkLink()
-    }, LINK_CHECK_MS)
-    this.server = await startStatusServer({ metrics: this.c.metrics, source: this }, listenAddress(config.statusListen))
-    this.log.info('agent started', {
-      tun: engine.info.tunName,
-      udpPort: engine.info.udpPort,
-      mtu: engine.info.mtu,
-      status: config.statusListen,
+    const parts = [
+      part(
+        () => dataplane.start(),
+        () => {
+          dataplane.close()
+          engine.close()
+        },
+      ),
+      part(
+        () => this.applySaved(reconciler, saved),
+        () => reconciler.stop(),
+      ),
+      part(
+        () => client.start(),
+        () => client.stop(),
+      ),
+      this.timers(engine, dataplane, client, reconciler),
+      this.statusServer(),
+    ]
+    return { dataplane, client, reconciler, parts }
+  }
+
+  /** The reconciler over `dataplane` and the router; `ack` tells the controller about a newly applied map. */
+  private reconciler(dataplane: Dataplane, ack: (map: NetMap) => void): Reconciler {
+    let persisted: NetMap | undefined
+    return new Reconciler({
+      clock: this.c.clock,
+      logger: this.log,
+      apply: async (map) => {
+        await this.apply(dataplane, map)
+      },
+      onApplied: (map, s) => {
+        // A refresh re-applies the same map to repair the host: nothing new to persist or ack.
+        if (map !== persisted) {
+          this.c.state.saveNetMap(map)
+          ack(map)
+          persisted = map
+        }
+        this.m.appliedVersion.set(map.version)
+        this.reportApplied(dataplane)
+        this.m.reconciles.inc({ result: 'ok' })
+        this.m.reconcileSeconds.observe(s)
+      },
+      onError: () => {
+        this.m.reconciles.inc({ result: 'error' })
+      },
     })
   }
 
-  /** Stops everything; the TUN device (and with it the kernel routes through it) disappears. */
-  async stop(): Promise<void> {
-    this.statusTimer?.cancel()
-    this.refreshTimer?.cancel()
-    this.linkTimer?.cancel()
-    this.client?.stop()
-    this.reconciler?.stop()
-    await this.server?.close()
-    this.dataplane?.close()
-    this.engine?.close()
+  /** Applies the last saved map, if any, before any controller is contacted. */
+  private applySaved(reconciler: Reconciler, saved: NetMap | undefined): void {
+    if (saved === undefined) return
+    this.log.info('applying the last saved map before contacting the controller', { version: saved.version })
+    reconciler.submit(saved)
+  }
+
+  /** Status reports, host repair and the TUN presence check, on intervals. */
+  private timers(
+    engine: PacketEngine,
+    dataplane: Dataplane,
+    client: ControlChannel,
+    reconciler: Reconciler,
+  ): Startable {
+    const { clock } = this.c
+    const tun = engine.info.tunName
+    const handles: Array<{ cancel(): void }> = []
+    return part(
+      () => {
+        handles.push(
+          clock.setInterval(() => {
+            client.reportStatus(peerStatus(dataplane))
+          }, STATUS_MS),
+          clock.setInterval(() => {
+            reconciler.refresh()
+          }, REFRESH_MS),
+        )
+        // Poll does not always report the TUN device being deleted under us.
+        const link = clock.setInterval(() => {
+          if (this.c.linkExists(tun)) return
+          link.cancel()
+          this.engineFailed(
+            Object.assign(new Error(`TUN device ${tun} disappeared`), { code: 'VPCMESH_ERR_TUN_DEVICE_GONE' }),
+          )
+        }, LINK_CHECK_MS)
+        handles.push(link)
+      },
+      () => {
+        for (const h of handles.splice(0)) h.cancel()
+      },
+    )
+  }
+
+  /** The status server, serving this engine. */
+  private statusServer(): Startable {
+    let server: StatusServer | undefined
+    return part(
+      async () => {
+        server = await this.c.startStatusServer(
+          { metrics: this.c.metrics, source: this },
+          listenAddress(this.c.config.statusListen),
+        )
+      },
+      async () => {
+        await server?.close()
+      },
+    )
   }
 
   /** /status document. */
   status(): unknown {
-    const applied = this.reconciler?.applied
+    const r = this.running
+    const applied = r?.reconciler.applied
     return {
       vpc: applied?.self.name ?? null,
       vpcId: applied?.self.id ?? this.c.state.load()?.vpcId ?? null,
       appliedVersion: applied?.version ?? 0,
       controller: {
-        state: this.client?.state ?? 'idle',
-        url: this.client?.connectedUrl ?? null,
-        lastError: this.client?.lastError ?? null,
+        state: r?.client.state ?? 'idle',
+        url: r?.client.connectedUrl ?? null,
+        lastError: r?.client.lastError ?? null,
       },
       tun: { name: this.c.config.tun, mtu: this.c.config.mtu },
-      lastReconcileError: this.reconciler?.lastError ?? null,
+      lastReconcileError: r?.reconciler.lastError ?? null,
       host:
         this.host === undefined
           ? null
@@ -202,8 +296,8 @@ export class AgentEngine {
               forwardDenied: this.host.forwardDenied ?? null,
               inputDenied: this.host.inputDenied ?? null,
             },
-      peers: this.dataplane?.status() ?? [],
-      skippedPeers: (this.dataplane?.skippedPeers() ?? []).map((s) => ({
+      peers: r?.dataplane.status() ?? [],
+      skippedPeers: (r?.dataplane.skippedPeers() ?? []).map((s) => ({
         id: s.peerId,
         name: s.name,
         code: s.code,
@@ -217,8 +311,9 @@ export class AgentEngine {
    * newly skipped peer entry (not repeated while it stays skipped), and the deny counters read
    * back from the host.
    */
-  private reportApplied(m: AgentMetrics): void {
-    const skipped = this.dataplane?.skippedPeers() ?? []
+  private reportApplied(dataplane: Dataplane): void {
+    const { m } = this
+    const skipped = dataplane.skippedPeers()
     m.setSkipped(skipped.map((s) => s.code))
     const now = new Set(skipped.map((s) => `${s.peerId}\0${s.code}`))
     for (const s of skipped) {
@@ -239,18 +334,8 @@ export class AgentEngine {
 
   health(): { ok: boolean; detail?: string } {
     if (this.engineError !== undefined) return { ok: false, detail: `data plane: ${this.engineError}` }
-    const err = this.reconciler?.lastError
+    const err = this.running?.reconciler.lastError
     return err === undefined ? { ok: true } : { ok: false, detail: `last apply failed: ${err}` }
-  }
-
-  /** Notices the TUN device being deleted under us (poll does not always report it). */
-  private checkLink(): void {
-    const name = this.engine?.info.tunName
-    if (name === undefined || tunExists(name)) return
-    this.linkTimer?.cancel()
-    this.engineFailed(
-      Object.assign(new Error(`TUN device ${name} disappeared`), { code: 'VPCMESH_ERR_TUN_DEVICE_GONE' }),
-    )
   }
 
   private engineFailed(e: Error & { code: string }): void {
@@ -258,7 +343,7 @@ export class AgentEngine {
     if (FATAL_ENGINE_CODES.has(e.code)) this.c.onFatal?.(this.engineError)
   }
 
-  private async apply(map: NetMap): Promise<void> {
+  private async apply(dataplane: Dataplane, map: NetMap): Promise<void> {
     const endpoints = new Map<string, ResolvedEndpoint | null>()
     await Promise.all(
       map.peers.map(async (p) => {
@@ -272,56 +357,29 @@ export class AgentEngine {
       mtu: this.c.config.mtu,
       controllerAddresses,
     })
-    const dp = (this.dataplane as Dataplane).reconfig(cfg.dataplane)
-    const router = this.router as Router & { current(): Promise<RouterState> }
-    const rt = await router.set(cfg.router)
-    this.host = await router.current()
+    const dp = dataplane.reconfig(cfg.dataplane)
+    const rt = await this.c.router.set(cfg.router)
+    this.host = await this.c.router.current()
     this.log.info('applied map', { version: map.version, peers: map.peers.length, dataplane: dp, router: rt })
   }
 
-  private peerStatus(): Array<{
-    id: string
-    up: boolean
-    rttMs: number | null
-    txBytes: number
-    rxBytes: number
-    lastHandshakeAgeS: number | null
-  }> {
-    return (this.dataplane?.status() ?? []).map((p) => ({
-      id: p.id,
-      up: p.up,
-      rttMs: p.rttMs,
-      txBytes: p.txBytes,
-      rxBytes: p.rxBytes,
-      lastHandshakeAgeS: p.lastHandshakeAgeS,
-    }))
-  }
-
   /** Our VPC was deleted: drop every peer and route, keep running (an admin may re-create it). */
-  private removed(): void {
-    const held = this.reconciler?.applied
+  private removed(reconciler: Reconciler): void {
+    const held = reconciler.applied
     if (held === undefined) return
     this.log.warn('this VPC was deleted at the controller; removing all peers and routes')
-    this.reconciler?.submit({ ...held, peers: [] })
+    reconciler.submit({ ...held, peers: [] })
   }
 }
+
+/** How often tunnel status is reported to the controller, ms. */
+const STATUS_MS = 5000
 
 /** How often the applied map is re-applied to repair host state changed by others, ms. */
 const REFRESH_MS = 30_000
 
 /** How often the TUN device's presence is checked, ms. */
 const LINK_CHECK_MS = 2000
-
-/** True when this network namespace has an interface `name` (/proc/net/dev is per namespace). */
-function tunExists(name: string): boolean {
-  try {
-    return readFileSync('/proc/net/dev', 'utf8')
-      .split('\n')
-      .some((l) => l.trimStart().startsWith(`${name}:`))
-  } catch {
-    return true
-  }
-}
 
 /** Engine failures after which the agent restarts rather than limp on. */
 const FATAL_ENGINE_CODES = new Set(['VPCMESH_ERR_TUN_DEVICE_GONE'])
@@ -331,4 +389,40 @@ function listenAddress(text: string): Endpoint {
   const e = parseEndpoint(text)
   if (typeof e === 'string') throw new Error(e)
   return e
+}
+
+/** The engine's options from the agent's configuration. */
+function engineOptions(config: AgentConfig): PacketEngineOptions {
+  return {
+    tunName: config.tun,
+    mtu: config.mtu,
+    bindHost: config.bindAddress,
+    bindPort: config.listenPort,
+    offload: config.offload,
+    fwmark: config.fwmark,
+  }
+}
+
+/** A Startable from two plain functions. */
+function part(start: () => unknown, stop: () => unknown): Startable {
+  return {
+    start: async () => {
+      await start()
+    },
+    stop: async () => {
+      await stop()
+    },
+  }
+}
+
+/** What the controller gets of each tunnel in a status report. */
+function peerStatus(dataplane: Dataplane): PeerStatus[] {
+  return dataplane.status().map((p) => ({
+    id: p.id,
+    up: p.up,
+    rttMs: p.rttMs,
+    txBytes: p.txBytes,
+    rxBytes: p.rxBytes,
+    lastHandshakeAgeS: p.lastHandshakeAgeS,
+  }))
 }

@@ -1,9 +1,15 @@
 import Fastify from 'fastify'
 import type { Metrics } from '@vpcmesh/metrics'
+import { AgentStatusDocument } from '@vpcmesh/protocol'
 
 /** What the status server shows; the agent's engine implements it. */
 export interface StatusSource {
-  /** The /status document (JSON-serializable). */
+  /**
+   * The /status document: an {@link AgentStatusDocument} (libs/protocol/src/agent-status.ts).
+   * Checked against that schema on every answer, so the wire never carries a shape the CLI
+   * cannot read; a mismatch is a bug and answers 500. (Typed `unknown` until the engine
+   * declares its return type as AgentStatusDocument.)
+   */
   status(): unknown
   /** Liveness for /healthz: ok unless the data plane failed or the last apply failed. */
   health(): { ok: boolean; detail?: string }
@@ -27,7 +33,13 @@ export async function startStatusServer(
     const h = c.source.health()
     return await reply.status(h.ok ? 200 : 503).send({ status: h.ok ? 'ok' : 'unhealthy', detail: h.detail })
   })
-  app.get('/status', async () => c.source.status())
+  app.get('/status', async (): Promise<AgentStatusDocument> => {
+    const doc = c.source.status()
+    // Checked, then served as given: a field the schema lacks still shows (and the e2e test,
+    // test/e2e/mesh.test.ts, fails until the schema has it); a wrong shape throws, answering 500.
+    AgentStatusDocument.parse(doc)
+    return doc as AgentStatusDocument
+  })
   await app.listen({ host: o.host, port: o.port })
   return {
     close: async () => {

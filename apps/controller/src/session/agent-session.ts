@@ -84,7 +84,7 @@ export class AgentSession {
   private queue: Promise<void> = Promise.resolve()
   private readonly heartbeat: Heartbeat
   private timer: TimerHandle | undefined
-  private readonly log: Logger
+  private log: Logger
 
   constructor(
     private readonly c: AgentSessionComponents,
@@ -92,7 +92,7 @@ export class AgentSession {
     private readonly socket: WebSocket,
     readonly remoteAddress: string,
   ) {
-    this.log = c.logger
+    this.log = c.logger.child('session', { address: remoteAddress })
     this.heartbeat = new Heartbeat(c.clock, {
       ping: (id) => {
         this.ping(id)
@@ -233,6 +233,7 @@ export class AgentSession {
     const auth = await this.authenticate(h)
     if (auth === undefined || this.state === 'closed') return
     this.vpcId = auth.vpcId
+    this.log = this.log.child('session', { vpc: auth.vpcId, vpcName: this.vpcName })
     this.c.host.register(this)
     const epoch = await this.c.store.epoch()
     const from = h.epoch === undefined || h.epoch === epoch ? h.lastVersion : 0
@@ -265,6 +266,7 @@ export class AgentSession {
     this.state = 'ready'
     this.heartbeat.start(this.o.heartbeatMs)
     this.c.events.connected(auth.vpcId)
+    this.log.info('agent connected', { agentVersion: h.agentVersion, fromVersion: from })
     this.c.host.kick()
   }
 

@@ -1,7 +1,8 @@
-import type { Redis, ChainableCommander } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { MeshError } from '@vpcmesh/common'
 import { WireErrorCode } from '@vpcmesh/protocol'
 import type { Keys } from './keys.js'
+import type { Write } from './redis-tx.js'
 
 /**
  * The public-key index: hash `pubkeys`, agent public key → VPC id. Read inside a registry
@@ -22,32 +23,29 @@ export class KeyInUseError extends MeshError {
   }
 }
 
-/** A checked claim of a key by a VPC: queues the index writes that go with the VPC's new key. */
-export interface KeyClaim {
-  /** Queues the index update for the VPC moving from key `from` (null: none) to the claimed key. */
-  write(m: ChainableCommander, from: string | null): void
-}
-
 /**
  * Checks on the transaction connection that no VPC other than `id` holds `publicKey`
- * (throws {@link KeyInUseError}), and returns the writes that record the claim.
+ * (throws {@link KeyInUseError}), and returns the writes that record the claim for the VPC
+ * moving from key `from` (null: none) to `publicKey`.
  */
-export async function claimKey(conn: Redis, keys: Keys, id: string, publicKey: string): Promise<KeyClaim> {
+export async function claimKey(
+  conn: Redis,
+  keys: Keys,
+  id: string,
+  publicKey: string,
+  from: string | null,
+): Promise<Write[]> {
   const backfill = (await conn.exists(keys.publicKeysIndexed)) === 1 ? undefined : await storedKeys(conn, keys)
   const owner =
     (await conn.hget(keys.publicKeys, publicKey)) ??
     backfill?.find(([k, o]) => k === publicKey && o !== id)?.[1] ??
     null
   if (owner !== null && owner !== id) throw new KeyInUseError(owner)
-  return {
-    write: (m, from) => {
-      if (backfill !== undefined) {
-        for (const [k, o] of backfill) m.hsetnx(keys.publicKeys, k, o)
-        m.set(keys.publicKeysIndexed, '1')
-      }
-      moveKey(m, keys, from, publicKey, id)
-    },
-  }
+  const backfillWrites: Write[] =
+    backfill === undefined
+      ? []
+      : [...backfill.map(([k, o]): Write => ['hsetnx', keys.publicKeys, k, o]), ['set', keys.publicKeysIndexed, '1']]
+  return [...backfillWrites, ...moveKey(keys, from, publicKey, id)]
 }
 
 /** Every key held by a stored VPC record, with its VPC id. */
@@ -69,10 +67,12 @@ if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[
 return 0`
 
 /**
- * Queues the index update for VPC `id` moving from key `from` to key `to` (either may be
- * null; null `to`: the VPC is deleted). The old entry is removed only while it names `id`.
+ * The index writes for VPC `id` moving from key `from` to key `to` (either may be null; null
+ * `to`: the VPC is deleted). The old entry is removed only while it names `id`.
  */
-export function moveKey(m: ChainableCommander, keys: Keys, from: string | null, to: string | null, id: string): void {
-  if (from !== null && from !== to) m.eval(RELEASE_LUA, 1, keys.publicKeys, from, id)
-  if (to !== null) m.hset(keys.publicKeys, to, id)
+export function moveKey(keys: Keys, from: string | null, to: string | null, id: string): Write[] {
+  const out: Write[] = []
+  if (from !== null && from !== to) out.push(['eval', RELEASE_LUA, 1, keys.publicKeys, from, id])
+  if (to !== null) out.push(['hset', keys.publicKeys, to, id])
+  return out
 }

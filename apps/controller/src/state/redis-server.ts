@@ -32,48 +32,19 @@ export interface RedisServerOptions {
    * the command line (which every local user can read). @default none
    */
   password?: string
-  /**
-   * Start as a replica of the primary on 127.0.0.1:`replicaOf` (`--replicaof`); with
-   * `password`, the primary must have the same one (written as `masterauth`). @default a primary
-   */
-  replicaOf?: number
-}
-
-/** Options of {@link startRedisSentinel}. */
-export interface RedisSentinelOptions {
-  /** Directory of the generated sentinel.conf, which the sentinel rewrites (created if missing). */
-  dir: string
-  /** Port of the primary to monitor, on 127.0.0.1. */
-  masterPort: number
-  /** Master group name. @default 'mymaster' */
-  name?: string
-  /** TCP port on 127.0.0.1. @default a free port */
-  port?: number
-  /** Sentinels that must agree the primary is down. @default 1 */
-  quorum?: number
-  /** Silence after which the primary counts as down, ms. @default 1000 */
-  downAfterMs?: number
-  /** Failover timeout, ms (also spaces out failovers of one group). @default 5000 */
-  failoverTimeoutMs?: number
-  /** AUTH password of the primary and replicas (`sentinel auth-pass`). @default none */
-  masterPassword?: string
-  /** Path of the binary. @default 'redis-server' */
-  binary?: string
-  /** Wait this long for the sentinel to answer PING, ms. @default 10000 */
-  timeoutMs?: number
+  /** More redis.conf lines, written to the same 0600 file (e.g. `replicaof`). @default none */
+  conf?: readonly string[]
 }
 
 /** Name of the pid file redis-server writes in its data directory. */
 const PIDFILE = 'redis-server.pid'
-/** Name of the pid file of a sentinel in its directory. */
-const SENTINEL_PIDFILE = 'redis-sentinel.pid'
 
 /**
  * Stops a redis-server left running on `dir` by an earlier owner that died without stopping
  * it (e.g. a SIGKILLed controller), so two servers never write the same AOF. Only a process
  * whose command line is redis-server and whose pid is in the directory's pid file is touched.
  */
-async function stopStale(dir: string, pidfile = PIDFILE): Promise<void> {
+export async function stopStale(dir: string, pidfile = PIDFILE): Promise<void> {
   let pid: number
   try {
     pid = Number(readFileSync(join(dir, pidfile), 'utf8').trim())
@@ -112,7 +83,7 @@ export async function freePort(): Promise<number> {
 
 /**
  * Starts redis-server on 127.0.0.1 with persistence (AOF every second plus RDB snapshots) in
- * `dir`, as a primary or (with `replicaOf`) a replica, and resolves once it answers PING.
+ * `dir`, and resolves once it answers PING.
  * Throws with the server's output when it exits or does not answer in time. The caller owns
  * the process: call stop().
  */
@@ -121,11 +92,7 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
   const port = opts.port ?? (await freePort())
   await stopStale(opts.dir)
   const conf = join(opts.dir, 'redis.conf')
-  const lines =
-    opts.password === undefined
-      ? []
-      : [`requirepass ${opts.password}`, ...(opts.replicaOf === undefined ? [] : [`masterauth ${opts.password}`])]
-  writeConf(conf, lines)
+  writeConf(conf, [...(opts.password === undefined ? [] : [`requirepass ${opts.password}`]), ...(opts.conf ?? [])])
   const args = [
     conf,
     '--port',
@@ -148,13 +115,12 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
     'no',
     '--loglevel',
     'warning',
-    ...(opts.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(opts.replicaOf)]),
   ]
   const url =
     opts.password === undefined
       ? `redis://127.0.0.1:${port}`
       : `redis://:${encodeURIComponent(opts.password)}@127.0.0.1:${port}`
-  return await launch({
+  return await launchRedis({
     what: 'redis-server',
     binary: opts.binary,
     args,
@@ -165,48 +131,14 @@ export async function startRedisServer(opts: RedisServerOptions): Promise<RedisS
   })
 }
 
-/**
- * Starts a Redis Sentinel (`redis-server sentinel.conf --sentinel`) on 127.0.0.1 that monitors
- * the primary on 127.0.0.1:`masterPort` as group `name`, and resolves once it answers PING. The
- * generated sentinel.conf in `dir` is the sentinel's own (it rewrites it with what it learns).
- * The caller owns the process: call stop().
- */
-export async function startRedisSentinel(opts: RedisSentinelOptions): Promise<RedisServer> {
-  mkdirSync(opts.dir, { recursive: true })
-  const port = opts.port ?? (await freePort())
-  await stopStale(opts.dir, SENTINEL_PIDFILE)
-  const name = opts.name ?? 'mymaster'
-  const conf = join(opts.dir, 'sentinel.conf')
-  writeConf(conf, [
-    `port ${port}`,
-    'bind 127.0.0.1',
-    `dir ${opts.dir}`,
-    `pidfile ${join(opts.dir, SENTINEL_PIDFILE)}`,
-    'daemonize no',
-    'loglevel warning',
-    `sentinel monitor ${name} 127.0.0.1 ${opts.masterPort} ${opts.quorum ?? 1}`,
-    `sentinel down-after-milliseconds ${name} ${opts.downAfterMs ?? 1000}`,
-    `sentinel failover-timeout ${name} ${opts.failoverTimeoutMs ?? 5000}`,
-    ...(opts.masterPassword === undefined ? [] : [`sentinel auth-pass ${name} ${opts.masterPassword}`]),
-  ])
-  return await launch({
-    what: 'redis sentinel',
-    binary: opts.binary,
-    args: [conf, '--sentinel'],
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    timeoutMs: opts.timeoutMs,
-  })
-}
-
 /** Writes a config file only its owner can read (it may hold passwords). */
-function writeConf(path: string, lines: string[]): void {
+export function writeConf(path: string, lines: string[]): void {
   writeFileSync(path, lines.map((l) => `${l}\n`).join(''), { mode: 0o600 })
   chmodSync(path, 0o600)
 }
 
 /** Spawns `binary args`, waits for PING on `url`, and returns the owned process. */
-async function launch(o: {
+export async function launchRedis(o: {
   what: string
   binary: string | undefined
   args: string[]

@@ -2,11 +2,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Prefix } from '@vpcmesh/cidr'
 import { hasCode, type Logger, noopLogger } from '@vpcmesh/common'
-import { storeUnavailable, vpcNotFound } from '../errors.js'
+import { storeUnavailable } from '../errors.js'
 import { Keys } from './keys.js'
 import { RegistryOps } from './registry-ops.js'
 import { createRedisClient, type RedisTarget } from './redis-target.js'
-import { VersionedTx, type TxOutcome } from './redis-tx.js'
+import { VersionedTx, type TxOperation } from './redis-tx.js'
 import type { AgentRecord, Change, NewVpc, RegistrySnapshot, Store, VpcPatch, VpcRecord } from './store.js'
 
 /** Dependencies of {@link RedisStore}. */
@@ -38,18 +38,6 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if r then out[#out + 1] = r end
 end
 return out`
-
-/**
- * Swaps a VPC's join token atomically. KEYS: vpc record, vpcjoin:{id}. ARGV: join-key
- * prefix, new token hash, VPC id, TTL in seconds. Returns 0 when the VPC does not exist.
- */
-const ISSUE_JOIN_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local old = redis.call('GET', KEYS[2])
-if old then redis.call('DEL', ARGV[1] .. old) end
-redis.call('SET', ARGV[1] .. ARGV[2], ARGV[3], 'EX', ARGV[4])
-redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
-return 1`
 
 /** HSETs field/value pairs only into an existing hash. */
 const UPDATE_LUA = `
@@ -124,8 +112,8 @@ class RedisStore implements Store {
     this.sub.on('ready', () => {
       this.sub.subscribe(this.keys.events).catch(() => undefined)
     })
-    this.tx = new VersionedTx(this.txConn, this.keys.version)
-    this.ops = new RegistryOps(this.keys, components.now ?? Date.now, options.changeLogMax ?? 10_000)
+    this.tx = new VersionedTx(this.txConn, this.keys, options.changeLogMax ?? 10_000)
+    this.ops = new RegistryOps(this.keys, components.now ?? Date.now)
     this.sub.on('message', (_ch: string, msg: string) => {
       this.dispatch(msg)
     })
@@ -161,21 +149,25 @@ class RedisStore implements Store {
   }
 
   createVpc(input: NewVpc, joinHash: string, ttlS: number): Promise<VpcRecord> {
-    return this.mutate(this.ops.create(input, joinHash, ttlS))
+    return this.mutate(async (tx) => await this.ops.addVpc(tx, input, joinHash, ttlS))
   }
 
   updateVpc(id: string, patch: VpcPatch): Promise<VpcRecord> {
-    return this.mutate(this.ops.update(id, patch))
+    return this.mutate(async (tx) => await this.ops.updateVpc(tx, id, patch))
   }
+
   async deleteVpc(id: string): Promise<void> {
-    await this.mutate(this.ops.remove(id))
+    await this.mutate(async (tx) => await this.ops.removeVpc(tx, id))
   }
+
   addRoute(id: string, route: Prefix): Promise<VpcRecord> {
-    return this.mutate(this.ops.addRoute(id, route))
+    return this.mutate(async (tx) => await this.ops.addRoute(tx, id, route))
   }
+
   removeRoute(id: string, route: Prefix): Promise<VpcRecord> {
-    return this.mutate(this.ops.removeRoute(id, route))
+    return this.mutate(async (tx) => await this.ops.removeRoute(tx, id, route))
   }
+
   /**
    * Looks the token up with one read on the command connection first, so unknown tokens (a
    * flood of made-up hellos) never wait in, or hold up, the serialized write queue.
@@ -183,11 +175,11 @@ class RedisStore implements Store {
   async enroll(joinHash: string, publicKey: string, credHash: string): Promise<VpcRecord | undefined> {
     const known = await this.guard(async () => (await this.cmd.exists(this.keys.join(joinHash))) === 1)
     if (!known) return undefined
-    return await this.mutate(this.ops.enroll(joinHash, publicKey, credHash))
+    return await this.mutate(async (tx) => await this.ops.enroll(tx, joinHash, publicKey, credHash))
   }
 
   async setPublicKey(id: string, publicKey: string): Promise<void> {
-    await this.mutate(this.ops.setPublicKey(id, publicKey))
+    await this.mutate(async (tx) => await this.ops.setPublicKey(tx, id, publicKey))
   }
 
   getVpc(id: string): Promise<VpcRecord | undefined> {
@@ -240,25 +232,9 @@ class RedisStore implements Store {
     })
   }
 
-  /**
-   * Replaces the VPC's join token in one Lua script (read the current hash, delete its key,
-   * store the new one), so any number of concurrent issues, on any replica, leave exactly one
-   * valid token. No version bump: agents' maps do not change.
-   */
-  issueJoinToken(id: string, tokenHash: string, ttlS: number): Promise<void> {
-    return this.guard(async () => {
-      const found = await this.cmd.eval(
-        ISSUE_JOIN_LUA,
-        2,
-        this.keys.vpc(id),
-        this.keys.vpcJoin(id),
-        this.keys.join(''),
-        tokenHash,
-        id,
-        ttlS,
-      )
-      if (found === 0) throw vpcNotFound(id)
-    })
+  /** Replaces the VPC's join token (see {@link RegistryOps.issueJoinToken}); no version bump. */
+  async issueJoinToken(id: string, tokenHash: string, ttlS: number): Promise<void> {
+    await this.mutate(async (tx) => await this.ops.issueJoinToken(tx, id, tokenHash, ttlS))
   }
 
   checkCredential(id: string, credHash: string): Promise<boolean> {
@@ -336,10 +312,10 @@ class RedisStore implements Store {
     for (const fn of this.listeners) fn(v)
   }
 
-  /** Runs a registry transaction, then announces the new version to every replica. */
-  private async mutate<T>(body: (conn: Redis, version: number) => Promise<TxOutcome<T>>): Promise<T> {
+  /** Runs one registry operation in a transaction; announces the new version if it bumped it. */
+  private async mutate<T>(op: TxOperation<T>): Promise<T> {
     return await this.guard(async () => {
-      const r = await this.tx.run(body)
+      const r = await this.tx.run(op)
       if (r.committed) {
         await this.cmd.publish(this.keys.events, JSON.stringify({ v: r.version })).catch((e: Error) => {
           this.log.warn('change announcement failed; replicas catch up by polling', { error: e.message })

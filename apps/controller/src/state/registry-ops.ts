@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import type { Redis, ChainableCommander } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import { MAX_PREFIXES_PER_VPC, WireErrorCode } from '@vpcmesh/protocol'
 import { ApiError, vpcNotFound } from '../errors.js'
 import type { Keys } from './keys.js'
 import type { NewVpc, VpcPatch, VpcRecord } from './store.js'
-import type { TxOutcome } from './redis-tx.js'
+import { type TxDecision, type TxView, type Write, unchanged } from './redis-tx.js'
 import {
   type OwnedEndpoint,
   type OwnedPrefix,
@@ -24,177 +24,213 @@ interface EndpointIndex {
 }
 
 /**
- * Transaction bodies for registry mutations. Each reads what it needs on the WATCHed
- * connection, validates, and returns the writes for VersionedTx to commit with the new
- * version, including exactly one change-log entry. Pure of side effects until commit.
+ * The registry's write operations, one method each, run by VersionedTx (redis-tx.ts). Each
+ * reads what it needs on the WATCHed connection, validates with the rules (rules.ts), and
+ * returns its decision: the writes, the value the caller gets, and the change-log entry.
+ * Nothing is written before the commit, and a conflicting commit elsewhere runs it again.
  */
 export class RegistryOps {
   constructor(
     private readonly keys: Keys,
     private readonly now: () => number,
-    private readonly changeLogMax: number,
   ) {}
 
-  /** Body for creating a VPC with its first join token. */
-  create(input: NewVpc, joinHash: string, ttlS: number) {
-    return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
-      const names = await conn.hgetall(this.keys.names)
-      if (names[input.name] !== undefined) throw nameTaken(input.name, names[input.name] as string)
-      const owned = await this.owned(conn)
-      const id = `vpc_${randomBytes(6).toString('hex')}`
-      const nameOf = nameResolver({ ...names, [input.name]: id })
-      assertNoOverlap(input.cidrs, owned, nameOf)
-      const eps = await this.endpoints(conn)
-      const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(input.endpoint) }
-      assertClearOfEndpoints(input.cidrs, [...eps.list, mine], nameOf)
-      assertEndpointUsable(mine, eps.list, owned, nameOf)
-      const t = this.now()
-      const rec: VpcRecord = {
-        id,
-        name: input.name,
-        cidrs: prefixTexts(input.cidrs),
-        routes: [],
-        endpoint: input.endpoint,
-        masquerade: input.masquerade,
-        publicKey: null,
-        createdAt: t,
-        updatedAt: t,
-        version: 0,
-      }
-      return this.plan(rec, (m) => {
-        m.sadd(this.keys.vpcs, id).hset(this.keys.names, input.name, id)
-        for (const c of rec.cidrs) m.hset(this.keys.prefixes, c, id)
-        this.indexEndpoints(m, eps, mine)
-        m.set(this.keys.join(joinHash), id, 'EX', ttlS).set(this.keys.vpcJoin(id), joinHash, 'EX', ttlS)
-      })
+  /** Creates a VPC with its first join token. */
+  async addVpc(tx: TxView, input: NewVpc, joinHash: string, ttlS: number): Promise<TxDecision<VpcRecord>> {
+    const names = await tx.conn.hgetall(this.keys.names)
+    if (names[input.name] !== undefined) throw nameTaken(input.name, names[input.name] as string)
+    const owned = await this.owned(tx.conn)
+    const id = `vpc_${randomBytes(6).toString('hex')}`
+    const nameOf = nameResolver({ ...names, [input.name]: id })
+    assertNoOverlap(input.cidrs, owned, nameOf)
+    const eps = await this.endpoints(tx.conn)
+    const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(input.endpoint) }
+    assertClearOfEndpoints(input.cidrs, [...eps.list, mine], nameOf)
+    assertEndpointUsable(mine, eps.list, owned, nameOf)
+    const t = this.now()
+    const rec: VpcRecord = {
+      id,
+      name: input.name,
+      cidrs: prefixTexts(input.cidrs),
+      routes: [],
+      endpoint: input.endpoint,
+      masquerade: input.masquerade,
+      publicKey: null,
+      createdAt: t,
+      updatedAt: t,
+      version: tx.version,
     }
+    return this.upsert(tx, rec, [
+      ['sadd', this.keys.vpcs, id],
+      ['hset', this.keys.names, input.name, id],
+      ...rec.cidrs.map((c): Write => ['hset', this.keys.prefixes, c, id]),
+      ...this.indexEndpoints(eps, mine),
+      ['set', this.keys.join(joinHash), id, 'EX', ttlS],
+      ['set', this.keys.vpcJoin(id), joinHash, 'EX', ttlS],
+    ])
   }
 
-  /** Body for a PATCH; returns unchanged (no version bump) when nothing differs. */
-  update(id: string, patch: VpcPatch) {
-    return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
-      const old = await this.load(conn, id)
-      const rec: VpcRecord = {
-        ...old,
-        ...definedOf(patch),
-        cidrs: patch.cidrs === undefined ? old.cidrs : prefixTexts(patch.cidrs),
-      }
-      if (sameVpc(old, rec)) return { unchanged: old }
-      const names = await conn.hgetall(this.keys.names)
-      const holder = names[rec.name]
-      if (holder !== undefined && holder !== id) throw nameTaken(rec.name, holder)
-      const owned = (await this.owned(conn)).filter(
-        (o) => !(o.ownerId === id && patch.cidrs !== undefined && old.cidrs.includes(o.prefix.toString())),
+  /** Applies a PATCH; unchanged (no version bump) when nothing differs. */
+  async updateVpc(tx: TxView, id: string, patch: VpcPatch): Promise<TxDecision<VpcRecord>> {
+    const old = await this.load(tx.conn, id)
+    const rec: VpcRecord = {
+      ...old,
+      ...definedOf(patch),
+      cidrs: patch.cidrs === undefined ? old.cidrs : prefixTexts(patch.cidrs),
+    }
+    if (sameVpc(old, rec)) return unchanged(old)
+    const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(rec.endpoint) }
+    const eps = await this.checkUpdate(tx.conn, old, rec, mine, patch.cidrs)
+    const writes: Write[] = []
+    if (rec.name !== old.name) writes.push(['hdel', this.keys.names, old.name], ['hset', this.keys.names, rec.name, id])
+    if (rec.endpoint !== old.endpoint)
+      writes.push(['hdel', this.keys.endpoints, canonicalEndpoint(old.endpoint).endpoint])
+    writes.push(...this.indexEndpoints(eps, mine))
+    if (patch.cidrs !== undefined) {
+      writes.push(...old.cidrs.map((c): Write => ['hdel', this.keys.prefixes, c]))
+      writes.push(...rec.cidrs.map((c): Write => ['hset', this.keys.prefixes, c, id]))
+    }
+    return this.upsert(tx, rec, writes)
+  }
+
+  /**
+   * Validates VPC `old` becoming `rec` (endpoint `mine`; `cidrs` when the PATCH replaces
+   * them): name free, no overlap, endpoints clear and usable. Returns the endpoint index read.
+   */
+  private async checkUpdate(
+    conn: Redis,
+    old: VpcRecord,
+    rec: VpcRecord,
+    mine: OwnedEndpoint,
+    cidrs: Prefix[] | undefined,
+  ): Promise<EndpointIndex> {
+    const names = await conn.hgetall(this.keys.names)
+    const holder = names[rec.name]
+    if (holder !== undefined && holder !== old.id) throw nameTaken(rec.name, holder)
+    const owned = (await this.owned(conn)).filter(
+      (o) => !(o.ownerId === old.id && cidrs !== undefined && old.cidrs.includes(o.prefix.toString())),
+    )
+    const nameOf = nameResolver(names)
+    if (cidrs !== undefined) assertNoOverlap(cidrs, owned, nameOf)
+    const eps = await this.endpoints(conn)
+    const others = eps.list.filter((e) => e.ownerId !== old.id)
+    if (cidrs !== undefined) assertClearOfEndpoints(cidrs, [...others, mine], nameOf)
+    const mineAfter = (cidrs ?? []).map((prefix) => ({ prefix, ownerId: old.id }))
+    if (rec.endpoint !== old.endpoint) assertEndpointUsable(mine, others, [...owned, ...mineAfter], nameOf)
+    return eps
+  }
+
+  /** Deletes a VPC and everything keyed by it; the value is the VPC as it was. */
+  async removeVpc(tx: TxView, id: string): Promise<TxDecision<VpcRecord>> {
+    // issueJoinToken changes vpcjoin:{id} without bumping the version: watching it makes a
+    // token issued meanwhile abort this EXEC, and the retry deletes the new token too.
+    await tx.conn.watch(this.keys.vpcJoin(id))
+    const old = await this.load(tx.conn, id)
+    const joinHash = await tx.conn.get(this.keys.vpcJoin(id))
+    const k = this.keys
+    const writes: Write[] = [
+      ['del', k.vpc(id), k.credential(id), k.agent(id), k.vpcJoin(id)],
+      ...(joinHash === null ? [] : [['del', k.join(joinHash)] as Write]),
+      ['srem', k.vpcs, id],
+      ['hdel', k.names, old.name],
+      ['hdel', k.endpoints, canonicalEndpoint(old.endpoint).endpoint],
+      ...[...old.cidrs, ...old.routes].map((c): Write => ['hdel', k.prefixes, c]),
+      ...moveKey(k, old.publicKey, null, id),
+    ]
+    return { value: old, writes, change: { id, kind: 'remove' } }
+  }
+
+  /** Adds an extra prefix behind a VPC; an existing identical route is unchanged. */
+  async addRoute(tx: TxView, id: string, route: Prefix): Promise<TxDecision<VpcRecord>> {
+    const old = await this.load(tx.conn, id)
+    const text = route.toString()
+    if (old.routes.includes(text)) return unchanged(old)
+    if (old.cidrs.length + old.routes.length >= MAX_PREFIXES_PER_VPC) {
+      throw new ApiError(
+        WireErrorCode.validation,
+        `VPC "${old.name}" already has ${MAX_PREFIXES_PER_VPC} prefixes (CIDRs and routes); remove one or aggregate them`,
       )
-      const nameOf = nameResolver(names)
-      if (patch.cidrs !== undefined) assertNoOverlap(patch.cidrs, owned, nameOf)
-      const eps = await this.endpoints(conn)
-      const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(rec.endpoint) }
-      const others = eps.list.filter((e) => e.ownerId !== id)
-      if (patch.cidrs !== undefined) assertClearOfEndpoints(patch.cidrs, [...others, mine], nameOf)
-      const mineAfter = (patch.cidrs ?? []).map((prefix) => ({ prefix, ownerId: id }))
-      if (rec.endpoint !== old.endpoint) assertEndpointUsable(mine, others, [...owned, ...mineAfter], nameOf)
-      return this.plan(rec, (m) => {
-        if (rec.name !== old.name) m.hdel(this.keys.names, old.name).hset(this.keys.names, rec.name, id)
-        if (rec.endpoint !== old.endpoint) m.hdel(this.keys.endpoints, canonicalEndpoint(old.endpoint).endpoint)
-        this.indexEndpoints(m, eps, mine)
-        if (patch.cidrs !== undefined) {
-          for (const c of old.cidrs) m.hdel(this.keys.prefixes, c)
-          for (const c of rec.cidrs) m.hset(this.keys.prefixes, c, id)
-        }
-      })
     }
+    const nameOf = nameResolver(await tx.conn.hgetall(this.keys.names))
+    assertNoOverlap([route], await this.owned(tx.conn), nameOf)
+    assertClearOfEndpoints([route], (await this.endpoints(tx.conn)).list, nameOf)
+    const routes = prefixTexts([...old.routes.map((r) => parsePrefix(r)), route])
+    return this.upsert(tx, { ...old, routes }, [['hset', this.keys.prefixes, text, id]])
   }
 
-  /** Body for deleting a VPC and everything keyed by it. */
-  remove(id: string) {
-    return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
-      // A join token issued meanwhile (issueJoinToken runs outside the versioned transaction)
-      // changes vpcjoin:{id} and so aborts this EXEC; the retry deletes the new token too.
-      await conn.watch(this.keys.vpcJoin(id))
-      const old = await this.load(conn, id)
-      const joinHash = await conn.get(this.keys.vpcJoin(id))
-      return {
-        write: (m, v) => {
-          m.del(this.keys.vpc(id), this.keys.credential(id), this.keys.agent(id), this.keys.vpcJoin(id))
-          if (joinHash !== null) m.del(this.keys.join(joinHash))
-          m.srem(this.keys.vpcs, id)
-            .hdel(this.keys.names, old.name)
-            .hdel(this.keys.endpoints, canonicalEndpoint(old.endpoint).endpoint)
-          for (const c of [...old.cidrs, ...old.routes]) m.hdel(this.keys.prefixes, c)
-          moveKey(m, this.keys, old.publicKey, null, id)
-          this.logChange(m, v, id, 'remove')
-        },
-        result: () => old,
-      }
+  /** Removes an extra prefix; ROUTE_NOT_FOUND when the VPC does not have it. */
+  async removeRoute(tx: TxView, id: string, route: Prefix): Promise<TxDecision<VpcRecord>> {
+    const old = await this.load(tx.conn, id)
+    const text = route.toString()
+    if (!old.routes.includes(text)) {
+      throw new ApiError(
+        WireErrorCode.routeNotFound,
+        `VPC "${old.name}" has no route ${text}; its routes are: ${old.routes.join(', ') || 'none'}`,
+      )
     }
+    const routes = old.routes.filter((r) => r !== text)
+    return this.upsert(tx, { ...old, routes }, [['hdel', this.keys.prefixes, text]])
   }
 
-  /** Body for adding an extra prefix behind a VPC; an existing identical route is a no-op. */
-  addRoute(id: string, route: Prefix) {
-    return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
-      const old = await this.load(conn, id)
-      const text = route.toString()
-      if (old.routes.includes(text)) return { unchanged: old }
-      if (old.cidrs.length + old.routes.length >= MAX_PREFIXES_PER_VPC) {
-        throw new ApiError(
-          WireErrorCode.validation,
-          `VPC "${old.name}" already has ${MAX_PREFIXES_PER_VPC} prefixes (CIDRs and routes); remove one or aggregate them`,
-        )
-      }
-      const nameOf = nameResolver(await conn.hgetall(this.keys.names))
-      assertNoOverlap([route], await this.owned(conn), nameOf)
-      assertClearOfEndpoints([route], (await this.endpoints(conn)).list, nameOf)
-      const routes = prefixTexts([...old.routes.map((r) => parsePrefix(r)), route])
-      return this.plan({ ...old, routes }, (m) => {
-        m.hset(this.keys.prefixes, text, id)
-      })
-    }
+  /**
+   * Replaces the VPC's join token: the commit deletes the previous token's key, so however
+   * many issues race, on any replicas, exactly one token stays valid (each watches
+   * vpcjoin:{id}, which the others' commits change). No version bump: no agent's map changes.
+   * VPC_NOT_FOUND for an unknown VPC (a delete bumps the version, which aborts a racing issue).
+   */
+  async issueJoinToken(tx: TxView, id: string, joinHash: string, ttlS: number): Promise<TxDecision<void>> {
+    await tx.conn.watch(this.keys.vpcJoin(id))
+    if ((await tx.conn.exists(this.keys.vpc(id))) === 0) throw vpcNotFound(id)
+    const previous = await tx.conn.get(this.keys.vpcJoin(id))
+    const writes: Write[] = [
+      ...(previous === null ? [] : [['del', this.keys.join(previous)] as Write]),
+      ['set', this.keys.join(joinHash), id, 'EX', ttlS],
+      ['set', this.keys.vpcJoin(id), joinHash, 'EX', ttlS],
+    ]
+    return { value: undefined, writes }
   }
 
-  /** Body for removing an extra prefix; ROUTE_NOT_FOUND when the VPC does not have it. */
-  removeRoute(id: string, route: Prefix) {
-    return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
-      const old = await this.load(conn, id)
-      const text = route.toString()
-      if (!old.routes.includes(text)) {
-        throw new ApiError(
-          WireErrorCode.routeNotFound,
-          `VPC "${old.name}" has no route ${text}; its routes are: ${old.routes.join(', ') || 'none'}`,
-        )
-      }
-      return this.plan({ ...old, routes: old.routes.filter((r) => r !== text) }, (m) => {
-        m.hdel(this.keys.prefixes, text)
-      })
-    }
+  /**
+   * Enrolment: consumes the join token and records the agent's key and credential hash. The
+   * value is the VPC, or undefined (nothing written) for an unknown, expired or used token.
+   */
+  async enroll(
+    tx: TxView,
+    joinHash: string,
+    publicKey: string,
+    credentialHash: string,
+  ): Promise<TxDecision<VpcRecord | undefined>> {
+    await tx.conn.watch(this.keys.join(joinHash))
+    const id = await tx.conn.get(this.keys.join(joinHash))
+    const raw = id === null ? null : await tx.conn.get(this.keys.vpc(id))
+    if (id === null || raw === null) return unchanged(undefined)
+    const old = JSON.parse(raw) as VpcRecord
+    const keyWrites = await claimKey(tx.conn, this.keys, id, publicKey, old.publicKey)
+    return this.upsert(tx, { ...old, publicKey }, [
+      ['del', this.keys.join(joinHash), this.keys.vpcJoin(id)],
+      ['set', this.keys.credential(id), credentialHash],
+      ...keyWrites,
+    ])
   }
 
-  /** Body for enrolment: consumes the join token and records key and credential hash. */
-  enroll(joinHash: string, publicKey: string, credentialHash: string) {
-    return async (conn: Redis): Promise<TxOutcome<VpcRecord | undefined>> => {
-      await conn.watch(this.keys.join(joinHash))
-      const id = await conn.get(this.keys.join(joinHash))
-      const old = id === null ? null : await conn.get(this.keys.vpc(id))
-      if (id === null || old === null) return { unchanged: undefined }
-      const prev = JSON.parse(old) as VpcRecord
-      const claim = await claimKey(conn, this.keys, id, publicKey)
-      const rec: VpcRecord = { ...prev, publicKey }
-      return this.plan(rec, (m) => {
-        m.del(this.keys.join(joinHash), this.keys.vpcJoin(id)).set(this.keys.credential(id), credentialHash)
-        claim.write(m, prev.publicKey)
-      })
-    }
+  /** Records a new public key of an authenticated agent; unchanged when it is the same key. */
+  async setPublicKey(tx: TxView, id: string, publicKey: string): Promise<TxDecision<VpcRecord>> {
+    const old = await this.load(tx.conn, id)
+    if (old.publicKey === publicKey) return unchanged(old)
+    const keyWrites = await claimKey(tx.conn, this.keys, id, publicKey, old.publicKey)
+    return this.upsert(tx, { ...old, publicKey }, keyWrites)
   }
 
-  /** Body for recording a new public key of an authenticated agent. */
-  setPublicKey(id: string, publicKey: string) {
-    return async (conn: Redis): Promise<TxOutcome<VpcRecord>> => {
-      const old = await this.load(conn, id)
-      if (old.publicKey === publicKey) return { unchanged: old }
-      const claim = await claimKey(conn, this.keys, id, publicKey)
-      return this.plan({ ...old, publicKey }, (m) => {
-        claim.write(m, old.publicKey)
-      })
+  /**
+   * The decision that stores `rec`, stamped with the commit's version and time, together with
+   * `writes` (the indexes that change with it) and one upsert change.
+   */
+  private upsert(tx: TxView, rec: VpcRecord, writes: Write[]): TxDecision<VpcRecord> {
+    const value: VpcRecord = { ...rec, updatedAt: this.now(), version: tx.version }
+    return {
+      value,
+      writes: [['set', this.keys.vpc(rec.id), JSON.stringify(value)], ...writes],
+      change: { id: rec.id, kind: 'upsert' },
     }
   }
 
@@ -213,8 +249,8 @@ export class RegistryOps {
 
   /**
    * Every registered endpoint. Read from the endpoint index; a store written before the index
-   * existed has none, and then the endpoints are read from the VPC records (and the plan that
-   * uses them writes the index, see {@link RegistryOps.indexEndpoints}).
+   * existed has none, and then the endpoints are read from the VPC records (and the decision
+   * that uses them writes the index, see {@link RegistryOps.indexEndpoints}).
    */
   private async endpoints(conn: Redis): Promise<EndpointIndex> {
     const index = await conn.hgetall(this.keys.endpoints)
@@ -231,30 +267,10 @@ export class RegistryOps {
     return { list, rebuilt: true }
   }
 
-  /** Adds `mine` to the endpoint index, and the whole index when it was rebuilt from records. */
-  private indexEndpoints(m: ChainableCommander, eps: EndpointIndex, mine: OwnedEndpoint): void {
-    if (eps.rebuilt)
-      for (const e of eps.list) if (e.ownerId !== mine.ownerId) m.hset(this.keys.endpoints, e.endpoint, e.ownerId)
-    m.hset(this.keys.endpoints, mine.endpoint, mine.ownerId)
-  }
-
-  /** The standard plan: stamp the record, store it, add extra writes and one upsert change. */
-  private plan(rec: VpcRecord, extra: (m: ChainableCommander) => void): TxOutcome<VpcRecord> {
-    return {
-      write: (m, v) => {
-        const stamped = { ...rec, updatedAt: this.now(), version: v }
-        m.set(this.keys.vpc(rec.id), JSON.stringify(stamped))
-        extra(m)
-        this.logChange(m, v, rec.id, 'upsert')
-        rec = stamped
-      },
-      result: () => rec,
-    }
-  }
-
-  private logChange(m: ChainableCommander, v: number, id: string, kind: 'upsert' | 'remove'): void {
-    m.zadd(this.keys.changes, v, JSON.stringify({ v, id, k: kind }))
-    m.zremrangebyrank(this.keys.changes, 0, -(this.changeLogMax + 1))
+  /** Writes `mine` into the endpoint index, and the whole index when it was rebuilt from records. */
+  private indexEndpoints(eps: EndpointIndex, mine: OwnedEndpoint): Write[] {
+    const rest = eps.rebuilt ? eps.list.filter((e) => e.ownerId !== mine.ownerId) : []
+    return [...rest, mine].map((e): Write => ['hset', this.keys.endpoints, e.endpoint, e.ownerId])
   }
 }
 

@@ -112,9 +112,10 @@ export function assertClearOfEndpoints(
   for (const c of candidates) {
     for (const e of endpoints) {
       if (e.address !== undefined && c.contains(e.address)) {
+        const owner = `VPC "${nameOf(e.ownerId)}" (${e.ownerId})`
         throw new ApiError(
           WireErrorCode.prefixCoversUnderlay,
-          `${c.toString()} contains ${e.endpoint}, the tunnel endpoint of VPC "${nameOf(e.ownerId)}" (${e.ownerId}); tunnel traffic to it would be routed into the mesh`,
+          `${c.toString()} contains ${e.endpoint}, the tunnel endpoint of ${owner}; tunnel traffic to it would be routed into the mesh`,
         )
       }
     }

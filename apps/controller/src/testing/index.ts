@@ -1,8 +1,12 @@
 export {
   startRedisServer,
-  startRedisSentinel,
   freePort,
   type RedisServer,
   type RedisServerOptions,
-  type RedisSentinelOptions,
 } from '../state/redis-server.js'
+export {
+  startRedisReplica,
+  startRedisSentinel,
+  type RedisReplicaOptions,
+  type RedisSentinelOptions,
+} from './redis-sentinel.js'

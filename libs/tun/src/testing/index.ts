@@ -3,3 +3,11 @@ export { ChannelEngine, createChannelEnginePair, type ChannelEngineOptions } fro
 export { ChannelNetwork, type ChannelPort } from './channel-network.js'
 export { ReplayWindow, REJECT_AFTER_MESSAGES } from './replay-window.js'
 export { sealDataMessage, openDataMessage, readDataHeader, isDataMessage, WIRE } from './wire-crypto.js'
+export {
+  nativeTestHooks,
+  NATIVE_TEST_HOOK_NAMES,
+  TEST_ADDON,
+  type NativeTestHooks,
+  type TestEngineOptions,
+  type VnetHeaderFields,
+} from './native-hooks.js'

@@ -2,7 +2,7 @@
 // cipher, against node:crypto one-shot per packet (what a pure-JS data plane would pay).
 // Usage: npm run bench:aead -w @vpcmesh/tun [-- payloadBytes packets]
 import { createCipheriv, randomBytes } from 'node:crypto'
-import { nativeTestHooks } from '../../src/native.js'
+import { nativeTestHooks } from '../../src/testing/index.js'
 import type { CipherName } from '../../src/index.js'
 
 const SIZE = Number(process.argv[2] ?? 1400)
@@ -28,8 +28,10 @@ function main(): void {
   console.log(`AEAD per packet, ${SIZE}-byte payload, ${PACKETS} packets`)
   for (const cipher of ['aes-256-gcm', 'chacha20-poly1305'] as const) {
     const n = hooks.aeadBench(cipher, SIZE, PACKETS)
+    const us = (ns: number): string => (ns / 1000).toFixed(2)
     console.log(
-      `${cipher.padEnd(18)} native seal ${(n.sealNsPerPacket / 1000).toFixed(2)} us  open ${(n.openNsPerPacket / 1000).toFixed(2)} us  | node:crypto seal ${(nodeCryptoNs(cipher) / 1000).toFixed(2)} us`,
+      `${cipher.padEnd(18)} native seal ${us(n.sealNsPerPacket)} us  open ${us(n.openNsPerPacket)} us  ` +
+        `| node:crypto seal ${us(nodeCryptoNs(cipher))} us`,
     )
   }
 }

@@ -155,8 +155,10 @@ async function main(): Promise<void> {
     console.log(`iperf3 single TCP stream, median of ${RUNS} x ${SECONDS} s, MTU ${HOST_MTU}, host-a -> host-b`)
     for (const r of results) {
       const runs = (r.all ?? []).map((g) => g.toFixed(2)).join(' ')
+      const share = ((r.gbps / kernel) * 100).toFixed(1).padStart(5)
       console.log(
-        `${r.label.padEnd(36)} ${r.gbps.toFixed(2).padStart(6)} Gbit/s  ${((r.gbps / kernel) * 100).toFixed(1).padStart(5)} % of kernel  retransmits ${r.retransmits}  runs [${runs}]`,
+        `${r.label.padEnd(36)} ${r.gbps.toFixed(2).padStart(6)} Gbit/s  ${share} % of kernel  ` +
+          `retransmits ${r.retransmits}  runs [${runs}]`,
       )
     }
   } finally {
