@@ -46,7 +46,8 @@ const DOC: AgentStatusDocument = {
 
 /** Starts the agent's status server on a free loopback port with `status` as its document. */
 async function withServer(status: () => unknown, fn: (url: string) => Promise<void>): Promise<void> {
-  const source: StatusSource = { status, health: () => ({ ok: true }) }
+  // Bad shapes on purpose in some tests: the server must refuse them (500), so no type check here.
+  const source: StatusSource = { status: status as () => AgentStatusDocument, health: () => ({ ok: true }) }
   const port = await freePort()
   const server = await startStatusServer({ metrics: noopMetrics, source }, { host: '127.0.0.1', port })
   try {

@@ -165,19 +165,12 @@ async function awaitRoutes(r: Rig, prefixes: string[]): Promise<void> {
 
 /** Waits until map `version` is applied (routes set, then the reconciler records it). */
 async function awaitApplied(r: Rig, version: number): Promise<void> {
-  await pollUntil(`map ${version} applied`, () => (r.agent.status() as Status).appliedVersion === version)
+  await pollUntil(`map ${version} applied`, () => r.agent.status().appliedVersion === version)
 }
 
 /** The routes in the TUN's table, by prefix. */
 async function routes(r: Rig): Promise<string[]> {
   return (await r.router.current()).routes.map((x) => `${x.prefix} ${x.dev}`)
-}
-
-interface Status {
-  appliedVersion: number
-  controller: { state: string }
-  peers: Array<{ id: string }>
-  host: { routes: Array<{ prefix: string }> } | null
 }
 
 test('start applies the saved map with no controller: data plane peers and routes into the TUN', async () => {
@@ -186,7 +179,7 @@ test('start applies the saved map with no controller: data plane peers and route
   try {
     await awaitApplied(r, 3)
     assert.deepEqual(await routes(r), ['10.2.0.0/16 vmt0', '10.3.0.0/16 vmt0'])
-    const st = r.agent.status() as Status
+    const st = r.agent.status()
     assert.deepEqual(
       st.peers.map((p) => p.id),
       ['vpc_000000000002', 'vpc_000000000003'],
@@ -214,7 +207,7 @@ test('a map from the controller programs routes and peers, is saved and acked; t
     await awaitApplied(r, 6)
     assert.deepEqual(await routes(r), ['10.3.0.0/16 vmt0'])
     assert.deepEqual(control.acks, [5, 6])
-    const st = r.agent.status() as Status
+    const st = r.agent.status()
     assert.deepEqual(
       [st.appliedVersion, st.peers.map((p) => p.id), st.host?.routes.map((x) => x.prefix)],
       [6, ['vpc_000000000003'], ['10.3.0.0/16']],
@@ -272,7 +265,7 @@ test('stop cancels every timer, stops the client and the status server and close
   assert.equal(r.controls[0]?.state, 'stopped')
   assert.equal(r.server.closed, true)
   assert.ok((r.engines[0]?.closes ?? 0) >= 1, 'engine closed')
-  assert.equal((r.agent.status() as Status).controller.state, 'idle')
+  assert.equal(r.agent.status().controller.state, 'idle')
   await r.agent.stop()
   assert.equal(r.engines.length, 1, 'a second stop does nothing')
 })
@@ -284,7 +277,7 @@ test('a start that fails at its last step stops what had started: engine closed,
   assert.ok((r.engines[0]?.closes ?? 0) >= 1, 'engine closed')
   assert.equal(r.controls[0]?.state, 'stopped')
   assert.equal(r.clock.pending(), 0, 'no timer left')
-  assert.equal((r.agent.status() as Status).controller.state, 'idle')
+  assert.equal(r.agent.status().controller.state, 'idle')
   r.server.fail = undefined
   await r.agent.start()
   try {

@@ -1,6 +1,6 @@
 import { type Clock, type Logger, type Startable, errorMessage, startAll, stopAll } from '@vpcmesh/common'
 import type { Metrics } from '@vpcmesh/metrics'
-import { parseEndpoint, type Endpoint, type NetMap, type PeerStatus } from '@vpcmesh/protocol'
+import { type AgentStatusDocument, parseEndpoint, type Endpoint, type NetMap, type PeerStatus } from '@vpcmesh/protocol'
 import type { PacketEngine, PacketEngineOptions } from '@vpcmesh/tun'
 import { createDataplane, type Dataplane } from '@vpcmesh/dataplane'
 import type { Router, RouterState } from '@vpcmesh/linuxnet'
@@ -269,7 +269,7 @@ export class AgentEngine {
   }
 
   /** /status document. */
-  status(): unknown {
+  status(): AgentStatusDocument {
     const r = this.running
     const applied = r?.reconciler.applied
     return {
@@ -297,6 +297,7 @@ export class AgentEngine {
               inputDenied: this.host.inputDenied ?? null,
             },
       peers: r?.dataplane.status() ?? [],
+      drops: r?.dataplane.drops(),
       skippedPeers: (r?.dataplane.skippedPeers() ?? []).map((s) => ({
         id: s.peerId,
         name: s.name,

@@ -7,10 +7,9 @@ export interface StatusSource {
   /**
    * The /status document: an {@link AgentStatusDocument} (libs/protocol/src/agent-status.ts).
    * Checked against that schema on every answer, so the wire never carries a shape the CLI
-   * cannot read; a mismatch is a bug and answers 500. (Typed `unknown` until the engine
-   * declares its return type as AgentStatusDocument.)
+   * cannot read; a mismatch is a bug and answers 500.
    */
-  status(): unknown
+  status(): AgentStatusDocument
   /** Liveness for /healthz: ok unless the data plane failed or the last apply failed. */
   health(): { ok: boolean; detail?: string }
 }
@@ -38,7 +37,7 @@ export async function startStatusServer(
     // Checked, then served as given: a field the schema lacks still shows (and the e2e test,
     // test/e2e/mesh.test.ts, fails until the schema has it); a wrong shape throws, answering 500.
     AgentStatusDocument.parse(doc)
-    return doc as AgentStatusDocument
+    return doc
   })
   await app.listen({ host: o.host, port: o.port })
   return {
