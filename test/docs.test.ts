@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url'
 import { CIDR_ERROR_CODES, CidrError } from '@vpcmesh/cidr'
 import { ApiError as CliApiError, CliError, CliErrorCode, UnreachableError } from '@vpcmesh/cli'
 import { ConfigError, ERROR_REGISTRY } from '@vpcmesh/controller'
+import { DATAPLANE_ERROR_CODES, DataplaneError } from '@vpcmesh/dataplane'
+import { LINUXNET_ERROR_CODES, LinuxNetError } from '@vpcmesh/linuxnet'
 import { MetricsError, MetricsErrorCode, prometheusMetrics } from '@vpcmesh/metrics'
 import { AgentMessage, CloseCode, ControllerMessage, PROTOCOL_VERSION, WireErrorCode } from '@vpcmesh/protocol'
 import {
@@ -64,10 +66,31 @@ test('sources: the scan sees production sources only, and finds every exported c
     ...Object.values(CIDR_ERROR_CODES),
     ...Object.values(MetricsErrorCode),
     ...Object.values(CliErrorCode),
+    ...Object.values(LINUXNET_ERROR_CODES),
+    ...Object.values(DATAPLANE_ERROR_CODES),
     new ConfigError([]).code,
   ]
   const missed = exported.filter((c) => !scan.codes.has(c))
   assert.deepEqual(missed, [], 'the source scan misses codes that packages export')
+})
+
+test('sources: every exported code table has the one shape: a frozen object from a camelCase name to a code', () => {
+  const tables = {
+    WireErrorCode,
+    CIDR_ERROR_CODES,
+    MetricsErrorCode,
+    CliErrorCode,
+    LINUXNET_ERROR_CODES,
+    DATAPLANE_ERROR_CODES,
+  }
+  for (const [name, table] of Object.entries(tables)) {
+    assert.ok(Object.isFrozen(table), `${name} is not frozen`)
+    for (const [key, code] of Object.entries(table)) {
+      assert.match(key, /^[a-z][A-Za-z0-9]*$/, `${name}.${key} is not camelCase`)
+      assert.match(code, /^VPCMESH_ERR_[A-Z0-9_]+$/, `${name}.${key} is not a code`)
+    }
+  }
+  assert.ok(Object.isFrozen(CloseCode), 'CloseCode is not frozen')
 })
 
 test('sources: error codes are written as literals, never built at run time', () => {
@@ -98,6 +121,8 @@ test('errors.md: retryable flags of library and CLI errors match what their clas
   const actual: Array<{ code: string; retryable: boolean }> = [
     ...Object.values(CIDR_ERROR_CODES).map((c) => new CidrError(c, 'x')),
     ...Object.values(MetricsErrorCode).map((c) => new MetricsError(c, 'x')),
+    ...Object.values(LINUXNET_ERROR_CODES).map((c) => new LinuxNetError(c, 'x')),
+    ...Object.values(DATAPLANE_ERROR_CODES).map((c) => new DataplaneError(c, 'x')),
     new CliError('x'),
     new UnreachableError('http://127.0.0.1:1', 'x'),
     new CliApiError(CliErrorCode.badResponse, 'x', { status: 200 }),

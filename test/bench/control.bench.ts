@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs'
 import { Harness } from '../integration/harness.js'
 import { SimAgent } from '../integration/sim-agent.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 const N = Number(process.argv[2] ?? 500)
 const ROUNDS = Number(process.argv[3] ?? 5)

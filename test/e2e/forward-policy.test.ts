@@ -7,13 +7,12 @@
 // holds a poisoned peer entry (issue 8 item 2), which B must skip and report, applying the rest.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { AGENT_STATUS_PORT, LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardown } from '@vpcmesh/testbed'
+import { AGENT_STATUS_PORT, LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardownMesh } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -33,7 +32,8 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
   let work: string
   let a: TestbedNode, b: TestbedNode
   const prefix = `vmfw${process.pid}`
-  const outsideNs = `${prefix}-x`
+  /** Made by {@link buildOutside} through the testbed, which removes it with its own. */
+  let outsideNs: string
 
   const ping = async (ns: string, to: string, count = 2): Promise<number> => {
     const r = await tb.exec(ns, ['ping', '-c', String(count), '-i', '0.2', '-W', '1', to], { allowFail: true })
@@ -79,26 +79,12 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
 
   /** The outside namespace on a veth behind gateway A, and the metadata address on A's loopback. */
   async function buildOutside(): Promise<void> {
-    execFileSync('ip', ['netns', 'add', outsideNs])
-    execFileSync('ip', [
-      'link',
-      'add',
-      'fwx0',
-      'netns',
-      a.gwNs,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'fwx1',
-      'netns',
-      outsideNs,
-    ])
+    outsideNs = await tb.addNamespace('x')
+    await tb.exec(a.gwNs, ['ip', 'link', 'add', 'fwx0', 'type', 'veth', 'peer', 'name', 'fwx1', 'netns', outsideNs])
     await tb.exec(a.gwNs, ['ip', 'addr', 'add', `${OUTSIDE.gw}/24`, 'dev', 'fwx0'])
     await tb.exec(a.gwNs, ['ip', 'link', 'set', 'fwx0', 'up'])
     await tb.exec(outsideNs, ['ip', 'addr', 'add', `${OUTSIDE.host}/24`, 'dev', 'fwx1'])
     await tb.exec(outsideNs, ['ip', 'link', 'set', 'fwx1', 'up'])
-    await tb.exec(outsideNs, ['ip', 'link', 'set', 'lo', 'up'])
     await tb.exec(outsideNs, ['ip', 'route', 'add', 'default', 'via', OUTSIDE.gw])
     await tb.exec(a.gwNs, ['ip', 'addr', 'add', `${METADATA}/32`, 'dev', 'lo'])
     assert.equal(await ping(a.gwNs, OUTSIDE.host, 1), 0, 'gateway A reaches the outside network')
@@ -153,36 +139,7 @@ describe('end to end: an agent forwards from the mesh only to its own VPC', () =
   after(async () => {
     if (process.exitCode !== undefined && process.exitCode !== 0)
       for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
-    await teardown(
-      [
-        [
-          'stopping the mesh',
-          async () => {
-            await mesh?.stop()
-          },
-        ],
-        [
-          'destroying the testbed',
-          async () => {
-            await tb?.destroy()
-          },
-        ],
-        // the outside namespace (its processes were spawned by tb, so they are stopped by now)
-        [
-          `deleting ${outsideNs}`,
-          async () => {
-            await Testbed.removeLeftovers(prefix)
-          },
-        ],
-        [
-          'removing the work dir',
-          () => {
-            rmSync(work, { recursive: true, force: true })
-          },
-        ],
-      ],
-      { timeoutMs: 60_000 },
-    )
+    await teardownMesh({ mesh, testbed: tb, workDir: work })
   })
 
   test('agent B skips and reports the poisoned peer entry once, applies the rest and stays healthy', async () => {

@@ -1,13 +1,12 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
 import { AgentStatusDocument } from '@vpcmesh/protocol'
-import { LocalMesh, Testbed, AGENT_UDP_PORT, type TestbedNode, teardown } from '@vpcmesh/testbed'
-import { firstUdpPayload } from './pcap.js'
+import { LocalMesh, Testbed, AGENT_UDP_PORT, type TestbedNode, firstUdpPayload, teardownMesh } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -75,29 +74,7 @@ describe('end to end: three VPCs in network namespaces, real controller and agen
   after(async () => {
     if (process.exitCode !== undefined && process.exitCode !== 0)
       for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
-    await teardown(
-      [
-        [
-          'stopping the mesh',
-          async () => {
-            await mesh?.stop()
-          },
-        ],
-        [
-          'destroying the testbed',
-          async () => {
-            await tb?.destroy()
-          },
-        ],
-        [
-          'removing the work dir',
-          () => {
-            rmSync(work, { recursive: true, force: true })
-          },
-        ],
-      ],
-      { timeoutMs: 60_000 },
-    )
+    await teardownMesh({ mesh, testbed: tb, workDir: work })
   })
 
   test('ping between every pair of hosts, both directions', async () => {

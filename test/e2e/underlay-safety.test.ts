@@ -8,12 +8,12 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardown } from '@vpcmesh/testbed'
+import { LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardownMesh } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -106,35 +106,19 @@ describe('end to end: a map covering the underlay never cuts agents off', () => 
   after(async () => {
     if (process.exitCode !== undefined && process.exitCode !== 0)
       for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
-    await teardown(
-      [
-        [
-          'stopping the mesh',
-          async () => {
-            await mesh?.stop()
-          },
-        ],
+    await teardownMesh({
+      mesh,
+      testbed: tb,
+      workDir: work,
+      extra: [
         [
           'stopping redis-server',
           async () => {
             if (redis !== undefined) await tb.kill(redis)
           },
         ],
-        [
-          'destroying the testbed',
-          async () => {
-            await tb?.destroy()
-          },
-        ],
-        [
-          'removing the work dir',
-          () => {
-            rmSync(work, { recursive: true, force: true })
-          },
-        ],
       ],
-      { timeoutMs: 60_000 },
-    )
+    })
   })
 
   test('the API refuses the covering registration; forced in through Redis, every agent skips it and stays connected with all tunnels up', async () => {

@@ -1,11 +1,11 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, teardown } from '@vpcmesh/testbed'
+import { LocalMesh, Testbed, teardownMesh } from '@vpcmesh/testbed'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 let tb: Testbed
@@ -33,29 +33,7 @@ before(async () => {
 })
 
 after(async () => {
-  await teardown(
-    [
-      [
-        'stopping the mesh',
-        async () => {
-          await mesh?.stop()
-        },
-      ],
-      [
-        'destroying the testbed',
-        async () => {
-          await tb?.destroy()
-        },
-      ],
-      [
-        'removing the work dir',
-        () => {
-          rmSync(work, { recursive: true, force: true })
-        },
-      ],
-    ],
-    { timeoutMs: 60_000 },
-  )
+  await teardownMesh({ mesh, testbed: tb, workDir: work })
 })
 
 test('tunnels over an IPv6 underlay carry IPv4 and IPv6 both ways, as UDP over IPv6', async () => {

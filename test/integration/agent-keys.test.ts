@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Harness } from './harness.js'
-import { SimAgent } from './sim-agent.js'
-import { awaitValue } from '../lib/await.js'
+import type { SimAgent } from './sim-agent.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 /** 32 little-endian bytes of `n`, base64. */
 function keyOf(n: bigint): string {
@@ -31,18 +31,12 @@ function cleanKey(): string {
 
 describe("agent keys: refused when unusable or already another VPC's, at enrolment and at every hello", () => {
   let h: Harness
-  const agents: SimAgent[] = []
-  const agent = (key?: string): SimAgent => {
-    const a = new SimAgent(key)
-    agents.push(a)
-    return a
-  }
+  const agent = (key?: string): SimAgent => h.agent(key)
 
   before(async () => {
     h = await Harness.start(2)
   })
   after(async () => {
-    for (const a of agents) a.terminate()
     await h.stop()
   })
 

@@ -2,9 +2,8 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { Harness } from './harness.js'
-import { SimAgent } from './sim-agent.js'
 import { RawConn } from './raw-ws.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 /** Limits of the controller under test (small, so the test reaches them quickly). */
 const HELLO_TIMEOUT_MS = 1500
@@ -37,7 +36,6 @@ function pct(xs: number[], p: number): number {
 describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () => {
   let h: Harness
   const conns: RawConn[] = []
-  const agents: SimAgent[] = []
   let url = ''
   const open = async (from: string): Promise<RawConn> => {
     const c = await RawConn.open(url, from)
@@ -60,7 +58,6 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
   })
   after(async () => {
     closeAll()
-    for (const a of agents) a.terminate()
     await h.stop()
   })
 
@@ -204,8 +201,7 @@ describe('agent hub limits: pre-hello timeout, connection caps, hello rate', () 
         writes.push(performance.now() - t)
         assert.equal(r.status, 201, JSON.stringify(r.body))
         if (i % 4 === 0 && enrolments.length < 6) {
-          const a = new SimAgent()
-          agents.push(a)
+          const a = h.agent()
           const te = performance.now()
           await a.connect(url, r.body.joinToken)
           await awaitValue(

@@ -8,7 +8,7 @@ import { noopLogger, systemClock } from '@vpcmesh/common'
 import { ControlClient, StateDir } from '@vpcmesh/agent'
 import type { NetMap } from '@vpcmesh/protocol'
 import { Harness } from './harness.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 describe('agent control client against real controllers', () => {
   let h: Harness

@@ -1,23 +1,17 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Harness } from './harness.js'
-import { SimAgent } from './sim-agent.js'
-import { awaitValue } from '../lib/await.js'
+import type { SimAgent } from './sim-agent.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 describe('control plane: two replicas on one Redis, simulated agents over real WebSockets', () => {
   let h: Harness
-  const agents: SimAgent[] = []
-  const agent = (): SimAgent => {
-    const a = new SimAgent()
-    agents.push(a)
-    return a
-  }
+  const agent = (): SimAgent => h.agent()
 
   before(async () => {
     h = await Harness.start(2)
   })
   after(async () => {
-    for (const a of agents) a.terminate()
     await h.stop()
   })
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CONTROLLER_BIN } from './controller-proc.js'
 import { ADMIN_TOKEN } from './harness.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 /** True while a process with this PID exists (a zombie counts). */
 function alive(pid: number): boolean {

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { stopProcess } from '@vpcmesh/testbed'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue, stopProcess } from '@vpcmesh/testbed'
 
 const require = createRequire(import.meta.url)
 /** Path of the compiled controller entry. */

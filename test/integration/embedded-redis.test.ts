@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { freePort } from '@vpcmesh/controller/testing'
 import { CONTROLLER_BIN, ControllerProc } from './controller-proc.js'
 import { ADMIN_TOKEN } from './harness.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 /** Everything redis-server appended so far (all AOF files of the data directory). */
 function aofText(dir: string): string {

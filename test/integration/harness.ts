@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { freePort, startRedisServer, type RedisServer } from '@vpcmesh/controller/testing'
 import { teardown } from '@vpcmesh/testbed'
 import { ControllerProc } from './controller-proc.js'
+import { SimAgent } from './sim-agent.js'
 
 export const ADMIN_TOKEN = 'integration-admin-token-0123456789'
 
@@ -21,6 +22,7 @@ export class Harness {
   redis!: RedisServer
   readonly controllers: ControllerProc[] = []
   private dir = ''
+  private readonly agents: SimAgent[] = []
 
   /** Starts redis-server and `replicas` controllers with extra `env`; `nodeArgs` go to each controller's node. */
   static async start(replicas = 1, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Harness> {
@@ -84,9 +86,22 @@ export class Harness {
     return { id: r.body.vpc.id, joinToken: r.body.joinToken }
   }
 
-  /** Stops every controller and Redis and removes the work dir, each even when another failed. */
+  /** A new simulated agent (with `publicKey`, or a random one), terminated by {@link Harness.stop}. */
+  agent(publicKey?: string): SimAgent {
+    const a = new SimAgent(publicKey)
+    this.agents.push(a)
+    return a
+  }
+
+  /** Terminates the agents, stops every controller and Redis and removes the work dir, each even when another failed. */
   async stop(): Promise<void> {
     await teardown([
+      [
+        `terminating ${this.agents.length} simulated agents`,
+        () => {
+          for (const a of this.agents.splice(0)) a.terminate()
+        },
+      ],
       ...this.controllers.map(
         (c) =>
           [

@@ -3,25 +3,21 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Harness } from './harness.js'
-import { SimAgent } from './sim-agent.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 describe('join tokens: concurrent issues on two replicas', () => {
   let h: Harness
-  const agents: SimAgent[] = []
 
   before(async () => {
     h = await Harness.start(2)
   })
   after(async () => {
-    for (const a of agents) a.terminate()
     await h.stop()
   })
 
   /** Tries one join token with a fresh simulated agent: 'welcome' or the close code. */
   async function tryEnrol(token: string): Promise<'welcome' | number> {
-    const a = new SimAgent()
-    agents.push(a)
+    const a = h.agent()
     await a.connect(h.controllers[0]!.wsUrl, token)
     const got = await awaitValue(`answer to join token ${token.slice(0, 8)}…`, () =>
       a.of('welcome').length > 0 ? ('welcome' as const) : a.closeCode,

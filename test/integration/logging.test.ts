@@ -8,7 +8,7 @@ import { createLogger, systemClock } from '@vpcmesh/common'
 import { ControlClient, StateDir } from '@vpcmesh/agent'
 import { ADMIN_TOKEN, Harness } from './harness.js'
 import { SimAgent } from './sim-agent.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 /** One parsed JSON log record. */
 type LogRecord = Record<string, unknown> & { level: string; time: string; msg: string; component?: string }

@@ -14,7 +14,7 @@ import {
 import { ADMIN_TOKEN, Harness, type ApiAnswer } from './harness.js'
 import { ControllerProc } from './controller-proc.js'
 import { SimAgent } from './sim-agent.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 const GROUP = 'mymaster'
 const EVENTS = 'vpcmesh:events'

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import WebSocket from 'ws'
 import type { MeshNode } from '@vpcmesh/protocol'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 /** Any decoded controller frame. */
 export type Frame = Record<string, unknown> & { type: string }

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Harness } from './harness.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 /** Words of the Redis client's own error texts that must never reach an API answer. */
 const DRIVER_TEXT =

@@ -10,10 +10,9 @@ import { noopLogger, systemClock } from '@vpcmesh/common'
 import { ControlClient, StateDir } from '@vpcmesh/agent'
 import { freePort, startRedisServer, type RedisServer } from '@vpcmesh/controller/testing'
 import type { NetMap } from '@vpcmesh/protocol'
-import { stopProcess, teardown } from '@vpcmesh/testbed'
+import { awaitValue, stopProcess, teardown } from '@vpcmesh/testbed'
 import { CONTROLLER_BIN } from './controller-proc.js'
 import { ADMIN_TOKEN } from './harness.js'
-import { awaitValue } from '../lib/await.js'
 
 /** One HTTPS call trusting `ca`; resolves with status and parsed body. */
 async function https(url: string, ca: Buffer, method = 'GET', body?: unknown): Promise<{ status: number; body: any }> {

@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,7 +21,7 @@ import {
   Testbed,
   UNDERLAY,
   type TestbedNode,
-  teardown,
+  teardownMesh,
 } from '@vpcmesh/testbed'
 import {
   dashboardQueries,
@@ -188,35 +188,20 @@ describe('Prometheus scrapes a real 3-VPC mesh: every dashboard query has data, 
       for (const [k, v] of mesh?.logs ?? []) process.stderr.write(`--- ${k}\n${v.slice(-3000)}\n`)
       process.stderr.write(`--- prometheus\n${promLog.slice(-3000)}\n`)
     }
-    await teardown(
-      [
+    // prometheus stops after the mesh: it only scrapes, and the testbed would stop it anyway
+    await teardownMesh({
+      mesh,
+      testbed: tb,
+      workDir: work,
+      extra: [
         [
           'stopping prometheus',
           async () => {
             if (prom !== undefined) await tb.kill(prom)
           },
         ],
-        [
-          'stopping the mesh',
-          async () => {
-            await mesh?.stop()
-          },
-        ],
-        [
-          'destroying the testbed',
-          async () => {
-            await tb?.destroy()
-          },
-        ],
-        [
-          'removing the work dir',
-          () => {
-            rmSync(work, { recursive: true, force: true })
-          },
-        ],
       ],
-      { timeoutMs: 60_000 },
-    )
+    })
   })
 
   test('prometheus scrapes the controller and the three agents, each agent with its vpc label', async () => {

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { MeshError, deepFreeze } from '@vpcmesh/common'
-
-const HostPort = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port' })
+import { HostPort } from '@vpcmesh/protocol'
 
 /** Agent configuration: flags win over environment variables; parsed once by {@link parseAgentConfig}. */
 export const AgentConfig = z

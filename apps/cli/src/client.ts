@@ -8,7 +8,7 @@ import {
   type CreateVpcRequest,
   type PatchVpcRequest,
 } from '@vpcmesh/protocol'
-import { hasCode } from '@vpcmesh/common'
+import { errorMessage, hasCode } from '@vpcmesh/common'
 import { ApiError, CliErrorCode, UnreachableError } from './errors.js'
 import type { Schema } from './validate.js'
 
@@ -145,5 +145,5 @@ export function failureReason(e: unknown, timeoutMs: number): string {
   if (reason instanceof AggregateError && reason.errors.length > 0) reason = reason.errors[0]
   if (reason instanceof Error && reason.message !== '') return reason.message
   if (hasCode(reason)) return reason.code
-  return e instanceof Error ? e.message : String(e)
+  return errorMessage(e)
 }

@@ -1,10 +1,10 @@
-import { MeshError, hasCode } from '@vpcmesh/common'
+import { MeshError, errorMessage, hasCode } from '@vpcmesh/common'
 
 /**
  * Error codes the CLI raises itself. Codes from the controller travel unchanged in
  * {@link ApiError}; these cover what happens before or around a request.
  */
-export const CliErrorCode = {
+export const CliErrorCode = Object.freeze({
   /** Bad command line: unknown command or flag, missing argument, bad flag value, no token. Exit 2. */
   usage: 'VPCMESH_ERR_CLI_USAGE',
   /** The controller could not be reached (refused, DNS, TLS, timeout). Exit 1. */
@@ -13,7 +13,10 @@ export const CliErrorCode = {
   badResponse: 'VPCMESH_ERR_CLI_BAD_RESPONSE',
   /** The URL given to `agent-status` answered, but not with an agent status document. Exit 2. */
   badAgentStatus: 'VPCMESH_ERR_CLI_BAD_AGENT_STATUS',
-} as const
+} as const)
+
+/** One of the {@link CliErrorCode} values. */
+export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode]
 
 /** A usage error: the command line is wrong. `vpcmesh` exits 2 and prints the message on one line. */
 export class CliError extends MeshError {
@@ -76,7 +79,7 @@ export function describeFailure(e: unknown): { exitCode: number; line: string } 
     return { exitCode: 2, line: oneLine(`${e.code}: ${e.message}`) }
   if (hasCode(e) && e.code === CliErrorCode.unreachable) return { exitCode: 1, line: oneLine(e.message) }
   if (hasCode(e)) return { exitCode: 1, line: oneLine(`${e.code}: ${e.message}`) }
-  const message = e instanceof Error ? e.message : String(e)
+  const message = errorMessage(e)
   return { exitCode: 1, line: oneLine(`internal error: ${message}`) }
 }
 

@@ -4,24 +4,21 @@ import { hostname } from 'node:os'
 import { z } from 'zod'
 import { MeshError, deepFreeze } from '@vpcmesh/common'
 import { formatAddress, isCidrError, parseAddress } from '@vpcmesh/cidr'
-
-/** `host:port` with a port in 1-65535; an IPv6 host in brackets. */
-const HOST_PORT = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s,[\]]+)):(\d{1,5})$/
+import { HostPort, parseEndpoint } from '@vpcmesh/protocol'
 
 /** A comma-separated `host:port` list, parsed into addresses. */
 const Sentinels = z.string().transform((list, ctx) => {
   const out: Array<{ host: string; port: number }> = []
   for (const item of list.split(',').map((x) => x.trim())) {
-    const m = HOST_PORT.exec(item)
-    const port = Number(m?.[3])
-    if (m === null || port < 1 || port > 65535) {
+    const e = parseEndpoint(item)
+    if (typeof e === 'string') {
       ctx.addIssue({
         code: 'custom',
         message: `"${item}" is not host:port; give a comma-separated list, e.g. 10.0.0.5:26379,10.0.0.6:26379`,
       })
       return z.NEVER
     }
-    out.push({ host: m[1] ?? (m[2] as string), port })
+    out.push(e)
   }
   return out
 })
@@ -46,15 +43,11 @@ const AddressList = z.string().transform((list, ctx) => {
   return out
 })
 
-const Listen = z
-  .string()
-  .regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:7700' })
-
 /** Controller configuration, parsed once from the environment by {@link parseConfig}. */
 export const ControllerConfig = z
   .object({
     /** Address the REST API and WebSocket hub listen on. */
-    listen: Listen.default('127.0.0.1:7700'),
+    listen: HostPort.default('127.0.0.1:7700'),
     /**
      * Addresses agents use to reach the controller (a load balancer's, a NAT's), besides the
      * listen address. Prefixes containing any of them are refused at registration, so a

@@ -32,6 +32,18 @@ function helloFrame(token: string, publicKey = randomBytes(32).toString('base64'
   return { type: 'hello', protocol: 1, agentVersion: 'test', auth: { kind: 'join', token }, publicKey, lastVersion: 0 }
 }
 
+/** Registers VPC `name` through the API and returns its join token. */
+async function joinToken(app: FastifyInstance, name: string, cidr: string, endpoint: string): Promise<string> {
+  const r = await app.inject({
+    method: 'POST',
+    url: '/v1/vpcs',
+    headers: auth,
+    payload: { name, cidrs: [cidr], endpoint },
+  })
+  assert.equal(r.statusCode, 201, r.body)
+  return r.json().joinToken as string
+}
+
 const LOW_ORDER = Buffer.alloc(32).toString('base64')
 const WELL_FORMED = `vmj_${randomBytes(32).toString('base64url')}`
 
@@ -52,13 +64,7 @@ describe('agent hello through buildApp (injected WebSocket)', () => {
   })
 
   test('a low-order key → 4422 VPCMESH_ERR_WS_KEY_INVALID, and the join token stays usable', async () => {
-    const r = await ctl.app.inject({
-      method: 'POST',
-      url: '/v1/vpcs',
-      headers: auth,
-      payload: { name: 'svc-a', cidrs: ['10.1.0.0/16'], endpoint: '192.0.2.1:1' },
-    })
-    const token = r.json().joinToken as string
+    const token = await joinToken(ctl.app, 'svc-a', '10.1.0.0/16', '192.0.2.1:1')
     const bad = await hello(ctl.app, helloFrame(token, LOW_ORDER))
     assert.equal(bad.code, 4422)
     assert.equal(bad.frames[0]?.code, 'VPCMESH_ERR_WS_KEY_INVALID')
@@ -73,6 +79,26 @@ describe('agent hello through buildApp (injected WebSocket)', () => {
     ws.send(JSON.stringify(helloFrame(token)))
     assert.equal((await welcome).type, 'welcome')
     ws.terminate()
+  })
+
+  test('an agent silent after hello gets pings 1, 2, … then 4408 VPCMESH_ERR_WS_HEARTBEAT_TIMEOUT (3 heartbeats of 1 s)', async () => {
+    const o = await hello(ctl.app, helloFrame(await joinToken(ctl.app, 'svc-silent', '10.9.0.0/16', '192.0.2.9:1')))
+    assert.equal(o.code, 4408)
+    assert.deepEqual(
+      o.frames.slice(0, 2).map((f) => f.type),
+      ['welcome', 'snapshot'],
+    )
+    const pings = o.frames.slice(2, -1) as Array<{ type: string; id?: number }>
+    assert.ok(pings.length >= 2, `pings before the timeout: ${JSON.stringify(pings)}`)
+    assert.deepEqual(
+      pings,
+      pings.map((_, i) => ({ type: 'ping', id: i + 1 })),
+    )
+    assert.deepEqual(o.frames.at(-1), {
+      type: 'error',
+      code: 'VPCMESH_ERR_WS_HEARTBEAT_TIMEOUT',
+      message: 'heartbeat timeout',
+    })
   })
 
   test('no hello → 4407 VPCMESH_ERR_WS_HELLO_TIMEOUT after VPCMESH_HELLO_TIMEOUT_MS', async () => {

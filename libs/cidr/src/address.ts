@@ -74,7 +74,7 @@ export function formatAddress(bytes: Uint8Array, offset = 0, family = familyOf(b
   const len = family === undefined ? 0 : familyBytes(family)
   if (family === undefined || !Number.isInteger(offset) || offset < 0 || offset + len > bytes.length) {
     throw new CidrError(
-      CIDR_ERROR_CODES.INVALID,
+      CIDR_ERROR_CODES.invalid,
       `cannot format ${bytes.length} bytes at offset ${offset} as an IP address; pass 4 or 16 bytes, or a family that fits`,
     )
   }

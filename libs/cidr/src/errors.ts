@@ -6,9 +6,9 @@ import { MeshError, hasCode } from '@vpcmesh/common'
  */
 export const CIDR_ERROR_CODES = Object.freeze({
   /** The text is not an IP address or prefix we accept (syntax, range, or missing /length). */
-  INVALID: 'VPCMESH_ERR_CIDR_INVALID',
+  invalid: 'VPCMESH_ERR_CIDR_INVALID',
   /** A prefix has bits set past its length in strict mode, e.g. `10.0.0.1/16`. */
-  HOST_BITS: 'VPCMESH_ERR_CIDR_HOST_BITS',
+  hostBits: 'VPCMESH_ERR_CIDR_HOST_BITS',
 } as const)
 
 /** One of the {@link CIDR_ERROR_CODES} values. */
@@ -33,10 +33,10 @@ export class CidrError extends MeshError {
 
 /** True when `e` is a CidrError (checked by code, so it also works across package copies). */
 export function isCidrError(e: unknown): e is CidrError {
-  return hasCode(e) && (e.code === CIDR_ERROR_CODES.INVALID || e.code === CIDR_ERROR_CODES.HOST_BITS)
+  return hasCode(e) && (e.code === CIDR_ERROR_CODES.invalid || e.code === CIDR_ERROR_CODES.hostBits)
 }
 
 /** Builds the VPCMESH_ERR_CIDR_INVALID error for `input` (quoted) with a reason and a fix. */
 export function invalidInput(what: 'IP address' | 'IP prefix', input: string, reason: string): CidrError {
-  return new CidrError(CIDR_ERROR_CODES.INVALID, `invalid ${what} ${JSON.stringify(input)}: ${reason}`)
+  return new CidrError(CIDR_ERROR_CODES.invalid, `invalid ${what} ${JSON.stringify(input)}: ${reason}`)
 }

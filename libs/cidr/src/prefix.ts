@@ -125,7 +125,7 @@ function build(bytes: Uint8Array, bits: number, strict: boolean, input: string):
   const masked = new Prefix(maskedCopy(bytes, bits), bits)
   if (!strict) return masked
   throw new CidrError(
-    CIDR_ERROR_CODES.HOST_BITS,
+    CIDR_ERROR_CODES.hostBits,
     `${JSON.stringify(input)} has host bits set; did you mean ${masked.toString()}? ` +
       `(or ${formatAddress(bytes)}/${masked.maxBits} for just that address)`,
   )
@@ -165,7 +165,7 @@ export function prefixFrom(address: Uint8Array, bits: number, opts: PrefixOption
   const family = familyOf(address)
   if (family === undefined) {
     throw new CidrError(
-      CIDR_ERROR_CODES.INVALID,
+      CIDR_ERROR_CODES.invalid,
       `cannot make a prefix from ${address.length} address bytes; pass 4 (IPv4) or 16 (IPv6)`,
     )
   }

@@ -81,7 +81,7 @@ test('parseAddress rejects invalid text with VPCMESH_ERR_CIDR_INVALID quoting th
     assert.throws(
       () => parseAddress(input),
       (e: Error & { code?: string }) => {
-        assert.equal(e.code, CIDR_ERROR_CODES.INVALID, `input ${JSON.stringify(input)}`)
+        assert.equal(e.code, CIDR_ERROR_CODES.invalid, `input ${JSON.stringify(input)}`)
         assert.equal(e.name, 'CidrError')
         assert.ok(e.message.includes(JSON.stringify(input)), `message quotes input: ${e.message}`)
         assert.ok(
@@ -135,6 +135,6 @@ test('formatAddress rejects lengths and offsets that do not fit', () => {
     [new Uint8Array(4), 1, 4],
     [new Uint8Array(16), -1, 6],
   ] as const) {
-    assert.throws(() => formatAddress(buf, offset, family), { code: CIDR_ERROR_CODES.INVALID })
+    assert.throws(() => formatAddress(buf, offset, family), { code: CIDR_ERROR_CODES.invalid })
   }
 })

@@ -8,14 +8,14 @@ test('error codes are the documented stable strings', () => {
   assert.deepEqual(
     { ...CIDR_ERROR_CODES },
     {
-      INVALID: 'VPCMESH_ERR_CIDR_INVALID',
-      HOST_BITS: 'VPCMESH_ERR_CIDR_HOST_BITS',
+      invalid: 'VPCMESH_ERR_CIDR_INVALID',
+      hostBits: 'VPCMESH_ERR_CIDR_HOST_BITS',
     },
   )
 })
 
 test('CidrError is a non-retryable MeshError detectable by code', () => {
-  const e = new CidrError(CIDR_ERROR_CODES.INVALID, 'x')
+  const e = new CidrError(CIDR_ERROR_CODES.invalid, 'x')
   assert.ok(e instanceof MeshError)
   assert.equal(e.name, 'CidrError')
   assert.equal(e.retryable, false)

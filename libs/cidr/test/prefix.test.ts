@@ -23,27 +23,27 @@ const VALID: Array<[string, string, 4 | 6, number]> = [
 
 /** Invalid input (any mode) → [code, fragment the message must contain]. */
 const INVALID: Array<[string, string, string]> = [
-  ['', CIDR_ERROR_CODES.INVALID, 'empty input'],
-  ['/8', CIDR_ERROR_CODES.INVALID, 'empty input'],
-  ['10.0.0.0/', CIDR_ERROR_CODES.INVALID, 'prefix length ""'],
-  ['10.0.0.0/ 8', CIDR_ERROR_CODES.INVALID, 'prefix length " 8"'],
-  ['10.0.0.0 /8', CIDR_ERROR_CODES.INVALID, 'whitespace'],
-  ['10.0.0.0/8 ', CIDR_ERROR_CODES.INVALID, 'prefix length "8 "'],
-  ['10.0.0.0/08', CIDR_ERROR_CODES.INVALID, 'leading zeros'],
-  ['10.0.0.0/+8', CIDR_ERROR_CODES.INVALID, 'decimal number 0-32'],
-  ['10.0.0.0/8.0', CIDR_ERROR_CODES.INVALID, 'decimal number 0-32'],
-  ['10.0.0.0/-1', CIDR_ERROR_CODES.INVALID, 'decimal number 0-32'],
-  ['10.0.0.0/8/8', CIDR_ERROR_CODES.INVALID, 'prefix length "8/8"'],
-  ['1.2.3.4/33', CIDR_ERROR_CODES.INVALID, 'length 33 is out of range for IPv4 (0-32)'],
-  ['1.2.3.4/1000', CIDR_ERROR_CODES.INVALID, 'decimal number 0-32'],
-  ['::/129', CIDR_ERROR_CODES.INVALID, 'length 129 is out of range for IPv6 (0-128)'],
-  ['256.0.0.0/8', CIDR_ERROR_CODES.INVALID, 'larger than 255'],
-  ['010.0.0.0/8', CIDR_ERROR_CODES.INVALID, 'leading zero'],
-  ['fe80::%eth0/64', CIDR_ERROR_CODES.INVALID, 'zone ids'],
-  ['garbage', CIDR_ERROR_CODES.INVALID, 'exactly four'],
-  ['garbage/8', CIDR_ERROR_CODES.INVALID, 'exactly four'],
-  ['10.0.0.0/abc', CIDR_ERROR_CODES.INVALID, 'decimal number'],
-  ['fd00:::/48', CIDR_ERROR_CODES.INVALID, 'empty group'],
+  ['', CIDR_ERROR_CODES.invalid, 'empty input'],
+  ['/8', CIDR_ERROR_CODES.invalid, 'empty input'],
+  ['10.0.0.0/', CIDR_ERROR_CODES.invalid, 'prefix length ""'],
+  ['10.0.0.0/ 8', CIDR_ERROR_CODES.invalid, 'prefix length " 8"'],
+  ['10.0.0.0 /8', CIDR_ERROR_CODES.invalid, 'whitespace'],
+  ['10.0.0.0/8 ', CIDR_ERROR_CODES.invalid, 'prefix length "8 "'],
+  ['10.0.0.0/08', CIDR_ERROR_CODES.invalid, 'leading zeros'],
+  ['10.0.0.0/+8', CIDR_ERROR_CODES.invalid, 'decimal number 0-32'],
+  ['10.0.0.0/8.0', CIDR_ERROR_CODES.invalid, 'decimal number 0-32'],
+  ['10.0.0.0/-1', CIDR_ERROR_CODES.invalid, 'decimal number 0-32'],
+  ['10.0.0.0/8/8', CIDR_ERROR_CODES.invalid, 'prefix length "8/8"'],
+  ['1.2.3.4/33', CIDR_ERROR_CODES.invalid, 'length 33 is out of range for IPv4 (0-32)'],
+  ['1.2.3.4/1000', CIDR_ERROR_CODES.invalid, 'decimal number 0-32'],
+  ['::/129', CIDR_ERROR_CODES.invalid, 'length 129 is out of range for IPv6 (0-128)'],
+  ['256.0.0.0/8', CIDR_ERROR_CODES.invalid, 'larger than 255'],
+  ['010.0.0.0/8', CIDR_ERROR_CODES.invalid, 'leading zero'],
+  ['fe80::%eth0/64', CIDR_ERROR_CODES.invalid, 'zone ids'],
+  ['garbage', CIDR_ERROR_CODES.invalid, 'exactly four'],
+  ['garbage/8', CIDR_ERROR_CODES.invalid, 'exactly four'],
+  ['10.0.0.0/abc', CIDR_ERROR_CODES.invalid, 'decimal number'],
+  ['fd00:::/48', CIDR_ERROR_CODES.invalid, 'empty group'],
 ]
 
 /** Asserts `fn` throws a CidrError with `code` whose message quotes `input` and contains `fragment`. */
@@ -80,21 +80,21 @@ test('strict mode rejects host bits and names the canonical prefix', () => {
   assertCidrError(
     () => parsePrefix('10.0.0.1/16'),
     '10.0.0.1/16',
-    CIDR_ERROR_CODES.HOST_BITS,
+    CIDR_ERROR_CODES.hostBits,
     'has host bits set; did you mean 10.0.0.0/16?',
   )
-  assertCidrError(() => parsePrefix('fd00::1/48'), 'fd00::1/48', CIDR_ERROR_CODES.HOST_BITS, 'did you mean fd00::/48?')
-  assertCidrError(() => parsePrefix('10.0.0.1/0'), '10.0.0.1/0', CIDR_ERROR_CODES.HOST_BITS, 'did you mean 0.0.0.0/0?')
+  assertCidrError(() => parsePrefix('fd00::1/48'), 'fd00::1/48', CIDR_ERROR_CODES.hostBits, 'did you mean fd00::/48?')
+  assertCidrError(() => parsePrefix('10.0.0.1/0'), '10.0.0.1/0', CIDR_ERROR_CODES.hostBits, 'did you mean 0.0.0.0/0?')
   assertCidrError(
     () => parsePrefix('10.0.0.129/25'),
     '10.0.0.129/25',
-    CIDR_ERROR_CODES.HOST_BITS,
+    CIDR_ERROR_CODES.hostBits,
     'did you mean 10.0.0.128/25?',
   )
   assertCidrError(
     () => parsePrefix('10.0.0.1/16'),
     '10.0.0.1/16',
-    CIDR_ERROR_CODES.HOST_BITS,
+    CIDR_ERROR_CODES.hostBits,
     '10.0.0.1/32 for just that address',
   )
 })
@@ -110,10 +110,10 @@ test('a bare address needs /32 or /128 in strict mode and is a host prefix other
   assertCidrError(
     () => parsePrefix('10.0.0.1'),
     '10.0.0.1',
-    CIDR_ERROR_CODES.INVALID,
+    CIDR_ERROR_CODES.invalid,
     'missing "/length"; write 10.0.0.1/32',
   )
-  assertCidrError(() => parsePrefix('fd00::1'), 'fd00::1', CIDR_ERROR_CODES.INVALID, 'write fd00::1/128')
+  assertCidrError(() => parsePrefix('fd00::1'), 'fd00::1', CIDR_ERROR_CODES.invalid, 'write fd00::1/128')
   assert.equal(parsePrefix('10.0.0.1', { strict: false }).toString(), '10.0.0.1/32')
   assert.equal(parsePrefix('FD00::1', { strict: false }).toString(), 'fd00::1/128')
 })
@@ -126,12 +126,12 @@ test('prefixFrom copies bytes and applies the same rules', () => {
   const copy = p.address
   copy[0] = 1
   assert.equal(p.toString(), '10.1.2.3/32', 'address getter returns a copy')
-  assert.throws(() => prefixFrom(Uint8Array.from([10, 1, 2, 3]), 8), { code: CIDR_ERROR_CODES.HOST_BITS })
+  assert.throws(() => prefixFrom(Uint8Array.from([10, 1, 2, 3]), 8), { code: CIDR_ERROR_CODES.hostBits })
   assert.equal(prefixFrom(Uint8Array.from([10, 1, 2, 3]), 8, { strict: false }).toString(), '10.0.0.0/8')
   for (const bits of [-1, 33, 1.5, Number.NaN]) {
-    assert.throws(() => prefixFrom(new Uint8Array(4), bits), { code: CIDR_ERROR_CODES.INVALID }, `bits ${bits}`)
+    assert.throws(() => prefixFrom(new Uint8Array(4), bits), { code: CIDR_ERROR_CODES.invalid }, `bits ${bits}`)
   }
-  assert.throws(() => prefixFrom(new Uint8Array(5), 8), { code: CIDR_ERROR_CODES.INVALID })
+  assert.throws(() => prefixFrom(new Uint8Array(5), 8), { code: CIDR_ERROR_CODES.invalid })
 })
 
 test('contains addresses and prefixes, never across families', () => {

@@ -3,6 +3,7 @@ export { type LoggerOptions, createLogger, REDACTED, REDACTED_KEYS } from './pin
 export { MeshError, hasCode, isCode, errorMessage } from './errors.js'
 export { type Clock, type TimerHandle, systemClock } from './clock.js'
 export { Backoff, type BackoffOptions } from './backoff.js'
+export { Heartbeat, type HeartbeatHandlers, type HeartbeatOptions } from './heartbeat.js'
 export { type Startable, startAll, stopAll } from './lifecycle.js'
 export { deepFreeze } from './freeze.js'
 export { pollUntil, type PollOptions } from './poll.js'

@@ -1,3 +1,4 @@
+import { errorMessage } from './errors.js'
 /** Options of {@link pollUntil}. */
 export interface PollOptions {
   /** Give up after this long, ms. @default 10000 */
@@ -28,7 +29,7 @@ export async function pollUntil<T>(
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : String(last)}`}`,
+        `timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${errorMessage(last)}`}`,
       )
     }
     await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 25))

@@ -7,7 +7,7 @@
  * reconfig() works in created and running (handshakes begin at start()).
  * ```
  */
-import type { Clock, Logger, TimerHandle } from '@vpcmesh/common'
+import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import { RouteTable } from '@vpcmesh/cidr'
 import { noopMetrics, type Metrics } from '@vpcmesh/metrics'
 import type { PacketEngine, UdpEndpoint } from '@vpcmesh/tun'
@@ -238,7 +238,7 @@ class DataplaneImpl implements Dataplane {
     try {
       this.ticker.tick(this.peers.byId.values(), this.c.clock.monotonic())
     } catch (e) {
-      this.logger.error('timer pass failed', { error: e instanceof Error ? e.message : String(e) })
+      this.logger.error('timer pass failed', { error: errorMessage(e) })
     }
   }
 

@@ -4,29 +4,29 @@ import { MeshError } from '@vpcmesh/common'
  * Every code a {@link DataplaneError} can carry. Stable, never reused; documented in
  * docs/errors.md. None is retryable: each needs a change of configuration or of the caller.
  */
-export const DATAPLANE_ERROR_CODES = {
+export const DATAPLANE_ERROR_CODES = Object.freeze({
   /** The configuration is not the expected shape (missing or mistyped field, empty id or name). */
-  VPCMESH_ERR_DATAPLANE_INVALID_CONFIG: 'invalid data plane configuration',
+  invalidConfig: 'VPCMESH_ERR_DATAPLANE_INVALID_CONFIG',
   /** A private or public key is not base64 of 32 bytes, or a peer has our own public key. */
-  VPCMESH_ERR_DATAPLANE_INVALID_KEY: 'invalid key',
+  invalidKey: 'VPCMESH_ERR_DATAPLANE_INVALID_KEY',
   /** A peer endpoint is not an IP literal with a port 1-65535, or IPv6 on an IPv4-only engine. */
-  VPCMESH_ERR_DATAPLANE_INVALID_ENDPOINT: 'invalid peer endpoint',
+  invalidEndpoint: 'VPCMESH_ERR_DATAPLANE_INVALID_ENDPOINT',
   /** An allowed prefix does not parse as a canonical CIDR prefix. */
-  VPCMESH_ERR_DATAPLANE_INVALID_PREFIX: 'invalid allowed prefix',
+  invalidPrefix: 'VPCMESH_ERR_DATAPLANE_INVALID_PREFIX',
   /** Two peers share an id, a name or a public key. */
-  VPCMESH_ERR_DATAPLANE_DUPLICATE_PEER: 'duplicate peer',
+  duplicatePeer: 'VPCMESH_ERR_DATAPLANE_DUPLICATE_PEER',
   /** Allowed prefixes of two different peers overlap, so routing would be ambiguous. */
-  VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP: 'allowed prefixes of two peers overlap',
+  prefixOverlap: 'VPCMESH_ERR_DATAPLANE_PREFIX_OVERLAP',
   /** More peers than the engine's session slots allow (3 slots per peer). */
-  VPCMESH_ERR_DATAPLANE_TOO_MANY_PEERS: "too many peers for the engine's session slots",
+  tooManyPeers: 'VPCMESH_ERR_DATAPLANE_TOO_MANY_PEERS',
   /** start() or reconfig() after close(). */
-  VPCMESH_ERR_DATAPLANE_CLOSED: 'the data plane is closed',
+  closed: 'VPCMESH_ERR_DATAPLANE_CLOSED',
   /** start() called twice. */
-  VPCMESH_ERR_DATAPLANE_ALREADY_STARTED: 'the data plane is already started',
-} as const
+  alreadyStarted: 'VPCMESH_ERR_DATAPLANE_ALREADY_STARTED',
+} as const)
 
-/** One of {@link DATAPLANE_ERROR_CODES}. */
-export type DataplaneErrorCode = keyof typeof DATAPLANE_ERROR_CODES
+/** One of the {@link DATAPLANE_ERROR_CODES} values. */
+export type DataplaneErrorCode = (typeof DATAPLANE_ERROR_CODES)[keyof typeof DATAPLANE_ERROR_CODES]
 
 /** One thing wrong with a configuration: a code and a message naming the field. */
 export interface ConfigProblem {
@@ -66,5 +66,5 @@ export class DataplaneError extends MeshError {
 
 /** True if `code` is one of ours. */
 export function isDataplaneErrorCode(code: unknown): code is DataplaneErrorCode {
-  return typeof code === 'string' && Object.hasOwn(DATAPLANE_ERROR_CODES, code)
+  return typeof code === 'string' && (Object.values(DATAPLANE_ERROR_CODES) as string[]).includes(code)
 }

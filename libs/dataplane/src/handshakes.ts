@@ -8,7 +8,7 @@
  * a cookie reply and nothing more) → per-source bucket → es DH → peer lookup → ss DH →
  * timestamp (replay) → response. Nothing before the per-source bucket costs a DH.
  */
-import type { Clock, Logger } from '@vpcmesh/common'
+import { type Clock, type Logger, errorMessage } from '@vpcmesh/common'
 import type { PacketEngine, UdpEndpoint } from '@vpcmesh/tun'
 import { sameEndpoint } from './config.js'
 import type { DataplaneMetrics } from './dataplane-metrics.js'
@@ -252,7 +252,7 @@ export class Handshaker {
       if (!this.d.engine.sendRaw(msg, to)) this.d.drops.add(Drop.send_error)
     } catch (e) {
       this.d.drops.add(Drop.send_error)
-      this.d.logger.debug('cannot send handshake', { error: e instanceof Error ? e.message : String(e) })
+      this.d.logger.debug('cannot send handshake', { error: errorMessage(e) })
     }
   }
 }

@@ -7,7 +7,7 @@
  * from a new source address moves the peer's endpoint (roaming).
  */
 import type { RouteTable } from '@vpcmesh/cidr'
-import type { Clock, Logger } from '@vpcmesh/common'
+import { type Clock, type Logger, errorMessage } from '@vpcmesh/common'
 import { PacketFlag, PacketKind, Verdict, type PacketEngine, type UdpBatch, type UdpEndpoint } from '@vpcmesh/tun'
 import { Drop, type DropCounter } from './drops.js'
 import type { Liveness } from './liveness.js'
@@ -83,7 +83,7 @@ export function createInbound(d: InboundDeps): (batch: UdpBatch) => void {
       }
       d.engine.writeTun(batch.count)
     } catch (e) {
-      d.logger.error('inbound batch failed', { error: e instanceof Error ? e.message : String(e) })
+      d.logger.error('inbound batch failed', { error: errorMessage(e) })
     }
     d.drops.flush()
     while (raw.length > 0) {

@@ -5,7 +5,7 @@
  * slot stays -1 and the drop is counted by reason. No allocation per packet, never throws.
  */
 import type { RouteTable } from '@vpcmesh/cidr'
-import type { Logger } from '@vpcmesh/common'
+import { type Logger, errorMessage } from '@vpcmesh/common'
 import type { PacketEngine, TunBatch } from '@vpcmesh/tun'
 import { Drop, type DropCounter } from './drops.js'
 import { IPV4, IPV6, ipVersion } from './packet.js'
@@ -62,7 +62,7 @@ export function createOutbound(d: OutboundDeps): (batch: TunBatch) => void {
       }
       d.engine.sealAndSend(batch.count)
     } catch (e) {
-      d.logger.error('outbound batch failed', { error: e instanceof Error ? e.message : String(e) })
+      d.logger.error('outbound batch failed', { error: errorMessage(e) })
     }
     d.drops.flush()
     while (demanded.length > 0) {

@@ -2,7 +2,7 @@
  * Installs, confirms, expires and removes a peer's sessions in engine slots (session.ts has
  * the rules). Every engine session call of the data plane goes through here.
  */
-import type { Logger } from '@vpcmesh/common'
+import { type Logger, errorMessage } from '@vpcmesh/common'
 import type { PacketEngine, UdpEndpoint } from '@vpcmesh/tun'
 import type { DataplaneMetrics } from './dataplane-metrics.js'
 import type { DropCounter } from './drops.js'
@@ -56,7 +56,7 @@ export class SessionStore {
       if (peer.endpoint !== null) this.d.engine.sessions.setEndpoint(slot, peer.endpoint)
     } catch (e) {
       this.d.slots.release(slot, this.d.drops, this.d.metrics)
-      return this.refuse(peer, localIndex, e instanceof Error ? e.message : String(e))
+      return this.refuse(peer, localIndex, errorMessage(e))
     } finally {
       keys.sendKey.fill(0)
       keys.recvKey.fill(0)
@@ -114,7 +114,7 @@ export class SessionStore {
       } catch (e) {
         this.d.logger.warn('cannot set endpoint', {
           peer: peer.config.name,
-          error: e instanceof Error ? e.message : String(e),
+          error: errorMessage(e),
         })
       }
     }

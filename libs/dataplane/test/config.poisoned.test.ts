@@ -3,22 +3,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isCode } from '@vpcmesh/common'
-import { parseConfig, type DataplaneConfig, type ParseLimits, type PeerConfig } from '../src/config.js'
+import { parseConfig, type DataplaneConfig, type PeerConfig } from '../src/config.js'
+import { cfg, limits, me, peer } from './config-fixtures.js'
 import { generateKeyPair } from '../src/keys.js'
 import { dh, generateX25519 } from '../src/noise/x25519.js'
 import { weakPublicKeyReason } from '../src/weak-keys.js'
 
-const limits: ParseLimits = { udpFamily: 4, maxPeers: 10 }
-const me = generateKeyPair()
-const peer = (id: string, prefixes: string[], extra: Partial<PeerConfig> = {}): PeerConfig => ({
-  id,
-  name: `name-${id}`,
-  publicKey: generateKeyPair().publicKey,
-  endpoint: { address: '192.0.2.9', port: 51820 },
-  allowedPrefixes: prefixes,
-  ...extra,
-})
-const cfg = (peers: PeerConfig[]): DataplaneConfig => ({ privateKey: me.privateKey, peers })
 const b64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64')
 const P = 'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'
 

@@ -1,21 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isCode } from '@vpcmesh/common'
-import { parseConfig, type DataplaneConfig, type ParseLimits, type PeerConfig } from '../src/config.js'
+import { parseConfig, type DataplaneConfig, type PeerConfig } from '../src/config.js'
+import { cfg, limits, me, peer } from './config-fixtures.js'
 import { DataplaneError, isDataplaneErrorCode } from '../src/errors.js'
 import { decodeKey, generateKeyPair, publicKeyOf } from '../src/keys.js'
-
-const limits: ParseLimits = { udpFamily: 4, maxPeers: 10 }
-const me = generateKeyPair()
-const peer = (id: string, prefixes: string[], extra: Partial<PeerConfig> = {}): PeerConfig => ({
-  id,
-  name: `name-${id}`,
-  publicKey: generateKeyPair().publicKey,
-  endpoint: { address: '192.0.2.9', port: 51820 },
-  allowedPrefixes: prefixes,
-  ...extra,
-})
-const cfg = (peers: PeerConfig[]): DataplaneConfig => ({ privateKey: me.privateKey, peers })
 
 /** The codes of the skipped peers of a config, or of the error when the whole config is rejected. */
 function codes(c: DataplaneConfig, l = limits): string[] {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createInitiation, generateX25519, localStatic, rawPrivateKey, tai64n } from '../src/noise/index.js'
 import { decodeKey } from '../src/keys.js'
 import { ipv4Packet } from '../src/testing/index.js'
-import { metric, statusOf, threeNodes, typeOf } from './mesh-helpers.js'
+import { captureInitiations, metric, statusOf, threeNodes } from './mesh-helpers.js'
 
 const STRANGER = { address: '198.51.100.9', port: 4444 }
 
@@ -53,10 +53,7 @@ test('mesh: simultaneous initiation completes on both sides and traffic flows bo
 
 test('mesh: a replayed initiation is rejected and leaves the sessions alone', async () => {
   const mesh = threeNodes({ start: false })
-  const captured: Uint8Array[] = []
-  mesh.network.onDatagram = (d, from, to) => {
-    if (from.address === '192.0.2.1' && to.address === '192.0.2.2' && typeOf(d) === 1) captured.push(d)
-  }
+  const captured = captureInitiations(mesh, 'a', 'b')
   for (const n of mesh.nodes) n.dataplane.start()
   await mesh.step(1000)
   const first = captured[0]

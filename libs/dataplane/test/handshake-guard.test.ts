@@ -29,7 +29,7 @@ import {
   type LocalStatic,
 } from '../src/noise/index.js'
 import { ipv4Packet, MemoryTimestampStore } from '../src/testing/index.js'
-import { metric, statusOf, threeNodes, typeOf } from './mesh-helpers.js'
+import { captureInitiations, metric, statusOf, threeNodes } from './mesh-helpers.js'
 
 const newLocal = (): LocalStatic => localStatic(rawPrivateKey(generateX25519().privateKey))
 const keyOf = (text: string): Uint8Array => decodeKey(text) ?? new Uint8Array(32)
@@ -154,10 +154,7 @@ test('mesh: under load an initiation without a valid mac2 gets a cookie reply an
   })
   const a = mesh.node('a')
   const b = mesh.node('b')
-  const sent: Uint8Array[] = []
-  mesh.network.onDatagram = (d, from, to) => {
-    if (from.address === a.endpoint.address && to.address === b.endpoint.address && typeOf(d) === 1) sent.push(d)
-  }
+  const sent = captureInitiations(mesh, 'a', 'b')
   for (const n of mesh.nodes) n.dataplane.start()
   const stranger = { address: '198.51.100.77', port: 4444 }
   const load = (n: number): void => {
@@ -211,10 +208,7 @@ test('mesh: with a timestamp store, an initiation captured before a restart is r
       return s
     },
   })
-  const captured: Uint8Array[] = []
-  mesh.network.onDatagram = (d, from, to) => {
-    if (from.address === '192.0.2.1' && to.address === '192.0.2.2' && typeOf(d) === 1) captured.push(d)
-  }
+  const captured = captureInitiations(mesh, 'a', 'b')
   for (const n of mesh.nodes) n.dataplane.start()
   await mesh.step(1000)
   const first = captured[0]

@@ -37,3 +37,16 @@ export function metric(
 export function typeOf(d: Uint8Array): number {
   return new DataView(d.buffer, d.byteOffset, d.byteLength).getUint32(0, true)
 }
+
+/**
+ * Records every handshake initiation (type 1) that node `from` sends to node `to`, in order,
+ * from now on (it takes over `mesh.network.onDatagram`).
+ */
+export function captureInitiations(mesh: TestMesh, from: string, to: string): Uint8Array[] {
+  const [src, dst] = [mesh.node(from).endpoint.address, mesh.node(to).endpoint.address]
+  const captured: Uint8Array[] = []
+  mesh.network.onDatagram = (d, f, t) => {
+    if (f.address === src && t.address === dst && typeOf(d) === 1) captured.push(d)
+  }
+  return captured
+}

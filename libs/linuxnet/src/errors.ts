@@ -6,13 +6,13 @@ import { MeshError, hasCode } from '@vpcmesh/common'
  */
 export const LINUXNET_ERROR_CODES = Object.freeze({
   /** A host command (`ip`, `nft`, `sysctl`) could not be started or exited non-zero. */
-  COMMAND: 'VPCMESH_ERR_LINUXNET_COMMAND',
+  command: 'VPCMESH_ERR_LINUXNET_COMMAND',
   /** A host command succeeded but printed something we cannot read (unexpected JSON or text). */
-  OUTPUT: 'VPCMESH_ERR_LINUXNET_OUTPUT',
+  output: 'VPCMESH_ERR_LINUXNET_OUTPUT',
   /** The RouterConfig is invalid; nothing was changed on the host. */
-  CONFIG: 'VPCMESH_ERR_LINUXNET_CONFIG',
+  config: 'VPCMESH_ERR_LINUXNET_CONFIG',
   /** The TUN link named in the RouterConfig does not exist (yet); retry once it is created. */
-  NO_LINK: 'VPCMESH_ERR_LINUXNET_NO_LINK',
+  noLink: 'VPCMESH_ERR_LINUXNET_NO_LINK',
 } as const)
 
 /** One of the {@link LINUXNET_ERROR_CODES} values. */
@@ -47,7 +47,7 @@ export class LinuxNetError extends MeshError {
     message: string,
     opts: { cause?: unknown; retryable?: boolean; command?: CommandDetails } = {},
   ) {
-    super(code, message, { cause: opts.cause, retryable: opts.retryable ?? code === LINUXNET_ERROR_CODES.NO_LINK })
+    super(code, message, { cause: opts.cause, retryable: opts.retryable ?? code === LINUXNET_ERROR_CODES.noLink })
     this.name = 'LinuxNetError'
     this.command = opts.command
   }

@@ -3,7 +3,7 @@
  * never contain (the agent's underlay address among them).
  */
 import { formatAddress, parseAddress } from '@vpcmesh/cidr'
-import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
+import { parseJsonArray } from './json-output.js'
 import type { CommandRunner } from './runner.js'
 
 /** One link as `ip -json addr show` prints it (the fields we read). */
@@ -18,18 +18,8 @@ interface RawLink {
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_OUTPUT when the text is not such an array
  */
 export function parseHostAddresses(json: string, exceptLink: string): string[] {
-  let raw: unknown
-  try {
-    raw = JSON.parse(json.trim() === '' ? '[]' : json)
-  } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json addr printed invalid JSON: ${json.slice(0, 200)}`, {
-      cause: e,
-    })
-  }
-  if (!Array.isArray(raw))
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json addr printed no array: ${json.slice(0, 200)}`)
   const out = new Set<string>()
-  for (const link of raw as RawLink[]) {
+  for (const link of parseJsonArray(json, 'ip -json addr') as RawLink[]) {
     if (link.ifname === exceptLink) continue
     for (const a of link.addr_info ?? []) {
       if (typeof a.local !== 'string' || a.scope === 'host' || a.scope === 'link') continue

@@ -3,7 +3,8 @@
  * it differs.
  */
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
-import { type CommandRunner, commandError } from './runner.js'
+import type { CommandRunner } from './runner.js'
+import { runExpecting } from './expected-failures.js'
 
 /** MTU and up state of a link, as read from `ip -json link show`. */
 export interface LinkState {
@@ -21,14 +22,14 @@ export function parseLink(json: string): LinkState {
   try {
     raw = JSON.parse(json)
   } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json link printed invalid JSON: ${json.slice(0, 200)}`, {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.output, `ip -json link printed invalid JSON: ${json.slice(0, 200)}`, {
       cause: e,
     })
   }
   const link = Array.isArray(raw) ? (raw[0] as { mtu?: unknown; flags?: unknown } | undefined) : undefined
   if (typeof link?.mtu !== 'number')
     throw new LinuxNetError(
-      LINUXNET_ERROR_CODES.OUTPUT,
+      LINUXNET_ERROR_CODES.output,
       `ip -json link printed no link with an mtu: ${json.slice(0, 200)}`,
     )
   return { mtu: link.mtu, up: Array.isArray(link.flags) && link.flags.includes('UP') }
@@ -40,15 +41,12 @@ export function parseLink(json: string): LinkState {
  */
 export async function readLink(runner: CommandRunner, name: string): Promise<LinkState> {
   const argv = ['ip', '-json', 'link', 'show', 'dev', name]
-  const res = await runner.run(argv, { allowFail: true })
-  if (res.code === 0) return parseLink(res.stdout)
-  if (/does not exist/.test(res.stderr)) {
-    throw new LinuxNetError(
-      LINUXNET_ERROR_CODES.NO_LINK,
-      `TUN link ${JSON.stringify(name)} does not exist; the packet engine creates it`,
-    )
-  }
-  throw commandError(argv, res.code, res.stdout, res.stderr)
+  const res = await runExpecting(runner, argv, ['noLink'])
+  if (res !== undefined) return parseLink(res.stdout)
+  throw new LinuxNetError(
+    LINUXNET_ERROR_CODES.noLink,
+    `TUN link ${JSON.stringify(name)} does not exist; the packet engine creates it`,
+  )
 }
 
 /**

@@ -55,7 +55,7 @@ export interface LinuxRouterOptions {
 function checkRange(name: string, v: number | undefined, lo: number, hi: number, not: number[] = []): void {
   if (v !== undefined && (!Number.isInteger(v) || v < lo || v > hi || not.includes(v))) {
     throw new LinuxNetError(
-      LINUXNET_ERROR_CODES.CONFIG,
+      LINUXNET_ERROR_CODES.config,
       `${name} ${v} must be an integer ${lo}-${hi}${not.length > 0 ? ` other than ${not.join(', ')}` : ''}`,
     )
   }

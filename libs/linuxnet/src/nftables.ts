@@ -13,7 +13,8 @@
 import { createHash } from 'node:crypto'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
 import { isValidLinkName } from './router-config.js'
-import { type CommandRunner, commandError } from './runner.js'
+import type { CommandRunner } from './runner.js'
+import { runExpecting } from './expected-failures.js'
 
 /** Family and name of the one nftables table vpcmesh owns. */
 export const NFT_TABLE = 'inet vpcmesh'
@@ -128,7 +129,7 @@ function denyRules(tun: string, what: 'forward' | 'input', counter: string): str
  */
 export function renderNftables(cfg: NftablesInput): string {
   if (!isValidLinkName(cfg.tunName)) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `invalid TUN name ${JSON.stringify(cfg.tunName)} for nftables`)
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.config, `invalid TUN name ${JSON.stringify(cfg.tunName)} for nftables`)
   }
   const tun = cfg.tunName
   const lines = [
@@ -191,23 +192,20 @@ export interface NftTableState {
  */
 export async function readNftTable(runner: CommandRunner): Promise<NftTableState | undefined> {
   const argv = ['nft', '-j', 'list', 'table', ...NFT_TABLE.split(' ')]
-  const res = await runner.run(argv, { allowFail: true })
-  if (res.code !== 0) {
-    if (/No such file or directory/.test(res.stderr)) return undefined
-    throw commandError(argv, res.code, res.stdout, res.stderr)
-  }
+  const res = await runExpecting(runner, argv, ['noObject'])
+  if (res === undefined) return undefined
   let doc: {
     nftables?: Array<{ rule?: { comment?: unknown }; counter?: { name?: unknown; packets?: unknown; bytes?: unknown } }>
   }
   try {
     doc = JSON.parse(res.stdout) as typeof doc
   } catch (e) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `nft -j printed invalid JSON: ${res.stdout.slice(0, 200)}`, {
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.output, `nft -j printed invalid JSON: ${res.stdout.slice(0, 200)}`, {
       cause: e,
     })
   }
   if (!Array.isArray(doc.nftables))
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, 'nft -j printed no "nftables" array')
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.output, 'nft -j printed no "nftables" array')
   const counters: Record<string, NftCounter> = {}
   for (const o of doc.nftables) {
     const c = o.counter
@@ -263,7 +261,5 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 /** Deletes our table; a table that does not exist is fine. */
 export async function deleteNftTable(runner: CommandRunner): Promise<void> {
   const argv = ['nft', 'delete', 'table', ...NFT_TABLE.split(' ')]
-  const res = await runner.run(argv, { allowFail: true })
-  if (res.code !== 0 && !/No such file or directory/.test(res.stderr))
-    throw commandError(argv, res.code, res.stdout, res.stderr)
+  await runExpecting(runner, argv, ['noObject'])
 }

@@ -9,8 +9,9 @@
  * map says. Everything else (forwarded traffic, the host's own traffic) looks up our table
  * first and falls through to main when nothing there matches.
  */
-import { LINUXNET_ERROR_CODES, LinuxNetError } from './errors.js'
-import { type CommandRunner, commandError } from './runner.js'
+import type { CommandRunner } from './runner.js'
+import { runExpecting } from './expected-failures.js'
+import { parseJsonArray } from './json-output.js'
 
 /** The rule's parameters. */
 export interface PolicyRule {
@@ -64,24 +65,9 @@ export function ruleArgv(rule: PolicyRule): string[] {
 /** Rules of `family` that look up `table`; undefined when the family is not supported. */
 async function rulesFor(runner: CommandRunner, family: 4 | 6, table: number): Promise<RawRule[] | undefined> {
   const argv = ['ip', `-${family}`, '-json', 'rule', 'show']
-  const res = await runner.run(argv, { allowFail: true })
-  if (res.code !== 0) {
-    if (family === 6 && /Address family not supported/.test(res.stderr)) return undefined
-    throw commandError(argv, res.code, res.stdout, res.stderr)
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(res.stdout.trim() === '' ? '[]' : res.stdout)
-  } catch (e) {
-    throw new LinuxNetError(
-      LINUXNET_ERROR_CODES.OUTPUT,
-      `ip -json rule printed invalid JSON: ${res.stdout.slice(0, 200)}`,
-      { cause: e },
-    )
-  }
-  if (!Array.isArray(raw))
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.OUTPUT, `ip -json rule printed no array: ${res.stdout.slice(0, 200)}`)
-  return (raw as RawRule[]).filter((r) => r.table === String(table))
+  const res = await runExpecting(runner, argv, family === 6 ? ['noFamily'] : [])
+  if (res === undefined) return undefined
+  return (parseJsonArray(res.stdout, 'ip -json rule') as RawRule[]).filter((r) => r.table === String(table))
 }
 
 /** Deletes one rule looking up `table` at `priority`; one already gone counts as deleted. */
@@ -100,9 +86,7 @@ async function deleteRule(
     String(table),
     ...(priority === undefined ? [] : ['pref', String(priority)]),
   ]
-  const res = await runner.run(argv, { allowFail: true })
-  if (res.code !== 0 && !/No such file or directory/.test(res.stderr))
-    throw commandError(argv, res.code, res.stdout, res.stderr)
+  await runExpecting(runner, argv, ['noObject'])
 }
 
 /**

@@ -137,7 +137,7 @@ export function normalizeRouterConfig(cfg: RouterConfig): NormalizedRouterConfig
     problems,
   )
   if (problems.length > 0) {
-    throw new LinuxNetError(LINUXNET_ERROR_CODES.CONFIG, `invalid router config: ${problems.join('; ')}`)
+    throw new LinuxNetError(LINUXNET_ERROR_CODES.config, `invalid router config: ${problems.join('; ')}`)
   }
   return Object.freeze({
     tunName: cfg.tunName,

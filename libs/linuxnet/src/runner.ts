@@ -66,7 +66,7 @@ export function commandError(
   if (output.length > MAX_OUTPUT) output = `${output.slice(0, MAX_OUTPUT)}…`
   const status = why ?? (exitCode === undefined ? 'did not finish' : `exited with code ${exitCode}`)
   return new LinuxNetError(
-    LINUXNET_ERROR_CODES.COMMAND,
+    LINUXNET_ERROR_CODES.command,
     `command ${status}: ${formatArgv(argv)}${output === '' ? '' : `: ${output}`}`,
     { command: { argv: [...argv], exitCode, output } },
   )

@@ -9,7 +9,7 @@ test('LinuxNetError: a MeshError with a stable code; only NO_LINK is retryable b
     assert.ok(e instanceof MeshError)
     assert.equal(e.name, 'LinuxNetError')
     assert.match(e.code, /^VPCMESH_ERR_LINUXNET_[A-Z_]+$/)
-    assert.equal(e.retryable, code === LINUXNET_ERROR_CODES.NO_LINK)
+    assert.equal(e.retryable, code === LINUXNET_ERROR_CODES.noLink)
   }
 })
 

@@ -14,6 +14,7 @@ import {
 } from '../src/index.js'
 import { FakeRunner, isReadCommand } from '../src/testing/index.js'
 import { mustCreateNetns } from './netns.js'
+import { BASE } from './router-fixtures.js'
 
 const ns = mustCreateNetns('r')
 after(() => {
@@ -63,13 +64,6 @@ function tableCount(): number {
   return doc.nftables.filter((o) => o.table?.name === 'vpcmesh').length
 }
 
-const BASE: RouterConfig = {
-  tunName: 'vmt0',
-  mtu: 1380,
-  routes: ['10.2.0.0/16', '10.1.0.0/16', 'fd00:2::/64'],
-  localCidrs: ['10.0.0.0/16'],
-  masquerade: true,
-}
 const STEPS: Array<[string, RouterConfig, string[]]> = [
   ['first set', BASE, ['10.1.0.0/16 112', '10.2.0.0/16 112', 'fd00:2::/64 112']],
   [

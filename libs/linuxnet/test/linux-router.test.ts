@@ -2,8 +2,9 @@
 // after each step and the exact commands issued (tailscale TestRouterStates).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { type RouterConfig, createLinuxRouter, LINUXNET_ERROR_CODES, isLinuxNetError } from '../src/index.js'
+import { createLinuxRouter, LINUXNET_ERROR_CODES, isLinuxNetError } from '../src/index.js'
 import { FakeRunner, isReadCommand } from '../src/testing/index.js'
+import { BASE } from './router-fixtures.js'
 
 /** The dump with rule fingerprints replaced by `<fp>` (nftables.test.ts pins the real ones). */
 function dump(f: FakeRunner): string {
@@ -30,14 +31,6 @@ const READS = [
 
 /** Our table in these tests (the default would be derived from the TUN name). */
 const OPTS = { routeTable: 30317 }
-
-const BASE: RouterConfig = {
-  tunName: 'vmt0',
-  mtu: 1380,
-  routes: ['10.2.0.0/16', '10.1.0.0/16', 'fd00:2::/64'],
-  localCidrs: ['10.0.0.0/16'],
-  masquerade: true,
-}
 
 /** The mesh policy chains for TUN vmt0 (identical in every step). */
 const POLICY = (what: 'forward' | 'input'): string[] => [
@@ -226,7 +219,7 @@ test('LinuxRouter: a failing command surfaces argv and output; the next set() co
   })
   await assert.rejects(r.set(BASE), (e) => {
     assert.ok(isLinuxNetError(e))
-    assert.equal(e.code, LINUXNET_ERROR_CODES.COMMAND)
+    assert.equal(e.code, LINUXNET_ERROR_CODES.command)
     assert.equal(
       e.message,
       'command exited with code 2: ip route replace 10.2.0.0/16 dev vmt0 table 30317 proto 112: RTNETLINK answers: Operation not permitted',
@@ -291,19 +284,19 @@ test('LinuxRouter: concurrent set() calls run one after the other', async () => 
 
 test('createLinuxRouter: rejects a route protocol outside 5-255, reserved tables, bad marks and priorities', () => {
   assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { routeProtocol: 2 }), {
-    code: LINUXNET_ERROR_CODES.CONFIG,
+    code: LINUXNET_ERROR_CODES.config,
   })
   for (const routeTable of [0, 254, 255, 253, 2 ** 31]) {
     assert.throws(
       () => createLinuxRouter({ runner: new FakeRunner() }, { routeTable }),
-      { code: LINUXNET_ERROR_CODES.CONFIG },
+      { code: LINUXNET_ERROR_CODES.config },
       String(routeTable),
     )
   }
   assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { fwmark: 0 }), {
-    code: LINUXNET_ERROR_CODES.CONFIG,
+    code: LINUXNET_ERROR_CODES.config,
   })
   assert.throws(() => createLinuxRouter({ runner: new FakeRunner() }, { rulePriority: 32766 }), {
-    code: LINUXNET_ERROR_CODES.CONFIG,
+    code: LINUXNET_ERROR_CODES.config,
   })
 })

@@ -1,5 +1,6 @@
 // Real network namespaces for the root-only tests: unique names, a TUN inside, removal by name.
 import { execFileSync } from 'node:child_process'
+import { errorMessage } from '@vpcmesh/common'
 import { createExecRunner, type CommandRunner } from '../src/index.js'
 
 let seq = 0
@@ -10,7 +11,7 @@ process.on('exit', () => {
     try {
       remove(name)
     } catch (e) {
-      process.stderr.write(`teardown: deleting ${name} failed: ${e instanceof Error ? e.message : String(e)}\n`)
+      process.stderr.write(`teardown: deleting ${name} failed: ${errorMessage(e)}\n`)
     }
   }
 })

@@ -130,7 +130,7 @@ test('renderNftables: refuses a TUN name that is unsafe to quote', () => {
   for (const bad of ['vmt"0', 'a b', '', 'x'.repeat(16), 'vmt0\n}']) {
     assert.throws(
       () => renderNftables({ tunName: bad, mtu: 1380, masquerade: true, localCidrs: [] }),
-      { code: LINUXNET_ERROR_CODES.CONFIG },
+      { code: LINUXNET_ERROR_CODES.config },
       bad,
     )
   }

@@ -254,9 +254,9 @@ export function routerCompliance(name: string, setup: () => Promise<RouterHarnes
       const before = await snapshot(h, [h.tun])
       await rejectsWith(
         h.router.set({ ...cfg, tunName: 'nosuch0', routes: ['10.9.0.0/16'] }),
-        LINUXNET_ERROR_CODES.NO_LINK,
+        LINUXNET_ERROR_CODES.noLink,
       )
-      await rejectsWith(h.router.set({ ...cfg, routes: ['10.9.0.0/16', '10.0.5.0/33'] }), LINUXNET_ERROR_CODES.CONFIG)
+      await rejectsWith(h.router.set({ ...cfg, routes: ['10.9.0.0/16', '10.0.5.0/33'] }), LINUXNET_ERROR_CODES.config)
       assert.equal(await snapshot(h, [h.tun]), before)
     })
 

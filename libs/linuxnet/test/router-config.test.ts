@@ -38,7 +38,7 @@ test('normalizeRouterConfig: reports every problem at once', () => {
     () => normalizeRouterConfig(bad),
     (e) => {
       assert.ok(isLinuxNetError(e))
-      assert.equal(e.code, LINUXNET_ERROR_CODES.CONFIG)
+      assert.equal(e.code, LINUXNET_ERROR_CODES.config)
       assert.equal(e.retryable, false)
       for (const part of [
         'routes[0]',
@@ -82,7 +82,7 @@ test('normalizeRouterConfig: controller and endpoint addresses are canonical, so
 test('normalizeRouterConfig: IPv4-only configs may use a small MTU', () => {
   assert.equal(normalizeRouterConfig({ ...OK, routes: ['10.1.0.0/16'], mtu: 576 }).mtu, 576)
   assert.throws(() => normalizeRouterConfig({ ...OK, routes: ['10.1.0.0/16'], mtu: 575 }), {
-    code: LINUXNET_ERROR_CODES.CONFIG,
+    code: LINUXNET_ERROR_CODES.config,
   })
-  assert.throws(() => normalizeRouterConfig({ ...OK, mtu: 1380.5 }), { code: LINUXNET_ERROR_CODES.CONFIG })
+  assert.throws(() => normalizeRouterConfig({ ...OK, mtu: 1380.5 }), { code: LINUXNET_ERROR_CODES.config })
 })

@@ -21,8 +21,8 @@ test('parseRouteList: default, host routes and CIDRs in canonical form; dev-less
 })
 
 test('parseRouteList: unreadable output is VPCMESH_ERR_LINUXNET_OUTPUT', () => {
-  assert.throws(() => parseRouteList('not json', 4), { code: LINUXNET_ERROR_CODES.OUTPUT })
-  assert.throws(() => parseRouteList('{"dst":"x"}', 4), { code: LINUXNET_ERROR_CODES.OUTPUT })
+  assert.throws(() => parseRouteList('not json', 4), { code: LINUXNET_ERROR_CODES.output })
+  assert.throws(() => parseRouteList('{"dst":"x"}', 4), { code: LINUXNET_ERROR_CODES.output })
 })
 
 const r = (prefix: string, dev = 'vmt0', metric?: number): OwnedRoute => ({ prefix, dev, metric })

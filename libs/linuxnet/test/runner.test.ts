@@ -24,7 +24,7 @@ test('ExecRunner: the environment is LC_ALL=C and PATH only', async () => {
 test('ExecRunner: a non-zero exit throws with argv, exit code and combined output', async () => {
   await assert.rejects(runner.run(['sh', '-c', 'echo out; echo err >&2; exit 3', 'x y']), (e) => {
     assert.ok(isLinuxNetError(e))
-    assert.equal(e.code, LINUXNET_ERROR_CODES.COMMAND)
+    assert.equal(e.code, LINUXNET_ERROR_CODES.command)
     assert.equal(e.message, 'command exited with code 3: sh -c "echo out; echo err >&2; exit 3" "x y": out\nerr')
     assert.deepEqual(e.command, {
       argv: ['sh', '-c', 'echo out; echo err >&2; exit 3', 'x y'],
@@ -45,14 +45,14 @@ test('ExecRunner: allowFail returns the exit code instead', async () => {
 
 test('ExecRunner: a missing program or a timeout always throws', async () => {
   await assert.rejects(runner.run(['vpcmesh-no-such-program'], { allowFail: true }), {
-    code: LINUXNET_ERROR_CODES.COMMAND,
+    code: LINUXNET_ERROR_CODES.command,
     message: 'command could not run (ENOENT): vpcmesh-no-such-program',
   })
   await assert.rejects(createExecRunner({ timeoutMs: 50 }).run(['sleep', '5'], { allowFail: true }), {
-    code: LINUXNET_ERROR_CODES.COMMAND,
+    code: LINUXNET_ERROR_CODES.command,
     message: 'command timed out after 50 ms: sleep 5',
   })
-  await assert.rejects(runner.run([]), { code: LINUXNET_ERROR_CODES.COMMAND })
+  await assert.rejects(runner.run([]), { code: LINUXNET_ERROR_CODES.command })
 })
 
 test('formatArgv: quotes only words that need it', () => {

@@ -3,9 +3,9 @@ import { MeshError } from '@vpcmesh/common'
 /** Stable error codes raised by @vpcmesh/metrics; each is documented in docs/errors.md. */
 export const MetricsErrorCode = Object.freeze({
   /** A name was registered again with a different type, label names or buckets, or shared a `collect` gauge. */
-  Conflict: 'VPCMESH_ERR_METRICS_CONFLICT',
+  conflict: 'VPCMESH_ERR_METRICS_CONFLICT',
   /** An invalid metric name, help text, label name, bucket list, label in a call, or negative counter increment. */
-  Invalid: 'VPCMESH_ERR_METRICS_INVALID',
+  invalid: 'VPCMESH_ERR_METRICS_INVALID',
 } as const)
 
 /** One of the {@link MetricsErrorCode} values. */

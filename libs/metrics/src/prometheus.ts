@@ -102,7 +102,7 @@ class PrometheusMetrics implements Metrics {
   } {
     if (this.registry.getSingleMetric(reg.name) !== undefined) {
       throw new MetricsError(
-        MetricsErrorCode.Conflict,
+        MetricsErrorCode.conflict,
         `metrics: '${reg.name}' is already in the registry but was not registered through this Metrics; share one Metrics per registry`,
       )
     }

@@ -28,7 +28,7 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 export function describeMetric(kind: MetricKind, options: HistogramOptions & GaugeOptions, prefix = ''): Registration {
   const name = prefix + options.name
   const invalid = (why: string): MetricsError =>
-    new MetricsError(MetricsErrorCode.Invalid, `metrics: ${kind} '${name}': ${why}`)
+    new MetricsError(MetricsErrorCode.invalid, `metrics: ${kind} '${name}': ${why}`)
   if (!NAME.test(name)) throw invalid('name must match [a-zA-Z_:][a-zA-Z0-9_:]*')
   if (kind === 'counter' && !name.endsWith('_total')) throw invalid('counter names end in _total')
   if (options.help.trim() === '') throw invalid('help must not be empty')
@@ -55,7 +55,7 @@ function isIncreasing(xs: readonly number[]): boolean {
 export function assertShareable(prev: Registration, next: Registration): void {
   const why = conflict(prev, next)
   if (why !== undefined) {
-    throw new MetricsError(MetricsErrorCode.Conflict, `metrics: '${next.name}' ${why}`)
+    throw new MetricsError(MetricsErrorCode.conflict, `metrics: '${next.name}' ${why}`)
   }
 }
 

@@ -50,7 +50,7 @@ test('memory: value() runs the gauge collect callback', () => {
 
 test('memory: misuse throws VPCMESH_ERR_METRICS_INVALID', () => {
   const m = new MemoryMetrics()
-  const invalid = { code: MetricsErrorCode.Invalid }
+  const invalid = { code: MetricsErrorCode.invalid }
   const c = m.counter({ name: 'vpcmesh_test_z_total', help: 'Z.', labelNames: ['a'] })
   m.histogram({ name: 'vpcmesh_test_h_seconds', help: 'H.' })
   assert.throws(() => m.value('vpcmesh_test_typo_total'), invalid)

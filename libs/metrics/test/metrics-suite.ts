@@ -125,7 +125,7 @@ export function metricsSuite(impl: string, setup: MetricsSetup): void {
     m.counter({ name: 'vpcmesh_test_x_total', help: 'X.', labelNames: ['a'] })
     m.gauge({ name: 'vpcmesh_test_g', help: 'G.', collect: () => {} })
     m.histogram({ name: 'vpcmesh_test_h_seconds', help: 'H.', buckets: [1, 2] })
-    const conflict = { code: MetricsErrorCode.Conflict }
+    const conflict = { code: MetricsErrorCode.conflict }
     assert.throws(() => m.gauge({ name: 'vpcmesh_test_x_total', help: 'X.', labelNames: ['a'] }), conflict)
     assert.throws(() => m.counter({ name: 'vpcmesh_test_x_total', help: 'X.', labelNames: ['b'] }), conflict)
     assert.throws(() => m.counter({ name: 'vpcmesh_test_x_total', help: 'X.' }), conflict)
@@ -135,7 +135,7 @@ export function metricsSuite(impl: string, setup: MetricsSetup): void {
 
   test(`${impl}: invalid registrations throw VPCMESH_ERR_METRICS_INVALID`, () => {
     const { m } = make()
-    const invalid = { code: MetricsErrorCode.Invalid }
+    const invalid = { code: MetricsErrorCode.invalid }
     assert.throws(() => m.counter({ name: 'vpcmesh_test_events', help: 'No _total.' }), invalid)
     assert.throws(() => m.gauge({ name: 'vpcmesh-test', help: 'Dash.' }), invalid)
     assert.throws(() => m.gauge({ name: 'vpcmesh_test_g', help: ' ' }), invalid)

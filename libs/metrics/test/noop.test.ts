@@ -27,6 +27,6 @@ test('noop: accepts every call, records nothing, renders an empty body', async (
 
 test('noop: still rejects invalid registrations', () => {
   assert.throws(() => noopMetrics.counter({ name: 'vpcmesh_test_events', help: 'E.' }), {
-    code: MetricsErrorCode.Invalid,
+    code: MetricsErrorCode.invalid,
   })
 })

@@ -35,7 +35,7 @@ test('prometheus: a name already in the registry from elsewhere is a conflict', 
   const registry = new Registry()
   prometheusMetrics({ registry }).counter({ name: 'vpcmesh_test_c_total', help: 'C.' })
   const other = prometheusMetrics({ registry })
-  assert.throws(() => other.counter({ name: 'vpcmesh_test_c_total', help: 'C.' }), { code: MetricsErrorCode.Conflict })
+  assert.throws(() => other.counter({ name: 'vpcmesh_test_c_total', help: 'C.' }), { code: MetricsErrorCode.conflict })
 })
 
 test('prometheus: default process metrics only when asked, outside listNames()', async () => {

@@ -15,7 +15,7 @@ export type ErrorBody = z.infer<typeof ErrorBody>
  * Error codes that cross the wire (REST answers and WebSocket error frames). Codes are never
  * reused; each is documented in docs/errors.md (checked by test/docs.test.ts).
  */
-export const WireErrorCode = {
+export const WireErrorCode = Object.freeze({
   authMissing: 'VPCMESH_ERR_AUTH_MISSING',
   authInvalid: 'VPCMESH_ERR_AUTH_INVALID',
   validation: 'VPCMESH_ERR_VALIDATION',
@@ -49,5 +49,5 @@ export const WireErrorCode = {
   wsRateLimited: 'VPCMESH_ERR_WS_RATE_LIMITED',
   connectLimited: 'VPCMESH_ERR_CONNECT_LIMITED',
   connectBusy: 'VPCMESH_ERR_CONNECT_BUSY',
-} as const
+} as const)
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode]

@@ -20,6 +20,8 @@ export {
 } from './messages.js'
 export { MAX_FRAME_BYTES, type Decoded, decodeAgentMessage, decodeControllerMessage, encodeMessage } from './codec.js'
 export { ErrorBody, WireErrorCode } from './errors.js'
+export { frameBytes } from './frame-bytes.js'
+export { HostPort } from './host-port.js'
 export {
   MAX_PREFIXES_PER_VPC,
   CreateVpcRequest,

@@ -94,7 +94,7 @@ export type Snapshot = z.infer<typeof Snapshot>
 export type Delta = z.infer<typeof Delta>
 
 /** WebSocket close codes used by the controller (4000-4999 is the application range). */
-export const CloseCode = {
+export const CloseCode = Object.freeze({
   /** Frame was not JSON or did not match the schema. */
   badFrame: 4400,
   /** Hello missing, auth failed or token used. */
@@ -121,4 +121,4 @@ export const CloseCode = {
   internalError: 1011,
   /** Controller shutting down; reconnect elsewhere. */
   goingAway: 1001,
-} as const
+} as const)

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { parseEndpoint, formatEndpoint } from '../src/endpoint.js'
+import { HostPort } from '../src/host-port.js'
 
 test('parseEndpoint accepts IPv4, names and bracketed IPv6', () => {
   assert.deepEqual(parseEndpoint('203.0.113.10:51820'), { host: '203.0.113.10', port: 51820 })
@@ -26,4 +27,12 @@ test('parseEndpoint explains what is wrong', () => {
     assert.equal(typeof r, 'string', input)
     assert.match(r as string, why, input)
   }
+})
+
+test('HostPort accepts what parseEndpoint accepts and reports its explanation', () => {
+  assert.equal(HostPort.parse('127.0.0.1:7701'), '127.0.0.1:7701')
+  assert.equal(HostPort.parse('[::1]:7700'), '[::1]:7700')
+  const r = HostPort.safeParse('10.0.0.1:0')
+  assert.equal(r.success, false)
+  assert.match(r.error?.issues[0]?.message ?? '', /use 1-65535/)
 })

@@ -9,3 +9,6 @@ export {
   AGENT_UDP_PORT,
 } from './local-mesh.js'
 export { stopProcess, teardown, type TeardownStep, type TeardownOptions } from './teardown.js'
+export { awaitValue } from './await-value.js'
+export { pcapFrames, udpPayloads, firstUdpPayload } from './pcap.js'
+export { teardownMesh, type MeshParts } from './mesh-teardown.js'

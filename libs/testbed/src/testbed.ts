@@ -24,6 +24,8 @@ export class Testbed {
   readonly wanNs: string
   readonly nodes: TestbedNode[]
   private readonly children = new Set<ChildProcess>()
+  /** Namespaces added after the build by {@link Testbed.addNamespace}. */
+  private readonly extra: string[] = []
 
   private constructor(
     readonly prefix: string,
@@ -66,6 +68,19 @@ export class Testbed {
     const n = this.nodes.find((x) => x.name === name)
     if (n === undefined) throw new Error(`testbed has no VPC "${name}"`)
     return n
+  }
+
+  /**
+   * Adds namespace `${prefix}-${name}` (lo up) beside the topology, for a test's own network;
+   * `destroy` removes it with the others. Returns its full name.
+   */
+  async addNamespace(name: string): Promise<string> {
+    const ns = `${this.prefix}-${name}`
+    if (this.namespaces().includes(ns)) throw new Error(`testbed already has namespace ${ns}`)
+    await this.runner.run(['ip', 'netns', 'add', ns])
+    this.extra.push(ns)
+    await this.exec(ns, ['ip', 'link', 'set', 'lo', 'up'])
+    return ns
   }
 
   /** Runs a command inside namespace `ns`. */
@@ -134,7 +149,7 @@ export class Testbed {
 
   /** Names of every namespace of this testbed. */
   namespaces(): string[] {
-    return [this.wanNs, ...this.nodes.flatMap((n) => [n.gwNs, n.hostNs])]
+    return [this.wanNs, ...this.nodes.flatMap((n) => [n.gwNs, n.hostNs]), ...this.extra]
   }
 
   private async build(): Promise<void> {

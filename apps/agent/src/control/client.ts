@@ -1,10 +1,11 @@
 import WebSocket from 'ws'
-import { Backoff, type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
+import { Backoff, type Clock, Heartbeat, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import {
   CloseCode,
   PROTOCOL_VERSION,
   decodeControllerMessage,
   encodeMessage,
+  frameBytes,
   type AgentMessage,
   type ControllerMessage,
   type NetMap,
@@ -77,9 +78,7 @@ export class ControlClient {
   private urlIndex = 0
   private readonly backoff: Backoff
   private timer: TimerHandle | undefined
-  private heartbeat: TimerHandle | undefined
-  private lastHeard = 0
-  private pingId = 0
+  private readonly heartbeat: Heartbeat
   /** Set when the controller refused our stored credential and a join token is at hand. */
   private useJoinToken = false
   private log: Logger
@@ -93,6 +92,15 @@ export class ControlClient {
     this.applied = o.initialMap
     this.backoff = new Backoff(o.backoff)
     this.log = c.logger.child('control')
+    this.heartbeat = new Heartbeat(c.clock, {
+      ping: (id) => {
+        this.send({ type: 'ping', id })
+      },
+      silent: () => {
+        this.log.warn('controller silent for 3 heartbeats; reconnecting')
+        this.ws?.terminate()
+      },
+    })
   }
 
   start(): void {
@@ -104,7 +112,7 @@ export class ControlClient {
   stop(): void {
     this.state = 'stopped'
     this.timer?.cancel()
-    this.heartbeat?.cancel()
+    this.heartbeat.stop()
     this.ws?.close(1000, 'agent stopping')
     this.ws = undefined
   }
@@ -177,18 +185,18 @@ export class ControlClient {
       epoch: this.applied?.epoch,
     })
     this.connectedUrl = base
-    this.lastHeard = this.c.clock.now()
+    this.heartbeat.heard()
   }
 
   private received(ws: WebSocket, data: WebSocket.RawData): void {
     if (ws !== this.ws) return
-    const d = decodeControllerMessage(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer))
+    const d = decodeControllerMessage(frameBytes(data))
     if (!d.ok) {
       this.log.warn('bad frame from controller; reconnecting', { error: d.error })
       ws.close(CloseCode.badFrame, 'bad frame')
       return
     }
-    this.lastHeard = this.c.clock.now()
+    this.heartbeat.heard()
     this.handle(ws, d.message)
   }
 
@@ -200,7 +208,7 @@ export class ControlClient {
         this.epoch = m.epoch
         this.state = 'connected'
         this.backoff.reset()
-        this.startHeartbeat(m.heartbeatMs)
+        this.heartbeat.start(m.heartbeatMs)
         this.log = this.c.logger.child('control', { vpc: m.vpcId })
         this.log.info('connected', { controller: this.connectedUrl, replica: m.replica, vpc: m.vpcId })
         return
@@ -239,22 +247,10 @@ export class ControlClient {
     }
   }
 
-  private startHeartbeat(ms: number): void {
-    this.heartbeat?.cancel()
-    this.heartbeat = this.c.clock.setInterval(() => {
-      if (this.c.clock.now() - this.lastHeard > 3 * ms) {
-        this.log.warn('controller silent for 3 heartbeats; reconnecting')
-        this.ws?.terminate()
-        return
-      }
-      this.send({ type: 'ping', id: ++this.pingId })
-    }, ms)
-  }
-
   private closed(ws: WebSocket, code: number, reason: string): void {
     if (ws !== this.ws) return
     this.ws = undefined
-    this.heartbeat?.cancel()
+    this.heartbeat.stop()
     this.connectedUrl = undefined
     if (this.state === 'stopped') return
     if (code !== 1000 || reason !== '') this.lastError = `closed ${code}${reason === '' ? '' : `: ${reason}`}`

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { errorMessage } from '@vpcmesh/common'
 import { runDemo } from './demo.js'
 
 const USAGE = `usage: vpcmesh demo [--once]
@@ -57,7 +58,7 @@ main().then(
     process.exitCode = code
   },
   (e: unknown) => {
-    process.stderr.write(`vpcmesh demo: ${e instanceof Error ? e.message : String(e)}\n`)
+    process.stderr.write(`vpcmesh demo: ${errorMessage(e)}\n`)
     process.exitCode = 1
   },
 )

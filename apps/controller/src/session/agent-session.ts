@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { WebSocket, RawData } from 'ws'
-import { type Clock, type Logger, type TimerHandle, errorMessage, hasCode, isCode } from '@vpcmesh/common'
+import { type Clock, Heartbeat, type Logger, type TimerHandle, errorMessage, hasCode, isCode } from '@vpcmesh/common'
 import {
   CloseCode,
   MIN_PROTOCOL_VERSION,
@@ -9,6 +9,7 @@ import {
   checkPublicKey,
   decodeAgentMessage,
   encodeMessage,
+  frameBytes,
   type AgentMessage,
   type ControllerMessage,
   type Hello,
@@ -81,9 +82,8 @@ export class AgentSession {
   appliedVersion = 0
   private state: 'awaiting-hello' | 'ready' | 'closed' = 'awaiting-hello'
   private queue: Promise<void> = Promise.resolve()
-  private lastHeard: number
+  private readonly heartbeat: Heartbeat
   private timer: TimerHandle | undefined
-  private pingId = 0
   private log: Logger
 
   constructor(
@@ -93,7 +93,14 @@ export class AgentSession {
     readonly remoteAddress: string,
   ) {
     this.log = c.logger.child('session', { address: remoteAddress })
-    this.lastHeard = c.clock.now()
+    this.heartbeat = new Heartbeat(c.clock, {
+      ping: (id) => {
+        this.ping(id)
+      },
+      silent: () => {
+        this.fail(CloseCode.heartbeatTimeout, WireErrorCode.wsHeartbeatTimeout, 'heartbeat timeout')
+      },
+    })
     this.timer = c.clock.setTimeout(() => {
       this.refuse(
         'hello_timeout',
@@ -147,7 +154,7 @@ export class AgentSession {
   }
 
   private enqueue(data: RawData): void {
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)
+    const buf = frameBytes(data)
     this.queue = this.queue
       .then(async () => {
         await this.handle(buf)
@@ -180,7 +187,7 @@ export class AgentSession {
       this.fail(CloseCode.badFrame, WireErrorCode.wsBadFrame, `bad frame: ${d.error}`)
       return
     }
-    this.lastHeard = this.c.clock.now()
+    this.heartbeat.heard()
     const m = d.message
     this.c.events.received(m.type)
     if (this.state === 'awaiting-hello') {
@@ -257,9 +264,7 @@ export class AgentSession {
     this.sendUpdate(u, u.type === 'removed' ? undefined : index.frame(auth.vpcId, u))
     if (this.isClosed()) return
     this.state = 'ready'
-    this.timer = this.c.clock.setInterval(() => {
-      this.heartbeat()
-    }, this.o.heartbeatMs)
+    this.heartbeat.start(this.o.heartbeatMs)
     this.c.events.connected(auth.vpcId)
     this.log.info('agent connected', { agentVersion: h.agentVersion, fromVersion: from })
     this.c.host.kick()
@@ -328,15 +333,11 @@ export class AgentSession {
     return undefined
   }
 
-  private heartbeat(): void {
-    const now = this.c.clock.now()
-    if (now - this.lastHeard > 3 * this.o.heartbeatMs) {
-      this.fail(CloseCode.heartbeatTimeout, WireErrorCode.wsHeartbeatTimeout, 'heartbeat timeout')
-      return
-    }
-    this.send({ type: 'ping', id: ++this.pingId })
+  /** A heartbeat tick on a live peer: ping it and record when it was last heard. */
+  private ping(pingId: number): void {
+    this.send({ type: 'ping', id: pingId })
     const id = this.vpcId as string
-    this.c.status.put(id, { lastSeen: this.lastHeard })
+    this.c.status.put(id, { lastSeen: this.heartbeat.lastHeard })
   }
 
   private send(m: ControllerMessage): void {
@@ -355,6 +356,7 @@ export class AgentSession {
     const wasReady = this.state === 'ready'
     this.state = 'closed'
     this.timer?.cancel()
+    this.heartbeat.stop()
     this.c.host.unregister(this)
     if (this.vpcId !== undefined) {
       if (wasReady) this.c.events.disconnected(this.vpcId)

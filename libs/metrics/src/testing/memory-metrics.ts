@@ -184,6 +184,6 @@ export class MemoryMetrics implements Metrics {
   }
 
   private invalid(why: string): MetricsError {
-    return new MetricsError(MetricsErrorCode.Invalid, `metrics: ${why}`)
+    return new MetricsError(MetricsErrorCode.invalid, `metrics: ${why}`)
   }
 }
