@@ -32,13 +32,17 @@ if (snap.status !== 0) {
   console.error('chaos: could not take the snapshot for the leftover check')
   process.exit(1)
 }
-const run = spawnSync(
-  'flock',
-  ['/tmp/vpcmesh-netns.lock', process.execPath, RUN, ...process.argv.slice(2)],
-  { stdio: 'inherit', cwd: root, env },
-)
+const run = spawnSync('flock', ['/tmp/vpcmesh-netns.lock', process.execPath, RUN, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: root,
+  env,
+})
 console.log(`chaos: suite exit ${run.status ?? run.signal}; leftover check:`)
-const check = spawnSync(process.execPath, ['--test', '--test-reporter=dot', LEFTOVERS], { stdio: 'inherit', cwd: root, env })
+const check = spawnSync(process.execPath, ['--test', '--test-reporter=dot', LEFTOVERS], {
+  stdio: 'inherit',
+  cwd: root,
+  env,
+})
 console.log(`chaos: leftover check ${check.status === 0 ? 'ok' : 'FAIL'}`)
 rmSync(work, { recursive: true, force: true })
 process.exit(run.status !== 0 ? (run.status ?? 1) : (check.status ?? 1))

@@ -22,12 +22,18 @@ export async function api(tb: Testbed, url: string, token: string, method: strin
 export async function meshShape(tb: Testbed, nodes: readonly TestbedNode[]): Promise<MeshShape> {
   const out: MeshShape = new Map()
   for (const n of nodes) {
-    const r = await tb.exec(n.gwNs, ['ip', '-json', 'route', 'show', 'table', 'all', 'dev', 'vpcmesh0', 'proto', '112'], {
-      allowFail: true,
-    })
+    const r = await tb.exec(
+      n.gwNs,
+      ['ip', '-json', 'route', 'show', 'table', 'all', 'dev', 'vpcmesh0', 'proto', '112'],
+      {
+        allowFail: true,
+      },
+    )
     const routes =
       r.code === 0 && r.stdout.trim() !== ''
-        ? (JSON.parse(r.stdout) as Array<{ dst: string; table?: string }>).map((x) => `${x.dst} ${x.table ?? ''}`).sort()
+        ? (JSON.parse(r.stdout) as Array<{ dst: string; table?: string }>)
+            .map((x) => `${x.dst} ${x.table ?? ''}`)
+            .sort()
         : []
     const t = await tb.exec(n.gwNs, ['nft', 'list', 'table', 'inet', 'vpcmesh'], { allowFail: true })
     const nft = t.stdout.replace(/counter packets \d+ bytes \d+/g, 'counter').replace(/ # handle \d+/g, '')
@@ -61,7 +67,10 @@ export interface WriteCheck {
  * (ack or repeat) was an add must be there with that id, one whose last was a delete must be
  * gone; a name whose last attempt failed may be either. Also fails on duplicate names or CIDRs.
  */
-export function checkWrites(writes: readonly WriteRecord[], vpcs: Array<{ id: string; name: string; cidrs: string[] }>): WriteCheck {
+export function checkWrites(
+  writes: readonly WriteRecord[],
+  vpcs: Array<{ id: string; name: string; cidrs: string[] }>,
+): WriteCheck {
   const last = new Map<string, WriteRecord>()
   for (const w of writes) last.set(w.name, w)
   const lost: string[] = []

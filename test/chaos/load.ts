@@ -42,6 +42,7 @@ export class Load {
   private iperf: ChildProcess | undefined
   private writer: ChildProcess | undefined
   private startedAt = 0
+  private readonly servers: ChildProcess[] = []
 
   constructor(
     private readonly tb: Testbed,
@@ -52,6 +53,7 @@ export class Load {
   /** Starts the iperf3 server and client, the ping and the writer. */
   async start(from: TestbedNode, to: TestbedNode, seconds: number): Promise<void> {
     const server = this.tb.spawn(to.hostNs, ['iperf3', '-s', '-1', '-p', String(IPERF_PORT)])
+    this.servers.push(server)
     server.stdout?.resume()
     server.stderr?.resume()
     await pollUntil('iperf3 server listening', async () => {
@@ -99,6 +101,12 @@ export class Load {
       }
     })
     this.writer.stderr?.on('data', (d: Buffer) => process.stderr.write(`writer: ${d.toString()}`))
+  }
+
+  /** Stops whatever still runs (after a failed scenario), by PID. */
+  async abort(): Promise<void> {
+    for (const c of [this.ping, this.iperf, this.writer]) if (c !== undefined) await this.tb.kill(c, 'SIGKILL')
+    for (const c of this.servers) await this.tb.kill(c, 'SIGKILL')
   }
 
   /** Waits for ping and iperf3 to end, then stops the writer; returns what they saw. */

@@ -13,7 +13,7 @@ import { errorMessage } from '@vpcmesh/common'
 import { LocalMesh, Testbed, teardown } from '@vpcmesh/testbed'
 import { api, awaitAgentsCurrent, checkWrites, meshShape, shapeDiff, type MeshShape } from './invariants.js'
 import { Load } from './load.js'
-import { SCENARIOS, type ChaosContext, type Scenario } from './scenarios.js'
+import { EXTRA_SCENARIOS, SCENARIOS, type ChaosContext, type Scenario } from './scenarios.js'
 
 const TOKEN = 'chaos-admin-token-0123456789abcdef'
 const FAULT_AT_MS = 4000
@@ -23,9 +23,10 @@ const args = process.argv.slice(2)
 const long = args.includes('--long') || process.env.VPCMESH_CHAOS_LONG === '1'
 const onlyArg = args[args.indexOf('--only') + 1]
 const only = args.includes('--only') && onlyArg !== undefined ? onlyArg.split(',') : undefined
-const unknown = only?.filter((n) => !SCENARIOS.some((s) => s.name === n)) ?? []
+const ALL = [...SCENARIOS, ...EXTRA_SCENARIOS]
+const unknown = only?.filter((n) => !ALL.some((s) => s.name === n)) ?? []
 if (unknown.length > 0) {
-  process.stderr.write(`chaos: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`)
+  process.stderr.write(`chaos: unknown scenario ${unknown.join(', ')}; known: ${ALL.map((s) => s.name).join(', ')}\n`)
   process.exit(2)
 }
 if (process.getuid?.() !== 0) {
@@ -57,8 +58,10 @@ try {
   await mesh.awaitConverged(45_000)
   const baseline = await meshShape(tb, tb.nodes)
   log(`chaos: mesh of 3 VPCs converged in ${((Date.now() - started) / 1000).toFixed(1)} s${long ? '; --long' : ''}`)
-  for (const s of SCENARIOS.filter((x) => only === undefined || only.includes(x.name))) {
-    const problems = await runScenario(tb, mesh, s, baseline).catch((e: unknown) => [`scenario aborted: ${errorMessage(e)}`])
+  for (const s of only === undefined ? SCENARIOS : ALL.filter((x) => only.includes(x.name))) {
+    const problems = await runScenario(tb, mesh, s, baseline).catch((e: unknown) => [
+      `scenario aborted: ${errorMessage(e)}`,
+    ])
     if (problems.length > 0) failed++
   }
 } catch (e) {
@@ -100,7 +103,15 @@ async function runScenario(tb: Testbed, mesh: LocalMesh, s: Scenario, baseline: 
   const load = new Load(tb, mesh, TOKEN)
   await load.start(a, b, seconds)
   await new Promise((resolve) => setTimeout(resolve, FAULT_AT_MS))
-  await s.inject(x)
+  try {
+    await s.inject(x)
+  } catch (e) {
+    await load.abort()
+    await s.restore?.(x)
+    log(`chaos: ${s.name}: fault injection failed, state FAIL`)
+    for (const p of [...notes, errorMessage(e)]) log(`  ${p}`)
+    return [errorMessage(e)]
+  }
   const names = tb.nodes.map((n) => n.name)
   const current = awaitAgentsCurrent(mesh, TOKEN, names, RECOVERY_MS).then(
     (sec) => sec,
@@ -117,7 +128,9 @@ async function runScenario(tb: Testbed, mesh: LocalMesh, s: Scenario, baseline: 
   problems.push(...w.lost)
   for (const v of vpcs.filter((y) => /^cx\d+$/.test(y.name)))
     await api(tb, mesh.controllerUrl, TOKEN, 'DELETE', `/v1/vpcs/${v.id}`)
-  await mesh.awaitConverged(RECOVERY_MS).catch((e: unknown) => problems.push(`not converged after the load: ${errorMessage(e)}`))
+  await mesh
+    .awaitConverged(RECOVERY_MS)
+    .catch((e: unknown) => problems.push(`not converged after the load: ${errorMessage(e)}`))
   problems.push(...shapeDiff(baseline, await meshShape(tb, tb.nodes)))
   if (res.iperfCode !== 0) problems.push(`iperf3 exited ${res.iperfCode}: ${res.iperfTail.trim()}`)
   for (const n of names) {

