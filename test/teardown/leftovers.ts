@@ -26,11 +26,11 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 /**
  * Namespace names the tests create (`<pid>` is the test process id):
  * libs/testbed users `vme<pid>-` (e2e/mesh), `vms<pid>-` (e2e/underlay-safety), `vmfw<pid>-`
- * (e2e/forward-policy), `vm6u<pid>-` (e2e/underlay6), `vmo<pid>-` (observability/prometheus);
+ * (e2e/forward-policy), `vm6u<pid>-` (e2e/underlay6), `vmo<pid>-` (observability/prometheus), `vmch<pid>-` (chaos);
  * `vmln-<pid>-` (libs/linuxnet/test/netns.ts), `vmtun-<pid>-` (libs/tun/test/netns.ts),
  * `vmdemo-` (`vpcmesh demo`, run by e2e/demo).
  */
-export const TEST_NETNS = /^(?:(?:vme|vms|vmfw|vm6u|vmo)\d+-|vmln-\d+-|vmtun-\d+-|vmdemo-)/
+export const TEST_NETNS = /^(?:(?:vme|vms|vmfw|vm6u|vmo|vmch)\d+-|vmln-\d+-|vmtun-\d+-|vmdemo-)/
 
 /** The nftables table vpcmesh owns (libs/linuxnet NFT_TABLE). */
 const NFT_TABLE = 'inet vpcmesh'
