@@ -19,7 +19,7 @@ import {
   type PeerConfig,
 } from '@vpcmesh/dataplane'
 import { prometheusMetrics, type Metrics } from '@vpcmesh/metrics'
-import { ChannelEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
+import { MemoryPacketEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
 
 /** Values of the `direction` label of the per-peer counters. */
 const DIRECTIONS = ['tx', 'rx']
@@ -51,7 +51,7 @@ const C_MAX = METRICS.filter((m) => !m.labels.includes('peer')).reduce(
 interface Node {
   name: string
   keys: KeyPairText
-  engine: ChannelEngine
+  engine: MemoryPacketEngine
   dataplane: Dataplane
   endpoint: { address: string; port: number }
   prefix: string
@@ -87,7 +87,7 @@ test('cardinality: a data plane exports C + k·N series; 6 peers add exactly 3·
   }
   const make = (i: number, metrics?: Metrics): Node => {
     const endpoint = { address: `192.0.2.${i + 1}`, port: 51820 }
-    const engine = new ChannelEngine(network, { endpoint, tunName: `card${i}`, maxSlots: 64 })
+    const engine = new MemoryPacketEngine(network, { endpoint, tunName: `card${i}`, maxSlots: 64 })
     const dataplane = createDataplane(
       { engine, clock, logger: noopLogger, ...(metrics === undefined ? {} : { metrics }) },
       { keepaliveMs: 1000 },

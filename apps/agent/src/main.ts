@@ -6,8 +6,8 @@ import { generateKeyPair, publicKeyOf } from '@vpcmesh/dataplane'
 import { createExecRunner, createLinuxRouter } from '@vpcmesh/linuxnet'
 import { AGENT_USAGE, AgentConfigError, parseAgentConfig, plaintextControllers, type AgentConfig } from './config.js'
 import { ControlClient } from './control/client.js'
-import { AgentEngine, type AgentEngineComponents } from './engine/agent-engine.js'
-import { linkExists } from './engine/link-exists.js'
+import { AgentRuntime, type AgentRuntimeComponents } from './runtime/agent-runtime.js'
+import { linkExists } from './runtime/link-exists.js'
 import { StateDir } from './state/state-dir.js'
 import { startStatusServer } from './status/server.js'
 import { StopSignal } from './stop-signal.js'
@@ -41,7 +41,7 @@ export async function main(
   for (const url of plaintextControllers(config.controllers)) logger.warn(PLAINTEXT_WARNING, { url })
   const state = new StateDir(config.stateDir)
   const stop = new StopSignal(process)
-  const engine = new AgentEngine({
+  const engine = new AgentRuntime({
     ...hostComponents(config, logger),
     state,
     keys: loadKeys(state, logger),
@@ -74,11 +74,11 @@ const PLAINTEXT_WARNING =
   'controller URL is plain HTTP to a non-loopback address: the join token and the agent credential cross the network ' +
   'in clear; use https:// (--require-tls refuses such URLs)'
 
-/** The real host, network and clock behind an AgentEngine. */
+/** The real host, network and clock behind an AgentRuntime. */
 function hostComponents(
   config: AgentConfig,
   logger: Logger,
-): Omit<AgentEngineComponents, 'state' | 'keys' | 'onFatal'> {
+): Omit<AgentRuntimeComponents, 'state' | 'keys' | 'onFatal'> {
   return {
     config,
     logger,

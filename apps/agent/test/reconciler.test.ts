@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { noopLogger } from '@vpcmesh/common'
 import { FakeClock } from '@vpcmesh/common/testing'
 import type { NetMap } from '@vpcmesh/protocol'
-import { Reconciler } from '../src/engine/reconciler.js'
+import { Reconciler } from '../src/runtime/reconciler.js'
 
 const map = (version: number): NetMap => ({
   version,

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { MeshNode, NetMap } from '@vpcmesh/protocol'
-import { translate } from '../src/engine/translate.js'
+import { translate } from '../src/runtime/translate.js'
 
 const key = (n: number): string => Buffer.alloc(32, n).toString('base64')
 const node = (n: number, over: Partial<MeshNode> = {}): MeshNode => ({

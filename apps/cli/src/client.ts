@@ -9,7 +9,7 @@ import {
   type PatchVpcRequest,
 } from '@vpcmesh/protocol'
 import { errorMessage, hasCode } from '@vpcmesh/common'
-import { ApiError, CliErrorCode, UnreachableError } from './errors.js'
+import { ApiCallError, CliErrorCode, UnreachableError } from './errors.js'
 import type { Schema } from './validate.js'
 
 /** Options of {@link ApiClient}. */
@@ -26,7 +26,7 @@ export interface ApiClientOptions {
 
 /**
  * Typed client of the controller REST API (/v1). Every 2xx body is checked against its
- * protocol schema; a non-2xx answer becomes an {@link ApiError} carrying the ErrorBody code;
+ * protocol schema; a non-2xx answer becomes an {@link ApiCallError} carrying the ErrorBody code;
  * no answer at all becomes an {@link UnreachableError}.
  */
 export class ApiClient {
@@ -90,7 +90,7 @@ export class ApiClient {
     if (parsed.success) return parsed.data
     const issue = parsed.error.issues[0]
     const where = issue === undefined ? '' : `: ${issue.path.map(String).join('.') || '(body)'} ${issue.message}`
-    throw new ApiError(
+    throw new ApiCallError(
       CliErrorCode.badResponse,
       `controller answered ${method} ${path} with an unexpected body${where}; are the CLI and controller versions compatible?`,
       { status: res.status },
@@ -126,13 +126,16 @@ function parseJson(text: string): unknown {
   }
 }
 
-function errorFromAnswer(res: Response, text: string, what: string): ApiError {
+function errorFromAnswer(res: Response, text: string, what: string): ApiCallError {
   const parsed = ErrorBody.safeParse(parseJson(text))
   if (parsed.success) {
-    return new ApiError(parsed.data.code, parsed.data.message, { status: res.status, retryable: parsed.data.retryable })
+    return new ApiCallError(parsed.data.code, parsed.data.message, {
+      status: res.status,
+      retryable: parsed.data.retryable,
+    })
   }
   const status = `${res.status} ${res.statusText}`.trim()
-  return new ApiError(CliErrorCode.badResponse, `controller answered ${what} with ${status} and no error body`, {
+  return new ApiCallError(CliErrorCode.badResponse, `controller answered ${what} with ${status} and no error body`, {
     status: res.status,
   })
 }

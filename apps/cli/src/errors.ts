@@ -2,7 +2,7 @@ import { MeshError, errorMessage, hasCode } from '@vpcmesh/common'
 
 /**
  * Error codes the CLI raises itself. Codes from the controller travel unchanged in
- * {@link ApiError}; these cover what happens before or around a request.
+ * {@link ApiCallError}; these cover what happens before or around a request.
  */
 export const CliErrorCode = Object.freeze({
   /** Bad command line: unknown command or flag, missing argument, bad flag value, no token. Exit 2. */
@@ -33,13 +33,13 @@ export function usageError(what: string, command: string): CliError {
 }
 
 /** An error answer of the controller, carrying its ErrorBody `code` and HTTP `status`. */
-export class ApiError extends MeshError {
+export class ApiCallError extends MeshError {
   /** HTTP status of the answer; 0 when the error was decided by the CLI without an answer. */
   readonly status: number
 
   constructor(code: string, message: string, opts: { status: number; retryable?: boolean }) {
     super(code, message, { retryable: opts.retryable ?? false })
-    this.name = 'ApiError'
+    this.name = 'ApiCallError'
     this.status = opts.status
   }
 }

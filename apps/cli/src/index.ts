@@ -1,3 +1,3 @@
 export { runCli, CLI_COMMANDS, type CliIo } from './main.js'
 export { ApiClient, type ApiClientOptions } from './client.js'
-export { CliError, ApiError, UnreachableError, CliErrorCode } from './errors.js'
+export { CliError, ApiCallError, UnreachableError, CliErrorCode } from './errors.js'

@@ -1,6 +1,6 @@
 import { VpcId, WireErrorCode, type Vpc } from '@vpcmesh/protocol'
 import type { ApiClient } from './client.js'
-import { ApiError } from './errors.js'
+import { ApiCallError } from './errors.js'
 
 /** A VPC named on the command line, resolved to its id. */
 export interface VpcRef {
@@ -15,8 +15,8 @@ export function isVpcId(ref: string): boolean {
 }
 
 /** The error for a VPC reference that matches nothing. */
-export function vpcNotFound(ref: string): ApiError {
-  return new ApiError(WireErrorCode.vpcNotFound, `vpc ${ref} not found`, { status: 0 })
+export function vpcNotFound(ref: string): ApiCallError {
+  return new ApiCallError(WireErrorCode.vpcNotFound, `vpc ${ref} not found`, { status: 0 })
 }
 
 /** Finds `ref` (an id or a name) in a VPC list; undefined when nothing matches. */

@@ -16,10 +16,10 @@ import { ControllerMetrics } from './controller-metrics.js'
 import { Hub } from './session/hub.js'
 import { MapCache } from './mesh/map-cache.js'
 import { Notifier } from './mesh/notifier.js'
-import { vpcRoutes } from './routes/vpcs.js'
-import { routeRoutes } from './routes/routes.js'
-import { statusRoutes } from './routes/status.js'
-import { healthRoutes } from './routes/health.js'
+import { vpcApi } from './routes/vpcs.js'
+import { routeApi } from './routes/routes.js'
+import { statusApi } from './routes/status.js'
+import { healthApi } from './routes/health.js'
 
 /** What {@link buildApp} needs; `main.ts` builds these. */
 export interface AppDeps {
@@ -138,10 +138,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
 
   const rd = { config, store, clock, logger: log }
-  await app.register(vpcRoutes(rd))
-  await app.register(routeRoutes(rd))
-  await app.register(statusRoutes(rd))
-  await app.register(healthRoutes({ ...rd, metrics: deps.metrics }))
+  await app.register(vpcApi(rd))
+  await app.register(routeApi(rd))
+  await app.register(statusApi(rd))
+  await app.register(healthApi({ ...rd, metrics: deps.metrics }))
   await app.register(async (scoped) => {
     hub?.route(scoped)
   })

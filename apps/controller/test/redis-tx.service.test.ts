@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
 import { hasCode } from '@vpcmesh/common'
-import { Keys } from '../src/state/keys.js'
+import { RedisKeys } from '../src/state/redis-keys.js'
 import { type TxDecision, type TxView, VersionedTx, unchanged } from '../src/state/redis-tx.js'
 import { mustRedis } from './helpers.js'
 
@@ -14,7 +14,7 @@ describe('VersionedTx', () => {
   let other: Redis
   let n = 0
   /** Fresh keys per test, so tests do not see each other's writes. */
-  let keys: Keys
+  let keys: RedisKeys
 
   before(async () => {
     redis = await mustRedis()
@@ -28,7 +28,7 @@ describe('VersionedTx', () => {
   })
 
   function mustTx(maxAttempts = 64, changeLogMax = 10): VersionedTx {
-    keys = new Keys(`t${n++}:`)
+    keys = new RedisKeys(`t${n++}:`)
     return new VersionedTx(txConn, keys, changeLogMax, maxAttempts)
   }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
 import { parsePrefix } from '@vpcmesh/cidr'
 import { hasCode } from '@vpcmesh/common'
-import { Keys } from '../src/state/keys.js'
+import { RedisKeys } from '../src/state/redis-keys.js'
 import { RegistryOps } from '../src/state/registry-ops.js'
 import { VersionedTx } from '../src/state/redis-tx.js'
 import { mustRedis } from './helpers.js'
@@ -13,7 +13,7 @@ import { mustRedis } from './helpers.js'
 describe('RegistryOps', () => {
   let redis: Awaited<ReturnType<typeof mustRedis>>
   let conn: Redis
-  const keys = new Keys('ops:')
+  const keys = new RedisKeys('ops:')
   const ops = new RegistryOps(keys, () => 1_000)
   let tx: VersionedTx
 

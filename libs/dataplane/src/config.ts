@@ -8,7 +8,7 @@ import { errorMessage } from '@vpcmesh/common'
 import { detectFamily, findOverlaps, formatAddress, parseAddress, parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import type { UdpEndpoint } from '@vpcmesh/tun'
 import { DataplaneError, type DataplaneErrorCode } from './errors.js'
-import { decodeKey, encodeKey } from './keys.js'
+import { decodeKey, encodeKey } from './key-text.js'
 import { keyPairFromRaw } from './noise/x25519.js'
 import { weakPublicKeyReason } from './weak-keys.js'
 

@@ -15,7 +15,7 @@ import { parseConfig, type DataplaneConfig, type ParsedConfig, type SkippedPeer 
 import { registerMetrics, type DataplaneMetrics } from './dataplane-metrics.js'
 import { DropCounter, type DropReason } from './drops.js'
 import { DataplaneError } from './errors.js'
-import { Handshaker } from './handshakes.js'
+import { Handshaker } from './handshaker.js'
 import { createInbound } from './inbound.js'
 import { IndexTable } from './indices.js'
 import { Liveness } from './liveness.js'
@@ -24,7 +24,7 @@ import { createOutbound } from './outbound.js'
 import type { Peer } from './peer.js'
 import { PeerSet, sameConfig } from './peer-set.js'
 import { MAX_SESSIONS } from './session.js'
-import { SessionStore } from './sessions.js'
+import { SessionStore } from './session-store.js'
 import { SlotTable } from './slots.js'
 import { Ticker } from './timers.js'
 import type { TimestampStore } from './timestamp-store.js'
@@ -44,7 +44,7 @@ export interface DataplaneComponents {
 }
 
 /** What `status()` says about one peer. */
-export interface PeerStatus {
+export interface TunnelStatus {
   id: string
   name: string
   /** Something authenticated arrived within `downAfterKeepalives` keepalive intervals. */
@@ -77,7 +77,7 @@ export interface Dataplane {
   /** The peer entries the last successful reconfig left out, with their reasons, in configuration order. */
   skippedPeers(): readonly SkippedPeer[]
   /** One entry per configured peer, in configuration order. */
-  status(): PeerStatus[]
+  status(): TunnelStatus[]
   /** Drops since creation by reason (the same numbers as `vpcmesh_agent_drops_total`). */
   drops(): Record<DropReason, number>
   /** Stops timers, clears every session slot and closes the engine. Idempotent. */
@@ -201,7 +201,7 @@ class DataplaneImpl implements Dataplane {
     return this.skipped
   }
 
-  status(): PeerStatus[] {
+  status(): TunnelStatus[] {
     const now = this.c.clock.monotonic()
     return [...this.peers.byId.values()].map((p) => {
       this.sessions.sync(p)

@@ -13,7 +13,7 @@ import { Drop, type DropCounter } from './drops.js'
 import type { Liveness } from './liveness.js'
 import { IPV4, IPV6, ipVersion } from './packet.js'
 import type { Peer } from './peer.js'
-import type { SessionStore } from './sessions.js'
+import type { SessionStore } from './session-store.js'
 import type { SlotTable } from './slots.js'
 
 /** What the inbound path reads and calls. */

@@ -5,11 +5,11 @@
  */
 import type { RouteTable } from '@vpcmesh/cidr'
 import { samePrefixes, sameEndpoint, type ParsedConfig, type ParsedPeer } from './config.js'
-import type { Handshaker } from './handshakes.js'
+import type { Handshaker } from './handshaker.js'
 import type { Liveness } from './liveness.js'
-import { localStatic } from './noise/handshake.js'
+import { localStatic } from './noise/ik.js'
 import { labelsOf, Peer } from './peer.js'
-import type { SessionStore } from './sessions.js'
+import type { SessionStore } from './session-store.js'
 
 /** What the {@link PeerSet} changes. */
 export interface PeerSetDeps {

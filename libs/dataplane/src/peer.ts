@@ -1,12 +1,12 @@
 /**
  * Per-peer state: identity, endpoint, sessions, the pending handshake, liveness and traffic
- * counters. Plain state with small queries; the components that change it (sessions.ts,
- * handshakes.ts, liveness.ts, peer-set.ts) keep engine calls out of here.
+ * counters. Plain state with small queries; the components that change it (session-store.ts,
+ * handshaker.ts, liveness.ts, peer-set.ts) keep engine calls out of here.
  */
 import type { Labels } from '@vpcmesh/metrics'
 import type { UdpEndpoint } from '@vpcmesh/tun'
 import type { ParsedPeer } from './config.js'
-import type { InitiatorHandshake } from './noise/handshake.js'
+import type { InitiatorHandshake } from './noise/ik.js'
 import { cookieKey } from './noise/cookie.js'
 import { mac1Key } from './noise/messages.js'
 import { pickSendSession, type Session } from './session.js'

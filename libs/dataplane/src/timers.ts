@@ -5,11 +5,11 @@
  */
 import type { PacketEngine } from '@vpcmesh/tun'
 import { Drop, type DropCounter } from './drops.js'
-import type { Handshaker } from './handshakes.js'
+import type { Handshaker } from './handshaker.js'
 import type { Liveness } from './liveness.js'
 import type { ResolvedOptions } from './options.js'
 import type { Peer } from './peer.js'
-import type { SessionStore } from './sessions.js'
+import type { SessionStore } from './session-store.js'
 import type { SlotTable } from './slots.js'
 
 /** What the {@link Ticker} works with. */

@@ -1,6 +1,6 @@
 // Inputs shared by the configuration tests (config.test.ts, config.poisoned.test.ts).
 import type { DataplaneConfig, ParseLimits, PeerConfig } from '../src/config.js'
-import { generateKeyPair } from '../src/keys.js'
+import { generateKeyPair } from '../src/key-text.js'
 
 /** IPv4 engine with room for 10 peers. */
 export const limits: ParseLimits = { udpFamily: 4, maxPeers: 10 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { isCode } from '@vpcmesh/common'
 import { parseConfig, type DataplaneConfig, type PeerConfig } from '../src/config.js'
 import { cfg, limits, me, peer } from './config-fixtures.js'
-import { generateKeyPair } from '../src/keys.js'
+import { generateKeyPair } from '../src/key-text.js'
 import { dh, generateX25519 } from '../src/noise/x25519.js'
 import { weakPublicKeyReason } from '../src/weak-keys.js'
 

@@ -4,7 +4,7 @@ import { isCode } from '@vpcmesh/common'
 import { parseConfig, type DataplaneConfig, type PeerConfig } from '../src/config.js'
 import { cfg, limits, me, peer } from './config-fixtures.js'
 import { DataplaneError, isDataplaneErrorCode } from '../src/errors.js'
-import { decodeKey, generateKeyPair, publicKeyOf } from '../src/keys.js'
+import { decodeKey, generateKeyPair, publicKeyOf } from '../src/key-text.js'
 
 /** The codes of the skipped peers of a config, or of the error when the whole config is rejected. */
 function codes(c: DataplaneConfig, l = limits): string[] {

@@ -4,7 +4,7 @@
 // all its tunnels back within 10 s.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeKey } from '../src/keys.js'
+import { decodeKey } from '../src/key-text.js'
 import {
   createInitiation,
   generateX25519,

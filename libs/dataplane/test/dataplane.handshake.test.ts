@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createInitiation, generateX25519, localStatic, rawPrivateKey, tai64n } from '../src/noise/index.js'
-import { decodeKey } from '../src/keys.js'
+import { decodeKey } from '../src/key-text.js'
 import { ipv4Packet } from '../src/testing/index.js'
 import { captureInitiations, metric, statusOf, threeNodes } from './mesh-helpers.js'
 

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict'
 import { FakeClock } from '@vpcmesh/common/testing'
 import { isCode, noopLogger } from '@vpcmesh/common'
 import { MemoryMetrics } from '@vpcmesh/metrics/testing'
-import { ChannelEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
+import { MemoryPacketEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
 import { createDataplane, generateKeyPair, METRICS } from '../src/index.js'
 import { ipv4Packet } from '../src/testing/index.js'
 import { metric, statusOf, threeNodes } from './mesh-helpers.js'
 
 /** Counts calls to the engine's session methods of `engine`. */
-function spySessions(engine: ChannelEngine): Record<'set' | 'setEndpoint' | 'clear', number> {
+function spySessions(engine: MemoryPacketEngine): Record<'set' | 'setEndpoint' | 'clear', number> {
   const calls = { set: 0, setEndpoint: 0, clear: 0 }
   const s = engine.sessions as unknown as Record<string, (...a: unknown[]) => unknown>
   for (const k of ['set', 'setEndpoint', 'clear'] as const) {
@@ -132,7 +132,7 @@ test('reconfig: a bad private key throws and applies nothing; bad peers are skip
 
 test('metrics: METRICS lists exactly what a data plane registers', () => {
   const metrics = new MemoryMetrics()
-  const engine = new ChannelEngine(new ChannelNetwork(), { endpoint: { address: '192.0.2.1', port: 1 } })
+  const engine = new MemoryPacketEngine(new ChannelNetwork(), { endpoint: { address: '192.0.2.1', port: 1 } })
   const dp = createDataplane({ engine, clock: new FakeClock(), logger: noopLogger, metrics })
   assert.deepEqual(metrics.names(), METRICS.map((m) => m.name).sort())
   for (const m of METRICS) {
@@ -151,7 +151,7 @@ test('metrics: METRICS lists exactly what a data plane registers', () => {
 })
 
 test('options: out-of-range options are refused', () => {
-  const engine = new ChannelEngine(new ChannelNetwork(), { endpoint: { address: '192.0.2.1', port: 1 } })
+  const engine = new MemoryPacketEngine(new ChannelNetwork(), { endpoint: { address: '192.0.2.1', port: 1 } })
   const components = { engine, clock: new FakeClock(), logger: noopLogger }
   assert.throws(
     () => createDataplane(components, { keepaliveMs: 0 }),

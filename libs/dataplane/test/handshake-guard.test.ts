@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { FakeClock } from '@vpcmesh/common/testing'
 import { COOKIE_SECRET_MS, CookieChecker } from '../src/cookie-checker.js'
-import { decodeKey } from '../src/keys.js'
+import { decodeKey } from '../src/key-text.js'
 import {
   checkMac,
   consumeCookieReply,

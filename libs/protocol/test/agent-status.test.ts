@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AgentStatusDocument } from '../src/agent-status.js'
 
-/** An agent's /status after a successful apply, as apps/agent/src/engine/agent-engine.ts builds it. */
+/** An agent's /status after a successful apply, as apps/agent/src/runtime/agent-runtime.ts builds it. */
 function applied(): Record<string, unknown> {
   return {
     vpc: 'aws-prod',

@@ -1,4 +1,4 @@
-// Module entry of the production addon vpcmesh_tun: the Engine class and the constants
+// Module entry of the production addon vpcmesh_tun: the NativeEngine class and the constants
 // (module_exports.h), nothing else. Test hooks live only in vpcmesh_tun_test
 // (test_addon.cc).
 #include <napi.h>

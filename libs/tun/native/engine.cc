@@ -1,4 +1,4 @@
-// Engine setup, control-plane methods and lifecycle. The per-packet paths live in
+// NativeEngine setup, control-plane methods and lifecycle. The per-packet paths live in
 // engine_io.cc.
 #include "engine.h"
 
@@ -81,12 +81,12 @@ const uint8_t* KeyField(const Napi::Object& o, const char* key) {
 // teardown (see OnEnvTeardown).
 struct PollHandle {
   uv_poll_t handle;
-  Engine* engine;
+  NativeEngine* engine;
   HookCloser* closer;
 };
 
 // Env teardown: counts handles still closing; the last close callback tells Node that
-// our async cleanup hook is done. Independent of Engine, which may be finalized first.
+// our async cleanup hook is done. Independent of NativeEngine, which may be finalized first.
 struct HookCloser {
   int pending;
   napi_async_cleanup_hook_handle hook;
@@ -99,26 +99,26 @@ struct HookCloser {
   throw e;
 }
 
-Napi::Function Engine::Define(Napi::Env env) {
-  return DefineClass(env, "Engine",
+Napi::Function NativeEngine::Define(Napi::Env env) {
+  return DefineClass(env, "NativeEngine",
                      {
-                         InstanceMethod<&Engine::Start>("start"),
-                         InstanceMethod<&Engine::Close>("close"),
-                         InstanceMethod<&Engine::SetSession>("setSession"),
-                         InstanceMethod<&Engine::SetEndpoint>("setEndpoint"),
-                         InstanceMethod<&Engine::ClearSession>("clearSession"),
-                         InstanceMethod<&Engine::SealAndSend>("sealAndSend"),
-                         InstanceMethod<&Engine::SealAndSendOne>("sealAndSendOne"),
-                         InstanceMethod<&Engine::WriteTun>("writeTun"),
-                         InstanceMethod<&Engine::SendRaw>("sendRaw"),
-                         InstanceMethod<&Engine::UdpSource>("udpSource"),
-                         InstanceMethod<&Engine::GetViews>("views"),
-                         InstanceMethod<&Engine::GetInfo>("info"),
+                         InstanceMethod<&NativeEngine::Start>("start"),
+                         InstanceMethod<&NativeEngine::Close>("close"),
+                         InstanceMethod<&NativeEngine::SetSession>("setSession"),
+                         InstanceMethod<&NativeEngine::SetEndpoint>("setEndpoint"),
+                         InstanceMethod<&NativeEngine::ClearSession>("clearSession"),
+                         InstanceMethod<&NativeEngine::SealAndSend>("sealAndSend"),
+                         InstanceMethod<&NativeEngine::SealAndSendOne>("sealAndSendOne"),
+                         InstanceMethod<&NativeEngine::WriteTun>("writeTun"),
+                         InstanceMethod<&NativeEngine::SendRaw>("sendRaw"),
+                         InstanceMethod<&NativeEngine::UdpSource>("udpSource"),
+                         InstanceMethod<&NativeEngine::GetViews>("views"),
+                         InstanceMethod<&NativeEngine::GetInfo>("info"),
                      });
 }
 
-// new Engine(options): opens the TUN and the UDP socket; nothing is polled until start().
-Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
+// new NativeEngine(options): opens the TUN and the UDP socket; nothing is polled until start().
+NativeEngine::NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject())
     ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_OPTIONS", "options object required");
@@ -140,12 +140,12 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
                "failAfterOpenForTest: tun fd " + std::to_string(tunFd_.get()) + ", udp fd " +
                    std::to_string(udpFd_.get()));
 #endif
-  napi_add_async_cleanup_hook(env, &Engine::OnEnvTeardown, this, &hook_);
+  napi_add_async_cleanup_hook(env, &NativeEngine::OnEnvTeardown, this, &hook_);
   Ref();  // an open engine stays alive (like a socket) until close() or env exit
 }
 
-void Engine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig* udp,
-                          std::string* cipher) {
+void NativeEngine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig* udp,
+                                std::string* cipher) {
   tun->name = StringOption(o, "tunName", "");
   tun->mtu = mtu_ = IntOption(o, "mtu", 1420, kMinMtu, int(kMaxInnerPacket));
   tun->txQueueLen = IntOption(o, "txQueueLen", 1000, 1, 1 << 20);
@@ -175,7 +175,7 @@ void Engine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig* udp,
 
 // Allocates every buffer shared with JS as an ArrayBuffer (V8 never moves their
 // backing stores) and keeps them alive through one `views` object.
-void Engine::AllocateShared(Napi::Env env) {
+void NativeEngine::AllocateShared(Napi::Env env) {
   Napi::Object v = Napi::Object::New(env);
   auto bytes = [&](const char* name, size_t n) {
     Napi::Uint8Array a = Napi::Uint8Array::New(env, n);
@@ -213,7 +213,7 @@ void Engine::AllocateShared(Napi::Env env) {
 
 // Points every recvmmsg message at its buffer slot, address storage and (with offload)
 // control buffer once; sizes the send-side scratch.
-void Engine::PrepareMessages() {
+void NativeEngine::PrepareMessages() {
   tunLen_.assign(batchCap_, 0);
   tunVnet_.assign(batchCap_, VnetHeader{});
   udpEntries_.assign(batchCap_, UdpEntry{});
@@ -239,14 +239,14 @@ void Engine::PrepareMessages() {
   }
 }
 
-Engine::~Engine() {
+NativeEngine::~NativeEngine() {
   // Normally close() or env teardown already ran; the fds (if still open) close with
   // their UniqueFd members. Poll handles are never touched here.
   if (hook_ != nullptr) napi_remove_async_cleanup_hook(hook_);
 }
 
 // start(onTun(count), onUdp(count), onError(code, message)): begins polling. Once only.
-Napi::Value Engine::Start(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
   if (started_) ThrowCoded(env, "VPCMESH_ERR_TUN_ALREADY_STARTED", "start() may be called once");
@@ -264,7 +264,7 @@ Napi::Value Engine::Start(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-PollHandle* Engine::StartPoll(int fd) {
+PollHandle* NativeEngine::StartPoll(int fd) {
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(Env(), &loop);
   auto* ph = new PollHandle{uv_poll_t{}, this, nullptr};
@@ -273,13 +273,13 @@ PollHandle* Engine::StartPoll(int fd) {
     return nullptr;
   }
   ph->handle.data = ph;
-  uv_poll_start(&ph->handle, UV_READABLE, &Engine::OnPoll);
+  uv_poll_start(&ph->handle, UV_READABLE, &NativeEngine::OnPoll);
   return ph;
 }
 
-void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
+void NativeEngine::OnPoll(uv_poll_t* handle, int status, int events) {
   auto* ph = static_cast<PollHandle*>(handle->data);
-  Engine* self = ph->engine;
+  NativeEngine* self = ph->engine;
   if (self == nullptr || self->closed_) return;
   Napi::HandleScope scope(self->Env());  // every JS value of this batch lives in it
   if (status < 0) {
@@ -295,7 +295,7 @@ void Engine::OnPoll(uv_poll_t* handle, int status, int events) {
 
 // Stops and closes a poll handle. The close callback only frees the handle (and during
 // env teardown signals the hook); it never touches the engine.
-void Engine::StopPoll(PollHandle** slot, HookCloser* closer) {
+void NativeEngine::StopPoll(PollHandle** slot, HookCloser* closer) {
   PollHandle* ph = *slot;
   if (ph == nullptr) return;
   *slot = nullptr;
@@ -314,7 +314,7 @@ void Engine::StopPoll(PollHandle** slot, HookCloser* closer) {
 }
 
 // Releases OS resources. `closer` is non-null only during env teardown.
-void Engine::CloseEverything(HookCloser* closer) {
+void NativeEngine::CloseEverything(HookCloser* closer) {
   closed_ = true;
   tunBatchOpen_ = udpBatchOpen_ = false;
   StopPoll(&tunPoll_, closer);
@@ -325,8 +325,8 @@ void Engine::CloseEverything(HookCloser* closer) {
 
 // Env teardown (process exit, worker termination) without close(): close the handles
 // so the loop can close, and finish the hook once the last uv_close completed.
-void Engine::OnEnvTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
-  auto* self = static_cast<Engine*>(arg);
+void NativeEngine::OnEnvTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
+  auto* self = static_cast<NativeEngine*>(arg);
   self->hook_ = nullptr;
   auto* closer = new HookCloser{1, hook};  // 1 = guard while the handles are queued
   self->CloseEverything(closer);
@@ -338,7 +338,7 @@ void Engine::OnEnvTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
 
 // close(): idempotent. Safe inside callbacks; the self-reference is dropped once the
 // callback returns.
-Napi::Value Engine::Close(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::Close(const Napi::CallbackInfo& info) {
   if (closed_) return info.Env().Undefined();
   if (hook_ != nullptr) napi_remove_async_cleanup_hook(hook_);
   hook_ = nullptr;
@@ -353,7 +353,7 @@ Napi::Value Engine::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-void Engine::CallJs(Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
+void NativeEngine::CallJs(Napi::FunctionReference& fn, std::initializer_list<napi_value> args) {
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   callbackDepth_++;
@@ -369,7 +369,7 @@ void Engine::CallJs(Napi::FunctionReference& fn, std::initializer_list<napi_valu
   }
 }
 
-void Engine::ReportError(const char* code, const std::string& message) {
+void NativeEngine::ReportError(const char* code, const std::string& message) {
   if (onError_.IsEmpty()) return;
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
@@ -377,7 +377,7 @@ void Engine::ReportError(const char* code, const std::string& message) {
 }
 
 // setSession(slot, {sendKey, recvKey, localIndex, remoteIndex})
-Napi::Value Engine::SetSession(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::SetSession(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
   int slot = SlotArg(info[0], sessions_->size());
@@ -402,7 +402,7 @@ Napi::Value Engine::SetSession(const Napi::CallbackInfo& info) {
 }
 
 // setEndpoint(slot, ip, port)
-Napi::Value Engine::SetEndpoint(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::SetEndpoint(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
   int slot = SlotArg(info[0], sessions_->size());
@@ -417,7 +417,7 @@ Napi::Value Engine::SetEndpoint(const Napi::CallbackInfo& info) {
 }
 
 // clearSession(slot): no-op after close or for an empty slot.
-Napi::Value Engine::ClearSession(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::ClearSession(const Napi::CallbackInfo& info) {
   int slot = SlotArg(info[0], sessions_->size());
   sessions_->Clear(slot);
   return info.Env().Undefined();
@@ -425,7 +425,7 @@ Napi::Value Engine::ClearSession(const Napi::CallbackInfo& info) {
 
 // udpSource(i) -> {address, port} of entry i of the current UDP batch, or undefined
 // outside the onUdp callback or out of range.
-Napi::Value Engine::UdpSource(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::UdpSource(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t i = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : UINT32_MAX;
   if (!udpInCallback_ || i >= udpCount_) return env.Undefined();
@@ -439,7 +439,7 @@ Napi::Value Engine::UdpSource(const Napi::CallbackInfo& info) {
 }
 
 // sendRaw(datagram, ip, port) -> boolean handed to the kernel. false after close.
-Napi::Value Engine::SendRaw(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::SendRaw(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray() ||
       info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
@@ -458,9 +458,9 @@ Napi::Value Engine::SendRaw(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, r >= 0);
 }
 
-Napi::Value Engine::GetViews(const Napi::CallbackInfo& info) { return views_.Value(); }
+Napi::Value NativeEngine::GetViews(const Napi::CallbackInfo& info) { return views_.Value(); }
 
-Napi::Value Engine::GetInfo(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::GetInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("tunName", tunName_);

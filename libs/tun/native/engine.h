@@ -1,4 +1,4 @@
-// Engine: the JavaScript-visible packet engine object. One TUN fd and one UDP socket,
+// NativeEngine: the JavaScript-visible packet engine object. One TUN fd and one UDP socket,
 // both polled with uv_poll on the JS thread; packets move in batches through
 // preallocated buffers shared with JavaScript; the sessions table does the crypto.
 //
@@ -71,11 +71,11 @@ struct UdpEntry {
   VnetHeader vnet;     // what writeTun puts in front (offload only)
 };
 
-class Engine : public Napi::ObjectWrap<Engine> {
+class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
  public:
   static Napi::Function Define(Napi::Env env);
-  explicit Engine(const Napi::CallbackInfo& info);
-  ~Engine() override;
+  explicit NativeEngine(const Napi::CallbackInfo& info);
+  ~NativeEngine() override;
 
  private:
   // --- setup (engine.cc) ---

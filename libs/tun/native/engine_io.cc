@@ -37,7 +37,7 @@ void WriteSegmentCmsg(msghdr* h, uint16_t size) {
 // slot*tunStride_ + kHeaderSize so the header can be written in front of it and the tag
 // after it, and the sealed message is sent straight from the buffer. With offload the
 // virtio header lands in the 10 bytes before the packet; it is kept (trusted) natively.
-size_t Engine::ReadTunBatch() {
+size_t NativeEngine::ReadTunBatch() {
   const size_t capacity = tunStride_ - kOverhead;
   const size_t vnet = offload_ ? kVnetHdrLen : 0;
   size_t n = 0;
@@ -81,7 +81,7 @@ size_t Engine::ReadTunBatch() {
 
 // One batch per readiness callback: uv_poll is level-triggered, so a full batch makes
 // it fire again on the next loop turn, after timers and the other fd had their turn.
-void Engine::OnTunReadable() {
+void NativeEngine::OnTunReadable() {
   size_t n = ReadTunBatch();
   if (n == 0 || closed_) return;
   tunCount_ = n;
@@ -95,7 +95,7 @@ void Engine::OnTunReadable() {
 
 // Checks the slot, writes the header at `msg`, encrypts `len` payload bytes at
 // msg+kHeaderSize in place and appends the tag. Counts the drop reason on failure.
-bool Engine::SealMessage(int slot, uint8_t* msg, size_t len) {
+bool NativeEngine::SealMessage(int slot, uint8_t* msg, size_t len) {
   Session* s = sessions_->At(slot);
   if (!s->active || s->sendCounter >= kRejectAfterMessages) {
     SlotStat(slot, kTxDropNoSession)++;
@@ -122,7 +122,7 @@ bool Engine::SealMessage(int slot, uint8_t* msg, size_t len) {
 // Hot loop: seals packets [0, count) of the TUN batch to the slots JS chose (a TCP
 // super-packet as one data message per segment) and sends them, flushing whenever
 // sendCap_ datagrams are ready. Returns the number of datagrams the kernel took.
-size_t Engine::SealAndSendTunBatch(size_t count) {
+size_t NativeEngine::SealAndSendTunBatch(size_t count) {
   const int64_t slots = int64_t(sessions_->size());
   size_t m = 0, sent = 0;
   arenaUsed_ = 0;
@@ -158,7 +158,7 @@ size_t Engine::SealAndSendTunBatch(size_t count) {
 // slot, of equal size except a shorter last one, become one message (at most
 // kMaxGsoSegments datagrams and kMaxDatagram bytes); otherwise one message each.
 // Returns the number of messages.
-size_t Engine::GroupDatagrams(size_t from, size_t to) {
+size_t NativeEngine::GroupDatagrams(size_t from, size_t to) {
   size_t j = 0;
   for (size_t k = from; k < to; j++) {
     const size_t size = sendIov_[k].iov_len;
@@ -187,7 +187,7 @@ size_t Engine::GroupDatagrams(size_t from, size_t to) {
 // rest; any other error drops only the message it names, except that a GSO message
 // refused with EIO/EINVAL turns GSO off (counted) and returns its first datagram so the
 // caller regroups from there. Never blocks, never queues; bounded by `messages`.
-size_t Engine::SendMessages(size_t messages, size_t datagrams, size_t* sent) {
+size_t NativeEngine::SendMessages(size_t messages, size_t datagrams, size_t* sent) {
   size_t done = 0;
   auto account = [&](size_t j, bool ok) {
     for (size_t k = sendMsgFirst_[j]; k < sendMsgFirst_[j] + sendMsgCount_[j]; k++) {
@@ -221,7 +221,7 @@ size_t Engine::SendMessages(size_t messages, size_t datagrams, size_t* sent) {
 }
 
 // Sends sealed datagrams [0, datagrams). Returns how many the kernel took.
-size_t Engine::SendSealed(size_t datagrams) {
+size_t NativeEngine::SendSealed(size_t datagrams) {
   size_t sent = 0;
   for (size_t next = 0; next < datagrams;)
     next = SendMessages(GroupDatagrams(next, datagrams), datagrams, &sent);
@@ -229,7 +229,7 @@ size_t Engine::SendSealed(size_t datagrams) {
 }
 
 // sealAndSend(count) -> datagrams handed to the kernel. Only inside onTun, once per batch.
-Napi::Value Engine::SealAndSend(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::SealAndSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return Napi::Number::New(env, 0);
   if (!tunBatchOpen_)
@@ -244,7 +244,7 @@ Napi::Value Engine::SealAndSend(const Napi::CallbackInfo& info) {
 }
 
 // sealAndSendOne(slot, payload) -> true if handed to the kernel. false after close.
-Napi::Value Engine::SealAndSendOne(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::SealAndSendOne(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return Napi::Boolean::New(env, false);
   int slot = SlotArg(info[0], sessions_->size());
@@ -273,7 +273,7 @@ Napi::Value Engine::SealAndSendOne(const Napi::CallbackInfo& info) {
 
 // --- peers -> TUN ------------------------------------------------------------------
 
-size_t Engine::ReceiveUdpBatch() {
+size_t NativeEngine::ReceiveUdpBatch() {
   for (size_t i = 0; i < batchCap_; i++) {
     recvMsgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     recvMsgs_[i].msg_hdr.msg_controllen = offload_ ? kRecvCtlLen : 0;
@@ -289,8 +289,8 @@ size_t Engine::ReceiveUdpBatch() {
   }
 }
 
-void Engine::Report(uint8_t kind, int32_t slot, size_t offset, size_t length, size_t recvIndex,
-                    uint8_t flags) {
+void NativeEngine::Report(uint8_t kind, int32_t slot, size_t offset, size_t length,
+                          size_t recvIndex, uint8_t flags) {
   CloseGroup();  // the open group (if any) is the previous entry: finish it first
   size_t r = udpCount_++;
   udpEntries_[r] = UdpEntry{
@@ -306,7 +306,7 @@ void Engine::Report(uint8_t kind, int32_t slot, size_t offset, size_t length, si
 // Hot path: classifies the datagram at udpBuf_+offset (from recvmmsg message
 // recvIndex), and for a data message authenticates, checks the replay window and
 // decrypts it in place. Reports survivors; counts every drop.
-void Engine::ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool truncated) {
+void NativeEngine::ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool truncated) {
   uint8_t* p = udpBuf_ + offset;
   Global(kUdpRxDatagrams)++;
   if (truncated) return void(Global(kUdpDropTruncated)++);
@@ -345,7 +345,7 @@ void Engine::ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool t
 
 // Hands the reported entries to JS (finishing an open coalescing group first). Returns
 // false if JS closed the engine.
-bool Engine::DeliverUdpBatch() {
+bool NativeEngine::DeliverUdpBatch() {
   CloseGroup();
   if (udpCount_ == 0) return true;
   udpBatchOpen_ = udpInCallback_ = true;
@@ -363,7 +363,7 @@ bool Engine::DeliverUdpBatch() {
   return true;
 }
 
-void Engine::OnUdpReadable() {
+void NativeEngine::OnUdpReadable() {
   size_t n = ReceiveUdpBatch();
   if (n == 0) return;
   udpCount_ = 0;
@@ -383,7 +383,7 @@ void Engine::OnUdpReadable() {
 // a coalesced entry is one write of a GSO super-packet behind its virtio header, written
 // here from the trusted copy). A verdict covers every segment coalesced into the entry
 // (they share the inner source). Only inside onUdp, once per batch.
-Napi::Value Engine::WriteTun(const Napi::CallbackInfo& info) {
+Napi::Value NativeEngine::WriteTun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) return Napi::Number::New(env, 0);
   if (!udpBatchOpen_)

@@ -30,7 +30,7 @@ size_t GroSegmentSize(msghdr* h) {
 // Hot path: segments TUN entry i (a TSO super-packet) into segArena_ and seals each
 // segment as its own data message (own counter) to `slot`, appending the datagrams at
 // sendIov_[m...]. Flushes first if they do not fit. Returns the new datagram count.
-size_t Engine::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent) {
+size_t NativeEngine::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent) {
   const uint8_t* pkt = tunBuf_ + i * tunStride_ + kHeaderSize;
   auto segment = [&]() {
     return SegmentTcp(pkt, tunLen_[i], tunVnet_[i], size_t(mtu_),
@@ -67,7 +67,7 @@ size_t Engine::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent) {
 // Hot loop: splits recvmmsg message `recvIndex` (a UDP GRO buffer of equal-size
 // datagrams, the last maybe shorter) and processes each datagram, delivering a full
 // batch to JS whenever batchCap_ entries are reported. False if JS closed the engine.
-bool Engine::ProcessGroBuffer(size_t recvIndex) {
+bool NativeEngine::ProcessGroBuffer(size_t recvIndex) {
   mmsghdr& m = recvMsgs_[recvIndex];
   const size_t len = m.msg_len, base = recvIndex * udpStride_;
   const bool truncated = m.msg_hdr.msg_flags & MSG_TRUNC;
@@ -83,7 +83,7 @@ bool Engine::ProcessGroBuffer(size_t recvIndex) {
 // Reports an opened IP packet, or appends it to the previous entry when that entry is
 // an open TCP group of the same slot and source address and the segment continues it
 // (TcpCoalescer decides; the verdict JS gives the entry then covers both).
-void Engine::ReportIp(int slot, size_t offset, size_t len, size_t recvIndex, uint8_t flags) {
+void NativeEngine::ReportIp(int slot, size_t offset, size_t len, size_t recvIndex, uint8_t flags) {
   if (coalescer_.open()) {
     const UdpEntry& last = udpEntries_[udpCount_ - 1];
     if (last.slot == slot && last.flags == flags &&
@@ -101,7 +101,7 @@ void Engine::ReportIp(int slot, size_t offset, size_t len, size_t recvIndex, uin
 }
 
 // Finishes the open group (the last entry): final length, segment count, virtio header.
-void Engine::CloseGroup() {
+void NativeEngine::CloseGroup() {
   if (!coalescer_.open()) return;
   UdpEntry& e = udpEntries_[udpCount_ - 1];
   e.segments = uint16_t(coalescer_.segments());

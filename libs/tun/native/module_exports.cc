@@ -8,7 +8,7 @@
 namespace vpcmesh {
 
 void ExportEngine(Napi::Env env, Napi::Object exports) {
-  exports.Set("Engine", Engine::Define(env));
+  exports.Set("NativeEngine", NativeEngine::Define(env));
   Napi::Object c = Napi::Object::New(env);
   c.Set("headerSize", double(kHeaderSize));
   c.Set("overhead", double(kOverhead));

@@ -1,4 +1,4 @@
-// What every build of the addon exports: the Engine class and the wire and layout
+// What every build of the addon exports: the NativeEngine class and the wire and layout
 // constants (libs/tun/src/native.ts checks the stats layout against its own when it
 // loads the addon). The production entry is addon.cc; the test addon's is test_addon.cc.
 #pragma once

@@ -1,5 +1,5 @@
 // Module entry of the test addon vpcmesh_tun_test: everything the production addon
-// exports, plus the hooks of test_hooks.h. Its Engine is compiled with
+// exports, plus the hooks of test_hooks.h. Its NativeEngine is compiled with
 // VPCMESH_TEST_HOOKS, which adds the `failAfterOpenForTest` option (engine.cc). Loaded
 // only by libs/tun/src/testing/native-hooks.ts.
 #include <napi.h>

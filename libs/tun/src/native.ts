@@ -39,7 +39,7 @@ interface NativeViews {
   globalStats: BigUint64Array
 }
 
-/** The addon's Engine object (native/engine.h). */
+/** The addon's NativeEngine object (native/engine.h). */
 export interface NativeEngine {
   start(onTun: (n: number) => void, onUdp: (n: number) => void, onError: (code: string, msg: string) => void): void
   close(): void
@@ -96,7 +96,7 @@ export function checkStatsLayout(native: StatsLayout, file: string, expected: St
 
 /** What every build of the addon exports (the production addon exports nothing else). */
 export interface AddonExports {
-  Engine: new (options: PacketEngineOptions) => NativeEngine
+  NativeEngine: new (options: PacketEngineOptions) => NativeEngine
   constants: NativeConstants
 }
 
@@ -251,6 +251,6 @@ class NativePacketEngine implements PacketEngine {
 
 /** Opens the TUN device and the UDP socket. Needs CAP_NET_ADMIN. Nothing is polled until `start`. */
 export function openNativeEngine(options: PacketEngineOptions): PacketEngine {
-  const { Engine } = loadNativeAddon(PRODUCTION_ADDON)
-  return new NativePacketEngine(guard(() => new Engine(options)))
+  const { NativeEngine } = loadNativeAddon(PRODUCTION_ADDON)
+  return new NativePacketEngine(guard(() => new NativeEngine(options)))
 }

@@ -65,9 +65,9 @@ test('stats layout: both built addons match src/stats.ts (they loaded through th
   }
 })
 
-test('production addon: exports the Engine and constants only, none of the test hooks', () => {
+test('production addon: exports the NativeEngine and constants only, none of the test hooks', () => {
   const addon = loadNativeAddon(PRODUCTION_ADDON) as unknown as Record<string, unknown>
-  assert.deepEqual(Object.keys(addon).sort(), ['Engine', 'constants'])
+  assert.deepEqual(Object.keys(addon).sort(), ['NativeEngine', 'constants'])
   for (const hook of NATIVE_TEST_HOOK_NAMES) assert.equal(addon[hook], undefined, hook)
 })
 
@@ -78,7 +78,7 @@ test('test addon: exports every test hook as a function, and the same constants'
 })
 
 test('test addon: is a different module from the production addon', () => {
-  assert.notEqual(nativeTestHooks().Engine, loadNativeAddon(PRODUCTION_ADDON).Engine)
+  assert.notEqual(nativeTestHooks().NativeEngine, loadNativeAddon(PRODUCTION_ADDON).NativeEngine)
 })
 
 test('a missing addon is VPCMESH_ERR_TUN_ADDON_MISSING with the build command', () => {

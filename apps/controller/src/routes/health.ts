@@ -5,7 +5,7 @@ import type { Metrics } from '@vpcmesh/metrics'
 import type { RouteDeps } from './deps.js'
 
 /** /healthz (process alive), /readyz (Redis answers), /metrics (Prometheus text), /docs (OpenAPI). */
-export function healthRoutes(d: RouteDeps & { metrics: Metrics }): FastifyPluginAsyncZod {
+export function healthApi(d: RouteDeps & { metrics: Metrics }): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/healthz', { schema: { hide: true, response: { 200: HealthResponse } } }, async () => ({
       status: 'ok' as const,

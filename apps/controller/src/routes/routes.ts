@@ -15,7 +15,7 @@ const errors = {
 }
 
 /** /v1/vpcs/:id/routes: extra prefixes behind a VPC (pod and service CIDRs, LANs behind it). */
-export function routeRoutes(d: RouteDeps): FastifyPluginAsyncZod {
+export function routeApi(d: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/v1/vpcs/:id/routes',

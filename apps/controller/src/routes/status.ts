@@ -45,7 +45,7 @@ function safeJson(s: string | undefined): unknown {
 }
 
 /** GET /v1/status: mesh version and every agent's connection and applied version. */
-export function statusRoutes(d: RouteDeps): FastifyPluginAsyncZod {
+export function statusApi(d: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/v1/status',

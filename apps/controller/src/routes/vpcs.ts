@@ -51,7 +51,7 @@ function checkEndpoint(text: string): string {
 }
 
 /** /v1/vpcs: register, list, show, change, delete VPCs and issue join tokens. */
-export function vpcRoutes(d: RouteDeps): FastifyPluginAsyncZod {
+export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/v1/vpcs',

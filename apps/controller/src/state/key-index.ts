@@ -1,14 +1,14 @@
 import type { Redis } from 'ioredis'
 import { MeshError } from '@vpcmesh/common'
 import { WireErrorCode } from '@vpcmesh/protocol'
-import type { Keys } from './keys.js'
+import type { RedisKeys } from './redis-keys.js'
 import type { Write } from './redis-tx.js'
 
 /**
  * The public-key index: hash `pubkeys`, agent public key → VPC id. Read inside a registry
  * transaction (after WATCH of the version key) and written in the same MULTI as the VPC
  * record, so two VPCs can never commit the same key, even through different replicas.
- * Keys stored before the index existed are added by the first claim (once per store,
+ * RedisKeys stored before the index existed are added by the first claim (once per store,
  * marked by `pubkeys:indexed`), in that claim's transaction.
  */
 
@@ -30,7 +30,7 @@ export class KeyInUseError extends MeshError {
  */
 export async function claimKey(
   conn: Redis,
-  keys: Keys,
+  keys: RedisKeys,
   id: string,
   publicKey: string,
   from: string | null,
@@ -49,7 +49,7 @@ export async function claimKey(
 }
 
 /** Every key held by a stored VPC record, with its VPC id. */
-async function storedKeys(conn: Redis, keys: Keys): Promise<Array<[string, string]>> {
+async function storedKeys(conn: Redis, keys: RedisKeys): Promise<Array<[string, string]>> {
   const ids = await conn.smembers(keys.vpcs)
   if (ids.length === 0) return []
   const raws = await conn.mget(ids.map((i) => keys.vpc(i)))
@@ -70,7 +70,7 @@ return 0`
  * The index writes for VPC `id` moving from key `from` to key `to` (either may be null; null
  * `to`: the VPC is deleted). The old entry is removed only while it names `id`.
  */
-export function moveKey(keys: Keys, from: string | null, to: string | null, id: string): Write[] {
+export function moveKey(keys: RedisKeys, from: string | null, to: string | null, id: string): Write[] {
   const out: Write[] = []
   if (from !== null && from !== to) out.push(['eval', RELEASE_LUA, 1, keys.publicKeys, from, id])
   if (to !== null) out.push(['hset', keys.publicKeys, to, id])

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis'
 import type { Prefix } from '@vpcmesh/cidr'
 import { hasCode, type Logger, noopLogger } from '@vpcmesh/common'
 import { storeUnavailable } from '../errors.js'
-import { Keys } from './keys.js'
+import { RedisKeys } from './redis-keys.js'
 import { RegistryOps } from './registry-ops.js'
 import { createRedisClient, type RedisTarget } from './redis-target.js'
 import { VersionedTx, type TxOperation } from './redis-tx.js'
@@ -62,7 +62,7 @@ return 0`
  * missed meanwhile are caught by the notifier's version poll.
  */
 class RedisStore implements Store {
-  private readonly keys: Keys
+  private readonly keys: RedisKeys
   private readonly cmd: Redis
   private readonly txConn: Redis
   private readonly sub: Redis
@@ -76,7 +76,7 @@ class RedisStore implements Store {
   private closing = false
 
   constructor(components: RedisStoreComponents, options: RedisStoreOptions) {
-    this.keys = new Keys(options.prefix ?? 'vpcmesh:')
+    this.keys = new RedisKeys(options.prefix ?? 'vpcmesh:')
     this.log = (components.logger ?? noopLogger).child('store')
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000
     const target: RedisTarget = 'target' in options ? options.target : { url: options.url }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { WireErrorCode } from '@vpcmesh/protocol'
 import { ApiError } from '../errors.js'
-import type { Keys } from './keys.js'
+import type { RedisKeys } from './redis-keys.js'
 import type { Change } from './store.js'
 
 /** One Redis command for the transaction's MULTI, as ioredis takes it: `['hset', key, field, value]`. */
@@ -58,7 +58,7 @@ export class VersionedTx {
 
   constructor(
     private readonly conn: Redis,
-    private readonly keys: Keys,
+    private readonly keys: RedisKeys,
     private readonly changeLogMax: number,
     private readonly maxAttempts = 64,
   ) {}

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis'
 import { parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import { MAX_PREFIXES_PER_VPC, WireErrorCode } from '@vpcmesh/protocol'
 import { ApiError, vpcNotFound } from '../errors.js'
-import type { Keys } from './keys.js'
+import type { RedisKeys } from './redis-keys.js'
 import type { NewVpc, VpcPatch, VpcRecord } from './store.js'
 import { type TxDecision, type TxView, type Write, unchanged } from './redis-tx.js'
 import {
@@ -31,7 +31,7 @@ interface EndpointIndex {
  */
 export class RegistryOps {
   constructor(
-    private readonly keys: Keys,
+    private readonly keys: RedisKeys,
     private readonly now: () => number,
   ) {}
 

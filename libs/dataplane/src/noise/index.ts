@@ -67,4 +67,4 @@ export {
   createResponse,
   responseReceiver,
   consumeResponse,
-} from './handshake.js'
+} from './ik.js'

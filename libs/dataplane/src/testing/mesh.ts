@@ -1,5 +1,5 @@
 /**
- * A mesh of real data planes on in-memory engines (ChannelEngine) and a FakeClock, for
+ * A mesh of real data planes on in-memory engines (MemoryPacketEngine) and a FakeClock, for
  * tests without root (wireguard-go's device_test testPair, for N nodes). Each node gets a
  * key pair, an endpoint 192.0.2.<n>:51820 and its prefixes; by default every node is
  * configured with all the others and started.
@@ -8,10 +8,10 @@ import { FakeClock } from '@vpcmesh/common/testing'
 import { noopLogger, type Logger } from '@vpcmesh/common'
 import { MemoryMetrics } from '@vpcmesh/metrics/testing'
 import type { UdpEndpoint } from '@vpcmesh/tun'
-import { ChannelEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
+import { MemoryPacketEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
 import type { DataplaneConfig, PeerConfig } from '../config.js'
 import { createDataplane, type Dataplane } from '../dataplane.js'
-import { generateKeyPair, type KeyPairText } from '../keys.js'
+import { generateKeyPair, type KeyPairText } from '../key-text.js'
 import type { DataplaneOptions } from '../options.js'
 import type { TimestampStore } from '../timestamp-store.js'
 
@@ -21,7 +21,7 @@ export interface MeshNode {
   readonly keys: KeyPairText
   readonly endpoint: UdpEndpoint
   readonly prefixes: string[]
-  readonly engine: ChannelEngine
+  readonly engine: MemoryPacketEngine
   readonly metrics: MemoryMetrics
   readonly dataplane: Dataplane
 }
@@ -71,7 +71,7 @@ export function createTestMesh(
   const network = new ChannelNetwork()
   const clock = new FakeClock()
   const build = (name: string, endpoint: UdpEndpoint, keys: KeyPairText, prefixes: string[]): MeshNode => {
-    const engine = new ChannelEngine(network, { endpoint, tunName: `chan-${name}`, maxSlots: 64 })
+    const engine = new MemoryPacketEngine(network, { endpoint, tunName: `chan-${name}`, maxSlots: 64 })
     const metrics = new MemoryMetrics({ clock })
     const timestamps = opts.timestamps?.(name)
     const dataplane = createDataplane(

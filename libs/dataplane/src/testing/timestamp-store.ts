@@ -1,5 +1,5 @@
 /** An in-memory {@link TimestampStore} that outlives the data planes of a test (a restart keeps it). */
-import { encodeKey } from '../keys.js'
+import { encodeKey } from '../key-text.js'
 import type { TimestampStore } from '../timestamp-store.js'
 
 /** Greatest timestamps by canonical base64 key, copied in and out. */

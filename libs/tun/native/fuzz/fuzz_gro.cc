@@ -1,4 +1,4 @@
-// libFuzzer target: TCP coalescing (TcpCoalescer), as Engine::ReportIp and CloseGroup
+// libFuzzer target: TCP coalescing (TcpCoalescer), as NativeEngine::ReportIp and CloseGroup
 // (engine_offload.cc) drive it over one UDP GRO buffer of opened datagrams.
 //
 // Input: records [ctl][u16 LE length][bytes]. ctl bit 0 clear: the bytes are a segment.

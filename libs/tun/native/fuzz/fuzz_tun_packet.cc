@@ -1,4 +1,4 @@
-// libFuzzer target: a packet read from a TUN with IFF_VNET_HDR, as Engine::ReadTunBatch
+// libFuzzer target: a packet read from a TUN with IFF_VNET_HDR, as NativeEngine::ReadTunBatch
 // (engine_io.cc) handles it with offload on. Input: the 10-byte virtio_net_hdr, then the
 // packet. Checked:
 //   - the virtio header survives Load/Store unchanged;

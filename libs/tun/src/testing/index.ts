@@ -1,5 +1,5 @@
 /** Test doubles for @vpcmesh/tun: in-memory engines and the wire format in TypeScript. */
-export { ChannelEngine, createChannelEnginePair, type ChannelEngineOptions } from './channel-engine.js'
+export { MemoryPacketEngine, createMemoryEnginePair, type MemoryPacketEngineOptions } from './memory-packet-engine.js'
 export { ChannelNetwork, type ChannelPort } from './channel-network.js'
 export { ReplayWindow, REJECT_AFTER_MESSAGES } from './replay-window.js'
 export { sealDataMessage, openDataMessage, readDataHeader, isDataMessage, WIRE } from './wire-crypto.js'

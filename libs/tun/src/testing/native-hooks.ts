@@ -19,16 +19,16 @@ export interface VnetHeaderFields {
   csumOffset: number
 }
 
-/** Options of the test addon's Engine: the production ones plus the forced failure. */
+/** Options of the test addon's NativeEngine: the production ones plus the forced failure. */
 export interface TestEngineOptions extends PacketEngineOptions {
   /** Throw VPCMESH_ERR_TUN_INVALID_OPTIONS at the end of construction, with both fds open. */
   failAfterOpenForTest?: boolean
 }
 
 /** Test and benchmark hooks of the test addon (native/test_hooks.h). */
-export interface NativeTestHooks extends Omit<AddonExports, 'Engine'> {
+export interface NativeTestHooks extends Omit<AddonExports, 'NativeEngine'> {
   /** The engine compiled with VPCMESH_TEST_HOOKS (raw, not wrapped as a PacketEngine). */
-  Engine: new (
+  NativeEngine: new (
     options: TestEngineOptions,
   ) => { close(): void }
   /** For each counter in order: 1 if a fresh replay window accepts (and records) it. */

@@ -19,7 +19,7 @@
  * | agent:{id}             | hash   | agent status (replica, versions, last seen, peers) |
  * | events (channel)       | pubsub | {"v": version} after each change                   |
  */
-export class Keys {
+export class RedisKeys {
   constructor(readonly prefix: string) {}
 
   get version(): string {

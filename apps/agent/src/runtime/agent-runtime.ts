@@ -20,11 +20,11 @@ export type StatusServerFactory = (
 ) => Promise<StatusServer>
 
 /**
- * Dependencies of the {@link AgentEngine}. Everything that touches the host comes in here, so
- * the engine runs in unit tests over `ChannelEngine` and a router over `FakeRunner`;
+ * Dependencies of the {@link AgentRuntime}. Everything that touches the host comes in here, so
+ * the engine runs in unit tests over `MemoryPacketEngine` and a router over `FakeRunner`;
  * apps/agent/src/main.ts wires the real ones.
  */
-export interface AgentEngineComponents {
+export interface AgentRuntimeComponents {
   config: AgentConfig
   state: StateDir
   logger: Logger
@@ -68,7 +68,7 @@ interface Running {
  * last saved map before contacting any controller, so a restart while the controller is down
  * rebuilds the same forwarding state. Losing the controller never removes anything.
  */
-export class AgentEngine {
+export class AgentRuntime {
   private running: Running | undefined
   /** What the host has programmed, read back after each apply (for /status); undefined before the first. */
   private host: RouterState | undefined
@@ -78,7 +78,7 @@ export class AgentEngine {
   private readonly log: Logger
   private readonly m: AgentMetrics
 
-  constructor(private readonly c: AgentEngineComponents) {
+  constructor(private readonly c: AgentRuntimeComponents) {
     this.log = c.logger
     this.m = new AgentMetrics(
       c.metrics,

@@ -4,18 +4,18 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { PacketFlag, PacketKind, Verdict, type PacketEngine, type TunBatch, type UdpBatch } from '../src/index.js'
-import { createChannelEnginePair, type ChannelEngine } from '../src/testing/index.js'
+import { createMemoryEnginePair, type MemoryPacketEngine } from '../src/testing/index.js'
 
 const IPV4 = Buffer.from('450000200000400040110000c0a80101c0a80202000000000000000068656c6c6f', 'hex')
 
 /** Pair with matching sessions in slot 3 and a forwarder accepting everything. */
 function pair(): {
-  a: ChannelEngine
-  b: ChannelEngine
-  network: ReturnType<typeof createChannelEnginePair>['network']
+  a: MemoryPacketEngine
+  b: MemoryPacketEngine
+  network: ReturnType<typeof createMemoryEnginePair>['network']
   seen: UdpBatch[]
 } {
-  const { network, a, b } = createChannelEnginePair({ maxSlots: 8 })
+  const { network, a, b } = createMemoryEnginePair({ maxSlots: 8 })
   const k1 = randomBytes(32)
   const k2 = randomBytes(32)
   a.sessions.set(3, { sendKey: k1, recvKey: k2, localIndex: 10, remoteIndex: 20 })
@@ -109,7 +109,7 @@ test('fake: keepalive and control are reported, flagged by source, and never wri
 })
 
 test('fake: batch rules: pre-filled slots and verdicts, once per batch, only inside the callback', async () => {
-  const { a, b } = createChannelEnginePair()
+  const { a, b } = createMemoryEnginePair()
   const observed: string[] = []
   a.start({
     onTunBatch: (t) => {
@@ -142,7 +142,7 @@ test('fake: batch rules: pre-filled slots and verdicts, once per batch, only ins
 })
 
 test('fake: drops on the send side are counted, not thrown', () => {
-  const { a } = createChannelEnginePair({ maxSlots: 4 })
+  const { a } = createMemoryEnginePair({ maxSlots: 4 })
   assert.equal(a.sealAndSendOne(0, IPV4), false)
   a.sessions.set(0, { sendKey: new Uint8Array(32), recvKey: new Uint8Array(32), localIndex: 1, remoteIndex: 2 })
   assert.equal(a.sealAndSendOne(0, IPV4), false)
@@ -151,7 +151,7 @@ test('fake: drops on the send side are counted, not thrown', () => {
 })
 
 test('fake: after close, state changes throw and I/O is a harmless no-op', () => {
-  const { a } = createChannelEnginePair()
+  const { a } = createMemoryEnginePair()
   a.close()
   a.close()
   const keys = { sendKey: new Uint8Array(32), recvKey: new Uint8Array(32), localIndex: 1, remoteIndex: 2 }
@@ -168,7 +168,7 @@ test('fake: after close, state changes throw and I/O is a harmless no-op', () =>
 
 // ─── engineSuite's packet cases, in memory ─────────────────────────────────────────────
 // engine-suite.ts drives the native engine between two namespaces. Each of its cases about
-// the engine's own packet handling runs here against ChannelEngine under the same name (the
+// the engine's own packet handling runs here against MemoryPacketEngine under the same name (the
 // first case, replay, unknown index and keepalive/control are above). The others test the
 // kernel side (TUN device, TCP and offloads, addon lifecycle), which the fake does not have;
 // docs/testing.md lists them.
@@ -184,12 +184,12 @@ interface EdgeEvent {
  * entry is recorded with its source, Ip is accepted only from 10.202.1.0/24 (anti-spoofing).
  */
 function edgePair(): {
-  a: ChannelEngine
-  b: ChannelEngine
-  network: ReturnType<typeof createChannelEnginePair>['network']
+  a: MemoryPacketEngine
+  b: MemoryPacketEngine
+  network: ReturnType<typeof createMemoryEnginePair>['network']
   events: EdgeEvent[]
 } {
-  const { network, a, b } = createChannelEnginePair({ maxSlots: 8 })
+  const { network, a, b } = createMemoryEnginePair({ maxSlots: 8 })
   const k1 = randomBytes(32)
   const k2 = randomBytes(32)
   a.sessions.set(0, { sendKey: k1, recvKey: k2, localIndex: 0x1111, remoteIndex: 0x2222 })
@@ -242,8 +242,8 @@ function ipFrom(src: string): Buffer {
 
 /** A data message A seals for B that B never receives (the network drops it; native: an nft drop rule). */
 async function freshMessage(
-  a: ChannelEngine,
-  network: ReturnType<typeof createChannelEnginePair>['network'],
+  a: MemoryPacketEngine,
+  network: ReturnType<typeof createMemoryEnginePair>['network'],
   payload: Buffer,
 ): Promise<Buffer> {
   let fresh: Buffer | undefined

@@ -1,4 +1,4 @@
-// AgentEngine without root: ChannelEngine for the TUN and UDP socket, LinuxRouter over FakeRunner
+// AgentRuntime without root: MemoryPacketEngine for the TUN and UDP socket, LinuxRouter over FakeRunner
 // for the host, a fake control channel and status server, FakeClock for every timer.
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -9,14 +9,14 @@ import { noopLogger, pollUntil } from '@vpcmesh/common'
 import { FakeClock } from '@vpcmesh/common/testing'
 import { MemoryMetrics } from '@vpcmesh/metrics/testing'
 import type { MeshNode, NetMap } from '@vpcmesh/protocol'
-import { ChannelEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
+import { MemoryPacketEngine, ChannelNetwork } from '@vpcmesh/tun/testing'
 import { generateKeyPair } from '@vpcmesh/dataplane'
 import { createLinuxRouter, type Router } from '@vpcmesh/linuxnet'
 import { FakeRunner } from '@vpcmesh/linuxnet/testing'
 import { parseAgentConfig } from '../src/config.js'
 import type { ControlClientComponents, ControlClientOptions } from '../src/control/client.js'
-import { AgentEngine } from '../src/engine/agent-engine.js'
-import type { ControlChannel } from '../src/engine/control-channel.js'
+import { AgentRuntime } from '../src/runtime/agent-runtime.js'
+import type { ControlChannel } from '../src/runtime/control-channel.js'
 import { StateDir } from '../src/state/state-dir.js'
 import type { StatusSource } from '../src/status/server.js'
 
@@ -38,8 +38,8 @@ const node = (n: number): MeshNode => ({
 })
 const netmap = (version: number, peers: number[]): NetMap => ({ version, self: node(1), peers: peers.map(node) })
 
-/** A ChannelEngine that counts close() calls. */
-class ProbeEngine extends ChannelEngine {
+/** A MemoryPacketEngine that counts close() calls. */
+class ProbeEngine extends MemoryPacketEngine {
   closes = 0
   override close(): void {
     this.closes++
@@ -76,7 +76,7 @@ class FakeControl implements ControlChannel {
 }
 
 interface Rig {
-  agent: AgentEngine
+  agent: AgentRuntime
   clock: FakeClock
   runner: FakeRunner
   router: Router
@@ -89,7 +89,7 @@ interface Rig {
 }
 
 function rig(saved?: NetMap): Rig {
-  const dir = mkdtempSync(join(tmpdir(), 'vpcmesh-agent-engine-'))
+  const dir = mkdtempSync(join(tmpdir(), 'vpcmesh-agent-runtime-'))
   dirs.push(dir)
   const state = new StateDir(dir)
   if (saved !== undefined) state.saveNetMap(saved)
@@ -113,7 +113,7 @@ function rig(saved?: NetMap): Rig {
     fatal: [],
     link: { present: true },
   }
-  const agent = new AgentEngine({
+  const agent = new AgentRuntime({
     config,
     state,
     logger: noopLogger,

@@ -1,5 +1,5 @@
 /**
- * ChannelEngine: an in-memory {@link PacketEngine} for tests without root (wireguard-go's
+ * MemoryPacketEngine: an in-memory {@link PacketEngine} for tests without root (wireguard-go's
  * tuntest + bindtest in one). Its "TUN" is fed with `injectTun` and observed through
  * `tunWrites`; its "UDP socket" is a {@link ChannelNetwork} endpoint. It seals and opens
  * with node:crypto in the native wire format and keeps the same counters, batch arrays,
@@ -25,8 +25,8 @@ import { FakeSessionTable } from './fake-session.js'
 import { REJECT_AFTER_MESSAGES } from './replay-window.js'
 import { isDataMessage, openDataMessage, readDataHeader, sealDataMessage, WIRE } from './wire-crypto.js'
 
-/** Options of a {@link ChannelEngine}; defaults as in PacketEngineOptions. */
-export interface ChannelEngineOptions {
+/** Options of a {@link MemoryPacketEngine}; defaults as in PacketEngineOptions. */
+export interface MemoryPacketEngineOptions {
   /** This engine's address on the network. */
   endpoint: UdpEndpoint
   tunName?: string
@@ -41,7 +41,7 @@ type GlobalField = (typeof GLOBAL_STAT_FIELDS)[number]
 const MAX_INNER = 65507 - WIRE.overhead
 
 /** A fake packet engine on a {@link ChannelNetwork}. */
-export class ChannelEngine implements PacketEngine, ChannelPort {
+export class MemoryPacketEngine implements PacketEngine, ChannelPort {
   readonly info: EngineInfo
   readonly sessions: EngineSessions
   readonly stats: EngineStats
@@ -65,7 +65,7 @@ export class ChannelEngine implements PacketEngine, ChannelPort {
   private udpInCallback = false
   private scheduled = false
 
-  constructor(network: ChannelNetwork, opts: ChannelEngineOptions) {
+  constructor(network: ChannelNetwork, opts: MemoryPacketEngineOptions) {
     const batchSize = opts.batchSize ?? 64
     const maxSlots = opts.maxSlots ?? 1024
     const mtu = opts.mtu ?? 1420
@@ -396,13 +396,21 @@ function classify(p: Uint8Array): number | undefined {
 }
 
 /** Two fake engines on a fresh network, at 192.0.2.1:51820 and 192.0.2.2:51820 (TEST-NET-1, never routed). */
-export function createChannelEnginePair(opts: Omit<ChannelEngineOptions, 'endpoint'> = {}): {
+export function createMemoryEnginePair(opts: Omit<MemoryPacketEngineOptions, 'endpoint'> = {}): {
   network: ChannelNetwork
-  a: ChannelEngine
-  b: ChannelEngine
+  a: MemoryPacketEngine
+  b: MemoryPacketEngine
 } {
   const network = new ChannelNetwork()
-  const a = new ChannelEngine(network, { ...opts, endpoint: { address: '192.0.2.1', port: 51820 }, tunName: 'chan-a' })
-  const b = new ChannelEngine(network, { ...opts, endpoint: { address: '192.0.2.2', port: 51820 }, tunName: 'chan-b' })
+  const a = new MemoryPacketEngine(network, {
+    ...opts,
+    endpoint: { address: '192.0.2.1', port: 51820 },
+    tunName: 'chan-a',
+  })
+  const b = new MemoryPacketEngine(network, {
+    ...opts,
+    endpoint: { address: '192.0.2.2', port: 51820 },
+    tunName: 'chan-b',
+  })
   return { network, a, b }
 }

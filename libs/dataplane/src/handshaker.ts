@@ -1,5 +1,5 @@
 /**
- * Handshake policy around the pure Noise IK steps (noise/handshake.ts): who may initiate,
+ * Handshake policy around the pure Noise IK steps (noise/ik.ts): who may initiate,
  * replay protection by timestamp, index reservation, endpoint learning, cookies, and
  * installing the resulting sessions. Runs on the JS thread outside the packet loops (raw
  * datagrams are copied by the inbound loop and handed here after the batch).
@@ -14,7 +14,7 @@ import { sameEndpoint } from './config.js'
 import type { DataplaneMetrics } from './dataplane-metrics.js'
 import { Drop, type DropCounter } from './drops.js'
 import type { IndexTable } from './indices.js'
-import { encodeKey } from './keys.js'
+import { encodeKey } from './key-text.js'
 import { COOKIE_SECRET_MS, CookieChecker } from './cookie-checker.js'
 import { consumeCookieReply, cookieReplyReceiver } from './noise/cookie.js'
 import {
@@ -24,7 +24,7 @@ import {
   createResponse,
   responseReceiver,
   type LocalStatic,
-} from './noise/handshake.js'
+} from './noise/ik.js'
 import {
   checkMac1,
   INITIATION,
@@ -40,7 +40,7 @@ import { GLOBAL_LIMIT, HandshakeLimiter, PER_SOURCE_LIMIT } from './handshake-li
 import type { TimestampStore } from './timestamp-store.js'
 import type { ResolvedOptions } from './options.js'
 import type { Peer } from './peer.js'
-import type { SessionStore } from './sessions.js'
+import type { SessionStore } from './session-store.js'
 
 /** What the {@link Handshaker} works with. */
 export interface HandshakerDeps {
