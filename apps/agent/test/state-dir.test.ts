@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createTestMesh } from '@vpcmesh/dataplane/testing'
-import { MAX_TIMESTAMP_PEERS, StateDir } from '../src/state/state-dir.js'
+import { StateDir } from '../src/state/state-dir.js'
 
 const key = (n: number): Uint8Array => {
   const k = new Uint8Array(32)
@@ -28,9 +28,12 @@ test('handshake timestamps survive a new StateDir, in a 0600 file of bounded siz
     const again = new StateDir(dir)
     assert.deepEqual(again.handshakeTimestamps().load(key(1)), ts(6))
     assert.equal(statSync(again.timestampsPath).mode & 0o777, 0o600)
-    const big = again.handshakeTimestamps()
-    for (let i = 0; i < MAX_TIMESTAMP_PEERS + 10; i++) big.save(key(100 + i), ts(i))
-    assert.equal(Object.keys(JSON.parse(readFileSync(again.timestampsPath, 'utf8'))).length, MAX_TIMESTAMP_PEERS)
+    // The bound (4096 by default) is a constructor option, so the eviction is tested at 64.
+    const bounded = new StateDir(dir, { maxTimestampPeers: 64 })
+    const big = bounded.handshakeTimestamps()
+    for (let i = 0; i < 64 + 10; i++) big.save(key(100 + i), ts(i))
+    assert.equal(Object.keys(JSON.parse(readFileSync(again.timestampsPath, 'utf8'))).length, 64)
+    assert.deepEqual(new StateDir(dir, { maxTimestampPeers: 64 }).handshakeTimestamps().load(key(100 + 73)), ts(73))
     assert.equal(big.load(key(100)), undefined, 'the least recently saved went first')
     writeFileSync(again.timestampsPath, '{"x": 5, "y": "zz"')
     assert.equal(new StateDir(dir).handshakeTimestamps().load(key(1)), undefined)

@@ -16,9 +16,20 @@ const TIMESTAMP_HEX = /^[0-9a-f]{24}$/
  * atomic (temp file + rename), so a crash never leaves half a file.
  */
 export class StateDir implements CredentialVault {
-  constructor(readonly dir: string) {
+  /**
+   * @param options.maxTimestampPeers most peers whose handshake timestamp is kept
+   *   (@default {@link MAX_TIMESTAMP_PEERS}; tests use a small bound)
+   */
+  constructor(
+    readonly dir: string,
+    private readonly options: { maxTimestampPeers?: number } = {},
+  ) {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     chmodSync(dir, 0o700)
+  }
+
+  private get maxTimestampPeers(): number {
+    return this.options.maxTimestampPeers ?? MAX_TIMESTAMP_PEERS
   }
 
   get privateKeyPath(): string {
@@ -73,11 +84,12 @@ export class StateDir implements CredentialVault {
   /**
    * The data plane's {@link TimestampStore} over `handshake-timestamps.json` (base64 key →
    * hex TAI64N): read once here, rewritten atomically on each save (one per accepted
-   * initiation), at most {@link MAX_TIMESTAMP_PEERS} entries. An unreadable file counts as
+   * initiation), at most `maxTimestampPeers` entries. An unreadable file counts as
    * empty; a failed write is reported to `onError` and the value stays in memory.
    */
   handshakeTimestamps(onError: (e: unknown) => void = () => {}): TimestampStore {
     const map = this.loadTimestamps()
+    const max = this.maxTimestampPeers
     return {
       load: (key) => {
         const hex = map.get(Buffer.from(key).toString('base64'))
@@ -88,7 +100,7 @@ export class StateDir implements CredentialVault {
         map.delete(k)
         map.set(k, Buffer.from(timestamp).toString('hex'))
         for (const oldest of map.keys()) {
-          if (map.size <= MAX_TIMESTAMP_PEERS) break
+          if (map.size <= max) break
           map.delete(oldest)
         }
         try {
@@ -107,7 +119,7 @@ export class StateDir implements CredentialVault {
       const parsed: unknown = JSON.parse(readFileSync(this.timestampsPath, 'utf8'))
       if (typeof parsed !== 'object' || parsed === null) return map
       for (const [k, v] of Object.entries(parsed)) {
-        if (typeof v === 'string' && TIMESTAMP_HEX.test(v) && map.size < MAX_TIMESTAMP_PEERS) map.set(k, v)
+        if (typeof v === 'string' && TIMESTAMP_HEX.test(v) && map.size < this.maxTimestampPeers) map.set(k, v)
       }
     } catch {
       map.clear()
