@@ -16,6 +16,7 @@ import { ApiCallError as CliApiError, CliError, CliErrorCode, UnreachableError }
 import { ConfigError, ERROR_REGISTRY } from '@vpcmesh/controller'
 import { DATAPLANE_ERROR_CODES, DataplaneError } from '@vpcmesh/dataplane'
 import { LINUXNET_ERROR_CODES, LinuxNetError } from '@vpcmesh/linuxnet'
+import { TUN_ERROR_CODES } from '@vpcmesh/tun'
 import { MetricsError, MetricsErrorCode, prometheusMetrics } from '@vpcmesh/metrics'
 import { AgentMessage, CloseCode, ControllerMessage, PROTOCOL_VERSION, WireErrorCode } from '@vpcmesh/protocol'
 import {
@@ -68,6 +69,7 @@ test('sources: the scan sees production sources only, and finds every exported c
     ...Object.values(CliErrorCode),
     ...Object.values(LINUXNET_ERROR_CODES),
     ...Object.values(DATAPLANE_ERROR_CODES),
+    ...Object.values(TUN_ERROR_CODES),
     new ConfigError([]).code,
   ]
   const missed = exported.filter((c) => !scan.codes.has(c))
@@ -82,6 +84,7 @@ test('sources: every exported code table has the one shape: a frozen object from
     CliErrorCode,
     LINUXNET_ERROR_CODES,
     DATAPLANE_ERROR_CODES,
+    TUN_ERROR_CODES,
   }
   for (const [name, table] of Object.entries(tables)) {
     assert.ok(Object.isFrozen(table), `${name} is not frozen`)

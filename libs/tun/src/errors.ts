@@ -4,39 +4,39 @@ import { MeshError } from '@vpcmesh/common'
  * Every code a {@link TunError} can carry. Stable, never reused; documented in
  * docs/errors.md. The native addon raises the same strings (libs/tun/native/*.cc).
  */
-export const TUN_ERROR_CODES = {
+export const TUN_ERROR_CODES = Object.freeze({
   /** The compiled addon is absent: run `npm run build:native`. */
-  VPCMESH_ERR_TUN_ADDON_MISSING: 'the native addon is not built',
+  addonMissing: 'VPCMESH_ERR_TUN_ADDON_MISSING',
   /** The addon's stats layout differs from src/stats.ts: stale build or unsynced edit. */
-  VPCMESH_ERR_TUN_ADDON_MISMATCH: 'the native addon does not match this TypeScript',
+  addonMismatch: 'VPCMESH_ERR_TUN_ADDON_MISMATCH',
   /** An open option is out of range or of the wrong type. */
-  VPCMESH_ERR_TUN_INVALID_OPTIONS: 'invalid packet engine options',
+  invalidOptions: 'VPCMESH_ERR_TUN_INVALID_OPTIONS',
   /** A method got an argument of the wrong type or range (a programming error). */
-  VPCMESH_ERR_TUN_INVALID_ARGUMENT: 'invalid argument',
+  invalidArgument: 'VPCMESH_ERR_TUN_INVALID_ARGUMENT',
   /** An IP literal/port is invalid, or IPv6 on an IPv4-only socket. */
-  VPCMESH_ERR_TUN_INVALID_ADDRESS: 'invalid address',
+  invalidAddress: 'VPCMESH_ERR_TUN_INVALID_ADDRESS',
   /** Opening or configuring the TUN device failed (not root, name taken, ...). */
-  VPCMESH_ERR_TUN_OPEN_FAILED: 'cannot open the TUN device',
+  openFailed: 'VPCMESH_ERR_TUN_OPEN_FAILED',
   /** Creating or binding the UDP socket failed (port in use, ...). */
-  VPCMESH_ERR_TUN_BIND_FAILED: 'cannot bind the UDP socket',
+  bindFailed: 'VPCMESH_ERR_TUN_BIND_FAILED',
   /** A method that changes state was called after close(). */
-  VPCMESH_ERR_TUN_CLOSED: 'the packet engine is closed',
+  closed: 'VPCMESH_ERR_TUN_CLOSED',
   /** start() was called twice. */
-  VPCMESH_ERR_TUN_ALREADY_STARTED: 'the packet engine is already started',
+  alreadyStarted: 'VPCMESH_ERR_TUN_ALREADY_STARTED',
   /** sealAndSend/writeTun outside their batch callback, or twice for one batch. */
-  VPCMESH_ERR_TUN_NO_BATCH: 'no batch is open',
+  noBatch: 'VPCMESH_ERR_TUN_NO_BATCH',
   /** setSession: another slot already owns this localIndex. */
-  VPCMESH_ERR_TUN_INDEX_IN_USE: 'local index already in use',
+  indexInUse: 'VPCMESH_ERR_TUN_INDEX_IN_USE',
   /** OpenSSL refused to key an AEAD context. */
-  VPCMESH_ERR_TUN_CRYPTO_FAILED: 'AEAD setup failed',
+  cryptoFailed: 'VPCMESH_ERR_TUN_CRYPTO_FAILED',
   /** libuv could not poll a file descriptor. Reported through onError. */
-  VPCMESH_ERR_TUN_POLL_FAILED: 'polling failed',
+  pollFailed: 'VPCMESH_ERR_TUN_POLL_FAILED',
   /** Reading the TUN failed (the device was deleted). Reported through onError; TUN reads stop. */
-  VPCMESH_ERR_TUN_DEVICE_GONE: 'the TUN device is gone',
-} as const
+  deviceGone: 'VPCMESH_ERR_TUN_DEVICE_GONE',
+} as const)
 
 /** One of {@link TUN_ERROR_CODES}. */
-export type TunErrorCode = keyof typeof TUN_ERROR_CODES
+export type TunErrorCode = (typeof TUN_ERROR_CODES)[keyof typeof TUN_ERROR_CODES]
 
 const RETRYABLE: ReadonlySet<TunErrorCode> = new Set(['VPCMESH_ERR_TUN_BIND_FAILED', 'VPCMESH_ERR_TUN_POLL_FAILED'])
 
@@ -52,8 +52,10 @@ export class TunError extends MeshError {
 }
 
 /** True if `code` is one of ours. */
+const CODES: ReadonlySet<string> = new Set(Object.values(TUN_ERROR_CODES))
+
 export function isTunErrorCode(code: unknown): code is TunErrorCode {
-  return typeof code === 'string' && Object.hasOwn(TUN_ERROR_CODES, code)
+  return typeof code === 'string' && CODES.has(code)
 }
 
 /**

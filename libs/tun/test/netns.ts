@@ -1,11 +1,13 @@
 /**
  * Test harness for network namespaces (not a test itself): namespaces and veth pairs
- * with names unique to this process, edge processes inside them, tcpdump captures and a
- * small pcap reader. Everything created here is removed by {@link Topology.destroy}.
+ * with names unique to this process, edge processes inside them and tcpdump captures (read
+ * with `readPcapFrames`, over the testbed's pcap reader). Everything created here is removed by {@link Topology.destroy}.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { errorMessage } from '@vpcmesh/common'
+import { awaitValue, pcapFrames, udpPayloads } from '@vpcmesh/testbed'
 import { fileURLToPath } from 'node:url'
 import type { EdgeConfig } from './fixtures/static-edge.js'
 
@@ -30,21 +32,6 @@ export function mustRun(argv: string[], opts: { input?: string } = {}): string {
 /** Runs `argv` inside namespace `ns`. */
 export function nsRun(ns: string, argv: string[]): string {
   return mustRun(['ip', 'netns', 'exec', ns, ...argv])
-}
-
-/** Polls `fn` until it returns a value other than undefined, or fails at the deadline. */
-export async function awaitValue<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 10000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 /** Namespaces named `vmtun-<pid>-<tag>-<name>`; veth links between them. */
@@ -92,7 +79,7 @@ export class Topology {
    */
   destroy(): void {
     const log = (what: string, e: unknown): void => {
-      process.stderr.write(`teardown: ${what} failed: ${e instanceof Error ? e.message : String(e)}\n`)
+      process.stderr.write(`teardown: ${what} failed: ${errorMessage(e)}\n`)
     }
     for (const c of this.children) {
       try {
@@ -233,29 +220,9 @@ export class Capture {
   }
 }
 
-/** Link-layer payloads (frames) of a pcap file (classic format, any endianness). */
+/** Link-layer frames of the pcap file `file` (the testbed's reader). */
 export function readPcapFrames(file: string): { linkType: number; frames: Buffer[] } {
-  const b = readFileSync(file)
-  const le = b.readUInt32LE(0) === 0xa1b2c3d4
-  const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o))
-  const frames: Buffer[] = []
-  for (let o = 24; o + 16 <= b.length; ) {
-    const len = u32(o + 8)
-    frames.push(b.subarray(o + 16, o + 16 + len))
-    o += 16 + len
-  }
-  return { linkType: u32(20), frames }
+  return pcapFrames(readFileSync(file))
 }
 
-/** UDP payloads of IPv4 Ethernet frames (the veth captures). */
-export function udpPayloads(frames: Buffer[]): Buffer[] {
-  const out: Buffer[] = []
-  for (const f of frames) {
-    if (f.readUInt16BE(12) !== 0x0800) continue
-    const ip = f.subarray(14)
-    if (ip[9] !== 17) continue
-    const ihl = ((ip[0] ?? 0) & 0x0f) * 4
-    out.push(ip.subarray(ihl + 8))
-  }
-  return out
-}
+export { awaitValue, udpPayloads }
