@@ -9,7 +9,7 @@ import { MAX_FRAME_BYTES } from '@vpcmesh/protocol'
 import type { ControllerConfig } from './config.js'
 import type { Store } from './state/store.js'
 import { adminGuard } from './auth.js'
-import { installErrorHandler } from './error-handler.js'
+import { frameworkErrors, installErrorHandler } from './error-handler.js'
 import { rateLimitOptions } from './rate-limit.js'
 import type { RateLimitRedis } from './state/rate-limit-redis.js'
 import { ControllerMetrics } from './controller-metrics.js'
@@ -50,7 +50,7 @@ const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics', '/docs', '/docs/js
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, clock } = deps
   const log = deps.logger.child('api')
-  const base = { bodyLimit: config.bodyLimit, logger: false, trustProxy: false, forceCloseConnections: true }
+  const base = { bodyLimit: config.bodyLimit, logger: false, trustProxy: false, forceCloseConnections: true, frameworkErrors }
   const app = (deps.tls === undefined
     ? Fastify(base)
     : Fastify({ ...base, https: deps.tls })) as unknown as FastifyInstance
