@@ -112,7 +112,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   })
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } })
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: MAX_FRAME_BYTES },
+    // A frame the ws layer refuses (1009, 1007, 1002; docs/errors.md) is already closing with
+    // its code: terminating, as the plugin's default handler does, would cut that close frame off.
+    errorHandler: (_err, socket) => {
+      if (socket.readyState === socket.OPEN) socket.terminate()
+    },
+  })
 
   const guard = adminGuard(config.adminToken)
   await app.register(
