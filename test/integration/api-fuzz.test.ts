@@ -13,7 +13,7 @@ import fc from 'fast-check'
 import { findOverlaps, parsePrefix } from '@vpcmesh/cidr'
 import { ListVpcsResponse } from '@vpcmesh/protocol'
 import { ADMIN_TOKEN, Harness } from './harness.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 import { breakOne, hostile, type Operation, operationsOf, valid } from './openapi-arbitrary.js'
 
 const SEED = process.env.VPCMESH_TEST_SEED ? Number(process.env.VPCMESH_TEST_SEED) : Date.now() % 2 ** 31
@@ -106,7 +106,10 @@ function bodyText(op: Operation): fc.Arbitrary<Spec['body']> {
         ),
       ),
     },
-    { weight: 1, arbitrary: fc.constant({ kind: 'text' as const, text: JSON.stringify({ name: 'x'.repeat(70_000) }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.constant({ kind: 'text' as const, text: JSON.stringify({ name: 'x'.repeat(70_000) }) }),
+    },
     { weight: 1, arbitrary: fc.constant({ kind: 'none' as const }) },
   )
 }
@@ -115,7 +118,10 @@ function bodyText(op: Operation): fc.Arbitrary<Spec['body']> {
 function specArb(): fc.Arbitrary<Spec> {
   // Deleting a VPC is made rarer than the rest, so VPCs live long enough to be patched and routed.
   const pickOp = fc.oneof(
-    ...ops.map((o, i) => ({ weight: o.method === 'DELETE' && o.path === '/v1/vpcs/{id}' ? 1 : 4, arbitrary: fc.constant(i) })),
+    ...ops.map((o, i) => ({
+      weight: o.method === 'DELETE' && o.path === '/v1/vpcs/{id}' ? 1 : 4,
+      arbitrary: fc.constant(i),
+    })),
   )
   return pickOp.chain((op) =>
     fc.record(
@@ -132,7 +138,16 @@ function specArb(): fc.Arbitrary<Spec> {
             arbitrary: fc
               .oneof(
                 fc.stringMatching(/^vpc_[0-9a-f]{12}$/),
-                fc.constantFrom('VPC_000000000000', 'vpc_', '..', '%2e%2e', '%00', 'vpc_00000000000g', 'x'.repeat(600), '%E0%A4%A'),
+                fc.constantFrom(
+                  'VPC_000000000000',
+                  'vpc_',
+                  '..',
+                  '%2e%2e',
+                  '%00',
+                  'vpc_00000000000g',
+                  'x'.repeat(600),
+                  '%E0%A4%A',
+                ),
                 fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).map(encodeURIComponent),
               )
               .map((text) => ({ kind: 'value' as const, text })),
@@ -276,7 +291,10 @@ test('fuzzed requests with Redis up: no 5xx, every 4xx has a stable code, some r
   const answers = await fuzz(REQUESTS_UP, SEED)
   assert.equal(failures(answers, upProblem), '')
   const ok = answers.filter((a) => a.status >= 200 && a.status < 300).length
-  assert.ok(ok >= 50, `seed ${SEED}: only ${ok} of ${answers.length} requests succeeded; the fuzzer is not reaching the handlers`)
+  assert.ok(
+    ok >= 50,
+    `seed ${SEED}: only ${ok} of ${answers.length} requests succeeded; the fuzzer is not reaching the handlers`,
+  )
   assert.ok(createdIds.length >= 5, `seed ${SEED}: only ${createdIds.length} VPCs created`)
   assert.ok(answers.length >= REQUESTS_UP / 2, `seed ${SEED}: time cap hit after ${answers.length} requests`)
   await alive()
@@ -300,7 +318,11 @@ test('fuzzed requests with Redis stopped: only 503 with the store code, never an
 
 test('after Redis is back: requests succeed again and the state is consistent', async () => {
   await h.restartRedis()
-  await awaitValue('the controller is ready again', async () => (await fetch(`${h.controllers[0]!.url}/readyz`)).status === 200, 20_000)
+  await awaitValue(
+    'the controller is ready again',
+    async () => (await fetch(`${h.controllers[0]!.url}/readyz`)).status === 200,
+    20_000,
+  )
   const answers = await fuzz(REQUESTS_BACK, SEED + 2)
   assert.equal(failures(answers, upProblem), '')
   await alive()

@@ -55,7 +55,9 @@ function hintFor(name: string | undefined): fc.Arbitrary<string> | undefined {
     return fc.oneof(
       { weight: 8, arbitrary: fc.tuple(octet, octet).map(([a, b]) => `10.${a}.${b}.0/24`) },
       fc.tuple(octet, octet, fc.integer({ min: 16, max: 28 })).map(([a, b, bits]) => `10.${a}.${b}.0/${bits}`),
-      fc.tuple(octet, fc.integer({ min: 8, max: 16 })).map(([a, bits]) => `${bits >= 16 ? `172.${a}` : '172.0'}.0.0/${bits}`),
+      fc
+        .tuple(octet, fc.integer({ min: 8, max: 16 }))
+        .map(([a, bits]) => `${bits >= 16 ? `172.${a}` : '172.0'}.0.0/${bits}`),
       { weight: 2, arbitrary: fc.integer({ min: 0, max: 0xffff }).map((n) => `fd00:${n.toString(16)}::/48`) },
       fc.constantFrom('0.0.0.0/0', '::/0', '127.0.0.0/8', '10.0.0.1/16', '224.0.0.0/4', '169.254.0.0/16'),
     )

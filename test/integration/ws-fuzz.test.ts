@@ -17,7 +17,7 @@ import { Harness } from './harness.js'
 import { breakOne, hostile } from './openapi-arbitrary.js'
 import { RawConn } from './raw-ws.js'
 import { SimAgent } from './sim-agent.js'
-import { awaitValue } from '../lib/await.js'
+import { awaitValue } from '@vpcmesh/testbed'
 
 const SEED = process.env.VPCMESH_TEST_SEED ? Number(process.env.VPCMESH_TEST_SEED) : Date.now() % 2 ** 31
 const UNAUTH_CONNS = 600
@@ -82,7 +82,16 @@ const joinHello = {
   publicKey: key,
   lastVersion: 0,
 }
-const hugeNumber = fc.constantFrom('1e999', '-1', '0.5', '1e308', '18446744073709551616', '9007199254740993', '-0', '1e-320')
+const hugeNumber = fc.constantFrom(
+  '1e999',
+  '-1',
+  '0.5',
+  '1e308',
+  '18446744073709551616',
+  '9007199254740993',
+  '-0',
+  '1e-320',
+)
 
 /** Fuzzed frames; `hello` is the client's valid hello (mutated into bad ones). */
 function frameArb(hello: object): fc.Arbitrary<Frame> {
@@ -93,7 +102,11 @@ function frameArb(hello: object): fc.Arbitrary<Frame> {
     text(fc.string({ unit: 'binary', maxLength: 200 })),
     text(fc.nat({ max: helloText.length - 1 }).map((n) => helloText.slice(0, n))),
     text(breakOne(hello).map((v) => JSON.stringify(v))),
-    text(breakOne(hello).chain(breakOne).map((v) => JSON.stringify(v))),
+    text(
+      breakOne(hello)
+        .chain(breakOne)
+        .map((v) => JSON.stringify(v)),
+    ),
     text(
       fc
         .tuple(fc.constantFrom('protocol', 'lastVersion'), hugeNumber)
@@ -106,7 +119,9 @@ function frameArb(hello: object): fc.Arbitrary<Frame> {
     text(fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v))),
     fc.constant({ data: Buffer.from(helloText), binary: true }),
     // Text frames that are not UTF-8 (the ws layer closes with 1007).
-    fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => ({ data: Buffer.from([0x7b, 0xc3, ...b, 0xff]), binary: false })),
+    fc
+      .uint8Array({ minLength: 1, maxLength: 40 })
+      .map((b) => ({ data: Buffer.from([0x7b, 0xc3, ...b, 0xff]), binary: false })),
     text(fc.constant(`{"type":"hello","type":"ack","version":1,${helloText.slice(1)}`)),
   )
 }
@@ -124,7 +139,9 @@ async function open(auth?: (typeof enrolled)[number]): Promise<RawConn> {
       publicKey: auth.publicKey,
       lastVersion: 0,
     })
-    await awaitValue(`seed ${SEED}: enrolled fuzz client gets its map`, () => c.frames.some((f) => f.type === 'snapshot'))
+    await awaitValue(`seed ${SEED}: enrolled fuzz client gets its map`, () =>
+      c.frames.some((f) => f.type === 'snapshot'),
+    )
   }
   return c
 }
@@ -138,7 +155,8 @@ async function fuzzOne(c: RawConn, frames: Frame[], probeId: number): Promise<'c
   c.send({ type: 'ping', id: probeId })
   const how = await awaitValue(
     `seed ${SEED}: close or pong after ${JSON.stringify(frames.map((f) => f.data.toString().slice(0, 120)))}`,
-    () => (c.closeCode !== undefined ? 'closed' : c.frames.some((f) => f.type === 'pong' && f.id === probeId) && 'answered'),
+    () =>
+      c.closeCode !== undefined ? 'closed' : c.frames.some((f) => f.type === 'pong' && f.id === probeId) && 'answered',
     10_000,
   )
   if (how === 'closed')

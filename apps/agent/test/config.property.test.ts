@@ -79,7 +79,11 @@ const value = fc.oneof(
 )
 
 test('arbitrary argv and environments parse or throw the config error, never another exception', () => {
-  const arg = fc.oneof(fc.constantFrom(...FLAGS), value, fc.constantFrom(...FLAGS).map((f) => `${f}=1`))
+  const arg = fc.oneof(
+    fc.constantFrom(...FLAGS),
+    value,
+    fc.constantFrom(...FLAGS).map((f) => `${f}=1`),
+  )
   fc.assert(
     fc.property(
       fc.array(arg, { maxLength: 10 }),

@@ -37,22 +37,28 @@ const ipv4 = fc.tuple(octet, octet, octet, octet).map((o) => o.join('.'))
 const cidr = fc
   .tuple(octet, octet, fc.integer({ min: 8, max: 24 }))
   .map(([a, b, bits]) => `${a}.${bits >= 16 ? b : 0}.0.0/${bits}`)
-const node: fc.Arbitrary<MeshNode> = fc.record({
-  id: fc.stringMatching(/^vpc_[0-9a-f]{12}$/),
-  name: fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/),
-  cidrs: fc.array(cidr, { maxLength: 3 }),
-  routes: fc.array(cidr, { maxLength: 2 }),
-  endpoint: fc.tuple(ipv4, fc.integer({ min: 1, max: 65535 })).map(([h, p]) => `${h}:${p}`),
-  publicKey: fc.option(fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64'))),
-  masquerade: fc.boolean(),
-}, { noNullPrototype: true })
+const node: fc.Arbitrary<MeshNode> = fc.record(
+  {
+    id: fc.stringMatching(/^vpc_[0-9a-f]{12}$/),
+    name: fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/),
+    cidrs: fc.array(cidr, { maxLength: 3 }),
+    routes: fc.array(cidr, { maxLength: 2 }),
+    endpoint: fc.tuple(ipv4, fc.integer({ min: 1, max: 65535 })).map(([h, p]) => `${h}:${p}`),
+    publicKey: fc.option(fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64'))),
+    masquerade: fc.boolean(),
+  },
+  { noNullPrototype: true },
+)
 const peers = fc.uniqueArray(node, { selector: (n) => n.id, maxLength: 8 })
-const snapshot: fc.Arbitrary<Snapshot> = fc.record({
-  type: fc.constant('snapshot' as const),
-  version: fc.nat(),
-  self: node,
-  peers,
-}, { noNullPrototype: true })
+const snapshot: fc.Arbitrary<Snapshot> = fc.record(
+  {
+    type: fc.constant('snapshot' as const),
+    version: fc.nat(),
+    self: node,
+    peers,
+  },
+  { noNullPrototype: true },
+)
 
 /** What the agent does with a decoded update: fold, translate, validate for the router. */
 async function consume(frame: string | Buffer, held?: NetMap): Promise<NetMap | undefined> {
@@ -66,7 +72,9 @@ async function consume(frame: string | Buffer, held?: NetMap): Promise<NetMap | 
   if (m.type !== 'snapshot' && m.type !== 'delta') return undefined
   const map = applyUpdate(held, m)
   if (map === undefined) return undefined
-  const endpoints = new Map(await Promise.all(map.peers.map(async (p) => [p.id, await resolveEndpoint(p.endpoint, noLookup)] as const)))
+  const endpoints = new Map(
+    await Promise.all(map.peers.map(async (p) => [p.id, await resolveEndpoint(p.endpoint, noLookup)] as const)),
+  )
   const cfg = translate(map, endpoints, { privateKey: PRIVATE, tunName: 'vpcmesh0', mtu: 1420 })
   try {
     normalizeRouterConfig(cfg.router)
@@ -120,7 +128,10 @@ test('valid snapshots round-trip through encode and decode and translate cleanly
       const endpoints = new Map(map.peers.map((p) => [p.id, null]))
       const cfg = translate(map, endpoints, { privateKey: PRIVATE, tunName: 'vpcmesh0', mtu: 1420 })
       assert.equal(cfg.dataplane.peers.length, s.peers.filter((p) => p.publicKey !== null).length)
-      assert.deepEqual(cfg.router.routes, map.peers.flatMap((p) => [...p.cidrs, ...p.routes]))
+      assert.deepEqual(
+        cfg.router.routes,
+        map.peers.flatMap((p) => [...p.cidrs, ...p.routes]),
+      )
       normalizeRouterConfig(cfg.router)
     }),
     RUNS,

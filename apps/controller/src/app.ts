@@ -50,7 +50,13 @@ const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics', '/docs', '/docs/js
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, clock } = deps
   const log = deps.logger.child('api')
-  const base = { bodyLimit: config.bodyLimit, logger: false, trustProxy: false, forceCloseConnections: true, frameworkErrors }
+  const base = {
+    bodyLimit: config.bodyLimit,
+    logger: false,
+    trustProxy: false,
+    forceCloseConnections: true,
+    frameworkErrors,
+  }
   const app = (deps.tls === undefined
     ? Fastify(base)
     : Fastify({ ...base, https: deps.tls })) as unknown as FastifyInstance

@@ -17,7 +17,10 @@ const FASTIFY_CODES: Record<string, { code: WireErrorCode; message: string }> = 
     message: 'send the body as application/json',
   },
   // Raised by the router before any route runs (fastify's frameworkErrors, see app.ts).
-  FST_ERR_MAX_PARAM_LENGTH: { code: WireErrorCode.validation, message: 'a path parameter is longer than 100 characters' },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: WireErrorCode.validation,
+    message: 'a path parameter is longer than 100 characters',
+  },
   FST_ERR_BAD_URL: { code: WireErrorCode.validation, message: 'the URL is not valid (bad percent-encoding)' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     code: WireErrorCode.badJson,

@@ -138,7 +138,11 @@ test('arbitrary argv parses or throws the config error, and flags feed parseConf
   t.after(() => rmSync(dir, { recursive: true, force: true }))
   const tokenFile = join(dir, 'token')
   writeFileSync(tokenFile, 'short\n')
-  const arg = fc.oneof(fc.constantFrom(...FLAGS), values(tokenFile), fc.constantFrom(...FLAGS).map((f) => `${f}=x`))
+  const arg = fc.oneof(
+    fc.constantFrom(...FLAGS),
+    values(tokenFile),
+    fc.constantFrom(...FLAGS).map((f) => `${f}=x`),
+  )
   fc.assert(
     fc.property(fc.array(arg, { maxLength: 8 }), (argv) => {
       let flags: ReturnType<typeof parseFlags>
