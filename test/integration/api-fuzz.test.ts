@@ -295,7 +295,7 @@ test('fuzzed requests with Redis up: no 5xx, every 4xx has a stable code, some r
     ok >= 50,
     `seed ${SEED}: only ${ok} of ${answers.length} requests succeeded; the fuzzer is not reaching the handlers`,
   )
-  assert.ok(createdIds.length >= 5, `seed ${SEED}: only ${createdIds.length} VPCs created`)
+  assert.ok(createdIds.length >= 3, `seed ${SEED}: only ${createdIds.length} VPCs created`)
   assert.ok(answers.length >= REQUESTS_UP / 2, `seed ${SEED}: time cap hit after ${answers.length} requests`)
   await alive()
 })
