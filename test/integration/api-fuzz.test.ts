@@ -14,7 +14,7 @@ import { findOverlaps, parsePrefix } from '@vpcmesh/cidr'
 import { ListVpcsResponse } from '@vpcmesh/protocol'
 import { ADMIN_TOKEN, Harness } from './harness.js'
 import { awaitValue } from '@vpcmesh/testbed'
-import { breakOne, hostile, type Operation, operationsOf, valid } from './openapi-arbitrary.js'
+import { atBoundary, breakOne, hostile, type Operation, operationsOf, valid } from './openapi-arbitrary.js'
 
 const SEED = process.env.VPCMESH_TEST_SEED ? Number(process.env.VPCMESH_TEST_SEED) : Date.now() % 2 ** 31
 const REQUESTS_UP = 1600
@@ -70,6 +70,7 @@ function bodyText(op: Operation): fc.Arbitrary<Spec['body']> {
   return fc.oneof(
     { weight: 6, arbitrary: text(good.map((v) => JSON.stringify(v))) },
     { weight: 6, arbitrary: text(good.chain(breakOne).map((v) => JSON.stringify(v))) },
+    { weight: 3, arbitrary: text(atBoundary(schema).map((v) => JSON.stringify(v))) },
     { weight: 2, arbitrary: text(hostile.map((v) => JSON.stringify(v) ?? 'null')) },
     {
       weight: 2,

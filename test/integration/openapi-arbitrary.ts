@@ -146,3 +146,39 @@ export function breakOne(value: unknown): fc.Arbitrary<unknown> {
     return copy
   })
 }
+
+/** Values at and just past the limits of `schema`: lengths min-1, min, max, max+1; item counts likewise. */
+export function boundary(schema: JsonSchema, name?: string): fc.Arbitrary<unknown> {
+  const around = (min: number | undefined, max: number | undefined) =>
+    fc.constantFrom(
+      ...[min, max].flatMap((n) => (n === undefined ? [] : [n - 1, n, n + 1])).filter((n) => n >= 0 && n <= 10_000),
+    )
+  if (schema.type === 'string' && (schema.minLength !== undefined || schema.maxLength !== undefined))
+    return around(schema.minLength, schema.maxLength).map((n) => 'a'.repeat(n))
+  if (schema.type === 'string' && schema.pattern !== undefined)
+    return fc.constantFrom(
+      'a',
+      'a'.repeat(32),
+      'a'.repeat(33),
+      '-a',
+      'a-',
+      'A',
+      'vpc_000000000000',
+      'vpc_0000000000000',
+    )
+  if (schema.type === 'array' && (schema.minItems !== undefined || schema.maxItems !== undefined)) {
+    return fc
+      .tuple(around(schema.minItems, schema.maxItems), fc.nat({ max: 250 }))
+      .map(([n, base]) => Array.from({ length: n }, (_, i) => (name === 'cidrs' ? `10.${base}.${i}.0/24` : 'a')))
+  }
+  return valid(schema, name)
+}
+
+/** A valid object of `schema` with one property set to a {@link boundary} value of its own schema. */
+export function atBoundary(schema: JsonSchema): fc.Arbitrary<unknown> {
+  const props = Object.entries(schema.properties ?? {})
+  if (props.length === 0) return valid(schema)
+  return fc
+    .tuple(valid(schema), fc.constantFrom(...props))
+    .chain(([v, [k, s]]) => boundary(s, k).map((b) => ({ ...(v as object), [k]: b })))
+}
