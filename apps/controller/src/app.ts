@@ -9,7 +9,7 @@ import { MAX_FRAME_BYTES } from '@vpcmesh/protocol'
 import type { ControllerConfig } from './config.js'
 import type { Store } from './state/store.js'
 import { adminGuard } from './auth.js'
-import { installErrorHandler } from './error-handler.js'
+import { frameworkErrors, installErrorHandler } from './error-handler.js'
 import { rateLimitOptions } from './rate-limit.js'
 import type { RateLimitRedis } from './state/rate-limit-redis.js'
 import { ControllerMetrics } from './controller-metrics.js'
@@ -50,7 +50,13 @@ const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics', '/docs', '/docs/js
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, store, clock } = deps
   const log = deps.logger.child('api')
-  const base = { bodyLimit: config.bodyLimit, logger: false, trustProxy: false, forceCloseConnections: true }
+  const base = {
+    bodyLimit: config.bodyLimit,
+    logger: false,
+    trustProxy: false,
+    forceCloseConnections: true,
+    frameworkErrors,
+  }
   const app = (deps.tls === undefined
     ? Fastify(base)
     : Fastify({ ...base, https: deps.tls })) as unknown as FastifyInstance
@@ -112,7 +118,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   })
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_FRAME_BYTES } })
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: MAX_FRAME_BYTES },
+    // A frame the ws layer refuses (1009, 1007, 1002; docs/errors.md) is already closing with
+    // its code: terminating, as the plugin's default handler does, would cut that close frame off.
+    errorHandler: (_err, socket) => {
+      if (socket.readyState === socket.OPEN) socket.terminate()
+    },
+  })
 
   const guard = adminGuard(config.adminToken)
   await app.register(

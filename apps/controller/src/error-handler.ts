@@ -16,6 +16,12 @@ const FASTIFY_CODES: Record<string, { code: WireErrorCode; message: string }> = 
     code: WireErrorCode.unsupportedMediaType,
     message: 'send the body as application/json',
   },
+  // Raised by the router before any route runs (fastify's frameworkErrors, see app.ts).
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: WireErrorCode.validation,
+    message: 'a path parameter is longer than 100 characters',
+  },
+  FST_ERR_BAD_URL: { code: WireErrorCode.validation, message: 'the URL is not valid (bad percent-encoding)' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     code: WireErrorCode.badJson,
     message: 'Content-Length does not match the body',
@@ -41,6 +47,12 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
 function answer(code: WireErrorCode, message: string): { status: number; body: ErrorBody } {
   const reg = ERROR_REGISTRY[code] ?? { status: 500, retryable: false }
   return { status: reg.status, body: { code, message, retryable: reg.retryable } }
+}
+
+/** Answers an error the router raises before any route runs (fastify's `frameworkErrors`) like the error handler. */
+export function frameworkErrors(err: unknown, _req: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = toErrorBody(err)
+  void reply.status(status).send(body)
 }
 
 /** Installs the single error handler and the JSON 404 answer. */
