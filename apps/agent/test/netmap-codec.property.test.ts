@@ -20,8 +20,8 @@ import {
   type Snapshot,
 } from '@vpcmesh/protocol'
 import { applyUpdate } from '../src/control/netmap-state.js'
-import { resolveEndpoint } from '../src/engine/endpoint-resolver.js'
-import { translate } from '../src/engine/translate.js'
+import { resolveEndpoint } from '../src/runtime/endpoint-resolver.js'
+import { translate } from '../src/runtime/translate.js'
 
 const SEED = process.env.VPCMESH_TEST_SEED ? Number(process.env.VPCMESH_TEST_SEED) : undefined
 const RUNS: fc.Parameters<unknown> = { numRuns: 300, ...(SEED === undefined ? {} : { seed: SEED }) }
