@@ -5,6 +5,25 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pollUntil } from '@vpcmesh/common'
 import { AGENT_UDP_PORT, type LocalMesh, type Testbed, type TestbedNode } from '@vpcmesh/testbed'
+import { api } from './invariants.js'
+import type { ChaosRedis } from './redis.js'
+
+/**
+ * What a scenario runs on (run.ts builds it): 'embedded' one controller with its embedded
+ * Redis; 'replicas' three controller replicas (r0, r1, r2) on one external redis-server
+ * (REDIS_URL), agents and the writer given every URL; 'sentinel' one controller finding a
+ * primary with one replica through a Sentinel (VPCMESH_REDIS_SENTINELS).
+ */
+export type Setup = 'embedded' | 'replicas' | 'sentinel'
+/** The setups in the order they run. */
+export const SETUPS: readonly Setup[] = ['embedded', 'replicas', 'sentinel']
+
+/** The external Redis processes of a setup, in the wan namespace. */
+export interface ChaosRedisSet {
+  primary?: ChaosRedis
+  replica?: ChaosRedis
+  sentinel?: ChaosRedis
+}
 
 /** What a scenario may touch. */
 export interface ChaosContext {
@@ -15,6 +34,10 @@ export interface ChaosContext {
   c: TestbedNode
   /** Work directory of the mesh (the controller's embedded Redis is in `controller/`). */
   workDir: string
+  /** External Redis of the setup. */
+  redis: ChaosRedisSet
+  /** The admin token. */
+  token: string
   /** Names of agents the scenario killed and restarted on purpose. */
   restarted: Set<string>
   /** Wall time of each fault step, for the log. */
@@ -23,6 +46,8 @@ export interface ChaosContext {
 
 export interface Scenario {
   name: string
+  /** @default 'embedded' */
+  setup?: Setup
   /** Load duration, seconds; the fault starts 4 s in. */
   seconds: number
   inject: (ctx: ChaosContext) => Promise<void>
@@ -213,6 +238,92 @@ async function awaitRoamed(x: ChaosContext, port: number, timeoutMs: number): Pr
   )
   x.note(`B follows to port ${port}`)
 }
+
+/** The replica (`r<i>`) holding each agent's session, from /v1/status. */
+async function agentReplicas(x: ChaosContext): Promise<Map<string, string | null>> {
+  const st = (await api(x.tb, x.mesh.controllerUrl, x.token, 'GET', '/v1/status')) as {
+    agents: Array<{ name: string; connected: boolean; replica: string | null }>
+  }
+  return new Map(st.agents.map((a) => [a.name, a.connected ? a.replica : null]))
+}
+
+/** Waits until the API answers again (through the first running replica). */
+async function awaitApi(x: ChaosContext, timeoutMs: number): Promise<void> {
+  await pollUntil('API answering', async () => (await x.mesh.cli(['vpc', 'list'])).code === 0, {
+    timeoutMs,
+    intervalMs: 100,
+  })
+}
+
+/** Scenarios of the 'replicas' and 'sentinel' setups, in the default set. */
+export const REDIS_SCENARIOS: Scenario[] = [
+  {
+    name: 'controller-replica-kill9',
+    setup: 'replicas',
+    seconds: 20,
+    inject: async (x) => {
+      const held = new Set([...(await agentReplicas(x)).values()].filter((r): r is string => r !== null))
+      const killed = [...held].map((r) => Number(r.slice(1))).sort()
+      if (killed.length === 0 || killed.length >= x.mesh.controllerUrls.length)
+        throw new Error(`agents on replicas [${[...held].join(', ')}]: nothing to kill, or no replica left`)
+      for (const i of killed) await x.mesh.stopController('SIGKILL', i)
+      x.note(`replica ${killed.map((i) => `r${i}`).join(', ')} killed (holding the agents' sessions)`)
+      await sleep(2000)
+      for (const i of killed) await x.mesh.startController(i)
+      x.note('replicas restarted')
+      // the agents moved on while it was down: each is on another replica
+      await pollUntil(
+        'every agent connected on a replica that was not killed',
+        async () => {
+          const now = await agentReplicas(x)
+          return [...now.values()].every((r) => r !== null && !killed.includes(Number(r.slice(1))))
+        },
+        { timeoutMs: 10_000, intervalMs: 200 },
+      )
+      const now = await agentReplicas(x)
+      x.note(`agents on ${[...now].map(([a, r]) => `${a}:${r}`).join(' ')}`)
+    },
+  },
+  {
+    name: 'redis-external-kill9',
+    setup: 'replicas',
+    seconds: 20,
+    inject: async (x) => {
+      const r = x.redis.primary
+      if (r === undefined) throw new Error('no external redis-server')
+      await r.kill('SIGKILL')
+      x.note('external redis-server killed')
+      await sleep(2000)
+      await r.start()
+      x.note('redis-server restarted on its data dir (AOF)')
+      await awaitApi(x, 15_000)
+      x.note('API answering')
+    },
+  },
+  {
+    name: 'redis-sentinel-failover',
+    setup: 'sentinel',
+    seconds: 24,
+    inject: async (x) => {
+      const { primary, replica, sentinel } = x.redis
+      if (primary === undefined || replica === undefined || sentinel === undefined) throw new Error('no Sentinel setup')
+      const offset = async (r: ChaosRedis): Promise<string> =>
+        /master_repl_offset:(\d+)/.exec(await r.cli(['info', 'replication']))?.[1] ?? '?'
+      x.note(`replication offsets: primary ${await offset(primary)}, replica ${await offset(replica)}`)
+      await primary.kill('SIGKILL')
+      x.note('primary redis-server killed')
+      await pollUntil(
+        'Sentinel promoted the replica',
+        async () =>
+          (await sentinel.cli(['sentinel', 'get-master-addr-by-name', 'mymaster'])).endsWith(String(replica.port)),
+        { timeoutMs: 20_000, intervalMs: 100 },
+      )
+      x.note(`Sentinel promoted the replica (port ${replica.port})`)
+      await awaitApi(x, 15_000)
+      x.note('API answering')
+    },
+  },
+]
 
 /** Scenarios outside the default set, run with `--only NAME`. */
 export const EXTRA_SCENARIOS: Scenario[] = []
