@@ -5,8 +5,9 @@
 // scenario; exit 1 when any invariant is violated. Needs root; run it through
 // scripts/chaos.mjs, which holds the netns lock and runs the leftover check afterwards.
 //
-// Usage: node test/dist/chaos/run.js [--long] [--only NAME[,NAME...]]
-//   --long  every scenario runs three times as long (also VPCMESH_CHAOS_LONG=1)
+// Usage: node test/dist/chaos/run.js [--long] [--verbose] [--only NAME[,NAME...]]
+//   --long     every scenario runs three times as long (also VPCMESH_CHAOS_LONG=1)
+//   --verbose  the fault timeline under every result line, not only under a failed one
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,6 +33,7 @@ const RECOVERY_MS = 10_000
 
 const args = process.argv.slice(2)
 const long = args.includes('--long') || process.env.VPCMESH_CHAOS_LONG === '1'
+const verbose = args.includes('--verbose')
 const onlyArg = args[args.indexOf('--only') + 1]
 const only = args.includes('--only') && onlyArg !== undefined ? onlyArg.split(',') : undefined
 const DEFAULT = [...SCENARIOS, ...REDIS_SCENARIOS]
@@ -205,6 +207,9 @@ async function runScenario(
       `agents current ${Number.isNaN(currentS) ? '>10' : currentS.toFixed(1)} s after recovery, ` +
       `state ${problems.length === 0 ? 'ok' : 'FAIL'}`,
   )
-  if (problems.length > 0) for (const p of [...notes, ...problems]) log(`  ${p}`)
+  if (problems.length > 0 || verbose) for (const p of [...notes, ...problems]) log(`  ${p}`)
+  if (verbose)
+    for (const w of res.writes)
+      log(`  write ${((w.t - t0) / 1000).toFixed(1)}s ${w.op} ${w.name} ${w.status} ${w.result}`)
   return problems
 }

@@ -325,8 +325,59 @@ export const REDIS_SCENARIOS: Scenario[] = [
   },
 ]
 
-/** Scenarios outside the default set, run with `--only NAME`. */
-export const EXTRA_SCENARIOS: Scenario[] = []
+/**
+ * Scenarios outside the default set, run with `--only NAME`. redis-sentinel-lag shows what
+ * asynchronous replication allows (docs/testing.md, "Chaos"): the primary's stream to the
+ * replica is cut (its datagrams to the replica's connection dropped, a partition) while the
+ * primary acknowledges writes, then the primary dies and Sentinel promotes the replica
+ * without them. It violates "no acknowledged write lost" on purpose.
+ */
+export const EXTRA_SCENARIOS: Scenario[] = [
+  {
+    name: 'redis-sentinel-lag',
+    setup: 'sentinel',
+    seconds: 24,
+    inject: async (x) => {
+      const { primary, replica, sentinel } = x.redis
+      if (primary === undefined || replica === undefined || sentinel === undefined) throw new Error('no Sentinel setup')
+      const offset = async (r: ChaosRedis): Promise<string> =>
+        /master_repl_offset:(\d+)/.exec(await r.cli(['info', 'replication']))?.[1] ?? '?'
+      const addr = /addr=127\.0\.0\.1:(\d+)/.exec(await primary.cli(['client', 'list', 'type', 'replica']))?.[1]
+      if (addr === undefined) throw new Error('the primary lists no replica connection')
+      const cut =
+        'table inet vmchaos {\n  chain out { type filter hook output priority 0; policy accept;\n' +
+        `    tcp sport ${primary.port} tcp dport ${addr} drop\n  }\n}\n`
+      const adds = async (): Promise<string[]> =>
+        ((await api(x.tb, x.mesh.controllerUrl, x.token, 'GET', '/v1/vpcs')) as { vpcs: Array<{ name: string }> }).vpcs
+          .map((v) => v.name)
+          .filter((n) => /^cx\d+$/.test(n))
+      const had = await adds()
+      await nft(x.tb, x.tb.wanNs, cut)
+      x.note('replication stream cut')
+      // kill the primary right after it committed (and the controller acknowledged) the writer's next add
+      await pollUntil('a new add committed on the primary', async () => (await adds()).some((n) => !had.includes(n)), {
+        timeoutMs: 3000,
+        intervalMs: 20,
+      })
+      const before = `replication offsets: primary ${await offset(primary)}, replica ${await offset(replica)}`
+      await primary.kill('SIGKILL')
+      x.note(`primary killed; ${before}`)
+      await pollUntil(
+        'Sentinel promoted the replica',
+        async () =>
+          (await sentinel.cli(['sentinel', 'get-master-addr-by-name', 'mymaster'])).endsWith(String(replica.port)),
+        { timeoutMs: 20_000, intervalMs: 100 },
+      )
+      x.note('Sentinel promoted the replica')
+      await delTable(x.tb, x.tb.wanNs, 'inet')
+      await awaitApi(x, 15_000)
+      x.note('API answering')
+    },
+    restore: async (x) => {
+      await delTable(x.tb, x.tb.wanNs, 'inet')
+    },
+  },
+]
 
 function alive(pid: number): boolean {
   try {
