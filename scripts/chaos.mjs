@@ -3,7 +3,7 @@
 // (flock /tmp/vpcmesh-netns.lock, shared with the namespace tests), then the leftover check
 // (test/teardown/leftovers.ts) against a snapshot taken before it. Needs root and a build.
 //
-// Usage: node scripts/chaos.mjs [--long] [--only NAME[,NAME...]]
+// Usage: node scripts/chaos.mjs [--long] [--verbose] [--only NAME[,NAME...]]
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { tmpdir } from 'node:os'

@@ -65,7 +65,8 @@ export interface WriteCheck {
 /**
  * Compares the writer's acknowledged writes with the registry: a name whose last settled write
  * (ack or repeat) was an add must be there with that id, one whose last was a delete must be
- * gone; a name whose last attempt failed may be either. Also fails on duplicate names or CIDRs.
+ * gone; a name whose last attempt failed may be either. An acknowledged add whose delete first
+ * got 404 was lost in between. Also fails on duplicate names or CIDRs.
  */
 export function checkWrites(
   writes: readonly WriteRecord[],
@@ -74,6 +75,14 @@ export function checkWrites(
   const last = new Map<string, WriteRecord>()
   for (const w of writes) last.set(w.name, w)
   const lost: string[] = []
+  // a delete whose first attempt found nothing (404) lost the acknowledged add before it
+  const prev = new Map<string, WriteRecord>()
+  for (const w of writes) {
+    const p = prev.get(w.name)
+    if (w.op === 'del' && w.status === 404 && p?.op === 'add' && p.result !== 'fail')
+      lost.push(`acknowledged add of ${w.name} (${p.id}) was gone when it was deleted (404)`)
+    prev.set(w.name, w)
+  }
   for (const [name, w] of last) {
     if (w.result === 'fail') continue
     const v = vpcs.find((x) => x.name === name)

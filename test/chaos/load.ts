@@ -89,7 +89,12 @@ export class Load {
     this.iperf.stdout?.on('data', keep)
     this.iperf.stderr?.on('data', keep)
     const writer = join(import.meta.dirname, 'writer.js')
-    this.writer = this.tb.spawn(this.tb.wanNs, [process.execPath, writer, this.mesh.controllerUrl, this.adminToken])
+    this.writer = this.tb.spawn(this.tb.wanNs, [
+      process.execPath,
+      writer,
+      this.mesh.controllerUrls.join(','),
+      this.adminToken,
+    ])
     let buf = ''
     this.writer.stdout?.on('data', (d: Buffer) => {
       buf += d.toString()

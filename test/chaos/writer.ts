@@ -5,10 +5,13 @@
 // 204 answer. A write whose answer was lost (timeout, 5xx, connection refused) has an
 // unknown outcome and is sent again until acknowledged; a retry answered 409 (add) or 404
 // (delete) shows the first attempt had landed and counts as repeated. On SIGTERM it finishes
-// the write in flight, prints {"done":true} and exits 0.
+// the write in flight, prints {"done":true} and exits 0. Given several controller URLs
+// (replicas), it moves to the next one whenever a call gets no answer.
 //
-// Usage: node writer.js CONTROLLER_URL ADMIN_TOKEN
-const [url, token] = process.argv.slice(2) as [string, string]
+// Usage: node writer.js CONTROLLER_URL[,CONTROLLER_URL...] ADMIN_TOKEN
+const [list, token] = process.argv.slice(2) as [string, string]
+const urls = list.split(',')
+let current = 0
 
 /** One line of output per write attempt: WriteRecord in load.ts. */
 interface WriteRecord {
@@ -28,7 +31,7 @@ process.on('SIGTERM', () => {
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   try {
-    const r = await fetch(`${url}${path}`, {
+    const r = await fetch(`${urls[current % urls.length]}${path}`, {
       method,
       headers: body === undefined ? { authorization: headers.authorization } : headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -37,6 +40,7 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
     const text = await r.text()
     return { status: r.status, json: text === '' ? undefined : JSON.parse(text) }
   } catch {
+    current++
     return { status: 0, json: undefined }
   }
 }

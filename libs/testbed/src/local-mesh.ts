@@ -21,6 +21,13 @@ export interface LocalMeshOptions {
    * embedded redis-server in `workDir`.
    */
   redisUrl?: string
+  /** Sentinels (`host:port,…`, reachable from the wan namespace) instead of `redisUrl`. */
+  redisSentinels?: string
+  /**
+   * Controller replicas on the one Redis (needs `redisUrl` or `redisSentinels` above 1), replica
+   * i on port 7700 + 10·i with replica id `r<i>`; agents are given every URL. @default 1
+   */
+  replicas?: number
 }
 
 /** Answer of a CLI call. */
@@ -43,7 +50,7 @@ export const AGENT_UDP_PORT = 51820
  */
 export class LocalMesh {
   readonly logs = new Map<string, string>()
-  private controller: ChildProcess | undefined
+  private readonly controllers: Array<ChildProcess | undefined> = []
   private readonly agents = new Map<string, ChildProcess>()
 
   constructor(
@@ -51,43 +58,56 @@ export class LocalMesh {
     private readonly o: LocalMeshOptions,
   ) {}
 
-  /** Base URL of the controller, reachable from every namespace of the testbed. */
-  get controllerUrl(): string {
-    return `http://${UNDERLAY.wanIp}:${CONTROLLER_PORT}`
+  /** Base URL of every controller replica, reachable from every namespace of the testbed. */
+  get controllerUrls(): string[] {
+    return Array.from(
+      { length: this.o.replicas ?? 1 },
+      (_, i) => `http://${UNDERLAY.wanIp}:${CONTROLLER_PORT + 10 * i}`,
+    )
   }
 
-  /** Starts the controller and waits until the CLI can talk to it. */
-  async startController(): Promise<void> {
+  /** Base URL of the first running controller replica (of replica 0 when none runs). */
+  get controllerUrl(): string {
+    const i = this.controllers.findIndex((c) => c !== undefined)
+    return this.controllerUrls[Math.max(0, i)]!
+  }
+
+  /** Starts controller replica `replica` and waits until the CLI can talk to it. */
+  async startController(replica = 0): Promise<void> {
+    const url = this.controllerUrls[replica]
+    if (url === undefined) throw new Error(`no controller replica ${replica}`)
     const store =
-      this.o.redisUrl === undefined
-        ? ['--data-dir', join(this.o.workDir, 'controller')]
-        : ['--redis-url', this.o.redisUrl]
-    this.controller = this.run(
-      'controller',
+      this.o.redisSentinels !== undefined
+        ? ['--redis-sentinels', this.o.redisSentinels]
+        : this.o.redisUrl !== undefined
+          ? ['--redis-url', this.o.redisUrl]
+          : ['--data-dir', join(this.o.workDir, 'controller')]
+    this.controllers[replica] = this.run(
+      replica === 0 ? 'controller' : `controller-r${replica}`,
       this.tb.wanNs,
-      ['controller', '--listen', `${UNDERLAY.wanIp}:${CONTROLLER_PORT}`, ...store],
+      ['controller', '--listen', new URL(url).host, '--replica-id', `r${replica}`, ...store],
       { VPCMESH_ADMIN_TOKEN: this.o.adminToken, VPCMESH_HEARTBEAT_MS: '2000', VPCMESH_LOG_LEVEL: 'warn' },
     )
-    await pollUntil('controller answering', async () => (await this.cli(['vpc', 'list'])).code === 0, {
+    await pollUntil(`controller r${replica} answering`, async () => (await this.cli(['vpc', 'list'], url)).code === 0, {
       timeoutMs: 20_000,
       intervalMs: 100,
     })
   }
 
-  /** Stops the controller (SIGTERM, or SIGKILL to simulate a crash). */
-  async stopController(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const c = this.controller
-    this.controller = undefined
+  /** Stops controller replica `replica` (SIGTERM, or SIGKILL to simulate a crash). */
+  async stopController(signal: NodeJS.Signals = 'SIGTERM', replica = 0): Promise<void> {
+    const c = this.controllers[replica]
+    this.controllers[replica] = undefined
     if (c !== undefined) await this.tb.kill(c, signal)
   }
 
-  /** Runs `vpcmesh ARGS --json` in the wan namespace with the admin token. */
-  async cli(args: readonly string[]): Promise<CliResult> {
+  /** Runs `vpcmesh ARGS --json` in the wan namespace with the admin token, against `url`. */
+  async cli(args: readonly string[], url = this.controllerUrl): Promise<CliResult> {
     const r = await this.tb.exec(
       this.tb.wanNs,
       [
         'env',
-        `VPCMESH_CONTROLLER=${this.controllerUrl}`,
+        `VPCMESH_CONTROLLER=${url}`,
         `VPCMESH_TOKEN=${this.o.adminToken}`,
         process.execPath,
         this.o.launcher,
@@ -128,8 +148,7 @@ export class LocalMesh {
   startAgent(n: TestbedNode, joinToken?: string): void {
     const args = [
       'agent',
-      '--controller',
-      this.controllerUrl,
+      ...this.controllerUrls.flatMap((u) => ['--controller', u]),
       '--state-dir',
       join(this.o.workDir, n.name),
       '--listen-port',
@@ -205,12 +224,15 @@ export class LocalMesh {
             },
           ] as const,
       ),
-      [
-        'stopping the controller',
-        async () => {
-          await this.stopController()
-        },
-      ],
+      ...this.controllerUrls.map(
+        (_, i) =>
+          [
+            `stopping controller r${i}`,
+            async () => {
+              await this.stopController('SIGTERM', i)
+            },
+          ] as const,
+      ),
     ])
   }
 
