@@ -228,7 +228,7 @@ test('any single-bit flip of a cookie reply is refused (by index or by the AEAD)
   fc.assert(
     fc.property(fc.integer({ min: 0, max: reply.length * 8 - 1 }), (bit) => {
       const m = flip(reply, bit)
-      // The caller finds the pending initiation by the receiver index (handshakes.ts), so a
+      // The caller finds the pending initiation by the receiver index (handshaker.ts), so a
       // reply whose index no longer names `sent` never reaches consumeCookieReply with it.
       const forSent = cookieReplyReceiver(m) === readU32(sent, INITIATION.offsetSender)
       assert.ok(!forSent || consumeCookieReply(key, sent, m) === undefined, `bit ${bit}`)
