@@ -30,8 +30,8 @@ export interface SessionHost {
   allowHello(s: AgentSession): boolean
   /** Forgets `s` (it closed). */
   unregister(s: AgentSession): void
-  /** Asks the notifier to push any newer version (after a session became ready). */
-  kick(): void
+  /** `s` became ready: it gets any version newer than the one it was sent (only it). */
+  becameReady(s: AgentSession): void
 }
 
 /** Dependencies of an {@link AgentSession}. */
@@ -267,7 +267,7 @@ export class AgentSession {
     this.heartbeat.start(this.o.heartbeatMs)
     this.c.events.connected(auth.vpcId)
     this.log.info('agent connected', { agentVersion: h.agentVersion, fromVersion: from })
-    this.c.host.kick()
+    this.c.host.becameReady(this)
   }
 
   /**
