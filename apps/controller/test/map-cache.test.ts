@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeMessage } from '@vpcmesh/protocol'
+import { encodeMessage, type Snapshot } from '@vpcmesh/protocol'
 import { MapCache } from '../src/mesh/map-cache.js'
-import { PlanIndex, planUpdate } from '../src/mesh/planner.js'
+import { PlanIndex, planSnapshot, planUpdate } from '../src/mesh/planner.js'
 import type { Change, RegistryDiff, RegistrySnapshot, VpcRecord } from '../src/state/store.js'
 
 function vpc(n: number): VpcRecord {
@@ -108,12 +108,12 @@ test("shared frames are the same text as encoding each agent's planned update", 
       const u = planUpdate(v.id, from, snap, from === 0 ? undefined : changes, index)
       assert.notEqual(u.type, 'removed')
       if (u.type === 'removed') continue
-      assert.equal(index.frame(v.id, u), encodeMessage(u), `${v.name} from ${from}`)
+      assert.equal(index.frame(v.id, u).toString(), encodeMessage(u), `${v.name} from ${from}`)
     }
   }
   const one: RegistrySnapshot = { version: 1, vpcs: [vpc(1)] }
   const u = planUpdate(vpc(1).id, 0, one, undefined)
-  if (u.type !== 'removed') assert.equal(new PlanIndex(one, undefined).frame(vpc(1).id, u), encodeMessage(u))
+  if (u.type !== 'removed') assert.equal(new PlanIndex(one, undefined).frame(vpc(1).id, u).toString(), encodeMessage(u))
 })
 
 test('a new version reuses the nodes of unchanged VPCs and rebuilds changed ones', async () => {
@@ -121,7 +121,7 @@ test('a new version reuses the nodes of unchanged VPCs and rebuilds changed ones
   const cache = new MapCache({ store: { snapshot: async () => snap, registrySince: noLog } })
   const v3 = await cache.latest()
   const before = [1, 2, 3].map((n) => v3.node(vpc(n).id))
-  const frame = v3.snapshotFrame(vpc(1).id)
+  const frame = v3.snapshotFrame(vpc(1).id)?.toString()
   const changed = { ...vpc(2), name: 'renamed', version: 4, updatedAt: 4 }
   snap = { version: 4, vpcs: [vpc(1), changed, vpc(3)] }
   const v4 = await cache.latest()
@@ -130,7 +130,7 @@ test('a new version reuses the nodes of unchanged VPCs and rebuilds changed ones
   assert.notEqual(v4.node(vpc(2).id), before[1])
   assert.equal(v4.node(vpc(2).id)?.name, 'renamed')
   assert.equal(
-    v4.snapshotFrame(vpc(1).id),
+    v4.snapshotFrame(vpc(1).id)?.toString(),
     (frame as string).replace('"version":3', '"version":4').replace('"name":"v2"', '"name":"renamed"'),
   )
 })
@@ -167,6 +167,13 @@ test('with a view held, the cache applies the diff since its version instead of 
     'removed dropped, changed replaced in place, new sorted in by creation time like a full read',
   )
   assert.equal(v5.node(vpc(1).id), node1, 'unchanged nodes are carried over')
+  for (const v of v5.snap.vpcs)
+    assert.equal(
+      v5.snapshotFrame(v.id)?.toString(),
+      encodeMessage(planSnapshot(v.id, v5.snap) as Snapshot),
+      `the view built from the diff frames ${v.name} like a fresh one`,
+    )
+  assert.equal(v5.snapshotFrame(vpc(3).id), undefined, 'a removed VPC has no frame')
   diff = { epoch: 'e1', version: 5, upserted: [], removed: [] }
   assert.equal(await cache.latest(), v5, 'same version: the held view')
 })

@@ -53,13 +53,16 @@ export class MapCache {
   private async read(): Promise<MapView> {
     const held = this.current
     const diff = held === undefined ? undefined : await this.c.store.registrySince(held.version)
-    const snap =
-      held !== undefined && diff !== undefined && diff.epoch === held.snap.epoch
-        ? applyDiff(held.snap, diff)
-        : await this.c.store.snapshot()
-    if (this.current === undefined || this.current.version !== snap.version || this.current.snap.epoch !== snap.epoch)
-      this.current = new MapView(snap, this.current?.snap.epoch === snap.epoch ? this.current : undefined)
-    return this.current
+    if (held !== undefined && diff !== undefined && diff.epoch === held.snap.epoch) {
+      if (diff.version === held.version) return held
+      const changed = new Set([...diff.upserted.map((r) => r.id), ...diff.removed])
+      this.current = new MapView(applyDiff(held.snap, diff), held, changed)
+      return this.current
+    }
+    const snap = await this.c.store.snapshot()
+    const same = this.current?.snap.epoch === snap.epoch ? this.current : undefined
+    if (same === undefined || same.version !== snap.version) this.current = new MapView(snap, same)
+    return this.current as MapView
   }
 }
 

@@ -8,7 +8,7 @@ export interface MapTarget {
   readonly vpcId: string | undefined
   readonly sentVersion: number
   /** Sends `u`; `frame`, when given, is its encoding (shared with other targets). */
-  sendUpdate(u: Update, frame?: string): void
+  sendUpdate(u: Update, frame?: string | Buffer): void
 }
 
 /** Dependencies of the {@link Notifier}. */
@@ -55,7 +55,7 @@ export class Notifier {
   private wanted = false
   /** Sessions that became ready behind the newest known version: the next run serves them. */
   private readonly pending = new Set<MapTarget>()
-  /** The newest mesh version announced, polled or pushed. */
+  /** The newest mesh version read by the last push, or announced or polled since. */
   private known = 0
   private unsubscribe: (() => void) | undefined
   private timer: TimerHandle | undefined
@@ -160,7 +160,9 @@ export class Notifier {
     const t0 = this.c.clock.monotonic()
     const view = await this.c.maps.latest()
     const snap = view.snap
-    this.known = Math.max(this.known, snap.version)
+    // The read started after every announcement received so far, and later ones kick a push:
+    // its version is the newest known (also after a store reset lowered the versions).
+    this.known = snap.version
     const stale = (only ?? this.c.targets()).filter((t) => t.sentVersion < snap.version)
     if (stale.length === 0) return
     const from = Math.min(...stale.map((t) => t.sentVersion))

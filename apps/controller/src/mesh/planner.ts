@@ -74,7 +74,7 @@ export class PlanIndex {
    * snapshot cut from the view's shared encoding, or a delta encoded once per starting
    * version when it does not touch self. Same text as encodeMessage(u).
    */
-  frame(selfId: string, u: Snapshot | Delta): string {
+  frame(selfId: string, u: Snapshot | Delta): string | Buffer {
     if (u.type === 'snapshot') return this.view.snapshotFrame(selfId) ?? encodeMessage(u)
     if (u.self !== undefined) return encodeMessage(u)
     let f = this.deltas.get(u.fromVersion)

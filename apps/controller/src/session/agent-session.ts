@@ -134,7 +134,7 @@ export class AgentSession {
    * Sends an update computed by the notifier (`frame`, when given, is its encoding, shared
    * with other sessions); closes the session when its VPC was removed.
    */
-  sendUpdate(u: Update, frame?: string): void {
+  sendUpdate(u: Update, frame?: string | Buffer): void {
     if (this.state === 'closed') return
     if (u.type === 'removed') {
       this.fail(CloseCode.vpcDeleted, WireErrorCode.wsVpcDeleted, 'VPC deleted')
@@ -344,10 +344,10 @@ export class AgentSession {
     this.sendText(encodeMessage(m), m.type)
   }
 
-  /** Sends an encoded frame of message `type`. */
-  private sendText(frame: string, type: string): void {
+  /** Sends an encoded frame of message `type` as a text frame (a Buffer holds its UTF-8). */
+  private sendText(frame: string | Buffer, type: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return
-    this.socket.send(frame)
+    this.socket.send(frame, { binary: false })
     this.c.events.sent(type)
   }
 
