@@ -70,7 +70,8 @@ async function main(): Promise<void> {
     await awaitValue('all agents at the registration version', () => agents.every((a) => a.version >= v0), 300_000, 50)
     const tConn = performance.now()
     console.log(
-      `agents: ${N} on ${REPLICAS} controller(s); registered ${N} VPCs in ${((tReg - t0) / 1000).toFixed(1)} s; all enrolled and synced in ${((tConn - tReg) / 1000).toFixed(1)} s`,
+      `agents: ${N} on ${REPLICAS} controller(s); registered ${N} VPCs in ${((tReg - t0) / 1000).toFixed(1)} s; ` +
+        `all enrolled and synced in ${((tConn - tReg) / 1000).toFixed(1)} s`,
     )
     const cConn = await allCounters(urls)
     console.log(`  controller sent while syncing: ${counted(cConn)}`)
@@ -112,18 +113,23 @@ async function main(): Promise<void> {
     console.log(`  per agent per new VPC: ${per('out:snapshot')} snapshots, ${per('out:delta')} deltas`)
     console.log(
       `all rounds (${ROUNDS}×${N} acks): p50 ${pct(all, 50).toFixed(1)} ms, p99 ${pct(all, 99).toFixed(1)} ms, max ${pct(all, 100).toFixed(1)} ms` +
-        (REPLICAS > 1 ? `; agents on replica ${REPLICAS} (changes made through replica 1): p99 ${pct(last, 99).toFixed(1)} ms` : ''),
+        (REPLICAS > 1
+          ? `; agents on replica ${REPLICAS} (changes made through replica 1): p99 ${pct(last, 99).toFixed(1)} ms`
+          : ''),
     )
-    console.log(
-      `controller RSS: ${rss()} MiB with ${N} agents connected (idle before: ${rssIdle} MiB)`,
-    )
+    console.log(`controller RSS: ${rss()} MiB with ${N} agents connected (idle before: ${rssIdle} MiB)`)
     // Reconnect storm: kill -9 every controller with all agents connected and start it again;
     // every agent comes back with its credential and version.
     const vEnd = Math.max(...agents.map((a) => a.version))
     // BENCH_STOP_SIGNAL=SIGTERM lets a --cpu-prof controller write its profile of the cold start.
     for (const c of ctls) await c.stop((process.env.BENCH_STOP_SIGNAL ?? 'SIGKILL') as NodeJS.Signals)
     for (const a of agents) a.appliedAt.clear()
-    await awaitValue('every agent saw its connection drop', () => agents.every((a) => a.closeCode !== undefined), 30_000, 50)
+    await awaitValue(
+      'every agent saw its connection drop',
+      () => agents.every((a) => a.closeCode !== undefined),
+      30_000,
+      50,
+    )
     for (const c of ctls) await c.start()
     await allCounters(urls) // resets the event-loop delay histograms: the next scrape covers the storm
     const tRe = performance.now()

@@ -34,8 +34,7 @@ export async function counters(url: string): Promise<Record<string, number>> {
 export async function allCounters(urls: string[]): Promise<Record<string, number>> {
   const sum: Record<string, number> = {}
   for (const c of await Promise.all(urls.map(counters)))
-    for (const [k, v] of Object.entries(c))
-      sum[k] = k.startsWith('lag') ? Math.max(sum[k] ?? 0, v) : (sum[k] ?? 0) + v
+    for (const [k, v] of Object.entries(c)) sum[k] = k.startsWith('lag') ? Math.max(sum[k] ?? 0, v) : (sum[k] ?? 0) + v
   return sum
 }
 

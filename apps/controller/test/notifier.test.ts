@@ -28,7 +28,6 @@ function setup(): { clock: FakeClock; notifier: Notifier; reads: number[]; chang
   const clock = new FakeClock()
   let version = 1
   let release: (() => void) | undefined
-  let announce: ((v: number) => void) | undefined
   let stalled = false
   const reads: number[] = []
   const store = {
@@ -44,11 +43,6 @@ function setup(): { clock: FakeClock; notifier: Notifier; reads: number[]; chang
     },
     changesSince: async () => ({ version, changes: [] }),
     registrySince: async () => undefined,
-    currentVersion: async () => version,
-    onVersion: (fn: (v: number) => void) => {
-      announce = fn
-      return () => undefined
-    },
   } as unknown as Store
   const target: MapTarget & { sentVersion: number } = {
     vpcId: rec.id,
@@ -161,9 +155,13 @@ test('a session that becomes ready behind the newest version gets a catch-up of 
   assert.deepEqual(sent, [], 'served after the batch window')
   clock.advance(1)
   await settle()
-  assert.deepEqual(sent, [
-    ['late', 2],
-    ['late-too', 2],
-  ], 'one run serves both sessions and only them')
+  assert.deepEqual(
+    sent,
+    [
+      ['late', 2],
+      ['late-too', 2],
+    ],
+    'one run serves both sessions and only them',
+  )
   assert.equal(other.sentVersion, 1, 'the other ready session got no push')
 })

@@ -57,7 +57,8 @@ export class MapView {
         this.bytes.delete(id)
       }
       for (const v of snap.vpcs) if (changed.has(v.id)) this.byId.set(v.id, v)
-      const sameIds = previous.snap.vpcs.length === snap.vpcs.length && snap.vpcs.every((v, i) => previous.snap.vpcs[i]?.id === v.id)
+      const sameIds =
+        previous.snap.vpcs.length === snap.vpcs.length && snap.vpcs.every((v, i) => previous.snap.vpcs[i]?.id === v.id)
       this.index = sameIds ? previous.index : indexOf(snap)
       return
     }
