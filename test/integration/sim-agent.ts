@@ -26,6 +26,11 @@ export class SimAgent {
   autoAck = true
   /** Whether `frames` keeps every frame; benchmarks with thousands of agents turn it off. */
   keepFrames = true
+  /**
+   * Whether `peers` holds the map; benchmarks with thousands of agents turn it off (N agents
+   * holding N peers each is N² objects in the benchmark's process). Versions are still checked.
+   */
+  keepPeers = true
   /** performance.now() at which each version was applied (and acked). */
   readonly appliedAt = new Map<number, number>()
   private ws: WebSocket | undefined
@@ -108,14 +113,16 @@ export class SimAgent {
       if (typeof f.credential === 'string') this.credential = f.credential
     } else if (f.type === 'snapshot') {
       this.self = f.self as MeshNode
-      this.peers = new Map((f.peers as MeshNode[]).map((p) => [p.id, p]))
+      this.peers = this.keepPeers ? new Map((f.peers as MeshNode[]).map((p) => [p.id, p])) : new Map()
       this.applied(f.version as number)
     } else if (f.type === 'delta') {
       if (f.fromVersion !== this.version)
         throw new Error(`delta from ${String(f.fromVersion)} but agent has ${this.version}`)
       if (f.self !== undefined) this.self = f.self as MeshNode
-      for (const p of f.upsert as MeshNode[]) this.peers.set(p.id, p)
-      for (const id of f.remove as string[]) this.peers.delete(id)
+      if (this.keepPeers) {
+        for (const p of f.upsert as MeshNode[]) this.peers.set(p.id, p)
+        for (const id of f.remove as string[]) this.peers.delete(id)
+      }
       this.applied(f.version as number)
     } else if (f.type === 'ping') {
       this.send({ type: 'pong', id: f.id })

@@ -89,8 +89,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       clock,
       logger: deps.logger,
       events: cm,
-      kick: () => {
-        notifier.nudge()
+      catchUp: (s) => {
+        notifier.catchUp(s)
       },
     },
     {

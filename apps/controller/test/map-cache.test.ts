@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeMessage } from '@vpcmesh/protocol'
+import { encodeMessage, type Snapshot } from '@vpcmesh/protocol'
 import { MapCache } from '../src/mesh/map-cache.js'
-import { PlanIndex, planUpdate } from '../src/mesh/planner.js'
-import type { Change, RegistrySnapshot, VpcRecord } from '../src/state/store.js'
+import { PlanIndex, planSnapshot, planUpdate } from '../src/mesh/planner.js'
+import type { Change, RegistryDiff, RegistrySnapshot, VpcRecord } from '../src/state/store.js'
 
 function vpc(n: number): VpcRecord {
   return {
@@ -20,9 +20,12 @@ function vpc(n: number): VpcRecord {
   }
 }
 
+/** No change log: every read falls back to a full snapshot. */
+const noLog = async (): Promise<undefined> => undefined
+
 /** A store whose snapshot() answers when released, counting reads. */
 function slowStore(snap: () => RegistrySnapshot): {
-  store: { snapshot: () => Promise<RegistrySnapshot> }
+  store: { snapshot: () => Promise<RegistrySnapshot>; registrySince: typeof noLog }
   reads: () => number
   release: () => void
 } {
@@ -37,6 +40,7 @@ function slowStore(snap: () => RegistrySnapshot): {
         })
         return snap()
       },
+      registrySince: noLog,
     },
     reads: () => reads,
     release: () => {
@@ -83,6 +87,7 @@ test('a failed read rejects its callers and the next call reads again', async ()
         if (fail) throw new Error('down')
         return { version: 1, vpcs: [vpc(1)] }
       },
+      registrySince: noLog,
     },
   })
   await assert.rejects(cache.latest(), /down/)
@@ -103,20 +108,20 @@ test("shared frames are the same text as encoding each agent's planned update", 
       const u = planUpdate(v.id, from, snap, from === 0 ? undefined : changes, index)
       assert.notEqual(u.type, 'removed')
       if (u.type === 'removed') continue
-      assert.equal(index.frame(v.id, u), encodeMessage(u), `${v.name} from ${from}`)
+      assert.equal(index.frame(v.id, u).toString(), encodeMessage(u), `${v.name} from ${from}`)
     }
   }
   const one: RegistrySnapshot = { version: 1, vpcs: [vpc(1)] }
   const u = planUpdate(vpc(1).id, 0, one, undefined)
-  if (u.type !== 'removed') assert.equal(new PlanIndex(one, undefined).frame(vpc(1).id, u), encodeMessage(u))
+  if (u.type !== 'removed') assert.equal(new PlanIndex(one, undefined).frame(vpc(1).id, u).toString(), encodeMessage(u))
 })
 
 test('a new version reuses the nodes of unchanged VPCs and rebuilds changed ones', async () => {
   let snap: RegistrySnapshot = { version: 3, vpcs: [1, 2, 3].map(vpc) }
-  const cache = new MapCache({ store: { snapshot: async () => snap } })
+  const cache = new MapCache({ store: { snapshot: async () => snap, registrySince: noLog } })
   const v3 = await cache.latest()
   const before = [1, 2, 3].map((n) => v3.node(vpc(n).id))
-  const frame = v3.snapshotFrame(vpc(1).id)
+  const frame = v3.snapshotFrame(vpc(1).id)?.toString()
   const changed = { ...vpc(2), name: 'renamed', version: 4, updatedAt: 4 }
   snap = { version: 4, vpcs: [vpc(1), changed, vpc(3)] }
   const v4 = await cache.latest()
@@ -125,7 +130,81 @@ test('a new version reuses the nodes of unchanged VPCs and rebuilds changed ones
   assert.notEqual(v4.node(vpc(2).id), before[1])
   assert.equal(v4.node(vpc(2).id)?.name, 'renamed')
   assert.equal(
-    v4.snapshotFrame(vpc(1).id),
+    v4.snapshotFrame(vpc(1).id)?.toString(),
     (frame as string).replace('"version":3', '"version":4').replace('"name":"v2"', '"name":"renamed"'),
   )
+})
+
+test('with a view held, the cache applies the diff since its version instead of reading every record', async () => {
+  let full = 0
+  const since: number[] = []
+  let diff: RegistryDiff | undefined
+  const cache = new MapCache({
+    store: {
+      snapshot: async () => {
+        full++
+        return { version: 3, vpcs: [1, 2, 3].map(vpc), epoch: 'e1' }
+      },
+      registrySince: async (from) => {
+        since.push(from)
+        return diff
+      },
+    },
+  })
+  const v3 = await cache.latest()
+  const node1 = v3.node(vpc(1).id)
+  assert.equal(full, 1, 'the first read is a full snapshot')
+  const renamed = { ...vpc(2), name: 'renamed', version: 5, updatedAt: 5 }
+  const added = { ...vpc(4), createdAt: 0 }
+  diff = { epoch: 'e1', version: 5, upserted: [renamed, added], removed: [vpc(3).id] }
+  const v5 = await cache.latest()
+  assert.equal(full, 1, 'no second full read')
+  assert.deepEqual(since, [3])
+  assert.equal(v5.version, 5)
+  assert.deepEqual(
+    v5.snap.vpcs.map((v) => v.name),
+    ['v4', 'v1', 'renamed'],
+    'removed dropped, changed replaced in place, new sorted in by creation time like a full read',
+  )
+  assert.equal(v5.node(vpc(1).id), node1, 'unchanged nodes are carried over')
+  for (const v of v5.snap.vpcs)
+    assert.equal(
+      v5.snapshotFrame(v.id)?.toString(),
+      encodeMessage(planSnapshot(v.id, v5.snap) as Snapshot),
+      `the view built from the diff frames ${v.name} like a fresh one`,
+    )
+  assert.equal(v5.snapshotFrame(vpc(3).id), undefined, 'a removed VPC has no frame')
+  diff = { epoch: 'e1', version: 5, upserted: [], removed: [] }
+  assert.equal(await cache.latest(), v5, 'same version: the held view')
+})
+
+test('the cache falls back to a full read when the log does not reach back or the epoch changed', async () => {
+  let full = 0
+  let snap: RegistrySnapshot = { version: 3, vpcs: [1, 2, 3].map(vpc), epoch: 'e1' }
+  let diff: RegistryDiff | undefined
+  const cache = new MapCache({
+    store: {
+      snapshot: async () => {
+        full++
+        return snap
+      },
+      registrySince: async () => diff,
+    },
+  })
+  await cache.latest()
+  snap = { version: 9, vpcs: [1, 2].map(vpc), epoch: 'e1' }
+  diff = undefined
+  const trimmed = await cache.latest()
+  assert.equal(full, 2, 'log trimmed (or store behind): full read')
+  assert.equal(trimmed.version, 9)
+  assert.equal(trimmed.snap.vpcs.length, 2)
+  snap = { version: 12, vpcs: [vpc(5)], epoch: 'e2' }
+  diff = { epoch: 'e2', version: 12, upserted: [vpc(6)], removed: [] }
+  const reset = await cache.latest()
+  assert.equal(full, 3, 'another epoch: the diff is not applied, a full read is')
+  assert.deepEqual(
+    reset.snap.vpcs.map((v) => v.id),
+    [vpc(5).id],
+  )
+  assert.equal(reset.snap.epoch, 'e2')
 })

@@ -42,6 +42,7 @@ function setup(): { clock: FakeClock; notifier: Notifier; reads: number[]; chang
       return { version, vpcs: [rec] }
     },
     changesSince: async () => ({ version, changes: [] }),
+    registrySince: async () => undefined,
   } as unknown as Store
   const target: MapTarget & { sentVersion: number } = {
     vpcId: rec.id,
@@ -93,16 +94,74 @@ test("while changes keep coming, the next push waits ten times the last push's c
   assert.deepEqual(reads, [t0 + 20, t0 + 570])
 })
 
-test('a nudge during a push is served after the batch window, without a busy gap', async () => {
-  const { clock, notifier, reads, finish } = setup()
-  const t0 = clock.monotonic()
-  notifier.kick()
+test('a session that becomes ready behind the newest version gets a catch-up of its own, not a mesh-wide push', async () => {
+  const clock = new FakeClock()
+  let reads = 0
+  let announce: ((v: number) => void) | undefined
+  const store = {
+    snapshot: async (): Promise<RegistrySnapshot> => {
+      reads++
+      return { version: 2, vpcs: [rec] }
+    },
+    changesSince: async () => ({ version: 2, changes: [] }),
+    registrySince: async () => undefined,
+    currentVersion: async () => 2,
+    onVersion: (fn: (v: number) => void) => {
+      announce = fn
+      return () => undefined
+    },
+  } as unknown as Store
+  const sent: Array<[string, number]> = []
+  const target = (name: string, sentVersion: number): MapTarget & { sentVersion: number } => ({
+    vpcId: rec.id,
+    sentVersion,
+    sendUpdate(u: Update) {
+      if (u.type === 'removed') return
+      this.sentVersion = u.version
+      sent.push([name, u.version])
+    },
+  })
+  // `behind` is ready in the hub too (a mesh-wide push would reach it): the catch-up must not.
+  const other = target('other', 1)
+  const behind = target('behind', 1)
+  const notifier = new Notifier({
+    store,
+    maps: new MapCache({ store }),
+    clock,
+    logger: noopLogger,
+    targets: () => [other, behind],
+  })
+  notifier.start()
+  const upToDate = target('up-to-date', 0)
+  notifier.catchUp(upToDate)
   clock.advance(20)
-  clock.advance(50)
-  notifier.nudge()
-  finish()
   await settle()
+  assert.equal(reads, 0, 'nothing newer is known: no read, no push')
+  announce?.(2)
+  notifier.stop()
   clock.advance(20)
   await settle()
-  assert.deepEqual(reads, [t0 + 20, t0 + 90])
+  assert.deepEqual(sent, [
+    ['other', 2],
+    ['behind', 2],
+  ])
+  sent.length = 0
+  other.sentVersion = 1
+  const late = target('late', 1)
+  notifier.catchUp(late)
+  notifier.catchUp(target('late-too', 1))
+  clock.advance(19)
+  await settle()
+  assert.deepEqual(sent, [], 'served after the batch window')
+  clock.advance(1)
+  await settle()
+  assert.deepEqual(
+    sent,
+    [
+      ['late', 2],
+      ['late-too', 2],
+    ],
+    'one run serves both sessions and only them',
+  )
+  assert.equal(other.sentVersion, 1, 'the other ready session got no push')
 })

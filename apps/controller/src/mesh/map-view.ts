@@ -18,30 +18,54 @@ export function toMeshNode(r: VpcRecord): MeshNode {
   }
 }
 
+/** UTF-8 bytes of the fixed parts of a snapshot frame. */
+const SELF_TO_PEERS = Buffer.from(',"peers":[')
+const COMMA = Buffer.from(',')
+const TAIL = Buffer.from(']}')
+
 /**
  * One registry version prepared for every agent: VPCs by id, each VPC's wire node built once,
  * and snapshot frames cut from one shared encoding of all nodes. Shared by every hello and
  * push at that version, so N agents asking for the full map cost O(N) node encodings and
- * O(1) string work each, not O(N²) encodings. Built from the `previous` view, it keeps the
+ * one O(N) byte copy each, not O(N²) encodings. Built from the `previous` view, it keeps the
  * nodes and encodings of records that did not change (same id, record version and update
- * time), so a new version costs O(changed) node work. Immutable once built; the snapshot must
- * not be changed by the caller.
+ * time), so a new version costs O(changed) node work; given the ids that changed since
+ * `previous` (`changed`), it copies the previous view's tables instead of comparing every
+ * record. Frames are UTF-8 bytes (sent as text frames): each node is encoded to bytes once,
+ * and a snapshot is one copy of the version's node bytes, so the N² bytes of a cold start are
+ * copied, not encoded. Immutable once built; the snapshot must not be changed by the caller.
  */
 export class MapView {
   readonly byId: Map<string, VpcRecord>
-  private readonly nodes = new Map<string, MeshNode>()
-  private readonly texts = new Map<string, string>()
-  private readonly index = new Map<string, number>()
-  private encoded: { joined: string; json: string[]; starts: number[] } | undefined
+  private readonly nodes: Map<string, MeshNode>
+  private readonly bytes: Map<string, Buffer>
+  private readonly index: Map<string, number>
+  private encoded: { joined: Buffer; starts: number[] } | undefined
 
   constructor(
     readonly snap: RegistrySnapshot,
     previous?: MapView,
+    changed?: ReadonlySet<string>,
   ) {
+    if (previous !== undefined && changed !== undefined) {
+      this.byId = new Map(previous.byId)
+      this.nodes = new Map(previous.nodes)
+      this.bytes = new Map(previous.bytes)
+      for (const id of changed) {
+        this.byId.delete(id)
+        this.nodes.delete(id)
+        this.bytes.delete(id)
+      }
+      for (const v of snap.vpcs) if (changed.has(v.id)) this.byId.set(v.id, v)
+      const sameIds =
+        previous.snap.vpcs.length === snap.vpcs.length && snap.vpcs.every((v, i) => previous.snap.vpcs[i]?.id === v.id)
+      this.index = sameIds ? previous.index : indexOf(snap)
+      return
+    }
     this.byId = new Map(snap.vpcs.map((v) => [v.id, v]))
-    snap.vpcs.forEach((v, i) => {
-      this.index.set(v.id, i)
-    })
+    this.nodes = new Map()
+    this.bytes = new Map()
+    this.index = indexOf(snap)
     if (previous !== undefined) this.inherit(previous)
   }
 
@@ -63,55 +87,74 @@ export class MapView {
   }
 
   /**
-   * The encoded snapshot frame for `selfId` (the same text as encoding planSnapshot's
+   * The encoded snapshot frame for `selfId` (the UTF-8 bytes of encoding planSnapshot's
    * result); undefined when `selfId` is not registered. The first call encodes every node
-   * once; later calls only slice and concatenate.
+   * not encoded yet and joins them; later calls copy the joined bytes once.
    */
-  snapshotFrame(selfId: string): string | undefined {
+  snapshotFrame(selfId: string): Buffer | undefined {
     const i = this.index.get(selfId)
     if (i === undefined) return undefined
-    const { joined, json, starts } = this.encode()
-    const left = i > 0 ? joined.slice(0, (starts[i] as number) - 1) : ''
-    const right = i + 1 < json.length ? joined.slice(starts[i + 1]) : ''
-    const peers = left === '' || right === '' ? left + right : `${left},${right}`
-    return `{"type":"snapshot","version":${this.snap.version},"self":${json[i] as string},"peers":[${peers}]}`
+    const { joined, starts } = this.encode()
+    const last = starts.length - 1
+    const parts = [
+      Buffer.from(`{"type":"snapshot","version":${this.snap.version},"self":`),
+      this.nodeBytes(selfId),
+      SELF_TO_PEERS,
+    ]
+    if (i > 0) parts.push(joined.subarray(0, (starts[i] as number) - 1))
+    if (i > 0 && i < last) parts.push(COMMA)
+    if (i < last) parts.push(joined.subarray(starts[i + 1]))
+    parts.push(TAIL)
+    return Buffer.concat(parts)
   }
 
-  /** Takes over the nodes and texts of `previous` whose records are unchanged here. */
+  /** Takes over the nodes and encodings of `previous` whose records are unchanged here. */
   private inherit(previous: MapView): void {
     for (const [id, rec] of this.byId) {
       const old = previous.byId.get(id)
       if (old === undefined || old.version !== rec.version || old.updatedAt !== rec.updatedAt) continue
       const node = previous.nodes.get(id)
       if (node !== undefined) this.nodes.set(id, node)
-      const text = previous.texts.get(id)
-      if (text !== undefined) this.texts.set(id, text)
+      const b = previous.bytes.get(id)
+      if (b !== undefined) this.bytes.set(id, b)
     }
   }
 
-  /** The JSON text of VPC `id`'s node, encoded once. */
-  private text(id: string): string {
-    let t = this.texts.get(id)
-    if (t === undefined) {
-      t = encodeNode(this.node(id) as MeshNode)
-      this.texts.set(id, t)
+  /** The UTF-8 JSON of VPC `id`'s node, encoded once. */
+  private nodeBytes(id: string): Buffer {
+    let b = this.bytes.get(id)
+    if (b === undefined) {
+      b = Buffer.from(encodeNode(this.node(id) as MeshNode))
+      this.bytes.set(id, b)
     }
-    return t
+    return b
   }
 
-  private encode(): { joined: string; json: string[]; starts: number[] } {
+  private encode(): { joined: Buffer; starts: number[] } {
     if (this.encoded === undefined) {
-      const json = this.snap.vpcs.map((v) => this.text(v.id))
+      const parts: Buffer[] = []
       const starts: number[] = []
       let at = 0
-      for (const j of json) {
+      for (const v of this.snap.vpcs) {
+        const b = this.nodeBytes(v.id)
+        if (parts.length > 0) parts.push(COMMA)
+        parts.push(b)
         starts.push(at)
-        at += j.length + 1
+        at += b.length + 1
       }
-      this.encoded = { joined: json.join(','), json, starts }
+      this.encoded = { joined: Buffer.concat(parts), starts }
     }
     return this.encoded
   }
+}
+
+/** Position of each VPC in the snapshot's order. */
+function indexOf(snap: RegistrySnapshot): Map<string, number> {
+  const index = new Map<string, number>()
+  snap.vpcs.forEach((v, i) => {
+    index.set(v.id, i)
+  })
+  return index
 }
 
 /** A node's JSON text as encodeMessage (JSON.stringify) writes it inside a frame; a test holds the two equal. */

@@ -8,7 +8,7 @@ export interface MapTarget {
   readonly vpcId: string | undefined
   readonly sentVersion: number
   /** Sends `u`; `frame`, when given, is its encoding (shared with other targets). */
-  sendUpdate(u: Update, frame?: string): void
+  sendUpdate(u: Update, frame?: string | Buffer): void
 }
 
 /** Dependencies of the {@link Notifier}. */
@@ -46,13 +46,17 @@ export interface NotifierOptions {
 /**
  * Pushes new mesh versions to this replica's agents. Announcements (pub/sub, from any
  * replica) and polls only "kick" it; kicks are coalesced so at most one push runs at a time
- * and bursts of changes become one read of the registry and one update per agent.
+ * and bursts of changes become one read of the registry and one update per agent. A session
+ * that becomes ready asks for a catch-up of its own ({@link catchUp}), never a mesh-wide push.
  */
 export class Notifier {
   private running = false
-  private again = false
-  /** A nudge came during a push: push once more, without the busy gap. */
-  private nudged = false
+  /** A change was announced since the last push started: the next run pushes to every target. */
+  private wanted = false
+  /** Sessions that became ready behind the newest known version: the next run serves them. */
+  private readonly pending = new Set<MapTarget>()
+  /** The newest mesh version read by the last push, or announced or polled since. */
+  private known = 0
   private unsubscribe: (() => void) | undefined
   private timer: TimerHandle | undefined
   /** Monotonic ms before which the next push may not start (see busyFactor). */
@@ -67,7 +71,8 @@ export class Notifier {
   }
 
   start(): void {
-    this.unsubscribe = this.c.store.onVersion(() => {
+    this.unsubscribe = this.c.store.onVersion((v) => {
+      this.known = Math.max(this.known, v)
       this.kick()
     })
     this.timer = this.c.clock.setInterval(() => {
@@ -80,25 +85,27 @@ export class Notifier {
     this.timer?.cancel()
   }
 
-  /** Requests a push because a new version was announced; returns at once. */
+  /** Requests a push to every target because a new version was announced; returns at once. */
   kick(): void {
-    if (this.running) {
-      this.again = true
-      return
-    }
-    this.running = true
-    this.schedule()
+    this.wanted = true
+    this.run()
   }
 
   /**
-   * Requests a push without announcing a change (a session became ready and may have missed
-   * one): it runs after `batchMs`, never waits for the busy gap, and does not extend a burst.
+   * A session became ready with `t.sentVersion`. If a newer version is known, it may have
+   * missed that version's push (it was not ready yet): serve it, and only it, after `batchMs`
+   * (sessions becoming ready meanwhile share the run), or with the next push when one is due.
+   * It never waits for the busy gap nor extends a burst. O(1) when it is up to date; a newer
+   * version not yet announced reaches it with that announcement's push.
    */
-  nudge(): void {
-    if (this.running) {
-      this.nudged = true
-      return
-    }
+  catchUp(t: MapTarget): void {
+    if (t.sentVersion >= this.known) return
+    this.pending.add(t)
+    this.run()
+  }
+
+  private run(): void {
+    if (this.running) return
     this.running = true
     this.schedule()
   }
@@ -112,22 +119,23 @@ export class Notifier {
   }
 
   private async loop(): Promise<void> {
-    this.again = false
-    this.nudged = false
+    const only = this.wanted ? undefined : [...this.pending]
+    this.wanted = false
+    this.pending.clear()
     const t0 = this.c.clock.monotonic()
     try {
-      await this.push()
+      await this.push(only)
     } catch (e) {
       this.log.warn('push failed; will retry on next change or poll', { error: errorMessage(e) })
     }
     const end = this.c.clock.monotonic()
-    if (this.again) {
+    if (this.wanted) {
       this.notBefore = end + Math.min((end - t0) * (this.o.busyFactor ?? 10), this.o.maxBusyGapMs ?? 1000)
       this.schedule()
       return
     }
     this.notBefore = 0
-    if (this.nudged) {
+    if (this.pending.size > 0) {
       this.schedule()
       return
     }
@@ -139,23 +147,29 @@ export class Notifier {
     if (targets.length === 0) return
     try {
       const v = await this.c.store.currentVersion()
+      this.known = Math.max(this.known, v)
       if (targets.some((t) => t.sentVersion < v)) this.kick()
     } catch {
       /* store down: the next poll retries */
     }
   }
 
-  private async push(): Promise<void> {
-    if (this.c.targets().length === 0) return
+  /** Pushes the newest version to the targets behind it: all of them, or those of `only`. */
+  private async push(only?: MapTarget[]): Promise<void> {
+    if ((only ?? this.c.targets()).length === 0) return
     const t0 = this.c.clock.monotonic()
     const view = await this.c.maps.latest()
     const snap = view.snap
-    const stale = this.c.targets().filter((t) => t.sentVersion < snap.version)
+    // The read started after every announcement received so far, and later ones kick a push:
+    // its version is the newest known (also after a store reset lowered the versions).
+    this.known = snap.version
+    const stale = (only ?? this.c.targets()).filter((t) => t.sentVersion < snap.version)
     if (stale.length === 0) return
     const from = Math.min(...stale.map((t) => t.sentVersion))
     const changes = from > 0 ? (await this.c.store.changesSince(from))?.changes : undefined
     const index = new PlanIndex(snap, changes, view)
     for (const t of stale) {
+      if (t.sentVersion >= snap.version) continue
       const u = planUpdate(t.vpcId as string, t.sentVersion, snap, changes, index)
       t.sendUpdate(u, u.type === 'removed' ? undefined : index.frame(t.vpcId as string, u))
     }

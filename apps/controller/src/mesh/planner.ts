@@ -11,11 +11,18 @@ export type Update = Snapshot | Delta | { type: 'removed' }
 export function planSnapshot(selfId: string, snap: RegistrySnapshot, view = new MapView(snap)): Update {
   const self = view.node(selfId)
   if (self === undefined) return { type: 'removed' }
+  // `peers` is built on first read (and kept): hellos and pushes send the view's shared frame
+  // and never read it, which saves O(N) work per agent. JSON.stringify and deep equality
+  // read it like a plain property.
+  let peers: MeshNode[] | undefined
   return {
     type: 'snapshot',
     version: snap.version,
     self,
-    peers: snap.vpcs.filter((v) => v.id !== selfId).map((v) => view.node(v.id) as MeshNode),
+    get peers(): MeshNode[] {
+      peers ??= snap.vpcs.filter((v) => v.id !== selfId).map((v) => view.node(v.id) as MeshNode)
+      return peers
+    },
   }
 }
 
@@ -74,7 +81,7 @@ export class PlanIndex {
    * snapshot cut from the view's shared encoding, or a delta encoded once per starting
    * version when it does not touch self. Same text as encodeMessage(u).
    */
-  frame(selfId: string, u: Snapshot | Delta): string {
+  frame(selfId: string, u: Snapshot | Delta): string | Buffer {
     if (u.type === 'snapshot') return this.view.snapshotFrame(selfId) ?? encodeMessage(u)
     if (u.self !== undefined) return encodeMessage(u)
     let f = this.deltas.get(u.fromVersion)

@@ -30,8 +30,8 @@ export interface SessionHost {
   allowHello(s: AgentSession): boolean
   /** Forgets `s` (it closed). */
   unregister(s: AgentSession): void
-  /** Asks the notifier to push any newer version (after a session became ready). */
-  kick(): void
+  /** `s` became ready: it gets any version newer than the one it was sent (only it). */
+  becameReady(s: AgentSession): void
 }
 
 /** Dependencies of an {@link AgentSession}. */
@@ -134,7 +134,7 @@ export class AgentSession {
    * Sends an update computed by the notifier (`frame`, when given, is its encoding, shared
    * with other sessions); closes the session when its VPC was removed.
    */
-  sendUpdate(u: Update, frame?: string): void {
+  sendUpdate(u: Update, frame?: string | Buffer): void {
     if (this.state === 'closed') return
     if (u.type === 'removed') {
       this.fail(CloseCode.vpcDeleted, WireErrorCode.wsVpcDeleted, 'VPC deleted')
@@ -267,7 +267,7 @@ export class AgentSession {
     this.heartbeat.start(this.o.heartbeatMs)
     this.c.events.connected(auth.vpcId)
     this.log.info('agent connected', { agentVersion: h.agentVersion, fromVersion: from })
-    this.c.host.kick()
+    this.c.host.becameReady(this)
   }
 
   /**
@@ -344,10 +344,10 @@ export class AgentSession {
     this.sendText(encodeMessage(m), m.type)
   }
 
-  /** Sends an encoded frame of message `type`. */
-  private sendText(frame: string, type: string): void {
+  /** Sends an encoded frame of message `type` as a text frame (a Buffer holds its UTF-8). */
+  private sendText(frame: string | Buffer, type: string): void {
     if (this.socket.readyState !== this.socket.OPEN) return
-    this.socket.send(frame)
+    this.socket.send(frame, { binary: false })
     this.c.events.sent(type)
   }
 

@@ -19,8 +19,8 @@ export interface HubComponents {
   clock: Clock
   logger: Logger
   events: SessionEvents
-  /** Called when a session becomes ready, so newer versions get pushed. */
-  kick: () => void
+  /** Called when a session becomes ready, so it gets its catch-up if a newer version exists. */
+  catchUp: (s: AgentSession) => void
 }
 
 /** Knobs of the {@link Hub}. Limits of 0 are off. */
@@ -154,8 +154,8 @@ export class Hub implements SessionHost {
     if (s.vpcId !== undefined && this.byVpc.get(s.vpcId) === s) this.byVpc.delete(s.vpcId)
   }
 
-  kick(): void {
-    this.c.kick()
+  becameReady(s: AgentSession): void {
+    this.c.catchUp(s)
   }
 
   /** Ready sessions, one per VPC. */

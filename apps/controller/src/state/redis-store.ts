@@ -7,7 +7,17 @@ import { RedisKeys } from './redis-keys.js'
 import { RegistryOps } from './registry-ops.js'
 import { createRedisClient, type RedisTarget } from './redis-target.js'
 import { VersionedTx, type TxOperation } from './redis-tx.js'
-import type { AgentRecord, Change, NewVpc, RegistrySnapshot, Store, VpcPatch, VpcRecord } from './store.js'
+import {
+  type AgentRecord,
+  byCreation,
+  type Change,
+  type NewVpc,
+  type RegistryDiff,
+  type RegistrySnapshot,
+  type Store,
+  type VpcPatch,
+  type VpcRecord,
+} from './store.js'
 
 /** Dependencies of {@link RedisStore}. */
 export interface RedisStoreComponents {
@@ -30,12 +40,38 @@ export interface RedisStoreKnobs {
   connectTimeoutMs?: number
 }
 
-/** Reads the version and every VPC record in one atomic step. */
+/** Reads the version, the epoch and every VPC record in one atomic step. */
 const SNAPSHOT_LUA = `
-local out = { redis.call('GET', KEYS[1]) or '0' }
+local out = { redis.call('GET', KEYS[1]) or '0', redis.call('GET', KEYS[3]) or '' }
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local r = redis.call('GET', ARGV[1] .. id)
   if r then out[#out + 1] = r end
+end
+return out`
+
+/**
+ * Reads, in one atomic step, the epoch, the version and the current record (false: gone) of
+ * each VPC the change log names after ARGV[1]; the third element is '1' when the log reaches
+ * back that far and '0' when it does not (trimmed, or the store is behind ARGV[1]).
+ */
+const SINCE_LUA = `
+local v = tonumber(redis.call('GET', KEYS[1]) or '0')
+local from = tonumber(ARGV[1])
+local out = { redis.call('GET', KEYS[3]) or '', tostring(v), '0' }
+if from > v then return out end
+if from < v then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  if oldest[2] == nil or tonumber(oldest[2]) > from + 1 then return out end
+end
+out[3] = '1'
+local seen = {}
+for _, e in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], v)) do
+  local id = cjson.decode(e).id
+  if not seen[id] then
+    seen[id] = true
+    out[#out + 1] = id
+    out[#out + 1] = redis.call('GET', ARGV[2] .. id) or false
+  end
 end
 return out`
 
@@ -204,16 +240,39 @@ class RedisStore implements Store {
     return this.guard(async () => {
       const out = (await this.cmd.eval(
         SNAPSHOT_LUA,
-        2,
+        3,
         this.keys.version,
         this.keys.vpcs,
+        this.keys.epoch,
         this.keys.vpcPrefix,
       )) as string[]
       const vpcs = out
-        .slice(1)
+        .slice(2)
         .map((r) => JSON.parse(r) as VpcRecord)
-        .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
-      return { version: Number(out[0]), vpcs }
+        .sort(byCreation)
+      return { version: Number(out[0]), vpcs, epoch: out[1] }
+    })
+  }
+
+  registrySince(from: number): Promise<RegistryDiff | undefined> {
+    return this.guard(async () => {
+      const out = (await this.cmd.eval(
+        SINCE_LUA,
+        3,
+        this.keys.version,
+        this.keys.changes,
+        this.keys.epoch,
+        String(from),
+        this.keys.vpcPrefix,
+      )) as Array<string | null>
+      if (out[2] !== '1') return undefined
+      const diff: RegistryDiff = { epoch: out[0] as string, version: Number(out[1]), upserted: [], removed: [] }
+      for (let i = 3; i < out.length; i += 2) {
+        const raw = out[i + 1]
+        if (raw === null || raw === undefined) diff.removed.push(out[i] as string)
+        else diff.upserted.push(JSON.parse(raw) as VpcRecord)
+      }
+      return diff
     })
   }
 

@@ -41,6 +41,27 @@ export interface VpcPatch {
 export interface RegistrySnapshot {
   version: number
   vpcs: VpcRecord[]
+  /** The store's epoch at that version, when the read returned it ('' before the first epoch). */
+  epoch?: string
+}
+
+/** The order of {@link RegistrySnapshot.vpcs}: oldest first, ties by id. */
+export function byCreation(a: VpcRecord, b: VpcRecord): number {
+  return a.createdAt - b.createdAt || a.id.localeCompare(b.id)
+}
+
+/**
+ * The registry records changed in (`from`, `version`], read in one atomic step: what a holder
+ * of the registry at `from` needs to reach `version`. An id changed several times appears once.
+ */
+export interface RegistryDiff {
+  /** The store's epoch ('' before the first epoch); a different one means `from` is meaningless. */
+  epoch: string
+  version: number
+  /** Current records of the VPCs changed after `from` that still exist. */
+  upserted: VpcRecord[]
+  /** Ids of the VPCs changed after `from` that no longer exist. */
+  removed: string[]
 }
 
 /**
@@ -67,6 +88,12 @@ export interface Registry {
   currentVersion(): Promise<number>
   /** All VPCs with the version they are consistent with. */
   snapshot(): Promise<RegistrySnapshot>
+  /**
+   * The records changed after `from`, named by the change log: O(changes) work instead of the
+   * snapshot's O(N). Undefined when the log no longer reaches back to `from` or `from` is ahead
+   * of the store (a reset): read a snapshot instead.
+   */
+  registrySince(from: number): Promise<RegistryDiff | undefined>
   /** Changes after `from` up to now, or undefined when the log no longer reaches back that far. */
   changesSince(from: number): Promise<{ version: number; changes: Change[] } | undefined>
 }
