@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@vpcmesh/common'
-import type { Vpc } from '@vpcmesh/protocol'
+import { ErrorBody, type Vpc } from '@vpcmesh/protocol'
 import type { ControllerConfig } from '../config.js'
 import type { Store, VpcRecord } from '../state/store.js'
 
@@ -25,4 +25,15 @@ export function toApiVpc(r: VpcRecord): Vpc {
     updatedAt: new Date(r.updatedAt).toISOString(),
     version: r.version,
   }
+}
+
+/** The error answers every registry route documents (OpenAPI), all `{code, message, retryable}`. */
+export const ERROR_RESPONSES = {
+  400: ErrorBody,
+  401: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  429: ErrorBody,
+  503: ErrorBody,
 }

@@ -1,18 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { type Prefix, parsePrefix } from '@vpcmesh/cidr'
-import { ErrorBody, RouteRequest, VpcParams, VpcResponse } from '@vpcmesh/protocol'
-import { type RouteDeps, toApiVpc } from './deps.js'
+import { RouteRequest, VpcParams, VpcResponse } from '@vpcmesh/protocol'
+import { ERROR_RESPONSES, type RouteDeps, toApiVpc } from './deps.js'
 import { parseRoutable } from './vpcs.js'
-
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  429: ErrorBody,
-  503: ErrorBody,
-}
 
 /** /v1/vpcs/:id/routes: extra prefixes behind a VPC (pod and service CIDRs, LANs behind it). */
 export function routeApi(d: RouteDeps): FastifyPluginAsyncZod {
@@ -25,7 +15,7 @@ export function routeApi(d: RouteDeps): FastifyPluginAsyncZod {
           summary: 'Add a route behind a VPC',
           params: VpcParams,
           body: RouteRequest,
-          response: { 201: VpcResponse, ...errors },
+          response: { 201: VpcResponse, ...ERROR_RESPONSES },
         },
       },
       async (req, reply) => {
@@ -43,7 +33,7 @@ export function routeApi(d: RouteDeps): FastifyPluginAsyncZod {
           summary: 'Remove a route from a VPC (?cidr=...)',
           params: VpcParams,
           querystring: RouteRequest,
-          response: { 200: VpcResponse, ...errors },
+          response: { 200: VpcResponse, ...ERROR_RESPONSES },
         },
       },
       async (req) => {

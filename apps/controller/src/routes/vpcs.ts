@@ -4,7 +4,6 @@ import { parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import {
   CreateVpcRequest,
   CreateVpcResponse,
-  ErrorBody,
   JoinTokenResponse,
   ListVpcsResponse,
   PatchVpcRequest,
@@ -16,17 +15,7 @@ import {
 import { ApiError, vpcNotFound } from '../errors.js'
 import { hashSecret, newSecret } from '../secrets.js'
 import { assertRoutable, controllerAddresses } from '../state/rules.js'
-import { type RouteDeps, toApiVpc } from './deps.js'
-
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  429: ErrorBody,
-  503: ErrorBody,
-}
+import { ERROR_RESPONSES, type RouteDeps, toApiVpc } from './deps.js'
 
 /** Parses CIDR texts strictly (host bits refused); errors carry the cidr lib's codes. */
 export function parsePrefixes(texts: string[]): Prefix[] {
@@ -60,7 +49,7 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
           tags: ['vpcs'],
           summary: 'Register a VPC',
           body: CreateVpcRequest,
-          response: { 201: CreateVpcResponse, ...errors },
+          response: { 201: CreateVpcResponse, ...ERROR_RESPONSES },
         },
       },
       async (req, reply) => {
@@ -79,7 +68,7 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/vpcs',
-      { schema: { tags: ['vpcs'], summary: 'List VPCs', response: { 200: ListVpcsResponse, ...errors } } },
+      { schema: { tags: ['vpcs'], summary: 'List VPCs', response: { 200: ListVpcsResponse, ...ERROR_RESPONSES } } },
       async () => {
         const s = await d.store.snapshot()
         return { version: s.version, vpcs: s.vpcs.map(toApiVpc) }
@@ -89,7 +78,12 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
     app.get(
       '/v1/vpcs/:id',
       {
-        schema: { tags: ['vpcs'], summary: 'Show a VPC', params: VpcParams, response: { 200: VpcResponse, ...errors } },
+        schema: {
+          tags: ['vpcs'],
+          summary: 'Show a VPC',
+          params: VpcParams,
+          response: { 200: VpcResponse, ...ERROR_RESPONSES },
+        },
       },
       async (req) => {
         const rec = await d.store.getVpc(req.params.id)
@@ -106,7 +100,7 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
           summary: 'Change a VPC',
           params: VpcParams,
           body: PatchVpcRequest,
-          response: { 200: VpcResponse, ...errors },
+          response: { 200: VpcResponse, ...ERROR_RESPONSES },
         },
       },
       async (req) => {
@@ -124,7 +118,12 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
     app.delete(
       '/v1/vpcs/:id',
       {
-        schema: { tags: ['vpcs'], summary: 'Delete a VPC', params: VpcParams, response: { 204: z.null(), ...errors } },
+        schema: {
+          tags: ['vpcs'],
+          summary: 'Delete a VPC',
+          params: VpcParams,
+          response: { 204: z.null(), ...ERROR_RESPONSES },
+        },
       },
       async (req, reply) => {
         await d.store.deleteVpc(req.params.id)
@@ -140,7 +139,7 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
           tags: ['vpcs'],
           summary: 'Issue a new single-use join token (the previous one stops working)',
           params: VpcParams,
-          response: { 201: JoinTokenResponse, ...errors },
+          response: { 201: JoinTokenResponse, ...ERROR_RESPONSES },
         },
       },
       async (req, reply) => {
