@@ -741,6 +741,7 @@ test('docker: the runtime image installs every program vpcmesh and the manifests
   /** Debian package of each program; `sh` and `grep` are Essential in every Debian image. */
   const PACKAGE: Record<string, string> = {
     ip: 'iproute2',
+    arping: 'iputils-arping',
     nft: 'nftables',
     sysctl: 'procps',
     'redis-server': 'redis-server',

@@ -55,6 +55,18 @@ export const AgentConfig = z
       .default(0x766d),
     /** Refuse plain http:// controller URLs. */
     requireTls: z.boolean().default(false),
+    /** This gateway's name within its VPC (HA); enrolling again under a name replaces that gateway. */
+    gatewayName: z
+      .string()
+      .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, { message: 'must be 1-32 characters of a-z, 0-9, inner -' })
+      .default('gw'),
+    /** Underlay host:port where this gateway receives tunnel traffic (HA: each gateway its own). */
+    advertiseEndpoint: z.string().min(3).max(300).optional(),
+    /** `vip` route tables: the LAN interface that carries the floating address. */
+    vipInterface: z
+      .string()
+      .regex(/^[A-Za-z0-9_.@-]{1,15}$/)
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if (!c.requireTls || c.cleanup) return
@@ -97,6 +109,9 @@ to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
   --route-table N       routing table of the TUN's routes (default: derived from --tun, 30208-34303)
   --fwmark N            firewall mark of tunnel datagrams, which skip that table (default 0x766d)
   --require-tls         refuse http:// controller URLs (env VPCMESH_REQUIRE_TLS=1)
+  --gateway-name NAME   this gateway's name in its VPC, for HA (env VPCMESH_GATEWAY_NAME; default gw)
+  --advertise-endpoint H:P  underlay host:port of this gateway's UDP port (HA: one per gateway)
+  --vip-interface IF    LAN interface of the VPC's floating address (routeTable provider vip)
   --log-level LEVEL     debug|info|warn|error (env VPCMESH_LOG_LEVEL)
   --log-format FORMAT   json (default, one object per line) or text (env VPCMESH_LOG_FORMAT)
   --cleanup             remove routes, rule and nftables table vpcmesh added for --tun, then exit
@@ -133,6 +148,9 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
         fwmark: { type: 'string' },
         'require-tls': { type: 'boolean' },
         cleanup: { type: 'boolean' },
+        'gateway-name': { type: 'string' },
+        'advertise-endpoint': { type: 'string' },
+        'vip-interface': { type: 'string' },
       },
     }).values
   } catch (e) {
@@ -162,6 +180,9 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
     routeTable: values['route-table'],
     fwmark: values.fwmark,
     requireTls: values['require-tls'] === true || env.VPCMESH_REQUIRE_TLS === '1' ? true : undefined,
+    gatewayName: values['gateway-name'] ?? env.VPCMESH_GATEWAY_NAME,
+    advertiseEndpoint: values['advertise-endpoint'],
+    vipInterface: values['vip-interface'],
   }
   const r = AgentConfig.safeParse(
     Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')),

@@ -4,6 +4,7 @@ import { prometheusMetrics } from '@vpcmesh/metrics'
 import { openPacketEngine } from '@vpcmesh/tun'
 import { generateKeyPair, publicKeyOf } from '@vpcmesh/dataplane'
 import { createExecRunner, createLinuxRouter } from '@vpcmesh/linuxnet'
+import { createRouteTable } from './route-table/factory.js'
 import { AGENT_USAGE, AgentConfigError, parseAgentConfig, plaintextControllers, type AgentConfig } from './config.js'
 import { ControlClient } from './control/client.js'
 import { AgentRuntime, type AgentRuntimeComponents } from './runtime/agent-runtime.js'
@@ -94,6 +95,7 @@ function hostComponents(
     startStatusServer,
     readFile: (path) => readFileSync(path),
     linkExists,
+    routeTables: (setting) => createRouteTable(setting, { config, runner: createExecRunner(), logger }),
   }
 }
 

@@ -13,6 +13,9 @@ export const AWS: Vpc = {
   createdAt: '2025-06-01T10:00:00.000Z',
   updatedAt: '2025-06-01T11:00:00.000Z',
   version: 3,
+  gateways: [],
+  active: null,
+  routeTable: { provider: 'none' },
 }
 
 export const GCP: Vpc = {
@@ -26,6 +29,9 @@ export const GCP: Vpc = {
   createdAt: '2025-06-02T10:00:00.000Z',
   updatedAt: '2025-06-02T10:00:00.000Z',
   version: 5,
+  gateways: [],
+  active: null,
+  routeTable: { provider: 'none' },
 }
 
 export const LIST: ListVpcsResponse = { version: 7, vpcs: [AWS, GCP] }
@@ -65,6 +71,8 @@ export const STATUS: StatusResponse = {
         { id: GCP.id, up: true, rttMs: 3.2, txBytes: 1000, rxBytes: 2000, lastHandshakeAgeS: 12 },
         { id: 'vpc_0000000000ff', up: false, rttMs: null, txBytes: 0, rxBytes: 0, lastHandshakeAgeS: null },
       ],
+      gateways: [],
+      active: null,
     },
     {
       id: GCP.id,
@@ -78,6 +86,8 @@ export const STATUS: StatusResponse = {
       observedAddress: null,
       agentVersion: '0.1.0',
       peers: [{ id: AWS.id, up: true, rttMs: 12.4, txBytes: 2000, rxBytes: 1000, lastHandshakeAgeS: 3 }],
+      gateways: [],
+      active: null,
     },
     {
       id: 'vpc_0000000000ff',
@@ -91,6 +101,8 @@ export const STATUS: StatusResponse = {
       observedAddress: null,
       agentVersion: null,
       peers: [],
+      gateways: [],
+      active: null,
     },
   ],
 }

@@ -18,6 +18,7 @@ import { MapCache } from './mesh/map-cache.js'
 import { Notifier } from './mesh/notifier.js'
 import { vpcApi } from './routes/vpcs.js'
 import { routeApi } from './routes/routes.js'
+import { gatewayApi } from './routes/gateways.js'
 import { statusApi } from './routes/status.js'
 import { healthApi } from './routes/health.js'
 
@@ -153,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const rd = { config, store, clock, logger: log }
   await app.register(vpcApi(rd))
   await app.register(routeApi(rd))
+  await app.register(gatewayApi(rd))
   await app.register(statusApi(rd))
   await app.register(healthApi({ ...rd, metrics: deps.metrics }))
   await app.register(async (scoped) => {

@@ -26,6 +26,9 @@ export const ERROR_REGISTRY: Readonly<Record<string, { status: number; retryable
   [WireErrorCode.vpcNameTaken]: { status: 409, retryable: false },
   [WireErrorCode.vpcNotFound]: { status: 404, retryable: false },
   [WireErrorCode.routeNotFound]: { status: 404, retryable: false },
+  [WireErrorCode.gatewayNotFound]: { status: 404, retryable: false },
+  [WireErrorCode.gatewayNotActive]: { status: 409, retryable: false },
+  [WireErrorCode.noStandby]: { status: 409, retryable: true },
   [WireErrorCode.storeUnavailable]: { status: 503, retryable: true },
   [WireErrorCode.storeConflict]: { status: 503, retryable: true },
   [WireErrorCode.internal]: { status: 500, retryable: false },
@@ -65,6 +68,13 @@ export function isRegistered(e: unknown): e is { code: string; message: string }
 }
 
 /** The VPC id is unknown. */
+export function gatewayNotFound(vpcName: string, gateway: string): ApiError {
+  return new ApiError(
+    WireErrorCode.gatewayNotFound,
+    `VPC "${vpcName}" has no gateway ${gateway}; list its gateways with \`vpcmesh vpc show ${vpcName}\``,
+  )
+}
+
 export function vpcNotFound(id: string): ApiError {
   return new ApiError(WireErrorCode.vpcNotFound, `no VPC with id ${id}; list them with GET /v1/vpcs`)
 }

@@ -30,6 +30,13 @@ export interface PeerConfig {
   endpoint: EndpointConfig | null
   /** CIDR prefixes behind the peer (canonical, e.g. `10.1.0.0/16`); must not overlap other peers'. */
   allowedPrefixes: string[]
+  /**
+   * Peers of one group (the gateways of one VPC) may send from each other's prefixes: inbound
+   * packets are accepted when their source routes to any peer of the sender's group, so a
+   * standby or a just-drained gateway's packets still pass while the active role moves.
+   * Outbound routing is unchanged (by prefix). @default the peer's id
+   */
+  group?: string
 }
 
 /** The whole data plane configuration. The UDP listen port is the engine's. */
@@ -49,6 +56,8 @@ export interface ParsedPeer {
   readonly endpoint: UdpEndpoint | null
   /** Sorted, deduplicated. */
   readonly prefixes: readonly Prefix[]
+  /** The peer's group (its id when none was given). */
+  readonly group: string
 }
 
 /** A configuration after parsing. */
@@ -165,7 +174,8 @@ function parsePeer(p: PeerConfig, family: 4 | 6, ownPublicKey: string, skips: Sk
   }
   if (publicKey === undefined || typeof endpoint === 'string' || skips.has(p)) return undefined
   const sorted = [...prefixes.values()].sort((a, b) => a.compare(b))
-  return { id: p.id, name: p.name, publicKey, publicKeyText: encodeKey(publicKey), endpoint, prefixes: sorted }
+  const group = typeof p.group === 'string' && p.group.length > 0 ? p.group : p.id
+  return { id: p.id, name: p.name, publicKey, publicKeyText: encodeKey(publicKey), endpoint, prefixes: sorted, group }
 }
 
 /**

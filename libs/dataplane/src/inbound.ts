@@ -1,7 +1,8 @@
 /**
  * The inbound hot path: UDP batch → verdicts → `writeTun`. IP entries are accepted only when
  * their inner source address routes (same table as outbound) to the peer owning the slot
- * that authenticated them: a peer cannot spoof another network. Keepalives and control
+ * that authenticated them, or to a peer of its group (another gateway of the same VPC): a
+ * peer cannot spoof another network. Keepalives and control
  * payloads feed liveness; raw datagrams are copied and handed to the handshake code after
  * the batch. Any authenticated entry confirms a fresh session and refreshes liveness; one
  * from a new source address moves the peer's endpoint (roaming).
@@ -70,7 +71,9 @@ export function createInbound(d: InboundDeps): (batch: UdpBatch) => void {
         if (!session.confirmed) d.sessions.confirm(peer, session)
         if (((flags[i] ?? 0) & PacketFlag.NewSource) !== 0) d.sessions.setEndpoint(peer, batch.source(i))
         if (kind === PacketKind.Ip) {
-          if (sourcePeer(d.routes, buffer, off, len) === peer) verdicts[i] = Verdict.Accept
+          const from = sourcePeer(d.routes, buffer, off, len)
+          if (from === peer || (from !== undefined && from.config.group === peer.config.group))
+            verdicts[i] = Verdict.Accept
           else
             d.drops.add(
               ipVersion(buffer, off, len) === IPV4.version || ipVersion(buffer, off, len) === IPV6.version

@@ -35,6 +35,7 @@ export function sameConfig(prev: ParsedConfig | undefined, next: ParsedConfig): 
 function samePeer(a: ParsedPeer, b: ParsedPeer): boolean {
   return (
     a.name === b.name &&
+    a.group === b.group &&
     a.publicKeyText === b.publicKeyText &&
     sameEndpoint(a.endpoint, b.endpoint) &&
     samePrefixes(a.prefixes, b.prefixes)

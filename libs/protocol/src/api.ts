@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { CidrText, MeshVersion, PublicKey, VpcId, VpcName } from './names.js'
+import { CidrText, GatewayId, MeshVersion, PublicKey, VpcId, VpcName } from './names.js'
+import { ActiveGateway, MeshGateway, RouteTableSetting } from './netmap.js'
 import { PeerStatus } from './messages.js'
 
 /** Most CIDRs (own plus routes) one VPC may carry. */
@@ -14,6 +15,8 @@ export const CreateVpcRequest = z
     endpoint: z.string().min(3).max(300),
     /** Source-NAT mesh traffic into this VPC to the agent's address. @default true */
     masquerade: z.boolean().default(true),
+    /** How the VPC's route table follows its active gateway (HA). @default { provider: 'none' } */
+    routeTable: RouteTableSetting.optional(),
   })
   .strict()
 export type CreateVpcRequest = z.infer<typeof CreateVpcRequest>
@@ -25,14 +28,20 @@ export const PatchVpcRequest = z
     cidrs: z.array(CidrText).min(1).max(MAX_PREFIXES_PER_VPC).optional(),
     endpoint: z.string().min(3).max(300).optional(),
     masquerade: z.boolean().optional(),
+    routeTable: RouteTableSetting.optional(),
   })
   .strict()
-  .refine((v) => Object.keys(v).length > 0, { message: 'give at least one of name, cidrs, endpoint, masquerade' })
+  .refine((v) => Object.keys(v).length > 0, {
+    message: 'give at least one of name, cidrs, endpoint, masquerade, routeTable',
+  })
 export type PatchVpcRequest = z.infer<typeof PatchVpcRequest>
 
 /** POST /v1/vpcs/:id/routes body, and the querystring of DELETE /v1/vpcs/:id/routes. */
 export const RouteRequest = z.object({ cidr: CidrText }).strict()
 export type RouteRequest = z.infer<typeof RouteRequest>
+
+/** Path parameters of /v1/vpcs/:id/gateways/:gateway routes. */
+export const GatewayParams = z.object({ id: VpcId, gateway: GatewayId })
 
 /** Path parameters of /v1/vpcs/:id routes. */
 export const VpcParams = z.object({ id: VpcId })
@@ -50,6 +59,11 @@ export const Vpc = z.object({
   updatedAt: z.string(),
   /** Mesh version of the last change to this VPC. */
   version: MeshVersion,
+  /** The VPC's gateways (agents), in enrolment order; empty before the first enrolled. */
+  gateways: z.array(MeshGateway.extend({ drained: z.boolean(), createdAt: z.string() })),
+  /** The active gateway, once elected (VPCs with two or more gateways); `since` is ISO 8601 here. */
+  active: ActiveGateway.extend({ since: z.string() }).nullable(),
+  routeTable: RouteTableSetting,
 })
 export type Vpc = z.infer<typeof Vpc>
 
@@ -87,8 +101,26 @@ export const AgentStatus = z.object({
   observedAddress: z.string().nullable(),
   agentVersion: z.string().nullable(),
   peers: z.array(PeerStatus),
+  /** HA VPCs: each gateway's connection and role; empty for a VPC with one gateway. */
+  gateways: z.array(
+    z.object({
+      id: GatewayId,
+      name: z.string(),
+      active: z.boolean(),
+      drained: z.boolean(),
+      connected: z.boolean(),
+      lastSeen: z.string().nullable(),
+      replica: z.string().nullable(),
+    }),
+  ),
+  /** The active gateway, its epoch, since when (ISO 8601) and why; null when none elected. */
+  active: ActiveGateway.extend({ since: z.string() }).nullable(),
 })
 export type AgentStatus = z.infer<typeof AgentStatus>
+
+/** POST /v1/vpcs/:id/gateways/:gateway/drain body: the gateway to move to (default: any connected standby). */
+export const DrainRequest = z.object({ to: GatewayId.optional() }).strict()
+export type DrainRequest = z.infer<typeof DrainRequest>
 
 /** GET /v1/status answer. */
 export const StatusResponse = z.object({ version: MeshVersion, agents: z.array(AgentStatus) })

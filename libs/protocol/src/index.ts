@@ -1,7 +1,7 @@
 export { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from './version.js'
-export { VpcName, VpcId, CidrText, PublicKey, MeshVersion } from './names.js'
+export { VpcName, VpcId, CidrText, PublicKey, MeshVersion, GatewayId, GatewayName } from './names.js'
 export { type Endpoint, parseEndpoint, formatEndpoint } from './endpoint.js'
-export { MeshNode, NetMap } from './netmap.js'
+export { ActiveGateway, MeshGateway, MeshNode, NetMap, RouteTableSetting } from './netmap.js'
 export {
   AgentAuth,
   Hello,
@@ -36,6 +36,8 @@ export {
   AgentStatus,
   StatusResponse,
   HealthResponse,
+  DrainRequest,
+  GatewayParams,
 } from './api.js'
 export { LOW_ORDER_POINTS, PUBLIC_KEY_BYTES, checkPublicKey, isValidPublicKey } from './public-key.js'
 export {

@@ -1,11 +1,17 @@
 import { z } from 'zod'
 import { MeshNode } from './netmap.js'
-import { MeshVersion, PublicKey, VpcId } from './names.js'
+import { GatewayId, GatewayName, MeshVersion, PublicKey, VpcId } from './names.js'
 
 /** How an agent proves who it is: a join token once, then its per-agent credential. */
 export const AgentAuth = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('join'), token: z.string().min(16).max(128) }),
-  z.object({ kind: z.literal('credential'), vpcId: VpcId, credential: z.string().min(16).max(128) }),
+  z.object({
+    kind: z.literal('credential'),
+    vpcId: VpcId,
+    credential: z.string().min(16).max(128),
+    /** The gateway the credential was issued to (welcome.gatewayId); absent for agents enrolled before gateways. */
+    gateway: GatewayId.optional(),
+  }),
 ])
 export type AgentAuth = z.infer<typeof AgentAuth>
 
@@ -20,6 +26,11 @@ export const Hello = z.object({
   lastVersion: MeshVersion,
   /** The store epoch `lastVersion` belongs to (from welcome); another epoch means start over. */
   epoch: z.string().max(64).optional(),
+  /** This gateway's name and the underlay `host:port` it receives tunnel traffic on (HA gateways). */
+  gateway: z
+    .object({ name: GatewayName, endpoint: z.string().min(3).max(300).optional() })
+    .strict()
+    .optional(),
 })
 
 /** Controller → agent after a good hello. `credential` only on enrolment: store it 0600. */
@@ -32,6 +43,8 @@ export const Welcome = z.object({
   replica: z.string(),
   /** Identity of the store's history: versions of different epochs are unrelated. */
   epoch: z.string(),
+  /** The gateway id this agent is (store it with the credential). */
+  gatewayId: GatewayId.optional(),
 })
 
 /** Controller → agent: the whole map; replaces whatever the agent had. */

@@ -20,5 +20,11 @@ export const CidrText = z.string().min(2).max(49)
 /** An X25519 public key: 32 bytes in standard base64 (44 characters). */
 export const PublicKey = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes of base64' })
 
+/** A gateway id as issued by the controller at enrolment: `gw_` followed by 12 lowercase hex digits. */
+export const GatewayId = z.string().regex(/^gw_[0-9a-f]{12}$/, { message: 'must be a gateway id like gw_0123456789ab' })
+
+/** A gateway's name (the agent host's short name by default): same rules as a VPC name. */
+export const GatewayName = VpcName
+
 /** A mesh version: 0 means "nothing yet"; every change increments it by one. */
 export const MeshVersion = z.number().int().min(0)

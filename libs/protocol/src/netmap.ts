@@ -1,5 +1,37 @@
 import { z } from 'zod'
-import { CidrText, PublicKey, VpcId, VpcName } from './names.js'
+import { CidrText, GatewayId, GatewayName, PublicKey, VpcId, VpcName } from './names.js'
+
+/** One gateway (agent) of a VPC that has several. */
+export const MeshGateway = z.object({
+  id: GatewayId,
+  name: GatewayName,
+  /** The gateway agent's X25519 public key. */
+  publicKey: PublicKey,
+  /** Underlay `host:port` of its UDP port, or null (peers wait for it to initiate). */
+  endpoint: z.string().nullable(),
+})
+export type MeshGateway = z.infer<typeof MeshGateway>
+
+/** Which gateway of a VPC holds the active role, under which fencing epoch, since when and why. */
+export const ActiveGateway = z.object({
+  gateway: GatewayId,
+  /** Fencing epoch of its lease: strictly increasing per VPC. */
+  epoch: z.number().int().min(0),
+  /** ms since the Unix epoch. */
+  since: z.number().int().min(0),
+  reason: z.enum(['elected', 'failover', 'drain']),
+})
+export type ActiveGateway = z.infer<typeof ActiveGateway>
+
+/** How the VPC's own route table follows the active gateway. */
+export const RouteTableSetting = z
+  .object({
+    provider: z.enum(['none', 'vip', 'aws', 'aliyun', 'tencent']),
+    /** `vip` only: the floating LAN address with its prefix length, e.g. `10.1.0.254/24`. */
+    vip: z.string().min(3).max(49).optional(),
+  })
+  .strict()
+export type RouteTableSetting = z.infer<typeof RouteTableSetting>
 
 /**
  * What an agent needs to know about one network of the mesh (itself or a peer): identity,
@@ -18,6 +50,15 @@ export const MeshNode = z.object({
   publicKey: PublicKey.nullable(),
   /** Whether traffic from the mesh into this VPC is source-NATed to the agent's address. */
   masquerade: z.boolean(),
+  /**
+   * Every gateway, when the VPC has more than one. `publicKey` and `endpoint` above are then
+   * the active gateway's; peers keep tunnels to all of them and route to the active one.
+   */
+  gateways: z.array(MeshGateway).max(16).optional(),
+  /** The active gateway, once elected (VPCs with more than one gateway). */
+  active: ActiveGateway.nullable().optional(),
+  /** How the VPC's route table follows the active gateway. Absent: `none`. */
+  routeTable: RouteTableSetting.optional(),
 })
 export type MeshNode = z.infer<typeof MeshNode>
 

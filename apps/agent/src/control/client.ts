@@ -17,6 +17,8 @@ import { applyUpdate } from './netmap-state.js'
 export interface Credential {
   vpcId: string
   credential: string
+  /** The gateway id issued with it (agents enrolled before gateways have none). */
+  gatewayId?: string
 }
 
 /** Where the client keeps its credential (a 0600 file in production). */
@@ -49,6 +51,8 @@ export interface ControlClientOptions {
   initialMap?: NetMap
   /** PEM CA certificate(s) trusted for wss:// besides the system's. */
   ca?: Buffer
+  /** This gateway's name and advertised endpoint, sent in hello (HA gateways). */
+  gateway?: { name: string; endpoint?: string }
   /** Backoff between attempts. @default 250 ms doubling to 15 s with jitter */
   backoff?: { initialMs?: number; maxMs?: number }
 }
@@ -79,6 +83,8 @@ export class ControlClient {
   private readonly backoff: Backoff
   private timer: TimerHandle | undefined
   private readonly heartbeat: Heartbeat
+  /** The gateway id the controller knows this agent as (welcome); undefined before, or for old stores. */
+  gatewayId: string | undefined
   /** Set when the controller refused our stored credential and a join token is at hand. */
   private useJoinToken = false
   private log: Logger
@@ -171,7 +177,12 @@ export class ControlClient {
     }
     const auth =
       cred !== undefined
-        ? { kind: 'credential' as const, vpcId: cred.vpcId, credential: cred.credential }
+        ? {
+            kind: 'credential' as const,
+            vpcId: cred.vpcId,
+            credential: cred.credential,
+            ...(cred.gatewayId === undefined ? {} : { gateway: cred.gatewayId }),
+          }
         : { kind: 'join' as const, token: this.o.joinToken as string }
     // Continue from what is applied; a received but unapplied map is asked for again.
     this.map = this.applied
@@ -183,6 +194,7 @@ export class ControlClient {
       publicKey: this.o.publicKey,
       lastVersion: this.applied?.version ?? 0,
       epoch: this.applied?.epoch,
+      ...(this.o.gateway === undefined ? {} : { gateway: this.o.gateway }),
     })
     this.connectedUrl = base
     this.heartbeat.heard()
@@ -203,7 +215,13 @@ export class ControlClient {
   private handle(ws: WebSocket, m: ControllerMessage): void {
     switch (m.type) {
       case 'welcome':
-        if (m.credential !== undefined) this.c.vault.save({ vpcId: m.vpcId, credential: m.credential })
+        if (m.credential !== undefined)
+          this.c.vault.save({
+            vpcId: m.vpcId,
+            credential: m.credential,
+            ...(m.gatewayId === undefined ? {} : { gatewayId: m.gatewayId }),
+          })
+        this.gatewayId = m.gatewayId
         this.useJoinToken = false
         this.epoch = m.epoch
         this.state = 'connected'

@@ -11,7 +11,8 @@ import { AgentMetrics } from './agent-metrics.js'
 import type { ControlChannel, ControlChannelFactory } from './control-channel.js'
 import { resolveControllerAddresses, resolveEndpoint, type ResolvedEndpoint } from './endpoint-resolver.js'
 import { Reconciler } from './reconciler.js'
-import { translate } from './translate.js'
+import { gatewayKey, translate } from './translate.js'
+import { GatewayRole, type RouteTableFactory } from './gateway-role.js'
 
 /** Starts the local status server; `startStatusServer` (apps/agent/src/status/server.ts) in production. */
 export type StatusServerFactory = (
@@ -51,6 +52,8 @@ export interface AgentRuntimeComponents {
    * new process rebuilds everything from the saved map.
    */
   onFatal?: (reason: string) => void
+  /** Builds the VPC's route-table provider (HA). Absent: the route table is left alone. */
+  routeTables?: RouteTableFactory
 }
 
 /** What exists from a successful start() until stop(). */
@@ -77,9 +80,11 @@ export class AgentRuntime {
   private reportedSkips = new Set<string>()
   private readonly log: Logger
   private readonly m: AgentMetrics
+  private readonly role: GatewayRole
 
   constructor(private readonly c: AgentRuntimeComponents) {
     this.log = c.logger
+    this.role = new GatewayRole({ logger: c.logger, create: c.routeTables ?? (() => undefined) })
     this.m = new AgentMetrics(
       c.metrics,
       () => this.running?.client.state === 'connected',
@@ -158,6 +163,10 @@ export class AgentRuntime {
         agentVersion: this.c.agentVersion,
         initialMap: saved,
         ca: config.caFile === undefined ? undefined : this.c.readFile(config.caFile),
+        gateway: {
+          name: config.gatewayName,
+          ...(config.advertiseEndpoint === undefined ? {} : { endpoint: config.advertiseEndpoint }),
+        },
       },
     )
     const parts = [
@@ -347,9 +356,14 @@ export class AgentRuntime {
   private async apply(dataplane: Dataplane, map: NetMap): Promise<void> {
     const endpoints = new Map<string, ResolvedEndpoint | null>()
     await Promise.all(
-      map.peers.map(async (p) => {
-        endpoints.set(p.id, await resolveEndpoint(p.endpoint))
-      }),
+      map.peers.flatMap((p) => [
+        (async () => {
+          endpoints.set(p.id, await resolveEndpoint(p.endpoint))
+        })(),
+        ...(p.gateways ?? []).map(async (g) => {
+          endpoints.set(gatewayKey(p.id, g.id), g.endpoint === null ? null : await resolveEndpoint(g.endpoint))
+        }),
+      ]),
     )
     const controllerAddresses = await resolveControllerAddresses(this.c.config.controllers)
     const cfg = translate(map, endpoints, {
@@ -361,6 +375,7 @@ export class AgentRuntime {
     const dp = dataplane.reconfig(cfg.dataplane)
     const rt = await this.c.router.set(cfg.router)
     this.host = await this.c.router.current()
+    await this.role.update(map, this.c.state.load()?.gatewayId)
     this.log.info('applied map', { version: map.version, peers: map.peers.length, dataplane: dp, router: rt })
   }
 
@@ -418,8 +433,16 @@ function part(start: () => unknown, stop: () => unknown): Startable {
 
 /** What the controller gets of each tunnel in a status report. */
 function peerStatus(dataplane: Dataplane): PeerStatus[] {
-  return dataplane.status().map((p) => ({
-    id: p.id,
+  // One entry per VPC: a VPC with several gateways is up when one of its tunnels is.
+  const byVpc = new Map<string, (typeof all)[number]>()
+  const all = dataplane.status()
+  for (const p of all) {
+    const vpc = p.id.split('/')[0] as string
+    const prev = byVpc.get(vpc)
+    if (prev === undefined || (p.up && !prev.up)) byVpc.set(vpc, p)
+  }
+  return [...byVpc.entries()].map(([vpc, p]) => ({
+    id: vpc,
     up: p.up,
     rttMs: p.rttMs,
     txBytes: p.txBytes,

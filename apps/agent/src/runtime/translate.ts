@@ -1,5 +1,5 @@
-import type { NetMap } from '@vpcmesh/protocol'
-import type { DataplaneConfig } from '@vpcmesh/dataplane'
+import type { MeshNode, NetMap } from '@vpcmesh/protocol'
+import type { DataplaneConfig, PeerConfig } from '@vpcmesh/dataplane'
 import type { RouterConfig } from '@vpcmesh/linuxnet'
 import type { ResolvedEndpoint } from './endpoint-resolver.js'
 
@@ -19,6 +19,40 @@ export interface HostConfig {
   router: RouterConfig
 }
 
+/** The endpoint-map key of gateway `gw` of VPC `vpcId` (VPCs with one gateway use their id). */
+export function gatewayKey(vpcId: string, gw: string): string {
+  return `${vpcId}/${gw}`
+}
+
+/**
+ * The tunnel peers of one VPC: one, or one per gateway when it has several. Then all share
+ * the VPC's id as their group (any may send from the VPC's prefixes, so a switch loses no
+ * in-flight packet), and only the active gateway (else the first) gets the prefixes routed.
+ */
+function tunnelPeers(p: MeshNode, endpoints: ReadonlyMap<string, ResolvedEndpoint | null>): PeerConfig[] {
+  const prefixes = [...p.cidrs, ...p.routes]
+  const gws = p.gateways ?? []
+  if (gws.length < 2)
+    return [
+      {
+        id: p.id,
+        name: p.name,
+        publicKey: p.publicKey as string,
+        endpoint: endpoints.get(p.id) ?? null,
+        allowedPrefixes: prefixes,
+      },
+    ]
+  const lead = gws.find((g) => g.id === p.active?.gateway) ?? gws[0]
+  return gws.map((g) => ({
+    id: gatewayKey(p.id, g.id),
+    name: `${p.name}/${g.name}`,
+    publicKey: g.publicKey,
+    endpoint: endpoints.get(gatewayKey(p.id, g.id)) ?? null,
+    allowedPrefixes: g === lead ? prefixes : [],
+    group: p.id,
+  }))
+}
+
 /**
  * Turns a map into plain configs. Pure. Every peer's CIDRs and routes are routed into the
  * TUN even before the peer enrolled (no key yet): such traffic is dropped and counted by the
@@ -31,15 +65,7 @@ export function translate(
   endpoints: ReadonlyMap<string, ResolvedEndpoint | null>,
   o: TranslateOptions,
 ): HostConfig {
-  const peers = map.peers
-    .filter((p) => p.publicKey !== null)
-    .map((p) => ({
-      id: p.id,
-      name: p.name,
-      publicKey: p.publicKey as string,
-      endpoint: endpoints.get(p.id) ?? null,
-      allowedPrefixes: [...p.cidrs, ...p.routes],
-    }))
+  const peers = map.peers.filter((p) => p.publicKey !== null).flatMap((p) => tunnelPeers(p, endpoints))
   return {
     dataplane: { privateKey: o.privateKey, peers },
     router: {

@@ -58,7 +58,11 @@ export class StateDir implements CredentialVault {
     if (!existsSync(this.credentialPath)) return undefined
     const c = JSON.parse(readFileSync(this.credentialPath, 'utf8')) as Partial<Credential>
     return typeof c.vpcId === 'string' && typeof c.credential === 'string'
-      ? { vpcId: c.vpcId, credential: c.credential }
+      ? {
+          vpcId: c.vpcId,
+          credential: c.credential,
+          ...(typeof c.gatewayId === 'string' ? { gatewayId: c.gatewayId } : {}),
+        }
       : undefined
   }
 

@@ -7,7 +7,7 @@ import type { RegistrySnapshot, VpcRecord } from '../state/store.js'
  */
 export function toMeshNode(r: VpcRecord): MeshNode {
   const publicKey = r.publicKey !== null && isValidPublicKey(r.publicKey) ? r.publicKey : null
-  return {
+  const node: MeshNode = {
     id: r.id,
     name: r.name,
     cidrs: r.cidrs,
@@ -16,6 +16,24 @@ export function toMeshNode(r: VpcRecord): MeshNode {
     publicKey,
     masquerade: r.masquerade,
   }
+  if (r.routeTable !== undefined && r.routeTable.provider !== 'none') node.routeTable = r.routeTable
+  const gws = (r.gateways ?? []).filter((g) => isValidPublicKey(g.publicKey))
+  if (gws.length < 2) return node
+  // Several gateways: every one (peers keep tunnels to all), the VPC's key and endpoint are the
+  // active (else first) gateway's; the first gateway without its own endpoint uses the VPC's.
+  node.gateways = gws.map((g, i) => ({
+    id: g.id,
+    name: g.name,
+    publicKey: g.publicKey,
+    endpoint: g.endpoint ?? (i === 0 ? r.endpoint : null),
+  }))
+  node.active = r.active ?? null
+  const lead = node.gateways.find((g) => g.id === r.active?.gateway) ?? node.gateways[0]
+  if (lead !== undefined) {
+    node.publicKey = lead.publicKey
+    node.endpoint = lead.endpoint ?? r.endpoint
+  }
+  return node
 }
 
 /** UTF-8 bytes of the fixed parts of a snapshot frame. */

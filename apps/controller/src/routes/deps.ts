@@ -24,6 +24,9 @@ export function toApiVpc(r: VpcRecord): Vpc {
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
     version: r.version,
+    gateways: (r.gateways ?? []).map((g) => ({ ...g, createdAt: new Date(g.createdAt).toISOString() })),
+    active: r.active == null ? null : { ...r.active, since: new Date(r.active.since).toISOString() },
+    routeTable: r.routeTable ?? { provider: 'none' },
   }
 }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { ErrorBody, PeerStatus, StatusResponse, type AgentStatus } from '@vpcmesh/protocol'
 import type { AgentRecord, VpcRecord } from '../state/store.js'
 import type { RouteDeps } from './deps.js'
+import { statusKeyOf } from '../state/status-key.js'
 
 /**
  * Joins registry and agent records into the status view. An agent counts as connected when
@@ -16,15 +17,19 @@ export function agentStatuses(
   staleMs: number,
 ): AgentStatus[] {
   const byId = new Map(agents.map((a) => [a.id, a]))
+  const fresh = (a: AgentRecord | undefined): boolean =>
+    a === undefined ? false : a.connected && nowMs - a.lastSeen <= staleMs
   return vpcs.map((v) => {
-    const a = byId.get(v.id)
+    const gws = (v.gateways ?? []).length >= 2 ? (v.gateways ?? []) : []
+    const activeKey = gws.length === 0 ? v.id : statusKeyOf(v, v.active?.gateway ?? gws[0]?.id)
+    const a = byId.get(activeKey) ?? byId.get(v.id)
     const applied = a?.appliedVersion ?? 0
     const peers = PeerStatus.array().safeParse(safeJson(a?.peers))
     return {
       id: v.id,
       name: v.name,
       enrolled: v.publicKey !== null,
-      connected: a === undefined ? false : a.connected && nowMs - a.lastSeen <= staleMs,
+      connected: fresh(a),
       appliedVersion: applied,
       lag: version - applied,
       lastSeen: a === undefined || a.lastSeen === 0 ? null : new Date(a.lastSeen).toISOString(),
@@ -32,8 +37,26 @@ export function agentStatuses(
       observedAddress: a?.observedAddress || null,
       agentVersion: a?.agentVersion || null,
       peers: peers.success ? peers.data : [],
+      gateways: gws.map((g) => {
+        const r = byId.get(statusKeyOf(v, g.id))
+        return {
+          id: g.id,
+          name: g.name,
+          active: v.active?.gateway === g.id,
+          drained: g.drained,
+          connected: fresh(r),
+          lastSeen: r === undefined || r.lastSeen === 0 ? null : new Date(r.lastSeen).toISOString(),
+          replica: r?.replica || null,
+        }
+      }),
+      active: v.active == null ? null : { ...v.active, since: new Date(v.active.since).toISOString() },
     }
   })
+}
+
+/** The status record keys of every agent of `vpcs`: each VPC id, and `vpc/gateway` for later gateways. */
+export function statusKeys(vpcs: readonly VpcRecord[]): string[] {
+  return vpcs.flatMap((v) => [v.id, ...(v.gateways ?? []).slice(1).map((g) => statusKeyOf(v, g.id))])
 }
 
 function safeJson(s: string | undefined): unknown {
@@ -57,7 +80,8 @@ export function statusApi(d: RouteDeps): FastifyPluginAsyncZod {
         },
       },
       async () => {
-        const [snap, agents] = await Promise.all([d.store.snapshot(), d.store.agents()])
+        const snap = await d.store.snapshot()
+        const agents = await d.store.agents(statusKeys(snap.vpcs))
         return {
           version: snap.version,
           agents: agentStatuses(snap.version, snap.vpcs, agents, d.clock.now(), 3 * d.config.heartbeatMs),

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { parsePrefix, type Prefix } from '@vpcmesh/cidr'
+import { detectFamily, formatAddress, parseAddress, parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import {
+  type RouteTableSetting,
   CreateVpcRequest,
   CreateVpcResponse,
   JoinTokenResponse,
@@ -57,7 +58,13 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
         const cidrs = parseRoutable(b.cidrs, d)
         const token = newSecret('vmj')
         const rec = await d.store.createVpc(
-          { name: b.name, cidrs, endpoint: checkEndpoint(b.endpoint), masquerade: b.masquerade },
+          {
+            name: b.name,
+            cidrs,
+            endpoint: checkEndpoint(b.endpoint),
+            masquerade: b.masquerade,
+            ...(b.routeTable === undefined ? {} : { routeTable: checkRouteTable(b.routeTable) }),
+          },
           hashSecret(token),
           d.config.joinTokenTtlS,
         )
@@ -110,6 +117,7 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
           cidrs: b.cidrs === undefined ? undefined : parseRoutable(b.cidrs, d),
           endpoint: b.endpoint === undefined ? undefined : checkEndpoint(b.endpoint),
           masquerade: b.masquerade,
+          routeTable: b.routeTable === undefined ? undefined : checkRouteTable(b.routeTable),
         })
         return { vpc: toApiVpc(rec) }
       },
@@ -153,4 +161,26 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
 
 function expiry(d: RouteDeps): string {
   return new Date(d.clock.now() + d.config.joinTokenTtlS * 1000).toISOString()
+}
+
+/**
+ * A route-table setting with its VIP checked: `vip` needs an address with a prefix length
+ * (`10.1.0.254/24`, host bits expected); other providers take none.
+ */
+export function checkRouteTable(rt: RouteTableSetting): RouteTableSetting {
+  if (rt.provider !== 'vip') {
+    if (rt.vip !== undefined)
+      throw new ApiError(WireErrorCode.validation, `routeTable.vip is only for provider "vip", not "${rt.provider}"`)
+    return { provider: rt.provider }
+  }
+  const m = /^(.+)\/(\d{1,3})$/.exec(rt.vip ?? '')
+  const family = m === null ? undefined : detectFamily(m[1] as string)
+  const len = Number(m?.[2])
+  if (m === null || family === undefined || len < 1 || len > (family === 4 ? 32 : 128)) {
+    throw new ApiError(
+      WireErrorCode.validation,
+      `routeTable.vip must be the floating LAN address with its prefix length, e.g. "10.1.0.254/24" (got ${JSON.stringify(rt.vip ?? null)})`,
+    )
+  }
+  return { provider: 'vip', vip: `${formatAddress(parseAddress(m[1] as string))}/${len}` }
 }

@@ -15,6 +15,7 @@ import {
   type Hello,
 } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
+import { statusKeyOf } from '../state/status-key.js'
 import { causeDetail } from '../errors.js'
 import type { MapCache } from '../mesh/map-cache.js'
 import { PlanIndex, planUpdate, type Update } from '../mesh/planner.js'
@@ -56,6 +57,15 @@ export interface AgentSessionOptions {
   helloTimeoutMs: number
 }
 
+/** Who a hello authenticated as. */
+interface Authenticated {
+  vpcId: string
+  /** Only at enrolment. */
+  credential?: string
+  gatewayId: string | undefined
+  statusKey: string
+}
+
 /**
  * One agent's WebSocket on this replica.
  *
@@ -74,6 +84,10 @@ export class AgentSession {
   readonly id = randomUUID()
   /** Authenticated VPC id; undefined until hello succeeded. */
   vpcId: string | undefined
+  /** Authenticated gateway id; undefined before hello and for agents enrolled before gateways. */
+  gatewayId: string | undefined
+  /** Key of this agent's status record: the VPC id for its first gateway, else `vpc/gateway`. */
+  statusKey = ''
   /** The VPC's name at hello (for metric labels). */
   vpcName = ''
   /** Mesh version of the last map sent; updates are computed from it. */
@@ -200,6 +214,7 @@ export class AgentSession {
 
   private async live(m: AgentMessage): Promise<void> {
     const id = this.vpcId as string
+    const key = this.statusKey
     switch (m.type) {
       case 'hello':
         this.fail(CloseCode.badFrame, WireErrorCode.wsBadFrame, 'hello sent twice')
@@ -212,10 +227,10 @@ export class AgentSession {
       case 'ack':
         this.appliedVersion = m.version
         this.c.events.acked(id, m.version)
-        this.c.status.put(id, { appliedVersion: m.version, lastSeen: this.c.clock.now() })
+        this.c.status.put(key, { appliedVersion: m.version, lastSeen: this.c.clock.now() })
         return
       case 'status':
-        this.c.status.put(id, { peers: JSON.stringify(m.peers), lastSeen: this.c.clock.now() })
+        this.c.status.put(key, { peers: JSON.stringify(m.peers), lastSeen: this.c.clock.now() })
     }
   }
 
@@ -233,7 +248,9 @@ export class AgentSession {
     const auth = await this.authenticate(h)
     if (auth === undefined || this.state === 'closed') return
     this.vpcId = auth.vpcId
-    this.log = this.log.child('session', { vpc: auth.vpcId, vpcName: this.vpcName })
+    this.gatewayId = auth.gatewayId
+    this.statusKey = auth.statusKey
+    this.log = this.log.child('session', { vpc: auth.vpcId, vpcName: this.vpcName, gateway: auth.gatewayId })
     this.c.host.register(this)
     const epoch = await this.c.store.epoch()
     const from = h.epoch === undefined || h.epoch === epoch ? h.lastVersion : 0
@@ -244,9 +261,10 @@ export class AgentSession {
       heartbeatMs: this.o.heartbeatMs,
       replica: this.o.replicaId,
       epoch,
+      ...(auth.gatewayId === undefined ? {} : { gatewayId: auth.gatewayId }),
     })
     const now = this.c.clock.now()
-    await this.c.store.putAgent(auth.vpcId, {
+    await this.c.store.putAgent(auth.statusKey, {
       session: this.id,
       replica: this.o.replicaId,
       connected: true,
@@ -275,7 +293,7 @@ export class AgentSession {
    * join token or credential; on failure closes and returns undefined. A key that another VPC
    * holds is refused with 4423 at enrolment and at every later hello.
    */
-  private async authenticate(h: Hello): Promise<{ vpcId: string; credential?: string } | undefined> {
+  private async authenticate(h: Hello): Promise<Authenticated | undefined> {
     const a = h.auth
     if (a.kind === 'join' ? !isSecretShape('vmj', a.token) : !isSecretShape('vmc', a.credential))
       return this.unauthorized(a.kind)
@@ -283,9 +301,7 @@ export class AgentSession {
     if (keyProblem !== undefined)
       return this.refuse('key_invalid', CloseCode.keyInvalid, WireErrorCode.wsKeyInvalid, keyProblem)
     try {
-      return a.kind === 'join'
-        ? await this.enrol(a.token, h.publicKey)
-        : await this.resume(a.vpcId, a.credential, h.publicKey)
+      return a.kind === 'join' ? await this.enrol(a.token, h) : await this.resume(a.vpcId, a.credential, a.gateway, h)
     } catch (e) {
       if (!isCode(e, WireErrorCode.wsKeyInUse)) throw e
       this.log.warn('agent key already used by another VPC; refused', {
@@ -297,22 +313,36 @@ export class AgentSession {
     }
   }
 
-  private async enrol(token: string, publicKey: string): Promise<{ vpcId: string; credential: string } | undefined> {
+  private async enrol(token: string, h: Hello): Promise<Authenticated | undefined> {
     const credential = newSecret('vmc')
-    const rec = await this.c.store.enroll(hashSecret(token), publicKey, hashSecret(credential))
-    if (rec === undefined) return this.unauthorized('join')
-    this.log.info('agent enrolled', { vpc: rec.id, name: rec.name })
-    this.vpcName = rec.name
-    return { vpcId: rec.id, credential }
+    const e = await this.c.store.enroll(hashSecret(token), h.publicKey, hashSecret(credential), h.gateway)
+    if (e === undefined) return this.unauthorized('join')
+    this.log.info('agent enrolled', { vpc: e.vpc.id, name: e.vpc.name, gateway: e.gatewayId })
+    this.vpcName = e.vpc.name
+    return { vpcId: e.vpc.id, credential, gatewayId: e.gatewayId, statusKey: statusKeyOf(e.vpc, e.gatewayId) }
   }
 
-  private async resume(vpcId: string, credential: string, publicKey: string): Promise<{ vpcId: string } | undefined> {
-    if (!(await this.c.store.checkCredential(vpcId, hashSecret(credential)))) return this.unauthorized('credential')
+  private async resume(
+    vpcId: string,
+    credential: string,
+    gateway: string | undefined,
+    h: Hello,
+  ): Promise<Authenticated | undefined> {
+    if (!(await this.c.store.checkCredential(vpcId, hashSecret(credential), gateway)))
+      return this.unauthorized('credential')
     const rec = await this.c.store.getVpc(vpcId)
     if (rec === undefined) return this.unauthorized('credential')
-    if (rec.publicKey !== publicKey) await this.c.store.setPublicKey(vpcId, publicKey)
+    if (gateway === undefined) {
+      if (rec.publicKey !== h.publicKey) await this.c.store.setPublicKey(vpcId, h.publicKey)
+    } else {
+      const gw = rec.gateways?.find((g) => g.id === gateway)
+      if (gw === undefined) return this.unauthorized('credential')
+      const endpoint = h.gateway?.endpoint ?? gw.endpoint
+      if (gw.publicKey !== h.publicKey || gw.endpoint !== endpoint || gw.drained)
+        await this.c.store.setPublicKey(vpcId, h.publicKey, gateway, h.gateway)
+    }
     this.vpcName = rec.name
-    return { vpcId }
+    return { vpcId, gatewayId: gateway, statusKey: statusKeyOf(rec, gateway) }
   }
 
   private unauthorized(kind: 'join' | 'credential'): undefined {
@@ -336,8 +366,7 @@ export class AgentSession {
   /** A heartbeat tick on a live peer: ping it and record when it was last heard. */
   private ping(pingId: number): void {
     this.send({ type: 'ping', id: pingId })
-    const id = this.vpcId as string
-    this.c.status.put(id, { lastSeen: this.heartbeat.lastHeard })
+    this.c.status.put(this.statusKey, { lastSeen: this.heartbeat.lastHeard })
   }
 
   private send(m: ControllerMessage): void {
@@ -360,7 +389,7 @@ export class AgentSession {
     this.c.host.unregister(this)
     if (this.vpcId !== undefined) {
       if (wasReady) this.c.events.disconnected(this.vpcId)
-      this.c.store.disconnectAgent(this.vpcId, this.id).catch(() => undefined)
+      this.c.store.disconnectAgent(this.statusKey, this.id).catch(() => undefined)
     }
   }
 }

@@ -10,6 +10,7 @@ import { HelloRate } from './hello-rate.js'
 import { AgentSession, type SessionHost } from './agent-session.js'
 import type { SessionEvents } from './session-events.js'
 import { StatusWriter } from './status-writer.js'
+import { LeaseKeeper } from './lease-keeper.js'
 
 /** Dependencies of the {@link Hub}. */
 export interface HubComponents {
@@ -21,6 +22,8 @@ export interface HubComponents {
   events: SessionEvents
   /** Called when a session becomes ready, so it gets its catch-up if a newer version exists. */
   catchUp: (s: AgentSession) => void
+  /** Counts an active-gateway election by reason. */
+  onElected?: (vpcId: string, reason: string) => void
 }
 
 /** Knobs of the {@link Hub}. Limits of 0 are off. */
@@ -57,7 +60,10 @@ const REFUSED: Record<GateRefusal, { code: WireErrorCode; message: string }> = {
  * older one, which is closed with 4409).
  */
 export class Hub implements SessionHost {
-  private readonly byVpc = new Map<string, AgentSession>()
+  /** Ready-or-registering sessions by status key (one per VPC, or per gateway of an HA VPC). */
+  private readonly byAgent = new Map<string, AgentSession>()
+  readonly leases: LeaseKeeper
+  private closing = false
   private readonly all = new Set<AgentSession>()
   /** Sessions that hold a slot of the gate (no hello completed yet). */
   private readonly pending = new Set<AgentSession>()
@@ -74,6 +80,18 @@ export class Hub implements SessionHost {
     this.status = new StatusWriter({ store: c.store, clock: c.clock, logger: this.log })
     this.gate = new ConnectionGate({ perAddress: o.unauthPerAddress ?? 16, total: o.unauthTotal ?? 1024 })
     this.helloRate = new HelloRate({ perSecond: o.helloRatePerS ?? 5, burst: o.helloBurst ?? 20 })
+    this.leases = new LeaseKeeper(
+      {
+        store: c.store,
+        maps: c.maps,
+        clock: c.clock,
+        logger: this.log,
+        sessions: () => this.byAgent.values(),
+        ...(c.onElected === undefined ? {} : { onElected: c.onElected }),
+      },
+      { ttlMs: 3 * o.heartbeatMs },
+    )
+    this.leases.start()
   }
 
   /**
@@ -141,26 +159,30 @@ export class Hub implements SessionHost {
 
   register(s: AgentSession): void {
     this.settle(s)
-    const id = s.vpcId as string
-    const old = this.byVpc.get(id)
-    this.byVpc.set(id, s)
+    const key = s.statusKey
+    const old = this.byAgent.get(key)
+    this.byAgent.set(key, s)
     if (old !== undefined && old !== s)
-      old.fail(CloseCode.replaced, WireErrorCode.wsReplaced, 'replaced by a newer connection of the same VPC')
+      old.fail(CloseCode.replaced, WireErrorCode.wsReplaced, 'replaced by a newer connection of the same agent')
   }
 
   unregister(s: AgentSession): void {
     this.settle(s)
     this.all.delete(s)
-    if (s.vpcId !== undefined && this.byVpc.get(s.vpcId) === s) this.byVpc.delete(s.vpcId)
+    if (s.vpcId !== undefined && this.byAgent.get(s.statusKey) === s) {
+      this.byAgent.delete(s.statusKey)
+      if (s.gatewayId !== undefined && !this.closing) void this.leases.closed(s)
+    }
   }
 
   becameReady(s: AgentSession): void {
     this.c.catchUp(s)
+    if (s.gatewayId !== undefined) this.leases.kick()
   }
 
-  /** Ready sessions, one per VPC. */
+  /** Ready sessions, one per VPC (one per gateway of an HA VPC). */
   ready(): AgentSession[] {
-    return [...this.byVpc.values()].filter((s) => s.ready)
+    return [...this.byAgent.values()].filter((s) => s.ready)
   }
 
   /** Number of open connections, authenticated or not. */
@@ -180,6 +202,8 @@ export class Hub implements SessionHost {
 
   /** Closes every connection with 1001 (going away) so agents reconnect elsewhere, then writes pending status. */
   async closeAll(): Promise<void> {
+    this.closing = true
+    this.leases.stop()
     for (const s of [...this.all]) s.fail(CloseCode.goingAway, undefined, 'controller shutting down')
     await this.status.stop()
   }

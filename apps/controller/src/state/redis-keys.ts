@@ -15,7 +15,9 @@
  * | changes                | zset   | change log: score = version, member = JSON change  |
  * | join:{sha256(token)}   | string | id; expires; single use                            |
  * | vpcjoin:{id}           | string | sha256 of the VPC's current join token             |
- * | cred:{id}              | string | sha256 of the agent's credential                   |
+ * | cred:{id}              | string | sha256 of the agent's credential (before gateways) |
+ * | cred:{id}:{gw}         | string | sha256 of gateway gw's credential                  |
+ * | lease:{id}             | string | `gw:epoch` of the active gateway; TTL = the lease  |
  * | agent:{id}             | hash   | agent status (replica, versions, last seen, peers) |
  * | events (channel)       | pubsub | {"v": version} after each change                   |
  */
@@ -61,8 +63,11 @@ export class RedisKeys {
   vpcJoin(id: string): string {
     return `${this.prefix}vpcjoin:${id}`
   }
-  credential(id: string): string {
-    return `${this.prefix}cred:${id}`
+  credential(id: string, gateway?: string): string {
+    return gateway === undefined ? `${this.prefix}cred:${id}` : `${this.prefix}cred:${id}:${gateway}`
+  }
+  lease(id: string): string {
+    return `${this.prefix}lease:${id}`
   }
   agent(id: string): string {
     return `${this.prefix}agent:${id}`

@@ -11,6 +11,8 @@ import {
   type AgentRecord,
   byCreation,
   type Change,
+  type Enrolment,
+  type GatewayHello,
   type NewVpc,
   type RegistryDiff,
   type RegistrySnapshot,
@@ -97,6 +99,16 @@ return 0`
  * the subscriber subscribes again on the new primary (ioredis autoResubscribe); announcements
  * missed meanwhile are caught by the notifier's version poll.
  */
+/** Extends the lease only while it holds the caller's `gateway:epoch`. */
+const RENEW_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`
+
+/** Deletes the lease only while it holds the caller's `gateway:epoch`. */
+const RELEASE_LEASE_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`
+
 class RedisStore implements Store {
   private readonly keys: RedisKeys
   private readonly cmd: Redis
@@ -107,6 +119,7 @@ class RedisStore implements Store {
   private readonly listeners = new Set<(v: number) => void>()
   private readonly log: Logger
   private readonly connectTimeoutMs: number
+  private readonly now: () => number
   /** Message of the last connection error, for the connect timeout's message. */
   private lastError: string | undefined
   private closing = false
@@ -149,7 +162,8 @@ class RedisStore implements Store {
       this.sub.subscribe(this.keys.events).catch(() => undefined)
     })
     this.tx = new VersionedTx(this.txConn, this.keys, options.changeLogMax ?? 10_000)
-    this.ops = new RegistryOps(this.keys, components.now ?? Date.now)
+    this.now = components.now ?? Date.now
+    this.ops = new RegistryOps(this.keys, this.now)
     this.sub.on('message', (_ch: string, msg: string) => {
       this.dispatch(msg)
     })
@@ -208,14 +222,41 @@ class RedisStore implements Store {
    * Looks the token up with one read on the command connection first, so unknown tokens (a
    * flood of made-up hellos) never wait in, or hold up, the serialized write queue.
    */
-  async enroll(joinHash: string, publicKey: string, credHash: string): Promise<VpcRecord | undefined> {
+  async enroll(
+    joinHash: string,
+    publicKey: string,
+    credHash: string,
+    gateway?: GatewayHello,
+  ): Promise<Enrolment | undefined> {
     const known = await this.guard(async () => (await this.cmd.exists(this.keys.join(joinHash))) === 1)
     if (!known) return undefined
-    return await this.mutate(async (tx) => await this.ops.enroll(tx, joinHash, publicKey, credHash))
+    return await this.mutate(async (tx) => await this.ops.enroll(tx, joinHash, publicKey, credHash, gateway))
   }
 
-  async setPublicKey(id: string, publicKey: string): Promise<void> {
-    await this.mutate(async (tx) => await this.ops.setPublicKey(tx, id, publicKey))
+  async setPublicKey(id: string, publicKey: string, gateway?: string, hello?: GatewayHello): Promise<void> {
+    await this.mutate(async (tx) => await this.ops.setPublicKey(tx, id, publicKey, gateway, hello))
+  }
+
+  async electGateway(id: string, gateway: string, ttlMs: number): Promise<VpcRecord | undefined> {
+    // Cheap pre-check on the command connection: a held lease needs no transaction.
+    if (await this.guard(async () => (await this.cmd.exists(this.keys.lease(id))) === 1)) return undefined
+    return await this.mutate(async (tx) => await this.ops.electGateway(tx, id, gateway, ttlMs, this.now()))
+  }
+
+  renewLease(id: string, gateway: string, epoch: number, ttlMs: number): Promise<boolean> {
+    return this.guard(
+      async () => (await this.cmd.eval(RENEW_LUA, 1, this.keys.lease(id), `${gateway}:${epoch}`, ttlMs)) === 1,
+    )
+  }
+
+  releaseLease(id: string, gateway: string, epoch: number): Promise<void> {
+    return this.guard(async () => {
+      await this.cmd.eval(RELEASE_LEASE_LUA, 1, this.keys.lease(id), `${gateway}:${epoch}`)
+    })
+  }
+
+  drainGateway(id: string, gateway: string, target: string, ttlMs: number): Promise<VpcRecord> {
+    return this.mutate(async (tx) => await this.ops.drainGateway(tx, id, gateway, target, ttlMs, this.now()))
   }
 
   getVpc(id: string): Promise<VpcRecord | undefined> {
@@ -296,9 +337,9 @@ class RedisStore implements Store {
     await this.mutate(async (tx) => await this.ops.issueJoinToken(tx, id, tokenHash, ttlS))
   }
 
-  checkCredential(id: string, credHash: string): Promise<boolean> {
+  checkCredential(id: string, credHash: string, gateway?: string): Promise<boolean> {
     return this.guard(async () => {
-      const stored = await this.cmd.get(this.keys.credential(id))
+      const stored = await this.cmd.get(this.keys.credential(id, gateway))
       if (stored === null || stored.length !== credHash.length) return false
       return timingSafeEqual(Buffer.from(stored), Buffer.from(credHash))
     })
@@ -326,9 +367,9 @@ class RedisStore implements Store {
     })
   }
 
-  agents(): Promise<AgentRecord[]> {
+  agents(keys?: readonly string[]): Promise<AgentRecord[]> {
     return this.guard(async () => {
-      const ids = await this.cmd.smembers(this.keys.vpcs)
+      const ids = keys ?? (await this.cmd.smembers(this.keys.vpcs))
       const p = this.cmd.pipeline()
       for (const id of ids) p.hgetall(this.keys.agent(id))
       const res = (await p.exec()) ?? []

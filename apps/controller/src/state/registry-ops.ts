@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import { MAX_PREFIXES_PER_VPC, WireErrorCode } from '@vpcmesh/protocol'
-import { ApiError, vpcNotFound } from '../errors.js'
+import { ApiError, gatewayNotFound, vpcNotFound } from '../errors.js'
 import type { RedisKeys } from './redis-keys.js'
-import type { NewVpc, VpcPatch, VpcRecord } from './store.js'
+import type { Enrolment, GatewayHello, GatewayRecord, NewVpc, VpcPatch, VpcRecord } from './store.js'
 import { type TxDecision, type TxView, type Write, unchanged } from './redis-tx.js'
 import {
   type OwnedEndpoint,
@@ -15,7 +15,7 @@ import {
   canonicalEndpoint,
   prefixTexts,
 } from './rules.js'
-import { claimKey, moveKey } from './key-index.js'
+import { KeyInUseError, claimKey, moveKey } from './key-index.js'
 
 /** Registered endpoints, and whether they had to be read from the VPC records (index missing). */
 interface EndpointIndex {
@@ -55,6 +55,7 @@ export class RegistryOps {
       routes: [],
       endpoint: input.endpoint,
       masquerade: input.masquerade,
+      ...(input.routeTable === undefined ? {} : { routeTable: input.routeTable }),
       publicKey: null,
       createdAt: t,
       updatedAt: t,
@@ -128,8 +129,11 @@ export class RegistryOps {
     const old = await this.load(tx.conn, id)
     const joinHash = await tx.conn.get(this.keys.vpcJoin(id))
     const k = this.keys
+    const gws = old.gateways ?? []
     const writes: Write[] = [
-      ['del', k.vpc(id), k.credential(id), k.agent(id), k.vpcJoin(id)],
+      ['del', k.vpc(id), k.credential(id), k.agent(id), k.vpcJoin(id), k.lease(id)],
+      ...gws.map((g): Write => ['del', k.credential(id, g.id), k.agent(`${id}/${g.id}`)]),
+      ...gws.filter((g) => g.publicKey !== old.publicKey).flatMap((g) => moveKey(k, g.publicKey, null, id)),
       ...(joinHash === null ? [] : [['del', k.join(joinHash)] as Write]),
       ['srem', k.vpcs, id],
       ['hdel', k.names, old.name],
@@ -199,26 +203,128 @@ export class RegistryOps {
     joinHash: string,
     publicKey: string,
     credentialHash: string,
-  ): Promise<TxDecision<VpcRecord | undefined>> {
+    hello: GatewayHello = { name: 'gw' },
+  ): Promise<TxDecision<Enrolment | undefined>> {
     await tx.conn.watch(this.keys.join(joinHash))
     const id = await tx.conn.get(this.keys.join(joinHash))
     const raw = id === null ? null : await tx.conn.get(this.keys.vpc(id))
     if (id === null || raw === null) return unchanged(undefined)
     const old = JSON.parse(raw) as VpcRecord
-    const keyWrites = await claimKey(tx.conn, this.keys, id, publicKey, old.publicKey)
-    return this.upsert(tx, { ...old, publicKey }, [
+    // A gateway enrolling again under its name (re-installed host) replaces its old entry.
+    const gws = old.gateways ?? []
+    const same = gws.find((g) => g.name === hello.name)
+    const gw: GatewayRecord = {
+      id: same?.id ?? `gw_${randomBytes(6).toString('hex')}`,
+      name: hello.name,
+      publicKey,
+      endpoint: hello.endpoint ?? null,
+      drained: false,
+      createdAt: this.now(),
+    }
+    assertKeyFreeInVpc(gws, gw.id, publicKey)
+    const gateways = same === undefined ? [...gws, gw] : gws.map((g) => (g.id === gw.id ? gw : g))
+    // The VPC's own key is its active (else first) gateway's: a first enrolment, or the key
+    // holder enrolling again, moves it; an agent enrolled before gateways is replaced.
+    const primary = same === undefined ? gws.length === 0 : old.publicKey === same.publicKey
+    const from = same?.publicKey ?? (gws.length === 0 ? old.publicKey : null)
+    const keyWrites = await claimKey(tx.conn, this.keys, id, publicKey, from)
+    const rec: VpcRecord = { ...old, gateways, publicKey: primary ? publicKey : old.publicKey }
+    const d = this.upsert(tx, rec, [
       ['del', this.keys.join(joinHash), this.keys.vpcJoin(id)],
-      ['set', this.keys.credential(id), credentialHash],
+      ['set', this.keys.credential(id, gw.id), credentialHash],
       ...keyWrites,
     ])
+    return { ...d, value: { vpc: d.value, gatewayId: gw.id } }
   }
 
-  /** Records a new public key of an authenticated agent; unchanged when it is the same key. */
-  async setPublicKey(tx: TxView, id: string, publicKey: string): Promise<TxDecision<VpcRecord>> {
+  /**
+   * Records a new public key (and announced endpoint) of an authenticated agent; unchanged when
+   * nothing differs. `gateway` undefined: an agent enrolled before gateways (the VPC's key).
+   */
+  async setPublicKey(
+    tx: TxView,
+    id: string,
+    publicKey: string,
+    gateway?: string,
+    hello?: GatewayHello,
+  ): Promise<TxDecision<VpcRecord>> {
     const old = await this.load(tx.conn, id)
-    if (old.publicKey === publicKey) return unchanged(old)
-    const keyWrites = await claimKey(tx.conn, this.keys, id, publicKey, old.publicKey)
-    return this.upsert(tx, { ...old, publicKey }, keyWrites)
+    if (gateway === undefined) {
+      if (old.publicKey === publicKey) return unchanged(old)
+      const keyWrites = await claimKey(tx.conn, this.keys, id, publicKey, old.publicKey)
+      return this.upsert(tx, { ...old, publicKey }, keyWrites)
+    }
+    const gws = old.gateways ?? []
+    const cur = gws.find((g) => g.id === gateway)
+    if (cur === undefined) throw gatewayNotFound(old.name, gateway)
+    const endpoint = hello?.endpoint ?? cur.endpoint
+    if (cur.publicKey === publicKey && cur.endpoint === endpoint && !cur.drained) return unchanged(old)
+    assertKeyFreeInVpc(gws, gateway, publicKey)
+    const keyWrites =
+      cur.publicKey === publicKey ? [] : await claimKey(tx.conn, this.keys, id, publicKey, cur.publicKey)
+    const next: GatewayRecord = { ...cur, publicKey, endpoint, drained: false }
+    const isKeyHolder = old.publicKey === cur.publicKey
+    const rec: VpcRecord = {
+      ...old,
+      gateways: gws.map((g) => (g.id === gateway ? next : g)),
+      publicKey: isKeyHolder ? publicKey : old.publicKey,
+    }
+    return this.upsert(tx, rec, keyWrites)
+  }
+
+  /**
+   * Takes the free active-gateway lease for `gateway` with the next fencing epoch. The lease
+   * key is read after WATCH of the version key (VersionedTx), and every taking bumps the
+   * version, so two replicas electing at once cannot both commit. Unchanged (undefined) when
+   * the lease is held, the gateway is unknown or drained.
+   */
+  async electGateway(
+    tx: TxView,
+    id: string,
+    gateway: string,
+    ttlMs: number,
+    now: number,
+  ): Promise<TxDecision<VpcRecord | undefined>> {
+    const raw = await tx.conn.get(this.keys.vpc(id))
+    if (raw === null) return unchanged(undefined)
+    const old = JSON.parse(raw) as VpcRecord
+    const gw = (old.gateways ?? []).find((g) => g.id === gateway)
+    if (gw === undefined || gw.drained) return unchanged(undefined)
+    if ((await tx.conn.exists(this.keys.lease(id))) === 1) return unchanged(undefined)
+    const epoch = (old.active?.epoch ?? 0) + 1
+    const reason = old.active == null ? 'elected' : 'failover'
+    const rec: VpcRecord = { ...old, active: { gateway, epoch, since: now, reason }, publicKey: gw.publicKey }
+    return this.upsert(tx, rec, [['set', this.keys.lease(id), `${gateway}:${epoch}`, 'PX', ttlMs]])
+  }
+
+  /** Moves the active role from `gateway` to `target` (planned maintenance); see GatewayLeases. */
+  async drainGateway(
+    tx: TxView,
+    id: string,
+    gateway: string,
+    target: string,
+    ttlMs: number,
+    now: number,
+  ): Promise<TxDecision<VpcRecord>> {
+    const old = await this.load(tx.conn, id)
+    const gws = old.gateways ?? []
+    const to = gws.find((g) => g.id === target)
+    if (!gws.some((g) => g.id === gateway)) throw gatewayNotFound(old.name, gateway)
+    if (old.active?.gateway !== gateway) {
+      throw new ApiError(
+        WireErrorCode.gatewayNotActive,
+        `gateway ${gateway} of VPC "${old.name}" is not the active one (${old.active?.gateway ?? 'none elected'}); drain the active gateway`,
+      )
+    }
+    if (to === undefined || to.drained || to.id === gateway) throw noStandby(old.name)
+    const epoch = old.active.epoch + 1
+    const rec: VpcRecord = {
+      ...old,
+      gateways: gws.map((g) => (g.id === gateway ? { ...g, drained: true } : g)),
+      active: { gateway: target, epoch, since: now, reason: 'drain' },
+      publicKey: to.publicKey,
+    }
+    return this.upsert(tx, rec, [['set', this.keys.lease(id), `${target}:${epoch}`, 'PX', ttlMs]])
   }
 
   /**
@@ -274,6 +380,20 @@ export class RegistryOps {
   }
 }
 
+/** Refuses a key that another gateway of the same VPC already has. */
+function assertKeyFreeInVpc(gws: readonly GatewayRecord[], self: string, publicKey: string): void {
+  const other = gws.find((g) => g.id !== self && g.publicKey === publicKey)
+  if (other !== undefined) throw new KeyInUseError(`${other.id}`)
+}
+
+/** No other gateway can take the active role. */
+export function noStandby(vpcName: string): ApiError {
+  return new ApiError(
+    WireErrorCode.noStandby,
+    `VPC "${vpcName}" has no other connected, undrained gateway to take the active role; start one, then drain again`,
+  )
+}
+
 function nameTaken(name: string, id: string): ApiError {
   return new ApiError(WireErrorCode.vpcNameTaken, `a VPC named "${name}" already exists (${id}); choose another name`)
 }
@@ -288,6 +408,7 @@ function definedOf(patch: VpcPatch): Partial<VpcRecord> {
   if (patch.name !== undefined) out.name = patch.name
   if (patch.endpoint !== undefined) out.endpoint = patch.endpoint
   if (patch.masquerade !== undefined) out.masquerade = patch.masquerade
+  if (patch.routeTable !== undefined) out.routeTable = patch.routeTable
   return out
 }
 
@@ -296,6 +417,7 @@ function sameVpc(a: VpcRecord, b: VpcRecord): boolean {
     a.name === b.name &&
     a.endpoint === b.endpoint &&
     a.masquerade === b.masquerade &&
+    JSON.stringify(a.routeTable ?? null) === JSON.stringify(b.routeTable ?? null) &&
     a.cidrs.join(',') === b.cidrs.join(',')
   )
 }

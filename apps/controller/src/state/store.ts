@@ -1,4 +1,17 @@
 import type { Prefix } from '@vpcmesh/cidr'
+import type { ActiveGateway, RouteTableSetting } from '@vpcmesh/protocol'
+
+/** One gateway (agent) of a VPC. Times are ms since the epoch. */
+export interface GatewayRecord {
+  id: string
+  name: string
+  publicKey: string
+  /** Underlay `host:port` it announced, or null (the first gateway then uses the VPC's endpoint). */
+  endpoint: string | null
+  /** Drained by an operator: not elected again until its agent reconnects. */
+  drained: boolean
+  createdAt: number
+}
 
 /** A VPC as stored. Times are ms since the epoch; `version` is the mesh version of its last change. */
 export interface VpcRecord {
@@ -12,6 +25,12 @@ export interface VpcRecord {
   createdAt: number
   updatedAt: number
   version: number
+  /** Gateways in enrolment order (absent in records written before gateways existed). */
+  gateways?: GatewayRecord[]
+  /** The gateway holding the active role (VPCs with two or more gateways). */
+  active?: ActiveGateway | null
+  /** Absent: `{ provider: 'none' }`. */
+  routeTable?: RouteTableSetting
 }
 
 /** One entry of the change log: at `version`, VPC `id` was upserted or removed. */
@@ -27,6 +46,7 @@ export interface NewVpc {
   cidrs: Prefix[]
   endpoint: string
   masquerade: boolean
+  routeTable?: RouteTableSetting
 }
 
 /** Fields to change on a VPC; absent means unchanged. */
@@ -35,6 +55,7 @@ export interface VpcPatch {
   cidrs?: Prefix[]
   endpoint?: string
   masquerade?: boolean
+  routeTable?: RouteTableSetting
 }
 
 /** A consistent view of the registry at one version. */
@@ -108,14 +129,59 @@ export interface Credentials {
    * expired or used token. Throws VPCMESH_ERR_WS_KEY_IN_USE (nothing written) when another
    * VPC already has `publicKey`: keys are unique across VPCs, checked in the same transaction.
    */
-  enroll(tokenHash: string, publicKey: string, credentialHash: string): Promise<VpcRecord | undefined>
-  /** True when the credential hash matches the VPC's. */
-  checkCredential(id: string, credentialHash: string): Promise<boolean>
+  enroll(
+    tokenHash: string,
+    publicKey: string,
+    credentialHash: string,
+    gateway?: GatewayHello,
+  ): Promise<Enrolment | undefined>
+  /**
+   * True when the credential hash matches the gateway's (`gateway` given) or the VPC's
+   * (agents enrolled before gateways).
+   */
+  checkCredential(id: string, credentialHash: string, gateway?: string): Promise<boolean>
   /**
    * Records a new public key presented with a valid credential (a registry change when it
-   * differs). Throws VPCMESH_ERR_WS_KEY_IN_USE when another VPC already has it.
+   * differs), and the gateway's announced endpoint. Throws VPCMESH_ERR_WS_KEY_IN_USE when
+   * another VPC or gateway already has the key.
    */
-  setPublicKey(id: string, publicKey: string): Promise<void>
+  setPublicKey(id: string, publicKey: string, gateway?: string, hello?: GatewayHello): Promise<void>
+}
+
+/** What an agent says about its gateway in hello. */
+export interface GatewayHello {
+  name: string
+  endpoint?: string | undefined
+}
+
+/** A consumed join token: the VPC and the gateway id issued to the agent. */
+export interface Enrolment {
+  vpc: VpcRecord
+  gatewayId: string
+}
+
+/**
+ * The active-gateway lease of VPCs with two or more gateways: a Redis key with a TTL holding
+ * `gateway:epoch`. Taking it is a registry change (the VPC's `active` and the fencing epoch,
+ * +1 each time, travel in the map); renewing and releasing only touch the lease key, and
+ * only when it still holds the caller's gateway and epoch.
+ */
+export interface GatewayLeases {
+  /**
+   * Takes the free lease for `gateway` (connected, not drained) for `ttlMs`. Undefined (nothing
+   * written) when the lease is held, the gateway is unknown or drained, or the VPC is gone.
+   */
+  electGateway(id: string, gateway: string, ttlMs: number): Promise<VpcRecord | undefined>
+  /** Extends the lease by `ttlMs` if it still holds `gateway` at `epoch`; false otherwise. */
+  renewLease(id: string, gateway: string, epoch: number, ttlMs: number): Promise<boolean>
+  /** Deletes the lease if it still holds `gateway` at `epoch` (the session closed). */
+  releaseLease(id: string, gateway: string, epoch: number): Promise<void>
+  /**
+   * Planned maintenance: moves the active role from `gateway` to `target` (a connected,
+   * not drained gateway; chosen by the caller) with a new epoch, and marks `gateway` drained.
+   * GATEWAY_NOT_ACTIVE when `gateway` is not the active one.
+   */
+  drainGateway(id: string, gateway: string, target: string, ttlMs: number): Promise<VpcRecord>
 }
 
 /** What an agent last reported, as stored. `lastSeen` in ms since the epoch. */
@@ -142,8 +208,11 @@ export interface AgentStatusStore {
   updateAgents(batch: Map<string, Partial<AgentRecord>>): Promise<void>
   /** Marks the agent disconnected if `session` is still the one recorded. */
   disconnectAgent(id: string, session: string): Promise<void>
-  /** All agent records. */
-  agents(): Promise<AgentRecord[]>
+  /**
+   * The agent records under `keys` (status keys: VPC ids, or `vpc/gateway` for an HA VPC's
+   * later gateways); without `keys`, the record of every VPC.
+   */
+  agents(keys?: readonly string[]): Promise<AgentRecord[]>
 }
 
 /** Liveness of the store and change announcements. */
@@ -156,4 +225,4 @@ export interface StoreLink {
 }
 
 /** Everything the controller keeps in its store. */
-export type Store = Registry & Credentials & AgentStatusStore & StoreLink
+export type Store = Registry & Credentials & GatewayLeases & AgentStatusStore & StoreLink

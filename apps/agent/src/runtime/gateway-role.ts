@@ -1,0 +1,97 @@
+import { type Logger, errorMessage } from '@vpcmesh/common'
+import type { NetMap, RouteTableSetting } from '@vpcmesh/protocol'
+import type { RouteTableProvider } from '../route-table/provider.js'
+
+/** Builds the provider for the VPC's setting, or undefined for `none` (or one this agent cannot run). */
+export type RouteTableFactory = (setting: RouteTableSetting) => RouteTableProvider | undefined
+
+/** This agent's role in its VPC, from the map. */
+export interface Role {
+  /** True when this gateway holds the active role (always, for a VPC with one gateway). */
+  active: boolean
+  /** Fencing epoch of the active role (0 for a VPC with one gateway). */
+  epoch: number
+}
+
+/**
+ * The role a map gives gateway `gatewayId`. A VPC with fewer than two gateways has no
+ * election: its agent is active. With several, only the gateway the map names is active; none
+ * is while no election happened. Pure.
+ */
+export function roleOf(map: NetMap, gatewayId: string | undefined): Role {
+  const gws = map.self.gateways ?? []
+  if (gws.length < 2) return { active: true, epoch: 0 }
+  const a = map.self.active
+  return { active: a != null && a.gateway === gatewayId, epoch: a?.epoch ?? 0 }
+}
+
+/**
+ * Follows the role through maps: while active, keeps the VPC's route table pointed at this
+ * gateway (every remote prefix, fenced by the epoch); on losing the role, releases it. A
+ * standby never touches the table. Provider errors are logged and retried on the next map or
+ * refresh; they never fail the apply, so forwarding is never held up by a cloud API.
+ */
+export class GatewayRole {
+  private provider: RouteTableProvider | undefined
+  private setting = ''
+  private held: { epoch: number; prefixes: string } | undefined
+  /** Until the first release: a restarted agent may still carry what it held before (the VIP). */
+  private mayHold = true
+  private readonly log: Logger
+  /** The role of the last map seen. */
+  role: Role = { active: false, epoch: 0 }
+  /** The last provider error, for status; undefined after a success. */
+  lastError: string | undefined
+
+  constructor(private readonly c: { logger: Logger; create: RouteTableFactory; onError?: (code: string) => void }) {
+    this.log = c.logger.child('gateway-role')
+  }
+
+  async update(map: NetMap, gatewayId: string | undefined): Promise<void> {
+    const role = roleOf(map, gatewayId)
+    if (role.active !== this.role.active || role.epoch !== this.role.epoch)
+      this.log.info(role.active ? 'this gateway is active' : 'this gateway is standby', { epoch: role.epoch })
+    this.role = role
+    try {
+      await this.follow(map, role)
+      this.lastError = undefined
+    } catch (e) {
+      this.lastError = errorMessage(e)
+      const code = (e as { code?: string }).code ?? 'unknown'
+      this.c.onError?.(code)
+      this.log.warn('route table not updated; retried with the next map or refresh', { code, error: this.lastError })
+    }
+  }
+
+  private async follow(map: NetMap, role: Role): Promise<void> {
+    const setting = map.self.routeTable ?? { provider: 'none' as const }
+    const key = JSON.stringify(setting)
+    if (key !== this.setting) {
+      if (this.held !== undefined) await this.provider?.release()
+      this.held = undefined
+      this.provider = this.c.create(setting)
+      this.setting = key
+    }
+    const p = this.provider
+    if (p === undefined) return
+    if (!role.active) {
+      if (this.held !== undefined || this.mayHold) {
+        await p.release()
+        this.held = undefined
+        this.mayHold = false
+      }
+      return
+    }
+    const prefixes = map.peers.flatMap((n) => [...n.cidrs, ...n.routes]).sort()
+    const want = { epoch: role.epoch, prefixes: prefixes.join(',') }
+    if (this.held?.epoch === want.epoch && this.held.prefixes === want.prefixes) return
+    const report = await p.apply({ epoch: role.epoch, prefixes })
+    this.held = want
+    this.log.info('route table follows this gateway', { provider: p.kind, epoch: role.epoch, ...report })
+  }
+
+  /** Forget what was applied so the next update writes again (a periodic repair). */
+  invalidate(): void {
+    this.held = undefined
+  }
+}

@@ -1,0 +1,136 @@
+import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
+import type { MapCache } from '../mesh/map-cache.js'
+import type { GatewayLeases, VpcRecord } from '../state/store.js'
+
+/** A connected gateway as the keeper sees it (a ready session on this replica). */
+export interface GatewaySession {
+  readonly vpcId: string | undefined
+  readonly gatewayId: string | undefined
+  readonly ready: boolean
+}
+
+export interface LeaseKeeperComponents {
+  store: GatewayLeases
+  maps: Pick<MapCache, 'latest'>
+  clock: Clock
+  logger: Logger
+  /** The ready sessions of this replica. */
+  sessions: () => Iterable<GatewaySession>
+  /** Counts an election by reason (`elected`, `failover`). */
+  onElected?: (vpcId: string, reason: string) => void
+}
+
+export interface LeaseKeeperOptions {
+  /** Lease time to live, ms: a gateway whose session stops renewing loses the role after it. */
+  ttlMs: number
+}
+
+/**
+ * Runs the active-gateway election of the VPCs whose gateways are connected to this replica.
+ * Every `ttlMs / 3` it renews the lease of each active gateway connected here (only while its
+ * session is ready: a silent agent is closed by the heartbeat, which stops the renewals), and
+ * for a VPC whose lease is free it asks the store to elect a connected, undrained gateway from
+ * here (the store's transaction lets exactly one replica win). When an active gateway's
+ * session closes, its lease is released at once so a standby takes over within one tick,
+ * instead of after the TTL. Only VPCs with two or more gateways have a lease. Errors are
+ * logged and retried next tick; the keeper never throws.
+ *
+ * Controller loss alone never moves the role: for two TTLs after this replica starts, it only
+ * re-elects the gateway that was active (a restarted or replacement controller gives the
+ * active agent time to reconnect), and the hub does not release leases when it shuts down.
+ */
+export class LeaseKeeper {
+  private timer: TimerHandle | undefined
+  private running: Promise<void> | undefined
+  private readonly log: Logger
+  private readonly startedAt: number
+
+  constructor(
+    private readonly c: LeaseKeeperComponents,
+    private readonly o: LeaseKeeperOptions,
+  ) {
+    this.log = c.logger.child('leases')
+    this.startedAt = c.clock.monotonic()
+  }
+
+  start(): void {
+    this.timer = this.c.clock.setInterval(
+      () => {
+        this.kick()
+      },
+      Math.max(50, Math.floor(this.o.ttlMs / 3)),
+    )
+  }
+
+  stop(): void {
+    this.timer?.cancel()
+    this.timer = undefined
+  }
+
+  /** Runs a pass now unless one is running. */
+  kick(): void {
+    if (this.running !== undefined) return
+    this.running = this.pass()
+      .catch((e: unknown) => {
+        this.log.warn('lease pass failed; retrying next tick', { error: errorMessage(e) })
+      })
+      .finally(() => {
+        this.running = undefined
+      })
+  }
+
+  /** A session closed: release its lease if it held the active role, then elect a successor. */
+  async closed(s: GatewaySession): Promise<void> {
+    if (s.vpcId === undefined || s.gatewayId === undefined) return
+    try {
+      const rec = (await this.c.maps.latest()).byId.get(s.vpcId)
+      const active = rec?.active
+      if (active == null || active.gateway !== s.gatewayId) return
+      await this.c.store.releaseLease(s.vpcId, s.gatewayId, active.epoch)
+      this.log.info('active gateway disconnected; lease released', { vpc: s.vpcId, gateway: s.gatewayId })
+    } catch (e) {
+      this.log.warn('lease release failed; it lapses after its TTL', { vpc: s.vpcId, error: errorMessage(e) })
+    }
+    this.kick()
+  }
+
+  /** One pass: renew what is ours, elect where the lease is free. */
+  async pass(): Promise<void> {
+    const here = new Map<string, Set<string>>()
+    for (const s of this.c.sessions()) {
+      if (!s.ready || s.vpcId === undefined || s.gatewayId === undefined) continue
+      const set = here.get(s.vpcId) ?? new Set<string>()
+      set.add(s.gatewayId)
+      here.set(s.vpcId, set)
+    }
+    if (here.size === 0) return
+    const view = await this.c.maps.latest()
+    for (const [vpcId, gateways] of here) {
+      const rec = view.byId.get(vpcId)
+      if (rec === undefined || (rec.gateways?.length ?? 0) < 2) continue
+      await this.keep(rec, gateways)
+    }
+  }
+
+  private async keep(rec: VpcRecord, here: ReadonlySet<string>): Promise<void> {
+    const active = rec.active
+    if (active != null && here.has(active.gateway)) {
+      if (await this.c.store.renewLease(rec.id, active.gateway, active.epoch, this.o.ttlMs)) return
+    }
+    // The lease is free, lapsed or held elsewhere: try each eligible gateway here (the store
+    // refuses at once while a lease is held). The active one first: it keeps the role.
+    const order = [...here].sort((a, b) => (a === active?.gateway ? -1 : b === active?.gateway ? 1 : 0))
+    for (const gw of order) {
+      const g = rec.gateways?.find((x) => x.id === gw)
+      if (g === undefined || g.drained) continue
+      const young = this.c.clock.monotonic() - this.startedAt < 2 * this.o.ttlMs
+      if (young && active != null && gw !== active.gateway) continue
+      const won = await this.c.store.electGateway(rec.id, gw, this.o.ttlMs)
+      if (won === undefined) return
+      const reason = won.active?.reason ?? 'elected'
+      this.log.info('gateway elected active', { vpc: rec.id, gateway: gw, epoch: won.active?.epoch, reason })
+      this.c.onElected?.(rec.id, reason)
+      return
+    }
+  }
+}
