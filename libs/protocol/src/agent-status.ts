@@ -11,9 +11,14 @@ import { MeshVersion, VpcId, VpcName } from './names.js'
 /** A UDP endpoint `{address, port}`. */
 export const UdpEndpointState = z.object({ address: z.string(), port: z.number().int().min(0).max(65_535) })
 
+/** A tunnel peer: a VPC id, or `vpc_…/gw_…` for one gateway of a VPC that has several. */
+export const TunnelPeerId = z.string().regex(/^vpc_[0-9a-f]{12}(?:\/gw_[0-9a-f]{12})?$/, {
+  message: 'must be a VPC id, or vpc_…/gw_… for one gateway of an HA VPC',
+})
+
 /** One configured peer as the data plane sees it. */
 export const AgentPeerState = z.object({
-  id: VpcId,
+  id: TunnelPeerId,
   name: z.string(),
   /** Something authenticated arrived within the liveness window. */
   up: z.boolean(),

@@ -3,6 +3,7 @@ export { planNodes, UNDERLAY, type TestbedNode, type TestbedVpc } from './topolo
 export {
   LocalMesh,
   type LocalMeshOptions,
+  type AgentPlacement,
   type CliResult,
   CONTROLLER_PORT,
   AGENT_STATUS_PORT,

@@ -28,6 +28,20 @@ export interface LocalMeshOptions {
    * i on port 7700 + 10·i with replica id `r<i>`; agents are given every URL. @default 1
    */
   replicas?: number
+  /** Controller heartbeat (`VPCMESH_HEARTBEAT_MS`); the active-gateway lease is three of them. @default 2000 */
+  heartbeatMs?: number
+}
+
+/** Where and as what {@link LocalMesh.startAgent} runs an agent, when not as the node's only gateway. */
+export interface AgentPlacement {
+  /** Process label and state-directory name. @default the node's name */
+  label?: string
+  /** Namespace. @default the node's gateway namespace */
+  ns?: string
+  /** Address of its status server. @default the node's underlay address */
+  statusIp?: string
+  /** More agent flags (`--gateway-name`, `--advertise-endpoint`, `--vip-interface`, …). */
+  args?: string[]
 }
 
 /** Answer of a CLI call. */
@@ -86,7 +100,11 @@ export class LocalMesh {
       replica === 0 ? 'controller' : `controller-r${replica}`,
       this.tb.wanNs,
       ['controller', '--listen', new URL(url).host, '--replica-id', `r${replica}`, ...store],
-      { VPCMESH_ADMIN_TOKEN: this.o.adminToken, VPCMESH_HEARTBEAT_MS: '2000', VPCMESH_LOG_LEVEL: 'warn' },
+      {
+        VPCMESH_ADMIN_TOKEN: this.o.adminToken,
+        VPCMESH_HEARTBEAT_MS: String(this.o.heartbeatMs ?? 2000),
+        VPCMESH_LOG_LEVEL: 'warn',
+      },
     )
     await pollUntil(`controller r${replica} answering`, async () => (await this.cli(['vpc', 'list'], url)).code === 0, {
       timeoutMs: 20_000,
@@ -144,17 +162,21 @@ export class LocalMesh {
     return { id: r.vpc.id, joinToken: r.joinToken }
   }
 
-  /** Starts the agent of `n` (with a join token the first time). */
-  startAgent(n: TestbedNode, joinToken?: string): void {
+  /**
+   * Starts the agent of `n` (with a join token the first time); `at` places a further gateway
+   * of the same VPC in another namespace, under its own label.
+   */
+  startAgent(n: TestbedNode, joinToken?: string, at: AgentPlacement = {}): void {
+    const label = at.label ?? n.name
     const args = [
       'agent',
       ...this.controllerUrls.flatMap((u) => ['--controller', u]),
       '--state-dir',
-      join(this.o.workDir, n.name),
+      join(this.o.workDir, label),
       '--listen-port',
       String(AGENT_UDP_PORT),
       '--status-listen',
-      `${n.underlayIp}:${AGENT_STATUS_PORT}`,
+      `${at.statusIp ?? n.underlayIp}:${AGENT_STATUS_PORT}`,
       '--keepalive-ms',
       String(this.o.keepaliveMs ?? 1000),
       '--log-level',
@@ -162,7 +184,8 @@ export class LocalMesh {
     ]
     if (joinToken !== undefined) args.push('--join-token', joinToken)
     if (this.o.ipv6Underlay === true) args.push('--bind', '::')
-    this.agents.set(n.name, this.run(`agent-${n.name}`, n.gwNs, args))
+    args.push(...(at.args ?? []))
+    this.agents.set(label, this.run(`agent-${label}`, at.ns ?? n.gwNs, args))
   }
 
   /** Stops the agent of `name` and waits for it to exit. */

@@ -21,7 +21,7 @@ export function gatewayApi(d: RouteDeps): FastifyPluginAsyncZod {
           tags: ['gateways'],
           summary: 'Move the active role away from a gateway (planned maintenance)',
           params: GatewayParams,
-          body: DrainRequest.optional(),
+          body: DrainRequest.nullish(),
           response: { 200: VpcResponse, ...ERROR_RESPONSES },
         },
       },
