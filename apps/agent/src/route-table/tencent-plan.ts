@@ -39,7 +39,7 @@ export function tableFence(routes: readonly Route[], vpcId: string): number {
 
 /**
  * What `apply` must write to one table so that every claimed IPv4 prefix routes to `me`, marked with
- * `epoch`. IPv6 prefixes are reported as conflicts (see docs/ha-tencent.md). The caller has already
+ * `epoch`. IPv6 prefixes are reported as conflicts (see the module comment of tencent.ts). The caller has already
  * checked the fence. A table that already matches yields a plan with no writes.
  * @param prefixes - canonical prefix text, without duplicates
  */

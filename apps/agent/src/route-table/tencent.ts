@@ -14,7 +14,7 @@
  * configured tables (one DescribeRouteTables call) before any write: above the claim's epoch → no
  * write, `fenced`. An apply with a newer epoch re-marks every route of ours (ReplaceRoutes), so all
  * of them carry the new fence and a deposed gateway sees it on any one. A table holding no route of
- * ours holds no fence (after removeAll, by design); see docs/ha-tencent.md for what that allows.
+ * ours holds no fence (after removeAll, by design; the operations guide says what that allows).
  *
  * Retries: the Node.js SDK has none (no retry on `RequestLimitExceeded` or anything else), and this
  * provider adds none: throttling surfaces at once as `throttled` (retryable) and the agent's backoff
