@@ -181,7 +181,7 @@ describe('tencent route table: errors', () => {
     assert.match(e.message, /CreateRoutes failed: LimitExceeded: route quota exceeded/)
   })
 
-  test('8. throttling: the SDK does not retry; each apply fails `throttled` until the API lets it through', async () => {
+  test('8. throttling: no SDK retry; each apply fails `throttled` until the API lets it through', async () => {
     server.throttle(2)
     const a = provider(GW_A)
     const first = await mustReject(

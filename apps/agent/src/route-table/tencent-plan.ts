@@ -39,8 +39,8 @@ export function tableFence(routes: readonly Route[], vpcId: string): number {
 
 /**
  * What `apply` must write to one table so that every claimed IPv4 prefix routes to `me`, marked with
- * `epoch`. IPv6 prefixes are reported as conflicts (see the module comment of tencent.ts). The caller has already
- * checked the fence. A table that already matches yields a plan with no writes.
+ * `epoch`. IPv6 prefixes are reported as conflicts (the module comment of tencent.ts says why). The
+ * caller has already checked the fence. A table that already matches yields a plan with no writes.
  * @param prefixes - canonical prefix text, without duplicates
  */
 export function planApply(

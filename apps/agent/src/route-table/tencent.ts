@@ -137,7 +137,8 @@ class TencentRouteTable implements RouteTableProvider {
       if (fence > epoch) {
         throw new RouteTableError(
           ROUTE_TABLE_ERROR_CODES.fenced,
-          `route table ${t.RouteTableId} records epoch ${fence} for ${this.target.vpcId}, above this gateway's ${epoch}: ` +
+          `route table ${t.RouteTableId} records epoch ${fence} for ${this.target.vpcId}, ` +
+            `above this gateway's ${epoch}: ` +
             'another gateway became active; nothing was written',
         )
       }

@@ -54,6 +54,8 @@ class ApiError extends Error {
 }
 
 const VERSION = '2017-03-12'
+const AUTHORIZATION =
+  /^TC3-HMAC-SHA256 Credential=([^/]*)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([a-z;-]+), Signature=([0-9a-f]{64})$/
 const GATEWAY_TYPES = new Set(['CVM', 'VPN', 'DIRECTCONNECT', 'PEERCONNECTION', 'HAVIP', 'NAT', 'NORMAL_CVM', 'EIP'])
 
 export class TencentApiServer {
@@ -183,10 +185,7 @@ export class TencentApiServer {
   /** Verifies the TC3-HMAC-SHA256 signature; returns the secretId. */
   private authenticate(req: http.IncomingMessage, body: string): string {
     const auth = header(req, 'authorization')
-    const m =
-      /^TC3-HMAC-SHA256 Credential=([^/]*)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([a-z;-]+), Signature=([0-9a-f]{64})$/.exec(
-        auth,
-      )
+    const m = AUTHORIZATION.exec(auth)
     if (m === null) throw new ApiError('AuthFailure.InvalidAuthorization', 'Authorization header is malformed')
     const [, secretId, date, service, signedHeaders, signature] = m as unknown as string[]
     const key = this.secrets.get(secretId!)
