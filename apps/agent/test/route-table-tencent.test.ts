@@ -141,6 +141,51 @@ describe('tencent route table: apply', () => {
   })
 })
 
+describe('tencent route table: several tables and the default credential chain', () => {
+  test('the fence is read from every table before any write', async () => {
+    server.addTable('rtb-b2')
+    await provider(GW_A, [TABLE, 'rtb-b2']).apply({ epoch: 1, prefixes: [V4_1] })
+    await provider(GW_B, ['rtb-b2']).apply({ epoch: 2, prefixes: [V4_1] })
+    server.clearCalls()
+    await mustReject(
+      provider(GW_A, [TABLE, 'rtb-b2']).apply({ epoch: 1, prefixes: [V4_1, V4_2] }),
+      ROUTE_TABLE_ERROR_CODES.fenced,
+    )
+    assert.deepEqual(server.log(), [`DescribeRouteTables ${TABLE},rtb-b2`])
+    const report = await provider(GW_B, [TABLE, 'rtb-b2']).apply({ epoch: 2, prefixes: [V4_1] })
+    assert.deepEqual(report, { created: [], replaced: [V4_1], deleted: [], conflicts: [] })
+    assert.deepEqual(server.log().slice(1), [
+      `DescribeRouteTables ${TABLE},rtb-b2`,
+      `ReplaceRoutes ${TABLE} #1 ${V4_1} ${via(GW_B)} ${mark(2)}`,
+    ])
+  })
+
+  test('without a credential option, the SDK chain takes the keys from the environment', async () => {
+    const saved = { id: process.env.TENCENTCLOUD_SECRET_ID, key: process.env.TENCENTCLOUD_SECRET_KEY }
+    process.env.TENCENTCLOUD_SECRET_ID = GW_B.secretId
+    process.env.TENCENTCLOUD_SECRET_KEY = GW_B.secretKey
+    try {
+      const p = createTencentRouteTable(
+        { region: REGION, routeTableIds: [TABLE], instanceId: GW_B.ip, endpoint: server.endpoint, vpcId: VPC },
+        { agent: server.agent() },
+      )
+      assert.deepEqual((await p.apply({ epoch: 1, prefixes: [V4_1] })).created, [V4_1])
+      assert.deepEqual(
+        server.calls.map((c) => c.secretId),
+        [GW_B.secretId, GW_B.secretId],
+      )
+    } finally {
+      for (const [name, value] of [
+        ['TENCENTCLOUD_SECRET_ID', saved.id],
+        ['TENCENTCLOUD_SECRET_KEY', saved.key],
+      ] as const) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+    }
+  })
+})
+
 describe('tencent route table: removeAll', () => {
   test('6. VPC delete: our routes deleted, the foreign one kept, no mark left; again → only a read', async () => {
     server.addRoute(TABLE, { dest: '10.50.0.0/16', type: 'NORMAL_CVM', gateway: '10.0.9.9', description: 'operator' })
