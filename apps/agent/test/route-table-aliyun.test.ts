@@ -75,7 +75,8 @@ function show(r: RecordedRequest): string {
     TagResources: `${p.ResourceType} ${p['ResourceId.1']} ${p['Tag.1.Key']}=${p['Tag.1.Value']}`,
     UnTagResources: `${p.ResourceType} ${p['ResourceId.1']} ${p['TagKey.1']}`,
   }
-  return `${r.action} ${key[r.action] ?? JSON.stringify(p)}${r.code ? ` !${r.code}` : ''}`
+  const retry = r.retryAttempt > 0 ? ` (retry ${r.retryAttempt})` : ''
+  return `${r.action} ${key[r.action] ?? JSON.stringify(p)}${retry}${r.code ? ` !${r.code}` : ''}`
 }
 
 /** The requests since the last call, shown, and forgets them. */
@@ -136,6 +137,9 @@ describe('aliyun route-table provider', () => {
     const report = await gw.apply({ epoch: 1, prefixes: [V6, V4] })
     assert.deepEqual(report, { created: [], replaced: [], deleted: [], conflicts: [] })
     assert.deepEqual(calls(), READS)
+    // A new lease for the same gateway: only the epoch tag moves.
+    assert.deepEqual(await gw.apply({ epoch: 2, prefixes: [V4, V6] }), report)
+    assert.deepEqual(calls(), [...READS, `TagResources ROUTETABLE ${TABLE} ${TAG}=2`])
   })
 
   test('failover: epoch 2 re-points our routes in place; the deposed epoch-1 gateway is fenced with no write', async () => {
@@ -144,6 +148,10 @@ describe('aliyun route-table provider', () => {
     calls()
     const report = await gatewayB().apply({ epoch: 2, prefixes: [V4, V6] })
     assert.deepEqual(report, { created: [], replaced: [V4, V6], deleted: [], conflicts: [] })
+    assert.ok(
+      api.requests.every((r) => r.accessKeyId === KEY_B.accessKeyId && r.securityToken === KEY_B.securityToken),
+      'STS token sent',
+    )
     assert.deepEqual(calls(), [
       ...READS,
       `TagResources ROUTETABLE ${TABLE} ${TAG}=2`,
@@ -258,8 +266,9 @@ describe('aliyun route-table provider', () => {
     assert.deepEqual(report.created, [V4])
     assert.deepEqual(calls(), [
       `DescribeRouteTableList ${TABLE} !Throttling.User`,
-      `DescribeRouteTableList ${TABLE} !Throttling.User`,
-      ...READS,
+      `DescribeRouteTableList ${TABLE} (retry 1) !Throttling.User`,
+      `DescribeRouteTableList ${TABLE} (retry 2)`,
+      `DescribeRouteEntryList ${TABLE}`,
       `TagResources ROUTETABLE ${TABLE} ${TAG}=1`,
       `CreateRouteEntry ${TABLE} ${V4} Instance:i-gwa ${desc(1)}`,
     ])
@@ -267,8 +276,17 @@ describe('aliyun route-table provider', () => {
     const e = await rejects(gatewayA().apply({ epoch: 1, prefixes: [V4, V6] }), ROUTE_TABLE_ERROR_CODES.throttled)
     assert.equal(e.cloudCode, 'Throttling.User')
     assert.equal(e.retryable, true)
-    const create = `CreateRouteEntry ${TABLE} ${V6} Instance:i-gwa ${desc(1)} !Throttling.User`
-    assert.deepEqual(calls(), [...READS, create, create, create], 'maxAttempts: 3 attempts in all')
+    const create = `CreateRouteEntry ${TABLE} ${V6} Instance:i-gwa ${desc(1)}`
+    assert.deepEqual(
+      calls(),
+      [
+        ...READS,
+        `${create} !Throttling.User`,
+        `${create} (retry 1) !Throttling.User`,
+        `${create} (retry 2) !Throttling.User`,
+      ],
+      'maxAttempts: 3 attempts in all',
+    )
   })
 
   test('retries of one create reuse its client token', async () => {

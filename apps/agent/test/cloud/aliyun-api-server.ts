@@ -47,6 +47,10 @@ export interface RecordedRequest {
   /** The query parameters, decoded (arrays flattened as the SDK sends them: `Tag.1.Key`). */
   params: Record<string, string>
   accessKeyId: string
+  /** The STS token sent (`x-acs-security-token`), if any. */
+  securityToken: string | undefined
+  /** The SDK's retry count of this attempt (`x-acs-retry-attempts`; 0 on the first attempt). */
+  retryAttempt: number
   status: number
   /** The error code answered, when the request failed. */
   code?: string
@@ -172,9 +176,11 @@ export class AliyunApiServer {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const params = Object.fromEntries(url.searchParams)
     const record: RecordedRequest = {
-      action: params.Action ?? String(req.headers['x-acs-action']),
+      action: String(req.headers['x-acs-action']),
       params,
       accessKeyId: '',
+      securityToken: req.headers['x-acs-security-token'] as string | undefined,
+      retryAttempt: Number(req.headers['x-acs-retry-attempts'] ?? 0),
       status: 200,
     }
     this.requests.push(record)
@@ -183,7 +189,6 @@ export class AliyunApiServer {
     const requestId = `req-${this.requests.length}`
     try {
       record.accessKeyId = this.authenticate(req, url, body)
-      record.action = String(req.headers['x-acs-action'])
       this.inject(record.action)
       answer = { RequestId: requestId, ...this.dispatch(record.action, params) }
     } catch (e) {
