@@ -289,6 +289,58 @@ describe('aliyun route-table provider', () => {
     )
   })
 
+  test('a transient write conflict (TaskConflict) is retried by the SDK; a network error is `api`, not retried', async () => {
+    api.failNext(1, { status: 400, code: 'TaskConflict', action: 'CreateRouteEntry' })
+    assert.deepEqual((await gatewayA().apply({ epoch: 1, prefixes: [V4] })).created, [V4])
+    const create = `CreateRouteEntry ${TABLE} ${V4} Instance:i-gwa ${desc(1)}`
+    assert.deepEqual(calls().slice(3), [`${create} !TaskConflict`, `${create} (retry 1)`])
+    const closed = createaliyunRouteTable(settings({ endpoint: 'http://127.0.0.1:1' }), {
+      accessKey: KEY_A,
+      retry: RETRY,
+    })
+    const e = await rejects(closed.apply({ epoch: 1, prefixes: [V4] }), ROUTE_TABLE_ERROR_CODES.api)
+    assert.equal(e.cloudCode, 'ECONNREFUSED')
+    assert.match(e.message, /^DescribeRouteTableList failed: ECONNREFUSED/)
+  })
+
+  test('an empty claim still records the epoch (the fence) and deletes our routes', async () => {
+    const gw = gatewayA()
+    await gw.apply({ epoch: 1, prefixes: [V4] })
+    calls()
+    assert.deepEqual(await gw.apply({ epoch: 2, prefixes: [] }), {
+      created: [],
+      replaced: [],
+      deleted: [V4],
+      conflicts: [],
+    })
+    assert.deepEqual(calls(), [
+      ...READS,
+      `TagResources ROUTETABLE ${TABLE} ${TAG}=2`,
+      `DeleteRouteEntry ${TABLE} rte-0002`,
+    ])
+    await rejects(gatewayB().apply({ epoch: 1, prefixes: [V4] }), ROUTE_TABLE_ERROR_CODES.fenced)
+    assert.deepEqual(calls(), READS)
+  })
+
+  test('an entry of ours being deleted counts as absent: the claim creates it again', async () => {
+    const gw = gatewayA()
+    await gw.apply({ epoch: 1, prefixes: [V4] })
+    const entry = api.tables.get(TABLE)?.entries.find((e) => e.destination === V4)
+    assert.ok(entry)
+    entry.status = 'Deleting'
+    calls()
+    const e = await rejects(gw.apply({ epoch: 1, prefixes: [V4] }), ROUTE_TABLE_ERROR_CODES.api)
+    assert.equal(e.cloudCode, 'InvalidCIDRBlock.Duplicate')
+    assert.deepEqual(calls(), [
+      ...READS,
+      `CreateRouteEntry ${TABLE} ${V4} Instance:i-gwa ${desc(1)} !InvalidCIDRBlock.Duplicate`,
+    ])
+    const table = api.tables.get(TABLE)
+    assert.ok(table)
+    table.entries = table.entries.filter((x) => x !== entry)
+    assert.deepEqual((await gw.apply({ epoch: 1, prefixes: [V4] })).created, [V4], 'once the deletion finished')
+  })
+
   test('retries of one create reuse its client token', async () => {
     api.failNext(2, { ...THROTTLED, action: 'CreateRouteEntry' })
     await gatewayA().apply({ epoch: 1, prefixes: [V4] })

@@ -76,7 +76,9 @@ export function planTable(
   const foreign = new Set<string>()
   for (const e of state.entries) {
     const dest = canonicalDestination(e.destination)
-    if (dest === undefined) continue
+    // An entry being deleted is gone for planning; creating its destination again fails (`api`,
+    // retried by the agent) until the deletion finished.
+    if (dest === undefined || e.status === 'Deleting') continue
     if (ownedEpoch(e, vpcId) !== undefined) ours.set(dest, e)
     else foreign.add(dest)
   }

@@ -70,6 +70,8 @@ export interface AliyunRouteEntry {
   readonly type: string
   readonly name: string
   readonly description: string
+  /** `Available`, `Creating`, `Modifying`, `Deleting`, … */
+  readonly status: string
   /** `type:id` of each next hop (`Instance:i-…`). */
   readonly nextHops: readonly string[]
 }
@@ -79,6 +81,9 @@ export interface AliyunNextHop {
   readonly type: 'Instance' | 'NetworkInterface'
   readonly id: string
 }
+
+/** Pages of DescribeRouteEntryList read at most (100 entries each; a route table holds at most a few hundred). */
+const MAX_PAGES = 50
 
 /** Error codes that mean the credentials were refused (missing, unknown, bad signature, expired). */
 const CREDENTIAL_CODES = [
@@ -128,7 +133,16 @@ export class AliyunVpcApi {
   async entries(routeTableId: string): Promise<AliyunRouteEntry[]> {
     const out: AliyunRouteEntry[] = []
     let nextToken: string | undefined
+    let pages = 0
     do {
+      if (++pages > MAX_PAGES) {
+        const code = 'TooManyPages'
+        throw new RouteTableError(
+          ROUTE_TABLE_ERROR_CODES.api,
+          `DescribeRouteEntryList: more than ${MAX_PAGES} pages (${code})`,
+          { cloudCode: code },
+        )
+      }
       const req = new vpc.DescribeRouteEntryListRequest({
         regionId: this.opts.region,
         routeTableId,
@@ -143,6 +157,7 @@ export class AliyunVpcApi {
           type: e.type ?? '',
           name: e.routeEntryName ?? '',
           description: e.description ?? '',
+          status: e.status ?? '',
           nextHops: (e.nextHops?.nextHop ?? []).map((h) => `${h.nextHopType}:${h.nextHopId}`),
         })
       }

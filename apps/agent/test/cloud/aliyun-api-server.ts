@@ -31,6 +31,8 @@ export interface FakeRouteEntry {
   description: string
   /** `Custom` (ours or the operator's) or `System` (the vSwitch routes). */
   type: 'Custom' | 'System'
+  /** `Available` unless a test sets another state. */
+  status?: string
 }
 
 /** One fake route table. */
@@ -309,7 +311,7 @@ export class AliyunApiServer {
       DestinationCidrBlock: e.destination,
       IpVersion: e.destination.includes(':') ? 'ipv6' : 'ipv4',
       Type: e.type,
-      Status: 'Available',
+      Status: e.status ?? 'Available',
       RouteEntryName: e.name,
       Description: e.description,
       NextHops: { NextHop: [{ NextHopType: e.nextHopType, NextHopId: e.nextHopId, Enabled: 1, Weight: 100 }] },
