@@ -275,6 +275,8 @@ function buildConfig(opts: AliyunVpcApiOptions): VpcConfig {
     config.accessKeySecret = opts.accessKey.accessKeySecret
     if (opts.accessKey.securityToken) config.securityToken = opts.accessKey.securityToken
   }
+  // openapi-client's Config and openapi-core's (which the VPC client declares) are two classes
+  // with the same fields; the client only reads the fields. `retryOptions` exists only in the latter.
   return Object.assign(config, { retryOptions: retryOptions(opts.retry ?? {}) }) as unknown as VpcConfig
 }
 
