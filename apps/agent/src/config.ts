@@ -62,6 +62,18 @@ export const AgentConfig = z
       .default('gw'),
     /** Underlay host:port where this gateway receives tunnel traffic (HA: each gateway its own). */
     advertiseEndpoint: z.string().min(3).max(300).optional(),
+    /** Cloud route tables (aws, aliyun, tencent): where this gateway's VPC lives and which tables to program. */
+    cloud: z
+      .object({
+        region: z.string().min(1).max(64).optional(),
+        routeTableIds: z.array(z.string().min(1).max(64)).max(16).default([]),
+        /** The next hop: instance id (AWS, Aliyun) or private IPv4 (Tencent NORMAL_CVM). */
+        instanceId: z.string().min(1).max(64).optional(),
+        networkInterfaceId: z.string().min(1).max(64).optional(),
+        /** API endpoint override (a private endpoint). */
+        endpoint: z.string().min(1).max(300).optional(),
+      })
+      .default({ routeTableIds: [] }),
     /** `vip` route tables: the LAN interface that carries the floating address. */
     vipInterface: z
       .string()
@@ -112,6 +124,11 @@ to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
   --gateway-name NAME   this gateway's name in its VPC, for HA (env VPCMESH_GATEWAY_NAME; default gw)
   --advertise-endpoint H:P  underlay host:port of this gateway's UDP port (HA: one per gateway)
   --vip-interface IF    LAN interface of the VPC's floating address (routeTable provider vip)
+  --cloud-region R      cloud region of this VPC (routeTable aws|aliyun|tencent; env VPCMESH_CLOUD_REGION)
+  --route-table-id ID   a VPC route table the active gateway programs, repeatable
+  --instance-id ID      this gateway's instance (AWS i-…, Aliyun i-…; Tencent: its private IPv4)
+  --network-interface-id ID  route to this ENI instead of the instance (AWS, Aliyun)
+  --cloud-endpoint URL  cloud API endpoint override (a private endpoint)
   --log-level LEVEL     debug|info|warn|error (env VPCMESH_LOG_LEVEL)
   --log-format FORMAT   json (default, one object per line) or text (env VPCMESH_LOG_FORMAT)
   --cleanup             remove routes, rule and nftables table vpcmesh added for --tun, then exit
@@ -151,6 +168,11 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
         'gateway-name': { type: 'string' },
         'advertise-endpoint': { type: 'string' },
         'vip-interface': { type: 'string' },
+        'cloud-region': { type: 'string' },
+        'route-table-id': { type: 'string', multiple: true },
+        'instance-id': { type: 'string' },
+        'network-interface-id': { type: 'string' },
+        'cloud-endpoint': { type: 'string' },
       },
     }).values
   } catch (e) {
@@ -183,6 +205,15 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
     gatewayName: values['gateway-name'] ?? env.VPCMESH_GATEWAY_NAME,
     advertiseEndpoint: values['advertise-endpoint'],
     vipInterface: values['vip-interface'],
+    cloud: Object.fromEntries(
+      Object.entries({
+        region: values['cloud-region'] ?? env.VPCMESH_CLOUD_REGION,
+        routeTableIds: values['route-table-id'],
+        instanceId: values['instance-id'],
+        networkInterfaceId: values['network-interface-id'],
+        endpoint: values['cloud-endpoint'],
+      }).filter(([, v]) => v !== undefined && v !== ''),
+    ),
   }
   const r = AgentConfig.safeParse(
     Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== '')),

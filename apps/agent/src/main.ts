@@ -95,7 +95,7 @@ function hostComponents(
     startStatusServer,
     readFile: (path) => readFileSync(path),
     linkExists,
-    routeTables: (setting) => createRouteTable(setting, { config, runner: createExecRunner(), logger }),
+    routeTables: (setting, vpcId) => createRouteTable(setting, { config, runner: createExecRunner(), logger, vpcId }),
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { createaliyunRouteTable } from '../src/route-table/aliyun.js'
+import { createAliyunRouteTable } from '../src/route-table/aliyun.js'
 import {
   type CloudRouteTableSettings,
   ROUTE_TABLE_ERROR_CODES,
@@ -56,11 +56,11 @@ function settings(over: Partial<CloudRouteTableSettings> = {}): CloudRouteTableS
 }
 
 function gatewayA(over: Partial<CloudRouteTableSettings> = {}): RouteTableProvider {
-  return createaliyunRouteTable(settings(over), { accessKey: KEY_A, retry: RETRY })
+  return createAliyunRouteTable(settings(over), { accessKey: KEY_A, retry: RETRY })
 }
 
 function gatewayB(): RouteTableProvider {
-  return createaliyunRouteTable(settings({ instanceId: 'i-gwb' }), { accessKey: KEY_B, retry: RETRY })
+  return createAliyunRouteTable(settings({ instanceId: 'i-gwb' }), { accessKey: KEY_B, retry: RETRY })
 }
 
 /** One request as `Action key params`, with ` !Code` when it was refused. */
@@ -294,7 +294,7 @@ describe('aliyun route-table provider', () => {
     assert.deepEqual((await gatewayA().apply({ epoch: 1, prefixes: [V4] })).created, [V4])
     const create = `CreateRouteEntry ${TABLE} ${V4} Instance:i-gwa ${desc(1)}`
     assert.deepEqual(calls().slice(3), [`${create} !TaskConflict`, `${create} (retry 1)`])
-    const closed = createaliyunRouteTable(settings({ endpoint: 'http://127.0.0.1:1' }), {
+    const closed = createAliyunRouteTable(settings({ endpoint: 'http://127.0.0.1:1' }), {
       accessKey: KEY_A,
       retry: RETRY,
     })
@@ -355,18 +355,18 @@ describe('aliyun route-table provider', () => {
     assert.equal(expired.cloudCode, 'InvalidSecurityToken.Expired')
     assert.equal(expired.retryable, false)
     assert.deepEqual(calls(), [`DescribeRouteTableList ${TABLE} !InvalidSecurityToken.Expired`], 'not retried')
-    const unknown = createaliyunRouteTable(settings(), {
+    const unknown = createAliyunRouteTable(settings(), {
       accessKey: { accessKeyId: 'LTAInobody', accessKeySecret: 'x' },
     })
     assert.equal(
       (await rejects(unknown.apply({ epoch: 1, prefixes: [V4] }), ROUTE_TABLE_ERROR_CODES.credentials)).cloudCode,
       'InvalidAccessKeyId.NotFound',
     )
-    const wrong = createaliyunRouteTable(settings(), { accessKey: { ...KEY_A, accessKeySecret: 'not-the-secret' } })
+    const wrong = createAliyunRouteTable(settings(), { accessKey: { ...KEY_A, accessKeySecret: 'not-the-secret' } })
     const bad = await rejects(wrong.removeAll(1), ROUTE_TABLE_ERROR_CODES.credentials)
     assert.equal(bad.cloudCode, 'SignatureDoesNotMatch')
     assert.ok(!bad.message.includes('not-the-secret'), 'no secret in the message')
-    const none = createaliyunRouteTable(settings())
+    const none = createAliyunRouteTable(settings())
     assert.equal(
       (await rejects(none.apply({ epoch: 1, prefixes: [V4] }), ROUTE_TABLE_ERROR_CODES.credentials)).cloudCode,
       'InvalidCredentials',

@@ -71,6 +71,33 @@ test("mesh: a packet whose inner source is outside the sender's prefixes is drop
   mesh.close()
 })
 
+test("mesh: peers of one group (the gateways of one VPC) may send from each other's prefixes; others may not", async () => {
+  const mesh = threeNodes()
+  await mesh.step(1000)
+  const a = mesh.node('a')
+  // b and c as two gateways of one VPC at a: b is standby (no prefixes), c routes the VPC.
+  const grouped = {
+    ...mesh.configFor('a'),
+    peers: [
+      { ...mesh.peerConfig('b'), allowedPrefixes: [], group: 'vpc' },
+      { ...mesh.peerConfig('c'), allowedPrefixes: ['10.2.0.0/16', '10.3.0.0/16'], group: 'vpc' },
+    ],
+  }
+  a.dataplane.reconfig(grouped)
+  await mesh.step(100)
+  mesh.node('b').engine.injectTun(ipv4Packet('10.3.0.9', '10.1.0.5'))
+  await mesh.step(100)
+  assert.equal(a.engine.tunWrites.length, 1, 'the standby gateway of the group is accepted')
+  assert.equal(a.dataplane.drops().spoofed_source, 0)
+  a.dataplane.reconfig({ ...grouped, peers: grouped.peers.map((p, i) => ({ ...p, group: `g${i}` })) })
+  await mesh.step(100)
+  mesh.node('b').engine.injectTun(ipv4Packet('10.3.0.9', '10.1.0.5'))
+  await mesh.step(100)
+  assert.equal(a.engine.tunWrites.length, 1, 'another group is not')
+  assert.equal(a.dataplane.drops().spoofed_source, 1)
+  mesh.close()
+})
+
 test('mesh: traffic to a peer without a session is dropped and counted, never queued', async () => {
   const mesh = threeNodes({ start: false })
   mesh.node('a').dataplane.start()

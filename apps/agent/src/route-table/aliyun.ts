@@ -52,7 +52,7 @@ import {
 
 export type { AliyunAccessKey, AliyunCredential, AliyunRetryOptions } from './aliyun-vpc-api.js'
 
-/** Knobs of {@link createaliyunRouteTable}; all optional. */
+/** Knobs of {@link createAliyunRouteTable}; all optional. */
 export type AliyunRouteTableOptions = Partial<Omit<AliyunVpcApiOptions, 'region' | 'endpoint'>>
 
 /**
@@ -62,7 +62,7 @@ export type AliyunRouteTableOptions = Partial<Omit<AliyunVpcApiOptions, 'region'
  * `credentials` (`InvalidCredentials`).
  * @throws RouteTableError `config` when a setting is missing or malformed (no API call is made)
  */
-export function createaliyunRouteTable(
+export function createAliyunRouteTable(
   settings: CloudRouteTableSettings,
   options: AliyunRouteTableOptions = {},
 ): RouteTableProvider {

@@ -2,8 +2,8 @@ import { type Logger, errorMessage } from '@vpcmesh/common'
 import type { NetMap, RouteTableSetting } from '@vpcmesh/protocol'
 import type { RouteTableProvider } from '../route-table/provider.js'
 
-/** Builds the provider for the VPC's setting, or undefined for `none` (or one this agent cannot run). */
-export type RouteTableFactory = (setting: RouteTableSetting) => RouteTableProvider | undefined
+/** Builds the provider for VPC `vpcId`'s setting, or undefined for `none` (or one this agent cannot run). */
+export type RouteTableFactory = (setting: RouteTableSetting, vpcId: string) => RouteTableProvider | undefined
 
 /** This agent's role in its VPC, from the map. */
 export interface Role {
@@ -65,11 +65,11 @@ export class GatewayRole {
 
   private async follow(map: NetMap, role: Role): Promise<void> {
     const setting = map.self.routeTable ?? { provider: 'none' as const }
-    const key = JSON.stringify(setting)
+    const key = `${map.self.id} ${JSON.stringify(setting)}`
     if (key !== this.setting) {
       if (this.held !== undefined) await this.provider?.release()
       this.held = undefined
-      this.provider = this.c.create(setting)
+      this.provider = this.c.create(setting, map.self.id)
       this.setting = key
     }
     const p = this.provider
