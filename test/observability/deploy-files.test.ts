@@ -45,14 +45,14 @@ function documented(): KnownMetric[] {
   return parseMetricDoc(readFileSync(join(ROOT, 'docs/metrics.md'), 'utf8')).rows
 }
 
-test('deploy: three dashboards and eight alert rules are found, each with PromQL', () => {
+test('deploy: three dashboards and ten alert rules are found, each with PromQL', () => {
   assert.deepEqual(
     dashboards.map((d) => d.file),
     ['agent.json', 'controller.json', 'mesh-overview.json'],
   )
   for (const { file, dashboard } of dashboards)
     assert.ok(dashboardQueries(file, dashboard).length >= 8, `${file} has too few queries`)
-  assert.equal(ruleQueries('r', rules).length, 8)
+  assert.equal(ruleQueries('r', rules).length, 10)
 })
 
 test('deploy: every metric a dashboard or alert rule names is registered by the code and documented', () => {
@@ -137,7 +137,7 @@ test("provisioning: the data source uid is the dashboards' default, and the dash
 
 test('rules: promtool check rules passes; every alert has summary, description, severity and a for', () => {
   const out = execFileSync('promtool', ['check', 'rules', join(ROOT, RULES_FILE)], { encoding: 'utf8' })
-  assert.match(out, /SUCCESS: 8 rules found/)
+  assert.match(out, /SUCCESS: 10 rules found/)
   for (const g of rules.groups) {
     for (const r of g.rules) {
       assert.ok(r.alert !== undefined, `${g.name}: only alert rules expected`)

@@ -285,7 +285,7 @@ describe('Prometheus scrapes a real 3-VPC mesh: every dashboard query has data, 
       async () => {
         const a = await api<{ groups: Array<{ rules: RuleState[] }> }>('/api/v1/rules')
         const all = a.data.groups.flatMap((g) => g.rules)
-        return all.length === 8 && all.every((r) => r.health !== 'unknown') ? all : false
+        return all.length === 10 && all.every((r) => r.health !== 'unknown') ? all : false
       },
       { timeoutMs: 20_000, intervalMs: 250 },
     )

@@ -15,6 +15,7 @@ import type { RateLimitRedis } from './state/rate-limit-redis.js'
 import { ControllerMetrics } from './controller-metrics.js'
 import { Hub } from './session/hub.js'
 import { MapCache } from './mesh/map-cache.js'
+import type { MapView } from './mesh/map-view.js'
 import { Notifier } from './mesh/notifier.js'
 import { vpcApi } from './routes/vpcs.js'
 import { routeApi } from './routes/routes.js'
@@ -70,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     connections: () => hub?.connections ?? 0,
     unauthenticated: () => hub?.unauthenticated ?? 0,
     meshVersion: () => meshVersion,
+    gateways: () => gatewayRows(maps.held(), hub?.ready() ?? []),
   })
   const maps = new MapCache({ store })
   const notifier = new Notifier({
@@ -92,6 +94,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       events: cm,
       catchUp: (s) => {
         notifier.catchUp(s)
+      },
+      onElected: (vpcId, reason) => {
+        cm.elected(maps.held()?.byId.get(vpcId)?.name ?? vpcId, reason)
       },
     },
     {
@@ -171,4 +176,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await hub?.closeAll()
   })
   return app
+}
+
+/** The gateway gauges' rows: every VPC with several gateways, its epoch and its standbys ready here. */
+function gatewayRows(
+  view: MapView | undefined,
+  ready: ReadonlyArray<{ vpcId: string | undefined; gatewayId: string | undefined }>,
+): Array<{ vpc: string; epoch: number; standbys: number }> {
+  if (view === undefined) return []
+  const rows: Array<{ vpc: string; epoch: number; standbys: number }> = []
+  for (const r of view.byId.values()) {
+    const gws = r.gateways ?? []
+    if (gws.length < 2) continue
+    const here = ready.filter((s) => s.vpcId === r.id && s.gatewayId !== r.active?.gateway)
+    const standbys = here.filter((s) => gws.some((g) => g.id === s.gatewayId && !g.drained)).length
+    rows.push({ vpc: r.name, epoch: r.active?.epoch ?? 0, standbys })
+  }
+  return rows
 }

@@ -11,6 +11,11 @@ export interface AgentView {
   unauthenticated(): number
   /** Latest mesh version this replica has seen. */
   meshVersion(): number
+  /**
+   * Every VPC with two or more gateways (from the newest registry view): its name, the active
+   * gateway's fencing epoch (0 before an election) and its standbys with a ready session here.
+   */
+  gateways(): Array<{ vpc: string; epoch: number; standbys: number }>
 }
 
 /**
@@ -27,8 +32,11 @@ export class ControllerMetrics implements SessionEvents {
   private readonly ackSeconds: Histogram
   private readonly connects: Counter
   private readonly refusals: Counter
+  private readonly elections: Counter
   private readonly sentAt = new Map<string, { version: number; at: number }>()
   private lagLabels = new Set<string>()
+  private epochLabels = new Set<string>()
+  private standbyLabels = new Set<string>()
 
   constructor(
     metrics: Metrics,
@@ -105,6 +113,27 @@ export class ControllerMetrics implements SessionEvents {
         g.set(view.meshVersion())
       },
     })
+    this.elections = metrics.counter({
+      name: 'vpcmesh_controller_gateway_elections_total',
+      help: 'Active-gateway elections committed by this replica, by VPC name and reason (elected, failover, drain)',
+      labelNames: ['vpc', 'reason'],
+    })
+    metrics.gauge({
+      name: 'vpcmesh_controller_gateway_epoch',
+      help: 'Fencing epoch of the active gateway of each VPC with several gateways (0 before an election)',
+      labelNames: ['vpc'],
+      collect: (g) => {
+        this.epochLabels = setByVpc(g, view.gateways(), (x) => x.epoch, this.epochLabels)
+      },
+    })
+    metrics.gauge({
+      name: 'vpcmesh_controller_gateway_standbys',
+      help: 'Standby gateways with a ready session on this replica, by VPC name (sum over replicas)',
+      labelNames: ['vpc'],
+      collect: (g) => {
+        this.standbyLabels = setByVpc(g, view.gateways(), (x) => x.standbys, this.standbyLabels)
+      },
+    })
     metrics.gauge({
       name: 'vpcmesh_controller_agent_version_lag',
       help: 'Mesh version minus the version each connected agent acknowledged, by VPC name',
@@ -117,6 +146,11 @@ export class ControllerMetrics implements SessionEvents {
 
   connected(): void {
     this.connects.inc()
+  }
+
+  /** An active-gateway election this replica committed. */
+  elected(vpcName: string, reason: string): void {
+    this.elections.inc({ vpc: vpcName, reason })
   }
   disconnected(vpcId: string): void {
     this.sentAt.delete(vpcId)
@@ -160,4 +194,20 @@ export class ControllerMetrics implements SessionEvents {
     for (const name of this.lagLabels) if (!now.has(name)) g.remove({ vpc: name })
     this.lagLabels = now
   }
+}
+
+/** Sets one series per VPC from `rows`, removes the series of VPCs no longer listed; returns the names set. */
+function setByVpc<T extends { vpc: string }>(
+  g: Gauge,
+  rows: readonly T[],
+  value: (row: T) => number,
+  previous: ReadonlySet<string>,
+): Set<string> {
+  const now = new Set<string>()
+  for (const r of rows) {
+    g.set({ vpc: r.vpc }, value(r))
+    now.add(r.vpc)
+  }
+  for (const name of previous) if (!now.has(name)) g.remove({ vpc: name })
+  return now
 }

@@ -45,6 +45,8 @@ export class AgentMetrics {
   readonly appliedVersion: Gauge
   readonly reconciles: Counter
   readonly reconcileSeconds: Histogram
+  /** Route-table provider failures by error (fenced, config, credentials, throttled, api, command). */
+  readonly routeTableErrors: Counter
   /** Peer entries of the applied map left out, by reason; every reason is always exported. */
   readonly peersSkipped: Gauge
   /** Fed from the nftables counter `mesh_forward_denied` at each read-back of the host. */
@@ -60,7 +62,28 @@ export class AgentMetrics {
     metrics: Metrics,
     controllerConnected: () => boolean,
     skippedRoutes: () => readonly SkippedRoute[] = () => [],
+    role: () => { active: boolean; epoch: number } = () => ({ active: true, epoch: 0 }),
   ) {
+    metrics.gauge({
+      name: 'vpcmesh_agent_gateway_active',
+      help: "1 while this gateway holds its VPC's active role (always, for a VPC with one gateway), else 0",
+      collect: (g) => {
+        g.set(role().active ? 1 : 0)
+      },
+    })
+    metrics.gauge({
+      name: 'vpcmesh_agent_gateway_epoch',
+      help: "Fencing epoch of the VPC's active role in the applied map (0 with one gateway or before an election)",
+      collect: (g) => {
+        g.set(role().epoch)
+      },
+    })
+    this.routeTableErrors = metrics.counter({
+      name: 'vpcmesh_agent_route_table_errors_total',
+      help: 'Failed route-table updates of the active gateway, by error (fenced, config, credentials, throttled, api, command)',
+      labelNames: ['error'],
+    })
+    for (const error of ROUTE_TABLE_ERRORS) this.routeTableErrors.inc({ error }, 0)
     this.appliedVersion = metrics.gauge({
       name: 'vpcmesh_agent_mesh_version',
       help: 'Mesh version of the map this agent has applied (0 before the first)',
@@ -114,4 +137,13 @@ export class AgentMetrics {
   setSkipped(codes: readonly string[]): void {
     for (const r of SKIP_REASONS) this.peersSkipped.set({ reason: r }, codes.filter((c) => skipReason(c) === r).length)
   }
+}
+
+/** The `error` label values of `vpcmesh_agent_route_table_errors_total` (a fixed, bounded set). */
+export const ROUTE_TABLE_ERRORS = ['fenced', 'config', 'credentials', 'throttled', 'api', 'command'] as const
+
+/** The `error` label of a route-table error code (`VPCMESH_ERR_ROUTE_TABLE_API` → `api`); unknown → `api`. */
+export function routeTableError(code: string): string {
+  const r = code.replace(/^VPCMESH_ERR_ROUTE_TABLE_/, '').toLowerCase()
+  return (ROUTE_TABLE_ERRORS as readonly string[]).includes(r) ? r : 'api'
 }

@@ -7,7 +7,7 @@ import type { Router, RouterState } from '@vpcmesh/linuxnet'
 import type { AgentConfig } from '../config.js'
 import type { StateDir } from '../state/state-dir.js'
 import type { StatusServer, StatusSource } from '../status/server.js'
-import { AgentMetrics } from './agent-metrics.js'
+import { AgentMetrics, routeTableError } from './agent-metrics.js'
 import type { ControlChannel, ControlChannelFactory } from './control-channel.js'
 import { resolveControllerAddresses, resolveEndpoint, type ResolvedEndpoint } from './endpoint-resolver.js'
 import { Reconciler } from './reconciler.js'
@@ -84,12 +84,19 @@ export class AgentRuntime {
 
   constructor(private readonly c: AgentRuntimeComponents) {
     this.log = c.logger
-    this.role = new GatewayRole({ logger: c.logger, create: c.routeTables ?? (() => undefined) })
     this.m = new AgentMetrics(
       c.metrics,
       () => this.running?.client.state === 'connected',
       () => this.host?.skipped ?? [],
+      () => this.role.role,
     )
+    this.role = new GatewayRole({
+      logger: c.logger,
+      create: c.routeTables ?? (() => undefined),
+      onError: (code) => {
+        this.m.routeTableErrors.inc({ error: routeTableError(code) })
+      },
+    })
   }
 
   /**

@@ -23,6 +23,11 @@ export class MapCache {
 
   constructor(private readonly c: { store: Pick<Store, 'snapshot' | 'registrySince'> }) {}
 
+  /** The newest view read so far, without reading (scrape-time gauges); undefined before the first read. */
+  held(): MapView | undefined {
+    return this.current
+  }
+
   /** A view read after this call; rejects with the store's error when the read fails. */
   latest(): Promise<MapView> {
     if (this.next !== undefined) return this.next
