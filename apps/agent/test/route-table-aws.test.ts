@@ -87,7 +87,7 @@ describe('aws route table: apply', () => {
       `CreateRoute ${RTB} ${V6} -> i-0aaa`,
     ])
     assert.deepEqual(report, { created: [V4, V6], replaced: [], deleted: [], conflicts: [] })
-    assert.equal(api.instances.get('i-0aaa')?.sourceDestCheck, false)
+    assert.equal(api.enis.get('eni-0aaa')?.sourceDestCheck, false)
     assert.deepEqual(api.routeLines(RTB), [
       '10.0.0.0/16 -> local',
       `${V4} -> eni-0aaa`,
@@ -176,19 +176,22 @@ describe('aws route table: apply', () => {
     assert.deepEqual(again, [`DescribeRouteTables ${RTB}`, 'DescribeInstanceAttribute i-0aaa sourceDestCheck'])
   })
 
-  test('ENI target and two tables: routes name the ENI; a fenced table stops every write', async () => {
+  test('ENI target, two tables: the ENI is checked and named; a fenced table stops every write', async () => {
     api.addTable('rtb-0b2')
-    const gw = provider({ routeTableIds: [RTB, 'rtb-0b2'], networkInterfaceId: 'eni-0aaa' })
+    api.attachEni('i-0aaa', 'eni-0aab', true)
+    const gw = provider({ routeTableIds: [RTB, 'rtb-0b2'], networkInterfaceId: 'eni-0aab' })
     const calls = await mustCalls(() => gw.apply({ epoch: 4, prefixes: [V4] }))
     assert.deepEqual(calls, [
       `DescribeRouteTables ${RTB},rtb-0b2`,
-      'DescribeInstanceAttribute i-0aaa sourceDestCheck',
-      'ModifyInstanceAttribute i-0aaa SourceDestCheck=false',
+      'DescribeNetworkInterfaceAttribute eni-0aab sourceDestCheck',
+      'ModifyNetworkInterfaceAttribute eni-0aab SourceDestCheck=false',
       `CreateTags ${RTB} ${EPOCH_TAG}=4 ${ROUTES_TAG}=${V4}`,
-      `CreateRoute ${RTB} ${V4} -> eni-0aaa`,
+      `CreateRoute ${RTB} ${V4} -> eni-0aab`,
       `CreateTags rtb-0b2 ${EPOCH_TAG}=4 ${ROUTES_TAG}=${V4}`,
-      `CreateRoute rtb-0b2 ${V4} -> eni-0aaa`,
+      `CreateRoute rtb-0b2 ${V4} -> eni-0aab`,
     ])
+    assert.equal(api.enis.get('eni-0aab')?.sourceDestCheck, false)
+    assert.equal(api.enis.get('eni-0aaa')?.sourceDestCheck, true)
     api.tables.get('rtb-0b2')!.tags.set(EPOCH_TAG, '5')
     const { err, calls: fenced } = await mustFail(() => gw.apply({ epoch: 4, prefixes: [V4, V6] }))
     assert.equal(err.code, ROUTE_TABLE_ERROR_CODES.fenced)
@@ -240,6 +243,19 @@ describe('aws route table: errors', () => {
     assert.match(err.message, /DescribeRouteTables/)
     assert.match(err.message, /InvalidRouteTableID\.NotFound/)
     assert.deepEqual(calls, ['DescribeRouteTables rtb-0missing !InvalidRouteTableID.NotFound'])
+  })
+
+  test('a multi-ENI instance without networkInterfaceId: EC2 refuses, an api error', async () => {
+    api.attachEni('i-0aaa', 'eni-0aab')
+    const { err, calls } = await mustFail(() => provider().apply({ epoch: 1, prefixes: [V4] }))
+    assert.equal(err.code, ROUTE_TABLE_ERROR_CODES.api)
+    assert.equal(err.cloudCode, 'InvalidInstanceID')
+    assert.match(err.message, /DescribeInstanceAttribute.*specify an interface ID/)
+    assert.deepEqual(calls, [
+      `DescribeRouteTables ${RTB}`,
+      'DescribeInstanceAttribute i-0aaa sourceDestCheck !InvalidInstanceID',
+    ])
+    assert.deepEqual(api.writes(), [])
   })
 
   test('a refused write is an api error naming the write', async () => {

@@ -9,8 +9,9 @@
  * wanted destination is the operator's (or another mesh VPC's) and is never touched.
  *
  * `apply` makes one read of all tables (DescribeRouteTables) and checks the fence of every
- * table before any write; then it checks the instance's source/destination check
- * (DescribeInstanceAttribute) and turns it off when on (ModifyInstanceAttribute). Per table it
+ * table before any write; then it checks the source/destination check of the instance
+ * (DescribeInstanceAttribute), or of the ENI when `networkInterfaceId` is set
+ * (DescribeNetworkInterfaceAttribute), and turns it off when on (Modify…Attribute). Per table it
  * writes the record first (CreateTags: the new epoch, plus the destinations it is about to
  * create), then the routes (CreateRoute, ReplaceRoute, DeleteRoute), then shrinks the record
  * (CreateTags/DeleteTags) once routes are gone. So a crash never leaves a route vpcmesh created
@@ -30,10 +31,12 @@ import {
   DeleteRouteCommand,
   DeleteTagsCommand,
   DescribeInstanceAttributeCommand,
+  DescribeNetworkInterfaceAttributeCommand,
   DescribeRouteTablesCommand,
   EC2Client,
   type EC2ClientConfig,
   ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
   ReplaceRouteCommand,
   type RouteTable,
 } from '@aws-sdk/client-ec2'
@@ -205,8 +208,25 @@ class AwsRouteTable implements RouteTableProvider {
     return { id, routes, record }
   }
 
-  /** Reads the instance's source/destination check and turns it off when on (a router must forward). */
+  /**
+   * Reads the source/destination check and turns it off when on (a router must forward). The
+   * check is per network interface: with `networkInterfaceId` (a multi-ENI gateway, where the
+   * instance-level attribute is refused with InvalidInstanceID) it is that ENI's, the one the
+   * routes name; otherwise the instance's (its only ENI).
+   */
   private async disableSourceDestCheck(): Promise<void> {
+    const eni = this.settings.networkInterfaceId
+    if (eni !== undefined) {
+      const NetworkInterfaceId = eni
+      const attr = await this.send('DescribeNetworkInterfaceAttribute', (c) =>
+        c.send(new DescribeNetworkInterfaceAttributeCommand({ NetworkInterfaceId, Attribute: 'sourceDestCheck' })),
+      )
+      if (attr.SourceDestCheck?.Value === false) return
+      await this.send('ModifyNetworkInterfaceAttribute', (c) =>
+        c.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId, SourceDestCheck: { Value: false } })),
+      )
+      return
+    }
     const InstanceId = this.settings.instanceId
     const attr = await this.send('DescribeInstanceAttribute', (c) =>
       c.send(new DescribeInstanceAttributeCommand({ InstanceId, Attribute: 'sourceDestCheck' })),

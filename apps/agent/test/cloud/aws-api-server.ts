@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net'
 /**
  * A local stand-in for the EC2 Query API (version 2016-11-15), just enough for the `aws`
  * route-table provider: DescribeRouteTables, CreateRoute, ReplaceRoute, DeleteRoute, CreateTags,
- * DeleteTags, DescribeInstanceAttribute, ModifyInstanceAttribute. It listens on 127.0.0.1 only,
+ * DeleteTags, Describe/ModifyInstanceAttribute, Describe/ModifyNetworkInterfaceAttribute. It
+ * listens on 127.0.0.1 only,
  * checks each request as EC2 would (form-encoded POST, `Action`, `Version`, a SigV4
  * `Authorization` whose signature it recomputes with the known secret), keeps route tables and
  * instances in memory, answers in EC2's XML (errors as `<Response><Errors><Error>`), and records
@@ -21,6 +22,7 @@ export const WRITE_ACTIONS: ReadonlySet<string> = new Set([
   'CreateTags',
   'DeleteTags',
   'ModifyInstanceAttribute',
+  'ModifyNetworkInterfaceAttribute',
 ])
 
 export interface FakeRoute {
@@ -38,7 +40,12 @@ export interface FakeTable {
 }
 
 export interface FakeInstance {
-  eni: string
+  /** Attached ENIs, the primary first. */
+  enis: string[]
+}
+
+export interface FakeEni {
+  instanceId: string | undefined
   sourceDestCheck: boolean
 }
 
@@ -75,6 +82,7 @@ class Ec2Error extends Error {
 export class AwsApiServer {
   readonly tables = new Map<string, FakeTable>()
   readonly instances = new Map<string, FakeInstance>()
+  readonly enis = new Map<string, FakeEni>()
   readonly calls: FakeCall[] = []
   private readonly secrets = new Map<string, string>()
   private readonly expired = new Map<string, string>()
@@ -131,6 +139,7 @@ export class AwsApiServer {
     this.injections.length = 0
     this.tables.clear()
     this.instances.clear()
+    this.enis.clear()
   }
 
   addTable(id: string, vpcId = 'vpc-0f00'): FakeTable {
@@ -146,8 +155,15 @@ export class AwsApiServer {
     return table
   }
 
+  /** An instance with its primary ENI; `attachEni` adds more. */
   addInstance(id: string, eni: string, sourceDestCheck = true): void {
-    this.instances.set(id, { eni, sourceDestCheck })
+    this.instances.set(id, { enis: [eni] })
+    this.enis.set(eni, { instanceId: id, sourceDestCheck })
+  }
+
+  attachEni(instanceId: string, eni: string, sourceDestCheck = true): void {
+    this.instance(instanceId).enis.push(eni)
+    this.enis.set(eni, { instanceId, sourceDestCheck })
   }
 
   /** The summaries of all recorded requests, in order. */
@@ -278,6 +294,10 @@ export class AwsApiServer {
         return this.describeInstanceAttribute(p)
       case 'ModifyInstanceAttribute':
         return this.modifyInstanceAttribute(p)
+      case 'DescribeNetworkInterfaceAttribute':
+        return this.describeEniAttribute(p)
+      case 'ModifyNetworkInterfaceAttribute':
+        return this.modifyEniAttribute(p)
       default:
         throw new Ec2Error(400, 'InvalidAction', `The action ${action} is not valid for this web service.`)
     }
@@ -337,17 +357,52 @@ export class AwsApiServer {
 
   private describeInstanceAttribute(p: Record<string, string>): string {
     const id = need(p, 'InstanceId')
-    const inst = this.instance(id)
+    const eni = this.eni(this.onlyEni(id))
     if (need(p, 'Attribute') !== 'sourceDestCheck') throw new Ec2Error(400, 'InvalidParameterValue', 'attribute')
-    const value = `<sourceDestCheck><value>${inst.sourceDestCheck}</value></sourceDestCheck>`
+    const value = `<sourceDestCheck><value>${eni.sourceDestCheck}</value></sourceDestCheck>`
     return ok('DescribeInstanceAttribute', `<instanceId>${id}</instanceId>${value}`)
   }
 
   private modifyInstanceAttribute(p: Record<string, string>): string {
-    const inst = this.instance(need(p, 'InstanceId'))
-    const value = need(p, 'SourceDestCheck.Value')
-    inst.sourceDestCheck = value === 'true'
+    const eni = this.eni(this.onlyEni(need(p, 'InstanceId')))
+    eni.sourceDestCheck = need(p, 'SourceDestCheck.Value') === 'true'
     return ok('ModifyInstanceAttribute', '<return>true</return>')
+  }
+
+  private describeEniAttribute(p: Record<string, string>): string {
+    const id = need(p, 'NetworkInterfaceId')
+    const eni = this.eni(id)
+    if (need(p, 'Attribute') !== 'sourceDestCheck') throw new Ec2Error(400, 'InvalidParameterValue', 'attribute')
+    const value = `<sourceDestCheck><value>${eni.sourceDestCheck}</value></sourceDestCheck>`
+    return ok('DescribeNetworkInterfaceAttribute', `<networkInterfaceId>${id}</networkInterfaceId>${value}`)
+  }
+
+  private modifyEniAttribute(p: Record<string, string>): string {
+    const eni = this.eni(need(p, 'NetworkInterfaceId'))
+    eni.sourceDestCheck = need(p, 'SourceDestCheck.Value') === 'true'
+    return ok('ModifyNetworkInterfaceAttribute', '<return>true</return>')
+  }
+
+  /** Like EC2: instance-level network calls are refused when the instance has several ENIs. */
+  private onlyEni(instanceId: string): string {
+    const enis = this.instance(instanceId).enis
+    if (enis.length !== 1) {
+      throw new Ec2Error(
+        400,
+        'InvalidInstanceID',
+        `There are multiple interfaces attached to instance '${instanceId}'. ` +
+          'Please specify an interface ID for the operation instead.',
+      )
+    }
+    return enis[0]!
+  }
+
+  private eni(id: string): FakeEni {
+    const e = this.enis.get(id)
+    if (e === undefined) {
+      throw new Ec2Error(400, 'InvalidNetworkInterfaceID.NotFound', `The networkInterface ID '${id}' does not exist`)
+    }
+    return e
   }
 
   private table(id: string): FakeTable {
@@ -372,11 +427,9 @@ export class AwsApiServer {
 
   /** Like EC2: a route to an instance also names its primary ENI; a route to an ENI names its instance. */
   private targetOf(p: Record<string, string>): Pick<FakeRoute, 'instanceId' | 'networkInterfaceId'> {
-    if (p.InstanceId !== undefined)
-      return { instanceId: p.InstanceId, networkInterfaceId: this.instance(p.InstanceId).eni }
+    if (p.InstanceId !== undefined) return { instanceId: p.InstanceId, networkInterfaceId: this.onlyEni(p.InstanceId) }
     const eni = need(p, 'NetworkInterfaceId')
-    const owner = [...this.instances].find(([, i]) => i.eni === eni)
-    return { networkInterfaceId: eni, ...(owner === undefined ? {} : { instanceId: owner[0] }) }
+    return { networkInterfaceId: eni, instanceId: this.eni(eni).instanceId }
   }
 }
 
@@ -445,6 +498,10 @@ function summarize(action: string, p: Record<string, string>): string {
       return `${action} ${p.InstanceId} ${p.Attribute}`
     case 'ModifyInstanceAttribute':
       return `${action} ${p.InstanceId} SourceDestCheck=${p['SourceDestCheck.Value']}`
+    case 'DescribeNetworkInterfaceAttribute':
+      return `${action} ${p.NetworkInterfaceId} ${p.Attribute}`
+    case 'ModifyNetworkInterfaceAttribute':
+      return `${action} ${p.NetworkInterfaceId} SourceDestCheck=${p['SourceDestCheck.Value']}`
     default:
       return action
   }
