@@ -199,6 +199,41 @@ describe('aws route table: apply', () => {
   })
 })
 
+describe('aws route table: the ownership record', () => {
+  test('many prefixes span several tags of at most 256 characters; shrinking deletes the spare tags', async () => {
+    const many = Array.from({ length: 24 }, (_, i) => `2001:db8:${(0x1000 + i).toString(16)}::/48`).sort()
+    const gw = provider()
+    await gw.apply({ epoch: 1, prefixes: many })
+    const tags = api.tables.get(RTB)!.tags
+    const routeTags = [...tags].filter(([k]) => k.startsWith(`vpcmesh:${VPC}:routes:`))
+    assert.ok(routeTags.length >= 2, `expected several route tags, got ${routeTags.length}`)
+    assert.ok(routeTags.every(([, v]) => v.length <= 256))
+    assert.deepEqual(routeTags.flatMap(([, v]) => v.split(',')).sort(), many)
+    const spare = routeTags.slice(1).map(([k]) => k)
+    const calls = await mustCalls(() => gw.apply({ epoch: 1, prefixes: [many[0]!] }))
+    assert.deepEqual(calls, [
+      `DescribeRouteTables ${RTB}`,
+      'DescribeInstanceAttribute i-0aaa sourceDestCheck',
+      ...many.slice(1).map((p) => `DeleteRoute ${RTB} ${p}`),
+      `CreateTags ${RTB} ${ROUTES_TAG}=${many[0]}`,
+      `DeleteTags ${RTB} ${spare.join(' ')}`,
+    ])
+  })
+
+  test('a record of another mesh VPC on the same table is neither read as ours nor rewritten', async () => {
+    const other = `vpcmesh:vpc_000000000002:`
+    api.tables.get(RTB)!.tags.set(`${other}epoch`, '9')
+    api.tables.get(RTB)!.tags.set(`${other}routes:0`, V6)
+    api.tables
+      .get(RTB)!
+      .routes.push({ dest: V6, instanceId: 'i-0bbb', networkInterfaceId: 'eni-0bbb', origin: 'CreateRoute' })
+    const report = await provider().apply({ epoch: 1, prefixes: [V4, V6] })
+    assert.deepEqual(report.conflicts, [V6])
+    assert.equal(api.tables.get(RTB)!.tags.get(`${other}epoch`), '9')
+    assert.ok(api.routeLines(RTB).includes(`${V6} -> eni-0bbb`))
+  })
+})
+
 describe('aws route table: removeAll', () => {
   test('VPC delete: our routes deleted, the foreign one untouched, our tags cleared', async () => {
     api.tables.get(RTB)!.routes.push({ dest: '10.3.0.0/16', gatewayId: 'tgw-0ops', origin: 'CreateRoute' })
