@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { createawsRouteTable } from '../src/route-table/aws.js'
+import { type AwsRouteTableOptions, createawsRouteTable } from '../src/route-table/aws.js'
 import {
   type CloudRouteTableSettings,
   ROUTE_TABLE_ERROR_CODES,
@@ -23,7 +23,11 @@ const ROUTES_TAG = `vpcmesh:${VPC}:routes:0`
 
 let api: AwsApiServer
 
-function provider(over: Partial<CloudRouteTableSettings> = {}, credentials = KEY): RouteTableProvider {
+function provider(
+  over: Partial<CloudRouteTableSettings> = {},
+  credentials = KEY,
+  opts: AwsRouteTableOptions = {},
+): RouteTableProvider {
   const settings: CloudRouteTableSettings = {
     region: 'eu-west-1',
     routeTableIds: [RTB],
@@ -32,7 +36,7 @@ function provider(over: Partial<CloudRouteTableSettings> = {}, credentials = KEY
     vpcId: VPC,
     ...over,
   }
-  return createawsRouteTable(settings, { credentials, maxAttempts: 3 })
+  return createawsRouteTable(settings, { credentials, maxAttempts: 3, ...opts })
 }
 
 /** Runs `fn` with a fresh call log; returns the summaries of the requests it made. */
@@ -323,6 +327,15 @@ describe('aws route table: errors', () => {
     assert.equal(err.cloudCode, 'Throttling')
     assert.equal(err.retryable, true)
     assert.deepEqual(calls, Array(3).fill(`DescribeRouteTables ${RTB} !Throttling`))
+  })
+
+  test('a call left unanswered times out (per attempt), is retried by the SDK, then is an api error', async () => {
+    api.hang(2, 'DescribeRouteTables')
+    const gw = provider({}, KEY, { maxAttempts: 2, requestTimeoutMs: 200 })
+    const { err, calls } = await mustFail(() => gw.apply({ epoch: 1, prefixes: [V4] }))
+    assert.equal(err.code, ROUTE_TABLE_ERROR_CODES.api)
+    assert.equal(err.cloudCode, 'TimeoutError')
+    assert.deepEqual(calls, Array(2).fill(`DescribeRouteTables ${RTB} !NoAnswer`))
   })
 
   test('an expired credential is a credentials error, without secrets, and nothing is written', async () => {

@@ -108,7 +108,11 @@ export function createawsRouteTable(
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.retryStrategy === undefined ? {} : { retryStrategy: options.retryStrategy }),
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 10_000 },
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      throwOnRequestTimeout: true,
+      connectionTimeout: 10_000,
+    },
   })
   return new AwsRouteTable(settings, client)
 }

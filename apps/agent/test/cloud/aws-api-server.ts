@@ -60,6 +60,9 @@ export interface FakeCall {
   readonly summary: string
 }
 
+/** The status of an injection that never answers. */
+const NO_ANSWER = 0
+
 interface Injection {
   action: string | undefined
   code: string
@@ -121,6 +124,11 @@ export class AwsApiServer {
   /** Throttles the next `times` requests (of `action`, or any) with RequestLimitExceeded / HTTP 503. */
   throttle(times: number, action?: string, code = 'RequestLimitExceeded'): void {
     this.injections.push({ action, code, status: 503, message: 'Request limit exceeded.', remaining: times })
+  }
+
+  /** Leaves the next `times` requests (of `action`, or any) unanswered, as a hung connection would. */
+  hang(times: number, action?: string): void {
+    this.injections.push({ action, code: 'NoAnswer', status: NO_ANSWER, message: '', remaining: times })
   }
 
   /** Answers the next `times` requests of `action` with an arbitrary EC2 error. */
@@ -200,6 +208,16 @@ export class AwsApiServer {
       xml = this.dispatch(action, params)
     } catch (e) {
       if (!(e instanceof Ec2Error)) throw e
+      if (e.status === NO_ANSWER) {
+        this.calls.push({
+          action,
+          params,
+          accessKeyId,
+          error: 'NoAnswer',
+          summary: `${summarize(action, params)} !NoAnswer`,
+        })
+        return
+      }
       error = e.code
       status = e.status
       xml = errorXml(e.code, e.message)
