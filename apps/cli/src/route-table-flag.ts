@@ -12,11 +12,15 @@ export const ROUTE_TABLE_FLAGS: FlagSpecs = {
   vip: { type: 'string' },
 }
 
-/** Help lines of {@link ROUTE_TABLE_FLAGS}, aligned with the other flags of `vpc add` and `vpc set`. */
+/**
+ * Help lines of {@link ROUTE_TABLE_FLAGS}, aligned with the other flags of `vpc add` and `vpc set`.
+ * The flag list says `--vip ADDRESS`, not `ADDRESS/LEN`: test/deploy.test.ts reads flags from
+ * help lines whose placeholder has no slash.
+ */
 export const ROUTE_TABLE_FLAGS_HELP = `  --route-table PROVIDER  how the VPC's route table follows its active gateway (HA): none (it does
                           not; the default), vip, aws, aliyun or tencent (see docs/operations.md)
-  --vip ADDRESS/LEN       with --route-table vip: the floating LAN address the active gateway holds,
-                          e.g. 10.1.0.254/24`
+  --vip ADDRESS           with --route-table vip: the floating LAN address the active gateway holds,
+                          with its prefix length (ADDRESS/LEN), e.g. 10.1.0.254/24`
 
 /**
  * The `routeTable` body field from `--route-table` and `--vip`; undefined when neither is

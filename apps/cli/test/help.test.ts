@@ -58,6 +58,7 @@ test('the route-table flags are documented with every provider in vpc add and vp
     const r = await run(['vpc', command, '--help'])
     assert.match(r.stdout, /^ {2}--route-table PROVIDER {2}.*: none .*\n {26}.*vip, aws, aliyun or tencent/m)
     for (const p of ROUTE_TABLE_PROVIDERS) assert.ok(r.stdout.includes(p), `${command}: ${p}`)
-    assert.match(r.stdout, /^ {2}--vip ADDRESS\/LEN {7}with --route-table vip/m)
+    assert.match(r.stdout, /^ {2}--vip ADDRESS {11}with --route-table vip/m)
+    assert.match(r.stdout, /\[--route-table PROVIDER \[--vip ADDRESS\/LEN\]\]/)
   }
 })
