@@ -79,10 +79,10 @@ export class ApiClient {
 
   /**
    * POST /v1/vpcs/:id/gateways/:gateway/drain: moves an HA VPC's active role away from
-   * `gateway` (to `req.to`, else any connected standby) and returns the VPC. Without `req`
-   * the request has no body.
+   * `gateway` (to `req.to`, else any connected standby) and returns the VPC. The body is
+   * always sent, `{}` without `to`: the controller answers a POST without a body with 400.
    */
-  async drainGateway(id: string, gateway: string, req?: DrainRequest): Promise<VpcResponse> {
+  async drainGateway(id: string, gateway: string, req: DrainRequest = {}): Promise<VpcResponse> {
     return await this.call('POST', `${vpcPath(id)}/gateways/${encodeURIComponent(gateway)}/drain`, VpcResponse, req)
   }
 

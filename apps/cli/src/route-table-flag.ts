@@ -57,9 +57,9 @@ export function routeTableFromFlags(flags: Flags, command: string): RouteTableSe
   return { provider: known, vip }
 }
 
-/** True for `ADDRESS/LEN` with an IPv4 (LEN 1-32) or IPv6 (LEN 1-128) address. */
+/** True for `ADDRESS/LEN` with an IPv4 (LEN 1-32) or IPv6 (LEN 1-128) address, without a zone (`%eth0`). */
 function isVip(text: string): boolean {
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(text)
+  const m = /^([^/%]+)\/(\d{1,3})$/.exec(text)
   if (m === null) return false
   const family = isIP(m[1] ?? '')
   const len = Number(m[2])

@@ -32,14 +32,15 @@ function sent(): string[] {
   return ctl.requests.map((q) => `${q.method} ${q.url}`)
 }
 
-test('gateway drain resolves VPC and gateway names, posts without a body and prints the new active gateway', async () => {
+test('gateway drain resolves VPC and gateway names, posts {} and prints the new active gateway', async () => {
   const r = await cli('gateway', 'drain', 'office', 'gw-a')
   assert.equal(r.code, 0, r.stderr)
   assert.deepEqual(sent(), ['GET /v1/vpcs', DRAIN_A])
   const post = ctl.requests.at(-1)
   assert.equal(post?.headers.authorization, `Bearer ${TOKEN}`)
-  assert.equal(post?.headers['content-type'], undefined)
-  assert.equal(post?.body, undefined)
+  // {} rather than no body: the controller answers a body-less POST with 400 VPCMESH_ERR_VALIDATION.
+  assert.equal(post?.headers['content-type'], 'application/json')
+  assert.deepEqual(post?.body, {})
   const lines = r.stdout.trimEnd().split('\n')
   assert.equal(lines[0], `drained gateway gw-a (${GW_A}) of vpc office (${OFFICE.id})`)
   assert.equal(lines[1], `active gateway now gw-b (${GW_B}), epoch 5, since 2025-06-02T12:00:10.000Z`)

@@ -61,6 +61,7 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [[...ADD, '--route-table', 'vip', '--vip', '10.0.0.254/33'], /bad value for --vip/],
   [[...ADD, '--route-table', 'vip', '--vip', '10.0.0.254/0'], /bad value for --vip/],
   [[...ADD, '--route-table', 'vip', '--vip', 'gw.example/24'], /bad value for --vip/],
+  [[...ADD, '--route-table', 'vip', '--vip', 'fe80::1%eth0/64'], /bad value for --vip/],
   [[...ADD, '--route-table', 'vip', '--route-table', 'aws'], /flag --route-table given more than once/],
   [
     ['vpc', 'set', 'aws-prod', '--vip', '10.0.0.254/16'],

@@ -282,7 +282,7 @@ test('vpc add reports the controller refusing a VIP, exit 1', async () => {
     '--route-table',
     'vip',
     '--vip',
-    'fe80::1%eth0/64',
+    '10.1.0.254/24',
   )
   assertFailure(r, 1, /^vpcmesh: VPCMESH_ERR_VALIDATION: routeTable\.vip must be/)
 })
