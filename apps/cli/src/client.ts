@@ -6,6 +6,7 @@ import {
   StatusResponse,
   VpcResponse,
   type CreateVpcRequest,
+  type DrainRequest,
   type PatchVpcRequest,
 } from '@vpcmesh/protocol'
 import { errorMessage, hasCode } from '@vpcmesh/common'
@@ -74,6 +75,15 @@ export class ApiClient {
   /** POST /v1/vpcs/:id/join-token: a fresh single-use join token for the VPC's agent. */
   async createJoinToken(id: string): Promise<JoinTokenResponse> {
     return await this.call('POST', `${vpcPath(id)}/join-token`, JoinTokenResponse)
+  }
+
+  /**
+   * POST /v1/vpcs/:id/gateways/:gateway/drain: moves an HA VPC's active role away from
+   * `gateway` (to `req.to`, else any connected standby) and returns the VPC. The body is
+   * always sent, `{}` without `to`: the controller answers a POST without a body with 400.
+   */
+  async drainGateway(id: string, gateway: string, req: DrainRequest = {}): Promise<VpcResponse> {
+    return await this.call('POST', `${vpcPath(id)}/gateways/${encodeURIComponent(gateway)}/drain`, VpcResponse, req)
   }
 
   /** GET /v1/status: every agent's connection, applied version and tunnels. */

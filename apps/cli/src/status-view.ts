@@ -1,16 +1,19 @@
 import type { AgentStatus, StatusResponse } from '@vpcmesh/protocol'
-import { formatTable } from './output.js'
+import { activeCells, gatewayRole } from './gateway-view.js'
+import { formatTable, yesNo } from './output.js'
 
 /**
  * The `status` view: the mesh version, one row per agent, then the pair matrix in which
- * row A, column B is A's view of its tunnel to B.
+ * row A, column B is A's view of its tunnel to B, then (only when some VPC has gateways
+ * listed, i.e. HA VPCs) one row per gateway.
  */
 export function statusText(status: StatusResponse, nowMs: number): string {
   if (status.agents.length === 0)
     return `mesh version ${status.version}\n\nno agents yet; add a VPC with vpcmesh vpc add`
-  return [`mesh version ${status.version}`, '', agentTable(status.agents, nowMs), '', pairMatrix(status.agents)].join(
-    '\n',
-  )
+  const parts = [`mesh version ${status.version}`, '', agentTable(status.agents, nowMs), '', pairMatrix(status.agents)]
+  const gateways = statusGatewayTable(status.agents, nowMs)
+  if (gateways !== undefined) parts.push('', gateways)
+  return parts.join('\n')
 }
 
 /** One row per agent: connection, applied version and lag, last seen, replica. */
@@ -34,6 +37,31 @@ export function agentTable(agents: readonly AgentStatus[], nowMs: number): strin
 export function pairMatrix(agents: readonly AgentStatus[]): string {
   const rows = agents.map((a) => [a.name, ...agents.map((b) => pairCell(a, b))])
   return formatTable(['FROM \\ TO', ...agents.map((b) => b.name)], rows)
+}
+
+/**
+ * The gateways of `status` for every agent with a non-empty `gateways` list (HA VPCs): one
+ * row per gateway with its role, connection, last seen and replica, and the active one's
+ * epoch, since when (ISO 8601) and why. Undefined when no agent has gateways listed.
+ */
+export function statusGatewayTable(agents: readonly AgentStatus[], nowMs: number): string | undefined {
+  const rows = agents.flatMap((a) =>
+    a.gateways.map((g) => [
+      a.name,
+      g.name,
+      g.id,
+      gatewayRole(g, a.active, a.gateways.length),
+      yesNo(g.connected),
+      g.lastSeen === null ? 'never' : age(g.lastSeen, nowMs),
+      g.replica ?? '-',
+      ...activeCells(g.id, a.active),
+    ]),
+  )
+  if (rows.length === 0) return undefined
+  return formatTable(
+    ['VPC', 'GATEWAY', 'ID', 'ROLE', 'CONNECTED', 'LAST SEEN', 'REPLICA', 'EPOCH', 'SINCE', 'REASON'],
+    rows,
+  )
 }
 
 function connectedCell(a: AgentStatus): string {

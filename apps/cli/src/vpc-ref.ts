@@ -35,3 +35,14 @@ export async function resolveVpc(client: ApiClient, ref: string): Promise<VpcRef
   if (vpc === undefined) throw vpcNotFound(ref)
   return { id: vpc.id, label: vpc.name }
 }
+
+/**
+ * The whole VPC named by `ref`: an id is fetched with GET /v1/vpcs/:id (the controller
+ * reports an unknown one), a name is looked up in GET /v1/vpcs and must match exactly.
+ */
+export async function loadVpc(client: ApiClient, ref: string): Promise<Vpc> {
+  if (isVpcId(ref)) return (await client.getVpc(ref)).vpc
+  const vpc = findVpc((await client.listVpcs()).vpcs, ref)
+  if (vpc === undefined) throw vpcNotFound(ref)
+  return vpc
+}

@@ -1,4 +1,5 @@
 import type { Vpc } from '@vpcmesh/protocol'
+import { gatewaysCell, vpcGatewayTable } from './gateway-view.js'
 import { formatFields, formatTable, listCell, shellQuote, yesNo } from './output.js'
 
 /** Whether the VPC's agent has enrolled (the controller knows its public key). */
@@ -6,7 +7,7 @@ function agentState(vpc: Vpc): string {
   return vpc.publicKey === null ? 'not enrolled' : 'enrolled'
 }
 
-/** The `vpc list` table: one row per VPC. */
+/** The `vpc list` table: one row per VPC; GATEWAYS is last so the older columns keep their place. */
 export function vpcTable(vpcs: readonly Vpc[]): string {
   const rows = vpcs.map((v) => [
     v.id,
@@ -17,11 +18,12 @@ export function vpcTable(vpcs: readonly Vpc[]): string {
     yesNo(v.masquerade),
     agentState(v),
     String(v.version),
+    gatewaysCell(v),
   ])
-  return formatTable(['ID', 'NAME', 'CIDRS', 'ROUTES', 'ENDPOINT', 'MASQUERADE', 'AGENT', 'VERSION'], rows)
+  return formatTable(['ID', 'NAME', 'CIDRS', 'ROUTES', 'ENDPOINT', 'MASQUERADE', 'AGENT', 'VERSION', 'GATEWAYS'], rows)
 }
 
-/** The `vpc show` view: one field a line. */
+/** A VPC's fields, one a line (the top of `vpc show`, and the confirmation of changes). */
 export function vpcFields(vpc: Vpc, indent = ''): string {
   return formatFields(
     [
@@ -31,6 +33,7 @@ export function vpcFields(vpc: Vpc, indent = ''): string {
       ['routes', listCell(vpc.routes)],
       ['endpoint', vpc.endpoint],
       ['masquerade', yesNo(vpc.masquerade)],
+      ['route table', routeTableCell(vpc)],
       ['agent', vpc.publicKey === null ? 'not enrolled' : `enrolled, public key ${vpc.publicKey}`],
       ['created', vpc.createdAt],
       ['updated', vpc.updatedAt],
@@ -38,6 +41,27 @@ export function vpcFields(vpc: Vpc, indent = ''): string {
     ],
     indent,
   )
+}
+
+/** `none`, `aws`, ... or `vip 10.1.0.254/24`. */
+function routeTableCell(vpc: Vpc): string {
+  const rt = vpc.routeTable
+  return rt.vip === undefined ? rt.provider : `${rt.provider} ${rt.vip}`
+}
+
+/**
+ * The `vpc show` view: the fields, then (for a VPC with gateways) a blank line, `gateways:`
+ * and the gateway table. Every line is indented by `indent`, blank lines excepted.
+ */
+export function vpcDetails(vpc: Vpc, indent = ''): string {
+  const fields = vpcFields(vpc, indent)
+  if (vpc.gateways.length === 0) return fields
+  const table = vpcGatewayTable(vpc)
+    .split('\n')
+    .map((l) => `${indent}  ${l}`)
+  const lines = [fields, '', `${indent}gateways:`, ...table]
+  if (vpc.gateways.length > 1 && vpc.active === null) lines.push(`${indent}  (no gateway elected active yet)`)
+  return lines.join('\n')
 }
 
 /** One prefix a VPC serves: its own CIDR or an extra route. */

@@ -34,7 +34,54 @@ export const GCP: Vpc = {
   routeTable: { provider: 'none' },
 }
 
+/** An HA VPC: two gateways, gw-a active since a drain (epoch 4), gw-b standby; a VIP route table. */
+export const OFFICE: Vpc = {
+  id: 'vpc_0ff1ce0ff1ce',
+  name: 'office',
+  cidrs: ['10.9.0.0/24'],
+  routes: [],
+  endpoint: '198.51.100.10:51820',
+  masquerade: false,
+  publicKey: 'a1p8tL4Hj5+kzJ1fWQ9yQw2Vx3mU7nE6bR4cS8dT1aA=',
+  createdAt: '2025-06-01T09:00:00.000Z',
+  updatedAt: '2025-06-02T11:58:00.000Z',
+  version: 6,
+  gateways: [
+    {
+      id: 'gw_0a1b2c3d4e5f',
+      name: 'gw-a',
+      publicKey: 'a1p8tL4Hj5+kzJ1fWQ9yQw2Vx3mU7nE6bR4cS8dT1aA=',
+      endpoint: '198.51.100.10:51820',
+      drained: false,
+      createdAt: '2025-06-01T09:10:00.000Z',
+    },
+    {
+      id: 'gw_bbbbbbbbbbbb',
+      name: 'gw-b',
+      publicKey: 'b2p8tL4Hj5+kzJ1fWQ9yQw2Vx3mU7nE6bR4cS8dT1aA=',
+      endpoint: null,
+      drained: false,
+      createdAt: '2025-06-01T09:20:00.000Z',
+    },
+  ],
+  active: { gateway: 'gw_0a1b2c3d4e5f', epoch: 4, since: '2025-06-02T11:58:00.000Z', reason: 'drain' },
+  routeTable: { provider: 'vip', vip: '10.9.0.254/24' },
+}
+
+/** {@link OFFICE} after `gateway drain office gw-a`: gw-b active under epoch 5, gw-a drained. */
+export const OFFICE_DRAINED: Vpc = {
+  ...OFFICE,
+  publicKey: 'b2p8tL4Hj5+kzJ1fWQ9yQw2Vx3mU7nE6bR4cS8dT1aA=',
+  updatedAt: '2025-06-02T12:00:10.000Z',
+  version: 10,
+  gateways: OFFICE.gateways.map((g) => ({ ...g, drained: g.name === 'gw-a' })),
+  active: { gateway: 'gw_bbbbbbbbbbbb', epoch: 5, since: '2025-06-02T12:00:10.000Z', reason: 'drain' },
+}
+
 export const LIST: ListVpcsResponse = { version: 7, vpcs: [AWS, GCP] }
+
+/** {@link LIST} with the HA VPC. */
+export const LIST_HA: ListVpcsResponse = { version: 7, vpcs: [AWS, GCP, OFFICE] }
 
 export const JOIN_TOKEN = 'jt_Zm9vYmFyYmF6cXV4cXV1eDAxMjM0NTY3'
 
@@ -103,6 +150,48 @@ export const STATUS: StatusResponse = {
       peers: [],
       gateways: [],
       active: null,
+    },
+  ],
+}
+
+/** {@link STATUS} with the HA VPC office: gw-a active and connected, gw-b standby, last seen 5 min ago. */
+export const STATUS_HA: StatusResponse = {
+  version: 9,
+  agents: [
+    ...STATUS.agents,
+    {
+      id: OFFICE.id,
+      name: 'office',
+      enrolled: true,
+      connected: true,
+      appliedVersion: 9,
+      lag: 0,
+      lastSeen: '2025-06-02T12:00:00.000Z',
+      replica: 'ctl-0',
+      observedAddress: '198.51.100.10:51820',
+      agentVersion: '0.1.0',
+      peers: [],
+      gateways: [
+        {
+          id: 'gw_0a1b2c3d4e5f',
+          name: 'gw-a',
+          active: true,
+          drained: false,
+          connected: true,
+          lastSeen: '2025-06-02T12:00:00.000Z',
+          replica: 'ctl-0',
+        },
+        {
+          id: 'gw_bbbbbbbbbbbb',
+          name: 'gw-b',
+          active: false,
+          drained: false,
+          connected: false,
+          lastSeen: '2025-06-02T11:55:30.000Z',
+          replica: null,
+        },
+      ],
+      active: OFFICE.active,
     },
   ],
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CLI_COMMANDS } from '../src/main.js'
+import { ROUTE_TABLE_PROVIDERS } from '../src/route-table-flag.js'
 import { run } from './harness.js'
 
 /** Each command path and the start of its usage line. */
@@ -8,6 +9,7 @@ const COMMANDS: Array<[string[], string]> = [
   [[], 'Usage: vpcmesh COMMAND'],
   [['vpc'], 'Usage: vpcmesh vpc SUBCOMMAND'],
   [['route'], 'Usage: vpcmesh route SUBCOMMAND'],
+  [['gateway'], 'Usage: vpcmesh gateway SUBCOMMAND'],
   [['vpc', 'add'], 'Usage: vpcmesh vpc add NAME --cidr CIDR'],
   [['vpc', 'list'], 'Usage: vpcmesh vpc list'],
   [['vpc', 'show'], 'Usage: vpcmesh vpc show ID|NAME'],
@@ -17,6 +19,7 @@ const COMMANDS: Array<[string[], string]> = [
   [['route', 'add'], 'Usage: vpcmesh route add ID|NAME CIDR'],
   [['route', 'rm'], 'Usage: vpcmesh route rm ID|NAME CIDR'],
   [['route', 'list'], 'Usage: vpcmesh route list [ID|NAME]'],
+  [['gateway', 'drain'], 'Usage: vpcmesh gateway drain VPC GW [--to GW]'],
   [['status'], 'Usage: vpcmesh status'],
   [['agent-status'], 'Usage: vpcmesh agent-status URL'],
 ]
@@ -37,7 +40,7 @@ test('--help and -h print usage and exit 0 for every command and group, without 
 
 test('the root help lists every command', async () => {
   const r = await run(['--help'])
-  for (const [path] of COMMANDS.slice(3)) assert.ok(r.stdout.includes(`  ${path.join(' ')}`), path.join(' '))
+  for (const [path] of COMMANDS.slice(4)) assert.ok(r.stdout.includes(`  ${path.join(' ')}`), path.join(' '))
 })
 
 test('help wins over other flag problems', async () => {
@@ -46,6 +49,16 @@ test('help wins over other flag problems', async () => {
   assert.ok(r.stdout.startsWith('Usage: vpcmesh vpc add'))
 })
 
-test('the dispatcher claims vpc, route, status and agent-status, not controller, agent or demo', () => {
-  assert.deepEqual([...CLI_COMMANDS], ['vpc', 'route', 'status', 'agent-status'])
+test('the dispatcher claims vpc, route, gateway, status and agent-status, not controller, agent or demo', () => {
+  assert.deepEqual([...CLI_COMMANDS], ['vpc', 'route', 'gateway', 'status', 'agent-status'])
+})
+
+test('the route-table flags are documented with every provider in vpc add and vpc set', async () => {
+  for (const command of ['add', 'set']) {
+    const r = await run(['vpc', command, '--help'])
+    assert.match(r.stdout, /^ {2}--route-table PROVIDER {2}.*: none .*\n {26}.*vip, aws, aliyun or tencent/m)
+    for (const p of ROUTE_TABLE_PROVIDERS) assert.ok(r.stdout.includes(p), `${command}: ${p}`)
+    assert.match(r.stdout, /^ {2}--vip ADDRESS {11}with --route-table vip/m)
+    assert.match(r.stdout, /\[--route-table PROVIDER \[--vip ADDRESS\/LEN\]\]/)
+  }
 })

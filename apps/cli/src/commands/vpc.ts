@@ -3,21 +3,31 @@ import type { Flags, FlagSpecs } from '../args.js'
 import type { CommandContext, CommandGroup, CommandSpec } from '../command.js'
 import { usageError } from '../errors.js'
 import { validateRequest } from '../validate.js'
+import { ROUTE_TABLE_FLAGS, ROUTE_TABLE_FLAGS_HELP, routeTableFromFlags } from '../route-table-flag.js'
 import { resolveVpc } from '../vpc-ref.js'
-import { joinTokenText, vpcFields, vpcTable } from '../vpc-view.js'
+import { joinTokenText, vpcDetails, vpcFields, vpcTable } from '../vpc-view.js'
 
 const EDIT_FLAGS: FlagSpecs = {
   cidr: { type: 'string', multiple: true },
   endpoint: { type: 'string' },
   masquerade: { type: 'boolean' },
   'no-masquerade': { type: 'boolean' },
+  ...ROUTE_TABLE_FLAGS,
 }
-const BODY_LABELS = { name: 'NAME', cidrs: '--cidr', endpoint: '--endpoint', masquerade: '--masquerade' }
+const BODY_LABELS = {
+  name: 'NAME',
+  cidrs: '--cidr',
+  endpoint: '--endpoint',
+  masquerade: '--masquerade',
+  routeTable: '--route-table',
+}
 
 const add: CommandSpec = {
   path: 'vpc add',
   summary: 'register a VPC and print its one-time join token',
-  synopsis: 'vpc add NAME --cidr CIDR [--cidr CIDR ...] --endpoint HOST:PORT [--no-masquerade]',
+  synopsis:
+    'vpc add NAME --cidr CIDR [--cidr CIDR ...] --endpoint HOST:PORT [--no-masquerade]' +
+    ' [--route-table PROVIDER [--vip ADDRESS/LEN]]',
   args: [{ name: 'NAME' }],
   flags: EDIT_FLAGS,
   details: `Registers a VPC: the prefixes it owns and where its agent receives tunnel traffic.
@@ -25,19 +35,28 @@ Prints the VPC and a single-use join token, which is shown only once; run the ag
 with it on the VPC's route-target VM.
 
 Flags:
-  --cidr CIDR           a prefix the VPC owns; repeat for more (at least one)
-  --endpoint HOST:PORT  underlay address of the VPC's agent, e.g. 203.0.113.10:51820
-  --no-masquerade       do not source-NAT mesh traffic into this VPC (default: masquerade)
+  --cidr CIDR             a prefix the VPC owns; repeat for more (at least one)
+  --endpoint HOST:PORT    underlay address of the VPC's agent, e.g. 203.0.113.10:51820
+  --no-masquerade         do not source-NAT mesh traffic into this VPC (default: masquerade)
+${ROUTE_TABLE_FLAGS_HELP}
 
-Example:
-  vpcmesh vpc add aws-prod --cidr 10.0.0.0/16 --endpoint 203.0.113.10:51820`,
+Examples:
+  vpcmesh vpc add aws-prod --cidr 10.0.0.0/16 --endpoint 203.0.113.10:51820
+  vpcmesh vpc add office --cidr 10.1.0.0/24 --endpoint 198.51.100.10:51820 --route-table vip --vip 10.1.0.254/24`,
   async run(ctx) {
     const cidrs = ctx.flags.strings('cidr')
     const endpoint = ctx.flags.string('endpoint')
     if (cidrs.length === 0) throw usageError(`missing flag --cidr for '${ctx.command}'`, ctx.command)
     if (endpoint === undefined) throw usageError(`missing flag --endpoint for '${ctx.command}'`, ctx.command)
     checkEndpoint(endpoint, ctx.command)
-    const body = { name: ctx.args[0], cidrs, endpoint, masquerade: masquerade(ctx.flags, ctx.command) ?? true }
+    const routeTable = routeTableFromFlags(ctx.flags, ctx.command)
+    const body = {
+      name: ctx.args[0],
+      cidrs,
+      endpoint,
+      masquerade: masquerade(ctx.flags, ctx.command) ?? true,
+      ...(routeTable !== undefined ? { routeTable } : {}),
+    }
     const res = await ctx.client.createVpc(validateRequest(CreateVpcRequest, body, ctx.command, BODY_LABELS))
     if (ctx.json) return ctx.out.json(res)
     ctx.out.print(`created vpc ${res.vpc.name} (${res.vpc.id})\n${vpcFields(res.vpc, '  ')}\n`)
@@ -58,7 +77,8 @@ const list: CommandSpec = {
   synopsis: 'vpc list',
   args: [],
   flags: {},
-  details: 'Lists every VPC with its prefixes, endpoint and whether its agent has enrolled.',
+  details: `Lists every VPC with its prefixes, endpoint, whether its agent has enrolled, and its
+gateways: "-" before the first enrolled, their number, and for HA VPCs the active one.`,
   async run(ctx) {
     const res = await ctx.client.listVpcs()
     if (ctx.json) return ctx.out.json(res)
@@ -72,11 +92,15 @@ const show: CommandSpec = {
   synopsis: 'vpc show ID|NAME',
   args: [{ name: 'ID|NAME' }],
   flags: {},
-  details: 'Shows one VPC, named by its id (vpc_0123456789ab) or its name.',
+  details: `Shows one VPC, named by its id (vpc_0123456789ab) or its name, with its route-table
+provider. For a VPC with gateways (agents), a table follows: each gateway's name, id,
+announced endpoint and role (active, standby, drained, or single for a VPC's only gateway,
+which needs no election), and for the active one its fencing epoch, since when (ISO 8601)
+and why it became active (elected, failover or drain).`,
   async run(ctx) {
     const res = await ctx.client.getVpc((await resolveVpc(ctx.client, arg0(ctx))).id)
     if (ctx.json) return ctx.out.json(res)
-    ctx.out.print(vpcFields(res.vpc))
+    ctx.out.print(vpcDetails(res.vpc))
   },
 }
 
@@ -98,36 +122,47 @@ With --json prints {"id": ID, "deleted": true} (the API answers 204 without a bo
 
 const set: CommandSpec = {
   path: 'vpc set',
-  summary: "change a VPC's endpoint, CIDRs, masquerading or name",
-  synopsis: 'vpc set ID|NAME [--endpoint HOST:PORT] [--cidr CIDR ...] [--masquerade|--no-masquerade] [--name NEW]',
+  summary: "change a VPC's endpoint, CIDRs, masquerading, name or route table",
+  synopsis:
+    'vpc set ID|NAME [--endpoint HOST:PORT] [--cidr CIDR ...] [--masquerade|--no-masquerade] [--name NEW]' +
+    ' [--route-table PROVIDER [--vip ADDRESS/LEN]]',
   args: [{ name: 'ID|NAME' }],
   flags: { ...EDIT_FLAGS, name: { type: 'string' } },
   details: `Changes a VPC. Give at least one flag; the rest stays as it is.
 
 Flags:
-  --endpoint HOST:PORT  new underlay address of the VPC's agent
-  --cidr CIDR           replaces ALL own prefixes; repeat for more (routes are kept)
-  --masquerade          source-NAT mesh traffic into this VPC
-  --no-masquerade       stop source-NAT of mesh traffic into this VPC
-  --name NEW            rename the VPC`,
+  --endpoint HOST:PORT    new underlay address of the VPC's agent
+  --cidr CIDR             replaces ALL own prefixes; repeat for more (routes are kept)
+  --masquerade            source-NAT mesh traffic into this VPC
+  --no-masquerade         stop source-NAT of mesh traffic into this VPC
+  --name NEW              rename the VPC
+${ROUTE_TABLE_FLAGS_HELP}
+
+Example:
+  vpcmesh vpc set office --route-table vip --vip 10.1.0.254/24`,
   async run(ctx) {
     const { flags, command } = ctx
     const endpoint = flags.string('endpoint')
     if (endpoint !== undefined) checkEndpoint(endpoint, command)
     const cidrs = flags.strings('cidr')
+    const routeTable = routeTableFromFlags(flags, command)
     const body = {
       ...(flags.string('name') !== undefined ? { name: flags.string('name') } : {}),
       ...(cidrs.length > 0 ? { cidrs } : {}),
       ...(endpoint !== undefined ? { endpoint } : {}),
       ...(masquerade(flags, command) !== undefined ? { masquerade: masquerade(flags, command) } : {}),
+      ...(routeTable !== undefined ? { routeTable } : {}),
     }
     if (Object.keys(body).length === 0) {
-      throw usageError('nothing to change: give --endpoint, --cidr, --masquerade, --no-masquerade or --name', command)
+      throw usageError(
+        'nothing to change: give --endpoint, --cidr, --masquerade, --no-masquerade, --name or --route-table',
+        command,
+      )
     }
     const patch = validateRequest(PatchVpcRequest, body, command, { ...BODY_LABELS, name: '--name' })
     const res = await ctx.client.patchVpc((await resolveVpc(ctx.client, arg0(ctx))).id, patch)
     if (ctx.json) return ctx.out.json(res)
-    ctx.out.print(`updated vpc ${res.vpc.name} (${res.vpc.id})\n${vpcFields(res.vpc, '  ')}`)
+    ctx.out.print(`updated vpc ${res.vpc.name} (${res.vpc.id})\n${vpcDetails(res.vpc, '  ')}`)
   },
 }
 
