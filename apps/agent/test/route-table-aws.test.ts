@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, test } from 'node:test'
-import { type AwsRouteTableOptions, createawsRouteTable } from '../src/route-table/aws.js'
+import { type AwsRouteTableOptions, createAwsRouteTable } from '../src/route-table/aws.js'
 import {
   type CloudRouteTableSettings,
   ROUTE_TABLE_ERROR_CODES,
@@ -36,7 +36,7 @@ function provider(
     vpcId: VPC,
     ...over,
   }
-  return createawsRouteTable(settings, { credentials, maxAttempts: 3, ...opts })
+  return createAwsRouteTable(settings, { credentials, maxAttempts: 3, ...opts })
 }
 
 /** Runs `fn` with a fresh call log; returns the summaries of the requests it made. */

@@ -97,7 +97,7 @@ class ReportBuilder {
  * `apply` or `removeAll`.
  * @throws RouteTableError `config` when a setting is invalid (every problem in one message)
  */
-export function createawsRouteTable(
+export function createAwsRouteTable(
   settings: CloudRouteTableSettings,
   options: AwsRouteTableOptions = {},
 ): RouteTableProvider {

@@ -4,6 +4,7 @@ import type { CommandRunner } from '@vpcmesh/linuxnet'
 import type { RouteTableSetting } from '@vpcmesh/protocol'
 import type { AgentConfig } from '../config.js'
 import { createAliyunRouteTable } from './aliyun.js'
+import { createAwsRouteTable } from './aws.js'
 import type { CloudRouteTableSettings, RouteTableProvider } from './provider.js'
 import { createTencentRouteTable } from './tencent.js'
 import { VipRouteTable } from './vip.js'
@@ -36,13 +37,12 @@ export function createRouteTable(setting: RouteTableSetting, d: RouteTableDeps):
         return new VipRouteTable({ vip: setting.vip, interface: d.config.vipInterface }, d.runner, log, (fn, ms) => {
           setTimeout(fn, ms).unref()
         })
+      case 'aws':
+        return createAwsRouteTable(cloudSettings(d))
       case 'aliyun':
         return createAliyunRouteTable(cloudSettings(d), { credential: new Credential.default() })
       case 'tencent':
         return createTencentRouteTable(cloudSettings(d))
-      default:
-        log.error('route-table provider not available in this agent build', { provider: setting.provider })
-        return undefined
     }
   } catch (e) {
     log.error('route-table provider settings are invalid; the route table is not programmed', {

@@ -114,7 +114,7 @@ export interface CloudRouteTableSettings {
   readonly routeTableIds: readonly string[]
   /** This gateway's instance id (the next hop); the agent reads it from its config. */
   readonly instanceId: string
-  /** AWS only: route to this ENI instead of the instance (multi-ENI gateways). */
+  /** AWS and Aliyun: route to this ENI instead of the instance (multi-ENI gateways). */
   readonly networkInterfaceId?: string | undefined
   /** API endpoint override (a VPC endpoint, or a local server in tests). */
   readonly endpoint?: string | undefined
