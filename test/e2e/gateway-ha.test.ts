@@ -14,7 +14,15 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, UNDERLAY, type TestbedNode, teardownMesh } from '@vpcmesh/testbed'
+import {
+  type HaGateway,
+  LocalMesh,
+  Testbed,
+  type TestbedNode,
+  buildHaLan,
+  startHaGateway,
+  teardownMesh,
+} from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -25,13 +33,7 @@ const IPERF_PORT = 5299
 if (process.getuid?.() !== 0)
   throw new Error('the end-to-end tests need root (network namespaces, TUN, nftables); run as root')
 
-interface Gw {
-  label: string
-  name: string
-  ns: string
-  underlayIp: string
-  lanIp: string
-}
+type Gw = HaGateway
 
 interface ApiVpc {
   id: string
@@ -97,35 +99,8 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
     })
     ;[a, b] = [tb.node('a'), tb.node('b')]
     // VPC a's LAN becomes a bridge shared by the host and two gateways.
-    const lan = await tb.addNamespace('alan')
-    const gw2 = await tb.addNamespace('agw2')
-    const ip = async (ns: string, ...args: string[]): Promise<void> => {
-      await tb.exec(ns, ['ip', ...args])
-    }
-    await ip(a.gwNs, 'link', 'del', 'lan0')
-    await ip(lan, 'link', 'add', 'br0', 'type', 'bridge')
-    await ip(lan, 'link', 'set', 'br0', 'up')
-    const port = async (i: number, ns: string, ifname: string, addr: string): Promise<void> => {
-      await ip(lan, 'link', 'add', `p${i}`, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns)
-      await ip(lan, 'link', 'set', `p${i}`, 'master', 'br0', 'up')
-      await ip(ns, 'addr', 'add', `${addr}/24`, 'dev', ifname)
-      await ip(ns, 'link', 'set', ifname, 'up')
-    }
-    await port(1, a.gwNs, 'lan0', '10.1.0.1')
-    await port(2, gw2, 'lan0', '10.1.0.3')
-    await port(3, a.hostNs, 'eth0', a.hostIp)
-    await ip(a.hostNs, 'route', 'add', 'default', 'via', VIP)
-    const gw2Underlay = `${UNDERLAY.net}.10`
-    await ip(tb.wanNs, 'link', 'add', 'wanx', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', gw2)
-    await ip(tb.wanNs, 'link', 'set', 'wanx', 'master', 'br0', 'up')
-    await ip(gw2, 'addr', 'add', `${gw2Underlay}/${UNDERLAY.bits}`, 'dev', 'eth0')
-    await ip(gw2, 'link', 'set', 'eth0', 'up')
-    await tb.exec(gw2, ['sysctl', '-qw', 'net.ipv4.ip_forward=1'])
-    gws.push(
-      { label: 'a', name: 'gw-a1', ns: a.gwNs, underlayIp: a.underlayIp, lanIp: '10.1.0.1' },
-      { label: 'a2', name: 'gw-a2', ns: gw2, underlayIp: gw2Underlay, lanIp: '10.1.0.3' },
-    )
-
+    const lan = await buildHaLan(tb, a)
+    gws.push(...lan.gateways)
     mesh = new LocalMesh(tb, {
       launcher: join(root, 'bin', 'vpcmesh'),
       workDir: work,
@@ -145,13 +120,8 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
     vpcA = created.vpc.id
     const vb = await mesh.addVpc(b)
     mesh.startAgent(b, vb.joinToken)
-    const start = (g: Gw, token: string): void => {
-      mesh.startAgent(a, token, {
-        label: g.label,
-        ns: g.ns,
-        statusIp: g.underlayIp,
-        args: ['--gateway-name', g.name, '--advertise-endpoint', `${g.underlayIp}:51820`, '--vip-interface', 'lan0'],
-      })
+    const start = (g: Gw, token?: string): void => {
+      startHaGateway(mesh, a, g, token)
     }
     start(gws[0] as Gw, created.joinToken)
     await pollUntil('first gateway enrolled', async () => (await vpc()).gateways.length === 1, {
@@ -240,18 +210,9 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
     await mesh.stopAgent(before.gw.label)
   })
 
-  test('kill -9 of the active agent and loss of its uplink: the TCP stream survives, outage ≤ 3 s', async () => {
-    // Both gateways run (the drained one restarted) before the failover.
-    for (const g of gws) {
-      if (mesh.agentProcess(g.label) === undefined)
-        mesh.startAgent(a, undefined, {
-          label: g.label,
-          ns: g.ns,
-          statusIp: g.underlayIp,
-          args: ['--gateway-name', g.name, '--advertise-endpoint', `${g.underlayIp}:51820`, '--vip-interface', 'lan0'],
-        })
-    }
-    const active = await awaitActive()
+  /** Both gateways run (a stopped one restarted), connected and undrained. */
+  const bothRunning = async (): Promise<void> => {
+    for (const g of gws) if (mesh.agentProcess(g.label) === undefined) startHaGateway(mesh, a, g)
     await pollUntil(
       'both gateways connected and undrained',
       async () => {
@@ -263,6 +224,61 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     )
+  }
+
+  test('peers that cannot reach the active gateway (its tunnels blocked) move the role to the standby', async () => {
+    await bothRunning()
+    const before = await awaitActive()
+    const block = [
+      'table inet hablock {',
+      '  chain in { type filter hook input priority -10; udp dport 51820 drop; }',
+      '  chain out { type filter hook output priority -10; udp sport 51820 drop; }',
+      '}',
+    ].join('\n')
+    await tb.exec(before.gw.ns, ['nft', '-f', '-'], { input: block })
+    const t0 = Date.now()
+    try {
+      const g = (await vpc()).gateways.find((x) => x.name === before.gw.name)
+      const after = await awaitActive(g?.id)
+      const v = await vpc()
+      assert.equal(v.active?.reason, 'failover')
+      assert.equal(after.epoch, before.epoch + 1)
+      await pollUntil('host a reaches host b through the new active gateway', pingOnce, { timeoutMs: 20_000 })
+      process.stdout.write(
+        `# data-plane failover: ${((Date.now() - t0) / 1000).toFixed(1)} s after blocking the tunnels\n`,
+      )
+    } finally {
+      await tb.exec(before.gw.ns, ['nft', 'delete', 'table', 'inet', 'hablock'], { allowFail: true })
+    }
+  })
+
+  test('partition: the active gateway loses only its controller; the standby takes over and the old one gives way', async () => {
+    await bothRunning()
+    const before = await awaitActive()
+    const block = 'table inet hapart {\n  chain out { type filter hook output priority -10; tcp dport 7700 drop; }\n}'
+    await tb.exec(before.gw.ns, ['nft', '-f', '-'], { input: block })
+    try {
+      const g = (await vpc()).gateways.find((x) => x.name === before.gw.name)
+      // awaitActive also requires that no other running gateway holds the VIP: the cut-off one
+      // must have noticed the new holder and released it.
+      const after = await awaitActive(g?.id)
+      assert.equal(after.epoch, before.epoch + 1)
+      assert.equal(await holdsVip(before.gw), false, 'the cut-off gateway gave the VIP up')
+      await pollUntil('host a reaches host b through the new active gateway', pingOnce, { timeoutMs: 20_000 })
+      // Never two holders from now on, sampled for 3 s.
+      const until = Date.now() + 3000
+      while (Date.now() < until) {
+        const held = await Promise.all(gws.map(holdsVip))
+        assert.equal(held.filter(Boolean).length, 1, `VIP holders: ${JSON.stringify(held)}`)
+      }
+    } finally {
+      await tb.exec(before.gw.ns, ['nft', 'delete', 'table', 'inet', 'hapart'], { allowFail: true })
+    }
+  })
+
+  test('kill -9 of the active agent and loss of its uplink: the TCP stream survives, outage ≤ 3 s', async () => {
+    await bothRunning()
+    const active = await awaitActive()
     const server = tb.spawn(b.hostNs, ['iperf3', '-s', '-1', '-p', String(IPERF_PORT)])
     server.stdout?.resume()
     server.stderr?.resume()

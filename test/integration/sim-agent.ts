@@ -16,6 +16,8 @@ export class SimAgent {
   publicKey: string
   vpcId: string | undefined
   credential: string | undefined
+  /** Gateway id from the enrolment's welcome; sent back with the credential, as the real agent does. */
+  gatewayId: string | undefined
   /** Store epoch from the last welcome; sent back in hello. */
   epoch: string | undefined
   version = 0
@@ -61,7 +63,12 @@ export class SimAgent {
     const auth =
       joinToken !== undefined
         ? { kind: 'join', token: joinToken }
-        : { kind: 'credential', vpcId: this.vpcId, credential: this.credential }
+        : {
+            kind: 'credential',
+            vpcId: this.vpcId,
+            credential: this.credential,
+            ...(this.gatewayId === undefined ? {} : { gateway: this.gatewayId }),
+          }
     this.send({
       type: 'hello',
       protocol: 1,
@@ -111,6 +118,7 @@ export class SimAgent {
       this.vpcId = f.vpcId as string
       this.epoch = f.epoch as string
       if (typeof f.credential === 'string') this.credential = f.credential
+      if (typeof f.gatewayId === 'string') this.gatewayId = f.gatewayId
     } else if (f.type === 'snapshot') {
       this.self = f.self as MeshNode
       this.peers = this.keepPeers ? new Map((f.peers as MeshNode[]).map((p) => [p.id, p])) : new Map()

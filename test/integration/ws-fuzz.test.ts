@@ -41,7 +41,7 @@ interface Frame {
 let h: Harness
 let good: SimAgent
 /** One enrolled VPC per worker: key and credential for authenticated fuzz connections. */
-const enrolled: Array<{ vpcId: string; credential: string; publicKey: string }> = []
+const enrolled: Array<{ vpcId: string; credential: string; publicKey: string; gateway: string }> = []
 let changes = 0
 const deadline = Date.now() + TIME_CAP_MS
 
@@ -62,7 +62,7 @@ before(async () => {
     const s = new SimAgent()
     await s.connect(h.controllers[0]!.wsUrl, v.joinToken)
     await awaitValue(`fuzzed-${i} enrolled`, () => s.credential !== undefined && s.version > 0)
-    enrolled.push({ vpcId: v.id, credential: s.credential!, publicKey: s.publicKey })
+    enrolled.push({ vpcId: v.id, credential: s.credential!, publicKey: s.publicKey, gateway: s.gatewayId! })
     s.close()
     await s.awaitClosed()
   }
@@ -135,7 +135,7 @@ async function open(auth?: (typeof enrolled)[number]): Promise<RawConn> {
       type: 'hello',
       protocol: 1,
       agentVersion: 'fuzz',
-      auth: { kind: 'credential', vpcId: auth.vpcId, credential: auth.credential },
+      auth: { kind: 'credential', vpcId: auth.vpcId, credential: auth.credential, gateway: auth.gateway },
       publicKey: auth.publicKey,
       lastVersion: 0,
     })
@@ -193,7 +193,12 @@ async function run(count: number, seed: number, authed: boolean): Promise<Record
     const hello = authed
       ? {
           ...joinHello,
-          auth: { kind: 'credential', vpcId: enrolled[w]!.vpcId, credential: enrolled[w]!.credential },
+          auth: {
+            kind: 'credential',
+            vpcId: enrolled[w]!.vpcId,
+            credential: enrolled[w]!.credential,
+            gateway: enrolled[w]!.gateway,
+          },
           publicKey: enrolled[w]!.publicKey,
         }
       : joinHello

@@ -105,3 +105,20 @@ test('translate: a peer VPC with two gateways becomes two tunnel peers of one gr
   ])
   assert.deepEqual(cfg.router.routes, ['10.1.0.0/24'], 'the host routes the VPC once')
 })
+
+test('GatewayRole.guard: cut off and contested, the gateway gives way and does not reclaim at that epoch', async () => {
+  const rec = new Recorder()
+  let contested = false
+  const provider = Object.assign(rec, { contested: async () => contested })
+  const role = new GatewayRole({ logger: noopLogger, create: () => provider })
+  await role.update(map(haNode(G1, 5)), G1)
+  await role.guard()
+  assert.deepEqual(rec.calls, ['apply 5 10.2.0.0/24,10.96.0.0/12'], 'nobody else holds it: nothing changes')
+  contested = true
+  await role.guard()
+  assert.deepEqual(rec.calls.slice(1), ['release'])
+  await role.update(map(haNode(G1, 5), 2), G1)
+  assert.equal(rec.calls.length, 2, 'the stale map does not make it claim again')
+  await role.update(map(haNode(G1, 6), 3), G1)
+  assert.deepEqual(rec.calls.at(-1), 'apply 6 10.2.0.0/24,10.96.0.0/12', 'a new election does')
+})

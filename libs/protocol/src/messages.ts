@@ -78,6 +78,8 @@ export const Pong = z.object({ type: z.literal('pong'), id: z.number().int().min
 /** Agent → controller: tunnel state as seen by this agent (its own status only). */
 export const PeerStatus = z.object({
   id: VpcId,
+  /** For a VPC with several gateways: which gateway this tunnel goes to (one entry per gateway). */
+  gateway: GatewayId.optional(),
   up: z.boolean(),
   rttMs: z.number().min(0).nullable(),
   txBytes: z.number().min(0),

@@ -38,6 +38,14 @@ export interface RouteTableProvider {
    * next active gateway replaces the routes); `vip` drops the floating address.
    */
   release(): Promise<void>
+
+  /**
+   * Optional (`vip` only): true when another host answers for what this gateway claims, i.e.
+   * another gateway of the VPC holds the floating address. The agent asks while it cannot
+   * reach any controller: a gateway cut off alone learns it was replaced and gives way, while in
+   * a controller outage for everyone nobody else claims the address and it keeps forwarding.
+   */
+  contested?(): Promise<boolean>
 }
 
 /** The provider kinds a VPC may choose. `none` keeps the route table in the operator's hands. */

@@ -75,6 +75,26 @@ export class VipRouteTable implements RouteTableProvider {
     await this.run(['ip', `-${this.family}`, 'address', 'del', this.s.vip, 'dev', this.s.interface])
   }
 
+  /**
+   * IPv4 duplicate address detection (`arping -D`, two probes in 2 s): exit 1 means another
+   * host answered for the VIP. Probes are not looped back, so our own address never answers.
+   * IPv6 is not probed (false).
+   */
+  async contested(): Promise<boolean> {
+    if (this.family === 6 || !(await this.holds())) return false
+    try {
+      const r = await this.runner.run(
+        ['arping', '-q', '-D', '-c', '2', '-w', '2', '-I', this.s.interface, this.address],
+        {
+          allowFail: true,
+        },
+      )
+      return r.code === 1
+    } catch (e) {
+      throw new RouteTableError(ROUTE_TABLE_ERROR_CODES.command, `vip: ${errorMessage(e)}`, { cause: e })
+    }
+  }
+
   /** True when the interface carries the address. */
   private async holds(): Promise<boolean> {
     const r = await this.run(['ip', '-o', `-${this.family}`, 'address', 'show', 'dev', this.s.interface])

@@ -261,6 +261,17 @@ export class AgentRuntime {
           )
         }, LINK_CHECK_MS)
         handles.push(link)
+        // Cut off from every controller: give way if another gateway took the role meanwhile.
+        let guarding = false
+        handles.push(
+          clock.setInterval(() => {
+            if (client.state === 'connected' || guarding) return
+            guarding = true
+            void this.role.guard().finally(() => {
+              guarding = false
+            })
+          }, GUARD_MS),
+        )
       },
       () => {
         for (const h of handles.splice(0)) h.cancel()
@@ -401,6 +412,9 @@ const STATUS_MS = 5000
 /** How often the applied map is re-applied to repair host state changed by others, ms. */
 const REFRESH_MS = 30_000
 
+/** How often a gateway cut off from the controllers checks that no other gateway took its role, ms. */
+const GUARD_MS = 2000
+
 /** How often the TUN device's presence is checked, ms. */
 const LINK_CHECK_MS = 2000
 
@@ -438,22 +452,22 @@ function part(start: () => unknown, stop: () => unknown): Startable {
   }
 }
 
-/** What the controller gets of each tunnel in a status report. */
+/**
+ * What the controller gets of each tunnel in a status report: one entry per peer VPC, and for a
+ * VPC with several gateways one per gateway (`gateway` set), which the controller uses to notice
+ * an active gateway that its peers cannot reach.
+ */
 function peerStatus(dataplane: Dataplane): PeerStatus[] {
-  // One entry per VPC: a VPC with several gateways is up when one of its tunnels is.
-  const byVpc = new Map<string, (typeof all)[number]>()
-  const all = dataplane.status()
-  for (const p of all) {
-    const vpc = p.id.split('/')[0] as string
-    const prev = byVpc.get(vpc)
-    if (prev === undefined || (p.up && !prev.up)) byVpc.set(vpc, p)
-  }
-  return [...byVpc.entries()].map(([vpc, p]) => ({
-    id: vpc,
-    up: p.up,
-    rttMs: p.rttMs,
-    txBytes: p.txBytes,
-    rxBytes: p.rxBytes,
-    lastHandshakeAgeS: p.lastHandshakeAgeS,
-  }))
+  return dataplane.status().map((p) => {
+    const [vpc, gateway] = p.id.split('/') as [string, string | undefined]
+    return {
+      id: vpc,
+      ...(gateway === undefined ? {} : { gateway }),
+      up: p.up,
+      rttMs: p.rttMs,
+      txBytes: p.txBytes,
+      rxBytes: p.rxBytes,
+      lastHandshakeAgeS: p.lastHandshakeAgeS,
+    }
+  })
 }

@@ -42,6 +42,8 @@ export class GatewayRole {
   role: Role = { active: false, epoch: 0 }
   /** The last provider error, for status; undefined after a success. */
   lastError: string | undefined
+  /** Set when this gateway gave way to another holder while cut off; the epoch it gave up. */
+  private yieldedEpoch: number | undefined
 
   constructor(private readonly c: { logger: Logger; create: RouteTableFactory; onError?: (code: string) => void }) {
     this.log = c.logger.child('gateway-role')
@@ -82,12 +84,37 @@ export class GatewayRole {
       }
       return
     }
+    if (this.yieldedEpoch === role.epoch) return
+    this.yieldedEpoch = undefined
     const prefixes = map.peers.flatMap((n) => [...n.cidrs, ...n.routes]).sort()
     const want = { epoch: role.epoch, prefixes: prefixes.join(',') }
     if (this.held?.epoch === want.epoch && this.held.prefixes === want.prefixes) return
     const report = await p.apply({ epoch: role.epoch, prefixes })
     this.held = want
     this.log.info('route table follows this gateway', { provider: p.kind, epoch: role.epoch, ...report })
+  }
+
+  /**
+   * Called while no controller is reachable: if this gateway holds the role and the provider
+   * finds another holder (`contested`), this gateway was replaced by an election it could not
+   * hear about, so it releases what it holds and does not claim it again for this epoch.
+   * With nobody else claiming (every controller down), nothing changes: it keeps forwarding.
+   */
+  async guard(): Promise<void> {
+    const p = this.provider
+    if (!this.role.active || this.held === undefined || p?.contested === undefined) return
+    try {
+      if (!(await p.contested())) return
+      this.log.warn('cut off from the controllers and another gateway holds the role; giving way', {
+        epoch: this.role.epoch,
+      })
+      this.yieldedEpoch = this.role.epoch
+      this.held = undefined
+      await p.release()
+    } catch (e) {
+      this.c.onError?.((e as { code?: string }).code ?? 'unknown')
+      this.log.warn('could not check for another active gateway', { error: errorMessage(e) })
+    }
   }
 
   /** Forget what was applied so the next update writes again (a periodic repair). */

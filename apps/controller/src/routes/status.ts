@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { ErrorBody, PeerStatus, StatusResponse, type AgentStatus } from '@vpcmesh/protocol'
 import type { AgentRecord, VpcRecord } from '../state/store.js'
 import type { RouteDeps } from './deps.js'
-import { statusKeyOf } from '../state/status-key.js'
+import { statusKeyOf, statusKeys } from '../state/status-key.js'
 
 /**
  * Joins registry and agent records into the status view. An agent counts as connected when
@@ -52,11 +52,6 @@ export function agentStatuses(
       active: v.active == null ? null : { ...v.active, since: new Date(v.active.since).toISOString() },
     }
   })
-}
-
-/** The status record keys of every agent of `vpcs`: each VPC id, and `vpc/gateway` for later gateways. */
-export function statusKeys(vpcs: readonly VpcRecord[]): string[] {
-  return vpcs.flatMap((v) => [v.id, ...(v.gateways ?? []).slice(1).map((g) => statusKeyOf(v, g.id))])
 }
 
 function safeJson(s: string | undefined): unknown {

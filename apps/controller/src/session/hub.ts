@@ -87,6 +87,7 @@ export class Hub implements SessionHost {
         clock: c.clock,
         logger: this.log,
         sessions: () => this.byAgent.values(),
+        reports: (keys) => c.store.agents(keys),
         ...(c.onElected === undefined ? {} : { onElected: c.onElected }),
       },
       { ttlMs: 3 * o.heartbeatMs },

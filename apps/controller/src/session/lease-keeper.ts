@@ -1,6 +1,9 @@
 import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import type { MapCache } from '../mesh/map-cache.js'
-import type { GatewayLeases, VpcRecord } from '../state/store.js'
+import type { MapView } from '../mesh/map-view.js'
+import { statusKeys } from '../state/status-key.js'
+import type { AgentRecord, GatewayLeases, VpcRecord } from '../state/store.js'
+import { peersVerdict } from './peer-verdict.js'
 
 /** A connected gateway as the keeper sees it (a ready session on this replica). */
 export interface GatewaySession {
@@ -18,11 +21,17 @@ export interface LeaseKeeperComponents {
   sessions: () => Iterable<GatewaySession>
   /** Counts an election by reason (`elected`, `failover`). */
   onElected?: (vpcId: string, reason: string) => void
+  /** Reads agent status records (the store's `agents`), for the peers' view of active gateways. */
+  reports?: (keys: readonly string[]) => Promise<AgentRecord[]>
 }
 
 export interface LeaseKeeperOptions {
   /** Lease time to live, ms: a gateway whose session stops renewing loses the role after it. */
   ttlMs: number
+  /** How often the peers' reports are checked, ms (agents report every 5 s). @default 5000 */
+  healthEveryMs?: number
+  /** Reports older than this are ignored, ms. @default 15000 */
+  staleMs?: number
 }
 
 /**
@@ -44,6 +53,9 @@ export class LeaseKeeper {
   private running: Promise<void> | undefined
   private readonly log: Logger
   private readonly startedAt: number
+  private lastHealth = Number.NEGATIVE_INFINITY
+  /** VPCs whose active gateway the last health check found unreachable: the epoch and the standby. */
+  private readonly suspects = new Map<string, { epoch: number; target: string }>()
 
   constructor(
     private readonly c: LeaseKeeperComponents,
@@ -109,6 +121,50 @@ export class LeaseKeeper {
       const rec = view.byId.get(vpcId)
       if (rec === undefined || (rec.gateways?.length ?? 0) < 2) continue
       await this.keep(rec, gateways)
+    }
+    const now = this.c.clock.monotonic()
+    if (now - this.lastHealth >= (this.o.healthEveryMs ?? 5000)) {
+      this.lastHealth = now
+      await this.checkPeers(view, here)
+    }
+  }
+
+  /**
+   * The data-plane trigger: for each HA VPC whose active gateway is connected here, when every
+   * fresh peer report sees its tunnel down and a standby's up on two checks in a row (at the
+   * same epoch), the role moves to that standby (reason `failover`; the old gateway stays an
+   * eligible standby). Its controller session alone says nothing about its tunnels.
+   */
+  private async checkPeers(view: MapView, here: ReadonlyMap<string, ReadonlySet<string>>): Promise<void> {
+    const mine = [...here].flatMap(([vpcId, gws]) => {
+      const rec = view.byId.get(vpcId)
+      return rec?.active != null && (rec.gateways?.length ?? 0) >= 2 && gws.has(rec.active.gateway) ? [rec] : []
+    })
+    for (const id of this.suspects.keys()) if (!mine.some((r) => r.id === id)) this.suspects.delete(id)
+    if (mine.length === 0 || this.c.reports === undefined) return
+    const records = await this.c.reports(statusKeys(view.snap.vpcs))
+    const nowMs = this.c.clock.now()
+    for (const rec of mine) {
+      const active = rec.active as NonNullable<VpcRecord['active']>
+      const target = peersVerdict(rec, records, nowMs, this.o.staleMs ?? 15_000)
+      const prev = this.suspects.get(rec.id)
+      if (target === undefined) {
+        this.suspects.delete(rec.id)
+        continue
+      }
+      if (prev === undefined || prev.epoch !== active.epoch || prev.target !== target) {
+        this.suspects.set(rec.id, { epoch: active.epoch, target })
+        continue
+      }
+      this.suspects.delete(rec.id)
+      const moved = await this.c.store.drainGateway(rec.id, active.gateway, target, this.o.ttlMs, 'failover')
+      this.log.warn('peers cannot reach the active gateway; moved the role to a standby they reach', {
+        vpc: rec.id,
+        from: active.gateway,
+        to: target,
+        epoch: moved.active?.epoch,
+      })
+      this.c.onElected?.(rec.id, 'failover')
     }
   }
 

@@ -255,8 +255,14 @@ class RedisStore implements Store {
     })
   }
 
-  drainGateway(id: string, gateway: string, target: string, ttlMs: number): Promise<VpcRecord> {
-    return this.mutate(async (tx) => await this.ops.drainGateway(tx, id, gateway, target, ttlMs, this.now()))
+  drainGateway(
+    id: string,
+    gateway: string,
+    target: string,
+    ttlMs: number,
+    reason: 'drain' | 'failover' = 'drain',
+  ): Promise<VpcRecord> {
+    return this.mutate(async (tx) => await this.ops.drainGateway(tx, id, gateway, target, ttlMs, this.now(), reason))
   }
 
   getVpc(id: string): Promise<VpcRecord | undefined> {

@@ -297,7 +297,7 @@ export class RegistryOps {
     return this.upsert(tx, rec, [['set', this.keys.lease(id), `${gateway}:${epoch}`, 'PX', ttlMs]])
   }
 
-  /** Moves the active role from `gateway` to `target` (planned maintenance); see GatewayLeases. */
+  /** Moves the active role from `gateway` to `target` (drain, or a failover its peers asked for); see GatewayLeases. */
   async drainGateway(
     tx: TxView,
     id: string,
@@ -305,6 +305,7 @@ export class RegistryOps {
     target: string,
     ttlMs: number,
     now: number,
+    reason: 'drain' | 'failover' = 'drain',
   ): Promise<TxDecision<VpcRecord>> {
     const old = await this.load(tx.conn, id)
     const gws = old.gateways ?? []
@@ -320,8 +321,8 @@ export class RegistryOps {
     const epoch = old.active.epoch + 1
     const rec: VpcRecord = {
       ...old,
-      gateways: gws.map((g) => (g.id === gateway ? { ...g, drained: true } : g)),
-      active: { gateway: target, epoch, since: now, reason: 'drain' },
+      gateways: reason === 'drain' ? gws.map((g) => (g.id === gateway ? { ...g, drained: true } : g)) : gws,
+      active: { gateway: target, epoch, since: now, reason },
       publicKey: to.publicKey,
     }
     return this.upsert(tx, rec, [['set', this.keys.lease(id), `${target}:${epoch}`, 'PX', ttlMs]])

@@ -177,11 +177,18 @@ export interface GatewayLeases {
   /** Deletes the lease if it still holds `gateway` at `epoch` (the session closed). */
   releaseLease(id: string, gateway: string, epoch: number): Promise<void>
   /**
-   * Planned maintenance: moves the active role from `gateway` to `target` (a connected,
-   * not drained gateway; chosen by the caller) with a new epoch, and marks `gateway` drained.
+   * Moves the active role from `gateway` to `target` (a connected, not drained gateway; chosen
+   * by the caller) with a new epoch. `drain` (planned maintenance) also marks `gateway`
+   * drained; `failover` (its peers cannot reach it) leaves it an eligible standby.
    * GATEWAY_NOT_ACTIVE when `gateway` is not the active one.
    */
-  drainGateway(id: string, gateway: string, target: string, ttlMs: number): Promise<VpcRecord>
+  drainGateway(
+    id: string,
+    gateway: string,
+    target: string,
+    ttlMs: number,
+    reason?: 'drain' | 'failover',
+  ): Promise<VpcRecord>
 }
 
 /** What an agent last reported, as stored. `lastSeen` in ms since the epoch. */
