@@ -19,7 +19,7 @@ export function peersVerdict(
   const active = rec.active?.gateway
   const gws = rec.gateways ?? []
   if (active === undefined || gws.length < 2) return undefined
-  const fresh = (r: AgentRecord | undefined): boolean => r !== undefined && r.connected && nowMs - r.lastSeen <= staleMs
+  const fresh = (r: AgentRecord | undefined): boolean => r?.connected === true && nowMs - r.lastSeen <= staleMs
   let reporters = 0
   const standbyUp = new Map<string, number>()
   for (const r of records) {
