@@ -129,7 +129,20 @@ async function main(): Promise<void> {
           'the other gateway active and replies flowing again',
           async () => (await activeGw()) !== victim && (replies.at(-1) ?? 0) > Date.now() / 1000 - 0.2,
           { timeoutMs: 30_000, intervalMs: 50 },
-        )
+        ).catch(async (e: unknown) => {
+          const now = await activeGw()
+          const holders = await Promise.all(
+            lan.gateways.map(
+              async (g) => (await tb.exec(g.ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'lan0'])).stdout,
+            ),
+          )
+          console.error(
+            `active: ${now?.name}; last reply ${(Date.now() / 1000 - (replies.at(-1) ?? 0)).toFixed(1)} s ago`,
+          )
+          console.error(`lan0 addresses: ${holders.join(' | ')}`)
+          console.error(`host neigh: ${(await tb.exec(a.hostNs, ['ip', 'neigh'])).stdout}`)
+          throw e
+        })
         // Let replies accumulate past the outage, then measure the longest gap since the failure.
         const settleFrom = Date.now() / 1000
         await pollUntil(

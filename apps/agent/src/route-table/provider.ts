@@ -46,6 +46,13 @@ export interface RouteTableProvider {
    * a controller outage for everyone nobody else claims the address and it keeps forwarding.
    */
   contested?(): Promise<boolean>
+
+  /**
+   * Optional (`vip` only): called about every second while this gateway is active. The VIP is
+   * added with a short lifetime that this renews, so the address of an agent that died on a
+   * live host disappears by itself within seconds instead of answering ARP for a dead gateway.
+   */
+  keepalive?(): Promise<void>
 }
 
 /** The provider kinds a VPC may choose. `none` keeps the route table in the operator's hands. */

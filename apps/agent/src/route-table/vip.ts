@@ -9,6 +9,12 @@ import {
   type RouteTableReport,
 } from './provider.js'
 
+/**
+ * Lifetime of the VIP on the interface, seconds: the active agent renews it every second, so
+ * when the agent dies (its host still up) the kernel drops the address within this time.
+ */
+export const VIP_LIFETIME_S = 5
+
 /** Settings of the `vip` provider. */
 export interface VipSettings {
   /** The floating address with its prefix length, e.g. `10.1.0.254/24` (from the VPC's routeTable). */
@@ -22,7 +28,9 @@ export interface VipSettings {
  * gateway holds it (keepalived-style). `apply` adds the address to the LAN interface and
  * announces it with gratuitous ARP (IPv4: `arping -U`, twice, so caches that missed the first
  * one follow) or an unsolicited neighbour advertisement (IPv6: the kernel sends one when the
- * address is added with `ndisc_notify` on, which apply sets). `release` removes the address.
+ * address is added with `ndisc_notify` on, which apply sets). The address has a lifetime of
+ * {@link VIP_LIFETIME_S} that the agent renews every second (`keepalive`), so it never outlives
+ * the agent. `release` removes the address.
  * The epoch fences nothing here: the LAN has no table to write back, and a deposed gateway
  * releases the address as soon as its map says another gateway is active. Host commands
  * go through the runner; a failure is a RouteTableError `command` (retryable).
@@ -49,11 +57,7 @@ export class VipRouteTable implements RouteTableProvider {
     if (this.family === 6)
       await this.run(['sysctl', '-qw', `net.ipv6.conf.${this.s.interface.replace(/\./g, '/')}.ndisc_notify=1`])
     const had = await this.holds()
-    await this.run(
-      ['ip', `-${this.family}`, 'address', 'replace', this.s.vip, 'dev', this.s.interface, 'nodad'].filter(
-        (a) => this.family === 6 || a !== 'nodad',
-      ),
-    )
+    await this.keepalive()
     if (this.family === 4) {
       await this.announce()
       this.later(() => {
@@ -63,6 +67,14 @@ export class VipRouteTable implements RouteTableProvider {
       }, 1000)
     }
     return had ? NO_CHANGE : { ...NO_CHANGE, created: [this.s.vip] }
+  }
+
+  /** Adds the VIP, or renews its lifetime ({@link VIP_LIFETIME_S}). */
+  async keepalive(): Promise<void> {
+    const life = String(VIP_LIFETIME_S)
+    const argv = ['ip', `-${this.family}`, 'address', 'replace', this.s.vip, 'dev', this.s.interface]
+    argv.push('valid_lft', life, 'preferred_lft', life, ...(this.family === 6 ? ['nodad'] : []))
+    await this.run(argv)
   }
 
   async removeAll(_epoch: number): Promise<RouteTableReport> {

@@ -261,6 +261,16 @@ export class AgentRuntime {
           )
         }, LINK_CHECK_MS)
         handles.push(link)
+        let renewing = false
+        handles.push(
+          clock.setInterval(() => {
+            if (renewing) return
+            renewing = true
+            void this.role.keepalive().finally(() => {
+              renewing = false
+            })
+          }, KEEPALIVE_MS),
+        )
         // Cut off from every controller: give way if another gateway took the role meanwhile.
         let guarding = false
         handles.push(
@@ -411,6 +421,9 @@ const STATUS_MS = 5000
 
 /** How often the applied map is re-applied to repair host state changed by others, ms. */
 const REFRESH_MS = 30_000
+
+/** How often the active gateway renews what it holds (the VIP's lifetime), ms. */
+const KEEPALIVE_MS = 1000
 
 /** How often a gateway cut off from the controllers checks that no other gateway took its role, ms. */
 const GUARD_MS = 2000

@@ -117,6 +117,18 @@ export class GatewayRole {
     }
   }
 
+  /** Renews what the active gateway holds (the VIP's lifetime); errors are reported, not thrown. */
+  async keepalive(): Promise<void> {
+    const p = this.provider
+    if (!this.role.active || this.held === undefined || p?.keepalive === undefined) return
+    try {
+      await p.keepalive()
+    } catch (e) {
+      this.c.onError?.((e as { code?: string }).code ?? 'unknown')
+      this.log.warn('could not renew the floating address', { error: errorMessage(e) })
+    }
+  }
+
   /** Forget what was applied so the next update writes again (a periodic repair). */
   invalidate(): void {
     this.held = undefined

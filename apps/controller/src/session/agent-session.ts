@@ -57,6 +57,13 @@ export interface AgentSessionOptions {
   helloTimeoutMs: number
 }
 
+/** Codes of a gateway endpoint the store refuses; the hello is refused with 4400 and that code. */
+const ENDPOINT_REFUSALS: readonly string[] = [
+  WireErrorCode.endpointInvalid,
+  WireErrorCode.endpointTaken,
+  WireErrorCode.prefixCoversUnderlay,
+]
+
 /** Who a hello authenticated as. */
 interface Authenticated {
   vpcId: string
@@ -303,6 +310,10 @@ export class AgentSession {
     try {
       return a.kind === 'join' ? await this.enrol(a.token, h) : await this.resume(a.vpcId, a.credential, a.gateway, h)
     } catch (e) {
+      if (ENDPOINT_REFUSALS.some((c) => isCode(e, c))) {
+        // A gateway's announced endpoint is checked like a registered one.
+        return this.refuse('endpoint_invalid', CloseCode.badFrame, (e as { code: string }).code, errorMessage(e))
+      }
       if (!isCode(e, WireErrorCode.wsKeyInUse)) throw e
       this.log.warn('agent key already used by another VPC; refused', {
         vpc: a.kind === 'credential' ? a.vpcId : undefined,

@@ -36,6 +36,7 @@ export const REFUSAL_REASONS = [
   'key_invalid',
   'key_in_use',
   'unauthorized',
+  'endpoint_invalid',
 ] as const
 
 /** Events that go nowhere. */

@@ -133,6 +133,11 @@ export class RegistryOps {
     const writes: Write[] = [
       ['del', k.vpc(id), k.credential(id), k.agent(id), k.vpcJoin(id), k.lease(id)],
       ...gws.map((g): Write => ['del', k.credential(id, g.id), k.agent(`${id}/${g.id}`)]),
+      ...gws.flatMap((g): Write[] =>
+        g.endpoint === null || g.endpoint === old.endpoint
+          ? []
+          : [['eval', RELEASE_ENDPOINT_LUA, 1, k.endpoints, canonicalEndpoint(g.endpoint).endpoint, id]],
+      ),
       ...gws.filter((g) => g.publicKey !== old.publicKey).flatMap((g) => moveKey(k, g.publicKey, null, id)),
       ...(joinHash === null ? [] : [['del', k.join(joinHash)] as Write]),
       ['srem', k.vpcs, id],
@@ -222,6 +227,7 @@ export class RegistryOps {
       createdAt: this.now(),
     }
     assertKeyFreeInVpc(gws, gw.id, publicKey)
+    const epWrites = await this.gatewayEndpoint(tx.conn, id, hello.endpoint, same?.endpoint ?? null, old.endpoint)
     const gateways = same === undefined ? [...gws, gw] : gws.map((g) => (g.id === gw.id ? gw : g))
     // The VPC's own key is its active (else first) gateway's: a first enrolment, or the key
     // holder enrolling again, moves it; an agent enrolled before gateways is replaced.
@@ -233,6 +239,7 @@ export class RegistryOps {
       ['del', this.keys.join(joinHash), this.keys.vpcJoin(id)],
       ['set', this.keys.credential(id, gw.id), credentialHash],
       ...keyWrites,
+      ...epWrites,
     ])
     return { ...d, value: { vpc: d.value, gatewayId: gw.id } }
   }
@@ -262,6 +269,10 @@ export class RegistryOps {
     assertKeyFreeInVpc(gws, gateway, publicKey)
     const keyWrites =
       cur.publicKey === publicKey ? [] : await claimKey(tx.conn, this.keys, id, publicKey, cur.publicKey)
+    const epWrites =
+      endpoint === cur.endpoint
+        ? []
+        : await this.gatewayEndpoint(tx.conn, id, endpoint ?? undefined, cur.endpoint, old.endpoint)
     const next: GatewayRecord = { ...cur, publicKey, endpoint, drained: false }
     const isKeyHolder = old.publicKey === cur.publicKey
     const rec: VpcRecord = {
@@ -269,7 +280,7 @@ export class RegistryOps {
       gateways: gws.map((g) => (g.id === gateway ? next : g)),
       publicKey: isKeyHolder ? publicKey : old.publicKey,
     }
-    return this.upsert(tx, rec, keyWrites)
+    return this.upsert(tx, rec, [...keyWrites, ...epWrites])
   }
 
   /**
@@ -341,6 +352,30 @@ export class RegistryOps {
     }
   }
 
+  /**
+   * Checks a gateway's announced endpoint like a registered one (valid `host:port`, no other
+   * VPC's, not inside a registered prefix) and returns the index writes that move the VPC's
+   * claim from `from` to it.
+   */
+  private async gatewayEndpoint(
+    conn: Redis,
+    id: string,
+    endpoint: string | undefined,
+    from: string | null,
+    registered: string,
+  ): Promise<Write[]> {
+    const out: Write[] = []
+    // The VPC's registered endpoint stays indexed whichever gateway announced it.
+    if (from !== null && canonicalEndpoint(from).endpoint !== canonicalEndpoint(registered).endpoint)
+      out.push(['eval', RELEASE_ENDPOINT_LUA, 1, this.keys.endpoints, canonicalEndpoint(from).endpoint, id])
+    if (endpoint === undefined) return out
+    const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(endpoint) }
+    const eps = await this.endpoints(conn)
+    const nameOf = nameResolver(await conn.hgetall(this.keys.names))
+    assertEndpointUsable(mine, eps.list, await this.owned(conn), nameOf)
+    return [...out, ...this.indexEndpoints(eps, mine)]
+  }
+
   /** Loads a VPC on the transaction connection or throws VPC_NOT_FOUND. */
   private async load(conn: Redis, id: string): Promise<VpcRecord> {
     const raw = await conn.get(this.keys.vpc(id))
@@ -380,6 +415,11 @@ export class RegistryOps {
     return [...rest, mine].map((e): Write => ['hset', this.keys.endpoints, e.endpoint, e.ownerId])
   }
 }
+
+/** Deletes an endpoint index entry only if it still names the given VPC. */
+const RELEASE_ENDPOINT_LUA = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`
 
 /** Refuses a key that another gateway of the same VPC already has. */
 function assertKeyFreeInVpc(gws: readonly GatewayRecord[], self: string, publicKey: string): void {
