@@ -102,7 +102,9 @@ async function main(): Promise<void> {
     iperf.stdout?.resume()
     iperf.stderr?.resume()
     const replies: number[] = []
-    const ping = tb.spawn(a.hostNs, ['ping', '-D', '-n', '-i', '0.01', '-w', String(seconds), b.hostIp])
+    // Bounded by `timeout`, not `-w`: with a deadline, ping exits at the first ICMP error (a dead
+    // gateway's "net unreachable"), which is exactly what a failover produces.
+    const ping = tb.spawn(a.hostNs, ['timeout', String(seconds), 'ping', '-D', '-n', '-i', '0.01', b.hostIp])
     load.push(ping)
     let buf = ''
     ping.stdout?.on('data', (d: Buffer) => {
@@ -148,11 +150,19 @@ async function main(): Promise<void> {
         await pollUntil(
           'two seconds of replies after the failover',
           async () => (replies.at(-1) ?? 0) > settleFrom + 2,
-          {
-            timeoutMs: 30_000,
-            intervalMs: 50,
-          },
-        )
+          { timeoutMs: 30_000, intervalMs: 50 },
+        ).catch(async (e: unknown) => {
+          console.error(
+            `replies ${replies.length}, last ${(Date.now() / 1000 - (replies.at(-1) ?? 0)).toFixed(1)} s ago, ping exit ${ping.exitCode}`,
+          )
+          console.error(`active: ${(await activeGw())?.name}; tail: ${buf.slice(-300)}`)
+          console.error(`host neigh: ${(await tb.exec(a.hostNs, ['ip', 'neigh'])).stdout}`)
+          for (const g of lan.gateways)
+            console.error(
+              `${g.name}: ${(await tb.exec(g.ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'lan0'])).stdout}`,
+            )
+          throw e
+        })
         const window = [from, ...replies.filter((t) => t >= from)]
         let gap = 0
         for (let k = 1; k < window.length; k++) gap = Math.max(gap, (window[k] as number) - (window[k - 1] as number))

@@ -42,7 +42,14 @@ describe('gateway lease', () => {
     )
     return { keeper, sessions, clock, elected }
   }
-  const session = (gateway: string): GatewaySession => ({ vpcId, gatewayId: gateway, ready: true })
+  const session = (gateway: string): GatewaySession => ({
+    vpcId,
+    gatewayId: gateway,
+    ready: true,
+    get lastHeard() {
+      return Date.now()
+    },
+  })
   const active = async () => (await store.getVpc(vpcId))?.active ?? null
 
   before(async () => {
@@ -163,6 +170,34 @@ describe('gateway lease', () => {
     // Its agent reconnecting (same key) makes it eligible again.
     await store.setPublicKey(vpcId, rec.gateways?.find((g) => g.id === a.gateway)?.publicKey as string, a.gateway)
     assert.equal((await store.getVpc(vpcId))?.gateways?.find((g) => g.id === a.gateway)?.drained, false)
+  })
+
+  test('an active gateway gone silent (not heard for half a lease) loses the role in one pass, not after its TTL', async () => {
+    const clock = new FakeClock()
+    const heard = new Map(gw.map((g) => [g, clock.now()]))
+    const live = (g: string): GatewaySession => ({
+      vpcId,
+      gatewayId: g,
+      ready: true,
+      get lastHeard() {
+        return heard.get(g) as number
+      },
+    })
+    const r = replica(gw.map(live), clock)
+    clock.advance(2 * TTL)
+    for (const g of gw) heard.set(g, clock.now())
+    await r.keeper.pass()
+    const a = await active()
+    assert.ok(
+      a !== null && (await conn.get(`lease:lease:${vpcId}`)) === `${a.gateway}:${a.epoch}`,
+      'one holds the lease',
+    )
+    const other = gw.find((g) => g !== a.gateway) as string
+    heard.set(a.gateway, clock.now() - TTL) // silent for a whole lease: pings stopped
+    heard.set(other, clock.now())
+    await r.keeper.pass()
+    const now = await active()
+    assert.deepEqual([now?.gateway, now?.epoch, now?.reason], [other, a.epoch + 1, 'failover'])
   })
 
   test('deleting the VPC removes every gateway credential and the lease', async () => {

@@ -141,6 +141,11 @@ export class AgentSession {
     })
   }
 
+  /** When the agent was last heard, ms since the Unix epoch. */
+  get lastHeard(): number {
+    return this.heartbeat.lastHeard
+  }
+
   /** True once the connection closed, for whatever reason. */
   isClosed(): boolean {
     return this.state === 'closed'

@@ -10,6 +10,8 @@ export interface GatewaySession {
   readonly vpcId: string | undefined
   readonly gatewayId: string | undefined
   readonly ready: boolean
+  /** When the agent was last heard (ms since the Unix epoch; it pings every heartbeat). */
+  readonly lastHeard: number
 }
 
 export interface LeaseKeeperComponents {
@@ -28,6 +30,12 @@ export interface LeaseKeeperComponents {
 export interface LeaseKeeperOptions {
   /** Lease time to live, ms: a gateway whose session stops renewing loses the role after it. */
   ttlMs: number
+  /**
+   * A session not heard for this long neither renews nor is elected, and the lease of an active
+   * gateway that went this silent is released at once (its agent pings every heartbeat, so
+   * this is 1.5 heartbeats: well before the heartbeat closes the session). @default ttlMs / 2
+   */
+  silentMs?: number
   /** How often the peers' reports are checked, ms (agents report every 5 s). @default 5000 */
   healthEveryMs?: number
   /** Reports older than this are ignored, ms. @default 15000 */
@@ -70,7 +78,7 @@ export class LeaseKeeper {
       () => {
         this.kick()
       },
-      Math.max(50, Math.floor(this.o.ttlMs / 3)),
+      Math.max(50, Math.min(250, Math.floor(this.o.ttlMs / 3))),
     )
   }
 
@@ -109,14 +117,27 @@ export class LeaseKeeper {
   /** One pass: renew what is ours, elect where the lease is free. */
   async pass(): Promise<void> {
     const here = new Map<string, Set<string>>()
+    const silent: Array<[string, string]> = []
+    const nowMs = this.c.clock.now()
+    const silentMs = this.o.silentMs ?? this.o.ttlMs / 2
     for (const s of this.c.sessions()) {
       if (!s.ready || s.vpcId === undefined || s.gatewayId === undefined) continue
+      if (nowMs - s.lastHeard > silentMs) {
+        silent.push([s.vpcId, s.gatewayId])
+        continue
+      }
       const set = here.get(s.vpcId) ?? new Set<string>()
       set.add(s.gatewayId)
       here.set(s.vpcId, set)
     }
-    if (here.size === 0) return
+    if (here.size === 0 && silent.length === 0) return
     const view = await this.c.maps.latest()
+    for (const [vpcId, gw] of silent) {
+      const active = view.byId.get(vpcId)?.active
+      if (active?.gateway !== gw) continue
+      await this.c.store.releaseLease(vpcId, gw, active.epoch)
+      this.log.warn('active gateway silent; lease released', { vpc: vpcId, gateway: gw, silentMs })
+    }
     for (const [vpcId, gateways] of here) {
       const rec = view.byId.get(vpcId)
       if (rec === undefined || (rec.gateways?.length ?? 0) < 2) continue

@@ -303,7 +303,7 @@ export class RegistryOps {
     if (gw === undefined || gw.drained) return unchanged(undefined)
     if ((await tx.conn.exists(this.keys.lease(id))) === 1) return unchanged(undefined)
     const epoch = (old.active?.epoch ?? 0) + 1
-    const reason = old.active == null ? 'elected' : 'failover'
+    const reason = old.active == null || old.active.gateway === gateway ? 'elected' : 'failover'
     const rec: VpcRecord = { ...old, active: { gateway, epoch, since: now, reason }, publicKey: gw.publicKey }
     return this.upsert(tx, rec, [['set', this.keys.lease(id), `${gateway}:${epoch}`, 'PX', ttlMs]])
   }
