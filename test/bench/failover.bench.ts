@@ -174,10 +174,11 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\nfailover of the active gateway under load (ping every 10 ms, iperf3 20 Mbit/s), ${ROUNDS} each:`)
-    for (const [mode, xs] of Object.entries(results))
-      console.log(
-        `  ${mode === 'process' ? 'kill -9 (connection closes)  ' : 'uplink down, then kill -9   '}: median ${median(xs).toFixed(2)} s, max ${Math.max(...xs).toFixed(2)} s (${xs.map((x) => x.toFixed(2)).join(' ')})`,
-      )
+    for (const [mode, xs] of Object.entries(results)) {
+      const label = mode === 'process' ? 'kill -9 (connection closes)' : 'uplink down, then kill -9  '
+      const all = xs.map((x) => x.toFixed(2)).join(' ')
+      console.log(`  ${label}: median ${median(xs).toFixed(2)} s, max ${Math.max(...xs).toFixed(2)} s (${all})`)
+    }
   } finally {
     for (const c of load) await tb.kill(c, 'SIGKILL').catch(() => undefined)
     await mesh.stop().catch(() => undefined)
