@@ -276,6 +276,27 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
     }
   })
 
+  test('controller killed during a failover: the standby keeps its tunnels; the election resumes when it returns', async () => {
+    await bothRunning()
+    const before = await awaitActive()
+    const beforeId = (await vpc()).gateways.find((x) => x.name === before.gw.name)?.id
+    const standby = gws.find((g) => g !== before.gw) as Gw
+    await mesh.stopController('SIGKILL')
+    await mesh.stopAgent(before.gw.label, 'SIGKILL')
+    // No controller, no election; the data plane stays: b still holds an up tunnel to the standby.
+    const st = JSON.parse(await mesh.agentGet(b, '/status')) as { peers: Array<{ name: string; up: boolean }> }
+    assert.equal(st.peers.find((p) => p.name === `a/${standby.name}`)?.up, true, JSON.stringify(st.peers))
+    const t0 = Date.now()
+    await mesh.startController()
+    const after = await awaitActive(beforeId)
+    assert.equal(after.gw.name, standby.name)
+    assert.equal(after.epoch, before.epoch + 1)
+    await pollUntil('host a reaches host b through the standby', pingOnce, { timeoutMs: 20_000 })
+    process.stdout.write(
+      `# controller back: standby active ${((Date.now() - t0) / 1000).toFixed(1)} s after the restart\n`,
+    )
+  })
+
   test('kill -9 of the active agent and loss of its uplink: the TCP stream survives, outage ≤ 3 s', async () => {
     await bothRunning()
     const active = await awaitActive()

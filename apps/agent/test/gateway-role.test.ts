@@ -122,3 +122,18 @@ test('GatewayRole.guard: cut off and contested, the gateway gives way and does n
   await role.update(map(haNode(G1, 6), 3), G1)
   assert.deepEqual(rec.calls.at(-1), 'apply 6 10.2.0.0/24,10.96.0.0/12', 'a new election does')
 })
+
+test('GatewayRole.vpcDeleted: the active gateway removes what its provider created, once; later maps are ignored', async () => {
+  const rec = new Recorder()
+  const role = new GatewayRole({ logger: noopLogger, create: () => rec })
+  await role.update(map(haNode(G1, 2)), G1)
+  await role.vpcDeleted()
+  assert.deepEqual(rec.calls.slice(1), ['removeAll', 'release'])
+  await role.update(map(haNode(G1, 3), 2), G1)
+  assert.equal(rec.calls.length, 3, 'nothing applied after the delete')
+  const standby = new Recorder()
+  const other = new GatewayRole({ logger: noopLogger, create: () => standby })
+  await other.update(map(haNode(G1, 2)), G2)
+  await other.vpcDeleted()
+  assert.deepEqual(standby.calls, ['release'], 'a standby only ever released')
+})

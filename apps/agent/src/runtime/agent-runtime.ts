@@ -412,6 +412,7 @@ export class AgentRuntime {
     const held = reconciler.applied
     if (held === undefined) return
     this.log.warn('this VPC was deleted at the controller; removing all peers and routes')
+    void this.role.vpcDeleted()
     reconciler.submit({ ...held, peers: [] })
   }
 }

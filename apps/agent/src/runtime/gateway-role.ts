@@ -44,6 +44,8 @@ export class GatewayRole {
   lastError: string | undefined
   /** Set when this gateway gave way to another holder while cut off; the epoch it gave up. */
   private yieldedEpoch: number | undefined
+  /** Set once the VPC was deleted: the route table was cleaned up and is not touched again. */
+  private deleted = false
 
   constructor(private readonly c: { logger: Logger; create: RouteTableFactory; onError?: (code: string) => void }) {
     this.log = c.logger.child('gateway-role')
@@ -65,7 +67,28 @@ export class GatewayRole {
     }
   }
 
+  /**
+   * The VPC was deleted at the controller: the active gateway deletes every route its provider
+   * created (fenced by its epoch) and releases what it holds; a standby does nothing. Later
+   * maps are ignored. Errors are reported, not thrown.
+   */
+  async vpcDeleted(): Promise<void> {
+    this.deleted = true
+    const p = this.provider
+    if (p === undefined || !this.role.active) return
+    try {
+      const report = await p.removeAll(this.role.epoch)
+      await p.release()
+      this.held = undefined
+      this.log.info('VPC deleted: removed the routes vpcmesh created in its route table', { ...report })
+    } catch (e) {
+      this.c.onError?.((e as { code?: string }).code ?? 'unknown')
+      this.log.warn('VPC deleted but its route table could not be cleaned up', { error: errorMessage(e) })
+    }
+  }
+
   private async follow(map: NetMap, role: Role): Promise<void> {
+    if (this.deleted) return
     const setting = map.self.routeTable ?? { provider: 'none' as const }
     const key = `${map.self.id} ${JSON.stringify(setting)}`
     if (key !== this.setting) {
