@@ -348,6 +348,15 @@ export class AgentSession {
       return this.unauthorized('credential')
     const rec = await this.c.store.getVpc(vpcId)
     if (rec === undefined) return this.unauthorized('credential')
+    if (gateway === undefined && h.gateway !== undefined && (rec.gateways ?? []).length === 0) {
+      // Upgraded from before gateways: becomes the VPC's first gateway with a new credential.
+      const fresh = newSecret('vmc')
+      const m = await this.c.store.migrateLegacy(vpcId, h.publicKey, hashSecret(fresh), h.gateway)
+      if (m === undefined) return this.unauthorized('credential')
+      this.log.info('agent enrolled before gateways is now a gateway', { vpc: vpcId, gateway: m.gatewayId })
+      this.vpcName = rec.name
+      return { vpcId, credential: fresh, gatewayId: m.gatewayId, statusKey: statusKeyOf(m.vpc, m.gatewayId) }
+    }
     if (gateway === undefined) {
       if (rec.publicKey !== h.publicKey) await this.c.store.setPublicKey(vpcId, h.publicKey)
     } else {

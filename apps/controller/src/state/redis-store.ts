@@ -237,6 +237,15 @@ class RedisStore implements Store {
     await this.mutate(async (tx) => await this.ops.setPublicKey(tx, id, publicKey, gateway, hello))
   }
 
+  async migrateLegacy(
+    id: string,
+    publicKey: string,
+    credHash: string,
+    hello: GatewayHello,
+  ): Promise<Enrolment | undefined> {
+    return await this.mutate(async (tx) => await this.ops.migrateLegacy(tx, id, publicKey, credHash, hello))
+  }
+
   async electGateway(id: string, gateway: string, ttlMs: number): Promise<VpcRecord | undefined> {
     // Cheap pre-check on the command connection: a held lease needs no transaction.
     if (await this.guard(async () => (await this.cmd.exists(this.keys.lease(id))) === 1)) return undefined

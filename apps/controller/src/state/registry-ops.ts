@@ -215,7 +215,43 @@ export class RegistryOps {
     const raw = id === null ? null : await tx.conn.get(this.keys.vpc(id))
     if (id === null || raw === null) return unchanged(undefined)
     const old = JSON.parse(raw) as VpcRecord
-    // A gateway enrolling again under its name (re-installed host) replaces its old entry.
+    return await this.joinGateway(tx, old, publicKey, credentialHash, hello, [
+      ['del', this.keys.join(joinHash), this.keys.vpcJoin(id)],
+    ])
+  }
+
+  /**
+   * Upgrade of an agent enrolled before gateways (authenticated with the VPC's own credential)
+   * that now names itself: it becomes the VPC's first gateway with a new credential, and the
+   * VPC's credential is deleted. Undefined (nothing written) when the VPC already has gateways.
+   */
+  async migrateLegacy(
+    tx: TxView,
+    id: string,
+    publicKey: string,
+    credentialHash: string,
+    hello: GatewayHello,
+  ): Promise<TxDecision<Enrolment | undefined>> {
+    const old = await this.load(tx.conn, id)
+    if ((old.gateways ?? []).length > 0) return unchanged(undefined)
+    return await this.joinGateway(tx, old, publicKey, credentialHash, hello, [])
+  }
+
+  /**
+   * Adds gateway `hello.name` to VPC `old`, or replaces the gateway of that name (a re-installed
+   * host), with its key, announced endpoint and credential. The VPC's own key is its active
+   * (else first) gateway's: a first gateway, or the key holder enrolling again, moves it. The
+   * first gateway also replaces an agent enrolled before gateways (its credential is deleted).
+   */
+  private async joinGateway(
+    tx: TxView,
+    old: VpcRecord,
+    publicKey: string,
+    credentialHash: string,
+    hello: GatewayHello,
+    writes: Write[],
+  ): Promise<TxDecision<Enrolment>> {
+    const id = old.id
     const gws = old.gateways ?? []
     const same = gws.find((g) => g.name === hello.name)
     const gw: GatewayRecord = {
@@ -229,15 +265,14 @@ export class RegistryOps {
     assertKeyFreeInVpc(gws, gw.id, publicKey)
     const epWrites = await this.gatewayEndpoint(tx.conn, id, hello.endpoint, same?.endpoint ?? null, old.endpoint)
     const gateways = same === undefined ? [...gws, gw] : gws.map((g) => (g.id === gw.id ? gw : g))
-    // The VPC's own key is its active (else first) gateway's: a first enrolment, or the key
-    // holder enrolling again, moves it; an agent enrolled before gateways is replaced.
     const primary = same === undefined ? gws.length === 0 : old.publicKey === same.publicKey
     const from = same?.publicKey ?? (gws.length === 0 ? old.publicKey : null)
     const keyWrites = await claimKey(tx.conn, this.keys, id, publicKey, from)
     const rec: VpcRecord = { ...old, gateways, publicKey: primary ? publicKey : old.publicKey }
     const d = this.upsert(tx, rec, [
-      ['del', this.keys.join(joinHash), this.keys.vpcJoin(id)],
+      ...writes,
       ['set', this.keys.credential(id, gw.id), credentialHash],
+      ...(gws.length === 0 ? [['del', this.keys.credential(id)] as Write] : []),
       ...keyWrites,
       ...epWrites,
     ])

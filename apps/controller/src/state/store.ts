@@ -146,6 +146,17 @@ export interface Credentials {
    * another VPC or gateway already has the key.
    */
   setPublicKey(id: string, publicKey: string, gateway?: string, hello?: GatewayHello): Promise<void>
+  /**
+   * An agent enrolled before gateways, authenticated with the VPC's credential, names itself:
+   * it becomes the VPC's first gateway with `credentialHash` as its new credential (the VPC's
+   * credential is deleted). Undefined when the VPC already has gateways (nothing written).
+   */
+  migrateLegacy(
+    id: string,
+    publicKey: string,
+    credentialHash: string,
+    hello: GatewayHello,
+  ): Promise<Enrolment | undefined>
 }
 
 /** What an agent says about its gateway in hello. */
