@@ -14,3 +14,4 @@ export { type Prefix, type PrefixOptions, parsePrefix, prefixFrom, comparePrefix
 export { RouteTable, type RouteEntry } from './table.js'
 export { findOverlaps, type Overlap, type OwnedPrefix } from './overlap.js'
 export { SPECIAL_RANGES, type SpecialRange, specialRangeProblem } from './special.js'
+export { allocatePrefix, mapAddress } from './allocate.js'
