@@ -32,7 +32,11 @@ describe('dns forwarder config', () => {
         listen: { address: 'localhost', port: 70_000 },
         zones: [
           { zone: 'a..b', servers: [] },
-          { zone: 'c.local', servers: [{ address: '10.0.0.1', port: 0 }], rewriteAnswers: [{ from: '10.0.0.0/24', to: '242.1.0.0/16' }] },
+          {
+            zone: 'c.local',
+            servers: [{ address: '10.0.0.1', port: 0 }],
+            rewriteAnswers: [{ from: '10.0.0.0/24', to: '242.1.0.0/16' }],
+          },
           { zone: 'C.local', servers: [{ address: '10.0.0.1', port: 53 }] },
         ],
         timeoutMs: 0,
@@ -40,7 +44,13 @@ describe('dns forwarder config', () => {
     assert.throws(bad, (e: unknown) => {
       assert.ok(isCode(e, DNS_ERROR_CODES.config))
       const msg = (e as Error).message
-      for (const part of ['listen.address', 'listen.port', 'zones[0].zone', 'zones[0].servers', 'zones[1].servers[0].port']) {
+      for (const part of [
+        'listen.address',
+        'listen.port',
+        'zones[0].zone',
+        'zones[0].servers',
+        'zones[1].servers[0].port',
+      ]) {
         assert.ok(msg.includes(part), `${part} in ${msg}`)
       }
       assert.match(msg, /same family and prefix length/)

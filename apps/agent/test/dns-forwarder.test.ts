@@ -37,13 +37,27 @@ describe('dns forwarder: routing, rewriting, transports', () => {
   before(async () => {
     zoneB = await FakeDnsServer.start({
       records: new Map<string, Answer[]>([
-        ['db.ns.svc.cluster.local', [a('db.ns.svc.cluster.local', '10.0.0.7'), { type: 'AAAA', name: 'db.ns.svc.cluster.local', data: 'fd00:a::7' }]],
-        ['alias.ns.svc.cluster.local', [{ type: 'CNAME', name: 'alias.ns.svc.cluster.local', data: 'db.ns.svc.cluster.local' }, a('db.ns.svc.cluster.local', '10.0.0.7')]],
+        [
+          'db.ns.svc.cluster.local',
+          [
+            a('db.ns.svc.cluster.local', '10.0.0.7'),
+            { type: 'AAAA', name: 'db.ns.svc.cluster.local', data: 'fd00:a::7' },
+          ],
+        ],
+        [
+          'alias.ns.svc.cluster.local',
+          [
+            { type: 'CNAME', name: 'alias.ns.svc.cluster.local', data: 'db.ns.svc.cluster.local' },
+            a('db.ns.svc.cluster.local', '10.0.0.7'),
+          ],
+        ],
         ['outside.ns.svc.cluster.local', [a('outside.ns.svc.cluster.local', '10.9.9.9')]],
       ]),
       authorities: [soa('cluster.local')],
     })
-    zoneDeep = await FakeDnsServer.start({ records: new Map([['x.deep.b.cluster.local', [a('x.deep.b.cluster.local', '10.1.1.1')]]]) })
+    zoneDeep = await FakeDnsServer.start({
+      records: new Map([['x.deep.b.cluster.local', [a('x.deep.b.cluster.local', '10.1.1.1')]]]),
+    })
     upstream = await FakeDnsServer.start({
       records: new Map<string, Answer[]>([
         ['example.com', [a('example.com', '192.0.2.10')]],
@@ -103,7 +117,10 @@ describe('dns forwarder: routing, rewriting, transports', () => {
       ['A', 'db.ns.svc.b.cluster.local', '242.1.0.7'],
     ])
     const auth = r.authorities?.[0] as { name: string; data: { mname: string; rname: string } }
-    assert.deepEqual([auth.name, auth.data.mname, auth.data.rname], ['b.cluster.local', 'ns.dns.b.cluster.local', 'hostmaster.b.cluster.local'])
+    assert.deepEqual(
+      [auth.name, auth.data.mname, auth.data.rname],
+      ['b.cluster.local', 'ns.dns.b.cluster.local', 'hostmaster.b.cluster.local'],
+    )
   })
 
   test('translates AAAA answers and leaves addresses outside the prefixes alone', async () => {
@@ -163,7 +180,10 @@ describe('dns forwarder: routing, rewriting, transports', () => {
     await mustUdpQuery(f.port, { ...q })
     const ids = upstream.seen.slice(before).map((s) => s.id)
     assert.equal(ids.length, 2)
-    assert.ok(ids.some((id) => id !== 4242), `upstream ids ${ids} follow the client's`)
+    assert.ok(
+      ids.some((id) => id !== 4242),
+      `upstream ids ${ids} follow the client's`,
+    )
     const durations = f.metrics.observations('vpcmesh_agent_dns_query_duration_seconds', { zone: 'upstream' })
     assert.ok(durations.length >= 4 && durations.every((d) => d >= 0 && d < 5))
   })

@@ -17,7 +17,11 @@ describe('dns zone match', () => {
   })
 
   test('picks the longest suffix, case-insensitively', () => {
-    const m = new ZoneMatcher([{ zone: 'cluster.local' }, { zone: 'deep.b.cluster.local' }, { zone: 'b.cluster.local' }])
+    const m = new ZoneMatcher([
+      { zone: 'cluster.local' },
+      { zone: 'deep.b.cluster.local' },
+      { zone: 'b.cluster.local' },
+    ])
     assert.equal(m.match('X.Deep.B.Cluster.Local.')?.zone, 'deep.b.cluster.local')
     assert.equal(m.match('db.ns.svc.b.cluster.local')?.zone, 'b.cluster.local')
     assert.equal(m.match('xb.cluster.local')?.zone, 'cluster.local')
@@ -25,7 +29,10 @@ describe('dns zone match', () => {
   })
 
   test('replaces a suffix and keeps the case of the labels before it', () => {
-    assert.equal(replaceSuffix('DB.ns.svc.B.cluster.local', 'b.cluster.local', 'cluster.local'), 'DB.ns.svc.cluster.local')
+    assert.equal(
+      replaceSuffix('DB.ns.svc.B.cluster.local', 'b.cluster.local', 'cluster.local'),
+      'DB.ns.svc.cluster.local',
+    )
     assert.equal(replaceSuffix('b.cluster.local.', 'b.cluster.local', 'cluster.local'), 'cluster.local')
     assert.equal(replaceSuffix('xb.cluster.local', 'b.cluster.local', 'cluster.local'), undefined)
   })

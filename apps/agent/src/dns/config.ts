@@ -22,7 +22,7 @@ export interface DnsZone {
   readonly zone: string
   /** Normalized suffix the zone is renamed to before forwarding, e.g. `cluster.local`. */
   readonly rewriteTo: string | undefined
-  /** Tried in order (see docs/dns-forwarder.md, "Servers and time budget"). At least one. */
+  /** Tried in order (see docs/operations.md, "DNS forwarder"). At least one. */
   readonly servers: readonly DnsEndpoint[]
   /** A/AAAA answers inside a `from` prefix are translated into `to`. */
   readonly rewriteAnswers: readonly AnswerMapping[]

@@ -12,7 +12,7 @@ export type DnsDropReason = (typeof DNS_DROP_REASONS)[number]
 export const UPSTREAM_ZONE_LABEL = 'upstream'
 
 /**
- * The DNS forwarder's metrics (docs/dns-forwarder.md). `zone` is a configured zone name or
+ * The DNS forwarder's metrics (docs/metrics.md). `zone` is a configured zone name or
  * `upstream`, so its values are bounded by the configuration.
  */
 export class DnsMetrics {

@@ -33,7 +33,7 @@ interface Outcome {
  * A DNS forwarder for one agent: answers UDP and TCP queries on `config.listen`, sends names in
  * a configured zone to that zone's servers (renaming the zone and translating A/AAAA answers
  * as configured) and everything else to `config.upstream`. Behaviour, limits and metrics:
- * docs/dns-forwarder.md. Per-query problems never throw: they become SERVFAIL or REFUSED
+ * docs/operations.md ("DNS forwarder"). Per-query problems never throw: they become SERVFAIL or REFUSED
  * answers or counted drops.
  */
 export class DnsForwarder {

@@ -153,7 +153,8 @@ export class FakeDnsServer {
       buf.writeUInt16BE(q.id ?? 0, 0)
       return buf
     }
-    if (behaviour === 'servfail') return encode({ id: q.id, type: 'response', flags: 0x0180 | 2, questions: q.questions })
+    if (behaviour === 'servfail')
+      return encode({ id: q.id, type: 'response', flags: 0x0180 | 2, questions: q.questions })
     return this.reply(q)
   }
 
