@@ -124,8 +124,14 @@ describe('dns forwarder: routing, rewriting, transports', () => {
   })
 
   test('translates AAAA answers and leaves addresses outside the prefixes alone', async () => {
-    const six = await mustUdpQuery(f.port, query('db.ns.svc.b.cluster.local', 'AAAA'))
+    const six = await mustUdpQuery(f.port, query('db.ns.svc.b.cluster.local', 'AAAA', 1232))
     assert.deepEqual(answerData(six), ['fd00:b::7'])
+    assert.equal(zoneB.seen.at(-1)?.udpSize, 1232, 'the OPT record is forwarded')
+    assert.deepEqual(
+      six.additionals?.map((r) => r.type),
+      ['OPT'],
+      'and survives the rewrite',
+    )
     const out = await mustUdpQuery(f.port, query('outside.ns.svc.b.cluster.local'))
     assert.deepEqual(answerData(out), ['10.9.9.9'])
     const nx = await mustUdpQuery(f.port, query('nope.ns.svc.b.cluster.local'))

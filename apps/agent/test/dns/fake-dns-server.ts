@@ -3,6 +3,9 @@ import net from 'node:net'
 import { type Answer, type DecodedPacket, TRUNCATED_RESPONSE, decode, encode } from 'dns-packet'
 import { FrameReader, frame } from '../../src/dns/tcp-framing.js'
 
+/** The record every forged answer of 'spoof-first' carries. */
+export const FORGED = (name: string): Answer => ({ type: 'A', name, ttl: 5, data: '198.51.100.66' })
+
 /** How the fake answers a name. */
 export type FakeBehaviour =
   | 'answer'
@@ -115,9 +118,13 @@ export class FakeDnsServer {
     this.later(() => {
       if (behaviour === 'truncate-udp') return send(this.truncated(q))
       if (behaviour === 'spoof-first') {
-        send(this.reply({ ...q, id: ((q.id ?? 0) + 1) & 0xffff }))
-        send(this.reply(q), this.other)
-        send(this.reply({ ...q, questions: [{ name: 'forged.example', type: 'A', class: 'IN' }] }))
+        const forged = (p: DecodedPacket): Buffer => {
+          const name = p.questions?.[0]?.name ?? ''
+          return encode({ id: p.id, type: 'response', flags: 0x0500, questions: p.questions, answers: [FORGED(name)] })
+        }
+        send(forged({ ...q, id: ((q.id ?? 0) + 1) & 0xffff }))
+        send(forged(q), this.other)
+        send(forged({ ...q, questions: [{ name: 'forged.example', type: 'A', class: 'IN' }] }))
       }
       send(this.answerFor(q, behaviour))
     })
