@@ -271,6 +271,8 @@ describe('dns forwarder: failures, limits and lifecycle', () => {
     assert.equal(clock.pending(), 0)
     assert.equal(f.forwarder.address(), undefined)
     assert.equal(await pending, 'no answer')
+    await pollUntil('the abandoned query left', () => f.forwarder.queriesInFlight === 0)
+    assert.equal(queries(f.metrics, 'upstream', 'servfail') + queries(f.metrics, 'upstream', 'timeout'), 0)
     sock.destroy()
 
     const udp = dgram.createSocket('udp4')

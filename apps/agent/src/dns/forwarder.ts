@@ -48,6 +48,8 @@ export class DnsForwarder {
   private readonly connections = new Map<net.Socket, TimerHandle>()
   private bound: DnsEndpoint | undefined
   private inFlight = 0
+  /** Bumped by stop(): queries started before it are neither answered nor counted. */
+  private epoch = 0
 
   constructor(config: DnsForwarderConfig, components: DnsForwarderComponents = {}) {
     this.clock = components.clock ?? systemClock
@@ -117,6 +119,7 @@ export class DnsForwarder {
     this.udp = undefined
     this.tcp = undefined
     this.bound = undefined
+    this.epoch++
     this.upstream.close()
     for (const [sock, timer] of this.connections) {
       timer.cancel()
@@ -207,6 +210,7 @@ export class DnsForwarder {
     }
     this.inFlight++
     const started = this.clock.monotonic()
+    const epoch = this.epoch
     return this.resolve(query, zone, transport)
       .catch((e): Outcome => {
         this.logger.warn('DNS query failed', { err: errorMessage(e) })
@@ -214,6 +218,7 @@ export class DnsForwarder {
       })
       .then((outcome) => {
         this.inFlight--
+        if (epoch !== this.epoch) return
         this.metrics.queries.inc({ zone: label, result: outcome.result })
         this.metrics.duration.observe({ zone: label }, (this.clock.monotonic() - started) / 1000)
         send(outcome.reply)
