@@ -25,6 +25,11 @@ async function closedPort(): Promise<number> {
   return port
 }
 
+/** Open UDP and TCP handles of this process (listeners, connections, upstream sockets). */
+function socketHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => /^(UDP|TCP)/.test(r)).length
+}
+
 /** A deterministic xorshift32 generator, so a failing fuzz run can be repeated. */
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1
@@ -260,6 +265,10 @@ describe('dns forwarder: failures, limits and lifecycle', () => {
 
   test('stop() frees the port for UDP and TCP, and cancels every timer', async () => {
     const clock = new FakeClock()
+    // The three fake servers hold a UDP socket, a TCP listener and a second UDP socket each;
+    // earlier tests' client sockets may still be closing.
+    const baseline = 3 * 3
+    await pollUntil('earlier sockets closed', () => socketHandles() === baseline)
     const f = await mustStartForwarder({ upstream: [silent.endpoint], timeoutMs: 5000, tcpIdleMs: 1000 }, clock)
     const pending = mustUdpQuery(f.port, query('slow.example'), 300).catch(() => 'no answer')
     await pollUntil('the query reaches the silent server', () => silent.seen.some((s) => s.name === 'slow.example'))
@@ -274,6 +283,7 @@ describe('dns forwarder: failures, limits and lifecycle', () => {
     await pollUntil('the abandoned query left', () => f.forwarder.queriesInFlight === 0)
     assert.equal(queries(f.metrics, 'upstream', 'servfail') + queries(f.metrics, 'upstream', 'timeout'), 0)
     sock.destroy()
+    await pollUntil('no socket handle left', () => socketHandles() === baseline)
 
     const udp = dgram.createSocket('udp4')
     await new Promise<void>((resolve, reject) => {

@@ -76,28 +76,15 @@ export class DnsForwarder {
 
   /**
    * Binds UDP, then TCP on the same port. Throws a DnsError `VPCMESH_ERR_DNS_BIND` naming the
-   * address when either cannot be bound (nothing stays open then). Calling it while started
-   * does nothing.
+   * address when either cannot be bound (nothing stays open then). With port 0, a UDP port
+   * whose TCP twin is taken is given up and another one tried (16 times at most). Calling it
+   * while started does nothing.
    */
   async start(): Promise<void> {
     if (this.udp !== undefined) return
     const { address, port } = this.config.listen
-    const udp = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4')
-    try {
-      await bindUdp(udp, address, port)
-    } catch (e) {
-      udp.close()
-      throw bindError(address, port, 'UDP', e)
-    }
+    const { udp, tcp } = await bindBoth(address, port, (sock) => this.onConnection(sock))
     const udpPort = udp.address().port
-    const tcp = net.createServer((sock) => this.onConnection(sock))
-    try {
-      await listenTcp(tcp, address, udpPort)
-    } catch (e) {
-      udp.close()
-      tcp.close()
-      throw bindError(address, udpPort, 'TCP', e)
-    }
     udp.on('message', (msg, rinfo) => this.onUdpQuery(msg, rinfo))
     udp.on('error', (err) => this.logger.warn('DNS listen socket error', { err: err.message }))
     tcp.on('error', (err) => this.logger.warn('DNS TCP listener error', { err: err.message }))
@@ -289,6 +276,37 @@ function resultOf(rcode: number): DnsResult {
   if (rcode === 3) return 'nxdomain'
   if (rcode === 5) return 'refused'
   return 'servfail'
+}
+
+/** Attempts at finding a port free for both UDP and TCP when the configured port is 0. */
+const PORT_ZERO_ATTEMPTS = 16
+
+/** Binds UDP, then TCP on the same port; see {@link DnsForwarder.start}. */
+async function bindBoth(
+  address: string,
+  port: number,
+  onConnection: (sock: net.Socket) => void,
+): Promise<{ udp: dgram.Socket; tcp: net.Server }> {
+  for (let attempt = 1; ; attempt++) {
+    const udp = dgram.createSocket(net.isIPv6(address) ? 'udp6' : 'udp4')
+    try {
+      await bindUdp(udp, address, port)
+    } catch (e) {
+      udp.close()
+      throw bindError(address, port, 'UDP', e)
+    }
+    const udpPort = udp.address().port
+    const tcp = net.createServer(onConnection)
+    try {
+      await listenTcp(tcp, address, udpPort)
+      return { udp, tcp }
+    } catch (e) {
+      udp.close()
+      tcp.close()
+      const inUse = (e as { code?: unknown }).code === 'EADDRINUSE'
+      if (port !== 0 || !inUse || attempt >= PORT_ZERO_ATTEMPTS) throw bindError(address, udpPort, 'TCP', e)
+    }
+  }
 }
 
 function bindUdp(sock: dgram.Socket, address: string, port: number): Promise<void> {
