@@ -9,7 +9,7 @@ import { DNS_ERROR_CODES, DnsError } from './errors.js'
 import { type ParsedQuery, parseQuery } from './query.js'
 import { RCODE, errorReply, truncatedReply } from './replies.js'
 import { forwardQuestion, needsRewrite, rewriteAnswer } from './rewrite.js'
-import { FrameReader, frame } from './tcp-framing.js'
+import { FrameReader, MAX_TCP_MESSAGE, frame } from './tcp-framing.js'
 import { type ExchangeResult, type Transport, UpstreamClient } from './upstream.js'
 import { ZoneMatcher } from './zone-match.js'
 
@@ -208,7 +208,11 @@ export class DnsForwarder {
         if (epoch !== this.epoch) return
         this.metrics.queries.inc({ zone: label, result: outcome.result })
         this.metrics.duration.observe({ zone: label }, (this.clock.monotonic() - started) / 1000)
-        send(outcome.reply)
+        try {
+          send(outcome.reply)
+        } catch (e) {
+          this.logger.warn('cannot send a DNS answer', { err: errorMessage(e), transport })
+        }
       })
   }
 
@@ -241,7 +245,10 @@ export class DnsForwarder {
     return this.answer(query, zone, transport, last.answer, last.raw)
   }
 
-  /** The client's answer from the server's: renamed and translated, id restored, truncated to fit UDP. */
+  /**
+   * The client's answer from the server's: renamed and translated, id restored, truncated to
+   * fit UDP; SERVFAIL when renaming made it longer than any DNS message may be.
+   */
   private answer(
     q: ParsedQuery,
     zone: DnsZone | undefined,
@@ -260,6 +267,7 @@ export class DnsForwarder {
       a.id = q.packet.id
       a.questions = [q.question]
     }
+    if (reply.length > MAX_TCP_MESSAGE) return { reply: errorReply(q.packet, RCODE.servFail), result: 'servfail' }
     if (transport === 'udp' && reply.length > q.udpSize) return { reply: truncatedReply(a), result: 'truncated' }
     if (a.flag_tc) return { reply, result: 'truncated' }
     return { reply, result: resultOf((a.flags ?? 0) & 0xf) }
