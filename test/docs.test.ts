@@ -11,7 +11,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { ROUTE_TABLE_ERROR_CODES } from '@vpcmesh/agent'
+import { DNS_ERROR_CODES, ROUTE_TABLE_ERROR_CODES } from '@vpcmesh/agent'
 import { CIDR_ERROR_CODES, CidrError } from '@vpcmesh/cidr'
 import { ApiCallError as CliApiError, CliError, CliErrorCode, UnreachableError } from '@vpcmesh/cli'
 import { ConfigError, ERROR_REGISTRY } from '@vpcmesh/controller'
@@ -72,6 +72,7 @@ test('sources: the scan sees production sources only, and finds every exported c
     ...Object.values(DATAPLANE_ERROR_CODES),
     ...Object.values(TUN_ERROR_CODES),
     ...Object.values(ROUTE_TABLE_ERROR_CODES),
+    ...Object.values(DNS_ERROR_CODES),
     new ConfigError([]).code,
   ]
   const missed = exported.filter((c) => !scan.codes.has(c))
@@ -88,6 +89,7 @@ test('sources: every exported code table has the one shape: a frozen object from
     DATAPLANE_ERROR_CODES,
     TUN_ERROR_CODES,
     ROUTE_TABLE_ERROR_CODES,
+    DNS_ERROR_CODES,
   }
   for (const [name, table] of Object.entries(tables)) {
     assert.ok(Object.isFrozen(table), `${name} is not frozen`)

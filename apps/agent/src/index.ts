@@ -20,3 +20,4 @@ export {
   type RouteTableProvider,
   type RouteTableReport,
 } from './route-table/provider.js'
+export { DNS_ERROR_CODES, DnsForwarder } from './dns/index.js'
