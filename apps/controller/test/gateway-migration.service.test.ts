@@ -67,4 +67,29 @@ describe('agents enrolled before gateways', () => {
     assert.equal(await store.checkCredential(id, 'legacy-hash'), false)
     assert.equal(await conn.hget(keys.publicKeys, KEY2), null, 'the old key is free again')
   })
+
+  test('a gateway endpoint another gateway of the VPC receives on is refused; nothing is written', async () => {
+    const rec = await store.createVpc(
+      { name: 'ha-ep', cidrs: [parsePrefix('10.13.0.0/16')], endpoint: '192.0.2.13:51820', masquerade: false },
+      'join-ep-1',
+      60,
+    )
+    await store.enroll('join-ep-1', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', 'h1', { name: 'gw-1' })
+    await store.issueJoinToken(rec.id, 'join-ep-2', 60)
+    const before = await store.currentVersion()
+    await assert.rejects(
+      store.enroll('join-ep-2', 'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=', 'h2', {
+        name: 'gw-2',
+        endpoint: '192.0.2.13:51820',
+      }),
+      { code: 'VPCMESH_ERR_ENDPOINT_TAKEN' },
+    )
+    assert.equal(await store.currentVersion(), before, 'nothing committed')
+    assert.equal((await store.getVpc(rec.id))?.gateways?.length, 1)
+    const e = await store.enroll('join-ep-2', 'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=', 'h2', {
+      name: 'gw-2',
+      endpoint: '192.0.2.14:51820',
+    })
+    assert.ok(e !== undefined, 'its own endpoint is accepted, and the token was not used up by the refusal')
+  })
 })

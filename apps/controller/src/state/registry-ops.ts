@@ -263,6 +263,7 @@ export class RegistryOps {
       createdAt: this.now(),
     }
     assertKeyFreeInVpc(gws, gw.id, publicKey)
+    assertOwnEndpoint(old, gw.id, hello.endpoint)
     const epWrites = await this.gatewayEndpoint(tx.conn, id, hello.endpoint, same?.endpoint ?? null, old.endpoint)
     const gateways = same === undefined ? [...gws, gw] : gws.map((g) => (g.id === gw.id ? gw : g))
     const primary = same === undefined ? gws.length === 0 : old.publicKey === same.publicKey
@@ -304,10 +305,11 @@ export class RegistryOps {
     assertKeyFreeInVpc(gws, gateway, publicKey)
     const keyWrites =
       cur.publicKey === publicKey ? [] : await claimKey(tx.conn, this.keys, id, publicKey, cur.publicKey)
-    const epWrites =
-      endpoint === cur.endpoint
-        ? []
-        : await this.gatewayEndpoint(tx.conn, id, endpoint ?? undefined, cur.endpoint, old.endpoint)
+    let epWrites: Write[] = []
+    if (endpoint !== cur.endpoint) {
+      assertOwnEndpoint(old, gateway, endpoint ?? undefined)
+      epWrites = await this.gatewayEndpoint(tx.conn, id, endpoint ?? undefined, cur.endpoint, old.endpoint)
+    }
     const next: GatewayRecord = { ...cur, publicKey, endpoint, drained: false }
     const isKeyHolder = old.publicKey === cur.publicKey
     const rec: VpcRecord = {
@@ -455,6 +457,28 @@ export class RegistryOps {
 const RELEASE_ENDPOINT_LUA = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0`
+
+/**
+ * Refuses an endpoint that another gateway of the same VPC already receives on (the first
+ * gateway without an announced endpoint uses the VPC's registered one): each gateway needs its
+ * own `host:port`, or peers could not tell them apart.
+ */
+function assertOwnEndpoint(rec: VpcRecord, self: string, endpoint: string | undefined): void {
+  if (endpoint === undefined) return
+  const mine = canonicalEndpoint(endpoint).endpoint
+  const gws = rec.gateways ?? []
+  const twin = gws.find((g, i) => {
+    const effective = g.endpoint ?? (i === 0 ? rec.endpoint : null)
+    return g.id !== self && effective !== null && canonicalEndpoint(effective).endpoint === mine
+  })
+  if (twin !== undefined) {
+    throw new ApiError(
+      WireErrorCode.endpointTaken,
+      `endpoint ${mine} is already the tunnel endpoint of gateway "${twin.name}" of VPC "${rec.name}"; ` +
+        'each gateway needs its own host:port (--advertise-endpoint)',
+    )
+  }
+}
 
 /** Refuses a key that another gateway of the same VPC already has. */
 function assertKeyFreeInVpc(gws: readonly GatewayRecord[], self: string, publicKey: string): void {
