@@ -74,6 +74,10 @@ export const AgentConfig = z
         endpoint: z.string().min(1).max(300).optional(),
       })
       .default({ routeTableIds: [] }),
+    /** Where the agent's DNS forwarder listens (`host:port`, inside the VPC); absent: no forwarder. */
+    dnsListen: HostPort.optional(),
+    /** Resolvers for names outside every mesh zone (`host:port`); none: such names get REFUSED. */
+    dnsUpstream: z.array(HostPort).max(8).default([]),
     /** `vip` route tables: the LAN interface that carries the floating address. */
     vipInterface: z
       .string()
@@ -129,6 +133,8 @@ to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
   --instance-id ID      this gateway's instance (AWS i-…, Aliyun i-…; Tencent: its private IPv4)
   --network-interface-id ID  route to this ENI instead of the instance (AWS, Aliyun)
   --cloud-endpoint URL  cloud API endpoint override (a private endpoint)
+  --dns-listen H:P      run the DNS forwarder for the mesh's zones on this address (inside the VPC)
+  --dns-upstream H:P    resolver for every other name, repeatable (default: none, answered REFUSED)
   --log-level LEVEL     debug|info|warn|error (env VPCMESH_LOG_LEVEL)
   --log-format FORMAT   json (default, one object per line) or text (env VPCMESH_LOG_FORMAT)
   --cleanup             remove routes, rule and nftables table vpcmesh added for --tun, then exit
@@ -173,6 +179,8 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
         'instance-id': { type: 'string' },
         'network-interface-id': { type: 'string' },
         'cloud-endpoint': { type: 'string' },
+        'dns-listen': { type: 'string' },
+        'dns-upstream': { type: 'string', multiple: true },
       },
     }).values
   } catch (e) {
@@ -205,6 +213,8 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
     gatewayName: values['gateway-name'] ?? env.VPCMESH_GATEWAY_NAME,
     advertiseEndpoint: values['advertise-endpoint'],
     vipInterface: values['vip-interface'],
+    dnsListen: values['dns-listen'],
+    dnsUpstream: values['dns-upstream'],
     cloud: Object.fromEntries(
       Object.entries({
         region: values['cloud-region'] ?? env.VPCMESH_CLOUD_REGION,

@@ -16,6 +16,7 @@ export const AWS: Vpc = {
   gateways: [],
   active: null,
   routeTable: { provider: 'none' },
+  dnsZones: [],
 }
 
 export const GCP: Vpc = {
@@ -32,6 +33,7 @@ export const GCP: Vpc = {
   gateways: [],
   active: null,
   routeTable: { provider: 'none' },
+  dnsZones: [],
 }
 
 /** An HA VPC: two gateways, gw-a active since a drain (epoch 4), gw-b standby; a VIP route table. */
@@ -66,6 +68,7 @@ export const OFFICE: Vpc = {
   ],
   active: { gateway: 'gw_0a1b2c3d4e5f', epoch: 4, since: '2025-06-02T11:58:00.000Z', reason: 'drain' },
   routeTable: { provider: 'vip', vip: '10.9.0.254/24' },
+  dnsZones: [],
 }
 
 /** {@link OFFICE} after `gateway drain office gw-a`: gw-b active under epoch 5, gw-a drained. */

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { CidrText, GatewayId, MeshVersion, PublicKey, VpcId, VpcName } from './names.js'
-import { ActiveGateway, MeshGateway, RouteTableSetting } from './netmap.js'
+import { ActiveGateway, DnsZoneSetting, MeshGateway, RouteTableSetting } from './netmap.js'
 import { PeerStatus } from './messages.js'
 
 /** Most CIDRs (own plus routes) one VPC may carry. */
@@ -17,6 +17,8 @@ export const CreateVpcRequest = z
     masquerade: z.boolean().default(true),
     /** How the VPC's route table follows its active gateway (HA). @default { provider: 'none' } */
     routeTable: RouteTableSetting.optional(),
+    /** DNS zones this VPC serves (its servers must be inside its CIDRs or routes). @default [] */
+    dnsZones: z.array(DnsZoneSetting).max(16).optional(),
   })
   .strict()
 export type CreateVpcRequest = z.infer<typeof CreateVpcRequest>
@@ -29,10 +31,11 @@ export const PatchVpcRequest = z
     endpoint: z.string().min(3).max(300).optional(),
     masquerade: z.boolean().optional(),
     routeTable: RouteTableSetting.optional(),
+    dnsZones: z.array(DnsZoneSetting).max(16).optional(),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, {
-    message: 'give at least one of name, cidrs, endpoint, masquerade, routeTable',
+    message: 'give at least one of name, cidrs, endpoint, masquerade, routeTable, dnsZones',
   })
 export type PatchVpcRequest = z.infer<typeof PatchVpcRequest>
 
@@ -64,6 +67,8 @@ export const Vpc = z.object({
   /** The active gateway, once elected (VPCs with two or more gateways); `since` is ISO 8601 here. */
   active: ActiveGateway.extend({ since: z.string() }).nullable(),
   routeTable: RouteTableSetting,
+  /** DNS zones the VPC serves. */
+  dnsZones: z.array(DnsZoneSetting),
 })
 export type Vpc = z.infer<typeof Vpc>
 

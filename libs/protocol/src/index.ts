@@ -1,7 +1,7 @@
 export { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from './version.js'
 export { VpcName, VpcId, CidrText, PublicKey, MeshVersion, GatewayId, GatewayName } from './names.js'
 export { type Endpoint, parseEndpoint, formatEndpoint } from './endpoint.js'
-export { ActiveGateway, MeshGateway, MeshNode, NetMap, RouteTableSetting } from './netmap.js'
+export { ActiveGateway, DnsZoneSetting, MeshGateway, MeshNode, NetMap, RouteTableSetting } from './netmap.js'
 export {
   AgentAuth,
   Hello,
@@ -48,3 +48,4 @@ export {
   SkippedRouteState,
   UdpEndpointState,
 } from './agent-status.js'
+export { parseDnsServer } from './dns-server.js'

@@ -1,6 +1,9 @@
 import { z } from 'zod'
 import { CidrText, GatewayId, GatewayName, PublicKey, VpcId, VpcName } from './names.js'
 
+/** A DNS name of labels (letters, digits, inner hyphens), no trailing dot. */
+const DNS_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i
+
 /** One gateway (agent) of a VPC that has several. */
 export const MeshGateway = z.object({
   id: GatewayId,
@@ -23,7 +26,21 @@ export const ActiveGateway = z.object({
 })
 export type ActiveGateway = z.infer<typeof ActiveGateway>
 
-/** How the VPC's own route table follows the active gateway. */
+/**
+ * A DNS zone a VPC serves inside itself: names under `zone` are answered by `server` (an IP
+ * address inside the VPC's CIDRs or routes, `address` or `address:port`, port 53 by default),
+ * asked as if they were under `rewriteTo` when given (`b.cluster.local` → `cluster.local`).
+ */
+export const DnsZoneSetting = z
+  .object({
+    zone: z.string().max(253).regex(DNS_NAME, { message: 'must be a DNS name such as corp.internal' }),
+    server: z.string().min(2).max(60),
+    rewriteTo: z.string().max(253).regex(DNS_NAME, { message: 'must be a DNS name such as cluster.local' }).optional(),
+  })
+  .strict()
+export type DnsZoneSetting = z.infer<typeof DnsZoneSetting>
+
+/** How the VPC's route table follows the active gateway. */
 export const RouteTableSetting = z
   .object({
     provider: z.enum(['none', 'vip', 'aws', 'aliyun', 'tencent']),
@@ -59,6 +76,8 @@ export const MeshNode = z.object({
   active: ActiveGateway.nullable().optional(),
   /** How the VPC's route table follows the active gateway. Absent: `none`. */
   routeTable: RouteTableSetting.optional(),
+  /** DNS zones the VPC serves; other VPCs' agents forward those names to it. */
+  dnsZones: z.array(DnsZoneSetting).max(16).optional(),
 })
 export type MeshNode = z.infer<typeof MeshNode>
 

@@ -61,6 +61,11 @@ export class DnsForwarder {
       clock: this.clock,
       logger: this.logger,
       onSpoofed: () => this.drop('spoofed'),
+      sourceFor: (family) => {
+        const a = this.config.listen.address
+        const fam = a.includes(':') ? 6 : 4
+        return fam === family && a !== '0.0.0.0' && a !== '::' ? a : undefined
+      },
     })
   }
 

@@ -32,6 +32,12 @@ export interface UpstreamClientComponents {
   readonly logger: Logger
   /** Called for each answer dropped as spoofed: unknown id, wrong source, or a question that differs. */
   readonly onSpoofed: () => void
+  /**
+   * The local address queries of this family are sent from, or undefined for the kernel's
+   * choice. The agent sends from its listen address: an address inside its VPC, so the answer
+   * of a server in another VPC comes back through the mesh.
+   */
+  readonly sourceFor?: (family: 4 | 6) => string | undefined
 }
 
 interface Pending {
@@ -119,6 +125,8 @@ export class UpstreamClient {
     let s = this.sockets.get(family)
     if (s === undefined) {
       const sock = dgram.createSocket(family === 6 ? 'udp6' : 'udp4')
+      const source = this.components.sourceFor?.(family)
+      if (source !== undefined) sock.bind({ address: source, port: 0 })
       sock.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo))
       sock.on('error', (err) => this.components.logger.warn('DNS upstream socket error', { err: err.message }))
       this.sockets.set(family, sock)
@@ -141,7 +149,12 @@ export class UpstreamClient {
   private exchangeTcp(req: ExchangeRequest): Promise<ExchangeResult> {
     return new Promise((resolve) => {
       const id = randomInt(0, 65_536)
-      const sock = net.connect({ host: req.server.address, port: req.server.port })
+      const localAddress = this.components.sourceFor?.(net.isIP(req.server.address) === 6 ? 6 : 4)
+      const sock = net.connect({
+        host: req.server.address,
+        port: req.server.port,
+        ...(localAddress === undefined ? {} : { localAddress }),
+      })
       this.tcp.add(sock)
       const reader = new FrameReader()
       let done = false

@@ -13,6 +13,7 @@ import { resolveControllerAddresses, resolveEndpoint, type ResolvedEndpoint } fr
 import { Reconciler } from './reconciler.js'
 import { gatewayKey, translate } from './translate.js'
 import { GatewayRole, type RouteTableFactory } from './gateway-role.js'
+import { MeshDns } from './mesh-dns.js'
 
 /** Starts the local status server; `startStatusServer` (apps/agent/src/status/server.ts) in production. */
 export type StatusServerFactory = (
@@ -81,6 +82,7 @@ export class AgentRuntime {
   private readonly log: Logger
   private readonly m: AgentMetrics
   private readonly role: GatewayRole
+  private readonly dns: MeshDns | undefined
 
   constructor(private readonly c: AgentRuntimeComponents) {
     this.log = c.logger
@@ -90,6 +92,20 @@ export class AgentRuntime {
       () => this.host?.skipped ?? [],
       () => this.role.role,
     )
+    const dnsListen = c.config.dnsListen === undefined ? undefined : parseEndpoint(c.config.dnsListen)
+    this.dns =
+      dnsListen === undefined || typeof dnsListen === 'string'
+        ? undefined
+        : new MeshDns(
+            { logger: c.logger, metrics: c.metrics },
+            {
+              listen: { address: dnsListen.host, port: dnsListen.port },
+              upstream: c.config.dnsUpstream.flatMap((u) => {
+                const e = parseEndpoint(u)
+                return typeof e === 'string' ? [] : [{ address: e.host, port: e.port }]
+              }),
+            },
+          )
     this.role = new GatewayRole({
       logger: c.logger,
       create: c.routeTables ?? (() => undefined),
@@ -194,6 +210,10 @@ export class AgentRuntime {
       ),
       this.timers(engine, dataplane, client, reconciler),
       this.statusServer(),
+      part(
+        () => undefined,
+        () => this.dns?.stop(),
+      ),
     ]
     return { dataplane, client, reconciler, parts }
   }
@@ -404,6 +424,7 @@ export class AgentRuntime {
     const rt = await this.c.router.set(cfg.router)
     this.host = await this.c.router.current()
     await this.role.update(map, this.c.state.load()?.gatewayId)
+    await this.dns?.update(map)
     this.log.info('applied map', { version: map.version, peers: map.peers.length, dataplane: dp, router: rt })
   }
 

@@ -17,6 +17,7 @@ export function toMeshNode(r: VpcRecord): MeshNode {
     masquerade: r.masquerade,
   }
   if (r.routeTable !== undefined && r.routeTable.provider !== 'none') node.routeTable = r.routeTable
+  if (r.dnsZones !== undefined && r.dnsZones.length > 0) node.dnsZones = r.dnsZones
   const gws = (r.gateways ?? []).filter((g) => isValidPublicKey(g.publicKey))
   if (gws.length < 2) return node
   // Several gateways: every one (peers keep tunnels to all), the VPC's key and endpoint are the

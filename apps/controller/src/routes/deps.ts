@@ -27,6 +27,7 @@ export function toApiVpc(r: VpcRecord): Vpc {
     gateways: (r.gateways ?? []).map((g) => ({ ...g, createdAt: new Date(g.createdAt).toISOString() })),
     active: r.active == null ? null : { ...r.active, since: new Date(r.active.since).toISOString() },
     routeTable: r.routeTable ?? { provider: 'none' },
+    dnsZones: r.dnsZones ?? [],
   }
 }
 

@@ -64,6 +64,7 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
             endpoint: checkEndpoint(b.endpoint),
             masquerade: b.masquerade,
             ...(b.routeTable === undefined ? {} : { routeTable: checkRouteTable(b.routeTable) }),
+            ...(b.dnsZones === undefined ? {} : { dnsZones: b.dnsZones }),
           },
           hashSecret(token),
           d.config.joinTokenTtlS,
@@ -118,6 +119,7 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
           endpoint: b.endpoint === undefined ? undefined : checkEndpoint(b.endpoint),
           masquerade: b.masquerade,
           routeTable: b.routeTable === undefined ? undefined : checkRouteTable(b.routeTable),
+          dnsZones: b.dnsZones,
         })
         return { vpc: toApiVpc(rec) }
       },

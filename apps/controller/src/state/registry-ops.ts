@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { parsePrefix, type Prefix } from '@vpcmesh/cidr'
-import { MAX_PREFIXES_PER_VPC, WireErrorCode } from '@vpcmesh/protocol'
+import { parseAddress, parsePrefix, type Prefix } from '@vpcmesh/cidr'
+import { type DnsZoneSetting, MAX_PREFIXES_PER_VPC, WireErrorCode, parseDnsServer } from '@vpcmesh/protocol'
 import { ApiError, gatewayNotFound, vpcNotFound } from '../errors.js'
 import type { RedisKeys } from './redis-keys.js'
 import type { Enrolment, GatewayHello, GatewayRecord, NewVpc, VpcPatch, VpcRecord } from './store.js'
@@ -39,6 +39,7 @@ export class RegistryOps {
   async addVpc(tx: TxView, input: NewVpc, joinHash: string, ttlS: number): Promise<TxDecision<VpcRecord>> {
     const names = await tx.conn.hgetall(this.keys.names)
     if (names[input.name] !== undefined) throw nameTaken(input.name, names[input.name] as string)
+    assertDnsServersInside(input.dnsZones ?? [], input.cidrs)
     const owned = await this.owned(tx.conn)
     const id = `vpc_${randomBytes(6).toString('hex')}`
     const nameOf = nameResolver({ ...names, [input.name]: id })
@@ -56,6 +57,7 @@ export class RegistryOps {
       endpoint: input.endpoint,
       masquerade: input.masquerade,
       ...(input.routeTable === undefined ? {} : { routeTable: input.routeTable }),
+      ...(input.dnsZones === undefined || input.dnsZones.length === 0 ? {} : { dnsZones: input.dnsZones }),
       publicKey: null,
       createdAt: t,
       updatedAt: t,
@@ -80,6 +82,11 @@ export class RegistryOps {
       cidrs: patch.cidrs === undefined ? old.cidrs : prefixTexts(patch.cidrs),
     }
     if (sameVpc(old, rec)) return unchanged(old)
+    if (patch.dnsZones !== undefined || patch.cidrs !== undefined)
+      assertDnsServersInside(
+        rec.dnsZones ?? [],
+        [...rec.cidrs, ...rec.routes].map((c) => parsePrefix(c)),
+      )
     const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(rec.endpoint) }
     const eps = await this.checkUpdate(tx.conn, old, rec, mine, patch.cidrs)
     const writes: Write[] = []
@@ -453,6 +460,31 @@ export class RegistryOps {
   }
 }
 
+/**
+ * Refuses DNS zones whose server is not an IP address (with an optional port) inside one of
+ * `prefixes` (the VPC's CIDRs and routes: agents reach it through the mesh), or zones listed
+ * twice.
+ */
+export function assertDnsServersInside(zones: readonly DnsZoneSetting[], prefixes: readonly Prefix[]): void {
+  const seen = new Set<string>()
+  for (const z of zones) {
+    const zone = z.zone.toLowerCase()
+    if (seen.has(zone))
+      throw new ApiError(WireErrorCode.validation, `DNS zone ${zone} is listed twice; give each zone once`)
+    seen.add(zone)
+    const e = parseDnsServer(z.server)
+    if (typeof e === 'string') throw new ApiError(WireErrorCode.validation, `DNS zone ${zone}: ${e}`)
+    const bytes = parseAddress(e.address)
+    if (!prefixes.some((p) => p.contains(bytes))) {
+      throw new ApiError(
+        WireErrorCode.validation,
+        `DNS zone ${zone}: server ${e.address} is not inside the VPC's CIDRs or routes ` +
+          `(${prefixes.map(String).join(', ')}); other VPCs reach it through the mesh`,
+      )
+    }
+  }
+}
+
 /** Deletes an endpoint index entry only if it still names the given VPC. */
 const RELEASE_ENDPOINT_LUA = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
@@ -509,6 +541,7 @@ function definedOf(patch: VpcPatch): Partial<VpcRecord> {
   if (patch.endpoint !== undefined) out.endpoint = patch.endpoint
   if (patch.masquerade !== undefined) out.masquerade = patch.masquerade
   if (patch.routeTable !== undefined) out.routeTable = patch.routeTable
+  if (patch.dnsZones !== undefined) out.dnsZones = patch.dnsZones
   return out
 }
 
@@ -518,6 +551,7 @@ function sameVpc(a: VpcRecord, b: VpcRecord): boolean {
     a.endpoint === b.endpoint &&
     a.masquerade === b.masquerade &&
     JSON.stringify(a.routeTable ?? null) === JSON.stringify(b.routeTable ?? null) &&
+    JSON.stringify(a.dnsZones ?? []) === JSON.stringify(b.dnsZones ?? []) &&
     a.cidrs.join(',') === b.cidrs.join(',')
   )
 }

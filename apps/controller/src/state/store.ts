@@ -1,5 +1,5 @@
 import type { Prefix } from '@vpcmesh/cidr'
-import type { ActiveGateway, RouteTableSetting } from '@vpcmesh/protocol'
+import type { ActiveGateway, DnsZoneSetting, RouteTableSetting } from '@vpcmesh/protocol'
 
 /** One gateway (agent) of a VPC. Times are ms since the epoch. */
 export interface GatewayRecord {
@@ -31,6 +31,8 @@ export interface VpcRecord {
   active?: ActiveGateway | null
   /** Absent: `{ provider: 'none' }`. */
   routeTable?: RouteTableSetting
+  /** DNS zones the VPC serves (absent: none). */
+  dnsZones?: DnsZoneSetting[]
 }
 
 /** One entry of the change log: at `version`, VPC `id` was upserted or removed. */
@@ -47,6 +49,7 @@ export interface NewVpc {
   endpoint: string
   masquerade: boolean
   routeTable?: RouteTableSetting
+  dnsZones?: DnsZoneSetting[]
 }
 
 /** Fields to change on a VPC; absent means unchanged. */
@@ -56,6 +59,7 @@ export interface VpcPatch {
   endpoint?: string
   masquerade?: boolean
   routeTable?: RouteTableSetting
+  dnsZones?: DnsZoneSetting[]
 }
 
 /** A consistent view of the registry at one version. */
