@@ -49,13 +49,7 @@ async function main(): Promise<void> {
   try {
     const lan = await buildHaLan(tb, a)
     await mesh.startController()
-    const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-      const args = ['curl', '-sS', '--max-time', '5', '-X', method, '-H', `Authorization: Bearer ${ADMIN}`]
-      if (body !== undefined) args.push('-H', 'Content-Type: application/json', '-d', JSON.stringify(body))
-      const r = await tb.exec(tb.wanNs, [...args, `${mesh.controllerUrl}${path}`])
-      return JSON.parse(r.stdout)
-    }
-    const created = await api('POST', '/v1/vpcs', {
+    const created = await mesh.api('POST', '/v1/vpcs', {
       name: 'a',
       cidrs: [a.cidr],
       endpoint: `${a.underlayIp}:51820`,
@@ -65,19 +59,19 @@ async function main(): Promise<void> {
     const id = created.vpc.id as string
     mesh.startAgent(b, (await mesh.addVpc(b)).joinToken)
     const gateways = async (): Promise<Array<{ id: string; name: string }>> =>
-      (await api('GET', `/v1/vpcs/${id}`)).vpc.gateways
+      (await mesh.api('GET', `/v1/vpcs/${id}`)).vpc.gateways
     const [g1, g2] = lan.gateways as [HaGateway, HaGateway]
     startHaGateway(mesh, a, g1, created.joinToken)
     await pollUntil('gateway 1 enrolled', async () => (await gateways()).length === 1, { timeoutMs: 30_000 })
-    startHaGateway(mesh, a, g2, (await api('POST', `/v1/vpcs/${id}/join-token`)).joinToken)
+    startHaGateway(mesh, a, g2, (await mesh.api('POST', `/v1/vpcs/${id}/join-token`)).joinToken)
     const bothConnected = async (): Promise<boolean> => {
-      const st = await api('GET', '/v1/status')
+      const st = await mesh.api('GET', '/v1/status')
       const gs = (st.agents as Array<{ id: string; gateways: Array<{ connected: boolean }> }>).find((x) => x.id === id)
       return gs?.gateways.length === 2 && gs.gateways.every((x) => x.connected)
     }
     await pollUntil('both gateways connected', bothConnected, { timeoutMs: 30_000, intervalMs: 200 })
     const activeGw = async (): Promise<HaGateway | undefined> => {
-      const v = (await api('GET', `/v1/vpcs/${id}`)).vpc as {
+      const v = (await mesh.api('GET', `/v1/vpcs/${id}`)).vpc as {
         active: { gateway: string } | null
         gateways: Array<{ id: string; name: string }>
       }
@@ -119,6 +113,18 @@ async function main(): Promise<void> {
     ping.stderr?.resume()
     await pollUntil('ping replies flowing', async () => replies.length > 100, { timeoutMs: 10_000 })
 
+    /** On a failed wait: what the ping saw, who is active, who holds the VIP, the host's ARP cache. */
+    const diagnose = async (e: unknown): Promise<never> => {
+      const ago = (Date.now() / 1000 - (replies.at(-1) ?? 0)).toFixed(1)
+      console.error(
+        `replies ${replies.length}, last ${ago} s ago, ping exit ${ping.exitCode}; tail: ${buf.slice(-300)}`,
+      )
+      console.error(`active: ${(await activeGw())?.name}`)
+      console.error(`host neigh: ${(await tb.exec(a.hostNs, ['ip', 'neigh'])).stdout}`)
+      for (const g of lan.gateways)
+        console.error(`${g.name}: ${(await tb.exec(g.ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'lan0'])).stdout}`)
+      throw e
+    }
     const results: Record<string, number[]> = { process: [], vm: [] }
     for (const mode of ['process', 'vm'] as const) {
       for (let i = 0; i < ROUNDS; i++) {
@@ -131,38 +137,14 @@ async function main(): Promise<void> {
           'the other gateway active and replies flowing again',
           async () => (await activeGw()) !== victim && (replies.at(-1) ?? 0) > Date.now() / 1000 - 0.2,
           { timeoutMs: 30_000, intervalMs: 50 },
-        ).catch(async (e: unknown) => {
-          const now = await activeGw()
-          const holders = await Promise.all(
-            lan.gateways.map(
-              async (g) => (await tb.exec(g.ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'lan0'])).stdout,
-            ),
-          )
-          console.error(
-            `active: ${now?.name}; last reply ${(Date.now() / 1000 - (replies.at(-1) ?? 0)).toFixed(1)} s ago`,
-          )
-          console.error(`lan0 addresses: ${holders.join(' | ')}`)
-          console.error(`host neigh: ${(await tb.exec(a.hostNs, ['ip', 'neigh'])).stdout}`)
-          throw e
-        })
+        ).catch(diagnose)
         // Let replies accumulate past the outage, then measure the longest gap since the failure.
         const settleFrom = Date.now() / 1000
         await pollUntil(
           'two seconds of replies after the failover',
           async () => (replies.at(-1) ?? 0) > settleFrom + 2,
           { timeoutMs: 30_000, intervalMs: 50 },
-        ).catch(async (e: unknown) => {
-          console.error(
-            `replies ${replies.length}, last ${(Date.now() / 1000 - (replies.at(-1) ?? 0)).toFixed(1)} s ago, ping exit ${ping.exitCode}`,
-          )
-          console.error(`active: ${(await activeGw())?.name}; tail: ${buf.slice(-300)}`)
-          console.error(`host neigh: ${(await tb.exec(a.hostNs, ['ip', 'neigh'])).stdout}`)
-          for (const g of lan.gateways)
-            console.error(
-              `${g.name}: ${(await tb.exec(g.ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'lan0'])).stdout}`,
-            )
-          throw e
-        })
+        ).catch(diagnose)
         const window = [from, ...replies.filter((t) => t >= from)]
         let gap = 0
         for (let k = 1; k < window.length; k++) gap = Math.max(gap, (window[k] as number) - (window[k - 1] as number))

@@ -25,12 +25,6 @@ describe('end to end: a zone served in VPC b, resolved from VPC a through its ag
   let work: string
   let a: TestbedNode, b: TestbedNode
 
-  const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const args = ['curl', '-sS', '--max-time', '5', '-X', method, '-H', `Authorization: Bearer ${ADMIN}`]
-    if (body !== undefined) args.push('-H', 'Content-Type: application/json', '-d', JSON.stringify(body))
-    const r = await tb.exec(tb.wanNs, [...args, `${mesh.controllerUrl}${path}`])
-    return JSON.parse(r.stdout)
-  }
   const dig = async (...args: string[]): Promise<{ code: number; out: string }> => {
     const r = await tb.exec(a.hostNs, ['dig', `@${a.lanIp}`, '+time=4', '+tries=1', ...args], { allowFail: true })
     return { code: r.code, out: r.stdout }
@@ -70,7 +64,7 @@ describe('end to end: a zone served in VPC b, resolved from VPC a through its ag
     await mesh.startController()
     const va = await mesh.addVpc(a)
     const vb = await mesh.addVpc(b)
-    const patched = await api('PATCH', `/v1/vpcs/${vb.id}`, {
+    const patched = await mesh.api('PATCH', `/v1/vpcs/${vb.id}`, {
       dnsZones: [
         { zone: 'corp.internal', server: b.hostIp },
         { zone: 'slow.internal', server: '10.2.0.9' },

@@ -49,13 +49,7 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
   let vpcA = ''
   const gws: Gw[] = []
 
-  const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const args = ['curl', '-sS', '--max-time', '5', '-X', method, '-H', `Authorization: Bearer ${ADMIN}`]
-    if (body !== undefined) args.push('-H', 'Content-Type: application/json', '-d', JSON.stringify(body))
-    const r = await tb.exec(tb.wanNs, [...args, `${mesh.controllerUrl}${path}`])
-    return r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout)
-  }
-  const vpc = async (): Promise<ApiVpc> => ((await api('GET', `/v1/vpcs/${vpcA}`)) as { vpc: ApiVpc }).vpc
+  const vpc = async (): Promise<ApiVpc> => ((await mesh.api('GET', `/v1/vpcs/${vpcA}`)) as { vpc: ApiVpc }).vpc
   const gwById = async (id: string): Promise<Gw> => {
     const name = (await vpc()).gateways.find((g) => g.id === id)?.name
     const g = gws.find((x) => x.name === name)
@@ -110,7 +104,7 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
     await mesh.startController()
     // Masquerade off: the hosts of an HA VPC route the mesh back through the VIP, so a flow
     // keeps its addresses whichever gateway carries it.
-    const created = (await api('POST', '/v1/vpcs', {
+    const created = (await mesh.api('POST', '/v1/vpcs', {
       name: 'a',
       cidrs: [a.cidr],
       endpoint: `${a.underlayIp}:51820`,
@@ -128,7 +122,7 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
       timeoutMs: 30_000,
       intervalMs: 100,
     })
-    const t2 = (await api('POST', `/v1/vpcs/${vpcA}/join-token`)) as { joinToken: string }
+    const t2 = (await mesh.api('POST', `/v1/vpcs/${vpcA}/join-token`)) as { joinToken: string }
     start(gws[1] as Gw, t2.joinToken)
     await pollUntil('second gateway enrolled', async () => (await vpc()).gateways.length === 2, {
       timeoutMs: 30_000,
@@ -193,7 +187,7 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
     })
     await pollUntil('ping running', async () => out.includes('bytes from'), { timeoutMs: 5000, intervalMs: 20 })
     const g = (await vpc()).gateways.find((x) => x.name === before.gw.name)
-    const answer = await api('POST', `/v1/vpcs/${vpcA}/gateways/${g?.id}/drain`)
+    const answer = await mesh.api('POST', `/v1/vpcs/${vpcA}/gateways/${g?.id}/drain`)
     const drained = answer as { vpc: ApiVpc }
     assert.ok(drained.vpc !== undefined, `drain answered ${JSON.stringify(answer)}`)
     assert.equal(drained.vpc.active?.reason, 'drain')
@@ -216,7 +210,7 @@ describe('end to end: a VPC with two gateways and a floating address', () => {
     await pollUntil(
       'both gateways connected and undrained',
       async () => {
-        const st = (await api('GET', '/v1/status')) as {
+        const st = (await mesh.api('GET', '/v1/status')) as {
           agents: Array<{ id: string; gateways: Array<{ connected: boolean; drained: boolean }> }>
         }
         const gs = st.agents.find((x) => x.id === vpcA)?.gateways ?? []

@@ -29,10 +29,11 @@ describe('gateway lease', () => {
   /** One replica: its keeper over the sessions it holds, with a fake clock for the start-up grace. */
   const replica = (sessions: GatewaySession[], clock = new FakeClock()) => {
     const elected: string[] = []
+    const maps = new MapCache({ store })
     const keeper = new LeaseKeeper(
       {
         store,
-        maps: new MapCache({ store }),
+        maps,
         clock,
         logger: noopLogger,
         sessions: () => sessions,
@@ -40,7 +41,13 @@ describe('gateway lease', () => {
       },
       { ttlMs: TTL },
     )
-    return { keeper, sessions, clock, elected }
+    // A replica's notifier reads every change as it is announced, which keeps the view the
+    // keeper holds current; here each pass is preceded by that read.
+    const pass = async (): Promise<void> => {
+      await maps.latest()
+      await keeper.pass()
+    }
+    return { keeper, pass, sessions, clock, elected }
   }
   const session = (gateway: string): GatewaySession => ({
     vpcId,
@@ -91,7 +98,7 @@ describe('gateway lease', () => {
   test('two replicas electing at once: exactly one active gateway, epoch 1', async () => {
     const r1 = replica([session(gw[0] as string)])
     const r2 = replica([session(gw[1] as string)])
-    await Promise.all([r1.keeper.pass(), r2.keeper.pass(), r1.keeper.pass(), r2.keeper.pass()])
+    await Promise.all([r1.pass(), r2.pass(), r1.pass(), r2.pass()])
     const a = await active()
     assert.equal(a?.epoch, 1)
     assert.equal(r1.elected.length + r2.elected.length, 1, 'one election committed')
@@ -111,7 +118,7 @@ describe('gateway lease', () => {
     const deadline = Date.now() + 10 * TTL
     while ((await active())?.gateway !== other) {
       assert.ok(Date.now() < deadline, 'the lease lapsed and the other gateway was elected')
-      await Promise.all([cut.keeper.pass(), peer.keeper.pass()])
+      await Promise.all([cut.pass(), peer.pass()])
       const lease = await conn.get(`lease:lease:${vpcId}`)
       if (lease !== null) seen.add(lease)
       const rec = await active()
@@ -146,10 +153,10 @@ describe('gateway lease', () => {
     // A controller comes back with only the standby connected: in its first two lease periods it
     // re-elects only the previously active gateway, so a restart alone never moves the role.
     const back = replica([session(standby)])
-    await back.keeper.pass()
+    await back.pass()
     assert.equal((await active())?.epoch, a.epoch, 'no failover on controller start alone')
     back.clock.advance(2 * TTL)
-    await back.keeper.pass()
+    await back.pass()
     const now = await active()
     assert.equal(now?.gateway, standby)
     assert.equal(now?.epoch, a.epoch + 1)
@@ -186,7 +193,7 @@ describe('gateway lease', () => {
     const r = replica(gw.map(live), clock)
     clock.advance(2 * TTL)
     for (const g of gw) heard.set(g, clock.now())
-    await r.keeper.pass()
+    await r.pass()
     const a = await active()
     assert.ok(
       a !== null && (await conn.get(`lease:lease:${vpcId}`)) === `${a.gateway}:${a.epoch}`,
@@ -195,7 +202,7 @@ describe('gateway lease', () => {
     const other = gw.find((g) => g !== a.gateway) as string
     heard.set(a.gateway, clock.now() - TTL) // silent for a whole lease: pings stopped
     heard.set(other, clock.now())
-    await r.keeper.pass()
+    await r.pass()
     const now = await active()
     assert.deepEqual([now?.gateway, now?.epoch, now?.reason], [other, a.epoch + 1, 'failover'])
   })

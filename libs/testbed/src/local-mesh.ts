@@ -144,6 +144,17 @@ export class LocalMesh {
     return JSON.parse(r.stdout) as T
   }
 
+  /**
+   * Calls the REST API (curl in the wan namespace, with the admin token) for what the CLI has
+   * no flag for; returns the parsed answer, or undefined for an empty one (204).
+   */
+  async api(method: string, path: string, body?: unknown): Promise<any> {
+    const args = ['curl', '-sS', '--max-time', '5', '-X', method, '-H', `Authorization: Bearer ${this.o.adminToken}`]
+    if (body !== undefined) args.push('-H', 'Content-Type: application/json', '-d', JSON.stringify(body))
+    const r = await this.tb.exec(this.tb.wanNs, [...args, `${this.controllerUrl}${path}`])
+    return r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout)
+  }
+
   /** Registers a testbed VPC (its /24 and /64, endpoint on the underlay); returns id and join token. */
   async addVpc(n: TestbedNode): Promise<{ id: string; joinToken: string }> {
     const endpoint =

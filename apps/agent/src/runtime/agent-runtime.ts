@@ -92,19 +92,17 @@ export class AgentRuntime {
       () => this.host?.skipped ?? [],
       () => this.role.role,
     )
-    const dnsListen = c.config.dnsListen === undefined ? undefined : parseEndpoint(c.config.dnsListen)
+    // Validated by the config: listenAddress cannot throw here.
+    const dnsAddress = (text: string): { address: string; port: number } => {
+      const e = listenAddress(text)
+      return { address: e.host, port: e.port }
+    }
     this.dns =
-      dnsListen === undefined || typeof dnsListen === 'string'
+      c.config.dnsListen === undefined
         ? undefined
         : new MeshDns(
             { logger: c.logger, metrics: c.metrics },
-            {
-              listen: { address: dnsListen.host, port: dnsListen.port },
-              upstream: c.config.dnsUpstream.flatMap((u) => {
-                const e = parseEndpoint(u)
-                return typeof e === 'string' ? [] : [{ address: e.host, port: e.port }]
-              }),
-            },
+            { listen: dnsAddress(c.config.dnsListen), upstream: c.config.dnsUpstream.map(dnsAddress) },
           )
     this.role = new GatewayRole({
       logger: c.logger,
@@ -281,26 +279,12 @@ export class AgentRuntime {
           )
         }, LINK_CHECK_MS)
         handles.push(link)
-        let renewing = false
         handles.push(
-          clock.setInterval(() => {
-            if (renewing) return
-            renewing = true
-            void this.role.keepalive().finally(() => {
-              renewing = false
-            })
-          }, KEEPALIVE_MS),
-        )
-        // Cut off from every controller: give way if another gateway took the role meanwhile.
-        let guarding = false
-        handles.push(
-          clock.setInterval(() => {
-            if (client.state === 'connected' || guarding) return
-            guarding = true
-            void this.role.guard().finally(() => {
-              guarding = false
-            })
-          }, GUARD_MS),
+          serially(clock, KEEPALIVE_MS, () => this.role.keepalive()),
+          // Cut off from every controller: give way if another gateway took the role meanwhile.
+          serially(clock, GUARD_MS, async () => {
+            if (client.state !== 'connected') await this.role.guard()
+          }),
         )
       },
       () => {
@@ -403,15 +387,15 @@ export class AgentRuntime {
 
   private async apply(dataplane: Dataplane, map: NetMap): Promise<void> {
     const endpoints = new Map<string, ResolvedEndpoint | null>()
+    // One endpoint per tunnel peer: the VPC's, or each gateway's when it has several.
+    const wanted = map.peers.flatMap((p): Array<[string, string | null]> => {
+      const gws = p.gateways ?? []
+      return gws.length < 2 ? [[p.id, p.endpoint]] : gws.map((g) => [gatewayKey(p.id, g.id), g.endpoint])
+    })
     await Promise.all(
-      map.peers.flatMap((p) => [
-        (async () => {
-          endpoints.set(p.id, await resolveEndpoint(p.endpoint))
-        })(),
-        ...(p.gateways ?? []).map(async (g) => {
-          endpoints.set(gatewayKey(p.id, g.id), g.endpoint === null ? null : await resolveEndpoint(g.endpoint))
-        }),
-      ]),
+      wanted.map(async ([key, text]) => {
+        endpoints.set(key, text === null ? null : await resolveEndpoint(text))
+      }),
     )
     const controllerAddresses = await resolveControllerAddresses(this.c.config.controllers)
     const cfg = translate(map, endpoints, {
@@ -473,6 +457,18 @@ function engineOptions(config: AgentConfig): PacketEngineOptions {
     offload: config.offload,
     fwmark: config.fwmark,
   }
+}
+
+/** Runs `fn` every `ms`, skipping a tick while the previous run has not finished. */
+function serially(clock: Clock, ms: number, fn: () => Promise<void>): { cancel(): void } {
+  let busy = false
+  return clock.setInterval(() => {
+    if (busy) return
+    busy = true
+    void fn().finally(() => {
+      busy = false
+    })
+  }, ms)
 }
 
 /** A Startable from two plain functions. */

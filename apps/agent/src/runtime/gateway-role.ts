@@ -61,9 +61,7 @@ export class GatewayRole {
       this.lastError = undefined
     } catch (e) {
       this.lastError = errorMessage(e)
-      const code = (e as { code?: string }).code ?? 'unknown'
-      this.c.onError?.(code)
-      this.log.warn('route table not updated; retried with the next map or refresh', { code, error: this.lastError })
+      this.failed(e, 'route table not updated; retried with the next map or refresh')
     }
   }
 
@@ -82,8 +80,7 @@ export class GatewayRole {
       this.held = undefined
       this.log.info('VPC deleted: removed the routes vpcmesh created in its route table', { ...report })
     } catch (e) {
-      this.c.onError?.((e as { code?: string }).code ?? 'unknown')
-      this.log.warn('VPC deleted but its route table could not be cleaned up', { error: errorMessage(e) })
+      this.failed(e, 'VPC deleted but its route table could not be cleaned up')
     }
   }
 
@@ -135,8 +132,7 @@ export class GatewayRole {
       this.held = undefined
       await p.release()
     } catch (e) {
-      this.c.onError?.((e as { code?: string }).code ?? 'unknown')
-      this.log.warn('could not check for another active gateway', { error: errorMessage(e) })
+      this.failed(e, 'could not check for another active gateway')
     }
   }
 
@@ -147,13 +143,14 @@ export class GatewayRole {
     try {
       await p.keepalive()
     } catch (e) {
-      this.c.onError?.((e as { code?: string }).code ?? 'unknown')
-      this.log.warn('could not renew the floating address', { error: errorMessage(e) })
+      this.failed(e, 'could not renew the floating address')
     }
   }
 
-  /** Forget what was applied so the next update writes again (a periodic repair). */
-  invalidate(): void {
-    this.held = undefined
+  /** Counts a provider failure by its code and logs it; never throws. */
+  private failed(e: unknown, what: string): void {
+    const code = (e as { code?: string }).code ?? 'unknown'
+    this.c.onError?.(code)
+    this.log.warn(what, { code, error: errorMessage(e) })
   }
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { DrainRequest, GatewayParams, VpcResponse } from '@vpcmesh/protocol'
 import { gatewayNotFound, vpcNotFound } from '../errors.js'
 import { noStandby } from '../state/registry-ops.js'
+import { isFresh } from '../state/agent-report.js'
 import { statusKeyOf } from '../state/status-key.js'
 import { ERROR_RESPONSES, type RouteDeps, toApiVpc } from './deps.js'
 
@@ -36,9 +37,7 @@ export function gatewayApi(d: RouteDeps): FastifyPluginAsyncZod {
         const candidates = gws.filter((g) => g.id !== gateway && !g.drained && (to === undefined || g.id === to))
         const records = await d.store.agents(candidates.map((g) => statusKeyOf(rec, g.id)))
         const now = d.clock.now()
-        const live = new Set(
-          records.filter((r) => r.connected && now - r.lastSeen <= 3 * d.config.heartbeatMs).map((r) => r.id),
-        )
+        const live = new Set(records.filter((r) => isFresh(r, now, 3 * d.config.heartbeatMs)).map((r) => r.id))
         const target = candidates.find((g) => live.has(statusKeyOf(rec, g.id)))
         if (target === undefined) throw noStandby(rec.name)
         const out = await d.store.drainGateway(id, gateway, target.id, 3 * d.config.heartbeatMs)

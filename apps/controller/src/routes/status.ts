@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { ErrorBody, PeerStatus, StatusResponse, type AgentStatus } from '@vpcmesh/protocol'
+import { ErrorBody, StatusResponse, type AgentStatus } from '@vpcmesh/protocol'
+import { isFresh, reportedPeers } from '../state/agent-report.js'
 import type { AgentRecord, VpcRecord } from '../state/store.js'
 import type { RouteDeps } from './deps.js'
 import { statusKeyOf, statusKeys } from '../state/status-key.js'
@@ -17,14 +18,12 @@ export function agentStatuses(
   staleMs: number,
 ): AgentStatus[] {
   const byId = new Map(agents.map((a) => [a.id, a]))
-  const fresh = (a: AgentRecord | undefined): boolean =>
-    a === undefined ? false : a.connected && nowMs - a.lastSeen <= staleMs
+  const fresh = (a: AgentRecord | undefined): boolean => isFresh(a, nowMs, staleMs)
   return vpcs.map((v) => {
     const gws = (v.gateways ?? []).length >= 2 ? (v.gateways ?? []) : []
     const activeKey = gws.length === 0 ? v.id : statusKeyOf(v, v.active?.gateway ?? gws[0]?.id)
     const a = byId.get(activeKey) ?? byId.get(v.id)
     const applied = a?.appliedVersion ?? 0
-    const peers = PeerStatus.array().safeParse(safeJson(a?.peers))
     return {
       id: v.id,
       name: v.name,
@@ -36,7 +35,7 @@ export function agentStatuses(
       replica: a?.replica || null,
       observedAddress: a?.observedAddress || null,
       agentVersion: a?.agentVersion || null,
-      peers: peers.success ? peers.data : [],
+      peers: reportedPeers(a),
       gateways: gws.map((g) => {
         const r = byId.get(statusKeyOf(v, g.id))
         return {
@@ -52,14 +51,6 @@ export function agentStatuses(
       active: v.active == null ? null : { ...v.active, since: new Date(v.active.since).toISOString() },
     }
   })
-}
-
-function safeJson(s: string | undefined): unknown {
-  try {
-    return JSON.parse(s ?? '[]')
-  } catch {
-    return []
-  }
 }
 
 /** GET /v1/status: mesh version and every agent's connection and applied version. */

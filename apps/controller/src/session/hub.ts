@@ -62,7 +62,7 @@ const REFUSED: Record<GateRefusal, { code: WireErrorCode; message: string }> = {
 export class Hub implements SessionHost {
   /** Ready-or-registering sessions by status key (one per VPC, or per gateway of an HA VPC). */
   private readonly byAgent = new Map<string, AgentSession>()
-  readonly leases: LeaseKeeper
+  private readonly leases: LeaseKeeper
   private closing = false
   private readonly all = new Set<AgentSession>()
   /** Sessions that hold a slot of the gate (no hello completed yet). */

@@ -16,7 +16,12 @@ export interface GatewaySession {
 
 export interface LeaseKeeperComponents {
   store: GatewayLeases
-  maps: Pick<MapCache, 'latest'>
+  /**
+   * Registry views. A pass reads the held one (kept current by the pushes of every change), so
+   * the 250 ms passes cost no store read; only the first pass reads. The store's transactions
+   * and compare-and-set scripts decide, so a view a change behind only delays a step by a pass.
+   */
+  maps: Pick<MapCache, 'latest' | 'held'>
   clock: Clock
   logger: Logger
   /** The ready sessions of this replica. */
@@ -131,7 +136,7 @@ export class LeaseKeeper {
       here.set(s.vpcId, set)
     }
     if (here.size === 0 && silent.length === 0) return
-    const view = await this.c.maps.latest()
+    const view = this.c.maps.held() ?? (await this.c.maps.latest())
     for (const [vpcId, gw] of silent) {
       const active = view.byId.get(vpcId)?.active
       if (active?.gateway !== gw) continue

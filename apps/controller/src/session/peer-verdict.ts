@@ -1,4 +1,4 @@
-import { PeerStatus } from '@vpcmesh/protocol'
+import { isFresh, reportedPeers } from '../state/agent-report.js'
 import type { AgentRecord, VpcRecord } from '../state/store.js'
 import { statusKeyOf } from '../state/status-key.js'
 
@@ -19,14 +19,12 @@ export function peersVerdict(
   const active = rec.active?.gateway
   const gws = rec.gateways ?? []
   if (active === undefined || gws.length < 2) return undefined
-  const fresh = (r: AgentRecord | undefined): boolean => r?.connected === true && nowMs - r.lastSeen <= staleMs
+  const fresh = (r: AgentRecord | undefined): boolean => isFresh(r, nowMs, staleMs)
   let reporters = 0
   const standbyUp = new Map<string, number>()
   for (const r of records) {
     if (r.id === rec.id || r.id.startsWith(`${rec.id}/`) || !fresh(r)) continue
-    const parsed = PeerStatus.array().safeParse(safeJson(r.peers))
-    if (!parsed.success) continue
-    const mine = parsed.data.filter((p) => p.id === rec.id && p.gateway !== undefined)
+    const mine = reportedPeers(r).filter((p) => p.id === rec.id && p.gateway !== undefined)
     const toActive = mine.find((p) => p.gateway === active)
     if (toActive === undefined) continue
     reporters++
@@ -41,12 +39,4 @@ export function peersVerdict(
     (g) =>
       g.id !== active && !g.drained && standbyUp.get(g.id) === reporters && fresh(byKey.get(statusKeyOf(rec, g.id))),
   )?.id
-}
-
-function safeJson(s: string | undefined): unknown {
-  try {
-    return JSON.parse(s ?? '[]')
-  } catch {
-    return []
-  }
 }

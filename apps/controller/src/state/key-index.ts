@@ -66,13 +66,18 @@ const RELEASE_LUA = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0`
 
+/** The write that deletes `field` of the index hash `hash` only if it still names VPC `id`. */
+export function releaseEntry(hash: string, field: string, id: string): Write {
+  return ['eval', RELEASE_LUA, 1, hash, field, id]
+}
+
 /**
  * The index writes for VPC `id` moving from key `from` to key `to` (either may be null; null
  * `to`: the VPC is deleted). The old entry is removed only while it names `id`.
  */
 export function moveKey(keys: RedisKeys, from: string | null, to: string | null, id: string): Write[] {
   const out: Write[] = []
-  if (from !== null && from !== to) out.push(['eval', RELEASE_LUA, 1, keys.publicKeys, from, id])
+  if (from !== null && from !== to) out.push(releaseEntry(keys.publicKeys, from, id))
   if (to !== null) out.push(['hset', keys.publicKeys, to, id])
   return out
 }

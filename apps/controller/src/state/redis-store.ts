@@ -119,7 +119,6 @@ class RedisStore implements Store {
   private readonly listeners = new Set<(v: number) => void>()
   private readonly log: Logger
   private readonly connectTimeoutMs: number
-  private readonly now: () => number
   /** Message of the last connection error, for the connect timeout's message. */
   private lastError: string | undefined
   private closing = false
@@ -162,8 +161,7 @@ class RedisStore implements Store {
       this.sub.subscribe(this.keys.events).catch(() => undefined)
     })
     this.tx = new VersionedTx(this.txConn, this.keys, options.changeLogMax ?? 10_000)
-    this.now = components.now ?? Date.now
-    this.ops = new RegistryOps(this.keys, this.now)
+    this.ops = new RegistryOps(this.keys, components.now ?? Date.now)
     this.sub.on('message', (_ch: string, msg: string) => {
       this.dispatch(msg)
     })
@@ -249,7 +247,7 @@ class RedisStore implements Store {
   async electGateway(id: string, gateway: string, ttlMs: number): Promise<VpcRecord | undefined> {
     // Cheap pre-check on the command connection: a held lease needs no transaction.
     if (await this.guard(async () => (await this.cmd.exists(this.keys.lease(id))) === 1)) return undefined
-    return await this.mutate(async (tx) => await this.ops.electGateway(tx, id, gateway, ttlMs, this.now()))
+    return await this.mutate(async (tx) => await this.ops.electGateway(tx, id, gateway, ttlMs))
   }
 
   renewLease(id: string, gateway: string, epoch: number, ttlMs: number): Promise<boolean> {
@@ -271,7 +269,7 @@ class RedisStore implements Store {
     ttlMs: number,
     reason: 'drain' | 'failover' = 'drain',
   ): Promise<VpcRecord> {
-    return this.mutate(async (tx) => await this.ops.drainGateway(tx, id, gateway, target, ttlMs, this.now(), reason))
+    return this.mutate(async (tx) => await this.ops.drainGateway(tx, id, gateway, target, ttlMs, reason))
   }
 
   getVpc(id: string): Promise<VpcRecord | undefined> {

@@ -15,7 +15,7 @@ import {
   canonicalEndpoint,
   prefixTexts,
 } from './rules.js'
-import { KeyInUseError, claimKey, moveKey } from './key-index.js'
+import { KeyInUseError, claimKey, moveKey, releaseEntry } from './key-index.js'
 
 /** Registered endpoints, and whether they had to be read from the VPC records (index missing). */
 interface EndpointIndex {
@@ -143,7 +143,7 @@ export class RegistryOps {
       ...gws.flatMap((g): Write[] =>
         g.endpoint === null || g.endpoint === old.endpoint
           ? []
-          : [['eval', RELEASE_ENDPOINT_LUA, 1, k.endpoints, canonicalEndpoint(g.endpoint).endpoint, id]],
+          : [releaseEntry(k.endpoints, canonicalEndpoint(g.endpoint).endpoint, id)],
       ),
       ...gws.filter((g) => g.publicKey !== old.publicKey).flatMap((g) => moveKey(k, g.publicKey, null, id)),
       ...(joinHash === null ? [] : [['del', k.join(joinHash)] as Write]),
@@ -338,7 +338,6 @@ export class RegistryOps {
     id: string,
     gateway: string,
     ttlMs: number,
-    now: number,
   ): Promise<TxDecision<VpcRecord | undefined>> {
     const raw = await tx.conn.get(this.keys.vpc(id))
     if (raw === null) return unchanged(undefined)
@@ -348,7 +347,7 @@ export class RegistryOps {
     if ((await tx.conn.exists(this.keys.lease(id))) === 1) return unchanged(undefined)
     const epoch = (old.active?.epoch ?? 0) + 1
     const reason = old.active == null || old.active.gateway === gateway ? 'elected' : 'failover'
-    const rec: VpcRecord = { ...old, active: { gateway, epoch, since: now, reason }, publicKey: gw.publicKey }
+    const rec: VpcRecord = { ...old, active: { gateway, epoch, since: this.now(), reason }, publicKey: gw.publicKey }
     return this.upsert(tx, rec, [['set', this.keys.lease(id), `${gateway}:${epoch}`, 'PX', ttlMs]])
   }
 
@@ -359,7 +358,6 @@ export class RegistryOps {
     gateway: string,
     target: string,
     ttlMs: number,
-    now: number,
     reason: 'drain' | 'failover' = 'drain',
   ): Promise<TxDecision<VpcRecord>> {
     const old = await this.load(tx.conn, id)
@@ -377,7 +375,7 @@ export class RegistryOps {
     const rec: VpcRecord = {
       ...old,
       gateways: reason === 'drain' ? gws.map((g) => (g.id === gateway ? { ...g, drained: true } : g)) : gws,
-      active: { gateway: target, epoch, since: now, reason },
+      active: { gateway: target, epoch, since: this.now(), reason },
       publicKey: to.publicKey,
     }
     return this.upsert(tx, rec, [['set', this.keys.lease(id), `${target}:${epoch}`, 'PX', ttlMs]])
@@ -411,7 +409,7 @@ export class RegistryOps {
     const out: Write[] = []
     // The VPC's registered endpoint stays indexed whichever gateway announced it.
     if (from !== null && canonicalEndpoint(from).endpoint !== canonicalEndpoint(registered).endpoint)
-      out.push(['eval', RELEASE_ENDPOINT_LUA, 1, this.keys.endpoints, canonicalEndpoint(from).endpoint, id])
+      out.push(releaseEntry(this.keys.endpoints, canonicalEndpoint(from).endpoint, id))
     if (endpoint === undefined) return out
     const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(endpoint) }
     const eps = await this.endpoints(conn)
@@ -484,11 +482,6 @@ export function assertDnsServersInside(zones: readonly DnsZoneSetting[], prefixe
     }
   }
 }
-
-/** Deletes an endpoint index entry only if it still names the given VPC. */
-const RELEASE_ENDPOINT_LUA = `
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
-return 0`
 
 /**
  * Refuses an endpoint that another gateway of the same VPC already receives on (the first
