@@ -17,6 +17,8 @@ export const AWS: Vpc = {
   active: null,
   routeTable: { provider: 'none' },
   dnsZones: [],
+  mode: 'local',
+  globalPrefixes: [],
 }
 
 export const GCP: Vpc = {
@@ -34,6 +36,8 @@ export const GCP: Vpc = {
   active: null,
   routeTable: { provider: 'none' },
   dnsZones: [],
+  mode: 'local',
+  globalPrefixes: [],
 }
 
 /** An HA VPC: two gateways, gw-a active since a drain (epoch 4), gw-b standby; a VIP route table. */
@@ -69,6 +73,8 @@ export const OFFICE: Vpc = {
   active: { gateway: 'gw_0a1b2c3d4e5f', epoch: 4, since: '2025-06-02T11:58:00.000Z', reason: 'drain' },
   routeTable: { provider: 'vip', vip: '10.9.0.254/24' },
   dnsZones: [],
+  mode: 'local',
+  globalPrefixes: [],
 }
 
 /** {@link OFFICE} after `gateway drain office gw-a`: gw-b active under epoch 5, gw-a drained. */

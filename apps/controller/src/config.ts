@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { hostname } from 'node:os'
 import { z } from 'zod'
 import { MeshError, deepFreeze } from '@vpcmesh/common'
-import { formatAddress, isCidrError, parseAddress } from '@vpcmesh/cidr'
+import { formatAddress, isCidrError, parseAddress, parsePrefix, specialRangeProblem } from '@vpcmesh/cidr'
 import { HostPort, parseEndpoint } from '@vpcmesh/protocol'
 
 /** A comma-separated `host:port` list, parsed into addresses. */
@@ -83,6 +83,27 @@ export const ControllerConfig = z
       .default('vpcmesh:'),
     /** This replica's name, shown in status. */
     replicaId: z.string().min(1).max(64).default(`${hostname()}-${process.pid}`),
+    /**
+     * Pool the global prefixes of global-mode VPCs are allocated from (IPv4). 242.0.0.0/8 lies in
+     * 240.0.0.0/4, reserved and never used on the Internet or by clouds, and Linux routes it.
+     */
+    globalPool: z
+      .string()
+      .default('242.0.0.0/8')
+      .transform((text, ctx) => {
+        try {
+          const p = parsePrefix(text.trim())
+          const why = p.family === 4 ? specialRangeProblem(p) : 'the global pool must be IPv4'
+          if (why === undefined) return p
+          ctx.addIssue({ code: 'custom', message: `${text}: ${why}` })
+        } catch (e) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${text}" is not a CIDR prefix (${isCidrError(e) ? e.message : 'unparsable'}); e.g. 242.0.0.0/8`,
+          })
+        }
+        return z.NEVER
+      }),
     /** Interval of WebSocket pings to agents, ms; an agent silent for 3 intervals is dropped. */
     heartbeatMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
     /** Lifetime of a join token, seconds. */
@@ -165,6 +186,7 @@ const ENV: Record<keyof z.input<typeof ControllerConfig>, string> = {
   dataDir: 'VPCMESH_DATA_DIR',
   redisPrefix: 'VPCMESH_REDIS_PREFIX',
   replicaId: 'VPCMESH_REPLICA_ID',
+  globalPool: 'VPCMESH_GLOBAL_POOL',
   heartbeatMs: 'VPCMESH_HEARTBEAT_MS',
   joinTokenTtlS: 'VPCMESH_JOIN_TOKEN_TTL_S',
   bodyLimit: 'VPCMESH_BODY_LIMIT',

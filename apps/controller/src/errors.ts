@@ -19,6 +19,7 @@ export const ERROR_REGISTRY: Readonly<Record<string, { status: number; retryable
   [WireErrorCode.cidrInvalid]: { status: 400, retryable: false },
   [WireErrorCode.cidrHostBits]: { status: 400, retryable: false },
   [WireErrorCode.cidrOverlap]: { status: 409, retryable: false },
+  [WireErrorCode.globalPoolExhausted]: { status: 409, retryable: false },
   [WireErrorCode.prefixReserved]: { status: 400, retryable: false },
   [WireErrorCode.prefixCoversUnderlay]: { status: 409, retryable: false },
   [WireErrorCode.endpointTaken]: { status: 409, retryable: false },

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { CidrText, GatewayId, MeshVersion, PublicKey, VpcId, VpcName } from './names.js'
-import { ActiveGateway, DnsZoneSetting, MeshGateway, RouteTableSetting } from './netmap.js'
+import { ActiveGateway, AddressMode, DnsZoneSetting, GlobalPrefix, MeshGateway, RouteTableSetting } from './netmap.js'
 import { PeerStatus } from './messages.js'
 
 /** Most CIDRs (own plus routes) one VPC may carry. */
@@ -19,6 +19,10 @@ export const CreateVpcRequest = z
     routeTable: RouteTableSetting.optional(),
     /** DNS zones this VPC serves (its servers must be inside its CIDRs or routes). @default [] */
     dnsZones: z.array(DnsZoneSetting).max(16).optional(),
+    /** `global`: reached through global prefixes, so its CIDRs may overlap other VPCs'. @default 'local' */
+    mode: AddressMode.optional(),
+    /** Global mode: the global prefix wanted for some local prefixes; the others are allocated from the pool. */
+    globalPrefixes: z.array(GlobalPrefix).max(MAX_PREFIXES_PER_VPC).optional(),
   })
   .strict()
 export type CreateVpcRequest = z.infer<typeof CreateVpcRequest>
@@ -32,16 +36,57 @@ export const PatchVpcRequest = z
     masquerade: z.boolean().optional(),
     routeTable: RouteTableSetting.optional(),
     dnsZones: z.array(DnsZoneSetting).max(16).optional(),
+    mode: AddressMode.optional(),
+    /** Global mode: global prefixes wanted for some local prefixes (the others keep theirs or get one). */
+    globalPrefixes: z.array(GlobalPrefix).max(MAX_PREFIXES_PER_VPC).optional(),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, {
-    message: 'give at least one of name, cidrs, endpoint, masquerade, routeTable, dnsZones',
+    message: 'give at least one of name, cidrs, endpoint, masquerade, routeTable, dnsZones, mode, globalPrefixes',
   })
 export type PatchVpcRequest = z.infer<typeof PatchVpcRequest>
 
 /** POST /v1/vpcs/:id/routes body, and the querystring of DELETE /v1/vpcs/:id/routes. */
 export const RouteRequest = z.object({ cidr: CidrText }).strict()
 export type RouteRequest = z.infer<typeof RouteRequest>
+
+/** POST /v1/vpcs/:id/routes body: the route, and for a global-mode VPC optionally its wanted global prefix. */
+export const AddRouteRequest = z.object({ cidr: CidrText, global: CidrText.optional() }).strict()
+export type AddRouteRequest = z.infer<typeof AddRouteRequest>
+
+/** GET /v1/routes querystring: with `address`, only the prefix routing it and where it lands. */
+export const RouteListQuery = z.object({ address: z.string().min(2).max(45).optional() }).strict()
+
+/** One prefix routed mesh-wide, the VPC behind it and the prefix it is inside that VPC. */
+export const RouteEntry = z.object({
+  /** The prefix as every other agent routes it (global for a global-mode VPC's IPv4 prefixes). */
+  prefix: CidrText,
+  vpc: VpcId,
+  vpcName: VpcName,
+  /** A CIDR of the VPC, or a route behind it. */
+  kind: z.enum(['cidr', 'route']),
+  /** The prefix inside the VPC (equal to `prefix` unless translated). */
+  local: CidrText,
+  mode: AddressMode,
+})
+export type RouteEntry = z.infer<typeof RouteEntry>
+
+/** Where one address lands: its route, and the real address inside the VPC. */
+export const RouteLookup = z.object({
+  address: z.string(),
+  route: RouteEntry,
+  /** The address inside the VPC (translated from a global address when the VPC is global). */
+  localAddress: z.string(),
+})
+export type RouteLookup = z.infer<typeof RouteLookup>
+
+/** GET /v1/routes answer. `lookup` only with `?address=`: null when no routed prefix holds it. */
+export const RouteListResponse = z.object({
+  version: MeshVersion,
+  routes: z.array(RouteEntry),
+  lookup: RouteLookup.nullable().optional(),
+})
+export type RouteListResponse = z.infer<typeof RouteListResponse>
 
 /** Path parameters of /v1/vpcs/:id/gateways/:gateway routes. */
 export const GatewayParams = z.object({ id: VpcId, gateway: GatewayId })
@@ -69,6 +114,9 @@ export const Vpc = z.object({
   routeTable: RouteTableSetting,
   /** DNS zones the VPC serves. */
   dnsZones: z.array(DnsZoneSetting),
+  mode: AddressMode,
+  /** Global mode: the global prefix of each IPv4 CIDR and route; empty in local mode. */
+  globalPrefixes: z.array(GlobalPrefix),
 })
 export type Vpc = z.infer<typeof Vpc>
 

@@ -28,6 +28,7 @@ export const WireErrorCode = Object.freeze({
   cidrHostBits: 'VPCMESH_ERR_CIDR_HOST_BITS',
   cidrOverlap: 'VPCMESH_ERR_CIDR_OVERLAP',
   prefixReserved: 'VPCMESH_ERR_PREFIX_RESERVED',
+  globalPoolExhausted: 'VPCMESH_ERR_GLOBAL_POOL_EXHAUSTED',
   prefixCoversUnderlay: 'VPCMESH_ERR_PREFIX_COVERS_UNDERLAY',
   endpointTaken: 'VPCMESH_ERR_ENDPOINT_TAKEN',
   endpointInvalid: 'VPCMESH_ERR_ENDPOINT_INVALID',

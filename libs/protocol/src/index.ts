@@ -1,7 +1,18 @@
 export { PROTOCOL_VERSION, MIN_PROTOCOL_VERSION } from './version.js'
 export { VpcName, VpcId, CidrText, PublicKey, MeshVersion, GatewayId, GatewayName } from './names.js'
 export { type Endpoint, parseEndpoint, formatEndpoint } from './endpoint.js'
-export { ActiveGateway, DnsZoneSetting, MeshGateway, MeshNode, NetMap, RouteTableSetting } from './netmap.js'
+export {
+  ActiveGateway,
+  AddressMode,
+  DnsZoneSetting,
+  GlobalPrefix,
+  MeshGateway,
+  MeshNode,
+  NetMap,
+  RouteTableSetting,
+  type RoutedInput,
+  routedPrefixes,
+} from './netmap.js'
 export {
   AgentAuth,
   Hello,
@@ -27,6 +38,11 @@ export {
   CreateVpcRequest,
   PatchVpcRequest,
   RouteRequest,
+  AddRouteRequest,
+  RouteListQuery,
+  RouteEntry,
+  RouteLookup,
+  RouteListResponse,
   VpcParams,
   Vpc,
   CreateVpcResponse,

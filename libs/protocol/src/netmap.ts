@@ -40,6 +40,23 @@ export const DnsZoneSetting = z
   .strict()
 export type DnsZoneSetting = z.infer<typeof DnsZoneSetting>
 
+/**
+ * One IPv4 prefix of a global-mode VPC (a CIDR or route, as the VPC knows it) and the global
+ * prefix of the same length the rest of the mesh reaches it at. The VPC's own gateway
+ * translates between the two 1:1 (nftables prefix NAT), so only the global prefix is routed.
+ */
+export const GlobalPrefix = z.object({ local: CidrText, global: CidrText }).strict()
+export type GlobalPrefix = z.infer<typeof GlobalPrefix>
+
+/**
+ * Address mode of a VPC. `local`: its prefixes are routed mesh-wide as they are and must not
+ * overlap any other routed prefix. `global`: each IPv4 prefix is reached at a global prefix
+ * (see {@link GlobalPrefix}), so its local prefixes may overlap anything; IPv6 prefixes are
+ * routed as they are (docs/architecture.md, "Global addresses").
+ */
+export const AddressMode = z.enum(['local', 'global'])
+export type AddressMode = z.infer<typeof AddressMode>
+
 /** How the VPC's route table follows the active gateway. */
 export const RouteTableSetting = z
   .object({
@@ -78,6 +95,10 @@ export const MeshNode = z.object({
   routeTable: RouteTableSetting.optional(),
   /** DNS zones the VPC serves; other VPCs' agents forward those names to it. */
   dnsZones: z.array(DnsZoneSetting).max(16).optional(),
+  /** Absent: `local`. */
+  mode: AddressMode.optional(),
+  /** Global-mode VPCs: the global prefix of each IPv4 CIDR and route (absent otherwise). */
+  globalPrefixes: z.array(GlobalPrefix).max(64).optional(),
 })
 export type MeshNode = z.infer<typeof MeshNode>
 
@@ -90,3 +111,23 @@ export const NetMap = z.object({
   peers: z.array(MeshNode),
 })
 export type NetMap = z.infer<typeof NetMap>
+
+/** What {@link routedPrefixes} reads of a node (a map node or an API VPC). */
+export interface RoutedInput {
+  cidrs: readonly string[]
+  routes: readonly string[]
+  mode?: AddressMode | undefined
+  globalPrefixes?: readonly GlobalPrefix[] | undefined
+}
+
+/**
+ * The prefixes the rest of the mesh routes to a VPC, in the order of its CIDRs then routes:
+ * all of them as they are in local mode; in global mode each IPv4 prefix's global prefix (an
+ * IPv4 prefix without one is left out: nobody can reach it) and IPv6 prefixes as they are.
+ */
+export function routedPrefixes(n: RoutedInput): string[] {
+  const all = [...n.cidrs, ...n.routes]
+  if (n.mode !== 'global') return all
+  const globals = new Map((n.globalPrefixes ?? []).map((g) => [g.local, g.global]))
+  return all.flatMap((p) => (p.includes(':') ? [p] : globals.has(p) ? [globals.get(p) as string] : []))
+}

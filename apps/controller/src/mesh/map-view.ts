@@ -18,6 +18,10 @@ export function toMeshNode(r: VpcRecord): MeshNode {
   }
   if (r.routeTable !== undefined && r.routeTable.provider !== 'none') node.routeTable = r.routeTable
   if (r.dnsZones !== undefined && r.dnsZones.length > 0) node.dnsZones = r.dnsZones
+  if (r.mode === 'global') {
+    node.mode = 'global'
+    node.globalPrefixes = r.globalPrefixes ?? []
+  }
   const gws = (r.gateways ?? []).filter((g) => isValidPublicKey(g.publicKey))
   if (gws.length < 2) return node
   // Several gateways: every one (peers keep tunnels to all), the VPC's key and endpoint are the

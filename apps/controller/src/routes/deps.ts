@@ -28,6 +28,8 @@ export function toApiVpc(r: VpcRecord): Vpc {
     active: r.active == null ? null : { ...r.active, since: new Date(r.active.since).toISOString() },
     routeTable: r.routeTable ?? { provider: 'none' },
     dnsZones: r.dnsZones ?? [],
+    mode: r.mode ?? 'local',
+    globalPrefixes: r.globalPrefixes ?? [],
   }
 }
 

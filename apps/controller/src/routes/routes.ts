@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { type Prefix, parsePrefix } from '@vpcmesh/cidr'
-import { RouteRequest, VpcParams, VpcResponse } from '@vpcmesh/protocol'
+import { AddRouteRequest, RouteRequest, VpcParams, VpcResponse } from '@vpcmesh/protocol'
 import { ERROR_RESPONSES, type RouteDeps, toApiVpc } from './deps.js'
 import { parseRoutable } from './vpcs.js'
 
@@ -14,13 +14,14 @@ export function routeApi(d: RouteDeps): FastifyPluginAsyncZod {
           tags: ['routes'],
           summary: 'Add a route behind a VPC',
           params: VpcParams,
-          body: RouteRequest,
+          body: AddRouteRequest,
           response: { 201: VpcResponse, ...ERROR_RESPONSES },
         },
       },
       async (req, reply) => {
         const [route] = parseRoutable([req.body.cidr], d) as [Prefix]
-        const rec = await d.store.addRoute(req.params.id, route)
+        const wish = req.body.global === undefined ? [] : [{ local: route, global: parseRoutable([req.body.global], d)[0] as Prefix }]
+        const rec = await d.store.addRoute(req.params.id, route, { pool: d.config.globalPool, wishes: wish })
         return await reply.status(201).send({ vpc: toApiVpc(rec) })
       },
     )

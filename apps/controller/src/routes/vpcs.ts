@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { detectFamily, formatAddress, parseAddress, parsePrefix, type Prefix } from '@vpcmesh/cidr'
 import {
+  type GlobalPrefix,
   type RouteTableSetting,
   CreateVpcRequest,
   CreateVpcResponse,
@@ -14,6 +15,7 @@ import {
   parseEndpoint,
 } from '@vpcmesh/protocol'
 import { ApiError, vpcNotFound } from '../errors.js'
+import type { GlobalRequest } from '../state/store.js'
 import { hashSecret, newSecret } from '../secrets.js'
 import { assertRoutable, controllerAddresses } from '../state/rules.js'
 import { ERROR_RESPONSES, type RouteDeps, toApiVpc } from './deps.js'
@@ -31,6 +33,23 @@ export function parseRoutable(texts: string[], d: RouteDeps): Prefix[] {
   const prefixes = parsePrefixes(texts)
   assertRoutable(prefixes, controllerAddresses(d.config.listen, d.config.advertiseAddresses))
   return prefixes
+}
+
+/**
+ * The global request of a create or PATCH that sets the mode or prefixes: the pool and the
+ * operator's wished global prefixes (each checked like any routed prefix). Undefined when the
+ * body touches no addressing field.
+ */
+export function globalRequest(
+  b: { cidrs?: string[] | undefined; mode?: string | undefined; globalPrefixes?: GlobalPrefix[] | undefined },
+  d: RouteDeps,
+): GlobalRequest | undefined {
+  if (b.cidrs === undefined && b.mode === undefined && b.globalPrefixes === undefined) return undefined
+  const wishes = (b.globalPrefixes ?? []).map((g) => ({
+    local: parsePrefix(g.local),
+    global: (parseRoutable([g.global], d) as [Prefix])[0],
+  }))
+  return { pool: d.config.globalPool, wishes }
 }
 
 /** Refuses an endpoint that is not host:port. */
@@ -65,11 +84,13 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
             masquerade: b.masquerade,
             ...(b.routeTable === undefined ? {} : { routeTable: checkRouteTable(b.routeTable) }),
             ...(b.dnsZones === undefined ? {} : { dnsZones: b.dnsZones }),
+            ...(b.mode === undefined ? {} : { mode: b.mode }),
+            global: globalRequest(b, d) as GlobalRequest,
           },
           hashSecret(token),
           d.config.joinTokenTtlS,
         )
-        d.logger.info('vpc created', { id: rec.id, name: rec.name, cidrs: rec.cidrs })
+        d.logger.info('vpc created', { id: rec.id, name: rec.name, cidrs: rec.cidrs, mode: rec.mode ?? 'local' })
         return await reply.status(201).send({ vpc: toApiVpc(rec), joinToken: token, joinTokenExpiresAt: expiry(d) })
       },
     )
@@ -120,6 +141,8 @@ export function vpcApi(d: RouteDeps): FastifyPluginAsyncZod {
           masquerade: b.masquerade,
           routeTable: b.routeTable === undefined ? undefined : checkRouteTable(b.routeTable),
           dnsZones: b.dnsZones,
+          mode: b.mode,
+          global: globalRequest(b, d),
         })
         return { vpc: toApiVpc(rec) }
       },

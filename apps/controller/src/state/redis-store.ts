@@ -13,6 +13,7 @@ import {
   type Change,
   type Enrolment,
   type GatewayHello,
+  type GlobalRequest,
   type NewVpc,
   type RegistryDiff,
   type RegistrySnapshot,
@@ -208,8 +209,8 @@ class RedisStore implements Store {
     await this.mutate(async (tx) => await this.ops.removeVpc(tx, id))
   }
 
-  addRoute(id: string, route: Prefix): Promise<VpcRecord> {
-    return this.mutate(async (tx) => await this.ops.addRoute(tx, id, route))
+  addRoute(id: string, route: Prefix, global?: GlobalRequest): Promise<VpcRecord> {
+    return this.mutate(async (tx) => await this.ops.addRoute(tx, id, route, global))
   }
 
   removeRoute(id: string, route: Prefix): Promise<VpcRecord> {

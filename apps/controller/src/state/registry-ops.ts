@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { parseAddress, parsePrefix, type Prefix } from '@vpcmesh/cidr'
-import { type DnsZoneSetting, MAX_PREFIXES_PER_VPC, WireErrorCode, parseDnsServer } from '@vpcmesh/protocol'
+import { type DnsZoneSetting, type GlobalPrefix, MAX_PREFIXES_PER_VPC, WireErrorCode, parseDnsServer } from '@vpcmesh/protocol'
 import { ApiError, gatewayNotFound, vpcNotFound } from '../errors.js'
 import type { RedisKeys } from './redis-keys.js'
-import type { Enrolment, GatewayHello, GatewayRecord, NewVpc, VpcPatch, VpcRecord } from './store.js'
+import type { Enrolment, GatewayHello, GatewayRecord, GlobalRequest, NewVpc, VpcPatch, VpcRecord } from './store.js'
+import { planGlobalPrefixes, routedOf } from './global-prefixes.js'
 import { type TxDecision, type TxView, type Write, unchanged } from './redis-tx.js'
 import {
   type OwnedEndpoint,
@@ -43,10 +44,20 @@ export class RegistryOps {
     const owned = await this.owned(tx.conn)
     const id = `vpc_${randomBytes(6).toString('hex')}`
     const nameOf = nameResolver({ ...names, [input.name]: id })
-    assertNoOverlap(input.cidrs, owned, nameOf)
+    assertNoOverlap(input.cidrs, [], nameOf)
+    const globalPrefixes = globalsFor(
+      input.mode ?? 'local',
+      input.cidrs,
+      input.global,
+      [],
+      owned.map((o) => o.prefix),
+    )
+    const addressing = globalPrefixes === undefined ? {} : { mode: 'global' as const, globalPrefixes }
+    const routed = routedOf({ cidrs: prefixTexts(input.cidrs), routes: [], ...addressing }).map((c) => parsePrefix(c))
+    assertNoOverlap(routed, owned, nameOf)
     const eps = await this.endpoints(tx.conn)
     const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(input.endpoint) }
-    assertClearOfEndpoints(input.cidrs, [...eps.list, mine], nameOf)
+    assertClearOfEndpoints(routed, [...eps.list, mine], nameOf)
     assertEndpointUsable(mine, eps.list, owned, nameOf)
     const t = this.now()
     const rec: VpcRecord = {
@@ -58,6 +69,7 @@ export class RegistryOps {
       masquerade: input.masquerade,
       ...(input.routeTable === undefined ? {} : { routeTable: input.routeTable }),
       ...(input.dnsZones === undefined || input.dnsZones.length === 0 ? {} : { dnsZones: input.dnsZones }),
+      ...addressing,
       publicKey: null,
       createdAt: t,
       updatedAt: t,
@@ -66,7 +78,7 @@ export class RegistryOps {
     return this.upsert(tx, rec, [
       ['sadd', this.keys.vpcs, id],
       ['hset', this.keys.names, input.name, id],
-      ...rec.cidrs.map((c): Write => ['hset', this.keys.prefixes, c, id]),
+      ...routedOf(rec).map((c): Write => ['hset', this.keys.prefixes, c, id]),
       ...this.indexEndpoints(eps, mine),
       ['set', this.keys.join(joinHash), id, 'EX', ttlS],
       ['set', this.keys.vpcJoin(id), joinHash, 'EX', ttlS],
@@ -81,6 +93,24 @@ export class RegistryOps {
       ...definedOf(patch),
       cidrs: patch.cidrs === undefined ? old.cidrs : prefixTexts(patch.cidrs),
     }
+    const addressing = patch.cidrs !== undefined || patch.mode !== undefined || patch.global !== undefined
+    const owned = await this.owned(tx.conn)
+    const others = owned.filter((o) => o.ownerId !== id)
+    if (addressing) {
+      const mode = patch.mode ?? old.mode ?? 'local'
+      const locals = [...rec.cidrs, ...rec.routes].map((c) => parsePrefix(c))
+      const keep = mode === 'global' ? (old.globalPrefixes ?? []) : []
+      const globals = globalsFor(
+        mode,
+        locals,
+        patch.global,
+        keep,
+        others.map((o) => o.prefix),
+      )
+      delete rec.mode
+      delete rec.globalPrefixes
+      if (globals !== undefined) Object.assign(rec, { mode: 'global', globalPrefixes: globals })
+    }
     if (sameVpc(old, rec)) return unchanged(old)
     if (patch.dnsZones !== undefined || patch.cidrs !== undefined)
       assertDnsServersInside(
@@ -88,43 +118,43 @@ export class RegistryOps {
         [...rec.cidrs, ...rec.routes].map((c) => parsePrefix(c)),
       )
     const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(rec.endpoint) }
-    const eps = await this.checkUpdate(tx.conn, old, rec, mine, patch.cidrs)
+    const routed = addressing ? routedOf(rec).map((c) => parsePrefix(c)) : undefined
+    const eps = await this.checkUpdate(tx.conn, old, rec, mine, routed, others)
     const writes: Write[] = []
     if (rec.name !== old.name) writes.push(['hdel', this.keys.names, old.name], ['hset', this.keys.names, rec.name, id])
     if (rec.endpoint !== old.endpoint)
       writes.push(['hdel', this.keys.endpoints, canonicalEndpoint(old.endpoint).endpoint])
     writes.push(...this.indexEndpoints(eps, mine))
-    if (patch.cidrs !== undefined) {
-      writes.push(...old.cidrs.map((c): Write => ['hdel', this.keys.prefixes, c]))
-      writes.push(...rec.cidrs.map((c): Write => ['hset', this.keys.prefixes, c, id]))
+    if (routed !== undefined) {
+      writes.push(...routedOf(old).map((c): Write => releaseEntry(this.keys.prefixes, c, id)))
+      writes.push(...routed.map((c): Write => ['hset', this.keys.prefixes, c.toString(), id]))
     }
     return this.upsert(tx, rec, writes)
   }
 
   /**
-   * Validates VPC `old` becoming `rec` (endpoint `mine`; `cidrs` when the PATCH replaces
-   * them): name free, no overlap, endpoints clear and usable. Returns the endpoint index read.
+   * Validates VPC `old` becoming `rec` (endpoint `mine`; `routed`, its new routed prefixes,
+   * when its addressing changes; `others`, every other VPC's routed prefix): name free, no
+   * overlap, endpoints clear and usable. Returns the endpoint index read.
    */
   private async checkUpdate(
     conn: Redis,
     old: VpcRecord,
     rec: VpcRecord,
     mine: OwnedEndpoint,
-    cidrs: Prefix[] | undefined,
+    routed: Prefix[] | undefined,
+    others: OwnedPrefix[],
   ): Promise<EndpointIndex> {
     const names = await conn.hgetall(this.keys.names)
     const holder = names[rec.name]
     if (holder !== undefined && holder !== old.id) throw nameTaken(rec.name, holder)
-    const owned = (await this.owned(conn)).filter(
-      (o) => !(o.ownerId === old.id && cidrs !== undefined && old.cidrs.includes(o.prefix.toString())),
-    )
     const nameOf = nameResolver(names)
-    if (cidrs !== undefined) assertNoOverlap(cidrs, owned, nameOf)
+    if (routed !== undefined) assertNoOverlap(routed, others, nameOf)
     const eps = await this.endpoints(conn)
-    const others = eps.list.filter((e) => e.ownerId !== old.id)
-    if (cidrs !== undefined) assertClearOfEndpoints(cidrs, [...others, mine], nameOf)
-    const mineAfter = (cidrs ?? []).map((prefix) => ({ prefix, ownerId: old.id }))
-    if (rec.endpoint !== old.endpoint) assertEndpointUsable(mine, others, [...owned, ...mineAfter], nameOf)
+    const otherEps = eps.list.filter((e) => e.ownerId !== old.id)
+    if (routed !== undefined) assertClearOfEndpoints(routed, [...otherEps, mine], nameOf)
+    const mineAfter = (routed ?? routedOf(old).map((c) => parsePrefix(c))).map((prefix) => ({ prefix, ownerId: old.id }))
+    if (rec.endpoint !== old.endpoint) assertEndpointUsable(mine, otherEps, [...others, ...mineAfter], nameOf)
     return eps
   }
 
@@ -150,14 +180,14 @@ export class RegistryOps {
       ['srem', k.vpcs, id],
       ['hdel', k.names, old.name],
       ['hdel', k.endpoints, canonicalEndpoint(old.endpoint).endpoint],
-      ...[...old.cidrs, ...old.routes].map((c): Write => ['hdel', k.prefixes, c]),
+      ...routedOf(old).map((c): Write => releaseEntry(k.prefixes, c, id)),
       ...moveKey(k, old.publicKey, null, id),
     ]
     return { value: old, writes, change: { id, kind: 'remove' } }
   }
 
   /** Adds an extra prefix behind a VPC; an existing identical route is unchanged. */
-  async addRoute(tx: TxView, id: string, route: Prefix): Promise<TxDecision<VpcRecord>> {
+  async addRoute(tx: TxView, id: string, route: Prefix, global?: GlobalRequest): Promise<TxDecision<VpcRecord>> {
     const old = await this.load(tx.conn, id)
     const text = route.toString()
     if (old.routes.includes(text)) return unchanged(old)
@@ -168,10 +198,23 @@ export class RegistryOps {
       )
     }
     const nameOf = nameResolver(await tx.conn.hgetall(this.keys.names))
-    assertNoOverlap([route], await this.owned(tx.conn), nameOf)
-    assertClearOfEndpoints([route], (await this.endpoints(tx.conn)).list, nameOf)
+    const owned = await this.owned(tx.conn)
+    const mine = [...old.cidrs, ...old.routes].map((c) => ({ prefix: parsePrefix(c), ownerId: id }))
+    // Local prefixes of the VPC itself must not overlap either, even where only globals are routed.
+    assertNoOverlap([route], old.mode === 'global' ? mine : [], nameOf)
+    if (old.mode !== 'global' && global !== undefined && global.wishes.length > 0)
+      throw new ApiError(WireErrorCode.validation, `VPC "${old.name}" is in local mode; a global prefix needs mode global`)
+    const added =
+      old.mode === 'global' && route.family === 4
+        ? globalsFor('global', [route], global, [], owned.map((o) => o.prefix))
+        : undefined
+    const routed = parsePrefix(added?.[0]?.global ?? text)
+    assertNoOverlap([routed], owned, nameOf)
+    assertClearOfEndpoints([routed], (await this.endpoints(tx.conn)).list, nameOf)
     const routes = prefixTexts([...old.routes.map((r) => parsePrefix(r)), route])
-    return this.upsert(tx, { ...old, routes }, [['hset', this.keys.prefixes, text, id]])
+    const rec: VpcRecord = { ...old, routes }
+    if (added !== undefined) rec.globalPrefixes = sortGlobals([...(old.globalPrefixes ?? []), ...added])
+    return this.upsert(tx, rec, [['hset', this.keys.prefixes, routed.toString(), id]])
   }
 
   /** Removes an extra prefix; ROUTE_NOT_FOUND when the VPC does not have it. */
@@ -185,7 +228,10 @@ export class RegistryOps {
       )
     }
     const routes = old.routes.filter((r) => r !== text)
-    return this.upsert(tx, { ...old, routes }, [['hdel', this.keys.prefixes, text]])
+    const rec: VpcRecord = { ...old, routes }
+    if (old.globalPrefixes !== undefined) rec.globalPrefixes = old.globalPrefixes.filter((g) => g.local !== text)
+    const routed = old.globalPrefixes?.find((g) => g.local === text)?.global ?? text
+    return this.upsert(tx, rec, [releaseEntry(this.keys.prefixes, routed, id)])
   }
 
   /**
@@ -519,6 +565,32 @@ export function noStandby(vpcName: string): ApiError {
   )
 }
 
+/**
+ * The global prefixes of a VPC in `mode` with prefixes `locals`: undefined in local mode
+ * (wishes are then refused), else planned from `request` (required), keeping `keep`, avoiding
+ * `used`. See {@link planGlobalPrefixes}.
+ */
+function globalsFor(
+  mode: 'local' | 'global',
+  locals: readonly Prefix[],
+  request: GlobalRequest | undefined,
+  keep: readonly GlobalPrefix[],
+  used: readonly Prefix[],
+): GlobalPrefix[] | undefined {
+  if (mode === 'local') {
+    if (request !== undefined && request.wishes.length > 0)
+      throw new ApiError(WireErrorCode.validation, 'globalPrefixes need mode "global"')
+    return undefined
+  }
+  if (request === undefined) throw new Error('global mode needs the global pool (GlobalRequest)')
+  return planGlobalPrefixes(locals, request, keep, used)
+}
+
+/** Global prefixes sorted by local prefix. */
+function sortGlobals(list: GlobalPrefix[]): GlobalPrefix[] {
+  return [...list].sort((a, b) => parsePrefix(a.local).compare(parsePrefix(b.local)))
+}
+
 function nameTaken(name: string, id: string): ApiError {
   return new ApiError(WireErrorCode.vpcNameTaken, `a VPC named "${name}" already exists (${id}); choose another name`)
 }
@@ -545,6 +617,8 @@ function sameVpc(a: VpcRecord, b: VpcRecord): boolean {
     a.masquerade === b.masquerade &&
     JSON.stringify(a.routeTable ?? null) === JSON.stringify(b.routeTable ?? null) &&
     JSON.stringify(a.dnsZones ?? []) === JSON.stringify(b.dnsZones ?? []) &&
+    (a.mode ?? 'local') === (b.mode ?? 'local') &&
+    JSON.stringify(a.globalPrefixes ?? []) === JSON.stringify(b.globalPrefixes ?? []) &&
     a.cidrs.join(',') === b.cidrs.join(',')
   )
 }

@@ -1,5 +1,5 @@
 import type { Prefix } from '@vpcmesh/cidr'
-import type { ActiveGateway, DnsZoneSetting, RouteTableSetting } from '@vpcmesh/protocol'
+import type { ActiveGateway, DnsZoneSetting, GlobalPrefix, RouteTableSetting } from '@vpcmesh/protocol'
 
 /** One gateway (agent) of a VPC. Times are ms since the epoch. */
 export interface GatewayRecord {
@@ -33,6 +33,23 @@ export interface VpcRecord {
   routeTable?: RouteTableSetting
   /** DNS zones the VPC serves (absent: none). */
   dnsZones?: DnsZoneSetting[]
+  /** Absent: local (records written before global mode are local). */
+  mode?: 'global'
+  /** Global mode: the global prefix of each IPv4 CIDR and route, sorted by local prefix. */
+  globalPrefixes?: GlobalPrefix[]
+}
+
+/** A global prefix an operator asks for: for `local`, use `global` (same family and length). */
+export interface GlobalWish {
+  local: Prefix
+  global: Prefix
+}
+
+/** How a global-mode VPC gets its global prefixes: the operator's wishes, the rest from `pool`. */
+export interface GlobalRequest {
+  /** The controller's global pool (VPCMESH_GLOBAL_POOL). */
+  pool: Prefix
+  wishes: GlobalWish[]
 }
 
 /** One entry of the change log: at `version`, VPC `id` was upserted or removed. */
@@ -50,6 +67,10 @@ export interface NewVpc {
   masquerade: boolean
   routeTable?: RouteTableSetting
   dnsZones?: DnsZoneSetting[]
+  /** Absent or local: local mode. */
+  mode?: 'local' | 'global'
+  /** Global mode: the pool and the wished prefixes (required with mode global). */
+  global?: GlobalRequest
 }
 
 /** Fields to change on a VPC; absent means unchanged. */
@@ -60,6 +81,9 @@ export interface VpcPatch {
   masquerade?: boolean
   routeTable?: RouteTableSetting
   dnsZones?: DnsZoneSetting[]
+  mode?: 'local' | 'global'
+  /** The pool and wishes; required whenever the VPC is or becomes global and its prefixes change. */
+  global?: GlobalRequest
 }
 
 /** A consistent view of the registry at one version. */
@@ -100,7 +124,8 @@ export interface Registry {
   createVpc(input: NewVpc, joinTokenHash: string, ttlS: number): Promise<VpcRecord>
   updateVpc(id: string, patch: VpcPatch): Promise<VpcRecord>
   deleteVpc(id: string): Promise<void>
-  addRoute(id: string, route: Prefix): Promise<VpcRecord>
+  /** `global`: the pool and, optionally, the wished global prefix of the route (global-mode VPCs). */
+  addRoute(id: string, route: Prefix, global?: GlobalRequest): Promise<VpcRecord>
   removeRoute(id: string, route: Prefix): Promise<VpcRecord>
   /** The VPC, or undefined. */
   getVpc(id: string): Promise<VpcRecord | undefined>
