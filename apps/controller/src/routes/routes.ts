@@ -20,7 +20,10 @@ export function routeApi(d: RouteDeps): FastifyPluginAsyncZod {
       },
       async (req, reply) => {
         const [route] = parseRoutable([req.body.cidr], d) as [Prefix]
-        const wish = req.body.global === undefined ? [] : [{ local: route, global: parseRoutable([req.body.global], d)[0] as Prefix }]
+        const wish =
+          req.body.global === undefined
+            ? []
+            : [{ local: route, global: parseRoutable([req.body.global], d)[0] as Prefix }]
         const rec = await d.store.addRoute(req.params.id, route, { pool: d.config.globalPool, wishes: wish })
         return await reply.status(201).send({ vpc: toApiVpc(rec) })
       },

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { parseAddress, parsePrefix, type Prefix } from '@vpcmesh/cidr'
-import { type DnsZoneSetting, type GlobalPrefix, MAX_PREFIXES_PER_VPC, WireErrorCode, parseDnsServer } from '@vpcmesh/protocol'
+import {
+  type DnsZoneSetting,
+  type GlobalPrefix,
+  MAX_PREFIXES_PER_VPC,
+  WireErrorCode,
+  parseDnsServer,
+} from '@vpcmesh/protocol'
 import { ApiError, gatewayNotFound, vpcNotFound } from '../errors.js'
 import type { RedisKeys } from './redis-keys.js'
 import type { Enrolment, GatewayHello, GatewayRecord, GlobalRequest, NewVpc, VpcPatch, VpcRecord } from './store.js'
@@ -153,7 +159,10 @@ export class RegistryOps {
     const eps = await this.endpoints(conn)
     const otherEps = eps.list.filter((e) => e.ownerId !== old.id)
     if (routed !== undefined) assertClearOfEndpoints(routed, [...otherEps, mine], nameOf)
-    const mineAfter = (routed ?? routedOf(old).map((c) => parsePrefix(c))).map((prefix) => ({ prefix, ownerId: old.id }))
+    const mineAfter = (routed ?? routedOf(old).map((c) => parsePrefix(c))).map((prefix) => ({
+      prefix,
+      ownerId: old.id,
+    }))
     if (rec.endpoint !== old.endpoint) assertEndpointUsable(mine, otherEps, [...others, ...mineAfter], nameOf)
     return eps
   }
@@ -203,10 +212,19 @@ export class RegistryOps {
     // Local prefixes of the VPC itself must not overlap either, even where only globals are routed.
     assertNoOverlap([route], old.mode === 'global' ? mine : [], nameOf)
     if (old.mode !== 'global' && global !== undefined && global.wishes.length > 0)
-      throw new ApiError(WireErrorCode.validation, `VPC "${old.name}" is in local mode; a global prefix needs mode global`)
+      throw new ApiError(
+        WireErrorCode.validation,
+        `VPC "${old.name}" is in local mode; a global prefix needs mode global`,
+      )
     const added =
       old.mode === 'global' && route.family === 4
-        ? globalsFor('global', [route], global, [], owned.map((o) => o.prefix))
+        ? globalsFor(
+            'global',
+            [route],
+            global,
+            [],
+            owned.map((o) => o.prefix),
+          )
         : undefined
     const routed = parsePrefix(added?.[0]?.global ?? text)
     assertNoOverlap([routed], owned, nameOf)
