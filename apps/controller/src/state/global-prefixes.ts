@@ -42,7 +42,8 @@ export function planGlobalPrefixes(
     if (w.local.family !== 4 || w.global.family !== 4 || w.global.bits !== w.local.bits)
       throw new ApiError(
         WireErrorCode.validation,
-        `globalPrefixes: ${w.local.toString()} needs an IPv4 global prefix of the same length /${w.local.bits} (got ${w.global.toString()}); IPv6 prefixes are routed as they are`,
+        `globalPrefixes: ${w.local.toString()} needs an IPv4 global prefix of the same length ` +
+          `/${w.local.bits} (got ${w.global.toString()}); IPv6 prefixes are routed as they are`,
       )
   }
   const wished = new Map(request.wishes.map((w) => [w.local.toString(), w.global]))
@@ -66,7 +67,8 @@ export function planGlobalPrefixes(
     if (got === undefined)
       throw new ApiError(
         WireErrorCode.globalPoolExhausted,
-        `the global pool ${request.pool.toString()} has no free /${l.bits} left for ${text}; free some, give globalPrefixes yourself, or configure a larger VPCMESH_GLOBAL_POOL`,
+        `the global pool ${request.pool.toString()} has no free /${l.bits} left for ${text}; ` +
+          'free some, give globalPrefixes yourself, or configure a larger VPCMESH_GLOBAL_POOL',
       )
     taken.push(got)
     out.push({ local: text, global: got.toString() })
