@@ -248,3 +248,39 @@ test('withCounterValues: fills only declared counters with safe integer values',
     '\tcounter a {\n\t\tpackets 2 bytes 3\n\t}\n\tcounter b {\n\t}\n',
   )
 })
+
+test('renderNftables: global mode translates each prefix pair 1:1, destination on the way in, source on the way out', () => {
+  const text = renderNftables({
+    tunName: 'vmt0',
+    mtu: 1380,
+    masquerade: true,
+    localCidrs: ['10.0.0.0/24', '10.96.0.0/12'],
+    globalNat: [
+      { local: '10.0.0.0/24', global: '242.0.0.0/24' },
+      { local: '10.96.0.0/12', global: '242.16.0.0/12' },
+    ],
+  })
+  assert.match(
+    text,
+    /\tchain global_in \{\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tiifname "vmt0" ip daddr 242\.0\.0\.0\/24 dnat ip prefix to 10\.0\.0\.0\/24 comment "vpcmesh:global-dnat-v4-0:[0-9a-f]{16}"\n\t\tiifname "vmt0" ip daddr 242\.16\.0\.0\/12 dnat ip prefix to 10\.96\.0\.0\/12 comment "vpcmesh:global-dnat-v4-1:/,
+  )
+  // Source translation first, then masquerade (only for traffic from the TUN, so never both).
+  assert.match(
+    text,
+    /priority srcnat; policy accept;\n\t\toifname "vmt0" ip saddr 10\.0\.0\.0\/24 snat ip prefix to 242\.0\.0\.0\/24 comment "vpcmesh:global-snat-v4-0:[0-9a-f]{16}"\n\t\toifname "vmt0" ip saddr 10\.96\.0\.0\/12 snat ip prefix to 242\.16\.0\.0\/12 [^\n]*\n\t\tiifname "vmt0" oifname != "vmt0" ip daddr @local4 masquerade/,
+  )
+  // Without masquerade the postrouting chain holds the translation alone; local mode has neither chain.
+  const plain = renderNftables({
+    tunName: 'vmt0',
+    mtu: 1380,
+    masquerade: false,
+    localCidrs: ['10.0.0.0/24'],
+    globalNat: [{ local: '10.0.0.0/24', global: '242.0.0.0/24' }],
+  })
+  assert.match(
+    plain,
+    /chain postrouting \{\n[^\n]*\n\t\toifname "vmt0" ip saddr 10\.0\.0\.0\/24 snat ip prefix to 242\.0\.0\.0\/24 [^\n]*\n\t\}/,
+  )
+  const local = renderNftables({ tunName: 'vmt0', mtu: 1380, masquerade: false, localCidrs: ['10.0.0.0/24'] })
+  assert.doesNotMatch(local, /global_in|postrouting|snat|dnat/)
+})
