@@ -249,6 +249,9 @@ test('withCounterValues: fills only declared counters with safe integer values',
   )
 })
 
+/** The fingerprint of rendered text (from its first rule comment). */
+const fp = (text: string): string => /:([0-9a-f]{16})"/.exec(text)?.[1] ?? 'none'
+
 test('renderNftables: global mode translates each prefix pair 1:1, destination on the way in, source on the way out', () => {
   const text = renderNftables({
     tunName: 'vmt0',
@@ -260,14 +263,29 @@ test('renderNftables: global mode translates each prefix pair 1:1, destination o
       { local: '10.96.0.0/12', global: '242.16.0.0/12' },
     ],
   })
-  assert.match(
+  const lines = (...l: string[]): string => l.map((x) => `${x}\n`).join('')
+  assert.ok(
+    text.includes(
+      lines(
+        '\tchain global_in {',
+        '\t\ttype nat hook prerouting priority dstnat; policy accept;',
+        `\t\tiifname "vmt0" ip daddr 242.0.0.0/24 dnat ip prefix to 10.0.0.0/24 comment "vpcmesh:global-dnat-v4-0:${fp(text)}"`,
+        `\t\tiifname "vmt0" ip daddr 242.16.0.0/12 dnat ip prefix to 10.96.0.0/12 comment "vpcmesh:global-dnat-v4-1:${fp(text)}"`,
+      ),
+    ),
     text,
-    /\tchain global_in \{\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tiifname "vmt0" ip daddr 242\.0\.0\.0\/24 dnat ip prefix to 10\.0\.0\.0\/24 comment "vpcmesh:global-dnat-v4-0:[0-9a-f]{16}"\n\t\tiifname "vmt0" ip daddr 242\.16\.0\.0\/12 dnat ip prefix to 10\.96\.0\.0\/12 comment "vpcmesh:global-dnat-v4-1:/,
   )
   // Source translation first, then masquerade (only for traffic from the TUN, so never both).
-  assert.match(
+  assert.ok(
+    text.includes(
+      lines(
+        '\t\ttype nat hook postrouting priority srcnat; policy accept;',
+        `\t\toifname "vmt0" ip saddr 10.0.0.0/24 snat ip prefix to 242.0.0.0/24 comment "vpcmesh:global-snat-v4-0:${fp(text)}"`,
+        `\t\toifname "vmt0" ip saddr 10.96.0.0/12 snat ip prefix to 242.16.0.0/12 comment "vpcmesh:global-snat-v4-1:${fp(text)}"`,
+        `\t\tiifname "vmt0" oifname != "vmt0" ip daddr @local4 masquerade comment "vpcmesh:masquerade-v4:${fp(text)}"`,
+      ),
+    ),
     text,
-    /priority srcnat; policy accept;\n\t\toifname "vmt0" ip saddr 10\.0\.0\.0\/24 snat ip prefix to 242\.0\.0\.0\/24 comment "vpcmesh:global-snat-v4-0:[0-9a-f]{16}"\n\t\toifname "vmt0" ip saddr 10\.96\.0\.0\/12 snat ip prefix to 242\.16\.0\.0\/12 [^\n]*\n\t\tiifname "vmt0" oifname != "vmt0" ip daddr @local4 masquerade/,
   )
   // Without masquerade the postrouting chain holds the translation alone; local mode has neither chain.
   const plain = renderNftables({
