@@ -13,6 +13,8 @@ export const CliErrorCode = Object.freeze({
   badResponse: 'VPCMESH_ERR_CLI_BAD_RESPONSE',
   /** The URL given to `agent-status` answered, but not with an agent status document. Exit 2. */
   badAgentStatus: 'VPCMESH_ERR_CLI_BAD_AGENT_STATUS',
+  /** `route list ADDRESS`: no prefix routed in the mesh holds the address. Exit 1. */
+  notRouted: 'VPCMESH_ERR_CLI_NOT_ROUTED',
 } as const)
 
 /** One of the {@link CliErrorCode} values. */
@@ -30,6 +32,14 @@ export class CliError extends MeshError {
 export function usageError(what: string, command: string): CliError {
   const see = command === '' ? 'vpcmesh --help' : `vpcmesh ${command} --help`
   return new CliError(`${what} (see ${see})`)
+}
+
+/** `route list ADDRESS` for an address no routed prefix holds. Exit 1. */
+export class NotRoutedError extends MeshError {
+  constructor(message: string) {
+    super(CliErrorCode.notRouted, message)
+    this.name = 'NotRoutedError'
+  }
 }
 
 /** An error answer of the controller, carrying its ErrorBody `code` and HTTP `status`. */
