@@ -43,7 +43,14 @@ export interface NftablesInput {
 }
 
 /** Names of the named counters of denied mesh packets (`nft list counter inet vpcmesh <name>`). */
-export const NFT_COUNTERS = { forwardDenied: 'mesh_forward_denied', inputDenied: 'mesh_input_denied' } as const
+export const NFT_COUNTERS = {
+  forwardDenied: 'mesh_forward_denied',
+  inputDenied: 'mesh_input_denied',
+  /** Connections from the mesh whose destination a global-mode VPC's gateway translated (NAT rules see a flow's first packet only). */
+  globalNatIn: 'global_nat_in',
+  /** Connections into the mesh whose source it translated. */
+  globalNatOut: 'global_nat_out',
+} as const
 
 /** Packets and bytes of one nftables counter. */
 export interface NftCounter {
@@ -139,11 +146,13 @@ function globalNatRules(
   return {
     dnat: pairs.map(
       (g, i) =>
-        `iifname "${tun}" ip daddr ${g.global} dnat ip prefix to ${g.local} comment "vpcmesh:global-dnat-v4-${i}:${FP}"`,
+        `iifname "${tun}" ip daddr ${g.global} counter name "${NFT_COUNTERS.globalNatIn}" ` +
+        `dnat ip prefix to ${g.local} comment "vpcmesh:global-dnat-v4-${i}:${FP}"`,
     ),
     snat: pairs.map(
       (g, i) =>
-        `oifname "${tun}" ip saddr ${g.local} snat ip prefix to ${g.global} comment "vpcmesh:global-snat-v4-${i}:${FP}"`,
+        `oifname "${tun}" ip saddr ${g.local} counter name "${NFT_COUNTERS.globalNatOut}" ` +
+        `snat ip prefix to ${g.global} comment "vpcmesh:global-snat-v4-${i}:${FP}"`,
     ),
   }
 }
@@ -165,12 +174,13 @@ export function renderNftables(cfg: NftablesInput): string {
     throw new LinuxNetError(LINUXNET_ERROR_CODES.config, `invalid TUN name ${JSON.stringify(cfg.tunName)} for nftables`)
   }
   const tun = cfg.tunName
+  const natCounters = (cfg.globalNat ?? []).length === 0 ? [] : [NFT_COUNTERS.globalNatIn, NFT_COUNTERS.globalNatOut]
   const lines = [
     ...localSets(cfg.localCidrs),
-    `\tcounter ${NFT_COUNTERS.forwardDenied} {`,
-    '\t}',
-    `\tcounter ${NFT_COUNTERS.inputDenied} {`,
-    '\t}',
+    ...[NFT_COUNTERS.forwardDenied, NFT_COUNTERS.inputDenied, ...natCounters].flatMap((c) => [
+      `\tcounter ${c} {`,
+      '\t}',
+    ]),
   ]
   if (cfg.mssClamp ?? true)
     lines.push(...chain('forward', 'type filter hook forward priority mangle', clampRules(tun, cfg.mtu)))

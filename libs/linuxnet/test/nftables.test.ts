@@ -107,7 +107,8 @@ test('renderNftables: every rule acts only on packets that entered from the TUN,
   assert.doesNotMatch(text, /policy drop/)
   assert.deepEqual(
     Object.values(NFT_COUNTERS).map((n) => text.includes(`\tcounter ${n} {`)),
-    [true, true],
+    [true, true, false, false],
+    'the NAT counters only in global mode',
   )
 })
 
@@ -177,6 +178,8 @@ test('current(): reads the deny counters from the same nft listing as the rules'
     nftRules: undefined,
     forwardDenied: undefined,
     inputDenied: undefined,
+    globalNatIn: undefined,
+    globalNatOut: undefined,
     warnings: [],
   })
   await r.set({ tunName: 'vmt0', mtu: 1380, routes: ['10.2.0.0/16'], localCidrs: ['10.1.0.0/16'], masquerade: true })
@@ -269,8 +272,8 @@ test('renderNftables: global mode translates each prefix pair 1:1, destination o
       lines(
         '\tchain global_in {',
         '\t\ttype nat hook prerouting priority dstnat; policy accept;',
-        `\t\tiifname "vmt0" ip daddr 242.0.0.0/24 dnat ip prefix to 10.0.0.0/24 comment "vpcmesh:global-dnat-v4-0:${fp(text)}"`,
-        `\t\tiifname "vmt0" ip daddr 242.16.0.0/12 dnat ip prefix to 10.96.0.0/12 comment "vpcmesh:global-dnat-v4-1:${fp(text)}"`,
+        `\t\tiifname "vmt0" ip daddr 242.0.0.0/24 counter name "global_nat_in" dnat ip prefix to 10.0.0.0/24 comment "vpcmesh:global-dnat-v4-0:${fp(text)}"`,
+        `\t\tiifname "vmt0" ip daddr 242.16.0.0/12 counter name "global_nat_in" dnat ip prefix to 10.96.0.0/12 comment "vpcmesh:global-dnat-v4-1:${fp(text)}"`,
       ),
     ),
     text,
@@ -280,8 +283,8 @@ test('renderNftables: global mode translates each prefix pair 1:1, destination o
     text.includes(
       lines(
         '\t\ttype nat hook postrouting priority srcnat; policy accept;',
-        `\t\toifname "vmt0" ip saddr 10.0.0.0/24 snat ip prefix to 242.0.0.0/24 comment "vpcmesh:global-snat-v4-0:${fp(text)}"`,
-        `\t\toifname "vmt0" ip saddr 10.96.0.0/12 snat ip prefix to 242.16.0.0/12 comment "vpcmesh:global-snat-v4-1:${fp(text)}"`,
+        `\t\toifname "vmt0" ip saddr 10.0.0.0/24 counter name "global_nat_out" snat ip prefix to 242.0.0.0/24 comment "vpcmesh:global-snat-v4-0:${fp(text)}"`,
+        `\t\toifname "vmt0" ip saddr 10.96.0.0/12 counter name "global_nat_out" snat ip prefix to 242.16.0.0/12 comment "vpcmesh:global-snat-v4-1:${fp(text)}"`,
         `\t\tiifname "vmt0" oifname != "vmt0" ip daddr @local4 masquerade comment "vpcmesh:masquerade-v4:${fp(text)}"`,
       ),
     ),
@@ -297,7 +300,7 @@ test('renderNftables: global mode translates each prefix pair 1:1, destination o
   })
   assert.match(
     plain,
-    /chain postrouting \{\n[^\n]*\n\t\toifname "vmt0" ip saddr 10\.0\.0\.0\/24 snat ip prefix to 242\.0\.0\.0\/24 [^\n]*\n\t\}/,
+    /chain postrouting \{\n[^\n]*\n\t\toifname "vmt0" ip saddr 10\.0\.0\.0\/24 counter name "global_nat_out" snat ip prefix to 242\.0\.0\.0\/24 [^\n]*\n\t\}/,
   )
   const local = renderNftables({ tunName: 'vmt0', mtu: 1380, masquerade: false, localCidrs: ['10.0.0.0/24'] })
   assert.doesNotMatch(local, /global_in|postrouting|snat|dnat/)
