@@ -146,7 +146,10 @@ test('netns: the kernel takes the global-mode prefix translation; back to local 
   const router = createLinuxRouter({ runner: ns.runner })
   await router.set({ ...BASE, globalNat: [{ local: '10.0.0.0/16', global: '242.7.0.0/16' }] })
   const text = ns.exec(['nft', 'list', 'table', 'inet', 'vpcmesh'])
-  assert.match(text, /type nat hook prerouting priority dstnat; policy accept;\n\t\tiifname "vmt0" ip daddr 242\.7\.0\.0\/16 /)
+  assert.match(
+    text,
+    /type nat hook prerouting priority dstnat; policy accept;\n\t\tiifname "vmt0" ip daddr 242\.7\.0\.0\/16 /,
+  )
   assert.match(text, /ip daddr 242\.7\.0\.0\/16 counter name "global_nat_in" dnat ip prefix to 10\.0\.0\.0\/16/)
   assert.match(
     text,
