@@ -4,7 +4,10 @@
  * throughput and ping RTT through plain kernel routing, then through the vpcmesh tunnel
  * (real controller and agents), then with both VPCs switched to global mode (the same tunnel
  * plus 1:1 prefix NAT on both gateways, host B reached at its global address), and prints
- * medians of ROUNDS runs each and their ratios.
+ * medians of ROUNDS runs each and their ratios. For the kernel and the tunnel it also pings
+ * every 10 ms during a single-stream iperf3 (RTT under load, median and p99), and for the
+ * tunnel while agent A applies a 2,000-VPC map (2,000 registrations arriving as map changes:
+ * the JS thread's heaviest work), against the same ping on an idle tunnel.
  * Usage (root): node test/dist/bench/tunnel.bench.js [rounds=3] [seconds=5]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -13,11 +16,14 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mapAddress, parseAddress, parsePrefix } from '@vpcmesh/cidr'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, type TestbedNode } from '@vpcmesh/testbed'
+import { LocalMesh, Testbed, type TestbedNode, UNDERLAY } from '@vpcmesh/testbed'
 
 const ROUNDS = Number(process.argv[2] ?? 3)
 const SECONDS = Math.min(30, Number(process.argv[3] ?? 5))
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..', '..', '..')
+const node = process.execPath
+const ADMIN = 'bench-admin-token-0123456789abcdef'
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -57,6 +63,107 @@ async function rttMs(tb: Testbed, a: TestbedNode, dst: string): Promise<number> 
   return Number(m?.[1] ?? NaN)
 }
 
+/** Percentile `q` (0-1) of `xs`, nearest rank. */
+const pct = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN
+}
+
+/** A ping every 10 ms for `seconds` from a's host to `dst`: every reply's RTT in ms, and how many were lost. */
+interface Ping {
+  /** RTT of every reply, ms. */
+  rtts: number[]
+  lost: number
+}
+
+async function ping10ms(
+  tb: Testbed,
+  a: TestbedNode,
+  dst: string,
+  seconds: number,
+): Promise<{ rtts: number[]; lost: number }> {
+  const count = Math.round(seconds * 100)
+  const r = await tb.exec(a.hostNs, ['ping', '-i', '0.01', '-c', String(count), '-w', String(seconds + 3), '-W', '1', dst], { allowFail: true })
+  const rtts = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]))
+  return { rtts, lost: count - rtts.length }
+}
+
+/** RTT (ms) of a ping every 10 ms during a single-stream iperf3 a → dst: median and p99 over every round. */
+async function rttUnderLoad(
+  tb: Testbed,
+  a: TestbedNode,
+  b: TestbedNode,
+  dst: string,
+): Promise<{ p50: number; p99: number }> {
+  const all: number[] = []
+  for (let i = 0; i < ROUNDS; i++) {
+    const [, p] = await Promise.all([iperf(tb, a, b, dst), ping10ms(tb, a, dst, SECONDS - 1)])
+    all.push(...p.rtts)
+  }
+  return { p50: median(all), p99: pct(all, 0.99) }
+}
+
+/** Runs argv in `ns` to its end (the fixture bounds itself); its stdout, trimmed. @throws on a non-zero exit */
+async function runToEnd(tb: Testbed, ns: string, argv: string[]): Promise<string> {
+  const child = tb.spawn(ns, argv)
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString()
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}: ${err.trim()}`)
+  return out.trim()
+}
+
+/**
+ * Agent A cut off from the controller (its packets to the controller port dropped) while
+ * 2,000 VPCs are registered; a 10 s ping on the idle tunnel; then the block lifted and a ping
+ * for 20 s while A reconnects and applies the map with them. Returns both pings, the bulk
+ * registration's report and the seconds from lifting the block to A having applied the map.
+ */
+async function bigMapApply(
+  tb: Testbed,
+  mesh: LocalMesh,
+  a: TestbedNode,
+  b: TestbedNode,
+): Promise<{ idle: Ping; busy: Ping; bulk: string; applyS: number }> {
+  const nft = (...args: string[]): Promise<unknown> => tb.exec(a.gwNs, ['nft', ...args])
+  await nft('add', 'table', 'inet', 'vmbench')
+  await nft('add', 'chain', 'inet', 'vmbench', 'out', '{ type filter hook output priority 0 ; }')
+  await nft('add', 'rule', 'inet', 'vmbench', 'out', 'ip', 'daddr', UNDERLAY.wanIp, 'tcp', 'dport', '7700', 'drop')
+  const bulk = await runToEnd(tb, tb.wanNs, [
+    node,
+    join(here, 'fixtures', 'bulk-vpcs.js'),
+    mesh.controllerUrl,
+    ADMIN,
+    '2000',
+    '8',
+  ])
+  const idle = await ping10ms(tb, a, b.hostIp, 10)
+  const version = (await mesh.mustCli<{ version: number }>(['status'])).version
+  const t0 = Date.now()
+  await nft('delete', 'table', 'inet', 'vmbench')
+  let applyS = NaN
+  const [busy] = await Promise.all([
+    ping10ms(tb, a, b.hostIp, 20),
+    pollUntil(
+      'agent A applied the 2,000-VPC map',
+      async () => {
+        const st = JSON.parse(await mesh.agentGet(a, '/status')) as { appliedVersion: number }
+        if (st.appliedVersion < version) return false
+        applyS = (Date.now() - t0) / 1000
+        return true
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    ),
+  ])
+  return { idle, busy, bulk, applyS }
+}
+
 async function measure(
   label: string,
   tb: Testbed,
@@ -90,17 +197,24 @@ async function main(): Promise<void> {
   const mesh = new LocalMesh(tb, {
     launcher: join(root, 'bin', 'vpcmesh'),
     workDir: work,
-    adminToken: 'bench-admin-token-0123456789abcdef',
+    adminToken: ADMIN,
+    controllerEnv: { VPCMESH_RATE_LIMIT_PER_MIN: '0' },
   })
   try {
     const [a, b] = [tb.node('a'), tb.node('b')]
     await tb.kernelRouting(true)
     const kernel = await measure('kernel', tb, a, b)
+    const loaded = await rttUnderLoad(tb, a, b, b.hostIp)
     await tb.kernelRouting(false)
     await mesh.startController()
     for (const n of [a, b]) mesh.startAgent(n, (await mesh.addVpc(n)).joinToken)
     await mesh.awaitConverged(45_000)
     const tunnel = await measure('tunnel', tb, a, b)
+    const kernelLoaded = loaded
+    const tunnelLoaded = await rttUnderLoad(tb, a, b, b.hostIp)
+    // The JS thread busy with a big map: agent A is cut off from the controller while 2,000
+    // VPCs are registered, then let back; it applies them as one map while the ping runs.
+    const { idle, busy, bulk, applyS } = await bigMapApply(tb, mesh, a, b)
     for (const n of ['a', 'b']) await mesh.mustCli(['vpc', 'set', n, '--global'])
     await mesh.awaitConverged(45_000)
     const vb = (
@@ -124,6 +238,21 @@ async function main(): Promise<void> {
     console.log(
       `  ratio global/tunnel: ${(global.gbps / tunnel.gbps).toFixed(3)}; added RTT ${(global.rtt - tunnel.rtt).toFixed(3)} ms`,
     )
+    console.log(`\nRTT of a ping every 10 ms during the single-stream iperf3 (${ROUNDS} × ${SECONDS - 1} s):`)
+    console.log(`  kernel routing: median ${kernelLoaded.p50.toFixed(3)} ms, p99 ${kernelLoaded.p99.toFixed(3)} ms`)
+    console.log(`  vpcmesh tunnel: median ${tunnelLoaded.p50.toFixed(3)} ms, p99 ${tunnelLoaded.p99.toFixed(3)} ms`)
+    console.log(
+      '\nRTT of a ping every 10 ms through the tunnel, idle (10 s) vs while agent A applies a map with 2,000 new VPCs (20 s):',
+    )
+    console.log(
+      `  (${bulk}; agent A back on the controller and done applying ${applyS.toFixed(1)} s after its block was lifted)`,
+    )
+    const line = (what: string, p: Ping): string =>
+      `  ${what}: median ${median(p.rtts).toFixed(3)} ms, p99 ${pct(p.rtts, 0.99).toFixed(3)} ms, ` +
+      `max ${Math.max(...p.rtts).toFixed(3)} ms, lost ${p.lost}`
+    console.log(line('idle', idle))
+    console.log(line('busy', busy))
+    console.log(`  p99 added by the busy JS thread: ${(pct(busy.rtts, 0.99) - pct(idle.rtts, 0.99)).toFixed(3)} ms`)
   } finally {
     await mesh.stop().catch(() => undefined)
     await tb.destroy()

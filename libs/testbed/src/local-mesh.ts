@@ -30,6 +30,8 @@ export interface LocalMeshOptions {
   replicas?: number
   /** Controller heartbeat (`VPCMESH_HEARTBEAT_MS`); the active-gateway lease is three of them. @default 2000 */
   heartbeatMs?: number
+  /** More controller environment (e.g. `VPCMESH_RATE_LIMIT_PER_MIN: '0'` for bulk registrations). @default {} */
+  controllerEnv?: Record<string, string>
 }
 
 /** Where and as what {@link LocalMesh.startAgent} runs an agent, when not as the node's only gateway. */
@@ -104,6 +106,7 @@ export class LocalMesh {
         VPCMESH_ADMIN_TOKEN: this.o.adminToken,
         VPCMESH_HEARTBEAT_MS: String(this.o.heartbeatMs ?? 2000),
         VPCMESH_LOG_LEVEL: 'warn',
+        ...this.o.controllerEnv,
       },
     )
     await pollUntil(`controller r${replica} answering`, async () => (await this.cli(['vpc', 'list'], url)).code === 0, {
