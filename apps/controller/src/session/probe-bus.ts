@@ -1,8 +1,8 @@
 /**
  * The channel controller replicas relay probes over (`vpcmesh explain`): the replica serving
  * `POST /v1/explain` may not hold the agents' sessions. `createRedisProbeBus`
- * (apps/controller/src/session/redis-probe-bus.ts) is the real one, over Redis pub/sub;
- * `memoryProbeBus` (apps/controller/src/testing/memory-probe-bus.ts) joins apps in one process.
+ * (apps/controller/src/session/redis-probe-bus.ts) is the one in use, over Redis pub/sub
+ * (tests too run it against a real redis-server).
  */
 export interface ProbeBus {
   /**
