@@ -59,7 +59,9 @@ function problems(s: ForwardSide, r: ProbeResult): Array<{ evidence: string; fix
   else if (!inside(nft.localSet, s.local))
     out.push({
       evidence: `${s.vpc}: ${s.local} is not in the mesh policy set (local4/local6: ${nft.localSet.join(', ') || 'empty'})`,
-      fix: `the agent of ${s.vpc} forwards from the mesh only to its VPC's prefixes: add the prefix holding ${s.local} to VPC ${s.vpc} (\`vpcmesh route add\`) or wait for the agent to apply the newest map`,
+      fix:
+        `the agent of ${s.vpc} forwards from the mesh only to its VPC's prefixes: add the prefix holding ` +
+        `${s.local} to VPC ${s.vpc} (\`vpcmesh route add\`) or wait for the agent to apply the newest map`,
     })
   for (const c of nft.foreignDrops) {
     if (c.acceptsFromTun && c.acceptsToTun) continue

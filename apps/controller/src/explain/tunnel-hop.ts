@@ -12,7 +12,9 @@ export function tunnelHop(srcVpc: string, dstVpc: string, peerId: string, outcom
       ...base,
       verdict: 'broken',
       evidence: [`the data plane of ${srcVpc} has no tunnel peer ${peerId} (VPC ${dstVpc})`],
-      fix: `check that VPC ${dstVpc} is enrolled with a valid key and endpoint (\`vpcmesh vpc show ${dstVpc}\`); \`vpcmesh agent-status\` on ${srcVpc}'s host lists skipped peers`,
+      fix:
+        `check that VPC ${dstVpc} is enrolled with a valid key and endpoint (\`vpcmesh vpc show ${dstVpc}\`); ` +
+        `\`vpcmesh agent-status\` on ${srcVpc}'s host lists skipped peers`,
     }
   const hs =
     p.lastHandshakeAgeS === null ? 'no handshake yet' : `last handshake ${Math.round(p.lastHandshakeAgeS)} s ago`
