@@ -101,11 +101,14 @@ async function flowHops(
   const { src, dst } = flow
   const [so, dout] = await Promise.all([
     probe(src.agent, src.connected, { routes: [dst.entry.prefix], peers: [dst.peerId] }),
-    probe(dst.agent, dst.connected, { routes: [src.entry.prefix], peers: [] }),
+    probe(dst.agent, dst.connected, { routes: [src.entry.prefix], peers: [src.peerId] }),
   ])
   const hops: ExplainHop[] = [
     routeHop('route', src.vpc.name, dst.entry.prefix, so),
-    tunnelHop(src.vpc.name, dst.vpc.name, dst.peerId, so),
+    tunnelHop(
+      { from: src.vpc.name, to: dst.vpc.name, peerId: dst.peerId, outcome: so },
+      { from: dst.vpc.name, to: src.vpc.name, peerId: src.peerId, outcome: dout },
+    ),
   ]
   const nat = natHop(src, dst, so, dout)
   if (nat !== undefined) hops.push(nat)
