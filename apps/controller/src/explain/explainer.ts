@@ -73,7 +73,7 @@ export async function explainFlow(c: ExplainComponents, req: ExplainRequest): Pr
       const outcome = await probe(a.agent, connected(a.agent), { resolve: req.dst, routes: [], peers: [] })
       const d = dnsHop(snap.vpcs, sv.name, req.dst, outcome)
       hops.push(d.hop)
-      if (d.address === undefined) return answer(req, [locateNameOnly(sv, req), ...hops])
+      if (d.address === undefined) return answer(req, [locateNameOnly(sv, req, connected(a.agent)), ...hops])
       dst = d.address
     }
   }
@@ -84,11 +84,18 @@ export async function explainFlow(c: ExplainComponents, req: ExplainRequest): Pr
 }
 
 /** The locate hop when DST is a name that did not resolve: SRC is known, DST is not. */
-function locateNameOnly(sv: VpcRecord, req: ExplainRequest): ExplainHop {
+function locateNameOnly(sv: VpcRecord, req: ExplainRequest, connected: boolean): ExplainHop {
+  const evidence = [
+    `SRC ${req.src} is in VPC ${sv.name}`,
+    `VPC ${sv.name}: its agent ${connected ? 'connected' : 'NOT connected to the controller'}`,
+    `DST ${req.dst} is a name: see the dns hop`,
+  ]
+  if (connected) return { hop: 'locate', verdict: 'ok', evidence }
   return {
     hop: 'locate',
-    verdict: 'ok',
-    evidence: [`SRC ${req.src} is in VPC ${sv.name}`, `DST ${req.dst} is a name: see the dns hop`],
+    verdict: 'broken',
+    evidence,
+    fix: `start the agent of ${sv.name}; \`vpcmesh status\` shows when it was last seen`,
   }
 }
 
