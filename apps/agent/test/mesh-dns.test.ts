@@ -44,3 +44,29 @@ test('meshDnsConfig: every VPC zone, own included, in map order; duplicates and 
   )
   assert.deepEqual(input.listen, { address: '10.1.0.1', port: 53 })
 })
+
+test('meshDnsConfig: a global-mode peer is asked at its server global address and its answers are translated', () => {
+  const b: MeshNode = {
+    ...node('vpc_00000000000b', 'b', [{ zone: 'b.internal', server: '10.0.0.53' }]),
+    mode: 'global',
+    globalPrefixes: [{ local: '10.0.0.0/24', global: '242.0.1.0/24' }],
+  }
+  const self: MeshNode = {
+    ...node('vpc_00000000000a', 'a', [{ zone: 'a.internal', server: '10.0.0.53' }]),
+    mode: 'global',
+    globalPrefixes: [{ local: '10.0.0.0/24', global: '242.0.0.0/24' }],
+  }
+  const { input } = meshDnsConfig(
+    { version: 1, self, peers: [b] },
+    { listen: { address: '10.0.0.1', port: 53 }, upstream: [] },
+  )
+  assert.deepEqual(input.zones, [
+    // Its own zone: asked and answered locally, untranslated.
+    { zone: 'a.internal', servers: [{ address: '10.0.0.53', port: 53 }] },
+    {
+      zone: 'b.internal',
+      servers: [{ address: '242.0.1.53', port: 53 }],
+      rewriteAnswers: [{ from: '10.0.0.0/24', to: '242.0.1.0/24' }],
+    },
+  ])
+})

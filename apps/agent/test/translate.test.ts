@@ -47,6 +47,7 @@ test('peers with keys become tunnel peers; every peer prefix is routed into the 
     peerEndpoints: ['192.0.2.2'],
     masquerade: false,
     mssClamp: true,
+    globalNat: [],
   })
 })
 
@@ -72,4 +73,39 @@ test('an unresolved endpoint becomes null (the peer can still reach us)', () => 
     mtu: 1400,
   })
   assert.equal(cfg.dataplane.peers[0]?.endpoint, null)
+})
+
+test('global mode: peers are routed and accepted at their global prefixes; a global self gets its translation pairs', () => {
+  const globalOf = (n: number, over: Partial<MeshNode> = {}): MeshNode =>
+    node(n, {
+      cidrs: ['10.0.0.0/24', 'fd00:1::/64'],
+      mode: 'global',
+      globalPrefixes: [{ local: '10.0.0.0/24', global: `242.0.${n}.0/24` }],
+      ...over,
+    })
+  const map: NetMap = {
+    version: 9,
+    self: globalOf(1, {
+      routes: ['10.96.0.0/12'],
+      globalPrefixes: [
+        { local: '10.0.0.0/24', global: '242.0.1.0/24' },
+        { local: '10.96.0.0/12', global: '242.16.0.0/12' },
+        // A corrupt pair (not one of its prefixes, another length) is left out.
+        { local: '10.7.0.0/24', global: '242.7.0.0/24' },
+        { local: '10.96.0.0/12', global: '242.99.0.0/24' },
+      ],
+    }),
+    peers: [globalOf(2), node(3)],
+  }
+  const cfg = translate(map, new Map(), { privateKey: key(9), tunName: 'vpcmesh0', mtu: 1420 })
+  assert.deepEqual(
+    cfg.dataplane.peers.map((p) => p.allowedPrefixes),
+    [['242.0.2.0/24', 'fd00:1::/64'], ['10.3.0.0/16']],
+  )
+  assert.deepEqual(cfg.router.routes, ['242.0.2.0/24', 'fd00:1::/64', '10.3.0.0/16'])
+  assert.deepEqual(cfg.router.localCidrs, ['10.0.0.0/24', 'fd00:1::/64', '10.96.0.0/12'])
+  assert.deepEqual(cfg.router.globalNat, [
+    { local: '10.0.0.0/24', global: '242.0.1.0/24' },
+    { local: '10.96.0.0/12', global: '242.16.0.0/12' },
+  ])
 })

@@ -4,6 +4,7 @@ import {
   ExplainResponse,
   JoinTokenResponse,
   ListVpcsResponse,
+  RouteListResponse,
   StatusResponse,
   VpcResponse,
   type CreateVpcRequest,
@@ -64,9 +65,20 @@ export class ApiClient {
     await this.call('DELETE', vpcPath(id), null)
   }
 
-  /** POST /v1/vpcs/:id/routes: adds an extra prefix the VPC serves. */
-  async addRoute(id: string, cidr: string): Promise<VpcResponse> {
-    return await this.call('POST', `${vpcPath(id)}/routes`, VpcResponse, { cidr })
+  /** POST /v1/vpcs/:id/routes: adds an extra prefix the VPC serves (`global`: its wished global prefix). */
+  async addRoute(id: string, cidr: string, global?: string): Promise<VpcResponse> {
+    return await this.call(
+      'POST',
+      `${vpcPath(id)}/routes`,
+      VpcResponse,
+      global === undefined ? { cidr } : { cidr, global },
+    )
+  }
+
+  /** GET /v1/routes: every prefix routed mesh-wide; with `address`, where that address lands. */
+  async listRoutes(address?: string): Promise<RouteListResponse> {
+    const q = address === undefined ? '' : `?address=${encodeURIComponent(address)}`
+    return await this.call('GET', `/v1/routes${q}`, RouteListResponse)
   }
 
   /** DELETE /v1/vpcs/:id/routes?cidr=…: removes a route. */

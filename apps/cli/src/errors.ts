@@ -15,6 +15,8 @@ export const CliErrorCode = Object.freeze({
   badAgentStatus: 'VPCMESH_ERR_CLI_BAD_AGENT_STATUS',
   /** `vpcmesh explain` found a broken hop (the hops are printed on stdout first). Exit 1. */
   flowBroken: 'VPCMESH_ERR_CLI_FLOW_BROKEN',
+  /** `route list ADDRESS`: no prefix routed in the mesh holds the address. Exit 1. */
+  notRouted: 'VPCMESH_ERR_CLI_NOT_ROUTED',
 } as const)
 
 /** One of the {@link CliErrorCode} values. */
@@ -32,6 +34,14 @@ export class CliError extends MeshError {
 export function usageError(what: string, command: string): CliError {
   const see = command === '' ? 'vpcmesh --help' : `vpcmesh ${command} --help`
   return new CliError(`${what} (see ${see})`)
+}
+
+/** `route list ADDRESS` for an address no routed prefix holds. Exit 1. */
+export class NotRoutedError extends MeshError {
+  constructor(message: string) {
+    super(CliErrorCode.notRouted, message)
+    this.name = 'NotRoutedError'
+  }
 }
 
 /** An error answer of the controller, carrying its ErrorBody `code` and HTTP `status`. */

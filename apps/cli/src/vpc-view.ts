@@ -12,8 +12,8 @@ export function vpcTable(vpcs: readonly Vpc[]): string {
   const rows = vpcs.map((v) => [
     v.id,
     v.name,
-    listCell(v.cidrs),
-    listCell(v.routes),
+    listCell(v.cidrs.map((c) => withGlobal(v, c))),
+    listCell(v.routes.map((c) => withGlobal(v, c))),
     v.endpoint,
     yesNo(v.masquerade),
     agentState(v),
@@ -29,8 +29,9 @@ export function vpcFields(vpc: Vpc, indent = ''): string {
     [
       ['id', vpc.id],
       ['name', vpc.name],
-      ['cidrs', listCell(vpc.cidrs)],
-      ['routes', listCell(vpc.routes)],
+      ['cidrs', listCell(vpc.cidrs.map((c) => withGlobal(vpc, c)))],
+      ['routes', listCell(vpc.routes.map((c) => withGlobal(vpc, c)))],
+      ['mode', vpc.mode === 'global' ? 'global (reached at the global prefixes shown after →)' : 'local'],
       ['endpoint', vpc.endpoint],
       ['masquerade', yesNo(vpc.masquerade)],
       ['route table', routeTableCell(vpc)],
@@ -41,6 +42,12 @@ export function vpcFields(vpc: Vpc, indent = ''): string {
     ],
     indent,
   )
+}
+
+/** A prefix of a global-mode VPC with its global prefix (`10.0.0.0/24→242.0.0.0/24`); others as they are. */
+export function withGlobal(vpc: Vpc, prefix: string): string {
+  const g = vpc.globalPrefixes.find((x) => x.local === prefix)
+  return g === undefined ? prefix : `${prefix}→${g.global}`
 }
 
 /** `none`, `aws`, ... or `vip 10.1.0.254/24`. */
@@ -64,26 +71,39 @@ export function vpcDetails(vpc: Vpc, indent = ''): string {
   return lines.join('\n')
 }
 
-/** One prefix a VPC serves: its own CIDR or an extra route. */
+/** One prefix a VPC serves: its own CIDR or an extra route, as routed mesh-wide and as inside the VPC. */
 export interface PrefixRow {
+  /** The prefix every other agent routes (the global one of a global-mode VPC's IPv4 prefix). */
   readonly prefix: string
+  /** The prefix inside the VPC. */
+  readonly local: string
   readonly kind: 'cidr' | 'route'
   readonly vpc: Vpc
 }
 
 /** Every prefix of `vpcs`, in list order, own CIDRs before routes. */
 export function prefixRows(vpcs: readonly Vpc[]): PrefixRow[] {
+  const row = (vpc: Vpc, local: string, kind: 'cidr' | 'route'): PrefixRow => ({
+    prefix: vpc.globalPrefixes.find((g) => g.local === local)?.global ?? local,
+    local,
+    kind,
+    vpc,
+  })
   return vpcs.flatMap((vpc) => [
-    ...vpc.cidrs.map((prefix) => ({ prefix, kind: 'cidr' as const, vpc })),
-    ...vpc.routes.map((prefix) => ({ prefix, kind: 'route' as const, vpc })),
+    ...vpc.cidrs.map((c) => row(vpc, c, 'cidr')),
+    ...vpc.routes.map((c) => row(vpc, c, 'route')),
   ])
 }
 
-/** The `route list` table: which VPC serves which prefix, and whether it is a CIDR or a route. */
+/**
+ * The `route list` table: which VPC serves which prefix, and whether it is a CIDR or a route;
+ * when any prefix is translated (global mode), a LOCAL column with the prefix inside the VPC.
+ */
 export function prefixTable(rows: readonly PrefixRow[]): string {
+  const translated = rows.some((r) => r.local !== r.prefix)
   return formatTable(
-    ['PREFIX', 'KIND', 'VPC', 'ID'],
-    rows.map((r) => [r.prefix, r.kind, r.vpc.name, r.vpc.id]),
+    ['PREFIX', 'KIND', 'VPC', 'ID', ...(translated ? ['LOCAL'] : [])],
+    rows.map((r) => [r.prefix, r.kind, r.vpc.name, r.vpc.id, ...(translated ? [r.local] : [])]),
   )
 }
 

@@ -18,7 +18,7 @@ const COMMANDS: Array<[string[], string]> = [
   [['vpc', 'join-token'], 'Usage: vpcmesh vpc join-token ID|NAME'],
   [['route', 'add'], 'Usage: vpcmesh route add ID|NAME CIDR'],
   [['route', 'rm'], 'Usage: vpcmesh route rm ID|NAME CIDR'],
-  [['route', 'list'], 'Usage: vpcmesh route list [ID|NAME]'],
+  [['route', 'list'], 'Usage: vpcmesh route list [ID|NAME|ADDRESS]'],
   [['gateway', 'drain'], 'Usage: vpcmesh gateway drain VPC GW [--to GW]'],
   [['status'], 'Usage: vpcmesh status'],
   [['agent-status'], 'Usage: vpcmesh agent-status URL'],

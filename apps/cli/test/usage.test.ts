@@ -41,7 +41,7 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['vpc', 'show'], /missing argument ID\|NAME for 'vpc show'/],
   [['vpc', 'rm'], /missing argument ID\|NAME for 'vpc rm'/],
   [['vpc', 'join-token'], /missing argument ID\|NAME for 'vpc join-token'/],
-  [['vpc', 'set', 'aws-prod'], /nothing to change: give .*--name or --route-table/],
+  [['vpc', 'set', 'aws-prod'], /nothing to change: give .*--name, --global, --local or --route-table/],
   [['vpc', 'set', 'aws-prod', '--name', 'Not Valid'], /bad value for --name/],
   [['vpc', 'set', 'aws-prod', '--endpoint', 'x:0'], /bad value for --endpoint/],
   [[...ADD, '--vip', '10.0.0.254/16'], /^vpcmesh: --vip needs --route-table vip \(see vpcmesh vpc add --help\)\n$/],

@@ -130,7 +130,7 @@ test('vpc show of a single-gateway VPC shows the route table and no gateways tab
   const r = await cli('vpc', 'show', AWS.id)
   assert.match(r.stdout, /^route table +none$/m)
   assert.doesNotMatch(r.stdout, /gateways|GATEWAY/)
-  assert.equal(r.stdout.trimEnd().split('\n').length, 11)
+  assert.equal(r.stdout.trimEnd().split('\n').length, 12)
 })
 
 test('vpc show of an HA VPC lists its gateways, the active one with epoch, since and reason', async () => {

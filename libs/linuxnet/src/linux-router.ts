@@ -114,6 +114,8 @@ class LinuxRouter implements Router {
         nftRules: nft?.rules,
         forwardDenied: nft?.counters[NFT_COUNTERS.forwardDenied],
         inputDenied: nft?.counters[NFT_COUNTERS.inputDenied],
+        globalNatIn: nft?.counters[NFT_COUNTERS.globalNatIn],
+        globalNatOut: nft?.counters[NFT_COUNTERS.globalNatOut],
         warnings: [...this.warnings],
       }
     })

@@ -34,10 +34,23 @@ export interface NftablesInput {
    * from the TUN may reach. Empty: nothing from the mesh is forwarded.
    */
   localCidrs: readonly string[]
+  /**
+   * Global mode: IPv4 prefix pairs translated 1:1 (prefix NAT). Packets from the TUN to
+   * `global` get their destination mapped into `local`; packets from `local` into the TUN get
+   * their source mapped into `global`. Connection tracking reverses both for replies. @default []
+   */
+  globalNat?: ReadonlyArray<{ local: string; global: string }>
 }
 
 /** Names of the named counters of denied mesh packets (`nft list counter inet vpcmesh <name>`). */
-export const NFT_COUNTERS = { forwardDenied: 'mesh_forward_denied', inputDenied: 'mesh_input_denied' } as const
+export const NFT_COUNTERS = {
+  forwardDenied: 'mesh_forward_denied',
+  inputDenied: 'mesh_input_denied',
+  /** Connections from the mesh whose destination a global-mode VPC's gateway translated (NAT rules see a flow's first packet only). */
+  globalNatIn: 'global_nat_in',
+  /** Connections into the mesh whose source it translated. */
+  globalNatOut: 'global_nat_out',
+} as const
 
 /** Packets and bytes of one nftables counter. */
 export interface NftCounter {
@@ -117,6 +130,34 @@ function denyRules(tun: string, what: 'forward' | 'input', counter: string): str
 }
 
 /**
+ * The 1:1 prefix translation of a global-mode VPC, one rule per pair and direction: in the
+ * `global_in` chain (prerouting, dstnat) packets from the TUN towards a global prefix get the
+ * local prefix as destination, before routing and before the mesh policy (which then sees a
+ * local destination); in `postrouting` (srcnat) packets from a local prefix into the TUN get
+ * the global prefix as source. Comments `vpcmesh:global-dnat-v4-<i>` / `global-snat-v4-<i>`.
+ */
+function globalNatRules(
+  tun: string,
+  pairs: ReadonlyArray<{ local: string; global: string }>,
+): {
+  dnat: string[]
+  snat: string[]
+} {
+  return {
+    dnat: pairs.map(
+      (g, i) =>
+        `iifname "${tun}" ip daddr ${g.global} counter name "${NFT_COUNTERS.globalNatIn}" ` +
+        `dnat ip prefix to ${g.local} comment "vpcmesh:global-dnat-v4-${i}:${FP}"`,
+    ),
+    snat: pairs.map(
+      (g, i) =>
+        `oifname "${tun}" ip saddr ${g.local} counter name "${NFT_COUNTERS.globalNatOut}" ` +
+        `snat ip prefix to ${g.global} comment "vpcmesh:global-snat-v4-${i}:${FP}"`,
+    ),
+  }
+}
+
+/**
  * Renders the complete `inet vpcmesh` table. Pure and deterministic. Every rule carries a
  * comment `vpcmesh:<what>:<fingerprint>`, the fingerprint being 16 hex digits of SHA-256 over
  * the text, so a changed config or renderer shows up as different comments on the host.
@@ -124,7 +165,8 @@ function denyRules(tun: string, what: 'forward' | 'input', counter: string): str
  * Incoming SYNs are clamped to the TUN MTU itself: for them `rt mtu` would be the MTU of the
  * route towards the local network, not the tunnel's. Outgoing SYNs use `rt mtu` (the TUN route).
  * The mesh policy chains (`mesh_forward`, `mesh_input`, priority filter) are always present;
- * masquerade applies only to mesh traffic towards the local prefixes.
+ * masquerade applies only to mesh traffic towards the local prefixes; a global-mode VPC's
+ * prefix translation (see {@link globalNatRules}) comes before masquerade in `postrouting`.
  * @throws LinuxNetError VPCMESH_ERR_LINUXNET_CONFIG for a tunName unsafe to quote
  */
 export function renderNftables(cfg: NftablesInput): string {
@@ -132,12 +174,13 @@ export function renderNftables(cfg: NftablesInput): string {
     throw new LinuxNetError(LINUXNET_ERROR_CODES.config, `invalid TUN name ${JSON.stringify(cfg.tunName)} for nftables`)
   }
   const tun = cfg.tunName
+  const natCounters = (cfg.globalNat ?? []).length === 0 ? [] : [NFT_COUNTERS.globalNatIn, NFT_COUNTERS.globalNatOut]
   const lines = [
     ...localSets(cfg.localCidrs),
-    `\tcounter ${NFT_COUNTERS.forwardDenied} {`,
-    '\t}',
-    `\tcounter ${NFT_COUNTERS.inputDenied} {`,
-    '\t}',
+    ...[NFT_COUNTERS.forwardDenied, NFT_COUNTERS.inputDenied, ...natCounters].flatMap((c) => [
+      `\tcounter ${c} {`,
+      '\t}',
+    ]),
   ]
   if (cfg.mssClamp ?? true)
     lines.push(...chain('forward', 'type filter hook forward priority mangle', clampRules(tun, cfg.mtu)))
@@ -151,14 +194,16 @@ export function renderNftables(cfg: NftablesInput): string {
   lines.push(
     ...chain('mesh_input', 'type filter hook input priority filter', denyRules(tun, 'input', NFT_COUNTERS.inputDenied)),
   )
+  const nat = globalNatRules(tun, cfg.globalNat ?? [])
+  if (nat.dnat.length > 0) lines.push(...chain('global_in', 'type nat hook prerouting priority dstnat', nat.dnat))
+  const post = [...nat.snat]
   if (cfg.masquerade) {
-    lines.push(
-      ...chain('postrouting', 'type nat hook postrouting priority srcnat', [
-        `iifname "${tun}" oifname != "${tun}" ip daddr @local4 masquerade comment "vpcmesh:masquerade-v4:${FP}"`,
-        `iifname "${tun}" oifname != "${tun}" ip6 daddr @local6 masquerade comment "vpcmesh:masquerade-v6:${FP}"`,
-      ]),
+    post.push(
+      `iifname "${tun}" oifname != "${tun}" ip daddr @local4 masquerade comment "vpcmesh:masquerade-v4:${FP}"`,
+      `iifname "${tun}" oifname != "${tun}" ip6 daddr @local6 masquerade comment "vpcmesh:masquerade-v6:${FP}"`,
     )
   }
+  if (post.length > 0) lines.push(...chain('postrouting', 'type nat hook postrouting priority srcnat', post))
   const text = [`table ${NFT_TABLE} {`, ...lines, '}', ''].join('\n')
   const fp = createHash('sha256').update(text).digest('hex').slice(0, 16)
   return text.replaceAll(FP, fp)

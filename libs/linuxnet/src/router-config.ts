@@ -39,6 +39,11 @@ export interface RouterConfig {
   masquerade: boolean
   /** Clamp TCP MSS to the route MTU on SYN and SYN/ACK in both directions through the TUN. @default true */
   mssClamp?: boolean
+  /**
+   * Global mode: each IPv4 `local` prefix (one of localCidrs) is reached from the mesh at
+   * `global` (same length), translated 1:1 by nftables prefix NAT both ways. @default []
+   */
+  globalNat?: Array<{ local: string; global: string }>
 }
 
 /** A validated RouterConfig: prefixes canonical, sorted (IPv4 first) and without duplicates; frozen. */
@@ -53,6 +58,8 @@ export interface NormalizedRouterConfig {
   readonly peerEndpoints: readonly string[]
   readonly masquerade: boolean
   readonly mssClamp: boolean
+  /** Canonical IPv4 prefix pairs of equal length, sorted by local prefix. */
+  readonly globalNat: ReadonlyArray<{ readonly local: string; readonly global: string }>
 }
 
 /** Linux interface names: at most IFNAMSIZ-1 = 15 bytes; this set is also safe inside nft quotes. */
@@ -131,6 +138,7 @@ export function normalizeRouterConfig(cfg: RouterConfig): NormalizedRouterConfig
   const locals = prefixes('localCidrs', cfg.localCidrs, problems)
   const controllerAddresses = addresses('controllerAddresses', cfg.controllerAddresses, problems)
   const peerEndpoints = addresses('peerEndpoints', cfg.peerEndpoints, problems)
+  const globalNat = natPairs(cfg.globalNat, locals, problems)
   checkScalars(
     cfg,
     routes.some((p) => p.family === 6),
@@ -148,5 +156,40 @@ export function normalizeRouterConfig(cfg: RouterConfig): NormalizedRouterConfig
     peerEndpoints: Object.freeze(peerEndpoints),
     masquerade: cfg.masquerade,
     mssClamp: cfg.mssClamp ?? true,
+    globalNat: Object.freeze(globalNat.map((g) => Object.freeze(g))),
   })
+}
+
+/**
+ * Checks the global-mode translation pairs: IPv4 prefixes of equal length, each local one of
+ * `locals`, no local or global given twice. Collects one problem per bad pair.
+ */
+function natPairs(
+  list: RouterConfig['globalNat'],
+  locals: readonly Prefix[],
+  problems: string[],
+): Array<{ local: string; global: string }> {
+  if (list === undefined) return []
+  if (!Array.isArray(list)) {
+    problems.push('globalNat must be an array of {local, global}')
+    return []
+  }
+  const out: Array<{ local: Prefix; global: Prefix }> = []
+  for (const [i, pair] of list.entries()) {
+    try {
+      const local = parsePrefix(String(pair?.local))
+      const global = parsePrefix(String(pair?.global))
+      if (local.family !== 4 || global.family !== 4 || local.bits !== global.bits)
+        throw new Error(`${local.toString()} → ${global.toString()} must be IPv4 prefixes of the same length`)
+      if (!locals.some((l) => l.equals(local))) throw new Error(`${local.toString()} is not one of localCidrs`)
+      if (out.some((o) => o.local.equals(local) || o.global.overlaps(global)))
+        throw new Error(`${local.toString()} → ${global.toString()} repeats or overlaps another pair`)
+      out.push({ local, global })
+    } catch (e) {
+      problems.push(`globalNat[${i}]: ${errorMessage(e)}`)
+    }
+  }
+  return out
+    .sort((a, b) => comparePrefixes(a.local, b.local))
+    .map((g) => ({ local: g.local.toString(), global: g.global.toString() }))
 }

@@ -35,6 +35,12 @@ export interface RouterState {
   forwardDenied: { packets: number; bytes: number } | undefined
   /** Likewise for packets from the TUN refused delivery to this host. */
   inputDenied: { packets: number; bytes: number } | undefined
+  /**
+   * Global mode: connections (first packets) whose destination was translated on the way in,
+   * and whose source was translated on the way out; undefined when not in global mode.
+   */
+  globalNatIn?: { packets: number; bytes: number } | undefined
+  globalNatOut?: { packets: number; bytes: number } | undefined
   /** Problems the last {@link Router.set} noticed but does not fix (e.g. strict rp_filter); empty when none. */
   warnings: string[]
 }

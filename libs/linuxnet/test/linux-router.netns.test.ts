@@ -142,6 +142,23 @@ test('netns: the loaded ruleset holds the clamp in both directions, the mesh pol
   assert.match(text, /type filter hook forward priority mangle; policy accept;/)
 })
 
+test('netns: the kernel takes the global-mode prefix translation; back to local mode removes it', async () => {
+  const router = createLinuxRouter({ runner: ns.runner })
+  await router.set({ ...BASE, globalNat: [{ local: '10.0.0.0/16', global: '242.7.0.0/16' }] })
+  const text = ns.exec(['nft', 'list', 'table', 'inet', 'vpcmesh'])
+  assert.match(
+    text,
+    /type nat hook prerouting priority dstnat; policy accept;\n\t\tiifname "vmt0" ip daddr 242\.7\.0\.0\/16 /,
+  )
+  assert.match(text, /ip daddr 242\.7\.0\.0\/16 counter name "global_nat_in" dnat ip prefix to 10\.0\.0\.0\/16/)
+  assert.match(
+    text,
+    /oifname "vmt0" ip saddr 10\.0\.0\.0\/16 counter name "global_nat_out" snat ip prefix to 242\.7\.0\.0\/16/,
+  )
+  await router.set(BASE)
+  assert.doesNotMatch(ns.exec(['nft', 'list', 'table', 'inet', 'vpcmesh']), /snat|dnat/)
+})
+
 test('netns: a fresh router (agent restart) finds everything in place and changes nothing', async () => {
   await createLinuxRouter({ runner: ns.runner }).set(BASE)
   const before = fullDump()

@@ -107,7 +107,8 @@ test('renderNftables: every rule acts only on packets that entered from the TUN,
   assert.doesNotMatch(text, /policy drop/)
   assert.deepEqual(
     Object.values(NFT_COUNTERS).map((n) => text.includes(`\tcounter ${n} {`)),
-    [true, true],
+    [true, true, false, false],
+    'the NAT counters only in global mode',
   )
 })
 
@@ -177,6 +178,8 @@ test('current(): reads the deny counters from the same nft listing as the rules'
     nftRules: undefined,
     forwardDenied: undefined,
     inputDenied: undefined,
+    globalNatIn: undefined,
+    globalNatOut: undefined,
     warnings: [],
   })
   await r.set({ tunName: 'vmt0', mtu: 1380, routes: ['10.2.0.0/16'], localCidrs: ['10.1.0.0/16'], masquerade: true })
@@ -247,4 +250,58 @@ test('withCounterValues: fills only declared counters with safe integer values',
     }),
     '\tcounter a {\n\t\tpackets 2 bytes 3\n\t}\n\tcounter b {\n\t}\n',
   )
+})
+
+/** The fingerprint of rendered text (from its first rule comment). */
+const fp = (text: string): string => /:([0-9a-f]{16})"/.exec(text)?.[1] ?? 'none'
+
+test('renderNftables: global mode translates each prefix pair 1:1, destination on the way in, source on the way out', () => {
+  const text = renderNftables({
+    tunName: 'vmt0',
+    mtu: 1380,
+    masquerade: true,
+    localCidrs: ['10.0.0.0/24', '10.96.0.0/12'],
+    globalNat: [
+      { local: '10.0.0.0/24', global: '242.0.0.0/24' },
+      { local: '10.96.0.0/12', global: '242.16.0.0/12' },
+    ],
+  })
+  const lines = (...l: string[]): string => l.map((x) => `${x}\n`).join('')
+  assert.ok(
+    text.includes(
+      lines(
+        '\tchain global_in {',
+        '\t\ttype nat hook prerouting priority dstnat; policy accept;',
+        `\t\tiifname "vmt0" ip daddr 242.0.0.0/24 counter name "global_nat_in" dnat ip prefix to 10.0.0.0/24 comment "vpcmesh:global-dnat-v4-0:${fp(text)}"`,
+        `\t\tiifname "vmt0" ip daddr 242.16.0.0/12 counter name "global_nat_in" dnat ip prefix to 10.96.0.0/12 comment "vpcmesh:global-dnat-v4-1:${fp(text)}"`,
+      ),
+    ),
+    text,
+  )
+  // Source translation first, then masquerade (only for traffic from the TUN, so never both).
+  assert.ok(
+    text.includes(
+      lines(
+        '\t\ttype nat hook postrouting priority srcnat; policy accept;',
+        `\t\toifname "vmt0" ip saddr 10.0.0.0/24 counter name "global_nat_out" snat ip prefix to 242.0.0.0/24 comment "vpcmesh:global-snat-v4-0:${fp(text)}"`,
+        `\t\toifname "vmt0" ip saddr 10.96.0.0/12 counter name "global_nat_out" snat ip prefix to 242.16.0.0/12 comment "vpcmesh:global-snat-v4-1:${fp(text)}"`,
+        `\t\tiifname "vmt0" oifname != "vmt0" ip daddr @local4 masquerade comment "vpcmesh:masquerade-v4:${fp(text)}"`,
+      ),
+    ),
+    text,
+  )
+  // Without masquerade the postrouting chain holds the translation alone; local mode has neither chain.
+  const plain = renderNftables({
+    tunName: 'vmt0',
+    mtu: 1380,
+    masquerade: false,
+    localCidrs: ['10.0.0.0/24'],
+    globalNat: [{ local: '10.0.0.0/24', global: '242.0.0.0/24' }],
+  })
+  assert.match(
+    plain,
+    /chain postrouting \{\n[^\n]*\n\t\toifname "vmt0" ip saddr 10\.0\.0\.0\/24 counter name "global_nat_out" snat ip prefix to 242\.0\.0\.0\/24 [^\n]*\n\t\}/,
+  )
+  const local = renderNftables({ tunName: 'vmt0', mtu: 1380, masquerade: false, localCidrs: ['10.0.0.0/24'] })
+  assert.doesNotMatch(local, /global_in|postrouting|snat|dnat/)
 })

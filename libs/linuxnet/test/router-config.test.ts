@@ -21,6 +21,7 @@ test('normalizeRouterConfig: canonical, sorted, de-duplicated, frozen, mssClamp 
     peerEndpoints: [],
     masquerade: false,
     mssClamp: true,
+    globalNat: [],
   })
   assert.ok(Object.isFrozen(n) && Object.isFrozen(n.routes))
   assert.equal(normalizeRouterConfig({ ...OK, mssClamp: false }).mssClamp, false)
@@ -85,4 +86,22 @@ test('normalizeRouterConfig: IPv4-only configs may use a small MTU', () => {
     code: LINUXNET_ERROR_CODES.config,
   })
   assert.throws(() => normalizeRouterConfig({ ...OK, mtu: 1380.5 }), { code: LINUXNET_ERROR_CODES.config })
+})
+
+test('normalizeRouterConfig: global translation pairs must be IPv4 local prefixes with a global of the same length', () => {
+  const base = { tunName: 'vmt0', mtu: 1400, routes: [], localCidrs: ['10.0.0.0/24', 'fd00::/64'], masquerade: false }
+  const ok = normalizeRouterConfig({ ...base, globalNat: [{ local: '10.0.0.0/24', global: '242.0.0.0/24' }] })
+  assert.deepEqual(ok.globalNat, [{ local: '10.0.0.0/24', global: '242.0.0.0/24' }])
+  assert.deepEqual(normalizeRouterConfig(base).globalNat, [])
+  for (const [pair, re] of [
+    [{ local: '10.0.0.0/24', global: '242.0.0.0/16' }, /same length/],
+    [{ local: '10.9.0.0/24', global: '242.0.0.0/24' }, /not one of localCidrs/],
+    [{ local: 'fd00::/64', global: 'fd01::/64' }, /IPv4/],
+    [{ local: '10.0.0.0/24', global: 'nonsense' }, /globalNat\[0\]/],
+  ] as const) {
+    assert.throws(
+      () => normalizeRouterConfig({ ...base, globalNat: [pair] }),
+      (e: { code?: string; message?: string }) => e.code === 'VPCMESH_ERR_LINUXNET_CONFIG' && re.test(e.message ?? ''),
+    )
+  }
 })

@@ -156,7 +156,7 @@ export class LocalMesh {
   }
 
   /** Registers a testbed VPC (its /24 and /64, endpoint on the underlay); returns id and join token. */
-  async addVpc(n: TestbedNode): Promise<{ id: string; joinToken: string }> {
+  async addVpc(n: TestbedNode, extraArgs: readonly string[] = []): Promise<{ id: string; joinToken: string }> {
     const endpoint =
       this.o.ipv6Underlay === true ? `[${n.underlayIp6}]:${AGENT_UDP_PORT}` : `${n.underlayIp}:${AGENT_UDP_PORT}`
     const r = await this.mustCli<{ vpc: { id: string }; joinToken: string }>([
@@ -169,6 +169,7 @@ export class LocalMesh {
       n.cidr6,
       '--endpoint',
       endpoint,
+      ...extraArgs,
     ])
     return { id: r.vpc.id, joinToken: r.joinToken }
   }

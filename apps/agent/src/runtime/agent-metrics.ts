@@ -27,7 +27,10 @@ export function skipReason(code: string): string {
  */
 class KernelCounter {
   private last = 0
-  constructor(private readonly counter: Counter) {}
+  constructor(
+    private readonly counter: Counter,
+    private readonly labels: Record<string, string> = {},
+  ) {}
 
   /** Feeds one reading (undefined: the table is absent, the next reading starts from 0). */
   observe(total: number | undefined): void {
@@ -35,7 +38,7 @@ class KernelCounter {
       this.last = 0
       return
     }
-    this.counter.inc(total >= this.last ? total - this.last : total)
+    this.counter.inc(this.labels, total >= this.last ? total - this.last : total)
     this.last = total
   }
 }
@@ -51,6 +54,9 @@ export class AgentMetrics {
   readonly peersSkipped: Gauge
   /** Fed from the nftables counter `mesh_forward_denied` at each read-back of the host. */
   readonly forwardDenied: KernelCounter
+  /** Fed from the nftables counters `global_nat_in` / `global_nat_out` (global mode). */
+  readonly globalNatIn: KernelCounter
+  readonly globalNatOut: KernelCounter
   /** Fed from the nftables counter `mesh_input_denied` at each read-back of the host. */
   readonly inputDenied: KernelCounter
 
@@ -130,6 +136,15 @@ export class AgentMetrics {
         help: "Packets from the mesh to this host itself the policy dropped (not to this VPC's prefixes), packets",
       }),
     )
+    const nat = metrics.counter({
+      name: 'vpcmesh_agent_global_nat_connections_total',
+      help: 'Connections translated by global-mode prefix NAT: direction "in" (destination, from the mesh) or "out" (source, into the mesh)',
+      labelNames: ['direction'],
+    })
+    this.globalNatIn = new KernelCounter(nat, { direction: 'in' })
+    this.globalNatOut = new KernelCounter(nat, { direction: 'out' })
+    nat.inc({ direction: 'in' }, 0)
+    nat.inc({ direction: 'out' }, 0)
     this.setSkipped([])
   }
 

@@ -399,6 +399,8 @@ export class AgentRuntime {
       if (!now.has(k)) this.log.info('peer no longer skipped', { peer: k.split('\0')[0] })
     this.reportedSkips = now
     m.forwardDenied.observe(this.host?.forwardDenied?.packets)
+    m.globalNatIn.observe(this.host?.globalNatIn?.packets)
+    m.globalNatOut.observe(this.host?.globalNatOut?.packets)
     m.inputDenied.observe(this.host?.inputDenied?.packets)
   }
 

@@ -1,6 +1,7 @@
 import { type Logger, errorMessage } from '@vpcmesh/common'
 import type { Metrics } from '@vpcmesh/metrics'
-import { type NetMap, parseDnsServer } from '@vpcmesh/protocol'
+import { mapAddress, parseAddress, parsePrefix } from '@vpcmesh/cidr'
+import { type MeshNode, type NetMap, parseDnsServer } from '@vpcmesh/protocol'
 import { DnsForwarder } from '../dns/forwarder.js'
 import { type DnsForwarderConfigInput, parseDnsForwarderConfig } from '../dns/config.js'
 
@@ -19,7 +20,8 @@ export interface SkippedZone {
 
 /**
  * The forwarder's configuration for a map: every zone of every VPC in it (this VPC's too,
- * so its own hosts can use one resolver for all), in map order. A zone that an earlier VPC
+ * so its own hosts can use one resolver for all), in map order. A global-mode peer's zones
+ * are asked at its server's global address and their A answers are translated to global. A zone that an earlier VPC
  * already serves, or whose server is not an IP address, is left out and reported. Pure.
  */
 export function meshDnsConfig(
@@ -43,10 +45,38 @@ export function meshDnsConfig(
         continue
       }
       owner.set(zone, node.name)
-      zones.push({ zone, servers: [server], ...(z.rewriteTo === undefined ? {} : { rewriteTo: z.rewriteTo }) })
+      // A global-mode peer's server is reached at its global address, and the addresses in its
+      // answers are its hosts' global ones: what this VPC's hosts can reach.
+      const globals = node === map.self ? [] : globalPairs(node)
+      const reached = globals.length === 0 ? server : { ...server, address: toGlobal(server.address, globals) }
+      zones.push({
+        zone,
+        servers: [reached],
+        ...(z.rewriteTo === undefined ? {} : { rewriteTo: z.rewriteTo }),
+        ...(globals.length === 0 ? {} : { rewriteAnswers: globals.map((g) => ({ from: g.local, to: g.global })) }),
+      })
     }
   }
   return { input: { listen: { ...o.listen }, zones, upstream: o.upstream.map((u) => ({ ...u })) }, skipped }
+}
+
+/** The translation pairs of a global-mode node (none otherwise). */
+function globalPairs(node: MeshNode): Array<{ local: string; global: string }> {
+  return node.mode === 'global' ? (node.globalPrefixes ?? []) : []
+}
+
+/** `address` translated into the global prefix of the pair holding it; unchanged when none does. */
+function toGlobal(address: string, pairs: ReadonlyArray<{ local: string; global: string }>): string {
+  try {
+    const bytes = parseAddress(address)
+    for (const g of pairs) {
+      const mapped = mapAddress(bytes, parsePrefix(g.local), parsePrefix(g.global))
+      if (mapped !== undefined) return mapped
+    }
+  } catch {
+    // not translatable: asked as it is (and unreachable when the node is global)
+  }
+  return address
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { MeshNode, NetMap } from '@vpcmesh/protocol'
+import { type MeshNode, type NetMap, routedPrefixes } from '@vpcmesh/protocol'
+import { type Prefix, parsePrefix } from '@vpcmesh/cidr'
 import type { DataplaneConfig, PeerConfig } from '@vpcmesh/dataplane'
 import type { RouterConfig } from '@vpcmesh/linuxnet'
 import type { ResolvedEndpoint } from './endpoint-resolver.js'
@@ -30,7 +31,7 @@ export function gatewayKey(vpcId: string, gw: string): string {
  * in-flight packet), and only the active gateway (else the first) gets the prefixes routed.
  */
 function tunnelPeers(p: MeshNode, endpoints: ReadonlyMap<string, ResolvedEndpoint | null>): PeerConfig[] {
-  const prefixes = [...p.cidrs, ...p.routes]
+  const prefixes = routedPrefixes(p)
   const gws = p.gateways ?? []
   if (gws.length < 2)
     return [
@@ -54,11 +55,36 @@ function tunnelPeers(p: MeshNode, endpoints: ReadonlyMap<string, ResolvedEndpoin
 }
 
 /**
+ * The translation pairs of a global-mode self: only pairs whose local prefix is one of its
+ * CIDRs or routes, both IPv4 of the same length, neither repeated nor overlapping an earlier
+ * pair. A pair that is not (a corrupt map) is left out: that prefix is unreachable from the
+ * mesh, and the rest applies.
+ */
+export function selfNat(self: MeshNode): Array<{ local: string; global: string }> {
+  if (self.mode !== 'global') return []
+  const mine = new Set([...self.cidrs, ...self.routes])
+  const out: Array<{ local: Prefix; global: Prefix }> = []
+  for (const g of self.globalPrefixes ?? []) {
+    try {
+      const local = parsePrefix(g.local)
+      const global = parsePrefix(g.global)
+      const ok = mine.has(g.local) && local.family === 4 && global.family === 4 && local.bits === global.bits
+      if (ok && !out.some((o) => o.local.equals(local) || o.global.overlaps(global))) out.push({ local, global })
+    } catch {
+      // unparsable: left out
+    }
+  }
+  return out.map((o) => ({ local: o.local.toString(), global: o.global.toString() }))
+}
+
+/**
  * Turns a map into plain configs. Pure. Every peer's CIDRs and routes are routed into the
  * TUN even before the peer enrolled (no key yet): such traffic is dropped and counted by the
  * data plane instead of leaking onto the underlay. Only peers with a key become tunnel peers.
  * The router gets the controllers' and the peers' underlay addresses too: it never installs
  * a route that would draw the agent's own control or tunnel traffic into the TUN.
+ * A global-mode peer is routed (and accepted from) at its global prefixes only; a global-mode
+ * self gets its translation pairs, applied by nftables prefix NAT.
  */
 export function translate(
   map: NetMap,
@@ -71,12 +97,13 @@ export function translate(
     router: {
       tunName: o.tunName,
       mtu: o.mtu,
-      routes: map.peers.flatMap((p) => [...p.cidrs, ...p.routes]),
+      routes: map.peers.flatMap((p) => routedPrefixes(p)),
       localCidrs: [...map.self.cidrs, ...map.self.routes],
       controllerAddresses: [...(o.controllerAddresses ?? [])],
       peerEndpoints: [...new Set(peers.flatMap((p) => (p.endpoint === null ? [] : [p.endpoint.address])))],
       masquerade: map.self.masquerade,
       mssClamp: true,
+      globalNat: selfNat(map.self),
     },
   }
 }

@@ -12,6 +12,8 @@ const EDIT_FLAGS: FlagSpecs = {
   endpoint: { type: 'string' },
   masquerade: { type: 'boolean' },
   'no-masquerade': { type: 'boolean' },
+  global: { type: 'boolean' },
+  'global-prefix': { type: 'string', multiple: true },
   ...ROUTE_TABLE_FLAGS,
 }
 const BODY_LABELS = {
@@ -20,14 +22,20 @@ const BODY_LABELS = {
   endpoint: '--endpoint',
   masquerade: '--masquerade',
   routeTable: '--route-table',
+  mode: '--global',
+  globalPrefixes: '--global-prefix',
 }
+
+const GLOBAL_HELP = `  --global                global mode: the mesh reaches this VPC at global prefixes the
+                          controller allocates (same sizes), so its CIDRs may overlap other VPCs'
+  --global-prefix L=G     in global mode, reach local prefix L at global prefix G (same length)`
 
 const add: CommandSpec = {
   path: 'vpc add',
   summary: 'register a VPC and print its one-time join token',
   synopsis:
     'vpc add NAME --cidr CIDR [--cidr CIDR ...] --endpoint HOST:PORT [--no-masquerade]' +
-    ' [--route-table PROVIDER [--vip ADDRESS/LEN]]',
+    ' [--global [--global-prefix LOCAL=GLOBAL ...]] [--route-table PROVIDER [--vip ADDRESS/LEN]]',
   args: [{ name: 'NAME' }],
   flags: EDIT_FLAGS,
   details: `Registers a VPC: the prefixes it owns and where its agent receives tunnel traffic.
@@ -38,10 +46,12 @@ Flags:
   --cidr CIDR             a prefix the VPC owns; repeat for more (at least one)
   --endpoint HOST:PORT    underlay address of the VPC's agent, e.g. 203.0.113.10:51820
   --no-masquerade         do not source-NAT mesh traffic into this VPC (default: masquerade)
+${GLOBAL_HELP}
 ${ROUTE_TABLE_FLAGS_HELP}
 
 Examples:
   vpcmesh vpc add aws-prod --cidr 10.0.0.0/16 --endpoint 203.0.113.10:51820
+  vpcmesh vpc add cluster-b --cidr 10.244.0.0/16 --endpoint 203.0.113.11:51820 --global
   vpcmesh vpc add office --cidr 10.1.0.0/24 --endpoint 198.51.100.10:51820 --route-table vip --vip 10.1.0.254/24`,
   async run(ctx) {
     const cidrs = ctx.flags.strings('cidr')
@@ -56,6 +66,7 @@ Examples:
       endpoint,
       masquerade: masquerade(ctx.flags, ctx.command) ?? true,
       ...(routeTable !== undefined ? { routeTable } : {}),
+      ...addressing(ctx.flags, ctx.command),
     }
     const res = await ctx.client.createVpc(validateRequest(CreateVpcRequest, body, ctx.command, BODY_LABELS))
     if (ctx.json) return ctx.out.json(res)
@@ -125,9 +136,9 @@ const set: CommandSpec = {
   summary: "change a VPC's endpoint, CIDRs, masquerading, name or route table",
   synopsis:
     'vpc set ID|NAME [--endpoint HOST:PORT] [--cidr CIDR ...] [--masquerade|--no-masquerade] [--name NEW]' +
-    ' [--route-table PROVIDER [--vip ADDRESS/LEN]]',
+    ' [--global [--global-prefix LOCAL=GLOBAL ...]|--local] [--route-table PROVIDER [--vip ADDRESS/LEN]]',
   args: [{ name: 'ID|NAME' }],
-  flags: { ...EDIT_FLAGS, name: { type: 'string' } },
+  flags: { ...EDIT_FLAGS, name: { type: 'string' }, local: { type: 'boolean' } },
   details: `Changes a VPC. Give at least one flag; the rest stays as it is.
 
 Flags:
@@ -136,6 +147,8 @@ Flags:
   --masquerade            source-NAT mesh traffic into this VPC
   --no-masquerade         stop source-NAT of mesh traffic into this VPC
   --name NEW              rename the VPC
+${GLOBAL_HELP}
+  --local                 back to local mode: its own prefixes are routed (must not overlap)
 ${ROUTE_TABLE_FLAGS_HELP}
 
 Example:
@@ -152,10 +165,11 @@ Example:
       ...(endpoint !== undefined ? { endpoint } : {}),
       ...(masquerade(flags, command) !== undefined ? { masquerade: masquerade(flags, command) } : {}),
       ...(routeTable !== undefined ? { routeTable } : {}),
+      ...addressing(flags, command),
     }
     if (Object.keys(body).length === 0) {
       throw usageError(
-        'nothing to change: give --endpoint, --cidr, --masquerade, --no-masquerade, --name or --route-table',
+        'nothing to change: give --endpoint, --cidr, --masquerade, --no-masquerade, --name, --global, --local or --route-table',
         command,
       )
     }
@@ -203,6 +217,31 @@ function arg0(ctx: CommandContext): string {
 function checkEndpoint(endpoint: string, command: string): void {
   const parsed = parseEndpoint(endpoint)
   if (typeof parsed === 'string') throw usageError(`bad value for --endpoint: ${parsed}`, command)
+}
+
+/**
+ * --global / --local → `mode`, --global-prefix L=G … → `globalPrefixes` (only with --global,
+ * or alone on `vpc set`); nothing given → {}. Bad combinations are usage errors.
+ */
+function addressing(
+  flags: Flags,
+  command: string,
+): { mode?: 'local' | 'global'; globalPrefixes?: Array<{ local: string; global: string }> } {
+  const global = flags.bool('global')
+  const local = flags.bool('local')
+  if (global && local) throw usageError('give --global or --local, not both', command)
+  const pairs = flags.strings('global-prefix').map((text) => {
+    const m = /^([^=\s]+)=([^=\s]+)$/.exec(text)
+    if (m === null)
+      throw usageError(`bad --global-prefix "${text}": give LOCAL=GLOBAL, e.g. 10.0.0.0/24=242.0.9.0/24`, command)
+    return { local: m[1] as string, global: m[2] as string }
+  })
+  if (pairs.length > 0 && local) throw usageError('--global-prefix needs global mode, not --local', command)
+  if (pairs.length > 0 && !global && command === 'vpc add') throw usageError('--global-prefix needs --global', command)
+  return {
+    ...(global ? { mode: 'global' as const } : local ? { mode: 'local' as const } : {}),
+    ...(pairs.length > 0 ? { globalPrefixes: pairs } : {}),
+  }
 }
 
 /** --masquerade → true, --no-masquerade → false, neither → undefined; both is a usage error. */
