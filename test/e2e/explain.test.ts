@@ -2,8 +2,9 @@
 // two real agents in namespaces. A working flow reads ok on every hop (exit 0); then, one broken
 // piece at a time, restored before the next, explain names that hop (exit 1, firstBroken): the
 // tunnel (the DST agent's UDP port dropped by nft), a route deleted by hand on the SRC agent,
-// and a foreign forward-hook chain with policy drop on the DST agent. DST given as a name is
-// resolved by a's agent through its DNS forwarder from a real dnsmasq in VPC b.
+// a foreign forward-hook chain with policy drop on the DST agent, and the global DNAT rule
+// deleted on a global-mode VPC's agent. DST given as a name is resolved by a's agent through
+// its DNS forwarder from a real dnsmasq in VPC b.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
@@ -36,10 +37,12 @@ describe('end to end: vpcmesh explain names the broken hop', () => {
   let tb: Testbed
   let mesh: LocalMesh
   let work: string
-  let a: TestbedNode, b: TestbedNode
+  let a: TestbedNode, b: TestbedNode, g: TestbedNode
+  /** The global address of g's host. */
+  let gHost = ''
 
-  const explain = async (dst: string = b.hostIp): Promise<Answer> => {
-    const r = await mesh.cli(['explain', a.hostIp, dst, '--proto', 'tcp', '--port', '5432'])
+  const explain = async (dst: string = b.hostIp, src: string = a.hostIp): Promise<Answer> => {
+    const r = await mesh.cli(['explain', src, dst, '--proto', 'tcp', '--port', '5432'])
     let body: Answer['body']
     try {
       body = JSON.parse(r.stdout) as Answer['body']
@@ -50,13 +53,18 @@ describe('end to end: vpcmesh explain names the broken hop', () => {
   }
   const show = (r: Answer): string => JSON.stringify(r.body.hops, null, 1)
   /** Polls explain until `want(answer)`; returns that answer, or fails with the last one. */
-  const awaitExplain = async (what: string, want: (r: Answer) => boolean, timeoutMs = 30_000): Promise<Answer> => {
+  const awaitExplain = async (
+    what: string,
+    want: (r: Answer) => boolean,
+    timeoutMs = 30_000,
+    flow: [string?, string?] = [],
+  ): Promise<Answer> => {
     let last: Answer | undefined
     try {
       await pollUntil(
         what,
         async () => {
-          last = await explain()
+          last = await explain(...flow)
           return want(last)
         },
         { timeoutMs, intervalMs: 250 },
@@ -81,9 +89,10 @@ describe('end to end: vpcmesh explain names the broken hop', () => {
       vpcs: [
         { name: 'a', cidr: '10.1.0.0/24' },
         { name: 'b', cidr: '10.2.0.0/24' },
+        { name: 'g', cidr: '10.3.0.0/24' },
       ],
     })
-    ;[a, b] = [tb.node('a'), tb.node('b')]
+    ;[a, b, g] = [tb.node('a'), tb.node('b'), tb.node('g')]
     tb.spawn(b.hostNs, [
       'dnsmasq',
       '--keep-in-foreground',
@@ -99,9 +108,19 @@ describe('end to end: vpcmesh explain names the broken hop', () => {
     await mesh.startController()
     const va = await mesh.addVpc(a)
     const vb = await mesh.addVpc(b)
+    const vg = await mesh.addVpc(g, ['--global'])
+    const shown = await mesh.mustCli<{ vpc: { globalPrefixes: Array<{ local: string; global: string }> } }>([
+      'vpc',
+      'show',
+      'g',
+    ])
+    const pair = shown.vpc.globalPrefixes.find((p) => p.local === g.cidr)
+    assert.ok(pair !== undefined, JSON.stringify(shown))
+    gHost = `${pair.global.split('/')[0]?.split('.').slice(0, 3).join('.')}.2`
     await mesh.api('PATCH', `/v1/vpcs/${vb.id}`, { dnsZones: [{ zone: 'corp.internal', server: b.hostIp }] })
     mesh.startAgent(a, va.joinToken, { args: ['--dns-listen', `${a.lanIp}:53`] })
     mesh.startAgent(b, vb.joinToken)
+    mesh.startAgent(g, vg.joinToken)
     await mesh.awaitConverged(45_000)
   })
 
@@ -217,5 +236,41 @@ describe('end to end: vpcmesh explain names the broken hop', () => {
     await awaitExplain('ok with the accept rules', allOk)
     await tb.exec(b.gwNs, ['nft', 'delete', 'table', 'ip', 'vmxfw'])
     await awaitExplain('every hop ok at the end', allOk)
+  })
+
+  test('a global-mode VPC: the nat hop shows both translations; a DNAT rule deleted by hand is named', async () => {
+    const into = await awaitExplain('into g: every hop ok', allOk, 30_000, [gHost])
+    const nat = into.body.hops.find((h) => h.hop === 'nat')
+    assert.deepEqual(nat?.evidence, [
+      `destination ${gHost} → ${g.hostIp} entering VPC g (${g.cidr} ↔ ${gHost.replace(/\.2$/, '.0/24')})`,
+      'rule vpcmesh:global-dnat-v4-0 loaded',
+    ])
+    const out = await awaitExplain('out of g: every hop ok', allOk, 30_000, [b.hostIp, g.hostIp])
+    assert.match(
+      out.body.hops.find((h) => h.hop === 'nat')?.evidence[0] ?? '',
+      new RegExp(`^source ${g.hostIp.replaceAll('.', '\\.')} → `),
+    )
+    // Delete the DNAT rule (found by its comment) in g's agent namespace. The agent's repair
+    // (every 30 s) may reload it before the probe: delete again until one answer catches it.
+    const deleteDnat = async (): Promise<void> => {
+      const listed = await tb.exec(g.gwNs, ['nft', '-j', '-a', 'list', 'table', 'inet', 'vpcmesh'])
+      const table = JSON.parse(listed.stdout) as {
+        nftables: Array<{ rule?: { chain: string; handle: number; comment?: string } }>
+      }
+      const rule = table.nftables.find((o) => o.rule?.comment?.startsWith('vpcmesh:global-dnat-v4-0:') === true)?.rule
+      if (rule !== undefined)
+        await tb.exec(g.gwNs, ['nft', 'delete', 'rule', 'inet', 'vpcmesh', rule.chain, 'handle', String(rule.handle)])
+    }
+    let broken: Answer | undefined
+    for (let i = 0; i < 3 && !(broken !== undefined && brokenAt('nat')(broken)); i++) {
+      await deleteDnat()
+      broken = await explain(gHost)
+    }
+    assert.ok(broken !== undefined && brokenAt('nat')(broken), broken === undefined ? 'no answer' : show(broken))
+    assert.ok(
+      broken.body.hops.find((h) => h.hop === 'nat')?.evidence.includes('rule vpcmesh:global-dnat-v4-0 NOT loaded'),
+    )
+    // The agent's repair (every 30 s) reloads its table.
+    await awaitExplain('the agent restored its NAT rules', allOk, 45_000, [gHost])
   })
 })
