@@ -2,7 +2,7 @@
 import { Resolver, promises as dnsPromises } from 'node:dns'
 import type { ProbeDns } from '@vpcmesh/protocol'
 
-/** How long one resolution may take, ms. */
+/** How long one query (A and AAAA are asked at once) may take, ms; below the controller's 5 s probe timeout. */
 const RESOLVE_TIMEOUT_MS = 3000
 
 /** Resolves `name` to addresses; `server` (`address:port`) when the agent runs a forwarder, else the host resolver. */
@@ -22,7 +22,8 @@ export const resolveName: NameResolver = async (name, server) => {
         resolve(err === null ? addrs : [])
       })
     })
-  const all = [...(await ask('resolve4')), ...(await ask('resolve6'))]
+  const [v4, v6] = await Promise.all([ask('resolve4'), ask('resolve6')])
+  const all = [...v4, ...v6]
   if (all.length === 0) throw new Error(`${server} returned no A or AAAA record for ${name}`)
   return all
 }
