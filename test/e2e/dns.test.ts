@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, type TestbedNode, teardownMesh } from '@vpcmesh/testbed'
+import { LocalMesh, Testbed, type TestbedNode, startDnsmasq, teardownMesh } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -46,15 +46,7 @@ describe('end to end: a zone served in VPC b, resolved from VPC a through its ag
     })
     ;[a, b] = [tb.node('a'), tb.node('b')]
     // The zone's server inside VPC b: dnsmasq answering only from its command line.
-    tb.spawn(b.hostNs, [
-      'dnsmasq',
-      '--keep-in-foreground',
-      '--no-resolv',
-      '--no-hosts',
-      '--user=root',
-      `--pid-file=${join(work, 'dnsmasq.pid')}`,
-      `--listen-address=${b.hostIp}`,
-      '--bind-interfaces',
+    startDnsmasq(tb, b.hostNs, b.hostIp, work, [
       '--address=/db.corp.internal/10.2.0.77',
       `--txt-record=big.corp.internal,${'x'.repeat(200)}`,
       `--txt-record=big.corp.internal,${'y'.repeat(200)}`,

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mapAddress, parseAddress, parsePrefix } from '@vpcmesh/cidr'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, type TestbedNode, teardownMesh } from '@vpcmesh/testbed'
+import { LocalMesh, Testbed, type TestbedNode, startDnsmasq, teardownMesh } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -93,17 +93,7 @@ describe('end to end: two VPCs with the same CIDR, and a third, reach each other
       ],
     })
     ;[a, b, c] = [tb.node('a'), tb.node('b'), tb.node('c')]
-    tb.spawn(b.hostNs, [
-      'dnsmasq',
-      '--keep-in-foreground',
-      '--no-resolv',
-      '--no-hosts',
-      '--user=root',
-      `--pid-file=${join(work, 'dnsmasq.pid')}`,
-      `--listen-address=${b.hostIp}`,
-      '--bind-interfaces',
-      '--address=/db.b.internal/10.0.0.77',
-    ])
+    startDnsmasq(tb, b.hostNs, b.hostIp, work, ['--address=/db.b.internal/10.0.0.77'])
     mesh = new LocalMesh(tb, { launcher: join(root, 'bin', 'vpcmesh'), workDir: work, adminToken: ADMIN })
     await mesh.startController()
     const tokens = new Map<string, string>()

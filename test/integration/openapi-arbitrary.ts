@@ -73,10 +73,16 @@ function hintFor(name: string | undefined): fc.Arbitrary<string> | undefined {
 
 /**
  * Optional settings whose random values the controller refuses almost always (a route table
- * provider with a VIP it does not take, a DNS server outside the VPC): mostly their neutral
- * value, so that enough requests still change state.
+ * provider with a VIP it does not take, a DNS server outside the VPC, a wished global prefix
+ * for a prefix the VPC does not have, global mode for a prefix larger than the pool): mostly
+ * their neutral value, so that enough requests still change state.
  */
-const NEUTRAL: Record<string, unknown> = { routeTable: { provider: 'none' }, dnsZones: [] }
+const NEUTRAL: Record<string, unknown> = {
+  routeTable: { provider: 'none' },
+  dnsZones: [],
+  globalPrefixes: [],
+  mode: 'local',
+}
 
 /** Arbitrary of values valid for `schema` (and, for hinted fields, often meaningful). */
 export function valid(schema: JsonSchema, name?: string): fc.Arbitrary<unknown> {

@@ -70,3 +70,25 @@ test('meshDnsConfig: a global-mode peer is asked at its server global address an
     },
   ])
 })
+
+test('meshDnsConfig: a corrupt translation pair of a global peer is left out; the zone still forwards', () => {
+  const b: MeshNode = {
+    ...node('vpc_00000000000b', 'b', [{ zone: 'b.internal', server: '10.0.0.53' }]),
+    mode: 'global',
+    globalPrefixes: [
+      { local: '10.0.0.0/24', global: 'junk' },
+      { local: '10.0.0.0/24', global: '242.0.1.0/24' },
+    ],
+  }
+  const { input } = meshDnsConfig(
+    { version: 1, self: node('vpc_00000000000a', 'a'), peers: [b] },
+    { listen: { address: '10.1.0.1', port: 53 }, upstream: [] },
+  )
+  assert.deepEqual(input.zones, [
+    {
+      zone: 'b.internal',
+      servers: [{ address: '242.0.1.53', port: 53 }],
+      rewriteAnswers: [{ from: '10.0.0.0/24', to: '242.0.1.0/24' }],
+    },
+  ])
+})

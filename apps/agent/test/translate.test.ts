@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { MeshNode, NetMap } from '@vpcmesh/protocol'
+import { normalizeRouterConfig } from '@vpcmesh/linuxnet'
 import { translate } from '../src/runtime/translate.js'
 
 const key = (n: number): string => Buffer.alloc(32, n).toString('base64')
@@ -108,4 +109,20 @@ test('global mode: peers are routed and accepted at their global prefixes; a glo
     { local: '10.0.0.0/24', global: '242.0.1.0/24' },
     { local: '10.96.0.0/12', global: '242.16.0.0/12' },
   ])
+})
+
+test('an unparsable prefix in the map (a peer global prefix, a CIDR) is left out; the rest is routed', () => {
+  const map: NetMap = {
+    version: 3,
+    self: node(1, { routes: ['not-a-prefix'] }),
+    peers: [
+      node(2, { mode: 'global', globalPrefixes: [{ local: '10.2.0.0/16', global: '242.0.0.0/33' }] }),
+      node(3, { cidrs: ['10.3.0.0/16', '10.3.0.1/16'] }),
+    ],
+  }
+  const cfg = translate(map, new Map(), { privateKey: key(9), tunName: 'vpcmesh0', mtu: 1420 })
+  assert.deepEqual(cfg.router.routes, ['10.3.0.0/16'])
+  assert.deepEqual(cfg.router.localCidrs, ['10.1.0.0/16'])
+  // The router accepts what translate produced.
+  assert.doesNotThrow(() => normalizeRouterConfig(cfg.router))
 })

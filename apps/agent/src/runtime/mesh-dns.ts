@@ -60,9 +60,21 @@ export function meshDnsConfig(
   return { input: { listen: { ...o.listen }, zones, upstream: o.upstream.map((u) => ({ ...u })) }, skipped }
 }
 
-/** The translation pairs of a global-mode node (none otherwise). */
+/**
+ * The usable translation pairs of a global-mode node (none otherwise): both prefixes parse,
+ * same family and length. A corrupt pair is left out, so it cannot fail the whole forwarder
+ * configuration.
+ */
 function globalPairs(node: MeshNode): Array<{ local: string; global: string }> {
-  return node.mode === 'global' ? (node.globalPrefixes ?? []) : []
+  if (node.mode !== 'global') return []
+  return (node.globalPrefixes ?? []).filter((g) => {
+    try {
+      const [l, x] = [parsePrefix(g.local), parsePrefix(g.global)]
+      return l.family === x.family && l.bits === x.bits
+    } catch {
+      return false
+    }
+  })
 }
 
 /** `address` translated into the global prefix of the pair holding it; unchanged when none does. */

@@ -78,6 +78,22 @@ export function selfNat(self: MeshNode): Array<{ local: string; global: string }
 }
 
 /**
+ * The prefix texts that parse. A map entry with an unparsable prefix (a corrupt or hostile
+ * map: the wire schema only bounds the text) loses that prefix here, so the router's config
+ * stays valid and every other prefix is applied; the data plane skips and reports such a peer.
+ */
+function parsable(texts: readonly string[]): string[] {
+  return texts.filter((t) => {
+    try {
+      parsePrefix(t)
+      return true
+    } catch {
+      return false
+    }
+  })
+}
+
+/**
  * Turns a map into plain configs. Pure. Every peer's CIDRs and routes are routed into the
  * TUN even before the peer enrolled (no key yet): such traffic is dropped and counted by the
  * data plane instead of leaking onto the underlay. Only peers with a key become tunnel peers.
@@ -97,8 +113,8 @@ export function translate(
     router: {
       tunName: o.tunName,
       mtu: o.mtu,
-      routes: map.peers.flatMap((p) => routedPrefixes(p)),
-      localCidrs: [...map.self.cidrs, ...map.self.routes],
+      routes: parsable(map.peers.flatMap((p) => routedPrefixes(p))),
+      localCidrs: parsable([...map.self.cidrs, ...map.self.routes]),
       controllerAddresses: [...(o.controllerAddresses ?? [])],
       peerEndpoints: [...new Set(peers.flatMap((p) => (p.endpoint === null ? [] : [p.endpoint.address])))],
       masquerade: map.self.masquerade,
