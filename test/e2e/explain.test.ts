@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pollUntil } from '@vpcmesh/common'
-import { LocalMesh, Testbed, type TestbedNode, teardownMesh } from '@vpcmesh/testbed'
+import { LocalMesh, Testbed, type TestbedNode, startDnsmasq, teardownMesh } from '@vpcmesh/testbed'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
@@ -93,17 +93,7 @@ describe('end to end: vpcmesh explain names the broken hop', () => {
       ],
     })
     ;[a, b, g] = [tb.node('a'), tb.node('b'), tb.node('g')]
-    tb.spawn(b.hostNs, [
-      'dnsmasq',
-      '--keep-in-foreground',
-      '--no-resolv',
-      '--no-hosts',
-      '--user=root',
-      `--pid-file=${join(work, 'dnsmasq.pid')}`,
-      `--listen-address=${b.hostIp}`,
-      '--bind-interfaces',
-      '--address=/db.corp.internal/10.2.0.77',
-    ])
+    startDnsmasq(tb, b.hostNs, b.hostIp, work, ['--address=/db.corp.internal/10.2.0.77'])
     mesh = new LocalMesh(tb, { launcher: join(root, 'bin', 'vpcmesh'), workDir: work, adminToken: ADMIN })
     await mesh.startController()
     const va = await mesh.addVpc(a)
