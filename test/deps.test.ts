@@ -31,7 +31,11 @@ const CONFINED: Policy['confined'] = {
     only: ['apps/controller/src/session/', 'apps/agent/src/control/'],
     reason: 'WebSockets carry the control channel only: the controller hub and the agent control client',
   },
-  ioredis: { only: ['apps/controller/src/state/'], reason: 'Redis stays behind the Store interface' },
+  ioredis: {
+    only: ['apps/controller/src/state/', 'apps/controller/src/session/redis-probe-bus.ts'],
+    reason:
+      'Redis stays behind the Store interface; the explain probe relay is pub/sub between replicas behind its own ProbeBus interface',
+  },
   'prom-client': {
     only: ['libs/metrics/src/prometheus.ts'],
     reason: 'everything else uses the Metrics interface over a caller-supplied registry',

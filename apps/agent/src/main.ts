@@ -9,6 +9,7 @@ import { AGENT_USAGE, AgentConfigError, parseAgentConfig, plaintextControllers, 
 import { ControlClient } from './control/client.js'
 import { AgentRuntime, type AgentRuntimeComponents } from './runtime/agent-runtime.js'
 import { linkExists } from './runtime/link-exists.js'
+import { resolveName } from './explain/dns-probe.js'
 import { StateDir } from './state/state-dir.js'
 import { startStatusServer } from './status/server.js'
 import { StopSignal } from './stop-signal.js'
@@ -96,6 +97,7 @@ function hostComponents(
     readFile: (path) => readFileSync(path),
     linkExists,
     routeTables: (setting, vpcId) => createRouteTable(setting, { config, runner: createExecRunner(), logger, vpcId }),
+    probe: { runner: createExecRunner({ timeoutMs: 3000 }), resolver: resolveName },
   }
 }
 

@@ -1,6 +1,7 @@
 import {
   CreateVpcResponse,
   ErrorBody,
+  ExplainResponse,
   JoinTokenResponse,
   ListVpcsResponse,
   RouteListResponse,
@@ -8,6 +9,7 @@ import {
   VpcResponse,
   type CreateVpcRequest,
   type DrainRequest,
+  type ExplainRequest,
   type PatchVpcRequest,
 } from '@vpcmesh/protocol'
 import { errorMessage, hasCode } from '@vpcmesh/common'
@@ -101,6 +103,11 @@ export class ApiClient {
   /** GET /v1/status: every agent's connection, applied version and tunnels. */
   async status(): Promise<StatusResponse> {
     return await this.call('GET', '/v1/status', StatusResponse)
+  }
+
+  /** POST /v1/explain: how a packet from src to dst would travel, hop by hop. */
+  async explain(req: ExplainRequest): Promise<ExplainResponse> {
+    return await this.call('POST', '/v1/explain', ExplainResponse, req)
   }
 
   private async call<T>(method: string, path: string, schema: Schema<T> | null, body?: unknown): Promise<T> {

@@ -40,6 +40,8 @@ export interface CommandHelp {
   readonly flags: FlagSpecs
   /** Help text below the usage line: what it does, its flags, an example. */
   readonly details: string
+  /** The exit status line, when it differs from the common one. */
+  readonly exitCodes?: string
 }
 
 /** One runnable controller command such as `vpc add`: the controller URL and admin token are resolved first. */

@@ -13,6 +13,8 @@ export const CliErrorCode = Object.freeze({
   badResponse: 'VPCMESH_ERR_CLI_BAD_RESPONSE',
   /** The URL given to `agent-status` answered, but not with an agent status document. Exit 2. */
   badAgentStatus: 'VPCMESH_ERR_CLI_BAD_AGENT_STATUS',
+  /** `vpcmesh explain` found a broken hop (the hops are printed on stdout first). Exit 1. */
+  flowBroken: 'VPCMESH_ERR_CLI_FLOW_BROKEN',
   /** `route list ADDRESS`: no prefix routed in the mesh holds the address. Exit 1. */
   notRouted: 'VPCMESH_ERR_CLI_NOT_ROUTED',
 } as const)
@@ -70,6 +72,14 @@ export class BadAgentStatusError extends MeshError {
   constructor(message: string) {
     super(CliErrorCode.badAgentStatus, message)
     this.name = 'BadAgentStatusError'
+  }
+}
+
+/** `vpcmesh explain` found a broken hop: exit 1 with one line naming it. */
+export class FlowBrokenError extends MeshError {
+  constructor(hop: string) {
+    super(CliErrorCode.flowBroken, `the flow breaks at hop ${hop}; see its fix above`)
+    this.name = 'FlowBrokenError'
   }
 }
 

@@ -2,6 +2,7 @@ import { checkArgs, checkFlags, GLOBAL_FLAGS, splitArgv, type FlagSpec, type Fla
 import { ApiClient } from './client.js'
 import type { AgentCommandSpec, BaseContext, CommandSpec } from './command.js'
 import { agentStatusCommand } from './commands/agent-status.js'
+import { explainCommand } from './commands/explain.js'
 import { gatewayGroup } from './commands/gateway.js'
 import { routeGroup } from './commands/route.js'
 import { statusCommand } from './commands/status.js'
@@ -24,7 +25,14 @@ export interface CliIo {
   readonly now?: () => number
 }
 
-const ENTRIES: readonly Entry[] = [vpcGroup, routeGroup, gatewayGroup, statusCommand, agentStatusCommand]
+const ENTRIES: readonly Entry[] = [
+  vpcGroup,
+  routeGroup,
+  gatewayGroup,
+  statusCommand,
+  agentStatusCommand,
+  explainCommand,
+]
 
 /**
  * The first words this CLI handles. A launcher sends argv starting with one of these to

@@ -85,5 +85,5 @@ export function groupHelp(g: CommandGroup): string {
 /** Help of one command such as `vpcmesh vpc add`. */
 export function commandHelp(c: CommandSpec | AgentCommandSpec): string {
   const [flags, exit] = c.target === 'agent' ? [AGENT_FLAGS_HELP, AGENT_EXIT_CODES] : [GLOBAL_FLAGS_HELP, EXIT_CODES]
-  return [`Usage: vpcmesh ${c.synopsis}`, '', c.details, '', flags, '', exit].join('\n')
+  return [`Usage: vpcmesh ${c.synopsis}`, '', c.details, '', flags, '', c.exitCodes ?? exit].join('\n')
 }

@@ -22,6 +22,7 @@ const COMMANDS: Array<[string[], string]> = [
   [['gateway', 'drain'], 'Usage: vpcmesh gateway drain VPC GW [--to GW]'],
   [['status'], 'Usage: vpcmesh status'],
   [['agent-status'], 'Usage: vpcmesh agent-status URL'],
+  [['explain'], 'Usage: vpcmesh explain SRC DST [--proto tcp|udp|icmp] [--port N] [--src-vpc VPC]'],
 ]
 
 test('--help and -h print usage and exit 0 for every command and group, without a token', async () => {
@@ -49,8 +50,8 @@ test('help wins over other flag problems', async () => {
   assert.ok(r.stdout.startsWith('Usage: vpcmesh vpc add'))
 })
 
-test('the dispatcher claims vpc, route, gateway, status and agent-status, not controller, agent or demo', () => {
-  assert.deepEqual([...CLI_COMMANDS], ['vpc', 'route', 'gateway', 'status', 'agent-status'])
+test('the dispatcher claims vpc, route, gateway, status, agent-status and explain, not controller, agent or demo', () => {
+  assert.deepEqual([...CLI_COMMANDS], ['vpc', 'route', 'gateway', 'status', 'agent-status', 'explain'])
 })
 
 test('the route-table flags are documented with every provider in vpc add and vpc set', async () => {

@@ -99,6 +99,13 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [['--json=yes', 'status'], /flag --json takes no value/],
   [['status', '--controller', 'ftp://10.0.0.1'], /bad value for --controller: .* must be an http/],
   [['status', '--controller', 'not a url'], /bad value for --controller: .* is not a URL/],
+  [['explain', '10.1.0.5'], /^vpcmesh: missing argument DST for 'explain' \(see vpcmesh explain --help\)\n$/],
+  [['explain', 'host-a', '10.2.0.7'], /^vpcmesh: SRC "host-a" is not an IP address \(see vpcmesh explain --help\)\n$/],
+  [['explain', '10.1.0.5', 'no such name!'], /DST "no such name!" is neither an IP address nor a DNS name/],
+  [['explain', '10.1.0.5', '10.2.0.7', '--proto', 'sctp'], /bad value for --proto/],
+  [['explain', '10.1.0.5', '10.2.0.7', '--port', '80a'], /bad value for --port: "80a" is not a port number/],
+  [['explain', '10.1.0.5', '10.2.0.7', '--port', '70000'], /bad value for --port/],
+  [['explain', '10.1.0.5', '10.2.0.7', '--cidr', '10.0.0.0/8'], /unknown flag --cidr for 'explain'/],
 ]
 
 test('every usage error exits 2 with one stderr line and sends nothing', async () => {

@@ -22,6 +22,9 @@ import { routeApi } from './routes/routes.js'
 import { gatewayApi } from './routes/gateways.js'
 import { statusApi } from './routes/status.js'
 import { healthApi } from './routes/health.js'
+import { explainApi } from './routes/explain.js'
+import type { ProbeBus } from './session/probe-bus.js'
+import { ProbeRelay } from './session/probe-relay.js'
 
 /** What {@link buildApp} needs; `main.ts` builds these. */
 export interface AppDeps {
@@ -37,6 +40,11 @@ export interface AppDeps {
    * Absent: each app counts in its own memory (tests that need no shared count).
    */
   rateLimitRedis?: RateLimitRedis
+  /**
+   * Relays `vpcmesh explain` probes between replicas (`main.ts` gives the Redis one). Absent:
+   * only agents connected to this app can be probed.
+   */
+  probeBus?: ProbeBus
 }
 
 /** The agent hub's upgrade path: open without the admin token (agents authenticate in hello), but rate limited. */
@@ -109,6 +117,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       helloBurst: config.helloBurst,
     },
   )
+  const relay = new ProbeRelay(
+    {
+      sessions: { sessionFor: (key) => hub?.sessionFor(key) },
+      ...(deps.probeBus === undefined ? {} : { bus: deps.probeBus }),
+      clock,
+      logger: deps.logger,
+    },
+    { prefix: config.redisPrefix },
+  )
   const unsubscribe = store.onVersion((v) => {
     meshVersion = Math.max(meshVersion, v)
   })
@@ -162,6 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(gatewayApi(rd))
   await app.register(statusApi(rd))
   await app.register(healthApi({ ...rd, metrics: deps.metrics }))
+  await app.register(explainApi({ ...rd, probe: (agent, request) => relay.probe(agent, request) }))
   await app.register(async (scoped) => {
     hub?.route(scoped)
   })
@@ -169,10 +187,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onReady', async () => {
     meshVersion = await store.currentVersion().catch(() => 0)
     notifier.start()
+    await relay.start()
   })
   app.addHook('preClose', async () => {
     notifier.stop()
     unsubscribe()
+    await relay.stop()
     await hub?.closeAll()
   })
   return app

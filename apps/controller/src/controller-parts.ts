@@ -8,6 +8,8 @@ import type { Store } from './state/store.js'
 import { describeTarget, type RedisTarget } from './state/redis-target.js'
 import { EmbeddedRedis } from './state/embedded-redis.js'
 import { RateLimitRedis } from './state/rate-limit-redis.js'
+import type { ProbeBus } from './session/probe-bus.js'
+import { createRedisProbeBus } from './session/redis-probe-bus.js'
 
 /** Where Redis is, by configuration; undefined means an embedded redis-server. */
 function configuredTarget(config: ControllerConfig): RedisTarget | undefined {
@@ -25,7 +27,8 @@ function configuredTarget(config: ControllerConfig): RedisTarget | undefined {
 /**
  * The controller as parts started in order and stopped in reverse by `startAll`/`stopAll`
  * (libs/common/src/lifecycle.ts): the embedded redis-server (only without REDIS_URL and
- * sentinels), the Store, the rate limit's Redis connection, and the listening app. A failed
+ * sentinels), the Store, the rate limit's Redis connection, the probe relay's Redis
+ * connections (`vpcmesh explain`), and the listening app. A failed
  * start undoes its own half-done work (an app that cannot listen is closed) and `startAll`
  * stops exactly the parts started before it, in reverse; every stop is safe without a start.
  * `step()` names the part starting last, for the log; `redis()` the target without secrets.
@@ -43,6 +46,7 @@ export function controllerParts(
   let step = ''
   let store: Store | undefined
   let rateLimitRedis: RateLimitRedis | undefined
+  let probeBus: ProbeBus | undefined
   let app: FastifyInstance | undefined
   /** A part named `what` for the log; a start that fails undoes its own half-done work. */
   const part = (what: () => string, start: () => Promise<void>, stop: () => Promise<void>): Startable => ({
@@ -94,6 +98,15 @@ export function controllerParts(
       },
     ),
     part(
+      () => `probe relay connection to ${describeTarget(target())}`,
+      async () => {
+        probeBus = await createRedisProbeBus({ logger }, { target: target() })
+      },
+      async () => {
+        await probeBus?.close()
+      },
+    ),
+    part(
       () => `listen on ${config.listen}`,
       async () => {
         app = await buildApp({
@@ -104,6 +117,7 @@ export function controllerParts(
           clock: systemClock,
           tls,
           rateLimitRedis,
+          probeBus,
         })
         await app.listen({ host: listen.host, port: listen.port })
       },

@@ -65,3 +65,21 @@ export {
   UdpEndpointState,
 } from './agent-status.js'
 export { parseDnsServer } from './dns-server.js'
+export {
+  ExplainRequest,
+  ExplainResponse,
+  ExplainHop,
+  HopName,
+  HopVerdict,
+  ProbeRequest,
+  ProbeResult,
+  ProbeRoute,
+  ProbeNft,
+  ProbeDns,
+  ForeignDropChain,
+  ProbeFrame,
+  ProbeResultFrame,
+  PROBE_FEATURE,
+  ProbeOutcome,
+  RelayedProbe,
+} from './explain.js'

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { MeshNode } from './netmap.js'
+import { ProbeFrame, ProbeResultFrame } from './explain.js'
 import { GatewayId, GatewayName, MeshVersion, PublicKey, VpcId } from './names.js'
 
 /** How an agent proves who it is: a join token once, then its per-agent credential. */
@@ -31,6 +32,11 @@ export const Hello = z.object({
     .object({ name: GatewayName, endpoint: z.string().min(3).max(300).optional() })
     .strict()
     .optional(),
+  /**
+   * Optional frames this agent understands (e.g. `probe`); the controller sends such a frame
+   * only to agents that list it. Older controllers ignore the field.
+   */
+  features: z.array(z.string().max(32)).max(32).optional(),
 })
 
 /** Controller → agent after a good hello. `credential` only on enrolment: store it 0600. */
@@ -96,11 +102,19 @@ export const StatusReport = z.object({
 export const ErrorFrame = z.object({ type: z.literal('error'), code: z.string(), message: z.string() })
 
 /** Every frame an agent may send. */
-export const AgentMessage = z.discriminatedUnion('type', [Hello, Ack, Ping, Pong, StatusReport])
+export const AgentMessage = z.discriminatedUnion('type', [Hello, Ack, Ping, Pong, StatusReport, ProbeResultFrame])
 export type AgentMessage = z.infer<typeof AgentMessage>
 
 /** Every frame a controller may send. */
-export const ControllerMessage = z.discriminatedUnion('type', [Welcome, Snapshot, Delta, Ping, Pong, ErrorFrame])
+export const ControllerMessage = z.discriminatedUnion('type', [
+  Welcome,
+  Snapshot,
+  Delta,
+  Ping,
+  Pong,
+  ErrorFrame,
+  ProbeFrame,
+])
 export type ControllerMessage = z.infer<typeof ControllerMessage>
 
 export type Hello = z.infer<typeof Hello>

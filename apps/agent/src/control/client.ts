@@ -2,6 +2,7 @@ import WebSocket from 'ws'
 import { Backoff, type Clock, Heartbeat, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import {
   CloseCode,
+  PROBE_FEATURE,
   PROTOCOL_VERSION,
   decodeControllerMessage,
   encodeMessage,
@@ -10,6 +11,8 @@ import {
   type ControllerMessage,
   type NetMap,
   type PeerStatus,
+  type ProbeRequest,
+  type ProbeResult,
 } from '@vpcmesh/protocol'
 import { applyUpdate } from './netmap-state.js'
 
@@ -36,7 +39,15 @@ export interface ControlClientComponents {
   onMap: (map: NetMap) => void
   /** Called when the controller says this VPC was deleted. */
   onRemoved?: () => void
+  /**
+   * Answers the controller's probe frames (`vpcmesh explain`). Absent: the hello does not
+   * offer the `probe` feature, so the controller sends none.
+   */
+  onProbe?: (request: ProbeRequest) => Promise<ProbeResult>
 }
+
+/** Probes answered at once; more are refused with an error answer. */
+const MAX_PROBES_IN_FLIGHT = 4
 
 /** Knobs of the {@link ControlClient}. */
 export interface ControlClientOptions {
@@ -88,6 +99,7 @@ export class ControlClient {
   /** Set when the controller refused our stored credential and a join token is at hand. */
   private useJoinToken = false
   private log: Logger
+  private probesInFlight = 0
 
   constructor(
     private readonly c: ControlClientComponents,
@@ -195,6 +207,7 @@ export class ControlClient {
       lastVersion: this.applied?.version ?? 0,
       epoch: this.applied?.epoch,
       ...(this.o.gateway === undefined ? {} : { gateway: this.o.gateway }),
+      ...(this.c.onProbe === undefined ? {} : { features: [PROBE_FEATURE] }),
     })
     this.connectedUrl = base
     this.heartbeat.heard()
@@ -250,6 +263,9 @@ export class ControlClient {
         return
       case 'pong':
         return
+      case 'probe':
+        void this.probe(ws, m.id, m.request)
+        return
       case 'error':
         this.lastError = `${m.code}: ${m.message}`
         this.log.warn('controller error', { code: m.code, message: m.message })
@@ -262,6 +278,24 @@ export class ControlClient {
           this.log.warn('stored credential refused; enrolling again with the join token')
           this.useJoinToken = true
         }
+    }
+  }
+
+  /** Answers probe `id` on `ws` (dropped when that connection closed meanwhile). */
+  private async probe(ws: WebSocket, id: string, request: ProbeRequest): Promise<void> {
+    const onProbe = this.c.onProbe
+    if (onProbe === undefined || this.probesInFlight >= MAX_PROBES_IN_FLIGHT) {
+      this.send({ type: 'probeResult', id, result: null, error: 'agent busy or not answering probes' })
+      return
+    }
+    this.probesInFlight++
+    try {
+      const result = await onProbe(request)
+      if (ws === this.ws) this.send({ type: 'probeResult', id, result })
+    } catch (e) {
+      if (ws === this.ws) this.send({ type: 'probeResult', id, result: null, error: errorMessage(e).slice(0, 500) })
+    } finally {
+      this.probesInFlight--
     }
   }
 

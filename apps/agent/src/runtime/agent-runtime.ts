@@ -3,7 +3,7 @@ import type { Metrics } from '@vpcmesh/metrics'
 import { type AgentStatusDocument, parseEndpoint, type Endpoint, type NetMap, type PeerStatus } from '@vpcmesh/protocol'
 import type { PacketEngine, PacketEngineOptions } from '@vpcmesh/tun'
 import { createDataplane, type Dataplane } from '@vpcmesh/dataplane'
-import type { Router, RouterState } from '@vpcmesh/linuxnet'
+import type { CommandRunner, Router, RouterState } from '@vpcmesh/linuxnet'
 import type { AgentConfig } from '../config.js'
 import type { StateDir } from '../state/state-dir.js'
 import type { StatusServer, StatusSource } from '../status/server.js'
@@ -14,6 +14,8 @@ import { Reconciler } from './reconciler.js'
 import { gatewayKey, translate } from './translate.js'
 import { GatewayRole, type RouteTableFactory } from './gateway-role.js'
 import { MeshDns } from './mesh-dns.js'
+import { Prober, forwarderServer } from '../explain/prober.js'
+import type { NameResolver } from '../explain/dns-probe.js'
 
 /** Starts the local status server; `startStatusServer` (apps/agent/src/status/server.ts) in production. */
 export type StatusServerFactory = (
@@ -55,6 +57,11 @@ export interface AgentRuntimeComponents {
   onFatal?: (reason: string) => void
   /** Builds the VPC's route-table provider (HA). Absent: the route table is left alone. */
   routeTables?: RouteTableFactory
+  /**
+   * Runs the read-only commands of `vpcmesh explain` probes (`ip -j route`, `nft -j`,
+   * `sysctl -n`), and resolves names for its dns hop. Absent: the agent answers no probes.
+   */
+  probe?: { runner: CommandRunner; resolver: NameResolver }
 }
 
 /** What exists from a successful start() until stop(). */
@@ -83,6 +90,7 @@ export class AgentRuntime {
   private readonly m: AgentMetrics
   private readonly role: GatewayRole
   private readonly dns: MeshDns | undefined
+  private readonly prober: Prober | undefined
 
   constructor(private readonly c: AgentRuntimeComponents) {
     this.log = c.logger
@@ -104,6 +112,25 @@ export class AgentRuntime {
             { logger: c.logger, metrics: c.metrics },
             { listen: dnsAddress(c.config.dnsListen), upstream: c.config.dnsUpstream.map(dnsAddress) },
           )
+    const dnsServer = forwarderServer(c.config.dnsListen === undefined ? undefined : dnsAddress(c.config.dnsListen))
+    this.prober =
+      c.probe === undefined
+        ? undefined
+        : new Prober({
+            runner: c.probe.runner,
+            resolver: c.probe.resolver,
+            view: () => {
+              const s = this.status()
+              return {
+                vpcId: s.vpcId,
+                tun: s.tun,
+                table: s.host?.table ?? null,
+                skippedRoutes: s.host?.skippedRoutes ?? [],
+                peers: s.peers,
+                dnsServer,
+              }
+            },
+          })
     this.role = new GatewayRole({
       logger: c.logger,
       create: c.routeTables ?? (() => undefined),
@@ -176,6 +203,7 @@ export class AgentRuntime {
         onRemoved: () => {
           this.removed(reconciler)
         },
+        ...(this.prober === undefined ? {} : { onProbe: (req) => (this.prober as Prober).probe(req) }),
       },
       {
         urls: config.controllers,

@@ -4,6 +4,7 @@ import { type Clock, Heartbeat, type Logger, type TimerHandle, errorMessage, has
 import {
   CloseCode,
   MIN_PROTOCOL_VERSION,
+  PROBE_FEATURE,
   PROTOCOL_VERSION,
   WireErrorCode,
   checkPublicKey,
@@ -13,6 +14,8 @@ import {
   type AgentMessage,
   type ControllerMessage,
   type Hello,
+  type ProbeOutcome,
+  type ProbeRequest,
 } from '@vpcmesh/protocol'
 import type { Store } from '../state/store.js'
 import { statusKeyOf } from '../state/status-key.js'
@@ -22,6 +25,7 @@ import { PlanIndex, planUpdate, type Update } from '../mesh/planner.js'
 import { hashSecret, isSecretShape, newSecret } from '../secrets.js'
 import type { RefusalReason, SessionEvents } from './session-events.js'
 import type { StatusWriter } from './status-writer.js'
+import { PendingProbes } from './pending-probes.js'
 
 /** What a session needs from its hub. */
 export interface SessionHost {
@@ -106,6 +110,9 @@ export class AgentSession {
   private readonly heartbeat: Heartbeat
   private timer: TimerHandle | undefined
   private log: Logger
+  /** Optional frames the agent offered in its hello. */
+  private features: readonly string[] = []
+  private readonly probes: PendingProbes
 
   constructor(
     private readonly c: AgentSessionComponents,
@@ -114,6 +121,7 @@ export class AgentSession {
     readonly remoteAddress: string,
   ) {
     this.log = c.logger.child('session', { address: remoteAddress })
+    this.probes = new PendingProbes(c.clock)
     this.heartbeat = new Heartbeat(c.clock, {
       ping: (id) => {
         this.ping(id)
@@ -169,6 +177,20 @@ export class AgentSession {
     this.sendText(frame ?? encodeMessage(u), u.type)
     this.sentVersion = u.version
     if (this.vpcId !== undefined) this.c.events.updateSent(this.vpcId, u.version)
+  }
+
+  /**
+   * Asks the agent to read the evidence of `request` (`vpcmesh explain`). Resolves with its
+   * result, or a reason: not ready, probes not offered in its hello (an older agent), no
+   * answer within `timeoutMs`, or the session closed. Never rejects.
+   */
+  probe(request: ProbeRequest, timeoutMs: number): Promise<ProbeOutcome> {
+    if (this.state !== 'ready') return Promise.resolve({ ok: false, reason: 'agent session not ready' })
+    if (!this.features.includes(PROBE_FEATURE))
+      return Promise.resolve({ ok: false, reason: 'agent does not answer probes (an older version); upgrade it' })
+    return this.probes.start(timeoutMs, (id) => {
+      this.send({ type: 'probe', id, request })
+    })
   }
 
   /** Closes with a reason, after an error frame when `code` is set. */
@@ -243,6 +265,9 @@ export class AgentSession {
         return
       case 'status':
         this.c.status.put(key, { peers: JSON.stringify(m.peers), lastSeen: this.c.clock.now() })
+        return
+      case 'probeResult':
+        this.probes.answered(m.id, m.result, m.error)
     }
   }
 
@@ -260,6 +285,7 @@ export class AgentSession {
     const auth = await this.authenticate(h)
     if (auth === undefined || this.state === 'closed') return
     this.vpcId = auth.vpcId
+    this.features = h.features ?? []
     this.gatewayId = auth.gatewayId
     this.statusKey = auth.statusKey
     this.log = this.log.child('session', { vpc: auth.vpcId, vpcName: this.vpcName, gateway: auth.gatewayId })
@@ -411,6 +437,7 @@ export class AgentSession {
     this.state = 'closed'
     this.timer?.cancel()
     this.heartbeat.stop()
+    this.probes.closeAll('agent disconnected before answering')
     this.c.host.unregister(this)
     if (this.vpcId !== undefined) {
       if (wasReady) this.c.events.disconnected(this.vpcId)

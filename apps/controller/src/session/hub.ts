@@ -186,6 +186,12 @@ export class Hub implements SessionHost {
     return [...this.byAgent.values()].filter((s) => s.ready)
   }
 
+  /** The ready session of status key `key` on this replica, if any. */
+  sessionFor(key: string): AgentSession | undefined {
+    const s = this.byAgent.get(key)
+    return s?.ready === true ? s : undefined
+  }
+
   /** Number of open connections, authenticated or not. */
   get connections(): number {
     return this.all.size
