@@ -83,7 +83,11 @@ async function ping10ms(
   seconds: number,
 ): Promise<{ rtts: number[]; lost: number }> {
   const count = Math.round(seconds * 100)
-  const r = await tb.exec(a.hostNs, ['ping', '-i', '0.01', '-c', String(count), '-w', String(seconds + 3), '-W', '1', dst], { allowFail: true })
+  const r = await tb.exec(
+    a.hostNs,
+    ['ping', '-i', '0.01', '-c', String(count), '-w', String(seconds + 3), '-W', '1', dst],
+    { allowFail: true },
+  )
   const rtts = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]))
   return { rtts, lost: count - rtts.length }
 }
