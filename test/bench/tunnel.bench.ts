@@ -124,10 +124,11 @@ async function runToEnd(tb: Testbed, ns: string, argv: string[]): Promise<string
 }
 
 /**
- * Agent A cut off from the controller (its packets to the controller port dropped) while
- * 2,000 VPCs are registered; a 10 s ping on the idle tunnel; then the block lifted and a ping
- * for 20 s while A reconnects and applies the map with them. Returns both pings, the bulk
- * registration's report and the seconds from lifting the block to A having applied the map.
+ * Both agents cut off from the controller (their packets to the controller port dropped)
+ * while 2,000 VPCs are registered; a 10 s ping on the idle tunnel; then A's block lifted and
+ * a ping for 20 s while A reconnects and applies the map with them (B stays cut off, so only
+ * A's JS thread is busy); then B's block lifted. Returns both pings, the bulk registration's
+ * report and the seconds from lifting A's block to A having applied the map.
  */
 async function bigMapApply(
   tb: Testbed,
@@ -135,10 +136,12 @@ async function bigMapApply(
   a: TestbedNode,
   b: TestbedNode,
 ): Promise<{ idle: Ping; busy: Ping; bulk: string; applyS: number }> {
-  const nft = (...args: string[]): Promise<unknown> => tb.exec(a.gwNs, ['nft', ...args])
-  await nft('add', 'table', 'inet', 'vmbench')
-  await nft('add', 'chain', 'inet', 'vmbench', 'out', '{ type filter hook output priority 0 ; }')
-  await nft('add', 'rule', 'inet', 'vmbench', 'out', 'ip', 'daddr', UNDERLAY.wanIp, 'tcp', 'dport', '7700', 'drop')
+  const nft = (n: TestbedNode, ...args: string[]): Promise<unknown> => tb.exec(n.gwNs, ['nft', ...args])
+  for (const n of [a, b]) {
+    await nft(n, 'add', 'table', 'inet', 'vmbench')
+    await nft(n, 'add', 'chain', 'inet', 'vmbench', 'out', '{ type filter hook output priority 0 ; }')
+    await nft(n, 'add', 'rule', 'inet', 'vmbench', 'out', 'ip', 'daddr', UNDERLAY.wanIp, 'tcp', 'dport', '7700', 'drop')
+  }
   const bulk = await runToEnd(tb, tb.wanNs, [
     node,
     join(here, 'fixtures', 'bulk-vpcs.js'),
@@ -150,7 +153,7 @@ async function bigMapApply(
   const idle = await ping10ms(tb, a, b.hostIp, 10)
   const version = (await mesh.mustCli<{ version: number }>(['status'])).version
   const t0 = Date.now()
-  await nft('delete', 'table', 'inet', 'vmbench')
+  await nft(a, 'delete', 'table', 'inet', 'vmbench')
   let applyS = NaN
   const [busy] = await Promise.all([
     ping10ms(tb, a, b.hostIp, 20),
@@ -165,6 +168,7 @@ async function bigMapApply(
       { timeoutMs: 20_000, intervalMs: 100 },
     ),
   ])
+  await nft(b, 'delete', 'table', 'inet', 'vmbench')
   return { idle, busy, bulk, applyS }
 }
 
