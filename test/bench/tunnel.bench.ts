@@ -69,7 +69,10 @@ const pct = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN
 }
 
-/** A ping every 10 ms for `seconds` from a's host to `dst`: every reply's RTT in ms, and how many were lost. */
+/**
+ * A ping every 10 ms (as asked; iputils reaches about every 16 ms here) for `seconds` from a's
+ * host to `dst`: every reply's RTT in ms, and how many of those sent got no reply.
+ */
 interface Ping {
   /** RTT of every reply, ms. */
   rtts: number[]
@@ -89,7 +92,9 @@ async function ping10ms(
     { allowFail: true },
   )
   const rtts = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]))
-  return { rtts, lost: count - rtts.length }
+  // ping sends more slowly than -i 0.01 asks (timer granularity): what it sent, from its summary.
+  const sent = Number(/(\d+) packets transmitted/.exec(r.stdout)?.[1] ?? count)
+  return { rtts, lost: sent - rtts.length }
 }
 
 /** RTT (ms) of a ping every 10 ms during a single-stream iperf3 a → dst: median and p99 over every round. */
