@@ -142,6 +142,18 @@ test('netns: the loaded ruleset holds the clamp in both directions, the mesh pol
   assert.match(text, /type filter hook forward priority mangle; policy accept;/)
 })
 
+test('netns: a large diff goes through ip -batch both ways (300 routes in, then out)', async () => {
+  const router = createLinuxRouter({ runner: ns.runner })
+  const many = Array.from({ length: 300 }, (_, i) => `172.${16 + (i >> 8)}.${i & 255}.0/24`)
+  await router.set({ ...BASE, routes: many })
+  const table = (await router.current()).table
+  const count = (): number =>
+    (JSON.parse(ns.exec(['ip', '-4', '-json', 'route', 'show', 'table', String(table)])) as unknown[]).length
+  assert.equal(count(), 300, 'the 300 routes, nothing else')
+  await router.set(BASE)
+  assert.equal(count(), 2, "back to the base config's two IPv4 routes")
+})
+
 test('netns: the kernel takes the global-mode prefix translation; back to local mode removes it', async () => {
   const router = createLinuxRouter({ runner: ns.runner })
   await router.set({ ...BASE, globalNat: [{ local: '10.0.0.0/16', global: '242.7.0.0/16' }] })

@@ -300,3 +300,81 @@ test('createLinuxRouter: rejects a route protocol outside 5-255, reserved tables
     code: LINUXNET_ERROR_CODES.config,
   })
 })
+
+test('LinuxRouter: a large diff goes to ip as one batch (one process), deletions in one forced batch', async () => {
+  const f = new FakeRunner()
+  f.addLink('vmt0')
+  const r = createLinuxRouter({ runner: f }, OPTS)
+  const many = Array.from({ length: 300 }, (_, i) => `172.${16 + (i >> 8)}.${i & 255}.0/24`)
+  assert.equal(await r.set({ ...BASE, routes: many }), 'changed')
+  const first = f.commands.filter((c) => !isReadCommand(c.argv) && c.argv[0] === 'ip' && c.argv.includes('route'))
+  assert.deepEqual(first, [], 'no single route commands for a large diff')
+  const batches = f.commands.filter((c) => c.argv.join(' ') === 'ip -batch -')
+  assert.equal(batches.length, 1)
+  assert.equal(batches[0]?.input?.split('\n').filter((l) => l !== '').length, 300)
+  assert.match(batches[0]?.input ?? '', /^route replace 172\.16\.0\.0\/24 dev vmt0 table 30317 proto 112\n/)
+  assert.equal(
+    f
+      .dump()
+      .split('\n')
+      .filter((l) => l.startsWith('route table 30317 ')).length,
+    300,
+  )
+  f.takeCommands()
+  f.commands.length = 0
+  // Back to the 3 base routes: 300 deletions in one forced batch. One answers "already gone"
+  // (as if removed between the read and the delete; the fake keeps it): the set still succeeds
+  // and every other deletion happened.
+  f.failures.push({
+    match: (a) => a.join(' ') === 'ip route del 172.16.5.0/24 dev vmt0 table 30317',
+    code: 2,
+    stderr: 'RTNETLINK answers: No such process',
+  })
+  assert.equal(await r.set(BASE), 'changed')
+  assert.deepEqual(
+    f.commands.filter((c) => c.argv.includes('-batch')).map((c) => c.argv.join(' ')),
+    ['ip -force -batch -'],
+  )
+  assert.deepEqual(
+    f
+      .dump()
+      .split('\n')
+      .filter((l) => l.startsWith('route table 30317 '))
+      .map((l) => l.split(' ')[3]),
+    ['10.1.0.0/16', '10.2.0.0/16', '172.16.5.0/24', 'fd00:2::/64'],
+  )
+})
+
+test('LinuxRouter: a failing line of a batch surfaces with its error; the next set() converges', async () => {
+  const f = new FakeRunner()
+  f.addLink('vmt0')
+  const r = createLinuxRouter({ runner: f }, OPTS)
+  const many = Array.from({ length: 20 }, (_, i) => `172.16.${i}.0/24`)
+  f.failures.push({
+    match: (a) => a[2] === 'replace' && a[3] === '172.16.7.0/24',
+    code: 2,
+    stderr: 'RTNETLINK answers: Operation not permitted',
+  })
+  await assert.rejects(r.set({ ...BASE, routes: many }), (e) => {
+    assert.ok(isLinuxNetError(e))
+    assert.equal(e.code, LINUXNET_ERROR_CODES.command)
+    assert.match(e.message, /ip -batch -: RTNETLINK answers: Operation not permitted\nCommand failed -:8/)
+    return true
+  })
+  f.failures.length = 0
+  assert.equal(await r.set({ ...BASE, routes: many }), 'changed')
+  assert.equal(
+    f
+      .dump()
+      .split('\n')
+      .filter((l) => l.startsWith('route table 30317 ')).length,
+    20,
+  )
+  // A deletion batch fails on anything but "already gone".
+  f.failures.push({
+    match: (a) => a[2] === 'del' && a[3] === '172.16.3.0/24',
+    code: 2,
+    stderr: 'RTNETLINK answers: Operation not permitted',
+  })
+  await assert.rejects(r.set(BASE), /ip -force -batch -: RTNETLINK answers: Operation not permitted/)
+})

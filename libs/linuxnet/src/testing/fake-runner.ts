@@ -127,10 +127,30 @@ export class FakeRunner implements CommandRunner {
 
   private dispatch(argv: readonly string[], input: string | undefined): FakeOutcome {
     const [cmd, ...rest] = argv
+    if (cmd === 'ip' && rest.includes('-batch')) return this.ipBatch(rest, input)
     if (cmd === 'ip') return this.ipCommand(rest)
     if (cmd === 'nft') return this.nftCommand(rest, input)
     if (cmd === 'sysctl') return this.sysctlCommand(rest)
     return unmodelled(argv)
+  }
+
+  /**
+   * `ip [-force] -batch -`: every input line as an `ip` command (injected failures match each
+   * line's argv too). Without -force it stops at the first failure; either way a failure
+   * prints its error and `Command failed -:N`, and the batch exits 1.
+   */
+  private ipBatch(args: readonly string[], input: string | undefined): FakeOutcome {
+    const force = args.includes('-force')
+    const errors: string[] = []
+    for (const [i, line] of (input ?? '').split('\n').entries()) {
+      if (line.trim() === '') continue
+      const argv = ['ip', ...line.trim().split(/\s+/)]
+      const out = this.failures.find((f) => f.match(argv)) ?? this.ipCommand(argv.slice(1))
+      if (out.code === 0) continue
+      errors.push(`${(out.stderr ?? '').trimEnd()}\nCommand failed -:${i + 1}`)
+      if (!force) break
+    }
+    return errors.length === 0 ? { code: 0 } : { code: 1, stderr: `${errors.join('\n')}\n` }
   }
 
   private ipCommand(args: readonly string[]): FakeOutcome {
