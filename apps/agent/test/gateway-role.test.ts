@@ -137,3 +137,17 @@ test('GatewayRole.vpcDeleted: the active gateway removes what its provider creat
   await other.vpcDeleted()
   assert.deepEqual(standby.calls, ['release'], 'a standby only ever released')
 })
+
+test('GatewayRole: a global-mode peer is claimed at its global prefixes, never its local ones', async () => {
+  const rec = new Recorder()
+  const role = new GatewayRole({ logger: noopLogger, create: async () => rec })
+  const globalB: MeshNode = {
+    ...peerB,
+    cidrs: ['10.1.0.0/24'],
+    routes: [],
+    mode: 'global',
+    globalPrefixes: [{ local: '10.1.0.0/24', global: '242.0.1.0/24' }],
+  }
+  await role.update({ version: 1, self: haNode(G1, 3), peers: [globalB] }, G1)
+  assert.deepEqual(rec.calls, ['apply 3 242.0.1.0/24'])
+})

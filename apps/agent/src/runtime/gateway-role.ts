@@ -1,9 +1,16 @@
 import { type Logger, errorMessage } from '@vpcmesh/common'
-import type { NetMap, RouteTableSetting } from '@vpcmesh/protocol'
+import { type NetMap, type RouteTableSetting, routedPrefixes } from '@vpcmesh/protocol'
 import type { RouteTableProvider } from '../route-table/provider.js'
 
 /** Builds the provider for VPC `vpcId`'s setting, or undefined for `none` (or one this agent cannot run). */
-export type RouteTableFactory = (setting: RouteTableSetting, vpcId: string) => RouteTableProvider | undefined
+/**
+ * Builds the route-table provider of a setting (undefined: none, or it cannot be built here).
+ * May load the provider's cloud SDK first, so it may answer with a promise.
+ */
+export type RouteTableFactory = (
+  setting: RouteTableSetting,
+  vpcId: string,
+) => RouteTableProvider | undefined | Promise<RouteTableProvider | undefined>
 
 /** This agent's role in its VPC, from the map. */
 export interface Role {
@@ -91,7 +98,7 @@ export class GatewayRole {
     if (key !== this.setting) {
       if (this.held !== undefined) await this.provider?.release()
       this.held = undefined
-      this.provider = this.c.create(setting, map.self.id)
+      this.provider = await this.c.create(setting, map.self.id)
       this.setting = key
     }
     const p = this.provider
@@ -106,7 +113,8 @@ export class GatewayRole {
     }
     if (this.yieldedEpoch === role.epoch) return
     this.yieldedEpoch = undefined
-    const prefixes = map.peers.flatMap((n) => [...n.cidrs, ...n.routes]).sort()
+    // What the mesh routes to each peer: a global-mode peer's global prefixes, never its local ones.
+    const prefixes = map.peers.flatMap((n) => routedPrefixes(n)).sort()
     const want = { epoch: role.epoch, prefixes: prefixes.join(',') }
     if (this.held?.epoch === want.epoch && this.held.prefixes === want.prefixes) return
     const report = await p.apply({ epoch: role.epoch, prefixes })
