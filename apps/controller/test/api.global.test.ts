@@ -87,41 +87,17 @@ describe('global mode', () => {
       /overlaps 242\.1\.1\.0\/24 of VPC "b"/,
     )
     // A wished global prefix is checked the same way, and must have the local prefix's length.
-    refused(
-      await call('POST', '/v1/vpcs', {
+    const d = (global: string, mode?: 'global'): Promise<Answer> =>
+      call('POST', '/v1/vpcs', {
         name: 'd',
         cidrs: ['10.0.0.0/24'],
         endpoint: '192.0.2.4:51820',
-        mode: 'global',
-        globalPrefixes: [{ local: '10.0.0.0/24', global: '242.1.0.0/24' }],
-      }),
-      409,
-      'VPCMESH_ERR_CIDR_OVERLAP',
-      /overlaps 242\.1\.0\.0\/24 of VPC "a"/,
-    )
-    refused(
-      await call('POST', '/v1/vpcs', {
-        name: 'd',
-        cidrs: ['10.0.0.0/24'],
-        endpoint: '192.0.2.4:51820',
-        mode: 'global',
-        globalPrefixes: [{ local: '10.0.0.0/24', global: '242.9.0.0/16' }],
-      }),
-      400,
-      'VPCMESH_ERR_VALIDATION',
-      /same length \/24/,
-    )
-    refused(
-      await call('POST', '/v1/vpcs', {
-        name: 'd',
-        cidrs: ['10.0.0.0/24'],
-        endpoint: '192.0.2.4:51820',
-        globalPrefixes: [{ local: '10.0.0.0/24', global: '242.9.0.0/24' }],
-      }),
-      400,
-      'VPCMESH_ERR_VALIDATION',
-      /need mode "global"/,
-    )
+        ...(mode === undefined ? {} : { mode }),
+        globalPrefixes: [{ local: '10.0.0.0/24', global }],
+      })
+    refused(await d('242.1.0.0/24', 'global'), 409, 'VPCMESH_ERR_CIDR_OVERLAP', /overlaps 242\.1\.0\.0\/24 of VPC "a"/)
+    refused(await d('242.9.0.0/16', 'global'), 400, 'VPCMESH_ERR_VALIDATION', /same length \/24/)
+    refused(await d('242.9.0.0/24'), 400, 'VPCMESH_ERR_VALIDATION', /need mode "global"/)
     assert.equal((await call('DELETE', `/v1/vpcs/${c.body.vpc?.id}`)).status, 204)
   })
 

@@ -11,6 +11,8 @@ export {
   NetMap,
   RouteTableSetting,
   type RoutedInput,
+  type RoutedPrefix,
+  routedPrefixPairs,
   routedPrefixes,
 } from './netmap.js'
 export {

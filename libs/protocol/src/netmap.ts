@@ -112,7 +112,7 @@ export const NetMap = z.object({
 })
 export type NetMap = z.infer<typeof NetMap>
 
-/** What {@link routedPrefixes} reads of a node (a map node or an API VPC). */
+/** What {@link routedPrefixPairs} reads of a node (a map node, an API VPC or a stored record). */
 export interface RoutedInput {
   cidrs: readonly string[]
   routes: readonly string[]
@@ -120,14 +120,29 @@ export interface RoutedInput {
   globalPrefixes?: readonly GlobalPrefix[] | undefined
 }
 
+/** One prefix of a VPC as the mesh routes it: `routed` is the global prefix of a translated one, else `local`. */
+export interface RoutedPrefix {
+  local: string
+  routed: string
+  kind: 'cidr' | 'route'
+}
+
 /**
- * The prefixes the rest of the mesh routes to a VPC, in the order of its CIDRs then routes:
+ * Every prefix the rest of the mesh routes to a VPC, in the order of its CIDRs then routes:
  * all of them as they are in local mode; in global mode each IPv4 prefix's global prefix (an
  * IPv4 prefix without one is left out: nobody can reach it) and IPv6 prefixes as they are.
  */
+export function routedPrefixPairs(n: RoutedInput): RoutedPrefix[] {
+  const globals = new Map(n.mode === 'global' ? (n.globalPrefixes ?? []).map((g) => [g.local, g.global]) : [])
+  const pair = (local: string, kind: 'cidr' | 'route'): RoutedPrefix[] => {
+    if (n.mode !== 'global' || local.includes(':')) return [{ local, routed: local, kind }]
+    const routed = globals.get(local)
+    return routed === undefined ? [] : [{ local, routed, kind }]
+  }
+  return [...n.cidrs.flatMap((c) => pair(c, 'cidr')), ...n.routes.flatMap((c) => pair(c, 'route'))]
+}
+
+/** The routed prefixes of a VPC (see {@link routedPrefixPairs}). */
 export function routedPrefixes(n: RoutedInput): string[] {
-  const all = [...n.cidrs, ...n.routes]
-  if (n.mode !== 'global') return all
-  const globals = new Map((n.globalPrefixes ?? []).map((g) => [g.local, g.global]))
-  return all.flatMap((p) => (p.includes(':') ? [p] : globals.has(p) ? [globals.get(p) as string] : []))
+  return routedPrefixPairs(n).map((p) => p.routed)
 }

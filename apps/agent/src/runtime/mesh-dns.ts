@@ -1,8 +1,9 @@
 import { type Logger, errorMessage } from '@vpcmesh/common'
 import type { Metrics } from '@vpcmesh/metrics'
 import { mapAddress, parseAddress, parsePrefix } from '@vpcmesh/cidr'
-import { type MeshNode, type NetMap, parseDnsServer } from '@vpcmesh/protocol'
+import { type NetMap, parseDnsServer } from '@vpcmesh/protocol'
 import { DnsForwarder } from '../dns/forwarder.js'
+import { globalPairs } from './translate.js'
 import { type DnsForwarderConfigInput, parseDnsForwarderConfig } from '../dns/config.js'
 
 /** Where the agent's DNS forwarder listens and where other names go (the agent's flags). */
@@ -58,23 +59,6 @@ export function meshDnsConfig(
     }
   }
   return { input: { listen: { ...o.listen }, zones, upstream: o.upstream.map((u) => ({ ...u })) }, skipped }
-}
-
-/**
- * The usable translation pairs of a global-mode node (none otherwise): both prefixes parse,
- * same family and length. A corrupt pair is left out, so it cannot fail the whole forwarder
- * configuration.
- */
-function globalPairs(node: MeshNode): Array<{ local: string; global: string }> {
-  if (node.mode !== 'global') return []
-  return (node.globalPrefixes ?? []).filter((g) => {
-    try {
-      const [l, x] = [parsePrefix(g.local), parsePrefix(g.global)]
-      return l.family === x.family && l.bits === x.bits
-    } catch {
-      return false
-    }
-  })
 }
 
 /** `address` translated into the global prefix of the pair holding it; unchanged when none does. */

@@ -55,16 +55,17 @@ function tunnelPeers(p: MeshNode, endpoints: ReadonlyMap<string, ResolvedEndpoin
 }
 
 /**
- * The translation pairs of a global-mode self: only pairs whose local prefix is one of its
- * CIDRs or routes, both IPv4 of the same length, neither repeated nor overlapping an earlier
- * pair. A pair that is not (a corrupt map) is left out: that prefix is unreachable from the
- * mesh, and the rest applies.
+ * The usable translation pairs of a node of the map (none unless it is in global mode): only
+ * pairs whose local prefix is one of its CIDRs or routes, both IPv4 of the same length,
+ * neither repeated nor overlapping an earlier pair. A pair that is not (a corrupt map) is left
+ * out: that prefix is unreachable from the mesh, and the rest applies. Used for this VPC's
+ * prefix NAT and for the DNS answers of peers.
  */
-export function selfNat(self: MeshNode): Array<{ local: string; global: string }> {
-  if (self.mode !== 'global') return []
-  const mine = new Set([...self.cidrs, ...self.routes])
+export function globalPairs(node: MeshNode): Array<{ local: string; global: string }> {
+  if (node.mode !== 'global') return []
+  const mine = new Set([...node.cidrs, ...node.routes])
   const out: Array<{ local: Prefix; global: Prefix }> = []
-  for (const g of self.globalPrefixes ?? []) {
+  for (const g of node.globalPrefixes ?? []) {
     try {
       const local = parsePrefix(g.local)
       const global = parsePrefix(g.global)
@@ -119,7 +120,7 @@ export function translate(
       peerEndpoints: [...new Set(peers.flatMap((p) => (p.endpoint === null ? [] : [p.endpoint.address])))],
       masquerade: map.self.masquerade,
       mssClamp: true,
-      globalNat: selfNat(map.self),
+      globalNat: globalPairs(map.self),
     },
   }
 }

@@ -4,25 +4,25 @@
  * address is 242.1.2.3?" (longest match). Pure, over the registry records.
  */
 import { type Prefix, mapAddress, parseAddress, parsePrefix } from '@vpcmesh/cidr'
-import type { RouteEntry, RouteLookup } from '@vpcmesh/protocol'
+import { type RouteEntry, type RouteLookup, routedPrefixPairs } from '@vpcmesh/protocol'
 import type { VpcRecord } from '../state/store.js'
 
 /** Every routed prefix of `vpcs`, sorted by prefix (IPv4 first). */
 export function routeEntries(vpcs: readonly VpcRecord[]): RouteEntry[] {
-  const out: Array<RouteEntry & { p: Prefix }> = []
-  for (const r of vpcs) {
-    const mode = r.mode ?? 'local'
-    const globals = new Map((r.globalPrefixes ?? []).map((g) => [g.local, g.global]))
-    const add = (local: string, kind: 'cidr' | 'route'): void => {
-      const global = mode === 'global' ? globals.get(local) : undefined
-      if (mode === 'global' && global === undefined && !local.includes(':')) return
-      const prefix = global ?? local
-      out.push({ prefix, vpc: r.id, vpcName: r.name, kind, local, mode, p: parsePrefix(prefix) })
-    }
-    for (const c of r.cidrs) add(c, 'cidr')
-    for (const c of r.routes) add(c, 'route')
-  }
-  return out.sort((a, b) => a.p.compare(b.p)).map(({ p: _p, ...e }) => e)
+  return vpcs
+    .flatMap((r) =>
+      routedPrefixPairs(r).map((x) => ({
+        prefix: x.routed,
+        vpc: r.id,
+        vpcName: r.name,
+        kind: x.kind,
+        local: x.local,
+        mode: r.mode ?? ('local' as const),
+        p: parsePrefix(x.routed),
+      })),
+    )
+    .sort((a, b) => a.p.compare(b.p))
+    .map(({ p: _p, ...e }) => e)
 }
 
 /**

@@ -4,19 +4,9 @@
  * prefixes routed mesh-wide at that version, so an allocation never collides.
  */
 import { type Prefix, allocatePrefix, parsePrefix } from '@vpcmesh/cidr'
-import { type GlobalPrefix, WireErrorCode, routedPrefixes } from '@vpcmesh/protocol'
+import { type GlobalPrefix, WireErrorCode } from '@vpcmesh/protocol'
 import { ApiError } from '../errors.js'
-import type { GlobalRequest, VpcRecord } from './store.js'
-
-/** The prefixes the mesh routes to the VPC (its global ones for a global-mode VPC's IPv4 prefixes). */
-export function routedOf(rec: Pick<VpcRecord, 'cidrs' | 'routes' | 'mode' | 'globalPrefixes'>): string[] {
-  return routedPrefixes({
-    cidrs: rec.cidrs,
-    routes: rec.routes,
-    mode: rec.mode ?? 'local',
-    globalPrefixes: rec.globalPrefixes,
-  })
-}
+import type { GlobalRequest } from './store.js'
 
 /**
  * The global prefix of every IPv4 prefix in `locals`: the operator's wish when there is one,

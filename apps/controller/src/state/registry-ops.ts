@@ -7,11 +7,13 @@ import {
   MAX_PREFIXES_PER_VPC,
   WireErrorCode,
   parseDnsServer,
+  routedPrefixPairs,
+  routedPrefixes,
 } from '@vpcmesh/protocol'
 import { ApiError, gatewayNotFound, vpcNotFound } from '../errors.js'
 import type { RedisKeys } from './redis-keys.js'
 import type { Enrolment, GatewayHello, GatewayRecord, GlobalRequest, NewVpc, VpcPatch, VpcRecord } from './store.js'
-import { planGlobalPrefixes, routedOf } from './global-prefixes.js'
+import { planGlobalPrefixes } from './global-prefixes.js'
 import { type TxDecision, type TxView, type Write, unchanged } from './redis-tx.js'
 import {
   type OwnedEndpoint,
@@ -59,7 +61,9 @@ export class RegistryOps {
       owned.map((o) => o.prefix),
     )
     const addressing = globalPrefixes === undefined ? {} : { mode: 'global' as const, globalPrefixes }
-    const routed = routedOf({ cidrs: prefixTexts(input.cidrs), routes: [], ...addressing }).map((c) => parsePrefix(c))
+    const routed = routedPrefixes({ cidrs: prefixTexts(input.cidrs), routes: [], ...addressing }).map((c) =>
+      parsePrefix(c),
+    )
     assertNoOverlap(routed, owned, nameOf)
     const eps = await this.endpoints(tx.conn)
     const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(input.endpoint) }
@@ -84,7 +88,7 @@ export class RegistryOps {
     return this.upsert(tx, rec, [
       ['sadd', this.keys.vpcs, id],
       ['hset', this.keys.names, input.name, id],
-      ...routedOf(rec).map((c): Write => ['hset', this.keys.prefixes, c, id]),
+      ...routedPrefixes(rec).map((c): Write => ['hset', this.keys.prefixes, c, id]),
       ...this.indexEndpoints(eps, mine),
       ['set', this.keys.join(joinHash), id, 'EX', ttlS],
       ['set', this.keys.vpcJoin(id), joinHash, 'EX', ttlS],
@@ -124,7 +128,7 @@ export class RegistryOps {
         [...rec.cidrs, ...rec.routes].map((c) => parsePrefix(c)),
       )
     const mine: OwnedEndpoint = { ownerId: id, ...canonicalEndpoint(rec.endpoint) }
-    const routed = addressing ? routedOf(rec).map((c) => parsePrefix(c)) : undefined
+    const routed = addressing ? routedPrefixes(rec).map((c) => parsePrefix(c)) : undefined
     const eps = await this.checkUpdate(tx.conn, old, rec, mine, routed, others)
     const writes: Write[] = []
     if (rec.name !== old.name) writes.push(['hdel', this.keys.names, old.name], ['hset', this.keys.names, rec.name, id])
@@ -132,7 +136,7 @@ export class RegistryOps {
       writes.push(['hdel', this.keys.endpoints, canonicalEndpoint(old.endpoint).endpoint])
     writes.push(...this.indexEndpoints(eps, mine))
     if (routed !== undefined) {
-      writes.push(...routedOf(old).map((c): Write => releaseEntry(this.keys.prefixes, c, id)))
+      writes.push(...routedPrefixes(old).map((c): Write => releaseEntry(this.keys.prefixes, c, id)))
       writes.push(...routed.map((c): Write => ['hset', this.keys.prefixes, c.toString(), id]))
     }
     return this.upsert(tx, rec, writes)
@@ -159,7 +163,7 @@ export class RegistryOps {
     const eps = await this.endpoints(conn)
     const otherEps = eps.list.filter((e) => e.ownerId !== old.id)
     if (routed !== undefined) assertClearOfEndpoints(routed, [...otherEps, mine], nameOf)
-    const mineAfter = (routed ?? routedOf(old).map((c) => parsePrefix(c))).map((prefix) => ({
+    const mineAfter = (routed ?? routedPrefixes(old).map((c) => parsePrefix(c))).map((prefix) => ({
       prefix,
       ownerId: old.id,
     }))
@@ -189,7 +193,7 @@ export class RegistryOps {
       ['srem', k.vpcs, id],
       ['hdel', k.names, old.name],
       ['hdel', k.endpoints, canonicalEndpoint(old.endpoint).endpoint],
-      ...routedOf(old).map((c): Write => releaseEntry(k.prefixes, c, id)),
+      ...routedPrefixes(old).map((c): Write => releaseEntry(k.prefixes, c, id)),
       ...moveKey(k, old.publicKey, null, id),
     ]
     return { value: old, writes, change: { id, kind: 'remove' } }
@@ -216,22 +220,20 @@ export class RegistryOps {
         WireErrorCode.validation,
         `VPC "${old.name}" is in local mode; a global prefix needs mode global`,
       )
-    const added =
-      old.mode === 'global' && route.family === 4
-        ? globalsFor(
-            'global',
-            [route],
-            global,
-            [],
-            owned.map((o) => o.prefix),
-          )
-        : undefined
-    const routed = parsePrefix(added?.[0]?.global ?? text)
-    assertNoOverlap([routed], owned, nameOf)
-    assertClearOfEndpoints([routed], (await this.endpoints(tx.conn)).list, nameOf)
     const routes = prefixTexts([...old.routes.map((r) => parsePrefix(r)), route])
     const rec: VpcRecord = { ...old, routes }
-    if (added !== undefined) rec.globalPrefixes = sortGlobals([...(old.globalPrefixes ?? []), ...added])
+    // Global mode: the existing pairs kept, the new route's allocated (or wished) among them.
+    const globals = globalsFor(
+      old.mode ?? 'local',
+      [...old.cidrs, ...routes].map((c) => parsePrefix(c)),
+      global,
+      old.globalPrefixes ?? [],
+      owned.filter((o) => o.ownerId !== id).map((o) => o.prefix),
+    )
+    if (globals !== undefined) rec.globalPrefixes = globals
+    const routed = parsePrefix(routedPrefixPairs(rec).find((x) => x.local === text)?.routed ?? text)
+    assertNoOverlap([routed], owned, nameOf)
+    assertClearOfEndpoints([routed], (await this.endpoints(tx.conn)).list, nameOf)
     return this.upsert(tx, rec, [['hset', this.keys.prefixes, routed.toString(), id]])
   }
 
@@ -602,11 +604,6 @@ function globalsFor(
   }
   if (request === undefined) throw new Error('global mode needs the global pool (GlobalRequest)')
   return planGlobalPrefixes(locals, request, keep, used)
-}
-
-/** Global prefixes sorted by local prefix. */
-function sortGlobals(list: GlobalPrefix[]): GlobalPrefix[] {
-  return [...list].sort((a, b) => parsePrefix(a.local).compare(parsePrefix(b.local)))
 }
 
 function nameTaken(name: string, id: string): ApiError {
