@@ -201,10 +201,11 @@ export const SCENARIOS: Scenario[] = [
       // the bridge ports towards A and B: frames over 1280 bytes are dropped silently, no ICMP
       for (const port of ['wan0', 'wan1']) await x.tb.exec(x.tb.wanNs, ['ip', 'link', 'set', port, 'mtu', '1280'])
       x.note('underlay MTU 1280 between A and B (black hole)')
-      // the black hole bites: a 1300-byte ping (about 1380 bytes on the underlay) is lost. One
-      // ping only: a second one may pass once the sending kernel fragments the tunnel datagram
-      // (seen once in CI, 2026-12-01), which says nothing about the black hole.
-      const big = await x.tb.exec(x.a.hostNs, ['ping', '-c', '1', '-W', '1', '-s', '1300', '-M', 'do', x.b.hostIp], {
+      // The black hole bites: a 1300-byte ping with DF between the two gateways' underlay
+      // addresses is lost. Checked on the underlay itself, not through the tunnel: whether the
+      // sending kernel fragments a tunnel datagram (seen in CI, 2026-12-01) says nothing about
+      // the black hole.
+      const big = await x.tb.exec(x.a.gwNs, ['ping', '-c', '1', '-W', '1', '-s', '1300', '-M', 'do', x.b.underlayIp], {
         allowFail: true,
       })
       if (!/ 0 received/.test(big.stdout))
