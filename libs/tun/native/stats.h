@@ -54,6 +54,11 @@ enum GlobalStat : size_t {
   kTunDropBadOffload,  // TUN packets with an unusable virtio header or GSO layout
   kUdpGsoFallbacks,    // the kernel refused UDP GSO: switched to one datagram per message
   kUdpCoalesced,       // received TCP segments appended to the previous entry (not separate writes)
+  // forwarding (workers >= 1; all zero without it)
+  kTunDropNoRoute,    // TUN packets whose destination no route holds
+  kTunDropNoSession,  // TUN packets routed to a peer without a send slot
+  kTunDropMalformed,  // TUN packets that are not IPv4/IPv6 or too short for their header
+  kEventsDropped,     // reports for the JS thread dropped because its queue was full
   kGlobalStatsCount
 };
 

@@ -74,6 +74,15 @@ export interface PacketEngineOptions {
    * @default true
    */
   offload?: boolean
+  /**
+   * Packet worker threads, 0..64. 0: every batch goes through the JS thread (`onTunBatch` fills
+   * the slots, `onUdpBatch` the verdicts). N >= 1: N native threads move packets, each with its own
+   * TUN queue (IFF_MULTI_QUEUE; the kernel pins a flow to one queue, so a flow is never reordered)
+   * and its own UDP socket on the shared port (SO_REUSEPORT). They route and check sources with the
+   * table given to {@link PacketEngine.forwarding}; the JS thread sees only what needs a decision
+   * (see {@link EngineForwarding}). @default 0
+   */
+  workers?: number
 }
 
 /** What an open engine is, as opened. */
@@ -98,6 +107,12 @@ export const PacketKind = {
   Control: 3,
   /** A datagram that is not a data message (handshake, cookie, ...), untouched, slot -1. */
   Raw: 4,
+  /**
+   * Forwarding engines only: an authenticated IP packet the engine already delivered (or refused)
+   * by itself, reported without its bytes (length 0) because it is the first one on the slot's
+   * session or it came from a new source ({@link PacketFlag.NewSource}). Never written to the TUN.
+   */
+  Notice: 5,
 } as const
 
 /** Bits of `UdpBatch.flags`. */
@@ -166,6 +181,47 @@ export interface PacketHandlers {
   onUdpBatch(batch: UdpBatch): void
   /** An asynchronous failure (VPCMESH_ERR_TUN_DEVICE_GONE, VPCMESH_ERR_TUN_POLL_FAILED). The engine stays open; the owner decides. */
   onError(err: TunError): void
+  /**
+   * Forwarding engines only: TUN traffic was routed to `peer` (a peer index of the forwarding
+   * table) while the peer has no send slot; those packets were dropped (`tunDropNoSession`).
+   * Called at most once per peer per second while that lasts.
+   */
+  onDemand?(peer: number): void
+}
+
+/** One route of a forwarding table: `address` (4 or 16 bytes) with `bits` prefix bits goes to `peer`. */
+export interface ForwardingRoute {
+  address: Uint8Array
+  bits: number
+  peer: number
+}
+
+/**
+ * Routing and anti-spoofing done inside the engine (engines with `workers` >= 1). TypeScript
+ * still decides everything; it uploads the decisions as tables. Peers are small integers
+ * 0..maxSlots-1 chosen by the caller.
+ *
+ * - TUN packet: not IPv4/IPv6 or too short: dropped (`tunDropMalformed`). Destination matched
+ *   (longest prefix) against the routes: no match: dropped (`tunDropNoRoute`). The peer's send
+ *   slot -1: dropped (`tunDropNoSession`) and `onDemand(peer)`. Otherwise sealed to that slot.
+ * - Authenticated IP packet on slot s: accepted (written to the TUN) only when its source
+ *   address routes to the peer owning s, or to a peer of the same group (gateways of one VPC);
+ *   otherwise dropped (slot counter `rxDropRejected`). The first IP packet of each installed
+ *   session, and the first from a new source after each `setEndpoint`, is also reported to
+ *   `onUdpBatch` as a {@link PacketKind.Notice} entry. Raw, keepalive and control entries reach
+ *   `onUdpBatch` as before; in that batch `writeTun` writes nothing.
+ * - `onTunBatch` is never called.
+ * All calls are cheap and take effect for the next packet each worker handles.
+ */
+export interface EngineForwarding {
+  /** Replaces the whole route table atomically. Throws VPCMESH_ERR_TUN_INVALID_ARGUMENT (nothing changed) for a bad route. */
+  setRoutes(routes: readonly ForwardingRoute[]): void
+  /** The slot that packets routed to `peer` are sealed with (-1: none), and the peer's group (u32). */
+  setPeer(peer: number, sendSlot: number, group: number): void
+  /** The peer whose traffic `slot` authenticates (-1: none; its IP packets are all rejected). */
+  setSlotPeer(slot: number, peer: number): void
+  /** Per worker: packets read from its TUN queue and datagrams received on its socket (balance checks, tests). */
+  workerStats(): Array<{ tunPackets: number; udpDatagrams: number }>
 }
 
 /** The session table: slots 0..maxSlots-1, owned and assigned by the caller. */
@@ -195,6 +251,8 @@ export interface PacketEngine {
   readonly info: EngineInfo
   readonly sessions: EngineSessions
   readonly stats: EngineStats
+  /** Present when the engine routes and checks sources itself (`workers` >= 1). */
+  readonly forwarding?: EngineForwarding
   /** Starts polling and calling `handlers`. Once only (VPCMESH_ERR_TUN_ALREADY_STARTED). Before start, packets wait in kernel buffers. */
   start(handlers: PacketHandlers): void
   /**

@@ -12,6 +12,8 @@ export {
   type EngineInfo,
   type EngineSessions,
   type EngineStats,
+  type EngineForwarding,
+  type ForwardingRoute,
   type SessionKeys,
   type TunBatch,
   type UdpBatch,

@@ -48,6 +48,10 @@ export const GLOBAL_STAT_FIELDS = [
   'tunDropBadOffload',
   'udpGsoFallbacks',
   'udpCoalesced',
+  'tunDropNoRoute',
+  'tunDropNoSession',
+  'tunDropMalformed',
+  'eventsDropped',
 ] as const
 
 /**
@@ -72,7 +76,10 @@ export type SlotStats = Record<(typeof SLOT_STAT_FIELDS)[number], number>
  * with an unusable virtio header (`tunDropBadOffload`), fallbacks from UDP GSO to one
  * datagram per message (`udpGsoFallbacks`) and received segments coalesced into the
  * previous entry (`udpCoalesced`); a super-packet counts once in `tunReadPackets` and
- * `tunWritePackets`.
+ * `tunWritePackets`. Forwarding engines (`workers` >= 1) count TUN packets with no route,
+ * routed to a peer without a send slot, or not IPv4/IPv6 (`tunDropNoRoute`, `tunDropNoSession`,
+ * `tunDropMalformed`; `tunDropUnrouted` stays 0), and reports for the JS thread that did not
+ * fit in its queue (`eventsDropped`).
  */
 export type GlobalStats = Record<(typeof GLOBAL_STAT_FIELDS)[number], number>
 
