@@ -19,7 +19,11 @@ namespace {
 constexpr int kMinMtu = 576;
 constexpr int kMaxBatch = 1024;
 constexpr int kMaxSlots = 65536;
-constexpr int kMaxWorkers = 64;
+// Packet threads of a forwarding engine. Bounded by the replay window: threads sealing for
+// one session reorder its counters by up to (threads - 1) * kMaxSendDatagrams (docs/protocol.md).
+constexpr int kMaxWorkers = 8;
+static_assert((kMaxWorkers - 1) * kMaxSendDatagrams < ReplayWindow::kWindowSize,
+              "parallel sealing must stay inside the replay window");
 // Reports the packet threads may queue for the JS thread before dropping (event_queue.h).
 constexpr size_t kEventQueueCapacity = 4096;
 // Each buffer slot holds at least this much inner packet, so peers with a larger MTU

@@ -11,8 +11,8 @@ namespace vpcmesh {
 class ReplayWindow {
  public:
   static constexpr unsigned kWordBits = 64;
-  static constexpr unsigned kRingWords = 64;                             // 4096 bits
-  static constexpr uint64_t kWindowSize = (kRingWords - 1) * kWordBits;  // 4032 counters
+  static constexpr unsigned kRingWords = 128;                            // 8192 bits
+  static constexpr uint64_t kWindowSize = (kRingWords - 1) * kWordBits;  // 8128 counters
 
   // Forgets everything: the next counter of any value (0 included) is accepted.
   void Reset();

@@ -3,7 +3,7 @@
  * the fake engine: same ring size, same window, same answers.
  */
 const WORD_BITS = 64n
-const RING_WORDS = 64
+const RING_WORDS = 128
 const INDEX_MASK = BigInt(RING_WORDS - 1)
 
 /** Counters at or above this are never sent nor accepted (WireGuard's REJECT_AFTER_MESSAGES). */
