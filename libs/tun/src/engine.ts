@@ -75,7 +75,8 @@ export interface PacketEngineOptions {
    */
   offload?: boolean
   /**
-   * Packet worker threads, 0..8 (the cap keeps the counter reordering of parallel sealing inside the replay window). 0: every batch goes through the JS thread (`onTunBatch` fills
+   * Packet worker threads, 0..8 (the cap keeps the counter reordering of parallel sealing
+   * inside the replay window, docs/protocol.md). 0: every batch goes through the JS thread (`onTunBatch` fills
    * the slots, `onUdpBatch` the verdicts). N >= 1: N native threads move packets, each with its own
    * TUN queue (IFF_MULTI_QUEUE; the kernel pins a flow to one queue, so a flow is never reordered)
    * and its own UDP socket on the shared port (SO_REUSEPORT). They route and check sources with the
@@ -216,7 +217,10 @@ export interface ForwardingRoute {
 export interface EngineForwarding {
   /** Replaces the whole route table atomically. Throws VPCMESH_ERR_TUN_INVALID_ARGUMENT (nothing changed) for a bad route. */
   setRoutes(routes: readonly ForwardingRoute[]): void
-  /** The slot that packets routed to `peer` are sealed with (-1: none), and the peer's group (u32; 0 = none: only the peer itself may send from its prefixes). */
+  /**
+   * The slot that packets routed to `peer` are sealed with (-1: none), and the peer's group
+   * (u32; 0 = none: only the peer itself may send from its prefixes).
+   */
   setPeer(peer: number, sendSlot: number, group: number): void
   /** The peer whose traffic `slot` authenticates (-1: none; its IP packets are all rejected). */
   setSlotPeer(slot: number, peer: number): void
