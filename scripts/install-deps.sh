@@ -13,6 +13,8 @@ command -v arping >/dev/null || need+=(iputils-arping)
 command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v dig >/dev/null || need+=(bind9-dnsutils)
 command -v curl >/dev/null || need+=(curl)
+# The tunnel benchmark's userspace comparison row (test/bench/tunnel.bench.ts; no service is started).
+command -v nebula >/dev/null || need+=(nebula)
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v make >/dev/null || need+=(make)
 command -v systemd-analyze >/dev/null || need+=(systemd)
