@@ -1,5 +1,5 @@
-// NativeEngine setup, control-plane methods and lifecycle. The per-packet paths live in
-// engine_io.cc.
+// NativeEngine setup, control-plane methods and lifecycle. The per-packet paths live in lane_io.cc
+// and lane_offload.cc (inline batches: engine_js.cc; forwarding: worker.cc, engine_forwarding.cc).
 #include "engine.h"
 
 #include <sys/eventfd.h>
