@@ -54,7 +54,13 @@ test('forwarding: bad table calls are refused with a code and change nothing', (
     groupNotU32: 'VPCMESH_ERR_TUN_INVALID_ARGUMENT',
     slotOutOfRange: 'VPCMESH_ERR_TUN_INVALID_ARGUMENT',
   })
-  assert.deepEqual(report.steps['after refused calls'], { sealed: 15, noRoute: 0, noSession: 5, malformed: 0, demands: [] })
+  assert.deepEqual(report.steps['after refused calls'], {
+    sealed: 15,
+    noRoute: 0,
+    noSession: 5,
+    malformed: 0,
+    demands: [],
+  })
 })
 
 test('forwarding: a peer losing its send slot drops its traffic and asks for a session', () => {
