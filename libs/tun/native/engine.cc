@@ -25,7 +25,7 @@ constexpr int kMaxWorkers = 8;
 static_assert((kMaxWorkers - 1) * kMaxSendDatagrams < ReplayWindow::kWindowSize,
               "parallel sealing must stay inside the replay window");
 // Reports the packet threads may queue for the JS thread before dropping (event_queue.h).
-constexpr size_t kEventQueueCapacity = 4096;
+constexpr size_t kEventQueueCapacity = 1024;
 // Each buffer slot holds at least this much inner packet, so peers with a larger MTU
 // than ours (up to jumbo frames) are not truncated.
 constexpr size_t kMinPacketCapacity = 9000;
