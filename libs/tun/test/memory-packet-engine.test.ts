@@ -16,15 +16,24 @@ function pair(): {
   seen: UdpBatch[]
 } {
   const { network, a, b } = createMemoryEnginePair({ maxSlots: 8 })
-  const k1 = randomBytes(32)
-  const k2 = randomBytes(32)
-  a.sessions.set(3, { sendKey: k1, recvKey: k2, localIndex: 10, remoteIndex: 20 })
-  b.sessions.set(3, { sendKey: k2, recvKey: k1, localIndex: 20, remoteIndex: 10 })
-  a.sessions.setEndpoint(3, { address: '192.0.2.2', port: 51820 })
-  b.sessions.setEndpoint(3, { address: '192.0.2.1', port: 51820 })
+  connect(a, b, 3, [10, 20])
   const seen: UdpBatch[] = []
   for (const e of [a, b]) start(e, seen)
   return { a, b, network, seen }
+}
+
+/**
+ * Matching fresh sessions in `slot` of A and B, A's localIndex `ia` and B's `ib`; with `endpoints`
+ * each slot is pointed at the other engine (createMemoryEnginePair's addresses).
+ */
+function connect(a: PacketEngine, b: PacketEngine, slot: number, [ia, ib]: [number, number], endpoints = true): void {
+  const k1 = randomBytes(32)
+  const k2 = randomBytes(32)
+  a.sessions.set(slot, { sendKey: k1, recvKey: k2, localIndex: ia, remoteIndex: ib })
+  b.sessions.set(slot, { sendKey: k2, recvKey: k1, localIndex: ib, remoteIndex: ia })
+  if (!endpoints) return
+  a.sessions.setEndpoint(slot, { address: '192.0.2.2', port: 51820 })
+  b.sessions.setEndpoint(slot, { address: '192.0.2.1', port: 51820 })
 }
 
 function start(e: PacketEngine, seen: UdpBatch[]): void {
@@ -190,12 +199,7 @@ function edgePair(): {
   events: EdgeEvent[]
 } {
   const { network, a, b } = createMemoryEnginePair({ maxSlots: 8 })
-  const k1 = randomBytes(32)
-  const k2 = randomBytes(32)
-  a.sessions.set(0, { sendKey: k1, recvKey: k2, localIndex: 0x1111, remoteIndex: 0x2222 })
-  b.sessions.set(0, { sendKey: k2, recvKey: k1, localIndex: 0x2222, remoteIndex: 0x1111 })
-  a.sessions.setEndpoint(0, { address: '192.0.2.2', port: 51820 })
-  b.sessions.setEndpoint(0, { address: '192.0.2.1', port: 51820 })
+  connect(a, b, 0, [0x1111, 0x2222])
   const events: EdgeEvent[] = []
   a.start({
     onTunBatch: (t) => {
@@ -348,12 +352,7 @@ function forwardingPair(workers = 1): {
 } {
   const clock = { ms: 0 }
   const { network, a, b } = createMemoryEnginePair({ maxSlots: 8, workers, now: () => clock.ms })
-  const k1 = randomBytes(32)
-  const k2 = randomBytes(32)
-  a.sessions.set(0, { sendKey: k1, recvKey: k2, localIndex: 0x1111, remoteIndex: 0x2222 })
-  b.sessions.set(0, { sendKey: k2, recvKey: k1, localIndex: 0x2222, remoteIndex: 0x1111 })
-  a.sessions.setEndpoint(0, { address: '192.0.2.2', port: 51820 })
-  b.sessions.setEndpoint(0, { address: '192.0.2.1', port: 51820 })
+  connect(a, b, 0, [0x1111, 0x2222])
   const route = (text: string, bits: number, peer: number) => ({
     address: Uint8Array.from(text.split('.').map(Number)),
     bits,
@@ -504,10 +503,7 @@ test('fake forwarding: a new session on the slot gives a new first-packet Notice
   const { a, b, events } = forwardingPair()
   a.injectTun(ipFrom('10.202.1.1'))
   await settle()
-  const k1 = randomBytes(32)
-  const k2 = randomBytes(32)
-  a.sessions.set(0, { sendKey: k1, recvKey: k2, localIndex: 0x1111, remoteIndex: 0x3333 })
-  b.sessions.set(0, { sendKey: k2, recvKey: k1, localIndex: 0x3333, remoteIndex: 0x1111 })
+  connect(a, b, 0, [0x1111, 0x3333], false)
   assert.equal(a.sealAndSendOne(0, new Uint8Array()), true)
   assert.equal(a.sealAndSendOne(0, Uint8Array.from([0, 1, 2])), true)
   a.injectTun(ipFrom('10.202.1.1'))
