@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { PacketFlag, PacketKind, Verdict, type PacketEngine, type TunBatch, type UdpBatch } from '../src/index.js'
-import { createMemoryEnginePair, type MemoryPacketEngine } from '../src/testing/index.js'
+import { createMemoryEnginePair, DEMAND_INTERVAL_MS, type MemoryPacketEngine } from '../src/testing/index.js'
 
 const IPV4 = Buffer.from('450000200000400040110000c0a80101c0a80202000000000000000068656c6c6f', 'hex')
 
@@ -435,11 +435,11 @@ test('fake forwarding: onDemand comes at most once per peer per second of its cl
   f.a.injectTun(toPeer)
   f.a.injectTun(toPeer)
   await settle()
-  f.clock.ms = 999
+  f.clock.ms = DEMAND_INTERVAL_MS - 1
   f.a.injectTun(toPeer)
   await settle()
   assert.deepEqual(f.demands, [B_PEER])
-  f.clock.ms = 1000
+  f.clock.ms = DEMAND_INTERVAL_MS
   f.a.injectTun(toPeer)
   await settle()
   assert.deepEqual(f.demands, [B_PEER, B_PEER])
