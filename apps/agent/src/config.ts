@@ -1,7 +1,16 @@
+import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { MeshError, deepFreeze } from '@vpcmesh/common'
 import { HostPort } from '@vpcmesh/protocol'
+
+/**
+ * Most packet threads: the engine's own cap, which keeps the counter reordering of parallel
+ * sealing inside the replay window (docs/protocol.md).
+ */
+export const MAX_DATAPLANE_WORKERS = 8
+/** Packet threads when `--dataplane-workers` is not given: one per core, at most {@link MAX_DATAPLANE_WORKERS}. */
+export const DEFAULT_DATAPLANE_WORKERS = Math.min(availableParallelism(), MAX_DATAPLANE_WORKERS)
 
 /** Agent configuration: flags win over environment variables; parsed once by {@link parseAgentConfig}. */
 export const AgentConfig = z
@@ -31,6 +40,8 @@ export const AgentConfig = z
     statusListen: HostPort.default('127.0.0.1:7701'),
     /** Kernel offloads (TUN TSO, UDP GSO/GRO): several times the throughput; off for kernels that misbehave. */
     offload: z.boolean().default(true),
+    /** Packet threads of the engine (0: packets go through the JS thread; N: N native threads route them). */
+    dataplaneWorkers: z.coerce.number().int().min(0).max(MAX_DATAPLANE_WORKERS).default(DEFAULT_DATAPLANE_WORKERS),
     /** Tunnel keepalive interval, ms (a peer is down after 3 silent intervals). */
     keepaliveMs: z.coerce.number().int().min(100).max(60_000).default(2000),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -122,6 +133,7 @@ to every other VPC, programs routes and the nftables table 'inet vpcmesh'.
   --status-listen H:P   /metrics /healthz /status (default 127.0.0.1:7701)
   --keepalive-ms MS     tunnel keepalive (default 2000)
   --no-offload          disable TUN TSO and UDP GSO/GRO offloads (default: on)
+  --dataplane-workers N  native packet threads, 0-8 (default: one per core, at most 8; 0: every packet on the main thread)
   --route-table N       routing table of the TUN's routes (default: derived from --tun, 30208-34303)
   --fwmark N            firewall mark of tunnel datagrams, which skip that table (default 0x766d)
   --require-tls         refuse http:// controller URLs (env VPCMESH_REQUIRE_TLS=1)
@@ -165,6 +177,7 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
         'status-listen': { type: 'string' },
         'keepalive-ms': { type: 'string' },
         'no-offload': { type: 'boolean' },
+        'dataplane-workers': { type: 'string' },
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         'route-table': { type: 'string' },
@@ -204,6 +217,7 @@ export function parseAgentConfig(argv: string[], env: Record<string, string | un
     statusListen: values['status-listen'],
     keepaliveMs: values['keepalive-ms'],
     offload: values['no-offload'] === true ? false : undefined,
+    dataplaneWorkers: values['dataplane-workers'],
     logLevel: values['log-level'] ?? env.VPCMESH_LOG_LEVEL,
     logFormat: values['log-format'] ?? env.VPCMESH_LOG_FORMAT,
     cleanup: values.cleanup,

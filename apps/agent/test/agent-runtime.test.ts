@@ -88,13 +88,23 @@ interface Rig {
   link: { present: boolean }
 }
 
-function rig(saved?: NetMap): Rig {
+function rig(saved?: NetMap, args: string[] = []): Rig {
   const dir = mkdtempSync(join(tmpdir(), 'vpcmesh-agent-runtime-'))
   dirs.push(dir)
   const state = new StateDir(dir)
   if (saved !== undefined) state.saveNetMap(saved)
   const config = parseAgentConfig(
-    ['--controller', 'http://127.0.0.1:7700', '--state-dir', dir, '--tun', TUN, '--status-listen', '127.0.0.1:7799'],
+    [
+      '--controller',
+      'http://127.0.0.1:7700',
+      '--state-dir',
+      dir,
+      '--tun',
+      TUN,
+      '--status-listen',
+      '127.0.0.1:7799',
+      ...args,
+    ],
     {},
   )
   const clock = new FakeClock()
@@ -125,6 +135,7 @@ function rig(saved?: NetMap): Rig {
       const e = new ProbeEngine(network, {
         endpoint: { address: '192.0.2.1', port: o.bindPort ?? 51820 },
         tunName: o.tunName,
+        workers: o.workers,
       })
       r.engines.push(e)
       return e
@@ -188,6 +199,31 @@ test('start applies the saved map with no controller: data plane peers and route
     assert.equal(r.controls[0]?.o.initialMap?.version, 3, 'the controller is offered the saved map for a delta')
     assert.deepEqual(r.controls[0]?.acks, [3], 'the client learns the applied version for its next hello')
     assert.equal(r.server.source, r.agent, 'the status server shows this engine')
+  } finally {
+    await r.agent.stop()
+  }
+})
+
+test('--dataplane-workers opens a forwarding engine, and the data plane drives its tables', async () => {
+  const r = rig(netmap(3, [2, 3]), ['--dataplane-workers', '2'])
+  await r.agent.start()
+  try {
+    await awaitApplied(r, 3)
+    const forwarding = r.engines[0]?.forwarding
+    assert.ok(forwarding !== undefined, 'a forwarding engine')
+    assert.equal(forwarding.workerStats().length, 2)
+    const engine = r.engines[0] as ProbeEngine
+    const ip = (dst: number[]) => Uint8Array.of(0x45, 0, 0, 20, 0, 0, 0, 0, 64, 253, 0, 0, 10, 1, 0, 1, ...dst)
+    engine.injectTun(ip([10, 2, 0, 1])) // v2's prefix, no session yet
+    engine.injectTun(ip([10, 9, 0, 1])) // nobody's
+    await pollUntil('the engine routed both', () => {
+      const g = engine.stats.global()
+      return g.tunDropNoSession === 1 && g.tunDropNoRoute === 1
+    })
+    assert.deepEqual(
+      r.agent.status().peers.map((p) => p.id),
+      ['vpc_000000000002', 'vpc_000000000003'],
+    )
   } finally {
     await r.agent.stop()
   }

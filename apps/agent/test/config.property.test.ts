@@ -36,6 +36,7 @@ const FLAGS = [
   '--status-listen',
   '--keepalive-ms',
   '--no-offload',
+  '--dataplane-workers',
   '--log-level',
   '--log-format',
   '--route-table',

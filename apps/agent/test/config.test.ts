@@ -1,4 +1,5 @@
 import { test } from 'node:test'
+import { availableParallelism } from 'node:os'
 import assert from 'node:assert/strict'
 import { AgentConfigError, parseAgentConfig, plaintextControllers } from '../src/config.js'
 
@@ -14,6 +15,9 @@ test('flags win over the environment; defaults fill the rest; the result is froz
   assert.equal(c.listenPort, 51820)
   assert.equal(c.offload, true)
   assert.equal(parseAgentConfig(['--no-offload'], { VPCMESH_CONTROLLER: 'http://a:1' }).offload, false)
+  assert.equal(c.dataplaneWorkers, Math.min(availableParallelism(), 8))
+  assert.equal(parseAgentConfig(['--dataplane-workers', '0'], { VPCMESH_CONTROLLER: 'http://a:1' }).dataplaneWorkers, 0)
+  assert.equal(parseAgentConfig(['--dataplane-workers', '4'], { VPCMESH_CONTROLLER: 'http://a:1' }).dataplaneWorkers, 4)
   assert.ok(Object.isFrozen(c))
   assert.deepEqual(parseAgentConfig([], { VPCMESH_CONTROLLER: 'http://a:1, http://b:2' }).controllers, [
     'http://a:1',
@@ -23,7 +27,7 @@ test('flags win over the environment; defaults fill the rest; the result is froz
 
 test('bad input lists every problem with code VPCMESH_ERR_CONFIG_INVALID', () => {
   try {
-    parseAgentConfig(['--mtu', '100', '--listen-port', '0'], {})
+    parseAgentConfig(['--mtu', '100', '--listen-port', '0', '--dataplane-workers', '9'], {})
     assert.fail('no error')
   } catch (e) {
     assert.ok(e instanceof AgentConfigError)
@@ -38,6 +42,10 @@ test('bad input lists every problem with code VPCMESH_ERR_CONFIG_INVALID', () =>
     )
     assert.ok(
       e.problems.some((p) => p.startsWith('listenPort:')),
+      e.message,
+    )
+    assert.ok(
+      e.problems.some((p) => p.startsWith('dataplaneWorkers:')),
       e.message,
     )
   }

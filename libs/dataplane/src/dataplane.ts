@@ -6,6 +6,9 @@
  *      └──────────────close()───────────────────┘
  * reconfig() works in created and running (handshakes begin at start()).
  * ```
+ * On an inline engine the per-packet decisions run in outbound.ts and inbound.ts; on a
+ * forwarding engine (`engine.forwarding`, packet workers) they are uploaded as tables
+ * (forwarding-tables.ts) and only Notice, keepalive, control and raw entries reach inbound.ts.
  */
 import { type Clock, type Logger, type TimerHandle, errorMessage } from '@vpcmesh/common'
 import { RouteTable } from '@vpcmesh/cidr'
@@ -15,6 +18,7 @@ import { parseConfig, type DataplaneConfig, type ParsedConfig, type SkippedPeer 
 import { registerMetrics, type DataplaneMetrics } from './dataplane-metrics.js'
 import { DropCounter, type DropReason } from './drops.js'
 import { DataplaneError } from './errors.js'
+import { ForwardingTables } from './forwarding-tables.js'
 import { Handshaker } from './handshaker.js'
 import { createInbound } from './inbound.js'
 import { IndexTable } from './indices.js'
@@ -78,7 +82,7 @@ export interface Dataplane {
   skippedPeers(): readonly SkippedPeer[]
   /** One entry per configured peer, in configuration order. */
   status(): TunnelStatus[]
-  /** Drops since creation by reason (the same numbers as `vpcmesh_agent_drops_total`). */
+  /** Drops since creation by reason, engine counters credited up to now (the same numbers as `vpcmesh_agent_drops_total`). */
   drops(): Record<DropReason, number>
   /** Stops timers, clears every session slot and closes the engine. Idempotent. */
   close(): void
@@ -103,6 +107,7 @@ class DataplaneImpl implements Dataplane {
   private readonly ticker: Ticker
   private readonly routes = new RouteTable<Peer>()
   private readonly indices = new IndexTable<Peer>()
+  private readonly forwarding: ForwardingTables | undefined
   private config: ParsedConfig | undefined
   private skipped: readonly SkippedPeer[] = []
   private timer: TimerHandle | undefined
@@ -115,8 +120,10 @@ class DataplaneImpl implements Dataplane {
     this.metrics = registerMetrics(c.metrics ?? noopMetrics)
     this.dropCounter = new DropCounter(this.metrics.drops)
     this.slots = new SlotTable(c.engine)
+    const fwd = c.engine.forwarding
+    this.forwarding = fwd === undefined ? undefined : new ForwardingTables(fwd, c.engine.info.maxSlots, this.logger)
     const base = { engine: c.engine, logger: this.logger, drops: this.dropCounter, metrics: this.metrics }
-    this.sessions = new SessionStore({ ...base, slots: this.slots, indices: this.indices })
+    this.sessions = new SessionStore({ ...base, slots: this.slots, indices: this.indices, forwarding: this.forwarding })
     this.liveness = new Liveness({ ...base, options: o })
     const byKey = new Map<string, Peer>()
     this.handshaker = new Handshaker({
@@ -135,6 +142,7 @@ class DataplaneImpl implements Dataplane {
         sessions: this.sessions,
         handshaker: this.handshaker,
         liveness: this.liveness,
+        forwarding: this.forwarding,
       },
       byKey,
     )
@@ -176,7 +184,14 @@ class DataplaneImpl implements Dataplane {
         this.logger.error('packet engine error', { code: err.code, error: err.message })
         this.c.onEngineError?.(err)
       },
+      onDemand: (index) => {
+        const p = this.forwarding?.peer(index)
+        if (p === undefined || p.sendSlot >= 0 || p.demanded) return
+        p.demanded = true
+        this.onDemand(p, now())
+      },
     })
+    this.forwarding?.syncRoutes(this.peers.byId.values())
     this.timer = this.c.clock.setInterval(() => {
       this.tick()
     }, this.o.tickMs)
@@ -191,6 +206,7 @@ class DataplaneImpl implements Dataplane {
     this.skipped = next.skipped
     if (sameConfig(this.config, next)) return 'unchanged'
     this.peers.apply(this.config, next, this.c.clock.monotonic())
+    this.forwarding?.syncRoutes(this.peers.byId.values())
     this.config = next
     this.logger.info('reconfigured', { peers: next.peers.size, skipped: next.skipped.length })
     if (this.state === 'running') this.tick()
@@ -218,7 +234,11 @@ class DataplaneImpl implements Dataplane {
   }
 
   drops(): Record<DropReason, number> {
-    if (this.state !== 'closed') this.ticker.syncGlobal()
+    if (this.state !== 'closed') {
+      // Slot counters too: a forwarding engine counts spoofed sources per slot.
+      for (const p of this.peers.byId.values()) this.sessions.sync(p)
+      this.ticker.syncGlobal()
+    }
     return this.dropCounter.totals()
   }
 

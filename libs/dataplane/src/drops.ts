@@ -11,7 +11,8 @@ import type { Counter } from '@vpcmesh/metrics'
  * unknown_peer, handshake_rate_limited, handshake_bad_mac1, handshake_cookie_required.
  * Engine counters mapped to a reason: no_endpoint, auth_failure, replay, unknown_index,
  * oversize, send_error, recv_error, tun_write_error (per-slot counters in slots.ts, the
- * engine-wide ones in timers.ts).
+ * engine-wide ones in timers.ts); on a forwarding engine (packet workers) also no_route,
+ * no_session, malformed and spoofed_source, which its workers decide from our tables.
  */
 export const DROP_REASONS = [
   'no_route',

@@ -5,6 +5,7 @@
  */
 import type { RouteTable } from '@vpcmesh/cidr'
 import { samePrefixes, sameEndpoint, type ParsedConfig, type ParsedPeer } from './config.js'
+import type { ForwardingTables } from './forwarding-tables.js'
 import type { Handshaker } from './handshaker.js'
 import type { Liveness } from './liveness.js'
 import { localStatic } from './noise/ik.js'
@@ -19,6 +20,8 @@ export interface PeerSetDeps {
   sessions: SessionStore
   handshaker: Handshaker
   liveness: Liveness
+  /** Present on a forwarding engine: peer indices and groups (the caller uploads the routes after `apply`). */
+  forwarding: ForwardingTables | undefined
 }
 
 /** True when applying `next` over `prev` would change nothing. */
@@ -88,6 +91,7 @@ export class PeerSet {
     this.byId.delete(peer.id)
     if (this.byKey.get(peer.config.publicKeyText) === peer) this.byKey.delete(peer.config.publicKeyText)
     this.d.liveness.forget(peer)
+    this.d.forwarding?.remove(peer)
   }
 
   private add(cfg: ParsedPeer, now: number): void {
@@ -98,6 +102,7 @@ export class PeerSet {
     this.order(peer)
     for (const prefix of cfg.prefixes) this.d.routes.insert(prefix, peer)
     this.d.liveness.init(peer)
+    this.d.forwarding?.add(peer)
   }
 
   /** Sets the tie-break inputs of `peer` from both public keys. */
@@ -128,5 +133,6 @@ export class PeerSet {
     }
     peer.config = cfg
     for (const prefix of cfg.prefixes) this.d.routes.insert(prefix, peer)
+    this.d.forwarding?.publish(peer)
   }
 }

@@ -57,6 +57,8 @@ export class Peer {
   pending: PendingHandshake | undefined
   /** Monotonic ms before which no new initiation is sent (retry pacing). */
   nextInitiationAt = 0
+  /** Its index in a forwarding engine's tables (forwarding-tables.ts), or -1 (an inline engine, or not configured). */
+  index = -1
   /** Set when traffic wanted a session it did not have; cleared once one exists. */
   demanded = false
   /** Greatest initiation timestamp accepted from it (replay protection). */

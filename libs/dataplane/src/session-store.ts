@@ -6,6 +6,7 @@ import { type Logger, errorMessage } from '@vpcmesh/common'
 import type { PacketEngine, UdpEndpoint } from '@vpcmesh/tun'
 import type { DataplaneMetrics } from './dataplane-metrics.js'
 import type { DropCounter } from './drops.js'
+import type { ForwardingTables } from './forwarding-tables.js'
 import type { IndexTable } from './indices.js'
 import type { TransportKeys } from './noise/ik.js'
 import type { Peer } from './peer.js'
@@ -20,6 +21,8 @@ export interface SessionStoreDeps {
   drops: DropCounter
   metrics: DataplaneMetrics
   logger: Logger
+  /** Present on a forwarding engine: told about every change of a peer's sending slot. */
+  forwarding: ForwardingTables | undefined
 }
 
 /** Session lifecycle over engine slots. */
@@ -64,7 +67,7 @@ export class SessionStore {
     const session: Session = { slot, localIndex, remoteIndex, createdAt: now, initiator, confirmed: initiator }
     this.d.slots.bind(slot, session)
     peer.sessions.push(session)
-    peer.reselect()
+    this.reselect(peer)
     return session
   }
 
@@ -77,7 +80,7 @@ export class SessionStore {
   /** Marks a responder session usable for sending after the first message on it. */
   confirm(peer: Peer, session: Session): void {
     session.confirmed = true
-    peer.reselect()
+    this.reselect(peer)
   }
 
   /** Removes one session: frees its slot and index. */
@@ -85,9 +88,16 @@ export class SessionStore {
     const i = peer.sessions.indexOf(session)
     if (i < 0) return
     peer.sessions.splice(i, 1)
+    // Stop sending with it before the slot is cleared (a forwarding engine's workers).
+    this.reselect(peer)
     this.d.slots.release(session.slot, this.d.drops, this.d.metrics)
     this.d.indices.release(session.localIndex)
+  }
+
+  /** Recomputes the sending session of `peer` and tells a forwarding engine. */
+  private reselect(peer: Peer): void {
     peer.reselect()
+    this.d.forwarding?.publish(peer)
   }
 
   /** Removes sessions created `rejectAfterMs` or more before `now`. */

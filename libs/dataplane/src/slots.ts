@@ -2,7 +2,8 @@
  * The engine's session slots as the data plane assigns them: a free list, the owner peer
  * and session of each slot (read by the inbound hot loop by slot number), and per-slot
  * baselines of the engine's counters so their growth is credited to the right peer even
- * when a slot is reused. Engine counters never reset, so deltas are exact.
+ * when a slot is reused. Engine counters never reset, so deltas are exact. On a forwarding
+ * engine each slot's owner is also uploaded (`setSlotPeer`), for the workers' source check.
  */
 import type { PacketEngine, SlotStats } from '@vpcmesh/tun'
 import { Drop, type DropCounter } from './drops.js'
@@ -23,6 +24,8 @@ const TRACKED = [
   ['rxDropReplay', Drop.replay],
   ['rxDropAuth', Drop.auth_failure],
   ['rxDropMalformed', Drop.malformed],
+  // Forwarding engines only: the workers' source check. Inline, inbound.ts counts its own verdicts.
+  ['rxDropRejected', Drop.spoofed_source],
 ] as const satisfies ReadonlyArray<readonly [keyof SlotStats, number]>
 
 /** Slot ownership and accounting. */
@@ -34,10 +37,14 @@ export class SlotTable {
   private readonly freeList: number[]
   private readonly base: Float64Array
   private readonly engine: PacketEngine
+  /** The drop reason of each TRACKED counter on this engine (-1: not a drop to credit). */
+  private readonly reasons: number[]
 
   constructor(engine: PacketEngine) {
     const n = engine.info.maxSlots
     this.engine = engine
+    const forwarding = engine.forwarding !== undefined
+    this.reasons = TRACKED.map(([field, reason]) => (field === 'rxDropRejected' && !forwarding ? -1 : reason))
     this.owner = new Array<Peer | undefined>(n).fill(undefined)
     this.session = new Array<Session | undefined>(n).fill(undefined)
     this.freeList = Array.from({ length: n }, (_, i) => n - 1 - i)
@@ -58,6 +65,7 @@ export class SlotTable {
     TRACKED.forEach(([field], i) => {
       this.base[slot * TRACKED.length + i] = stats[field]
     })
+    this.engine.forwarding?.setSlotPeer(slot, peer.index)
     return slot
   }
 
@@ -74,6 +82,7 @@ export class SlotTable {
     this.session[slot] = undefined
     try {
       this.engine.sessions.clear(slot)
+      this.engine.forwarding?.setSlotPeer(slot, -1)
     } catch {
       /* closed engine: nothing to clear */
     }
@@ -86,7 +95,8 @@ export class SlotTable {
     if (peer === undefined) return
     const stats = this.engine.stats.slot(slot)
     const d = new Float64Array(TRACKED.length)
-    TRACKED.forEach(([field, reason], i) => {
+    TRACKED.forEach(([field], i) => {
+      const reason = this.reasons[i] ?? -1
       const at = slot * TRACKED.length + i
       d[i] = stats[field] - (this.base[at] ?? 0)
       this.base[at] = stats[field]

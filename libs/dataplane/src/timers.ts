@@ -30,6 +30,10 @@ const GLOBAL_DROPS = [
   ['udpDropTruncated', Drop.oversize],
   ['udpRecvErrors', Drop.recv_error],
   ['tunWriteErrors', Drop.tun_write_error],
+  // Counted by forwarding engines only (inline, outbound.ts counts these itself and the engine leaves them 0).
+  ['tunDropNoRoute', Drop.no_route],
+  ['tunDropNoSession', Drop.no_session],
+  ['tunDropMalformed', Drop.malformed],
 ] as const
 
 /** Runs the periodic work. */

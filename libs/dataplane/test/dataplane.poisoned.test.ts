@@ -2,9 +2,9 @@
 // (issue 8 item 2: one bad entry used to freeze every map update on every agent).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createTestMesh, ipv4Packet } from '../src/testing/index.js'
+import { ipv4Packet } from '../src/testing/index.js'
 import type { DataplaneConfig, PeerConfig } from '../src/index.js'
-import { statusOf, threeNodes } from './mesh-helpers.js'
+import { meshOf, statusOf, threeNodes } from './mesh-helpers.js'
 
 /** `cfg` plus an entry that copies `victim`'s key under another id (an enrolled agent re-using a key). */
 function withCopycat(cfg: DataplaneConfig, victim: PeerConfig): DataplaneConfig {
@@ -55,7 +55,7 @@ test('reconfig: a map with one poisoned peer applies the others and lists the po
 })
 
 test('reconfig: while a copied key is in the map, the next change (a new peer) still applies', async () => {
-  const mesh = createTestMesh(
+  const mesh = meshOf(
     [
       { name: 'a', prefixes: ['10.1.0.0/16'] },
       { name: 'b', prefixes: ['10.2.0.0/16'] },

@@ -1,9 +1,27 @@
 // Shared set-up of the mesh tests: three nodes with distinct prefixes, and small helpers.
+// The mesh suites run twice: as written (inline engines, the data plane decides per packet),
+// and through a `*.forwarding.test.ts` twin that calls useForwardingEngines() first.
 import { createTestMesh, type TestMesh, type TestMeshOptions } from '../src/testing/index.js'
+
+/** Packet workers of the engines these helpers build (each test file is its own process). */
+let workers = 0
+
+/** From now on, meshes of this test process use forwarding engines (MemoryPacketEngine with workers: 1). */
+export function useForwardingEngines(): void {
+  workers = 1
+}
+
+/** A mesh of `specs` on the engines of this test process (see {@link useForwardingEngines}). */
+export function meshOf(
+  specs: ReadonlyArray<{ name: string; prefixes: string[] }>,
+  opts: TestMeshOptions = {},
+): TestMesh {
+  return createTestMesh(specs, { workers, ...opts })
+}
 
 /** A, B and C with IPv4 and IPv6 prefixes. */
 export function threeNodes(opts: TestMeshOptions = {}): TestMesh {
-  return createTestMesh(
+  return meshOf(
     [
       { name: 'a', prefixes: ['10.1.0.0/16', 'fd00:a::/48'] },
       { name: 'b', prefixes: ['10.2.0.0/16', 'fd00:b::/48'] },

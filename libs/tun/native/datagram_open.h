@@ -1,7 +1,7 @@
 // The receive path's pure half: classifying a datagram by message type and, for a data
 // message, finding its session, checking the replay window, authenticating and decrypting
-// it in place, then classifying the payload. No sockets, no stats: NativeEngine::ProcessDatagram
-// (engine_io.cc) counts the outcome; the fuzz targets (libs/tun/native/fuzz/) drive it
+// it in place, then classifying the payload. No sockets, no stats: Lane::ProcessDatagram
+// (lane_io.cc) counts the outcome; the fuzz targets (libs/tun/native/fuzz/) drive it
 // directly.
 #pragma once
 

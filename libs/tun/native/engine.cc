@@ -1,5 +1,5 @@
-// NativeEngine setup, control-plane methods and lifecycle. The per-packet paths live in
-// engine_io.cc.
+// NativeEngine setup, control-plane methods and lifecycle. The per-packet paths live in lane_io.cc
+// and lane_offload.cc (inline batches: engine_js.cc; forwarding: worker.cc, engine_forwarding.cc).
 #include "engine.h"
 
 #include <sys/eventfd.h>
@@ -25,7 +25,7 @@ constexpr int kMaxWorkers = 8;
 static_assert((kMaxWorkers - 1) * kMaxSendDatagrams < ReplayWindow::kWindowSize,
               "parallel sealing must stay inside the replay window");
 // Reports the packet threads may queue for the JS thread before dropping (event_queue.h).
-constexpr size_t kEventQueueCapacity = 4096;
+constexpr size_t kEventQueueCapacity = 1024;
 // Each buffer slot holds at least this much inner packet, so peers with a larger MTU
 // than ours (up to jumbo frames) are not truncated.
 constexpr size_t kMinPacketCapacity = 9000;

@@ -29,6 +29,7 @@ test('fd leak: each case failed every time, at the intended step', () => {
     'after-open': 'VPCMESH_ERR_TUN_INVALID_OPTIONS',
     'after-open-offload': 'VPCMESH_ERR_TUN_INVALID_OPTIONS',
     'bind-after-tun': 'VPCMESH_ERR_TUN_BIND_FAILED',
+    'bind-after-tun-workers': 'VPCMESH_ERR_TUN_BIND_FAILED',
   }
   assert.deepEqual(
     report.cases.map((c) => c.name),
@@ -53,7 +54,7 @@ test('fd leak: no fd and no TUN device is left after the failed constructions', 
   assert.equal(
     report.fdsAfter,
     report.fdsBefore,
-    `open fds went from ${report.fdsBefore} to ${report.fdsAfter} over ${3 * ATTEMPTS} failed constructions`,
+    `open fds went from ${report.fdsBefore} to ${report.fdsAfter} over ${report.cases.length * ATTEMPTS} failed constructions`,
   )
   assert.deepEqual(report.tunLinks, [])
 })

@@ -486,6 +486,7 @@ function engineOptions(config: AgentConfig): PacketEngineOptions {
     bindPort: config.listenPort,
     offload: config.offload,
     fwmark: config.fwmark,
+    workers: config.dataplaneWorkers,
   }
 }
 

@@ -2,7 +2,8 @@
  * A mesh of real data planes on in-memory engines (MemoryPacketEngine) and a FakeClock, for
  * tests without root (wireguard-go's device_test testPair, for N nodes). Each node gets a
  * key pair, an endpoint 192.0.2.<n>:51820 and its prefixes; by default every node is
- * configured with all the others and started.
+ * configured with all the others and started. With `workers` >= 1 the engines are forwarding
+ * engines (they route and check sources from the tables the data planes upload).
  */
 import { FakeClock } from '@vpcmesh/common/testing'
 import { noopLogger, type Logger } from '@vpcmesh/common'
@@ -30,6 +31,8 @@ export interface MeshNode {
 export interface TestMeshOptions {
   /** Options of every data plane. */
   dataplane?: DataplaneOptions
+  /** Packet workers of every engine (MemoryPacketEngineOptions.workers): 0 inline, >= 1 forwarding. @default 0 */
+  workers?: number
   /** Configure every node with all others. @default true */
   configure?: boolean
   /** Start every node. @default true */
@@ -71,7 +74,13 @@ export function createTestMesh(
   const network = new ChannelNetwork()
   const clock = new FakeClock()
   const build = (name: string, endpoint: UdpEndpoint, keys: KeyPairText, prefixes: string[]): MeshNode => {
-    const engine = new MemoryPacketEngine(network, { endpoint, tunName: `chan-${name}`, maxSlots: 64 })
+    const engine = new MemoryPacketEngine(network, {
+      endpoint,
+      tunName: `chan-${name}`,
+      maxSlots: 64,
+      workers: opts.workers ?? 0,
+      now: () => clock.monotonic(),
+    })
     const metrics = new MemoryMetrics({ clock })
     const timestamps = opts.timestamps?.(name)
     const dataplane = createDataplane(

@@ -1,5 +1,5 @@
 // libFuzzer target: TCP coalescing (TcpCoalescer), as NativeEngine::ReportIp and CloseGroup
-// (engine_offload.cc) drive it over one UDP GRO buffer of opened datagrams.
+// (lane_offload.cc) drive it over one UDP GRO buffer of opened datagrams.
 //
 // Input: records [ctl][u16 LE length][bytes]. ctl bit 0 clear: the bytes are a segment.
 // Set: the segment continues the previous one (its headers, next sequence number, IPv4 ID

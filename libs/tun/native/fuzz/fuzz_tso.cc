@@ -1,5 +1,5 @@
 // libFuzzer target: TSO segmentation (SegmentTcp), as NativeEngine::SealSuperPacket
-// (engine_offload.cc) drives it. Input: 2 bytes choosing the MTU (576..9000) and the
+// (lane_offload.cc) drives it. Input: 2 bytes choosing the MTU (576..9000) and the
 // segment limit (1..64), the 10-byte virtio_net_hdr, then the super-packet. Packets that
 // PrepareTunPacket refuses, or without GSO, never reach SegmentTcp and are skipped.
 // Segments go into an arena of exactly maxSegments slots of the engine's stride, each at

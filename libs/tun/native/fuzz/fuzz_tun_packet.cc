@@ -1,5 +1,5 @@
 // libFuzzer target: a packet read from a TUN with IFF_VNET_HDR, as NativeEngine::ReadTunBatch
-// (engine_io.cc) handles it with offload on. Input: the 10-byte virtio_net_hdr, then the
+// (lane_io.cc) handles it with offload on. Input: the 10-byte virtio_net_hdr, then the
 // packet. Checked:
 //   - the virtio header survives Load/Store unchanged;
 //   - PrepareTunPacket accepts exactly: TCPV4/TCPV6 GSO (ECN bit allowed) with gso_size > 0,

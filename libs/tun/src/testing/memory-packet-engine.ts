@@ -4,10 +4,13 @@
  * `tunWrites`; its "UDP socket" is a {@link ChannelNetwork} endpoint. It seals and opens
  * with node:crypto in the native wire format and keeps the same counters, batch arrays,
  * pre-filled slots/verdicts, once-per-batch rules and close behaviour as the native engine.
+ * With `workers` >= 1 it is a forwarding engine (`forwarding` present): it routes, checks
+ * sources and reports Notice entries itself, by the rules of fake-forwarding.ts.
  */
 import { isIP } from 'node:net'
 import type {
   CipherName,
+  EngineForwarding,
   EngineInfo,
   EngineSessions,
   EngineStats,
@@ -21,7 +24,8 @@ import { PacketFlag, PacketKind, Verdict } from '../engine.js'
 import { TunError } from '../errors.js'
 import { decodeStats, GLOBAL_STAT_FIELDS, SLOT_STAT_FIELDS } from '../stats.js'
 import { ChannelNetwork, endpointKey, type ChannelPort } from './channel-network.js'
-import { FakeSessionTable } from './fake-session.js'
+import { FakeForwarding, MALFORMED, NO_ROUTE } from './fake-forwarding.js'
+import { type FakeSession, FakeSessionTable } from './fake-session.js'
 import { REJECT_AFTER_MESSAGES } from './replay-window.js'
 import { isDataMessage, openDataMessage, readDataHeader, sealDataMessage, WIRE } from './wire-crypto.js'
 
@@ -34,6 +38,10 @@ export interface MemoryPacketEngineOptions {
   maxSlots?: number
   batchSize?: number
   cipher?: CipherName
+  /** As PacketEngineOptions.workers, 0..64: N >= 1 makes it a forwarding engine with N counted "workers". @default 0 */
+  workers?: number
+  /** Monotonic ms, for pacing onDemand (forwarding only). @default performance.now */
+  now?: () => number
 }
 
 type SlotField = (typeof SLOT_STAT_FIELDS)[number]
@@ -45,11 +53,15 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
   readonly info: EngineInfo
   readonly sessions: EngineSessions
   readonly stats: EngineStats
+  /** Present with `workers` >= 1. */
+  readonly forwarding: EngineForwarding | undefined
   /** Copies of every packet written to the fake TUN, in order. */
   readonly tunWrites: Uint8Array[] = []
   private readonly network: ChannelNetwork
   private readonly endpoint: UdpEndpoint
   private readonly table: FakeSessionTable
+  private readonly fwd: FakeForwarding | undefined
+  private readonly now: () => number
   private readonly stride: number
   private readonly slotStats: BigUint64Array
   private readonly globalStats = new BigUint64Array(GLOBAL_STAT_FIELDS.length)
@@ -69,6 +81,9 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
     const batchSize = opts.batchSize ?? 64
     const maxSlots = opts.maxSlots ?? 1024
     const mtu = opts.mtu ?? 1420
+    const workers = opts.workers ?? 0
+    if (!Number.isInteger(workers) || workers < 0 || workers > 64)
+      throw new TunError('VPCMESH_ERR_TUN_INVALID_OPTIONS', `workers must be an integer 0..64: ${workers}`)
     this.info = Object.freeze({
       tunName: opts.tunName ?? 'chan0',
       udpPort: opts.endpoint.port,
@@ -81,6 +96,9 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
     this.network = network
     this.endpoint = { ...opts.endpoint }
     this.table = new FakeSessionTable(maxSlots, this.info.cipher)
+    this.fwd = workers > 0 ? new FakeForwarding(maxSlots, workers) : undefined
+    this.forwarding = this.fwd
+    this.now = opts.now ?? (() => performance.now())
     this.stride = Math.ceil((Math.max(mtu, 9000) + WIRE.overhead) / 64) * 64
     this.slotStats = new BigUint64Array(maxSlots * SLOT_STAT_FIELDS.length)
     this.tun = {
@@ -172,6 +190,7 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
     if (this.closed) return 0
     if (!this.udpOpen) throw new TunError('VPCMESH_ERR_TUN_NO_BATCH', 'writeTun() outside onUdp or called twice')
     this.udpOpen = false
+    if (this.fwd !== undefined) return 0
     const n = count ?? this.udp.count
     let written = 0
     for (let r = 0; r < this.udp.count; r++) {
@@ -222,6 +241,7 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
           throw new TunError('VPCMESH_ERR_TUN_INDEX_IN_USE', 'localIndex already belongs to another slot')
         this.setStat(slot, 'sendCounter', 0n)
         this.setStat(slot, 'recvNewest', 0n)
+        this.fwd?.sessionInstalled(slot)
       },
       setEndpoint: (slot, ep) => {
         if (this.closed) throw new TunError('VPCMESH_ERR_TUN_CLOSED', 'engine is closed')
@@ -238,10 +258,12 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
         }
         const s = this.table.slots[slot]
         if (s !== undefined) s.endpoint = { address: ep.address, port: ep.port }
+        this.fwd?.endpointSet(slot)
       },
       clear: (slot) => {
         this.checkSlot(slot)
         this.table.clear(slot)
+        this.fwd?.cleared(slot)
       },
     }
   }
@@ -305,6 +327,7 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
   private flushTun(): void {
     const handlers = this.handlers
     if (handlers === undefined || this.closed || this.tunQueue.length === 0) return
+    if (this.fwd !== undefined) return this.forwardTun(this.fwd, handlers)
     const batch = this.tunQueue.splice(0, this.info.batchSize)
     batch.forEach((p, i) => {
       const off = i * this.stride + WIRE.headerSize
@@ -321,6 +344,45 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
     handlers.onTunBatch(this.tun)
     if (this.tunOpen) this.bumpGlobal('tunDropUnrouted', batch.length)
     this.tunOpen = false
+  }
+
+  /** One TUN batch of a forwarding engine: routed and sealed or dropped here; onTunBatch is never called. */
+  private forwardTun(fwd: FakeForwarding, handlers: PacketHandlers): void {
+    const demanded: number[] = []
+    for (const p of this.tunQueue.splice(0, this.info.batchSize)) {
+      this.bumpGlobal('tunReadPackets')
+      this.bumpGlobal('tunReadBytes', p.length)
+      const peer = fwd.route(p)
+      if (peer === MALFORMED) this.bumpGlobal('tunDropMalformed')
+      else if (peer === NO_ROUTE) this.bumpGlobal('tunDropNoRoute')
+      else if (fwd.sendSlotOf(peer) >= 0) this.sealAndDeliver(fwd.sendSlotOf(peer), p)
+      else {
+        this.bumpGlobal('tunDropNoSession')
+        if (fwd.demand(peer, this.now())) demanded.push(peer)
+      }
+    }
+    for (const peer of demanded) if (!this.closed) handlers.onDemand?.(peer)
+  }
+
+  /** An authenticated IP packet on a forwarding engine: written or rejected here, reported only as a Notice. */
+  private forwardIp(
+    fwd: FakeForwarding,
+    slot: number,
+    s: FakeSession,
+    plain: Uint8Array,
+    at: number,
+    from: UdpEndpoint,
+  ): void {
+    if (fwd.accepts(slot, plain)) {
+      this.tunWrites.push(Uint8Array.from(plain))
+      this.bumpGlobal('tunWritePackets')
+      this.bumpGlobal('tunWriteBytes', plain.length)
+    } else {
+      this.bump(slot, 'rxDropRejected')
+    }
+    const newSource = s.endpoint === undefined || endpointKey(s.endpoint) !== endpointKey(from)
+    if (fwd.notice(slot, newSource))
+      this.report(PacketKind.Notice, slot, at, 0, from, newSource ? PacketFlag.NewSource : 0)
   }
 
   /** One UDP batch, like native OnUdpReadable. */
@@ -347,6 +409,7 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
   /** The native ProcessDatagram. */
   private process(datagram: Uint8Array, from: UdpEndpoint, i: number): void {
     this.bumpGlobal('udpRxDatagrams')
+    this.fwd?.received(from)
     const base = i * this.stride
     if (datagram.length > this.stride) return this.bumpGlobal('udpDropTruncated')
     if (datagram.length < 4) return this.bumpGlobal('udpDropTooShort')
@@ -371,6 +434,8 @@ export class MemoryPacketEngine implements PacketEngine, ChannelPort {
     if (kind === undefined) return this.bump(slot, 'rxDropMalformed')
     if (kind === PacketKind.Keepalive) this.bump(slot, 'rxKeepalives')
     if (kind === PacketKind.Control) this.bump(slot, 'rxControl')
+    if (kind === PacketKind.Ip && this.fwd !== undefined)
+      return this.forwardIp(this.fwd, slot, s, plain, base + WIRE.headerSize, from)
     this.udp.buffer.set(plain, base + WIRE.headerSize)
     const same = s.endpoint !== undefined && endpointKey(s.endpoint) === endpointKey(from)
     this.report(kind, slot, base + WIRE.headerSize, plain.length, from, same ? 0 : PacketFlag.NewSource)

@@ -1,0 +1,5 @@
+// dataplane.flood.test.ts again, on forwarding engines (MemoryPacketEngine with workers: 1).
+import { useForwardingEngines } from './mesh-helpers.js'
+
+useForwardingEngines()
+await import('./dataplane.flood.test.js')

@@ -1,0 +1,5 @@
+// dataplane.traffic.test.ts again, on forwarding engines (MemoryPacketEngine with workers: 1).
+import { useForwardingEngines } from './mesh-helpers.js'
+
+useForwardingEngines()
+await import('./dataplane.traffic.test.js')
