@@ -3,7 +3,7 @@
  * underlay → gateway B → host B, network namespaces), measures one table, a row per path:
  * plain kernel routing; nebula (when installed: one per gateway, unsafe_routes for the VPCs);
  * vpcmesh (real controller and agents, inner MTU 1400) with the inline engine, with 2 native
- * packet threads (`--dataplane-workers 2`) and with `--no-offload`. Columns: iperf3 TCP with
+ * packet threads (`--dataplane-workers 2`) and with `--no-offload` (inline). Columns: iperf3 TCP with
  * 1 and 4 streams (Gbit/s), idle ping RTT, the CPU seconds of both gateway processes (all
  * threads, /proc/PID/stat utime + stime) per GB delivered by the 1-stream run, the 1-stream
  * run's retransmits per 10 s, and the RTT of a ping every 10 ms during a 1-stream iperf3
@@ -192,6 +192,8 @@ async function bigMapApply(
 
 /** Inner (TUN) MTU of every tunnel row: the issue's harness measured at 1400. */
 const INNER_MTU = 1400
+/** Label of the inline engine's row (packets on the agent's JS thread). */
+const INLINE = 'vpcmesh, offloads on, --dataplane-workers 0 (inline)'
 
 /** One row of the table: medians over ROUNDS rounds. */
 interface Row {
@@ -397,24 +399,22 @@ async function main(): Promise<void> {
   const rows: Array<Row | FailedRow> = []
   const busyJs: BusyJs[] = []
   let global: { row: Row; dst: string } | FailedRow | undefined
-  // Until the agent has the flag, the inline row runs the agent's only engine, which is the inline one.
-  const help = execFileSync(node, [join(root, 'bin', 'vpcmesh'), 'agent', '--help']).toString()
-  const hasWorkersFlag = help.includes('--dataplane-workers')
   const mtu = ['--mtu', String(INNER_MTU)]
+  // The agent's default is one packet thread per core: every row names its engine.
   const engines: Array<{ label: string; args: string[]; busyJs: boolean; global: boolean }> = [
-    {
-      label: `vpcmesh, offloads on, inline engine (${hasWorkersFlag ? '--dataplane-workers 0' : 'agent has no --dataplane-workers: its one engine'})`,
-      args: [...mtu, ...(hasWorkersFlag ? ['--dataplane-workers', '0'] : [])],
-      busyJs: true,
-      global: true,
-    },
+    { label: INLINE, args: [...mtu, '--dataplane-workers', '0'], busyJs: true, global: true },
     {
       label: 'vpcmesh, offloads on, --dataplane-workers 2',
       args: [...mtu, '--dataplane-workers', '2'],
       busyJs: true,
       global: false,
     },
-    { label: 'vpcmesh --no-offload (inline engine)', args: [...mtu, '--no-offload'], busyJs: false, global: false },
+    {
+      label: 'vpcmesh --no-offload, --dataplane-workers 0',
+      args: [...mtu, '--no-offload', '--dataplane-workers', '0'],
+      busyJs: false,
+      global: false,
+    },
   ]
   const attempt = async (label: string, run: () => Promise<void>): Promise<void> => {
     try {
@@ -477,7 +477,7 @@ async function globalMode(
   a: TestbedNode,
   b: TestbedNode,
 ): Promise<{ row: Row; dst: string } | FailedRow> {
-  const label = 'vpcmesh inline, both VPCs global'
+  const label = 'vpcmesh --dataplane-workers 0, both VPCs global'
   try {
     for (const n of ['a', 'b']) await mesh.mustCli(['vpc', 'set', n, '--global'])
     await mesh.awaitConverged(45_000)
@@ -520,12 +520,12 @@ function report(
         `${Math.round(r.retransmits10s)} | ${f3(r.loaded.p50)} / ${f3(r.loaded.p99)} | ${ratio} | ${added} |`,
     )
   }
-  const inline = rows.find((r): r is Row => !('failed' in r) && r.label.startsWith('vpcmesh, offloads on, inline'))
+  const inline = rows.find((r): r is Row => !('failed' in r) && r.label === INLINE)
   if (global !== undefined && 'failed' in global) console.log(`\nglobal mode: NOT MEASURED: ${global.failed}`)
   else if (global !== undefined && inline !== undefined) {
     const g = global.row
     console.log(
-      `\nvpcmesh inline, both VPCs global (prefix NAT, host B at ${global.dst}): 1 stream ${f2(g.gbps1)} Gbit/s, ` +
+      `\nvpcmesh --dataplane-workers 0, both VPCs global (prefix NAT, host B at ${global.dst}): 1 stream ${f2(g.gbps1)} Gbit/s, ` +
         `4 streams ${f2(g.gbps4)} Gbit/s, RTT ${f3(g.rtt)} ms; ratio global/local ${(g.gbps1 / inline.gbps1).toFixed(3)}, ` +
         `added RTT ${(g.rtt - inline.rtt).toFixed(3)} ms`,
     )
