@@ -5,7 +5,8 @@
  * vpcmesh (real controller and agents, inner MTU 1400) with the inline engine, with 2 native
  * packet threads (`--dataplane-workers 2`) and with `--no-offload` (inline). Columns: iperf3 TCP with
  * 1 and 4 streams (Gbit/s), idle ping RTT, the CPU seconds of both gateway processes (all
- * threads, /proc/PID/stat utime + stime) per GB delivered by the 1-stream run, the 1-stream
+ * threads, /proc/PID/stat utime + stime; for agents also their JS threads alone) per GB
+ * delivered by the 1-stream run, the 1-stream
  * run's retransmits per 10 s, and the RTT of a ping every 10 ms during a 1-stream iperf3
  * (median, p99). Medians of ROUNDS runs of SECONDS each, ratios against kernel routing.
  * For both vpcmesh engines it also pings the idle tunnel and then while agent A applies a
@@ -205,6 +206,8 @@ interface Row {
   rtt: number
   /** CPU seconds of both gateway processes per GB delivered by the 1-stream run; NaN for kernel routing. */
   cpuSPerGb: number
+  /** Of which the agents' main (JS) threads; NaN unless the gateways are agents. */
+  jsCpuSPerGb: number
   /** The 1-stream run's retransmits, per 10 s. */
   retransmits10s: number
   loaded: { p50: number; p99: number }
@@ -217,9 +220,12 @@ interface FailedRow {
 }
 
 let clockTicks = 0
-/** CPU seconds (user + system, all threads) process `pid` has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+/**
+ * CPU seconds (user + system) process `pid` has used so far, from /proc: all its threads, or
+ * with `mainThread` only its main thread (an agent's JS thread).
+ */
+function cpuSeconds(pid: number, mainThread = false): number {
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8')
   // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(f[11]) + Number(f[12])) / clockTicks
@@ -227,15 +233,15 @@ function cpuSeconds(pid: number): number {
 
 /**
  * Measures one path ROUNDS times: 1-stream iperf3 (with the gateway processes' CPU around it),
- * 4-stream iperf3, idle ping; then the RTT under load. `gwPids` are the gateway processes
- * (none for kernel routing).
+ * 4-stream iperf3, idle ping; then the RTT under load. `gw.pids` are the gateway processes
+ * (none for kernel routing); `gw.js`: they are agents, whose main threads are also counted apart.
  */
 async function measure(
   label: string,
   tb: Testbed,
   a: TestbedNode,
   b: TestbedNode,
-  gwPids: number[],
+  gw: { pids: number[]; js?: boolean },
   dst = b.hostIp,
 ): Promise<Row> {
   const g1: number[] = []
@@ -243,20 +249,22 @@ async function measure(
   const rtt: number[] = []
   const cpu: number[] = []
   const retr: number[] = []
-  const cpuNow = (): number => gwPids.reduce((s, pid) => s + cpuSeconds(pid), 0)
+  const jsCpu: number[] = []
+  const cpuNow = (main = false): number => gw.pids.reduce((s, pid) => s + cpuSeconds(pid, main), 0)
   for (let i = 0; i < ROUNDS; i++) {
-    const c0 = cpuNow()
+    const [c0, js0] = [cpuNow(), cpuNow(true)]
     const one = await iperf(tb, a, b, dst, 1)
-    const cpuS = cpuNow() - c0
+    const [cpuS, jsS] = [cpuNow() - c0, cpuNow(true) - js0]
     const four = await iperf(tb, a, b, dst, 4)
     g1.push(one.gbps)
     g4.push(four.gbps)
-    cpu.push(gwPids.length === 0 ? NaN : cpuS / (one.bytes / 1e9))
+    cpu.push(gw.pids.length === 0 ? NaN : cpuS / (one.bytes / 1e9))
+    jsCpu.push(gw.js === true ? jsS / (one.bytes / 1e9) : NaN)
     retr.push((one.retransmits * 10) / SECONDS)
     rtt.push(await rttMs(tb, a, dst))
     console.log(
       `${label} round ${i + 1}: 1 stream ${one.gbps.toFixed(2)} Gbit/s (${one.retransmits} retransmits, ` +
-        `gateways ${cpuS.toFixed(2)} CPU s for ${(one.bytes / 1e9).toFixed(2)} GB), ` +
+        `gateways ${cpuS.toFixed(2)} CPU s${gw.js === true ? ` (JS threads ${jsS.toFixed(2)})` : ''} for ${(one.bytes / 1e9).toFixed(2)} GB), ` +
         `4 streams ${four.gbps.toFixed(2)} Gbit/s (${four.retransmits} retransmits), RTT ${rtt.at(-1)?.toFixed(3)} ms`,
     )
   }
@@ -267,6 +275,7 @@ async function measure(
     gbps4: median(g4),
     rtt: median(rtt),
     cpuSPerGb: median(cpu),
+    jsCpuSPerGb: median(jsCpu),
     retransmits10s: median(retr),
     loaded,
   }
@@ -428,7 +437,7 @@ async function main(): Promise<void> {
   try {
     const [a, b] = [tb.node('a'), tb.node('b')]
     await tb.kernelRouting(true)
-    rows.push(await measure('plain kernel routing', tb, a, b, []))
+    rows.push(await measure('plain kernel routing', tb, a, b, { pids: [] }))
     await tb.kernelRouting(false)
 
     const nebulaLabel = 'nebula 1.6 (userspace, unsafe_routes)'
@@ -441,7 +450,7 @@ async function main(): Promise<void> {
         await awaitPath(tb, a, b.hostIp, 20_000)
         const version = execFileSync('nebula', ['-version']).toString().trim().replace('Version: ', '')
         const pids = procs.map((p) => p.pid ?? NaN)
-        rows.push(await measure(nebulaLabel.replace('1.6', version), tb, a, b, pids))
+        rows.push(await measure(nebulaLabel.replace('1.6', version), tb, a, b, { pids }))
       } finally {
         for (const p of procs) await tb.kill(p)
       }
@@ -451,7 +460,7 @@ async function main(): Promise<void> {
       await attempt(engine.label, async () => {
         const mesh = await startMesh(tb, work, `mesh${engines.indexOf(engine)}`, engine.args)
         try {
-          rows.push(await measure(engine.label, tb, a, b, agentPids(mesh, [a, b])))
+          rows.push(await measure(engine.label, tb, a, b, { pids: agentPids(mesh, [a, b]), js: true }))
           // The JS thread busy with a big map: agent A is cut off from the controller while 2,000
           // VPCs are registered, then let back; it applies them as one map while the ping runs.
           if (engine.busyJs) busyJs.push({ label: engine.label, ...(await bigMapApply(tb, mesh, a, b)) })
@@ -487,7 +496,7 @@ async function globalMode(
     const gb = vb.globalPrefixes.find((g) => g.local === b.cidr)?.global ?? ''
     const dst = mapAddress(parseAddress(b.hostIp), parsePrefix(b.cidr), parsePrefix(gb)) as string
     await awaitPath(tb, a, dst, 20_000)
-    return { row: await measure(label, tb, a, b, agentPids(mesh, [a, b]), dst), dst }
+    return { row: await measure(label, tb, a, b, { pids: agentPids(mesh, [a, b]), js: true }, dst), dst }
   } catch (e) {
     return { label, failed: (e as Error).message.split('\n')[0] ?? String(e) }
   }
@@ -504,7 +513,7 @@ function report(
   const kernel = rows.find((r): r is Row => !('failed' in r) && r.label === 'plain kernel routing')
   console.log(`\nmedians of ${ROUNDS} rounds of ${SECONDS} s, inner MTU ${INNER_MTU} on every tunnel:`)
   console.log(
-    '| path | TCP 1 stream Gbit/s | 4 streams Gbit/s | idle RTT ms | tunnel CPU s/GB | retransmits /10 s ' +
+    '| path | TCP 1 stream Gbit/s | 4 streams Gbit/s | idle RTT ms | tunnel CPU s/GB (JS threads) | retransmits /10 s ' +
       '| RTT under load median / p99 ms | 1 stream / kernel | added idle RTT ms |',
   )
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
@@ -516,7 +525,7 @@ function report(
     const ratio = kernel === undefined || r === kernel ? '—' : (r.gbps1 / kernel.gbps1).toFixed(3)
     const added = kernel === undefined || r === kernel ? '—' : (r.rtt - kernel.rtt).toFixed(3)
     console.log(
-      `| ${r.label} | ${f2(r.gbps1)} | ${f2(r.gbps4)} | ${f3(r.rtt)} | ${f2(r.cpuSPerGb)} | ` +
+      `| ${r.label} | ${f2(r.gbps1)} | ${f2(r.gbps4)} | ${f3(r.rtt)} | ${f2(r.cpuSPerGb)} (${f2(r.jsCpuSPerGb)}) | ` +
         `${Math.round(r.retransmits10s)} | ${f3(r.loaded.p50)} / ${f3(r.loaded.p99)} | ${ratio} | ${added} |`,
     )
   }
