@@ -3,16 +3,15 @@
  * underlay → gateway B → host B, network namespaces), measures one table, a row per path:
  * plain kernel routing; nebula (when installed: one per gateway, unsafe_routes for the VPCs);
  * vpcmesh (real controller and agents, inner MTU 1400) with the inline engine, with 2 native
- * packet threads (`--dataplane-workers 2`) and with `--no-offload` (inline). Columns: iperf3 TCP with
- * 1 and 4 streams (Gbit/s), idle ping RTT, the CPU seconds of both gateway processes (all
- * threads, /proc/PID/stat utime + stime; for agents also their JS threads alone) per GB
- * delivered by the 1-stream run, the 1-stream
- * run's retransmits per 10 s, and the RTT of a ping every 10 ms during a 1-stream iperf3
- * (median, p99). Medians of ROUNDS runs of SECONDS each, ratios against kernel routing.
- * For both vpcmesh engines it also pings the idle tunnel and then while agent A applies a
- * 2,000-VPC map (2,000 registrations arriving as map changes: the JS thread's heaviest work);
- * for the inline engine, last, both VPCs switched to global mode (the same tunnel plus 1:1
- * prefix NAT on both gateways, host B reached at its global address).
+ * packet threads (`--dataplane-workers 2`) and with `--no-offload` (inline). Columns: iperf3
+ * TCP with 1 and 4 streams (Gbit/s), idle ping RTT, the CPU seconds of both gateway processes
+ * (all threads, /proc/PID/stat utime + stime; for agents also their JS threads alone) per GB
+ * delivered by the 1-stream run, the 1-stream run's retransmits per 10 s, and the RTT of a
+ * ping every 10 ms during a 1-stream iperf3 (median, p99). Medians of ROUNDS runs of SECONDS
+ * each, ratios against kernel routing. For both vpcmesh engines it also pings the idle tunnel
+ * and then while agent A applies a 2,000-VPC map (2,000 registrations arriving as map changes:
+ * the JS thread's heaviest work); for the inline engine, last, both VPCs switched to global
+ * mode (the same tunnel plus 1:1 prefix NAT on both gateways, host B at its global address).
  * Usage (root): node test/dist/bench/tunnel.bench.js [rounds=3] [seconds=10]
  */
 import { type ChildProcess, execFileSync } from 'node:child_process'
