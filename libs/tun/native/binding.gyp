@@ -12,7 +12,8 @@
     "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
     "cflags!": ["-fno-exceptions"],
     "cflags_cc!": ["-fno-exceptions"],
-    "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fPIC"]
+    "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fPIC", "-pthread"],
+    "ldflags": ["-pthread"]
   },
   "targets": [
     {
@@ -21,28 +22,30 @@
       "sources": [
         "aead.cc",
         "datagram_open.cc",
-        "engine_io.cc",
-        "engine_offload.cc",
+        "forwarding_table.cc",
+        "lane_io.cc",
+        "lane_offload.cc",
         "module_exports.cc",
         "replay_window.cc",
         "session_table.cc",
         "slot_arg.cc",
         "tcp_offload.cc",
         "tun_device.cc",
-        "udp_socket.cc"
+        "udp_socket.cc",
+        "worker.cc"
       ],
       "conditions": [["OS!='linux'", { "type": "none" }]]
     },
     {
       "target_name": "vpcmesh_tun",
       "dependencies": ["vpcmesh_tun_core"],
-      "sources": ["addon.cc", "engine.cc"],
+      "sources": ["addon.cc", "engine.cc", "engine_forwarding.cc", "engine_js.cc"],
       "conditions": [["OS!='linux'", { "type": "none" }]]
     },
     {
       "target_name": "vpcmesh_tun_test",
       "dependencies": ["vpcmesh_tun_core"],
-      "sources": ["engine.cc", "test_addon.cc", "test_hooks.cc"],
+      "sources": ["engine.cc", "engine_forwarding.cc", "engine_js.cc", "test_addon.cc", "test_hooks.cc"],
       "defines": ["VPCMESH_TEST_HOOKS"],
       "conditions": [["OS!='linux'", { "type": "none" }]]
     }

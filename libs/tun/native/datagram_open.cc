@@ -12,7 +12,7 @@ int ClassifyPayload(const uint8_t* p, size_t len) {
   return -1;
 }
 
-OpenResult OpenDatagram(SessionTable& sessions, uint8_t* p, size_t len) {
+OpenResult OpenDatagram(SessionTable& sessions, uint8_t* p, size_t len, LaneCiphers* ciphers) {
   OpenResult r;
   if (len < 4) return r;
   if (LoadLe32(p) != kTypeData) {
@@ -26,11 +26,24 @@ OpenResult OpenDatagram(SessionTable& sessions, uint8_t* p, size_t len) {
   Session* s = sessions.At(r.slot);
   uint64_t counter = LoadLe64(p + kOffsetCounter);
   r.status = OpenStatus::kReplay;
-  if (counter >= kRejectAfterMessages || !s->replay.Check(counter)) return r;
+  if (counter >= kRejectAfterMessages) return r;
+  {
+    std::lock_guard<std::mutex> g(s->replayMutex);
+    if (!s->replay.Check(counter)) return r;
+  }
   size_t plen = len - kOverhead;
   r.status = OpenStatus::kAuthFailed;
-  if (!s->opener.Open(counter, p, p + kHeaderSize, plen, p + kHeaderSize + plen)) return r;
-  s->replay.Mark(counter);
+  AeadContext* opener = ciphers != nullptr ? ciphers->Opener(r.slot, *s) : &s->opener;
+  if (opener == nullptr || !opener->Open(counter, p, p + kHeaderSize, plen, p + kHeaderSize + plen))
+    return r;
+  {
+    // Another thread may have taken the same counter meanwhile: check again, then mark.
+    std::lock_guard<std::mutex> g(s->replayMutex);
+    r.status = OpenStatus::kReplay;
+    if (!s->replay.Check(counter)) return r;
+    s->replay.Mark(counter);
+    r.newest = s->replay.newest();
+  }
   r.status = OpenStatus::kOpened;
   r.payloadLen = plen;
   r.kind = ClassifyPayload(p + kHeaderSize, plen);

@@ -2,6 +2,7 @@
 // engine_io.cc.
 #include "engine.h"
 
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,9 @@ namespace {
 constexpr int kMinMtu = 576;
 constexpr int kMaxBatch = 1024;
 constexpr int kMaxSlots = 65536;
+constexpr int kMaxWorkers = 64;
+// Reports the packet threads may queue for the JS thread before dropping (event_queue.h).
+constexpr size_t kEventQueueCapacity = 4096;
 // Each buffer slot holds at least this much inner packet, so peers with a larger MTU
 // than ours (up to jumbo frames) are not truncated.
 constexpr size_t kMinPacketCapacity = 9000;
@@ -85,6 +89,12 @@ struct PollHandle {
   HookCloser* closer;
 };
 
+// Owns the uv_async_t that wakes the JS thread for queued events (forwarding engines).
+struct AsyncHandle {
+  uv_async_t handle;
+  HookCloser* closer;
+};
+
 // Env teardown: counts handles still closing; the last close callback tells Node that
 // our async cleanup hook is done. Independent of NativeEngine, which may be finalized first.
 struct HookCloser {
@@ -114,6 +124,10 @@ Napi::Function NativeEngine::Define(Napi::Env env) {
                          InstanceMethod<&NativeEngine::UdpSource>("udpSource"),
                          InstanceMethod<&NativeEngine::GetViews>("views"),
                          InstanceMethod<&NativeEngine::GetInfo>("info"),
+                         InstanceMethod<&NativeEngine::SetRoutes>("setRoutes"),
+                         InstanceMethod<&NativeEngine::SetPeer>("setPeer"),
+                         InstanceMethod<&NativeEngine::SetSlotPeer>("setSlotPeer"),
+                         InstanceMethod<&NativeEngine::WorkerStats>("workerStats"),
                      });
 }
 
@@ -125,12 +139,18 @@ NativeEngine::NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   TunConfig tunCfg;
   UdpConfig udpCfg;
   ParseOptions(info[0].As<Napi::Object>(), &tunCfg, &udpCfg, &cipherName_);
-  SysError e = OpenTun(tunCfg, &tunFd_, &tunName_);
-  if (e.failed) ThrowCoded(env, "VPCMESH_ERR_TUN_OPEN_FAILED", e.Message(), e.err);
-  e = OpenUdp(udpCfg, &udpFd_, &udpFamily_, &udpPort_);
-  if (e.failed) ThrowCoded(env, "VPCMESH_ERR_TUN_BIND_FAILED", e.Message(), e.err);
+  if (workerCount_ == 0) {
+    SysError e = OpenTun(tunCfg, &tunFd_, &tunName_);
+    if (e.failed) ThrowCoded(env, "VPCMESH_ERR_TUN_OPEN_FAILED", e.Message(), e.err);
+    e = OpenUdp(udpCfg, &udpFd_, &udpFamily_, &udpPort_);
+    if (e.failed) ThrowCoded(env, "VPCMESH_ERR_TUN_BIND_FAILED", e.Message(), e.err);
+  }
   AllocateShared(env);
-  PrepareMessages();
+  if (workerCount_ > 0) OpenWorkers(env, tunCfg, udpCfg);
+  lane_ = std::make_unique<Lane>(laneCfg_, shared_, sessions_.get(), slotStats_, globalStats_,
+                                 nullptr, this);
+  lane_->SetFds(tunFd_.get(), sendFd());
+  oneBuf_.assign(laneCfg_.stride, 0);
   asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "vpcmesh_tun");
 #ifdef VPCMESH_TEST_HOOKS
   // Test addon only: fail as late as possible, with both fds open and every buffer
@@ -146,15 +166,17 @@ NativeEngine::NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
 
 void NativeEngine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig* udp,
                                 std::string* cipher) {
+  LaneConfig& c = laneCfg_;
   tun->name = StringOption(o, "tunName", "");
-  tun->mtu = mtu_ = IntOption(o, "mtu", 1420, kMinMtu, int(kMaxInnerPacket));
+  tun->mtu = c.mtu = IntOption(o, "mtu", 1420, kMinMtu, int(kMaxInnerPacket));
   tun->txQueueLen = IntOption(o, "txQueueLen", 1000, 1, 1 << 20);
   udp->host = StringOption(o, "bindHost", "0.0.0.0");
   udp->port = IntOption(o, "bindPort", 0, 0, 65535);
   udp->bufferBytes = IntOption(o, "socketBufferBytes", 4 << 20, 65536, 1 << 30);
   udp->fwmark = IntOption(o, "fwmark", 0, 0, 0x7fffffff);
-  tun->offload = udp->gro = offload_ = udpGso_ = BoolOption(o, "offload", kDefaultOffload);
-  batchCap_ = size_t(IntOption(o, "batchSize", 64, 1, kMaxBatch));
+  tun->offload = udp->gro = c.offload = BoolOption(o, "offload", kDefaultOffload);
+  c.batchCap = size_t(IntOption(o, "batchSize", 64, 1, kMaxBatch));
+  workerCount_ = size_t(IntOption(o, "workers", 0, 0, kMaxWorkers));
   size_t slots = size_t(IntOption(o, "maxSlots", 1024, 1, kMaxSlots));
   *cipher = StringOption(o, "cipher", "aes-256-gcm");
   CipherKind kind;
@@ -162,15 +184,46 @@ void NativeEngine::ParseOptions(const Napi::Object& o, TunConfig* tun, UdpConfig
     ThrowCoded(o.Env(), "VPCMESH_ERR_TUN_INVALID_OPTIONS",
                "cipher must be aes-256-gcm or chacha20-poly1305");
   sessions_ = std::make_unique<SessionTable>(slots, kind);
-  size_t capacity = std::max(size_t(mtu_), kMinPacketCapacity);
-  stride_ = tunStride_ = udpStride_ = AlignUp(capacity + kOverhead);
-  sendCap_ = batchCap_;
-  if (!offload_) return;
-  tunStride_ = AlignUp(kMaxIpPacket + kOverhead);  // a TSO super-packet
-  udpStride_ = AlignUp(kMaxIpPacket + 1);          // a UDP GRO buffer
-  segStride_ = AlignUp(size_t(mtu_) + kOverhead);
-  sendCap_ = kMaxSendDatagrams;
-  arenaSlots_ = std::clamp(kMaxArenaBytes / segStride_, kMaxGsoSegments, sendCap_);
+  size_t capacity = std::max(size_t(c.mtu), kMinPacketCapacity);
+  c.stride = c.tunStride = c.udpStride = AlignUp(capacity + kOverhead);
+  c.sendCap = c.batchCap;
+  if (!c.offload) return;
+  c.tunStride = AlignUp(kMaxIpPacket + kOverhead);  // a TSO super-packet
+  c.udpStride = AlignUp(kMaxIpPacket + 1);          // a UDP GRO buffer
+  c.segStride = AlignUp(size_t(c.mtu) + kOverhead);
+  c.sendCap = kMaxSendDatagrams;
+  c.arenaSlots = std::clamp(kMaxArenaBytes / c.segStride, kMaxGsoSegments, c.sendCap);
+}
+
+// Forwarding engine: one TUN queue and one SO_REUSEPORT socket per worker (threads start
+// in start()), the tables and the event queue.
+void NativeEngine::OpenWorkers(Napi::Env env, const TunConfig& tunCfg, const UdpConfig& udpCfg) {
+  TunConfig tun = tunCfg;
+  tun.multiQueue = true;
+  UdpConfig udp = udpCfg;
+  udp.reusePort = true;
+  stopFd_ = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!stopFd_.valid()) ThrowCoded(env, "VPCMESH_ERR_TUN_OPEN_FAILED", "eventfd", errno);
+  forwarding_ = std::make_unique<ForwardingTable>(sessions_->size());
+  events_ = std::make_unique<EventQueue>(kEventQueueCapacity, [this] {
+    if (async_ != nullptr) uv_async_send(&async_->handle);
+  });
+  sources_.assign(laneCfg_.batchCap, sockaddr_storage{});
+  for (size_t i = 0; i < workerCount_; i++) {
+    UniqueFd tunFd, udpFd;
+    SysError e = i == 0 ? OpenTun(tun, &tunFd, &tunName_) : OpenTunQueue(tun, tunName_, &tunFd);
+    if (e.failed) ThrowCoded(env, "VPCMESH_ERR_TUN_OPEN_FAILED", e.Message(), e.err);
+    int family = 0, port = 0;
+    e = OpenUdp(udp, &udpFd, &family, &port);
+    if (e.failed) ThrowCoded(env, "VPCMESH_ERR_TUN_BIND_FAILED", e.Message(), e.err);
+    if (i == 0) {
+      udpFamily_ = family;
+      udpPort_ = udp.port = port;  // the others join the port the first one got
+    }
+    workers_.push_back(std::make_unique<Worker>(laneCfg_, sessions_.get(), forwarding_.get(),
+                                                events_.get(), slotStats_, globalStats_,
+                                                std::move(tunFd), std::move(udpFd)));
+  }
 }
 
 // Allocates every buffer shared with JS as an ArrayBuffer (V8 never moves their
@@ -183,7 +236,7 @@ void NativeEngine::AllocateShared(Napi::Env env) {
     return a.Data();
   };
   auto ints = [&](const char* name) {
-    Napi::Int32Array a = Napi::Int32Array::New(env, batchCap_);
+    Napi::Int32Array a = Napi::Int32Array::New(env, laneCfg_.batchCap);
     v.Set(name, a);
     return a.Data();
   };
@@ -195,48 +248,21 @@ void NativeEngine::AllocateShared(Napi::Env env) {
     std::fill_n(static_cast<uint64_t*>(ab.Data()), n, 0);
     return static_cast<uint64_t*>(ab.Data());
   };
-  tunBuf_ = bytes("tunBuffer", batchCap_ * tunStride_);
-  tunOffsets_ = ints("tunOffsets");
-  tunLengths_ = ints("tunLengths");
-  tunSlots_ = ints("tunSlots");
-  udpBuf_ = bytes("udpBuffer", batchCap_ * udpStride_);
-  udpOffsets_ = ints("udpOffsets");
-  udpLengths_ = ints("udpLengths");
-  udpSlots_ = ints("udpSlots");
-  udpKinds_ = bytes("udpKinds", batchCap_);
-  udpFlags_ = bytes("udpFlags", batchCap_);
-  udpVerdicts_ = bytes("udpVerdicts", batchCap_);
+  const size_t n = laneCfg_.batchCap;
+  shared_.tunBuf = bytes("tunBuffer", n * laneCfg_.tunStride);
+  shared_.tunOffsets = ints("tunOffsets");
+  shared_.tunLengths = ints("tunLengths");
+  shared_.tunSlots = ints("tunSlots");
+  shared_.udpBuf = bytes("udpBuffer", n * laneCfg_.udpStride);
+  shared_.udpOffsets = ints("udpOffsets");
+  shared_.udpLengths = ints("udpLengths");
+  shared_.udpSlots = ints("udpSlots");
+  shared_.udpKinds = bytes("udpKinds", n);
+  shared_.udpFlags = bytes("udpFlags", n);
+  shared_.udpVerdicts = bytes("udpVerdicts", n);
   slotStats_ = counters("slotStats", sessions_->size() * kSlotStatsStride);
   globalStats_ = counters("globalStats", kGlobalStatsCount);
   views_ = Napi::Persistent(v);
-}
-
-// Points every recvmmsg message at its buffer slot, address storage and (with offload)
-// control buffer once; sizes the send-side scratch.
-void NativeEngine::PrepareMessages() {
-  tunLen_.assign(batchCap_, 0);
-  tunVnet_.assign(batchCap_, VnetHeader{});
-  udpEntries_.assign(batchCap_, UdpEntry{});
-  oneBuf_.assign(stride_, 0);
-  recvMsgs_.assign(batchCap_, mmsghdr{});
-  recvIov_.assign(batchCap_, iovec{});
-  recvAddrs_.assign(batchCap_, sockaddr_storage{});
-  recvCtl_.assign(offload_ ? batchCap_ * kRecvCtlLen : 0, 0);
-  sendMsgs_.assign(sendCap_, mmsghdr{});
-  sendMsgFirst_.assign(sendCap_, 0);
-  sendMsgCount_.assign(sendCap_, 0);
-  sendCtl_.assign(sendCap_ * kSendCtlLen, 0);
-  sendIov_.assign(sendCap_, iovec{});
-  sendSlot_.assign(sendCap_, -1);
-  segArena_.assign(offload_ ? arenaSlots_ * segStride_ : 0, 0);
-  segLens_.assign(offload_ ? arenaSlots_ : 0, 0);
-  for (size_t i = 0; i < batchCap_; i++) {
-    recvIov_[i] = iovec{udpBuf_ + i * udpStride_, udpStride_};
-    recvMsgs_[i].msg_hdr.msg_iov = &recvIov_[i];
-    recvMsgs_[i].msg_hdr.msg_iovlen = 1;
-    recvMsgs_[i].msg_hdr.msg_name = &recvAddrs_[i];
-    if (offload_) recvMsgs_[i].msg_hdr.msg_control = &recvCtl_[i * kRecvCtlLen];
-  }
 }
 
 NativeEngine::~NativeEngine() {
@@ -245,7 +271,8 @@ NativeEngine::~NativeEngine() {
   if (hook_ != nullptr) napi_remove_async_cleanup_hook(hook_);
 }
 
-// start(onTun(count), onUdp(count), onError(code, message)): begins polling. Once only.
+// start(onTun(count), onUdp(count), onError(code, message)[, onDemand(peer)]): begins
+// polling (inline) or starts the packet threads (forwarding). Once only.
 Napi::Value NativeEngine::Start(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) ThrowCoded(env, "VPCMESH_ERR_TUN_CLOSED", "engine is closed");
@@ -256,9 +283,23 @@ Napi::Value NativeEngine::Start(const Napi::CallbackInfo& info) {
   onTun_ = Napi::Persistent(info[0].As<Napi::Function>());
   onUdp_ = Napi::Persistent(info[1].As<Napi::Function>());
   onError_ = Napi::Persistent(info[2].As<Napi::Function>());
+  if (info[3].IsFunction()) onDemand_ = Napi::Persistent(info[3].As<Napi::Function>());
+  started_ = true;
+  if (workers()) {
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    auto* ah = new AsyncHandle{uv_async_t{}, nullptr};
+    if (uv_async_init(loop, &ah->handle, &NativeEngine::OnEvents) != 0) {
+      delete ah;
+      ThrowCoded(env, "VPCMESH_ERR_TUN_POLL_FAILED", "uv_async_init failed");
+    }
+    ah->handle.data = this;
+    async_ = ah;
+    for (auto& w : workers_) w->Start(stopFd_.get());
+    return env.Undefined();
+  }
   tunPoll_ = StartPoll(tunFd_.get());
   udpPoll_ = StartPoll(udpFd_.get());
-  started_ = true;
   if (tunPoll_ == nullptr || udpPoll_ == nullptr)
     ThrowCoded(env, "VPCMESH_ERR_TUN_POLL_FAILED", "uv_poll_start failed");
   return env.Undefined();
@@ -319,8 +360,36 @@ void NativeEngine::CloseEverything(HookCloser* closer) {
   tunBatchOpen_ = udpBatchOpen_ = false;
   StopPoll(&tunPoll_, closer);
   StopPoll(&udpPoll_, closer);
+  StopWorkers(closer);
   tunFd_.reset();
   udpFd_.reset();
+}
+
+// Stops the packet threads (they finish their current batch), then closes the async
+// handle; queued events are dropped. The JS thread blocks for at most one batch per thread.
+void NativeEngine::StopWorkers(HookCloser* closer) {
+  if (!workers()) return;
+  uint64_t one = 1;
+  if (stopFd_.valid() && write(stopFd_.get(), &one, sizeof one) < 0) {
+    // cannot fail on a fresh eventfd; the joins below would hang, so say so loudly
+    napi_fatal_error("vpcmesh_tun", NAPI_AUTO_LENGTH, "eventfd write failed", NAPI_AUTO_LENGTH);
+  }
+  for (auto& w : workers_) w->Join();
+  AsyncHandle* ah = async_;
+  async_ = nullptr;
+  if (ah == nullptr) return;
+  ah->handle.data = nullptr;
+  ah->closer = closer;
+  if (closer != nullptr) closer->pending++;
+  uv_close(reinterpret_cast<uv_handle_t*>(&ah->handle), [](uv_handle_t* h) {
+    auto* a = reinterpret_cast<AsyncHandle*>(h);
+    HookCloser* c = a->closer;
+    delete a;
+    if (c != nullptr && --c->pending == 0) {
+      napi_remove_async_cleanup_hook(c->hook);
+      delete c;
+    }
+  });
 }
 
 // Env teardown (process exit, worker termination) without close(): close the handles
@@ -386,6 +455,7 @@ Napi::Value NativeEngine::SetSession(const Napi::CallbackInfo& info) {
   Napi::Object o = info[1].As<Napi::Object>();
   SessionKeys keys{KeyField(o, "sendKey"), KeyField(o, "recvKey"), U32Field(o, "localIndex"),
                    U32Field(o, "remoteIndex")};
+  ExclusiveGuard g(sessions_->lock());  // packet threads finish their batch first
   switch (sessions_->Install(slot, keys)) {
     case InstallResult::kOk:
       break;
@@ -396,8 +466,8 @@ Napi::Value NativeEngine::SetSession(const Napi::CallbackInfo& info) {
     case InstallResult::kCryptoFailed:
       ThrowCoded(env, "VPCMESH_ERR_TUN_CRYPTO_FAILED", "OpenSSL refused to key the AEAD context");
   }
-  SlotStat(slot, kSendCounter) = 0;
-  SlotStat(slot, kRecvNewest) = 0;
+  lane_->StoreSlot(slot, kSendCounter, 0);
+  lane_->StoreSlot(slot, kRecvNewest, 0);
   return env.Undefined();
 }
 
@@ -412,13 +482,17 @@ Napi::Value NativeEngine::SetEndpoint(const Napi::CallbackInfo& info) {
                      info[2].As<Napi::Number>().Int32Value(), udpFamily_, &ep))
     ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ADDRESS",
                "invalid endpoint for this socket's address family");
-  sessions_->At(slot)->endpoint = ep;
+  ExclusiveGuard g(sessions_->lock());
+  Session* s = sessions_->At(slot);
+  s->endpoint = ep;
+  s->roamNoticed = false;
   return env.Undefined();
 }
 
 // clearSession(slot): no-op after close or for an empty slot.
 Napi::Value NativeEngine::ClearSession(const Napi::CallbackInfo& info) {
   int slot = SlotArg(info[0], sessions_->size());
+  ExclusiveGuard g(sessions_->lock());
   sessions_->Clear(slot);
   return info.Env().Undefined();
 }
@@ -431,7 +505,7 @@ Napi::Value NativeEngine::UdpSource(const Napi::CallbackInfo& info) {
   if (!udpInCallback_ || i >= udpCount_) return env.Undefined();
   std::string ip;
   int port = 0;
-  FormatEndpoint(recvAddrs_[udpEntries_[i].recvIndex], &ip, &port);
+  FormatEndpoint(workers() ? sources_[i] : lane_->source(i), &ip, &port);
   Napi::Object o = Napi::Object::New(env);
   o.Set("address", Napi::String::New(env, ip));
   o.Set("port", Napi::Number::New(env, port));
@@ -452,9 +526,9 @@ Napi::Value NativeEngine::SendRaw(const Napi::CallbackInfo& info) {
                "invalid destination for this socket's address family");
   if (closed_) return Napi::Boolean::New(env, false);
   Napi::Uint8Array d = info[0].As<Napi::Uint8Array>();
-  ssize_t r = sendto(udpFd_.get(), d.Data(), d.ByteLength(), MSG_DONTWAIT,
+  ssize_t r = sendto(sendFd(), d.Data(), d.ByteLength(), MSG_DONTWAIT,
                      reinterpret_cast<sockaddr*>(&ep.addr), ep.len);
-  Global(r >= 0 ? kRawTxDatagrams : kRawTxErrors)++;
+  lane_->AddGlobal(r >= 0 ? kRawTxDatagrams : kRawTxErrors);
   return Napi::Boolean::New(env, r >= 0);
 }
 
@@ -466,11 +540,12 @@ Napi::Value NativeEngine::GetInfo(const Napi::CallbackInfo& info) {
   o.Set("tunName", tunName_);
   o.Set("udpPort", udpPort_);
   o.Set("udpFamily", udpFamily_ == AF_INET6 ? 6 : 4);
-  o.Set("mtu", mtu_);
-  o.Set("batchSize", double(batchCap_));
+  o.Set("mtu", laneCfg_.mtu);
+  o.Set("batchSize", double(laneCfg_.batchCap));
+  o.Set("workers", double(workerCount_));
   o.Set("maxSlots", double(sessions_->size()));
   o.Set("cipher", cipherName_);
-  o.Set("offload", offload_);
+  o.Set("offload", laneCfg_.offload);
   o.Set("closed", closed_);
   return o;
 }

@@ -1,6 +1,24 @@
 #include "session_table.h"
 
+#include <openssl/crypto.h>
+
+#include <cstring>
+
 namespace vpcmesh {
+
+namespace {
+uint64_t nextGeneration = 0;  // JS thread only (Install runs there)
+}  // namespace
+
+TableLock::TableLock() {
+  pthread_rwlockattr_t attr;
+  pthread_rwlockattr_init(&attr);
+  pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  pthread_rwlock_init(&lock_, &attr);
+  pthread_rwlockattr_destroy(&attr);
+}
+
+TableLock::~TableLock() { pthread_rwlock_destroy(&lock_); }
 
 SessionTable::SessionTable(size_t slots, CipherKind cipher) : cipher_(cipher) {
   slots_.reserve(slots);
@@ -28,8 +46,16 @@ InstallResult SessionTable::Install(int slot, const SessionKeys& keys) {
   }
   s->localIndex = keys.localIndex;
   s->remoteIndex = keys.remoteIndex;
-  s->sendCounter = 0;
-  s->replay.Reset();
+  s->sendCounter.store(0, std::memory_order_relaxed);
+  s->generation = ++nextGeneration;
+  std::memcpy(s->sendKey, keys.sendKey, kKeySize);
+  std::memcpy(s->recvKey, keys.recvKey, kKeySize);
+  s->noticed = false;
+  s->roamNoticed = false;
+  {
+    std::lock_guard<std::mutex> g(s->replayMutex);
+    s->replay.Reset();
+  }
   s->active = true;
   byIndex_[keys.localIndex] = slot;
   return InstallResult::kOk;
@@ -43,6 +69,9 @@ void SessionTable::Clear(int slot) {
   s->sealer.Reset();
   s->opener.Reset();
   s->endpoint = Endpoint{};
+  s->generation = 0;
+  OPENSSL_cleanse(s->sendKey, kKeySize);
+  OPENSSL_cleanse(s->recvKey, kKeySize);
 }
 
 }  // namespace vpcmesh

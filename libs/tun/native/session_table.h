@@ -4,8 +4,12 @@
 // hash map from our local index (the receiver index in incoming messages) to the slot.
 #pragma once
 
+#include <pthread.h>
+
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -15,15 +19,71 @@
 
 namespace vpcmesh {
 
+// Threading (workers >= 1): Install, Clear and endpoint changes happen on the JS thread
+// under the table's write lock; packet threads hold the read lock for a whole batch. Under
+// the read lock several threads may seal on one session (the counter is reserved with an
+// atomic add, so no counter is used twice) and open on it (the replay window has its own
+// mutex). `sealer`/`opener` belong to the JS thread (inline mode and sealAndSendOne); a
+// worker keys its own contexts from `sendKey`/`recvKey` whenever `generation` changed.
 struct Session {
   bool active = false;
-  uint32_t localIndex = 0;   // receiver index peers put in messages to us
-  uint32_t remoteIndex = 0;  // receiver index we put in messages to the peer
-  uint64_t sendCounter = 0;  // next counter to send; authoritative (JS sees a copy)
+  uint32_t localIndex = 0;               // receiver index peers put in messages to us
+  uint32_t remoteIndex = 0;              // receiver index we put in messages to the peer
+  std::atomic<uint64_t> sendCounter{0};  // next counter to send; authoritative (JS sees a copy)
+  uint64_t generation = 0;               // changes with every Install (never 0 once installed)
+  uint8_t sendKey[kKeySize] = {};
+  uint8_t recvKey[kKeySize] = {};
   AeadContext sealer;
   AeadContext opener;
+  std::mutex replayMutex;  // guards `replay` between packet threads
   ReplayWindow replay;
   Endpoint endpoint;  // where sealed messages go; unset = drop
+  // Forwarding engines: set once a Notice was reported for this session / for a new source.
+  std::atomic<bool> noticed{false};
+  std::atomic<bool> roamNoticed{false};
+
+  // Reserves `n` consecutive counters; false (nothing reserved) once the reject limit is near.
+  bool ReserveCounters(uint64_t n, uint64_t* first) {
+    uint64_t c = sendCounter.fetch_add(n, std::memory_order_relaxed);
+    if (c >= kRejectAfterMessages || n > kRejectAfterMessages - c) return false;
+    *first = c;
+    return true;
+  }
+};
+
+// A writer-preferring read/write lock: the JS thread's Install/Clear must not starve behind
+// packet threads that keep taking the read lock.
+class TableLock {
+ public:
+  TableLock();
+  ~TableLock();
+  TableLock(const TableLock&) = delete;
+  TableLock& operator=(const TableLock&) = delete;
+  void LockShared() { pthread_rwlock_rdlock(&lock_); }
+  void UnlockShared() { pthread_rwlock_unlock(&lock_); }
+  void Lock() { pthread_rwlock_wrlock(&lock_); }
+  void Unlock() { pthread_rwlock_unlock(&lock_); }
+
+ private:
+  pthread_rwlock_t lock_;
+};
+
+class SharedGuard {
+ public:
+  explicit SharedGuard(TableLock& l) : l_(l) { l_.LockShared(); }
+  ~SharedGuard() { l_.UnlockShared(); }
+
+ private:
+  TableLock& l_;
+};
+
+class ExclusiveGuard {
+ public:
+  explicit ExclusiveGuard(TableLock& l) : l_(l) { l_.Lock(); }
+  ~ExclusiveGuard() { l_.Unlock(); }
+
+ private:
+  TableLock& l_;
 };
 
 struct SessionKeys {
@@ -52,8 +112,12 @@ class SessionTable {
   InstallResult Install(int slot, const SessionKeys& keys);
   // Removes the session and the endpoint of `slot`. No-op when empty or out of range.
   void Clear(int slot);
+  CipherKind cipher() const { return cipher_; }
+  // Held for reading by packet threads, for writing by whoever changes sessions (see Session).
+  TableLock& lock() { return lock_; }
 
  private:
+  TableLock lock_;
   CipherKind cipher_;
   std::vector<std::unique_ptr<Session>> slots_;
   std::unordered_map<uint32_t, int> byIndex_;

@@ -63,7 +63,8 @@ SysError OpenTun(const TunConfig& cfg, UniqueFd* fd, std::string* actualName) {
   int f = owned.get();
   struct ifreq ifr;
   FillName(&ifr, cfg.name);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (cfg.offload ? IFF_VNET_HDR : 0);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (cfg.offload ? IFF_VNET_HDR : 0) |
+                  (cfg.multiQueue ? IFF_MULTI_QUEUE : 0);
   if (ioctl(f, TUNSETIFF, &ifr) < 0) return SysError::Fail(errno, "ioctl(TUNSETIFF) " + cfg.name);
   std::string name(ifr.ifr_name);
   if (cfg.offload) EnableOffload(f);
@@ -71,6 +72,19 @@ SysError OpenTun(const TunConfig& cfg, UniqueFd* fd, std::string* actualName) {
   if (e.failed) return e;
   *fd = std::move(owned);
   *actualName = name;
+  return SysError::Ok();
+}
+
+SysError OpenTunQueue(const TunConfig& cfg, const std::string& name, UniqueFd* fd) {
+  UniqueFd owned(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
+  if (!owned.valid()) return SysError::Fail(errno, "open(/dev/net/tun)");
+  struct ifreq ifr;
+  FillName(&ifr, name);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | (cfg.offload ? IFF_VNET_HDR : 0);
+  if (ioctl(owned.get(), TUNSETIFF, &ifr) < 0)
+    return SysError::Fail(errno, "ioctl(TUNSETIFF) queue of " + name);
+  if (cfg.offload) EnableOffload(owned.get());
+  *fd = std::move(owned);
   return SysError::Ok();
 }
 

@@ -50,6 +50,9 @@ SysError OpenUdp(const UdpConfig& cfg, UniqueFd* fd, int* family, int* boundPort
   if (cfg.fwmark != 0 && setsockopt(f, SOL_SOCKET, SO_MARK, &cfg.fwmark, sizeof cfg.fwmark) != 0)
     return SysError::Fail(
         errno, "setsockopt(SO_MARK " + std::to_string(cfg.fwmark) + ") (needs CAP_NET_ADMIN)");
+  int on = 1;
+  if (cfg.reusePort && setsockopt(f, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+    return SysError::Fail(errno, "setsockopt(SO_REUSEPORT)");
   if (bind(f, reinterpret_cast<sockaddr*>(&bindAddr.addr), bindAddr.len) != 0)
     return SysError::Fail(errno, "bind " + cfg.host + ":" + std::to_string(cfg.port));
   *family = fam;

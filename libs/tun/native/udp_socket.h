@@ -20,6 +20,7 @@ struct UdpConfig {
   int bufferBytes = 4 << 20;     // SO_RCVBUF and SO_SNDBUF request
   bool gro = false;              // UDP_GRO: receive runs of datagrams as one buffer (best effort)
   int fwmark = 0;                // SO_MARK on every datagram sent (policy routing); 0 = none
+  bool reusePort = false;        // SO_REUSEPORT: several sockets share the port (one per worker)
 };
 
 // A socket address sized for either family; `len` 0 means "unset".

@@ -8,8 +8,10 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type {
+  EngineForwarding,
   EngineInfo,
   EngineSessions,
+  ForwardingRoute,
   EngineStats,
   PacketEngine,
   PacketEngineOptions,
@@ -41,7 +43,12 @@ interface NativeViews {
 
 /** The addon's NativeEngine object (native/engine.h). */
 export interface NativeEngine {
-  start(onTun: (n: number) => void, onUdp: (n: number) => void, onError: (code: string, msg: string) => void): void
+  start(
+    onTun: (n: number) => void,
+    onUdp: (n: number) => void,
+    onError: (code: string, msg: string) => void,
+    onDemand: (peer: number) => void,
+  ): void
   close(): void
   setSession(slot: number, keys: SessionKeys): void
   setEndpoint(slot: number, ip: string, port: number): void
@@ -52,7 +59,11 @@ export interface NativeEngine {
   sendRaw(datagram: Uint8Array, ip: string, port: number): boolean
   udpSource(i: number): UdpEndpoint | undefined
   views(): NativeViews
-  info(): EngineInfo & { closed: boolean; offload: boolean }
+  info(): EngineInfo & { closed: boolean; offload: boolean; workers: number }
+  setRoutes(routes: readonly ForwardingRoute[]): void
+  setPeer(peer: number, sendSlot: number, group: number): void
+  setSlotPeer(slot: number, peer: number): void
+  workerStats(): Array<{ tunPackets: number; udpDatagrams: number }>
 }
 
 /** Wire and layout constants compiled into every build of the addon (native/module_exports.cc). */
@@ -172,13 +183,14 @@ class NativePacketEngine implements PacketEngine {
   readonly info: EngineInfo
   readonly sessions: EngineSessions
   readonly stats: EngineStats
+  readonly forwarding?: EngineForwarding
   private readonly native: NativeEngine
   private readonly tunBatch: TunBatch & { count: number }
   private readonly udpBatch: NativeUdpBatch
 
   constructor(native: NativeEngine) {
     this.native = native
-    const { closed: _closed, offload: _offload, ...info } = native.info()
+    const { closed: _closed, offload: _offload, workers, ...info } = native.info()
     this.info = Object.freeze(info)
     const v = native.views()
     this.tunBatch = { count: 0, buffer: v.tunBuffer, offsets: v.tunOffsets, lengths: v.tunLengths, slots: v.tunSlots }
@@ -210,6 +222,26 @@ class NativePacketEngine implements PacketEngine {
       },
       global: () => decodeStats(GLOBAL_STAT_FIELDS, v.globalStats, 0),
     }
+    if (workers > 0) {
+      this.forwarding = {
+        setRoutes: (routes) => {
+          guard(() => {
+            native.setRoutes(routes)
+          })
+        },
+        setPeer: (peer, sendSlot, group) => {
+          guard(() => {
+            native.setPeer(peer, sendSlot, group)
+          })
+        },
+        setSlotPeer: (slot, peer) => {
+          guard(() => {
+            native.setSlotPeer(slot, peer)
+          })
+        },
+        workerStats: () => native.workerStats(),
+      }
+    }
   }
 
   start(handlers: PacketHandlers): void {
@@ -227,6 +259,9 @@ class NativePacketEngine implements PacketEngine {
         },
         (code, msg) => {
           handlers.onError(new TunError(code as TunErrorCode, msg))
+        },
+        (peer) => {
+          handlers.onDemand?.(peer)
         },
       )
     })

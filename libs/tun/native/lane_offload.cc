@@ -1,13 +1,13 @@
-// The offload halves of the per-packet paths (see engine.h): segmenting TCP super-packets
-// read from the TUN into sealed datagrams, splitting UDP GRO buffers into datagrams, and
-// coalescing opened TCP segments into one TUN write. Every datagram is still sealed,
+// The offload halves of a lane's per-packet paths (see engine.h, lane.h): segmenting TCP
+// super-packets read from the TUN into sealed datagrams, splitting UDP GRO buffers into datagrams,
+// and coalescing opened TCP segments into one TUN write. Every datagram is still sealed,
 // authenticated and replay-checked on its own; only the packing around it changes.
 #include <netinet/udp.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "engine.h"
+#include "lane.h"
 #include "wire_format.h"
 
 namespace vpcmesh {
@@ -30,12 +30,12 @@ size_t GroSegmentSize(msghdr* h) {
 // Hot path: segments TUN entry i (a TSO super-packet) into segArena_ and seals each
 // segment as its own data message (own counter) to `slot`, appending the datagrams at
 // sendIov_[m...]. Flushes first if they do not fit. Returns the new datagram count.
-size_t NativeEngine::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent) {
-  const uint8_t* pkt = tunBuf_ + i * tunStride_ + kHeaderSize;
+size_t Lane::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent) {
+  const uint8_t* pkt = b_.tunBuf + i * cfg_.tunStride + kHeaderSize;
   auto segment = [&]() {
-    return SegmentTcp(pkt, tunLen_[i], tunVnet_[i], size_t(mtu_),
-                      segArena_.data() + arenaUsed_ * segStride_ + kHeaderSize, segStride_,
-                      std::min(sendCap_ - m, arenaSlots_ - arenaUsed_), segLens_.data());
+    return SegmentTcp(pkt, tunLen_[i], tunVnet_[i], size_t(cfg_.mtu),
+                      segArena_.data() + arenaUsed_ * cfg_.segStride + kHeaderSize, cfg_.segStride,
+                      std::min(cfg_.sendCap - m, cfg_.arenaSlots - arenaUsed_), segLens_.data());
   };
   int n = segment();
   if (n == kSegmentTooMany && (m > 0 || arenaUsed_ > 0)) {  // room after a flush
@@ -44,17 +44,17 @@ size_t NativeEngine::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent)
     n = segment();
   }
   if (n == kSegmentTooBig) {
-    SlotStat(slot, kTxDropTooBig)++;
+    AddSlot(slot, kTxDropTooBig);
     return m;
   }
   if (n < 0) {
-    Global(kTunDropBadOffload)++;
+    AddGlobal(kTunDropBadOffload);
     return m;
   }
-  Global(kTunGsoPackets)++;
-  Global(kTunGsoSegments) += uint64_t(n);
+  AddGlobal(kTunGsoPackets);
+  AddGlobal(kTunGsoSegments, uint64_t(n));
   for (size_t k = 0; k < size_t(n); k++) {
-    uint8_t* msg = segArena_.data() + (arenaUsed_ + k) * segStride_;
+    uint8_t* msg = segArena_.data() + (arenaUsed_ + k) * cfg_.segStride;
     if (!SealMessage(slot, msg, segLens_[k])) continue;
     sendIov_[m] = iovec{msg, segLens_[k] + kOverhead};
     sendSlot_[m] = int32_t(slot);
@@ -66,15 +66,15 @@ size_t NativeEngine::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent)
 
 // Hot loop: splits recvmmsg message `recvIndex` (a UDP GRO buffer of equal-size
 // datagrams, the last maybe shorter) and processes each datagram, delivering a full
-// batch to JS whenever batchCap_ entries are reported. False if JS closed the engine.
-bool NativeEngine::ProcessGroBuffer(size_t recvIndex) {
+// batch to JS whenever cfg_.batchCap entries are reported. False if JS closed the engine.
+bool Lane::ProcessGroBuffer(size_t recvIndex) {
   mmsghdr& m = recvMsgs_[recvIndex];
-  const size_t len = m.msg_len, base = recvIndex * udpStride_;
+  const size_t len = m.msg_len, base = recvIndex * cfg_.udpStride;
   const bool truncated = m.msg_hdr.msg_flags & MSG_TRUNC;
   size_t size = GroSegmentSize(&m.msg_hdr);
   if (size == 0 || size > len) size = std::max<size_t>(len, 1);
   for (size_t off = 0; off == 0 || off < len; off += size) {
-    if (udpCount_ == batchCap_ && !DeliverUdpBatch()) return false;
+    if (udpCount_ == cfg_.batchCap && !Flush()) return false;
     ProcessDatagram(recvIndex, base + off, std::min(size, len - off), truncated);
   }
   return true;
@@ -83,13 +83,13 @@ bool NativeEngine::ProcessGroBuffer(size_t recvIndex) {
 // Reports an opened IP packet, or appends it to the previous entry when that entry is
 // an open TCP group of the same slot and source address and the segment continues it
 // (TcpCoalescer decides; the verdict JS gives the entry then covers both).
-void NativeEngine::ReportIp(int slot, size_t offset, size_t len, size_t recvIndex, uint8_t flags) {
+void Lane::ReportIp(int slot, size_t offset, size_t len, size_t recvIndex, uint8_t flags) {
   if (coalescer_.open()) {
     const UdpEntry& last = udpEntries_[udpCount_ - 1];
     if (last.slot == slot && last.flags == flags &&
         SameEndpoint(recvAddrs_[last.recvIndex], recvAddrs_[recvIndex]) &&
-        coalescer_.Append(udpBuf_ + offset, len)) {
-      Global(kUdpCoalesced)++;
+        coalescer_.Append(b_.udpBuf + offset, len)) {
+      AddGlobal(kUdpCoalesced);
       return;
     }
   }
@@ -97,16 +97,16 @@ void NativeEngine::ReportIp(int slot, size_t offset, size_t len, size_t recvInde
   // The group may grow up to the end of this entry's receive slot. That never clobbers
   // unprocessed data: an appended payload only moves towards the front, over bytes of
   // segments already appended or datagrams dropped, and any new entry closes the group.
-  coalescer_.Start(udpBuf_ + offset, len, (recvIndex + 1) * udpStride_ - offset);
+  coalescer_.Start(b_.udpBuf + offset, len, (recvIndex + 1) * cfg_.udpStride - offset);
 }
 
 // Finishes the open group (the last entry): final length, segment count, virtio header.
-void NativeEngine::CloseGroup() {
+void Lane::CloseGroup() {
   if (!coalescer_.open()) return;
   UdpEntry& e = udpEntries_[udpCount_ - 1];
   e.segments = uint16_t(coalescer_.segments());
   e.length = uint32_t(coalescer_.Finish(&e.vnet));
-  udpLengths_[udpCount_ - 1] = int32_t(e.length);
+  b_.udpLengths[udpCount_ - 1] = int32_t(e.length);
 }
 
 }  // namespace vpcmesh
