@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { errorMessage, pollUntil } from '@vpcmesh/common'
@@ -159,14 +160,10 @@ class EngineProcess {
     this.child = spawn('ip', ['netns', 'exec', NS.gw, process.execPath, EDGE, JSON.stringify(cfg)], {
       stdio: ['pipe', 'pipe', 'pipe'],
     })
-    let buf = ''
-    this.child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString()
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        this.lines.push(JSON.parse(buf.slice(0, nl)) as Record<string, unknown>)
-        buf = buf.slice(nl + 1)
-      }
-    })
+    if (this.child.stdout !== null)
+      createInterface({ input: this.child.stdout }).on('line', (l) => {
+        this.lines.push(JSON.parse(l) as Record<string, unknown>)
+      })
     this.child.stderr?.on('data', (d: Buffer) => {
       this.stderr += d.toString()
     })

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { GlobalStats, SlotStats } from '../src/index.js'
 import { openDataMessage, readDataHeader } from '../src/testing/index.js'
-import type { ForwardingEdgeConfig } from './fixtures/forwarding-edge.js'
+import type { EdgeConfig } from './fixtures/static-edge.js'
 import {
   awaitValue,
   Capture,
@@ -61,40 +61,35 @@ function capturedMessages(file: string): Buffer[] {
   return udpPayloads(readPcapFrames(file).frames).flatMap((run) => splitSealedRun(run))
 }
 
+/** One end of the session: `me` seals with `send` to `them`, whose /24 around `them.inner` it accepts. */
+function sessionEnd(me: typeof GW, them: typeof GW, send: Buffer, recv: Buffer): Omit<EdgeConfig, 'routes'> {
+  return {
+    tunName: 'vmtun0',
+    tunAddress: `${me.inner}/24`,
+    bindHost: me.underlay,
+    bindPort: PORT,
+    peer: { address: them.underlay, port: PORT },
+    sendKey: send.toString('hex'),
+    recvKey: recv.toString('hex'),
+    localIndex: me.index,
+    remoteIndex: them.index,
+    peerPrefix: `${them.inner.replace(/\.\d+$/, '.0')}/24`,
+  }
+}
+
 before(async () => {
   assert.equal(process.getuid?.(), 0, 'the netns tests need root (CI runs them as root)')
   const nsGw = topo.addNamespace('gw')
   nsPeer = topo.addNamespace('peer')
   ;[, vethPeer] = topo.link(nsGw, `${GW.underlay}/30`, nsPeer, `${PEER.underlay}/30`)
   nsRun(nsPeer, ['mkdir', '-p', pcapDir])
-  const gwCfg: ForwardingEdgeConfig = {
-    tunName: 'vmtun0',
-    tunAddress: `${GW.inner}/24`,
-    routes: ['10.206.9.0/24'],
-    bindHost: GW.underlay,
-    bindPort: PORT,
-    peer: { address: PEER.underlay, port: PORT },
-    sendKey: kGwToPeer.toString('hex'),
-    recvKey: kPeerToGw.toString('hex'),
-    localIndex: GW.index,
-    remoteIndex: PEER.index,
-    peerPrefix: '10.206.2.0/24',
-    workers: 2,
-  }
-  gw = new EdgeProcess(topo, nsGw, gwCfg, FORWARDING_EDGE_SCRIPT)
-  peer = new EdgeProcess(topo, nsPeer, {
-    tunName: 'vmtun0',
-    tunAddress: `${PEER.inner}/24`,
-    routes: ['10.206.1.0/24'],
-    bindHost: PEER.underlay,
-    bindPort: PORT,
-    peer: { address: GW.underlay, port: PORT },
-    sendKey: kPeerToGw.toString('hex'),
-    recvKey: kGwToPeer.toString('hex'),
-    localIndex: PEER.index,
-    remoteIndex: GW.index,
-    peerPrefix: '10.206.1.0/24',
-  })
+  gw = new EdgeProcess(
+    topo,
+    nsGw,
+    { ...sessionEnd(GW, PEER, kGwToPeer, kPeerToGw), routes: ['10.206.9.0/24'], workers: 2 },
+    FORWARDING_EDGE_SCRIPT,
+  )
+  peer = new EdgeProcess(topo, nsPeer, { ...sessionEnd(PEER, GW, kPeerToGw, kGwToPeer), routes: ['10.206.1.0/24'] })
   await gw.awaitLine('gw edge ready', (l) => l.event === 'ready')
   await peer.awaitLine('peer edge ready', (l) => l.event === 'ready')
 })
