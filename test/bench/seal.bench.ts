@@ -264,15 +264,22 @@ async function measureRound(engine: EngineProcess, bin: string): Promise<Round> 
   const gen = flood(bin, SECONDS + 1)
   try {
     await delay(500) // warm-up: the window starts with the TUN queues already busy
-    const a = { t: performance.now(), cpu: cpuSeconds(engine.pid), busy: machineBusySeconds(), sink: sinkCounter() }
+    const snap = (): { t: number; cpu: number; gen: number; busy: number; sink: { skbs: number; bytes: number } } => ({
+      t: performance.now(),
+      cpu: cpuSeconds(engine.pid),
+      gen: cpuSeconds(gen.child.pid ?? -1),
+      busy: machineBusySeconds(),
+      sink: sinkCounter(),
+    })
+    const a = snap()
     await delay(SECONDS * 1000)
-    const b = { t: performance.now(), cpu: cpuSeconds(engine.pid), busy: machineBusySeconds(), sink: sinkCounter() }
+    const b = snap()
     const g = await gen.done
     const after = await engine.stats()
     const dt = (b.t - a.t) / 1000
     const sealedBytes = b.sink.bytes - a.sink.bytes - IP_UDP * (b.sink.skbs - a.sink.skbs)
     const cpu = b.cpu - a.cpu
-    const genCores = (g.user + g.sys) / g.seconds
+    const genCores = (b.gen - a.gen) / dt
     const tun = after.workers.map((w, i) => w.tunPackets - (before.workers[i]?.tunPackets ?? 0))
     const tunTotal = tun.reduce((x, y) => x + y, 0)
     const drop = (k: keyof SlotStats): number => after.slot[k] - before.slot[k]
@@ -282,7 +289,7 @@ async function measureRound(engine: EngineProcess, bin: string): Promise<Round> 
       cpuPerGB: cpu / (sealedBytes / 1e9),
       engineCores: cpu / dt,
       genCores,
-      otherCores: Math.max(0, (b.busy - a.busy) / dt - cpu / dt - genCores),
+      otherCores: (b.busy - a.busy) / dt - cpu / dt - genCores,
       genNsPerPacket: ((g.user + g.sys) / g.packets) * 1e9,
       tunDrops: g.dropped,
       shares: tun.map((n) => (tunTotal > 0 ? n / tunTotal : 0)),
