@@ -209,6 +209,7 @@ interface FloodResult {
   sys: number
   sleeps: number
   dropped: number
+  stalls: number
 }
 
 /** Runs the generator in gw for `seconds` (it stops itself) and returns its report. */
@@ -255,6 +256,13 @@ interface Round {
   otherCores: number
   genNsPerPacket: number
   tunDrops: number
+  /** The generator's whole run: wire packets the kernel took, and its sleeps on a full backlog. */
+  genPackets: number
+  genSleeps: number
+  /** Waits of 2 ms in which the TUN's counters did not move although the engine had read the packets. */
+  genStalls: number
+  /** TUN packets (super-packets count once) the engine read in the round. */
+  tunReads: number
   shares: number[]
   sendDrops: number
 }
@@ -292,6 +300,10 @@ async function measureRound(engine: EngineProcess, bin: string): Promise<Round> 
       otherCores: (b.busy - a.busy) / dt - cpu / dt - genCores,
       genNsPerPacket: ((g.user + g.sys) / g.packets) * 1e9,
       tunDrops: g.dropped,
+      genPackets: g.packets,
+      genSleeps: g.sleeps,
+      genStalls: g.stalls,
+      tunReads: after.global.tunReadPackets - before.global.tunReadPackets,
       shares: tun.map((n) => (tunTotal > 0 ? n / tunTotal : 0)),
       sendDrops: drop('txDropSendError') + drop('txDropNoEndpoint') + drop('txDropTooBig'),
     }
@@ -312,6 +324,7 @@ async function measureMode(workers: number, bin: string): Promise<Round[]> {
         `workers=${workers} round ${i + 1}: ${r.gbps.toFixed(2)} Gbit/s, ${(r.pps / 1e6).toFixed(3)} Mpps, ` +
           `${r.cpuPerGB.toFixed(2)} CPU s/GB, engine ${r.engineCores.toFixed(2)} cores, generator ` +
           `${r.genCores.toFixed(2)} cores (${r.genNsPerPacket.toFixed(0)} ns/packet), others ${r.otherCores.toFixed(2)} cores, TUN drops ${r.tunDrops}, ` +
+          `generator sent ${r.genPackets} (${r.genSleeps} sleeps, ${r.genStalls} stalls), engine read ${r.tunReads} TUN packets, ` +
           `send drops ${r.sendDrops}, worker shares ${r.shares.map((s) => s.toFixed(2)).join('/') || '-'}`,
       )
     }
