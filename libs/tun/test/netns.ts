@@ -9,9 +9,12 @@ import { readFileSync } from 'node:fs'
 import { errorMessage } from '@vpcmesh/common'
 import { awaitValue, pcapFrames, udpPayloads } from '@vpcmesh/testbed'
 import { fileURLToPath } from 'node:url'
+import type { ForwardingEdgeConfig } from './fixtures/forwarding-edge.js'
 import type { EdgeConfig } from './fixtures/static-edge.js'
 
 export const EDGE_SCRIPT = fileURLToPath(new URL('./fixtures/static-edge.js', import.meta.url))
+/** The edge with worker threads and a forwarding table (fixtures/forwarding-edge.ts). */
+export const FORWARDING_EDGE_SCRIPT = fileURLToPath(new URL('./fixtures/forwarding-edge.js', import.meta.url))
 
 /** Runs a command (argv, no shell); throws with its output on failure. */
 export function mustRun(argv: string[], opts: { input?: string } = {}): string {
@@ -121,14 +124,14 @@ export class Topology {
   }
 }
 
-/** A static-edge child process with a line-JSON request/event channel. */
+/** An edge child process (static-edge, or forwarding-edge with its script) with a line-JSON request/event channel. */
 export class EdgeProcess {
   readonly child: ChildProcess
   readonly lines: Array<Record<string, unknown>> = []
   stderr = ''
 
-  constructor(topo: Topology, ns: string, cfg: EdgeConfig) {
-    this.child = topo.spawnIn(ns, [process.execPath, EDGE_SCRIPT, JSON.stringify(cfg)])
+  constructor(topo: Topology, ns: string, cfg: EdgeConfig | ForwardingEdgeConfig, script = EDGE_SCRIPT) {
+    this.child = topo.spawnIn(ns, [process.execPath, script, JSON.stringify(cfg)])
     let buf = ''
     this.child.stdout?.on('data', (d: Buffer) => {
       buf += d.toString()

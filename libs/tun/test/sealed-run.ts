@@ -10,27 +10,35 @@ const HEADER = 16
 const TAG = 16
 
 /**
+ * The data messages of `run`, split at the size of the first: the second message starts at
+ * the first later offset with the same type + receiver index (8 bytes; the chance that
+ * ciphertext repeats them is negligible). Nothing is checked but the type of the first.
+ */
+export function splitSealedRun(run: Buffer): Buffer[] {
+  assert.equal(run.readUInt32LE(0), DATA_TYPE, 'a data message')
+  const next = run.indexOf(run.subarray(0, 8), HEADER + TAG)
+  const size = next > 0 ? next : run.length
+  const out: Buffer[] = []
+  for (let off = 0; off < run.length; off += size) out.push(run.subarray(off, Math.min(off + size, run.length)))
+  return out
+}
+
+/**
  * Splits `run` into data messages (each starts with type 4 and the receiver index of the
  * first, counters counting up by one) and asserts each carries at most `mtu` inner bytes.
  * Returns how many there were.
  */
 export function checkSealedRun(run: Buffer, mtu: number): { datagrams: number } {
-  assert.equal(run.readUInt32LE(0), DATA_TYPE, 'a data message')
+  const messages = splitSealedRun(run)
   const prefix = run.subarray(0, 8)
-  let size = run.length
-  // The second message starts at the first later offset with the same type + receiver
-  // index (8 bytes; the chance that ciphertext repeats them is negligible).
-  const next = run.indexOf(prefix, HEADER + TAG)
-  if (next > 0) size = next
+  const size = messages[0]?.length ?? 0
   assert.ok(size - HEADER - TAG <= mtu, `a data message of ${size - HEADER - TAG} inner bytes exceeds the MTU ${mtu}`)
   let counter = run.readBigUInt64LE(8)
-  let n = 0
-  for (let off = 0; off < run.length; off += size, n++) {
-    const len = Math.min(size, run.length - off)
-    assert.ok(len >= HEADER + TAG, 'a message shorter than header + tag')
-    assert.ok(run.subarray(off, off + 8).equals(prefix), `message ${n} of the run has another header`)
-    assert.equal(run.readBigUInt64LE(off + 8), counter, `message ${n}: counters count up by one`)
+  for (const [n, m] of messages.entries()) {
+    assert.ok(m.length >= HEADER + TAG, 'a message shorter than header + tag')
+    assert.ok(m.subarray(0, 8).equals(prefix), `message ${n} of the run has another header`)
+    assert.equal(m.readBigUInt64LE(8), counter, `message ${n}: counters count up by one`)
     counter++
   }
-  return { datagrams: n }
+  return { datagrams: messages.length }
 }
