@@ -48,7 +48,7 @@ export class SessionStore {
   ): Session | undefined {
     if (!initiator) for (const s of peer.sessions.filter((x) => !x.confirmed)) this.remove(peer, s)
     while (peer.sessions.length >= MAX_SESSIONS) {
-      const victim = pickEviction(peer.sessions, peer.sendSession)
+      const victim = pickEviction(peer.sessions, peer.sendSession, now, peer.tieWindowMs)
       if (victim === undefined) break
       this.remove(peer, victim)
     }

@@ -57,11 +57,24 @@ export function pickSendSession(
 }
 
 /**
- * The session to give up to make room for a new one: the oldest unconfirmed one if any
- * (a newer handshake superseded it), else the oldest that is not the sending session.
+ * The session to give up to make room for a new one at `now`: the oldest unconfirmed one if any
+ * (a newer handshake superseded it), else the oldest that is not the sending session. An
+ * unconfirmed session younger than `tieWindowMs` is kept while anything else can go: in a
+ * simultaneous handshake it is the one the lower-keyed peer may choose to send with (see
+ * {@link pickSendSession}), and evicting it would leave that peer sending to an index we dropped.
  */
-export function pickEviction(sessions: readonly Session[], sending: Session | undefined): Session | undefined {
+export function pickEviction(
+  sessions: readonly Session[],
+  sending: Session | undefined,
+  now = Number.POSITIVE_INFINITY,
+  tieWindowMs = 0,
+): Session | undefined {
   const oldest = (list: readonly Session[]): Session | undefined =>
     list.reduce<Session | undefined>((a, s) => (a === undefined || s.createdAt < a.createdAt ? s : a), undefined)
-  return oldest(sessions.filter((s) => !s.confirmed)) ?? oldest(sessions.filter((s) => s !== sending))
+  const contender = (s: Session): boolean => !s.confirmed && now - s.createdAt <= tieWindowMs
+  return (
+    oldest(sessions.filter((s) => !s.confirmed && !contender(s))) ??
+    oldest(sessions.filter((s) => s !== sending && !contender(s))) ??
+    oldest(sessions.filter((s) => s !== sending))
+  )
 }

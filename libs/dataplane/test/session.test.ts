@@ -26,6 +26,17 @@ test('session: make room by dropping the oldest unconfirmed, else the oldest not
   assert.equal(pickEviction([c, a], a), c)
 })
 
+test('session: a fresh unconfirmed session (a simultaneous handshake) outlives an old one not sending', () => {
+  const previous = s(1, 10, true)
+  const current = s(2, 20, true)
+  const responder = s(3, 1000, false) // the peer's initiation, answered 100 ms ago
+  assert.equal(pickEviction([previous, current, responder], current, 1100, 5000), previous)
+  // Past the tie window it is superseded as before.
+  assert.equal(pickEviction([previous, current, responder], current, 7000, 5000), responder)
+  // Nothing else can go: it goes after all.
+  assert.equal(pickEviction([current, responder], current, 1100, 5000), responder)
+})
+
 test('session: within the tie window both sides pick the session the lower key initiated', () => {
   // The same two sessions seen from each side: "x" initiated by the lower-keyed side L.
   const atLower = [s(1, 100, true, true), s(2, 103, true, false)]
