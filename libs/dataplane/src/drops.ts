@@ -10,7 +10,8 @@ import type { Counter } from '@vpcmesh/metrics'
  * without a session), malformed, spoofed_source, handshake_invalid, handshake_replay,
  * unknown_peer, handshake_rate_limited, handshake_bad_mac1, handshake_cookie_required.
  * Engine counters mapped to a reason: no_endpoint, auth_failure, replay, unknown_index,
- * oversize, send_error, recv_error, tun_write_error (per-slot counters in slots.ts, the
+ * oversize, send_error, recv_error, tun_write_error, event_queue_full (a forwarding engine's
+ * report for the JS thread, e.g. a handshake datagram, lost to a full queue) (per-slot counters in slots.ts, the
  * engine-wide ones in timers.ts); on a forwarding engine (packet workers) also no_route,
  * no_session, malformed and spoofed_source, which its workers decide from our tables.
  */
@@ -33,6 +34,7 @@ export const DROP_REASONS = [
   'handshake_rate_limited',
   'handshake_bad_mac1',
   'handshake_cookie_required',
+  'event_queue_full',
 ] as const
 
 /** One of {@link DROP_REASONS}. */

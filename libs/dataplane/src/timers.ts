@@ -34,6 +34,7 @@ const GLOBAL_DROPS = [
   ['tunDropNoRoute', Drop.no_route],
   ['tunDropNoSession', Drop.no_session],
   ['tunDropMalformed', Drop.malformed],
+  ['eventsDropped', Drop.event_queue_full],
 ] as const
 
 /** Runs the periodic work. */
