@@ -459,7 +459,7 @@ Napi::Value NativeEngine::SetSession(const Napi::CallbackInfo& info) {
   Napi::Object o = info[1].As<Napi::Object>();
   SessionKeys keys{KeyField(o, "sendKey"), KeyField(o, "recvKey"), U32Field(o, "localIndex"),
                    U32Field(o, "remoteIndex")};
-  ExclusiveGuard g(sessions_->lock());  // packet threads finish their batch first
+  std::lock_guard<TableLock> g(sessions_->lock());  // packet threads finish their batch first
   switch (sessions_->Install(slot, keys)) {
     case InstallResult::kOk:
       break;
@@ -486,7 +486,7 @@ Napi::Value NativeEngine::SetEndpoint(const Napi::CallbackInfo& info) {
                      info[2].As<Napi::Number>().Int32Value(), udpFamily_, &ep))
     ThrowCoded(env, "VPCMESH_ERR_TUN_INVALID_ADDRESS",
                "invalid endpoint for this socket's address family");
-  ExclusiveGuard g(sessions_->lock());
+  std::lock_guard<TableLock> g(sessions_->lock());
   Session* s = sessions_->At(slot);
   s->endpoint = ep;
   s->roamNoticed = false;
@@ -496,7 +496,7 @@ Napi::Value NativeEngine::SetEndpoint(const Napi::CallbackInfo& info) {
 // clearSession(slot): no-op after close or for an empty slot.
 Napi::Value NativeEngine::ClearSession(const Napi::CallbackInfo& info) {
   int slot = SlotArg(info[0], sessions_->size());
-  ExclusiveGuard g(sessions_->lock());
+  std::lock_guard<TableLock> g(sessions_->lock());
   sessions_->Clear(slot);
   return info.Env().Undefined();
 }

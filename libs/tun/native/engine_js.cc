@@ -11,6 +11,16 @@
 
 namespace vpcmesh {
 
+namespace {
+
+// The `count` argument of sealAndSend/writeTun: [0, all], `all` when left out.
+size_t CountArg(const Napi::Value& v, size_t all) {
+  if (!v.IsNumber()) return all;
+  return std::min(all, size_t(std::max(0, v.As<Napi::Number>().Int32Value())));
+}
+
+}  // namespace
+
 // One batch per readiness callback: uv_poll is level-triggered, so a full batch makes
 // it fire again on the next loop turn, after timers and the other fd had their turn.
 void NativeEngine::OnTunReadable() {
@@ -58,9 +68,7 @@ Napi::Value NativeEngine::SealAndSend(const Napi::CallbackInfo& info) {
   if (closed_) return Napi::Number::New(env, 0);
   if (!tunBatchOpen_)
     ThrowCoded(env, "VPCMESH_ERR_TUN_NO_BATCH", "sealAndSend() outside onTun or called twice");
-  size_t count =
-      info[0].IsNumber() ? size_t(std::max(0, info[0].As<Napi::Number>().Int32Value())) : tunCount_;
-  if (count > tunCount_) count = tunCount_;
+  size_t count = CountArg(info[0], tunCount_);
   tunBatchOpen_ = false;
   lane_->AddGlobal(kTunDropUnrouted, tunCount_ - count);
   size_t sent = lane_->SealAndSendTunBatch(count);
@@ -103,8 +111,7 @@ Napi::Value NativeEngine::WriteTun(const Napi::CallbackInfo& info) {
   if (closed_) return Napi::Number::New(env, 0);
   if (!udpBatchOpen_)
     ThrowCoded(env, "VPCMESH_ERR_TUN_NO_BATCH", "writeTun() outside onUdp or called twice");
-  size_t count =
-      info[0].IsNumber() ? size_t(std::max(0, info[0].As<Napi::Number>().Int32Value())) : udpCount_;
+  size_t count = CountArg(info[0], udpCount_);
   udpBatchOpen_ = false;
   if (workers()) return Napi::Number::New(env, 0);
   return Napi::Number::New(env, double(lane_->WriteAccepted(count)));

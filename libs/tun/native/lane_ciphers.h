@@ -19,25 +19,24 @@ class LaneCiphers {
   // The context sealing for the session in `slot`, or nullptr if OpenSSL refused the key.
   AeadContext* Sealer(int slot, const Session& s) {
     Entry& e = entries_[slot];
-    if (e.sealGen != s.generation) {
-      e.sealGen = 0;
-      if (!e.seal.Init(kind_, s.sendKey, true)) return nullptr;
-      e.sealGen = s.generation;
-    }
-    return &e.seal;
+    return Keyed(&e.seal, &e.sealGen, s.generation, s.sendKey, true);
   }
   // The context opening for the session in `slot`, or nullptr if OpenSSL refused the key.
   AeadContext* Opener(int slot, const Session& s) {
     Entry& e = entries_[slot];
-    if (e.openGen != s.generation) {
-      e.openGen = 0;
-      if (!e.open.Init(kind_, s.recvKey, false)) return nullptr;
-      e.openGen = s.generation;
-    }
-    return &e.open;
+    return Keyed(&e.open, &e.openGen, s.generation, s.recvKey, false);
   }
 
  private:
+  // `ctx`, keyed with `key` unless it already holds generation `gen` (*keyedGen).
+  AeadContext* Keyed(AeadContext* ctx, uint64_t* keyedGen, uint64_t gen, const uint8_t* key,
+                     bool encrypt) {
+    if (*keyedGen == gen) return ctx;
+    *keyedGen = 0;
+    if (!ctx->Init(kind_, key, encrypt)) return nullptr;
+    *keyedGen = gen;
+    return ctx;
+  }
   struct Entry {
     uint64_t sealGen = 0;
     uint64_t openGen = 0;

@@ -52,38 +52,21 @@ struct Session {
 };
 
 // A writer-preferring read/write lock: the JS thread's Install/Clear must not starve behind
-// packet threads that keep taking the read lock.
+// packet threads that keep taking the read lock. SharedLockable, so std::shared_lock and
+// std::lock_guard hold it.
 class TableLock {
  public:
   TableLock();
   ~TableLock();
   TableLock(const TableLock&) = delete;
   TableLock& operator=(const TableLock&) = delete;
-  void LockShared() { pthread_rwlock_rdlock(&lock_); }
-  void UnlockShared() { pthread_rwlock_unlock(&lock_); }
-  void Lock() { pthread_rwlock_wrlock(&lock_); }
-  void Unlock() { pthread_rwlock_unlock(&lock_); }
+  void lock_shared() { pthread_rwlock_rdlock(&lock_); }
+  void unlock_shared() { pthread_rwlock_unlock(&lock_); }
+  void lock() { pthread_rwlock_wrlock(&lock_); }
+  void unlock() { pthread_rwlock_unlock(&lock_); }
 
  private:
   pthread_rwlock_t lock_;
-};
-
-class SharedGuard {
- public:
-  explicit SharedGuard(TableLock& l) : l_(l) { l_.LockShared(); }
-  ~SharedGuard() { l_.UnlockShared(); }
-
- private:
-  TableLock& l_;
-};
-
-class ExclusiveGuard {
- public:
-  explicit ExclusiveGuard(TableLock& l) : l_(l) { l_.Lock(); }
-  ~ExclusiveGuard() { l_.Unlock(); }
-
- private:
-  TableLock& l_;
 };
 
 struct SessionKeys {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <shared_mutex>
 
 #include "wire_format.h"
 
@@ -88,7 +89,7 @@ void Worker::Run(int stopFd) {
 }
 
 void Worker::TunBatch() {
-  SharedGuard g(sessions_->lock());
+  std::shared_lock<TableLock> g(sessions_->lock());
   size_t n = lane_.ReadTunBatch();
   if (n == 0) return;
   tunPackets_.fetch_add(n, std::memory_order_relaxed);
@@ -125,7 +126,7 @@ void Worker::RouteTunBatch(size_t n) {
 }
 
 void Worker::UdpBatch() {
-  SharedGuard g(sessions_->lock());
+  std::shared_lock<TableLock> g(sessions_->lock());
   size_t n = lane_.ReceiveUdpBatch();
   if (n == 0) return;
   udpDatagrams_.fetch_add(n, std::memory_order_relaxed);

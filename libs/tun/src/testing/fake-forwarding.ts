@@ -2,7 +2,7 @@
  * The forwarding tables of a MemoryPacketEngine opened with `workers` >= 1: the TypeScript
  * twin of the per-packet decisions that {@link EngineForwarding} (engine.ts) describes. The
  * engine asks it where a TUN packet goes, whether an authenticated IP packet is accepted, and
- * whether an IP packet is reported as a Notice. Routes are matched linearly (longest prefix
+ * whether an IP packet is reported as a Notice. Group 0 is no group, as in the native engine. Routes are matched linearly (longest prefix
  * wins), which is plenty for tests.
  *
  * onDemand pacing: at most once per peer per {@link DEMAND_INTERVAL_MS} of the engine's clock
@@ -152,7 +152,8 @@ export class FakeForwarding implements EngineForwarding {
     const at = addressAt(packet, true)
     if (owner < 0 || at === undefined) return false
     const from = this.lookup(packet, at[0], at[1])
-    return from === owner || (from >= 0 && this.group[from] === this.group[owner])
+    const group = this.group[owner] ?? 0
+    return from === owner || (from >= 0 && group !== 0 && this.group[from] === group)
   }
 
   /** True when an authenticated IP packet on `slot` is reported as a Notice: the first of the session, or the first from a new source since setEndpoint. */
