@@ -7,7 +7,8 @@
 //
 // Threading: a lane is used by one thread. Sessions are shared: every method that touches
 // them runs under the sessions table's read lock when other threads exist (the worker
-// takes it per batch). Stats are shared arrays updated with relaxed atomic adds.
+// takes it per batch). Stats are shared arrays updated with relaxed atomic adds, one per
+// super-packet, GSO message or run of received messages from one slot where it can.
 #pragma once
 
 #include <sys/socket.h>
@@ -119,6 +120,10 @@ class Lane {
   size_t SealAndSendTunBatch(size_t count);
   // Seals one message at `msg` (payload at msg+kHeaderSize) for `slot`, counting drops.
   bool SealMessage(int slot, uint8_t* msg, size_t len);
+  // The two halves of SealMessage, for a super-packet's segments: reserve n counters at
+  // once (or count n drops), then seal each message with its own counter.
+  bool ReserveCounters(int slot, size_t n, uint64_t* first);
+  bool SealReserved(int slot, uint64_t counter, uint8_t* msg, size_t len);
   size_t tunLength(size_t i) const { return tunLen_[i]; }
 
   // --- peers -> TUN (lane_io.cc, lane_offload.cc) ---
@@ -169,6 +174,8 @@ class Lane {
   bool ProcessGroBuffer(size_t recvIndex);
   void ReportIp(int slot, size_t offset, size_t len, size_t recvIndex, uint8_t flags);
   void CloseGroup();
+  void CountReceived(int slot, size_t len, uint64_t newest);
+  void FlushRxStats();
 
   const LaneConfig cfg_;
   const LaneBuffers b_;
@@ -186,6 +193,11 @@ class Lane {
   std::vector<VnetHeader> tunVnet_;  // trusted virtio headers of the current TUN batch (offload)
   std::vector<UdpEntry> udpEntries_;
   size_t udpCount_ = 0;
+  // Received data messages of one slot not yet added to the shared stats (Flush adds them).
+  struct RxRun {
+    int slot = -1;
+    uint64_t packets = 0, bytes = 0, newest = 0;
+  } rxRun_;
 
   // recvmmsg / sendmmsg scratch, preallocated for batchCap messages
   std::vector<mmsghdr> recvMsgs_;

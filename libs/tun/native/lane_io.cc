@@ -116,26 +116,41 @@ size_t Lane::ReadTunBatch() {
 // Checks the slot, writes the header at `msg`, encrypts `len` payload bytes at
 // msg+kHeaderSize in place and appends the tag. Counts the drop reason on failure.
 bool Lane::SealMessage(int slot, uint8_t* msg, size_t len) {
-  Session* s = sessions_->At(slot);
-  if (!s->active) {
-    AddSlot(slot, kTxDropNoSession);
-    return false;
-  }
-  if (!s->endpoint.set()) {
-    AddSlot(slot, kTxDropNoEndpoint);
-    return false;
-  }
   if (len > kMaxInnerPacket) {
     AddSlot(slot, kTxDropTooBig);
     return false;
   }
   uint64_t counter;
-  if (!s->ReserveCounters(1, &counter)) {  // exhausted: only a new session sends again
-    AddSlot(slot, kTxDropNoSession);
+  return ReserveCounters(slot, 1, &counter) && SealReserved(slot, counter, msg, len);
+}
+
+// Reserves `n` consecutive send counters of `slot`'s session with one atomic add (one per
+// super-packet, not per datagram: the counter's cache line is shared by every packet
+// thread), or counts `n` drops. Packet threads may reserve on the same session at once;
+// each gets its own range, so no counter is ever used twice.
+bool Lane::ReserveCounters(int slot, size_t n, uint64_t* first) {
+  Session* s = sessions_->At(slot);
+  if (!s->active) {
+    AddSlot(slot, kTxDropNoSession, n);
+    return false;
+  }
+  if (!s->endpoint.set()) {
+    AddSlot(slot, kTxDropNoEndpoint, n);
+    return false;
+  }
+  if (!s->ReserveCounters(n, first)) {  // exhausted: only a new session sends again
+    AddSlot(slot, kTxDropNoSession, n);
     return false;
   }
   // Several threads may seal on this session: the stat only ever moves forward.
-  MaxSlot(slot, kSendCounter, counter + 1);
+  MaxSlot(slot, kSendCounter, *first + n);
+  return true;
+}
+
+// Writes the header for `counter` (reserved by ReserveCounters) at `msg`, encrypts `len`
+// payload bytes at msg+kHeaderSize in place and appends the tag.
+bool Lane::SealReserved(int slot, uint64_t counter, uint8_t* msg, size_t len) {
+  Session* s = sessions_->At(slot);
   WriteDataHeader(msg, s->remoteIndex, counter);
   AeadContext* sealer = ciphers_ != nullptr ? ciphers_->Sealer(slot, *s) : &s->sealer;
   if (sealer == nullptr ||
@@ -217,16 +232,17 @@ size_t Lane::GroupDatagrams(size_t from, size_t to) {
 // caller regroups from there. Never blocks, never queues; bounded by `messages`.
 size_t Lane::SendMessages(size_t messages, size_t datagrams, size_t* sent) {
   size_t done = 0;
+  // A message's datagrams share one slot (GroupDatagrams): one add per message, not per
+  // datagram, on the slot's shared stats.
   auto account = [&](size_t j, bool ok) {
-    for (size_t k = sendMsgFirst_[j]; k < sendMsgFirst_[j] + sendMsgCount_[j]; k++) {
-      if (!ok) {
-        AddSlot(sendSlot_[k], kTxDropSendError);
-        continue;
-      }
-      AddSlot(sendSlot_[k], kTxPackets);
-      AddSlot(sendSlot_[k], kTxBytes, sendIov_[k].iov_len);
-      (*sent)++;
-    }
+    const size_t first = sendMsgFirst_[j], count = sendMsgCount_[j];
+    const int slot = sendSlot_[first];
+    if (!ok) return AddSlot(slot, kTxDropSendError, count);
+    uint64_t bytes = 0;
+    for (size_t k = first; k < first + count; k++) bytes += sendIov_[k].iov_len;
+    AddSlot(slot, kTxPackets, count);
+    AddSlot(slot, kTxBytes, bytes);
+    *sent += count;
   };
   while (done < messages) {
     int r = sendmmsg(udpFd_, &sendMsgs_[done], unsigned(messages - done), MSG_DONTWAIT);
@@ -313,9 +329,7 @@ void Lane::ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool tru
       break;
   }
   Session* s = sessions_->At(slot);
-  AddSlot(slot, kRxPackets);
-  AddSlot(slot, kRxBytes, len);
-  MaxSlot(slot, kRecvNewest, r.newest);
+  CountReceived(slot, len, r.newest);
   const int kind = r.kind;
   const size_t plen = r.payloadLen;
   if (kind < 0) return void(AddSlot(slot, kRxDropMalformed));
@@ -330,7 +344,29 @@ void Lane::ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool tru
 
 // Hands the reported entries to the host (finishing an open coalescing group first).
 // Returns false if the host said stop.
+// Adds a received data message to the run of messages from one slot, whose stats are
+// added to the shared arrays at once when the slot changes or the batch is flushed.
+void Lane::CountReceived(int slot, size_t len, uint64_t newest) {
+  if (slot != rxRun_.slot) {
+    FlushRxStats();
+    rxRun_.slot = slot;
+  }
+  rxRun_.packets++;
+  rxRun_.bytes += len;
+  rxRun_.newest = std::max(rxRun_.newest, newest);
+}
+
+void Lane::FlushRxStats() {
+  if (rxRun_.slot >= 0) {
+    AddSlot(rxRun_.slot, kRxPackets, rxRun_.packets);
+    AddSlot(rxRun_.slot, kRxBytes, rxRun_.bytes);
+    MaxSlot(rxRun_.slot, kRecvNewest, rxRun_.newest);
+  }
+  rxRun_ = RxRun{};
+}
+
 bool Lane::Flush() {
+  FlushRxStats();  // before the host runs: it may read the stats or replace sessions
   CloseGroup();
   if (udpCount_ == 0) return true;
   bool go = host_->FlushUdp(*this);

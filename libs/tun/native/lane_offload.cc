@@ -53,12 +53,16 @@ size_t Lane::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent) {
   }
   AddGlobal(kTunGsoPackets);
   AddGlobal(kTunGsoSegments, uint64_t(n));
-  for (size_t k = 0; k < size_t(n); k++) {
-    uint8_t* msg = segArena_.data() + (arenaUsed_ + k) * cfg_.segStride;
-    if (!SealMessage(slot, msg, segLens_[k])) continue;
-    sendIov_[m] = iovec{msg, segLens_[k] + kOverhead};
-    sendSlot_[m] = int32_t(slot);
-    m++;
+  // Segments are at most the MTU: one counter range for the whole super-packet.
+  uint64_t counter;
+  if (ReserveCounters(slot, size_t(n), &counter)) {
+    for (size_t k = 0; k < size_t(n); k++, counter++) {
+      uint8_t* msg = segArena_.data() + (arenaUsed_ + k) * cfg_.segStride;
+      if (!SealReserved(slot, counter, msg, segLens_[k])) continue;
+      sendIov_[m] = iovec{msg, segLens_[k] + kOverhead};
+      sendSlot_[m] = int32_t(slot);
+      m++;
+    }
   }
   arenaUsed_ += size_t(n);
   return m;
