@@ -1,5 +1,8 @@
 #include "aead.h"
 
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+
 #include <climits>
 #include <cstring>
 
@@ -8,6 +11,14 @@ namespace vpcmesh {
 namespace {
 const EVP_CIPHER* CipherFor(CipherKind kind) {
   return kind == CipherKind::kAes256Gcm ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
+}
+// Gets (seal) or sets (open) the tag through the provider's parameters directly: the
+// EVP_CIPHER_CTX_ctrl route builds the same parameter array on every call (about a tenth
+// of a small message's sealing time in OpenSSL 3.0).
+bool TagParam(EVP_CIPHER_CTX* ctx, uint8_t* tag, bool get) {
+  OSSL_PARAM p[2] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kTagSize),
+                     OSSL_PARAM_construct_end()};
+  return (get ? EVP_CIPHER_CTX_get_params(ctx, p) : EVP_CIPHER_CTX_set_params(ctx, p)) == 1;
 }
 }  // namespace
 
@@ -51,8 +62,7 @@ bool AeadContext::Seal(uint64_t counter, const uint8_t* aad, uint8_t* data, size
   return EVP_EncryptInit_ex(ctx_, nullptr, nullptr, nullptr, nonce) == 1 &&
          EVP_EncryptUpdate(ctx_, nullptr, &outl, aad, int(kHeaderSize)) == 1 &&
          (len == 0 || EVP_EncryptUpdate(ctx_, data, &outl, data, int(len)) == 1) &&
-         EVP_EncryptFinal_ex(ctx_, data + len, &outl) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, int(kTagSize), tag) == 1;
+         EVP_EncryptFinal_ex(ctx_, data + len, &outl) == 1 && TagParam(ctx_, tag, true);
 }
 
 bool AeadContext::Open(uint64_t counter, const uint8_t* aad, uint8_t* data, size_t len,
@@ -64,8 +74,7 @@ bool AeadContext::Open(uint64_t counter, const uint8_t* aad, uint8_t* data, size
   return EVP_DecryptInit_ex(ctx_, nullptr, nullptr, nullptr, nonce) == 1 &&
          EVP_DecryptUpdate(ctx_, nullptr, &outl, aad, int(kHeaderSize)) == 1 &&
          (len == 0 || EVP_DecryptUpdate(ctx_, data, &outl, data, int(len)) == 1) &&
-         EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, int(kTagSize),
-                             const_cast<uint8_t*>(tag)) == 1 &&
+         TagParam(ctx_, const_cast<uint8_t*>(tag), false) &&
          EVP_DecryptFinal_ex(ctx_, data + len, &outl) == 1;
 }
 

@@ -1,5 +1,6 @@
 // The native engine's end-to-end suite between two network namespaces (not a test file
-// itself: netns.test.ts runs it with offload off, netns-offload.test.ts with offload on;
+// itself: netns.test.ts runs it with offload off and ChaCha20-Poly1305, netns-offload.test.ts
+// with offload on and AES-256-GCM (the default);
 // root only, CI runs as root, so it never skips). Topology, all inside our namespaces:
 //
 //   ns a: vmtun0 10.202.1.1/24 ─ edge A ─ veth 10.201.0.1/30 ══ veth 10.201.0.2/30 ─ edge B ─ vmtun0 10.202.2.1/24 :ns b
@@ -25,7 +26,11 @@ const MTU = 1420
 const TRANSFER_BYTES = 24 << 20
 
 /** Defines the suite in the calling test file. `tag` keeps namespace names apart. */
-export function engineSuite(opts: { offload: boolean; tag: string }): void {
+export function engineSuite(opts: {
+  offload: boolean
+  tag: string
+  cipher?: 'aes-256-gcm' | 'chacha20-poly1305'
+}): void {
   const topo = new Topology(opts.tag)
   const pcapDir = join(tmpdir(), topo.prefix)
   let nsA = ''
@@ -44,7 +49,7 @@ export function engineSuite(opts: { offload: boolean; tag: string }): void {
     nsRun(nsA, ['mkdir', '-p', pcapDir])
     const kAB = randomBytes(32).toString('hex')
     const kBA = randomBytes(32).toString('hex')
-    const common = { tunName: 'vmtun0', bindPort: PORT, mtu: MTU, offload: opts.offload }
+    const common = { tunName: 'vmtun0', bindPort: PORT, mtu: MTU, offload: opts.offload, cipher: opts.cipher }
     edgeA = new EdgeProcess(topo, nsA, {
       ...common,
       tunAddress: `${A.inner}/24`,
