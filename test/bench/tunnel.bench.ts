@@ -1,7 +1,9 @@
 /**
  * Data-plane benchmark (not a test): in one run and one topology (host A → gateway A →
  * underlay → gateway B → host B, network namespaces), measures one table, a row per path:
- * plain kernel routing; nebula (when installed: one per gateway, unsafe_routes for the VPCs);
+ * plain kernel routing; the userspace floor (fixtures/udp-relay.c, built here with `cc -O2`: one
+ * thread per gateway relaying TUN ↔ UDP with no encryption, the least any userspace tunnel
+ * does); nebula (when installed: one per gateway, unsafe_routes for the VPCs);
  * vpcmesh (real controller and agents, inner MTU 1400) with the inline engine, with 2 native
  * packet threads (`--dataplane-workers 2`) and with `--no-offload` (inline). Columns: iperf3
  * TCP with 1 and 4 streams (Gbit/s), idle ping RTT, the CPU seconds of both gateway processes
@@ -194,6 +196,7 @@ async function bigMapApply(
 const INNER_MTU = 1400
 /** Label of the inline engine's row (packets on the agent's JS thread). */
 const INLINE = 'vpcmesh, offloads on, --dataplane-workers 0 (inline)'
+const RELAY = 'userspace floor: 1-thread TUN ↔ UDP relay, no crypto (fixtures/udp-relay.c)'
 
 /** One row of the table: medians over ROUNDS rounds. */
 interface Row {
@@ -348,6 +351,40 @@ async function startNebula(tb: Testbed, nodes: TestbedNode[], dir: string): Prom
   return procs
 }
 
+const RELAY_SRC = join(root, 'test', 'bench', 'fixtures', 'udp-relay.c')
+const RELAY_PORT = 6000
+
+/**
+ * Builds fixtures/udp-relay.c into `dir` and starts one per gateway namespace (TUN vmrelay0, MTU
+ * INNER_MTU, the peer's VPC routed into it), each exiting by itself after `seconds`. Returns the
+ * relays, running and carrying traffic.
+ */
+async function startRelays(tb: Testbed, a: TestbedNode, b: TestbedNode, dir: string, seconds: number) {
+  const bin = join(dir, 'udp-relay')
+  execFileSync('cc', ['-O2', '-Wall', '-o', bin, RELAY_SRC])
+  const procs: ChildProcess[] = []
+  try {
+    for (const [n, peer] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const args = ['vmrelay0', String(RELAY_PORT), peer.underlayIp, String(RELAY_PORT), String(seconds)]
+      procs.push(tb.spawn(n.gwNs, [bin, ...args]))
+      await pollUntil(
+        `relay TUN in ${n.gwNs}`,
+        async () => (await tb.exec(n.gwNs, ['ip', 'link', 'show', 'vmrelay0'], { allowFail: true })).code === 0,
+        { timeoutMs: 10_000, intervalMs: 50 },
+      )
+      await tb.exec(n.gwNs, ['ip', 'link', 'set', 'vmrelay0', 'mtu', String(INNER_MTU), 'up'])
+      await tb.exec(n.gwNs, ['ip', 'route', 'replace', peer.cidr, 'dev', 'vmrelay0'])
+    }
+    return procs
+  } catch (e) {
+    for (const p of procs) await tb.kill(p)
+    throw e
+  }
+}
+
 /** Rejects when the agent of `name` exits (e.g. it refused a flag), with the end of its output. */
 function agentExit(mesh: LocalMesh, name: string): Promise<never> {
   return new Promise((_, reject) => {
@@ -439,6 +476,19 @@ async function main(): Promise<void> {
     rows.push(await measure('plain kernel routing', tb, a, b, { pids: [] }))
     await tb.kernelRouting(false)
 
+    await attempt(RELAY, async () => {
+      const dir = join(work, 'relay')
+      mkdirSync(dir)
+      // Long enough for every measurement of the row; the relays exit by themselves after it.
+      const procs = await startRelays(tb, a, b, dir, ROUNDS * (3 * SECONDS + 20) + 120)
+      try {
+        await awaitPath(tb, a, b.hostIp, 20_000)
+        rows.push(await measure(RELAY, tb, a, b, { pids: procs.map((p) => p.pid ?? NaN) }))
+      } finally {
+        for (const p of procs) await tb.kill(p)
+      }
+    })
+
     const nebulaLabel = 'nebula 1.6 (userspace, unsafe_routes)'
     await attempt(nebulaLabel, async () => {
       execFileSync('nebula', ['-version'])
@@ -527,6 +577,17 @@ function report(
       `| ${r.label} | ${f2(r.gbps1)} | ${f2(r.gbps4)} | ${f3(r.rtt)} | ${f2(r.cpuSPerGb)} (${f2(r.jsCpuSPerGb)}) | ` +
         `${Math.round(r.retransmits10s)} | ${f3(r.loaded.p50)} / ${f3(r.loaded.p99)} | ${ratio} | ${added} |`,
     )
+  }
+  const floor = rows.find((r): r is Row => !('failed' in r) && r.label === RELAY)
+  if (floor !== undefined && kernel !== undefined) {
+    console.log(
+      `\nidle RTT the userspace floor adds to kernel routing: ${(floor.rtt - kernel.rtt).toFixed(3)} ms; ` +
+        'each tunnel above the floor:',
+    )
+    for (const r of rows) {
+      if ('failed' in r || r === kernel || r === floor) continue
+      console.log(`  ${r.label}: ${(r.rtt - floor.rtt).toFixed(3)} ms`)
+    }
   }
   const inline = rows.find((r): r is Row => !('failed' in r) && r.label === INLINE)
   if (global !== undefined && 'failed' in global) console.log(`\nglobal mode: NOT MEASURED: ${global.failed}`)
