@@ -32,7 +32,8 @@ export interface PrometheusMetricsOptions {
   registry?: Registry
   /**
    * Also export Node's process metrics (CPU, memory, event-loop lag, GC, handles) through
-   * prom-client's `collectDefaultMetrics`. They are collected at scrape time (no timers) and
+   * prom-client's `collectDefaultMetrics`. They are read at scrape time, except the event-loop
+   * lag, which prom-client samples with a 10 ms timer (perf_hooks.monitorEventLoopDelay); they
    * are not part of `listNames()`. @default false
    */
   collectDefault?: boolean
