@@ -47,6 +47,8 @@ export interface NativeTestHooks extends Omit<AddonExports, 'NativeEngine'> {
     payloadBytes: number,
     packets: number,
   ): { sealNsPerPacket: number; openNsPerPacket: number; openOk: number }
+  /** Nanoseconds of each of `rounds` single seals, each after sleeping `gapUs`, sorted ascending. */
+  idleSealBench(cipher: CipherName, payloadBytes: number, rounds: number, gapUs: number): Float64Array
   /**
    * The engine's TSO segmentation on one super-packet: the segments, or a negative error
    * (-1 malformed, -2 too big, -3 too many).
@@ -63,6 +65,7 @@ export const NATIVE_TEST_HOOK_NAMES = [
   'replayWindowRun',
   'sealForTest',
   'aeadBench',
+  'idleSealBench',
   'tcpSegment',
   'tcpCoalesce',
   'completeChecksum',
