@@ -55,14 +55,19 @@ bool AeadContext::Init(CipherKind kind, const uint8_t key[kKeySize], bool encryp
 
 bool AeadContext::Seal(uint64_t counter, const uint8_t* aad, uint8_t* data, size_t len,
                        uint8_t* tag) {
+  return SealTo(counter, aad, data, data, len, tag);
+}
+
+bool AeadContext::SealTo(uint64_t counter, const uint8_t* aad, const uint8_t* in, uint8_t* out,
+                         size_t len, uint8_t* tag) {
   if (len > INT_MAX) return false;
   uint8_t nonce[kNonceSize];
   MakeNonce(nonce, counter);
   int outl = 0;
   return EVP_EncryptInit_ex(ctx_, nullptr, nullptr, nullptr, nonce) == 1 &&
          EVP_EncryptUpdate(ctx_, nullptr, &outl, aad, int(kHeaderSize)) == 1 &&
-         (len == 0 || EVP_EncryptUpdate(ctx_, data, &outl, data, int(len)) == 1) &&
-         EVP_EncryptFinal_ex(ctx_, data + len, &outl) == 1 && TagParam(ctx_, tag, true);
+         (len == 0 || EVP_EncryptUpdate(ctx_, out, &outl, in, int(len)) == 1) &&
+         EVP_EncryptFinal_ex(ctx_, out + len, &outl) == 1 && TagParam(ctx_, tag, true);
 }
 
 bool AeadContext::Open(uint64_t counter, const uint8_t* aad, uint8_t* data, size_t len,

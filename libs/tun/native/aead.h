@@ -33,6 +33,9 @@ class AeadContext {
   // Encrypts `len` bytes at `data` in place, writes the tag to `tag`. `aad` is the
   // 16-byte header. False on OpenSSL failure (should not happen with a keyed context).
   bool Seal(uint64_t counter, const uint8_t* aad, uint8_t* data, size_t len, uint8_t* tag);
+  // Seal of `len` bytes at `in`, encrypted into `out` (the same or a disjoint buffer).
+  bool SealTo(uint64_t counter, const uint8_t* aad, const uint8_t* in, uint8_t* out, size_t len,
+              uint8_t* tag);
   // Decrypts in place and verifies `tag`. False if authentication fails.
   bool Open(uint64_t counter, const uint8_t* aad, uint8_t* data, size_t len, const uint8_t* tag);
 

@@ -123,7 +123,8 @@ class Lane {
   // The two halves of SealMessage, for a super-packet's segments: reserve n counters at
   // once (or count n drops), then seal each message with its own counter.
   bool ReserveCounters(int slot, size_t n, uint64_t* first);
-  bool SealReserved(int slot, uint64_t counter, uint8_t* msg, size_t len);
+  bool SealReserved(int slot, uint64_t counter, uint8_t* msg, size_t len,
+                    const uint8_t* from = nullptr);
   size_t tunLength(size_t i) const { return tunLen_[i]; }
 
   // --- peers -> TUN (lane_io.cc, lane_offload.cc) ---

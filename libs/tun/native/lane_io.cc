@@ -147,14 +147,17 @@ bool Lane::ReserveCounters(int slot, size_t n, uint64_t* first) {
   return true;
 }
 
-// Writes the header for `counter` (reserved by ReserveCounters) at `msg`, encrypts `len`
-// payload bytes at msg+kHeaderSize in place and appends the tag.
-bool Lane::SealReserved(int slot, uint64_t counter, uint8_t* msg, size_t len) {
+// Writes the header for `counter` (reserved by ReserveCounters) at `msg` and seals the
+// `len`-byte inner packet into msg+kHeaderSize, followed by the tag: in place, or from
+// `from` when the packet is elsewhere (a segment assembled in the TUN buffer).
+bool Lane::SealReserved(int slot, uint64_t counter, uint8_t* msg, size_t len,
+                        const uint8_t* from) {
   Session* s = sessions_->At(slot);
   WriteDataHeader(msg, s->remoteIndex, counter);
   AeadContext* sealer = ciphers_ != nullptr ? ciphers_->Sealer(slot, *s) : &s->sealer;
+  uint8_t* inner = msg + kHeaderSize;
   if (sealer == nullptr ||
-      !sealer->Seal(counter, msg, msg + kHeaderSize, len, msg + kHeaderSize + len)) {
+      !sealer->SealTo(counter, msg, from != nullptr ? from : inner, inner, len, inner + len)) {
     AddSlot(slot, kTxDropSendError);
     return false;
   }

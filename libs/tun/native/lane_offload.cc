@@ -27,15 +27,22 @@ size_t GroSegmentSize(msghdr* h) {
 
 }  // namespace
 
-// Hot path: segments TUN entry i (a TSO super-packet) into segArena_ and seals each
-// segment as its own data message (own counter) to `slot`, appending the datagrams at
+// Hot path: segments TUN entry i (a TSO super-packet) and seals each segment as its own
+// data message (own counter) to `slot` into segArena_, appending the datagrams at
 // sendIov_[m...]. Flushes first if they do not fit. Returns the new datagram count.
+//
+// The payload is never copied on its own: segment k's headers are computed into the arena,
+// then written into the TUN buffer just in front of its payload (over the end of segment
+// k-1's payload, already sealed) and the whole segment is sealed from there into the arena
+// in one pass. The TUN entry is overwritten.
 size_t Lane::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent) {
-  const uint8_t* pkt = b_.tunBuf + i * cfg_.tunStride + kHeaderSize;
+  uint8_t* pkt = b_.tunBuf + i * cfg_.tunStride + kHeaderSize;
+  size_t hdrLen = 0;  // each segment's headers (its payload stays in the TUN buffer)
   auto segment = [&]() {
-    return SegmentTcp(pkt, tunLen_[i], tunVnet_[i], size_t(cfg_.mtu),
-                      segArena_.data() + arenaUsed_ * cfg_.segStride + kHeaderSize, cfg_.segStride,
-                      std::min(cfg_.sendCap - m, cfg_.arenaSlots - arenaUsed_), segLens_.data());
+    return SegmentTcpHeaders(pkt, tunLen_[i], tunVnet_[i], size_t(cfg_.mtu),
+                             segArena_.data() + arenaUsed_ * cfg_.segStride + kHeaderSize,
+                             cfg_.segStride, std::min(cfg_.sendCap - m, cfg_.arenaSlots - arenaUsed_),
+                             segLens_.data(), &hdrLen);
   };
   int n = segment();
   if (n == kSegmentTooMany && (m > 0 || arenaUsed_ > 0)) {  // room after a flush
@@ -56,9 +63,11 @@ size_t Lane::SealSuperPacket(size_t i, int slot, size_t m, size_t* sent) {
   // Segments are at most the MTU: one counter range for the whole super-packet.
   uint64_t counter;
   if (ReserveCounters(slot, size_t(n), &counter)) {
-    for (size_t k = 0; k < size_t(n); k++, counter++) {
+    uint8_t* seg = pkt;  // segment k, assembled in front of its payload
+    for (size_t k = 0; k < size_t(n); k++, counter++, seg += tunVnet_[i].gsoSize) {
       uint8_t* msg = segArena_.data() + (arenaUsed_ + k) * cfg_.segStride;
-      if (!SealReserved(slot, counter, msg, segLens_[k])) continue;
+      std::memcpy(seg, msg + kHeaderSize, hdrLen);
+      if (!SealReserved(slot, counter, msg, segLens_[k], seg)) continue;
       sendIov_[m] = iovec{msg, segLens_[k] + kOverhead};
       sendSlot_[m] = int32_t(slot);
       m++;

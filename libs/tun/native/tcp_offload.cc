@@ -122,8 +122,9 @@ bool PrepareTunPacket(uint8_t* p, size_t len, VnetHeader* h) {
 }
 
 // Hot loop: one iteration per segment (copy headers + payload, fix fields, checksum).
-int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, uint8_t* out,
-               size_t stride, size_t maxSegments, uint32_t* lens) {
+int SegmentTcpHeaders(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu,
+                      uint8_t* out, size_t stride, size_t maxSegments, uint32_t* lens,
+                      size_t* hdrLen) {
   TcpPacket t;
   uint8_t gso = h.gsoType & uint8_t(~kVnetGsoEcn);
   if (!ParseTcpPacket(pkt, len, &t) || h.gsoSize == 0 || len == t.hdrLen) return kSegmentMalformed;
@@ -135,11 +136,12 @@ int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, 
   const uint32_t seq0 = LoadBe32(pkt + t.ipLen + kTcpOffSequence);
   const uint16_t id0 = t.version == 4 ? LoadBe16(pkt + kIpv4OffId) : 0;
   const uint8_t flags0 = pkt[t.ipLen + kTcpOffFlags];
+  const size_t tcpHdr = t.hdrLen - t.ipLen;  // a multiple of 4: the payload's sum continues it
   for (size_t k = 0; k < count; k++) {
     uint8_t* seg = out + k * stride;
+    const uint8_t* data = pkt + t.hdrLen + k * size;
     const size_t chunk = std::min(size, payload - k * size), segLen = t.hdrLen + chunk;
     std::memcpy(seg, pkt, t.hdrLen);
-    std::memcpy(seg + t.hdrLen, pkt + t.hdrLen + k * size, chunk);
     WriteIpLength(seg, t, segLen, uint16_t(id0 + k));
     uint8_t* tcp = seg + t.ipLen;
     StoreBe32(tcp + kTcpOffSequence, seq0 + uint32_t(k * size));
@@ -148,11 +150,22 @@ int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, 
     if (k != 0) flags &= uint8_t(~kTcpCwr);
     tcp[kTcpOffFlags] = flags;
     std::memset(tcp + kTcpOffChecksum, 0, 2);
-    StoreChecksum(tcp + kTcpOffChecksum,
-                  ChecksumAdd(tcp, segLen - t.ipLen, TcpPseudoSum(seg, t, segLen - t.ipLen)));
+    uint64_t sum = ChecksumAdd(tcp, tcpHdr, TcpPseudoSum(seg, t, segLen - t.ipLen));
+    StoreChecksum(tcp + kTcpOffChecksum, ChecksumAdd(data, chunk, sum));
     lens[k] = uint32_t(segLen);
   }
+  *hdrLen = t.hdrLen;
   return int(count);
+}
+
+int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, uint8_t* out,
+               size_t stride, size_t maxSegments, uint32_t* lens) {
+  size_t hdrLen = 0;
+  int n = SegmentTcpHeaders(pkt, len, h, mtu, out, stride, maxSegments, lens, &hdrLen);
+  for (int k = 0; k < n; k++)
+    std::memcpy(out + size_t(k) * stride + hdrLen, pkt + hdrLen + size_t(k) * h.gsoSize,
+                lens[k] - hdrLen);
+  return n;
 }
 
 // --- TcpCoalescer ------------------------------------------------------------------

@@ -94,6 +94,14 @@ constexpr int kSegmentTooMany = -3;    // more than maxSegments segments
 int SegmentTcp(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu, uint8_t* out,
                size_t stride, size_t maxSegments, uint32_t* lens);
 
+// SegmentTcp without the payload copy: writes only segment k's headers (*hdrLen bytes) at
+// out + k*stride, their checksums computed over the payload where it is, in `pkt`. Segment
+// k's payload is pkt + *hdrLen + k*h.gsoSize, lens[k] - *hdrLen bytes (the sealer encrypts it
+// from there into the segment, after its headers). Same results as SegmentTcp.
+int SegmentTcpHeaders(const uint8_t* pkt, size_t len, const VnetHeader& h, size_t mtu,
+                      uint8_t* out, size_t stride, size_t maxSegments, uint32_t* lens,
+                      size_t* hdrLen);
+
 // Coalesces consecutive in-order segments of one TCP flow into a super-packet in place
 // (the GRO of RFC-less practice, as the kernel's tcp_gro_receive does it):
 //

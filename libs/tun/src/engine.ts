@@ -264,6 +264,8 @@ export interface PacketEngine {
    * sendmmsg (with `offload`: a super-packet as one data message per MTU-sized segment, runs
    * of datagrams per UDP GSO send). Returns how many datagrams the kernel took. Drops are counted, never thrown. Only inside
    * `onTunBatch`, once per batch (else VPCMESH_ERR_TUN_NO_BATCH). Packets >= count are dropped.
+   * Afterwards the batch's packet bytes are undefined: a super-packet's segments are assembled
+   * in its buffer while sealing.
    */
   sealAndSend(count?: number): number
   /** Seals and sends one JS-made payload to `slot` (empty = keepalive, first byte 0x00 = control). True if the kernel took it. Any time. */
