@@ -359,7 +359,13 @@ const RELAY_PORT = 6000
  * INNER_MTU, the peer's VPC routed into it), each exiting by itself after `seconds`. Returns the
  * relays, running and carrying traffic.
  */
-async function startRelays(tb: Testbed, a: TestbedNode, b: TestbedNode, dir: string, seconds: number) {
+async function startRelays(
+  tb: Testbed,
+  a: TestbedNode,
+  b: TestbedNode,
+  dir: string,
+  seconds: number,
+): Promise<ChildProcess[]> {
   const bin = join(dir, 'udp-relay')
   execFileSync('cc', ['-O2', '-Wall', '-o', bin, RELAY_SRC])
   const procs: ChildProcess[] = []

@@ -345,8 +345,6 @@ void Lane::ProcessDatagram(size_t recvIndex, size_t offset, size_t len, bool tru
   Report(uint8_t(kind), slot, offset + kHeaderSize, plen, recvIndex, flags);
 }
 
-// Hands the reported entries to the host (finishing an open coalescing group first).
-// Returns false if the host said stop.
 // Adds a received data message to the run of messages from one slot, whose stats are
 // added to the shared arrays at once when the slot changes or the batch is flushed.
 void Lane::CountReceived(int slot, size_t len, uint64_t newest) {
@@ -368,6 +366,8 @@ void Lane::FlushRxStats() {
   rxRun_ = RxRun{};
 }
 
+// Hands the reported entries to the host (finishing an open coalescing group first).
+// Returns false if the host said stop.
 bool Lane::Flush() {
   FlushRxStats();  // before the host runs: it may read the stats or replace sessions
   CloseGroup();
